@@ -1,0 +1,207 @@
+/*
+ * tokentail: Prometheus metrics from the JSON logs of API and LLM services.
+ *
+ * This file holds the command line: flags, the configuration check, the
+ * one-pass mode and the start of the daemon. Exit codes: 0 success, 1 a
+ * runtime or configuration error, 2 a usage error.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../src/buf.h"
+#include "../src/config.h"
+#include "../src/daemon.h"
+#include "../src/http.h"
+#include "../src/log.h"
+
+#ifndef TOKENTAIL_VERSION
+#define TOKENTAIL_VERSION "unknown"
+#endif
+
+#define DEFAULT_CONFIG        "exporter.yaml"
+#define DEFAULT_SYSTEM_CONFIG "/etc/tokentail/exporter.yaml"
+#define DEFAULT_LISTEN        ":8653"
+
+static const char usage[] =
+    "usage: tokentail [flags]                      follow logs, serve metrics\n"
+    "       tokentail [flags] --once [FILE...]     read files once, print "
+    "metrics\n"
+    "       tokentail [flags] --check-config       validate the "
+    "configuration\n"
+    "\n"
+    "flags:\n"
+    "  --config.file=PATH          configuration file (default: "
+    "./" DEFAULT_CONFIG ",\n"
+    "                              then " DEFAULT_SYSTEM_CONFIG ")\n"
+    "  --web.listen-address=[HOST]:PORT\n"
+    "                              where to serve HTTP (default " DEFAULT_LISTEN
+    ")\n"
+    "  --log.level=LEVEL           debug, info, warn or error (default "
+    "info)\n"
+    "  --once                      read FILEs (\"-\" for standard input) or "
+    "the\n"
+    "                              configured inputs from the beginning to "
+    "the end,\n"
+    "                              print the exposition and exit\n"
+    "  --check-config              check the configuration, print every "
+    "error, exit\n"
+    "  --version                   print the version and exit\n"
+    "  -h, --help                  print this help and exit\n";
+
+struct options {
+    const char *config;
+    const char *listen;
+    const char *log_level;
+    bool once;
+    bool check;
+    char **files;
+    size_t n_files;
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "tokentail: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'tokentail --help' for more information.\n");
+    return 2;
+}
+
+/*
+ * Matches "--name=value" or "--name value"; advances *i past what it
+ * used. Returns the value, or NULL when argv[*i] is not this flag.
+ */
+static const char *flag_value(int argc, char **argv, int *i, const char *name,
+                              bool *missing)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    static char *no_files[1];
+    o->files = no_files;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        bool missing = false;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage, stdout);
+            exit(0);
+        } else if (strcmp(a, "--version") == 0) {
+            printf("tokentail %s\n", TOKENTAIL_VERSION);
+            exit(0);
+        } else if (strcmp(a, "--once") == 0) {
+            o->once = true;
+        } else if (strcmp(a, "--check-config") == 0) {
+            o->check = true;
+        } else if ((v = flag_value(argc, argv, &i, "--config.file",
+                                   &missing)) != NULL) {
+            o->config = v;
+        } else if ((v = flag_value(argc, argv, &i, "--web.listen-address",
+                                   &missing)) != NULL) {
+            o->listen = v;
+        } else if ((v = flag_value(argc, argv, &i, "--log.level", &missing)) !=
+                   NULL) {
+            o->log_level = v;
+        } else if (missing) {
+            return usage_error("flag %s needs a value", a);
+        } else if (a[0] == '-' && a[1] != '\0') {
+            if (strcmp(a, "--") == 0) {
+                o->files = argv + i + 1;
+                o->n_files = (size_t)(argc - i - 1);
+                break;
+            }
+            return usage_error("unknown flag %s", a);
+        } else {
+            if (o->n_files == 0)
+                o->files = argv + i;
+            if (o->files + o->n_files != argv + i)
+                return usage_error("file arguments must come last: %s", a);
+            o->n_files++;
+        }
+    }
+    if (o->n_files > 0 && !o->once)
+        return usage_error("file arguments need --once: %s", o->files[0]);
+    if (o->once && o->check)
+        return usage_error("%s",
+                           "--once and --check-config exclude each other");
+    return 0;
+}
+
+static const char *default_config(void)
+{
+    if (access(DEFAULT_CONFIG, F_OK) == 0)
+        return DEFAULT_CONFIG;
+    return DEFAULT_SYSTEM_CONFIG;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {0};
+    struct http_listen listen;
+    const char *why;
+    int rc;
+
+    if ((rc = parse_args(argc, argv, &o)) != 0)
+        return rc;
+    if (o.log_level != NULL) {
+        int level = log_level_parse(o.log_level);
+        if (level < 0)
+            return usage_error("--log.level must be debug, info, warn or "
+                               "error, not \"%s\"",
+                               o.log_level);
+        log_set_level((enum log_level)level);
+    }
+    if (http_parse_listen(o.listen ? o.listen : DEFAULT_LISTEN, &listen,
+                          &why) != 0) {
+        fprintf(stderr,
+                "tokentail: bad --web.listen-address \"%s\": %s\n"
+                "Try 'tokentail --help' for more information.\n",
+                o.listen, why);
+        return 2;
+    }
+    if (o.config == NULL)
+        o.config = default_config();
+
+    struct buf errors = {0};
+    struct config *cfg;
+    if (config_load(o.config, &cfg, &errors) != 0) {
+        fputs(errors.data ? errors.data : "", stderr);
+        buf_free(&errors);
+        return 1;
+    }
+    buf_free(&errors);
+    if (o.check) {
+        printf("%s: OK (%zu inputs, %zu metrics)\n", o.config, cfg->n_inputs,
+               cfg->n_metrics);
+        config_free(cfg);
+        return 0;
+    }
+
+    struct daemon *d;
+    if ((rc = daemon_new(cfg, !o.once, &d)) != 0) {
+        log_error("cannot start: %s", strerror(-rc));
+        return 1;
+    }
+    if (o.once)
+        rc = daemon_once(d, o.files, o.n_files, stdout);
+    else
+        rc = daemon_run(d, &listen);
+    daemon_free(d);
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,94 @@
+/*
+ * Line parsers: one log line in, field values out.
+ *
+ * The configuration numbers every field path it uses (config.fields); a
+ * parser is built for that list and, per line, fills the value of each
+ * field it finds. Values point into the line: nothing is copied, nothing is
+ * allocated per line. A value is present for the current line when its
+ * gen equals the field set's gen, so the set never needs clearing: the
+ * caller bumps gen before each line.
+ *
+ * parse() returns PARSE_OK or the reason the whole line is rejected; the
+ * reasons are counted in tokentail_lines_skipped_total.
+ */
+#ifndef TOKENTAIL_PARSER_H
+#define TOKENTAIL_PARSER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../src/config.h"
+
+enum field_type {
+    FIELD_STRING, /* p/len: the text between the quotes, still escaped */
+    FIELD_NUMBER, /* p/len: the number as written */
+    FIELD_TRUE,
+    FIELD_FALSE,
+    FIELD_NULL,
+    FIELD_OBJECT, /* p/len: the whole object text */
+    FIELD_ARRAY,
+};
+
+struct field_val {
+    const char *p;
+    uint32_t len;
+    uint32_t gen;    /* present on the current line when == field_set.gen */
+    uint8_t type;    /* enum field_type */
+    uint8_t escaped; /* a string holding JSON backslash escapes */
+};
+
+struct field_set {
+    struct field_val *vals; /* one per config field */
+    size_t n;
+    uint32_t gen;
+};
+
+enum parse_result {
+    PARSE_OK = 0,
+    PARSE_NOT_JSON,    /* not valid JSON */
+    PARSE_NOT_OBJECT,  /* valid JSON, but not an object */
+    PARSE_TOO_COMPLEX, /* more tokens than JSON_MAX_TOKENS */
+};
+
+struct parser;
+
+struct parser_ops {
+    const char *name;
+    enum parse_result (*parse)(struct parser *p, const char *line, size_t len,
+                               struct field_set *out);
+    void (*free)(struct parser *p);
+};
+
+struct parser {
+    const struct parser_ops *ops;
+};
+
+/*
+ * A JSON parser for the given fields (borrowed; must outlive the parser).
+ * Returns 0 or -ENOMEM.
+ */
+#define JSON_MAX_TOKENS 65536 /* per line; beyond: PARSE_TOO_COMPLEX */
+int json_parser_new(const struct cfg_field *fields, size_t n_fields,
+                    struct parser **out);
+
+/*
+ * Decodes the JSON escapes of a string's content (in/len, as a
+ * FIELD_STRING holds it) into out, which must hold len bytes: decoding
+ * never lengthens. \u escapes become UTF-8; a lone surrogate becomes
+ * U+FFFD. Returns the decoded length.
+ */
+size_t json_unescape(const char *in, size_t len, char *out);
+
+static inline enum parse_result parser_parse(struct parser *p, const char *line,
+                                             size_t len, struct field_set *out)
+{
+    return p->ops->parse(p, line, len, out);
+}
+
+static inline void parser_free(struct parser *p)
+{
+    if (p != NULL)
+        p->ops->free(p);
+}
+
+#endif

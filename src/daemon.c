@@ -1,0 +1,365 @@
+#include "daemon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "expfmt.h"
+#include "input.h"
+#include "log.h"
+#include "loop.h"
+#include "pipeline.h"
+#include "registry.h"
+#include "selfmetrics.h"
+#include "watch.h"
+
+#ifndef TOKENTAIL_VERSION
+#define TOKENTAIL_VERSION "unknown"
+#endif
+
+struct daemon {
+    struct config *cfg;
+    struct registry *reg;
+    struct pipeline *pipe;
+    struct selfmetrics *self;
+    struct input **inputs;
+    size_t n_inputs;
+    struct tail_buf rb;
+    struct tail_sink sink;
+
+    /* Following mode only. */
+    struct loop *loop;
+    struct watch *watch;
+    struct http *http;
+    uint64_t started_ms;
+};
+
+/* --- the line sink ------------------------------------------------------- */
+
+static void sink_line(void *ctx, size_t input, const char *line, size_t len)
+{
+    struct daemon *d = ctx;
+    pipeline_line(d->pipe, input, line, len);
+}
+
+static void sink_too_long(void *ctx, size_t input)
+{
+    struct daemon *d = ctx;
+    pipeline_skip(d->pipe, input, LINE_SKIP_TOO_LONG);
+}
+
+static void sink_incomplete(void *ctx, size_t input)
+{
+    struct daemon *d = ctx;
+    pipeline_skip(d->pipe, input, LINE_SKIP_INCOMPLETE);
+}
+
+/* --- assembly ------------------------------------------------------------ */
+
+int daemon_new(struct config *cfg, bool follow, struct daemon **out)
+{
+    struct daemon *d = calloc(1, sizeof(*d));
+    int rc = -ENOMEM;
+    if (d == NULL) {
+        config_free(cfg);
+        return -ENOMEM;
+    }
+    d->cfg = cfg;
+    d->sink.line = sink_line;
+    d->sink.too_long = sink_too_long;
+    d->sink.incomplete = sink_incomplete;
+    d->sink.ctx = d;
+    d->started_ms = loop_now_ms();
+
+    if ((rc = registry_new(&d->reg)) != 0 ||
+        (rc = pipeline_new(cfg, d->reg, &d->pipe)) != 0 ||
+        (rc = selfmetrics_new(d->reg, cfg, &d->self)) != 0)
+        goto fail;
+    if (follow) {
+        if ((rc = loop_new(&d->loop)) != 0 || (rc = watch_new(&d->watch)) != 0)
+            goto fail;
+    }
+    d->inputs = calloc(cfg->n_inputs ? cfg->n_inputs : 1, sizeof(*d->inputs));
+    if (d->inputs == NULL) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    for (size_t i = 0; i < cfg->n_inputs; i++) {
+        rc = input_new(&cfg->inputs[i], i, d->watch, d->loop, &d->rb, &d->sink,
+                       &d->inputs[i]);
+        if (rc != 0)
+            goto fail;
+        d->n_inputs++;
+    }
+    *out = d;
+    return 0;
+fail:
+    daemon_free(d);
+    return rc;
+}
+
+void daemon_free(struct daemon *d)
+{
+    if (d == NULL)
+        return;
+    http_stop(d->http);
+    for (size_t i = 0; i < d->n_inputs; i++)
+        input_free(d->inputs[i]);
+    free(d->inputs);
+    watch_free(d->watch);
+    loop_free(d->loop);
+    selfmetrics_free(d->self);
+    pipeline_free(d->pipe);
+    registry_free(d->reg);
+    tail_buf_free(&d->rb);
+    config_free(d->cfg);
+    free(d);
+}
+
+/* --- endpoints ----------------------------------------------------------- */
+
+static void collect(struct daemon *d)
+{
+    struct self_sources src = {
+        .pipe = d->pipe,
+        .inputs = d->inputs,
+        .n_inputs = d->n_inputs,
+        .watch = d->watch,
+        .http = d->http,
+    };
+    selfmetrics_collect(d->self, &src);
+}
+
+static void on_metrics(void *ctx, struct buf *out)
+{
+    struct daemon *d = ctx;
+    collect(d);
+    expfmt_write(d->reg, out);
+}
+
+static void json_key(struct buf *b, const char *key)
+{
+    buf_json_string(b, key, strlen(key));
+    buf_putc(b, ':');
+}
+
+static void json_str(struct buf *b, const char *key, const char *value)
+{
+    json_key(b, key);
+    buf_json_string(b, value, strlen(value));
+}
+
+static bool on_health(void *ctx, struct buf *out)
+{
+    struct daemon *d = ctx;
+    bool healthy = true;
+    for (size_t i = 0; i < d->n_inputs; i++)
+        healthy &= d->inputs[i]->n_errors == 0;
+
+    buf_putc(out, '{');
+    json_str(out, "status", healthy ? "healthy" : "degraded");
+    buf_putc(out, ',');
+    json_str(out, "version", TOKENTAIL_VERSION);
+    uint64_t up = loop_now_ms() - d->started_ms;
+    buf_printf(out, ",\"uptime_seconds\":%llu.%03llu,\"inputs\":[",
+               (unsigned long long)(up / 1000),
+               (unsigned long long)(up % 1000));
+    for (size_t i = 0; i < d->n_inputs; i++) {
+        const struct input *in = d->inputs[i];
+        if (i > 0)
+            buf_putc(out, ',');
+        buf_putc(out, '{');
+        json_str(out, "name", in->cfg->name);
+        buf_puts(out, ",\"paths\":[");
+        for (size_t k = 0; k < in->cfg->n_paths; k++) {
+            if (k > 0)
+                buf_putc(out, ',');
+            buf_json_string(out, in->cfg->paths[k], strlen(in->cfg->paths[k]));
+        }
+        buf_puts(out, "],\"files\":[");
+        bool first = true;
+        for (const struct tailer *t = in->tailers; t; t = t->next) {
+            struct stat st;
+            if (!first)
+                buf_putc(out, ',');
+            first = false;
+            buf_putc(out, '{');
+            json_str(out, "path", t->path);
+            buf_printf(out, ",\"offset\":%llu", (unsigned long long)t->offset);
+            if (!t->stream && fstat(t->fd, &st) == 0)
+                buf_printf(out, ",\"size\":%lld", (long long)st.st_size);
+            buf_puts(out, ",\"last_read\":");
+            if (t->last_read != 0) {
+                char stamp[32];
+                struct tm tm;
+                gmtime_r(&t->last_read, &tm);
+                strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+                buf_json_string(out, stamp, strlen(stamp));
+            } else {
+                buf_puts(out, "null");
+            }
+            buf_printf(out, ",\"rotated\":%s}", t->orphan ? "true" : "false");
+        }
+        buf_puts(out, "],\"errors\":[");
+        for (size_t k = 0; k < in->n_errors; k++) {
+            if (k > 0)
+                buf_putc(out, ',');
+            buf_putc(out, '{');
+            json_str(out, "path", in->errors[k].path);
+            buf_putc(out, ',');
+            json_str(out, "error", strerror(in->errors[k].err));
+            buf_putc(out, '}');
+        }
+        buf_puts(out, "]}");
+    }
+    buf_puts(out, "]}\n");
+    return healthy;
+}
+
+/* --- following ----------------------------------------------------------- */
+
+static void on_watch(void *ctx, uint32_t events)
+{
+    struct daemon *d = ctx;
+    (void)events;
+    int rc = watch_dispatch(d->watch);
+    if (rc != 0)
+        log_error("reading inotify events failed: %s", strerror(-rc));
+}
+
+static void on_overflow(void *ctx)
+{
+    struct daemon *d = ctx;
+    for (size_t i = 0; i < d->n_inputs; i++) {
+        d->inputs[i]->rescan = true;
+        for (struct tailer *t = d->inputs[i]->tailers; t; t = t->next)
+            t->ready = true;
+    }
+}
+
+static bool on_idle(void *ctx)
+{
+    struct daemon *d = ctx;
+    bool more = false;
+    for (size_t i = 0; i < d->n_inputs; i++)
+        more |= input_pump(d->inputs[i], DAEMON_READ_BUDGET);
+    return more;
+}
+
+static void on_signal(void *ctx, int sig)
+{
+    struct daemon *d = ctx;
+    if (sig == SIGHUP) {
+        log_info("SIGHUP received; configuration reload is not supported "
+                 "yet, restart to apply changes");
+        return;
+    }
+    log_info("received %s; shutting down", strsignal(sig));
+    loop_stop(d->loop);
+}
+
+static void describe_listen(const struct http_listen *l, uint16_t port,
+                            char *out, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN] = "";
+    if (l->any) {
+        snprintf(out, cap, "[::]:%u", port);
+        return;
+    }
+    if (l->addr.ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)&l->addr)->sin_addr,
+                  host, sizeof(host));
+        snprintf(out, cap, "%s:%u", host, port);
+    } else {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&l->addr)->sin6_addr,
+                  host, sizeof(host));
+        snprintf(out, cap, "[%s]:%u", host, port);
+    }
+}
+
+int daemon_run(struct daemon *d, const struct http_listen *listen)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, 0};
+    struct http_handlers h = {
+        .metrics = on_metrics, .health = on_health, .ctx = d};
+    char where[80], extra[128];
+    int rc;
+
+    signal(SIGPIPE, SIG_IGN);
+    if ((rc = loop_add_signals(d->loop, sigs, on_signal, d)) != 0 ||
+        (rc = loop_add_fd(d->loop, watch_fd(d->watch), EPOLLIN, on_watch, d)) !=
+            0 ||
+        (rc = loop_add_idle(d->loop, on_idle, d)) != 0) {
+        log_error("cannot set up the event loop: %s", strerror(-rc));
+        return rc;
+    }
+    watch_on_overflow(d->watch, on_overflow, d);
+
+    if ((rc = http_start(d->loop, listen, &h, &d->http)) != 0) {
+        describe_listen(listen, listen->port, where, sizeof(where));
+        log_error("cannot listen on %s: %s", where,
+                  rc == -EADDRINUSE ? "address in use or not available"
+                                    : strerror(-rc));
+        return rc;
+    }
+    describe_listen(listen, http_port(d->http), where, sizeof(where));
+    snprintf(extra, sizeof(extra), "address=%s version=%s", where,
+             TOKENTAIL_VERSION);
+    log_write(LOG_INFO, extra, "serving HTTP");
+
+    for (size_t i = 0; i < d->n_inputs; i++)
+        input_scan(d->inputs[i], INPUT_SCAN_STARTUP);
+
+    rc = loop_run(d->loop);
+    if (rc != 0)
+        log_error("event loop failed: %s", strerror(-rc));
+    return rc;
+}
+
+/* --- one pass ------------------------------------------------------------ */
+
+int daemon_once(struct daemon *d, char *const *files, size_t n_files, FILE *out)
+{
+    int status = 0;
+    if (n_files > 0) {
+        for (size_t i = 0; i < n_files; i++) {
+            int rc = input_open_path(d->inputs[0], files[i]);
+            if (rc != 0) {
+                log_error("cannot read %s: %s", files[i], strerror(-rc));
+                status = -1;
+                continue;
+            }
+            input_drain_all(d->inputs[0]);
+        }
+    } else {
+        for (size_t i = 0; i < d->n_inputs; i++) {
+            input_scan(d->inputs[i], INPUT_SCAN_ONCE);
+            if (d->inputs[i]->n_errors > 0)
+                status = -1;
+            input_drain_all(d->inputs[i]);
+        }
+    }
+    for (size_t i = 0; i < d->n_inputs; i++)
+        if (d->inputs[i]->read_errors > 0)
+            status = -1;
+
+    struct buf b = {0};
+    collect(d);
+    expfmt_write(d->reg, &b);
+    if (b.oom) {
+        log_error("out of memory writing the exposition");
+        buf_free(&b);
+        return -1;
+    }
+    if (b.len > 0 && fwrite(b.data, 1, b.len, out) != b.len)
+        status = -1;
+    if (fflush(out) != 0)
+        status = -1;
+    buf_free(&b);
+    return status;
+}

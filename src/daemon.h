@@ -1,0 +1,44 @@
+/*
+ * The daemon: the one struct everything hangs off.
+ *
+ * It owns the configuration, the registry, the pipeline, the inputs and,
+ * when following files, the loop, the inotify watch and the HTTP server.
+ * The same assembly serves both ways of running: daemon_run() follows
+ * files until a signal stops it; daemon_once() reads files to their end
+ * and prints the exposition.
+ */
+#ifndef TOKENTAIL_DAEMON_H
+#define TOKENTAIL_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "http.h"
+
+#define DAEMON_READ_BUDGET (4 * 1024 * 1024) /* bytes per file per pass */
+
+struct daemon;
+
+/*
+ * Assembles a daemon for cfg (taken: freed with the daemon). follow
+ * selects the long-running mode (loop, inotify, signals). Returns 0 or
+ * -errno.
+ */
+int daemon_new(struct config *cfg, bool follow, struct daemon **out);
+
+/* Serves on listen and follows the inputs until SIGINT or SIGTERM. */
+int daemon_run(struct daemon *d, const struct http_listen *listen);
+
+/*
+ * Reads the named files (with the first input's settings), or with none
+ * every file the inputs match, from beginning to end, then writes the
+ * exposition to out. Returns 0, or -1 when a file could not be read.
+ */
+int daemon_once(struct daemon *d, char *const *files, size_t n_files,
+                FILE *out);
+
+void daemon_free(struct daemon *d);
+
+#endif

@@ -1,0 +1,157 @@
+#include "expfmt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "num.h"
+
+void expfmt_escape_label(struct buf *b, const char *s, size_t n)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c != '\\' && c != '"' && c != '\n')
+            continue;
+        buf_append(b, s + run, i - run);
+        buf_putc(b, '\\');
+        buf_putc(b, c == '\n' ? 'n' : c);
+        run = i + 1;
+    }
+    buf_append(b, s + run, n - run);
+}
+
+void expfmt_escape_help(struct buf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\')
+            buf_puts(b, "\\\\");
+        else if (*s == '\n')
+            buf_puts(b, "\\n");
+        else
+            buf_putc(b, *s);
+    }
+}
+
+/* Writes {labels} for series s, with an optional extra le="..." label. */
+static void write_labels(struct buf *b, const struct family *f,
+                         const struct series *s, const char *le)
+{
+    bool any = false;
+    if (s != f->overflow && f->n_labels == 0 && !f->const_labels[0] &&
+        le == NULL)
+        return;
+    buf_putc(b, '{');
+    if (s == f->overflow) {
+        buf_puts(b, "tokentail_overflow=\"true\"");
+        any = true;
+    } else {
+        const char *v = s->key;
+        for (size_t i = 0; i < f->n_labels; i++) {
+            size_t len = strlen(v);
+            if (any)
+                buf_putc(b, ',');
+            buf_puts(b, f->label_names[i]);
+            buf_puts(b, "=\"");
+            expfmt_escape_label(b, v, len);
+            buf_putc(b, '"');
+            any = true;
+            v += len + 1;
+        }
+    }
+    if (f->const_labels[0]) {
+        if (any)
+            buf_putc(b, ',');
+        buf_puts(b, f->const_labels);
+        any = true;
+    }
+    if (le != NULL) {
+        if (any)
+            buf_putc(b, ',');
+        buf_puts(b, "le=\"");
+        buf_puts(b, le);
+        buf_putc(b, '"');
+    }
+    buf_putc(b, '}');
+}
+
+static void write_value_fixed(struct buf *b, num_fixed v)
+{
+    char tmp[NUM_FMT_MAX];
+    size_t n = num_format(v, tmp);
+    buf_putc(b, ' ');
+    buf_append(b, tmp, n);
+    buf_putc(b, '\n');
+}
+
+static void write_value_u64(struct buf *b, uint64_t v)
+{
+    char tmp[24];
+    size_t n = num_format_u64(v, tmp);
+    buf_putc(b, ' ');
+    buf_append(b, tmp, n);
+    buf_putc(b, '\n');
+}
+
+static void write_series(struct buf *b, const struct family *f,
+                         const struct series *s, char (*les)[NUM_FMT_MAX])
+{
+    if (f->type != METRIC_HISTOGRAM) {
+        buf_puts(b, f->name);
+        write_labels(b, f, s, NULL);
+        write_value_fixed(b, s->value);
+        return;
+    }
+    uint64_t cum = 0;
+    for (size_t i = 0; i <= f->n_bounds; i++) {
+        cum = i < f->n_bounds ? cum + s->buckets[i] : s->count;
+        buf_puts(b, f->name);
+        buf_puts(b, "_bucket");
+        write_labels(b, f, s, i < f->n_bounds ? les[i] : "+Inf");
+        write_value_u64(b, cum);
+    }
+    buf_puts(b, f->name);
+    buf_puts(b, "_sum");
+    write_labels(b, f, s, NULL);
+    write_value_fixed(b, s->value);
+    buf_puts(b, f->name);
+    buf_puts(b, "_count");
+    write_labels(b, f, s, NULL);
+    write_value_u64(b, s->count);
+}
+
+void expfmt_write(struct registry *r, struct buf *out)
+{
+    for (size_t fi = 0; fi < r->n_fams; fi++) {
+        struct family *f = r->fams[fi];
+        char(*les)[NUM_FMT_MAX] = NULL;
+        char les_small[16][NUM_FMT_MAX];
+
+        buf_puts(out, "# HELP ");
+        buf_puts(out, f->name);
+        buf_putc(out, ' ');
+        expfmt_escape_help(out, f->help);
+        buf_puts(out, "\n# TYPE ");
+        buf_puts(out, f->name);
+        buf_putc(out, ' ');
+        buf_puts(out, config_metric_type_name(f->type));
+        buf_putc(out, '\n');
+
+        if (f->type == METRIC_HISTOGRAM) {
+            les = f->n_bounds <= 16 ? les_small
+                                    : malloc(f->n_bounds * sizeof(*les));
+            if (les == NULL) {
+                out->oom = true;
+                return;
+            }
+            for (size_t i = 0; i < f->n_bounds; i++)
+                num_format(f->bounds[i], les[i]);
+        }
+        family_sort(f);
+        for (size_t i = 0; i < f->n_series; i++)
+            write_series(out, f, f->order[i], les);
+        if (f->overflow != NULL)
+            write_series(out, f, f->overflow, les);
+        if (les != les_small)
+            free(les);
+    }
+}

@@ -1,0 +1,112 @@
+/*
+ * An input: the files matched by a set of globs, followed as they appear,
+ * grow, rotate and disappear.
+ *
+ * A scan walks each glob component by component. Every directory it needs
+ * to see change gets an inotify watch: the directory holding the files, a
+ * directory whose entries a wildcard matches, and for a path that does
+ * not exist yet the deepest directory that does. Any change there sets
+ * the rescan flag; the next pump rescans before reading.
+ *
+ * Each matching regular file gets a tailer, at most one per inode however
+ * many paths lead to it (symlinks, overlapping globs), with its own
+ * inotify watch that marks it ready when written. A tailer whose inode no
+ * longer appears under any glob (renamed away by rotation, or deleted)
+ * becomes an orphan: it is read to its end, kept open for the rotation
+ * grace period in case the writer still holds it, and closed.
+ *
+ * Errors that persist (a file that exists but cannot be opened, a watch
+ * that cannot be added) are kept until a scan succeeds, and make the
+ * daemon report itself degraded. A path that does not exist yet is not an
+ * error.
+ */
+#ifndef TOKENTAIL_INPUT_H
+#define TOKENTAIL_INPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "log.h"
+#include "loop.h"
+#include "tailer.h"
+#include "watch.h"
+
+#define INPUT_ROTATE_GRACE_MS 5000 /* keep a rotated file open this long */
+
+enum input_scan_mode {
+    INPUT_SCAN_STARTUP, /* files present now start where start_at says */
+    INPUT_SCAN_LATER,   /* files are new: read from their beginning */
+    INPUT_SCAN_ONCE,    /* one pass, no watches, from the beginning */
+};
+
+struct input_error {
+    char *path;
+    int err; /* errno */
+};
+
+struct input_dir {
+    char *path;
+    int wd;
+    bool seen;
+};
+
+struct input {
+    const struct cfg_input *cfg; /* borrowed */
+    size_t index;
+    struct watch *watch;          /* borrowed; NULL in one-pass mode */
+    struct loop *loop;            /* borrowed; NULL in one-pass mode */
+    struct tail_buf *rb;          /* borrowed */
+    const struct tail_sink *sink; /* borrowed */
+
+    struct tailer *tailers;
+    struct input_dir *dirs;
+    size_t n_dirs, cap_dirs;
+    struct input_error *errors; /* from the latest scan */
+    size_t n_errors, cap_errors;
+    bool rescan;
+    struct loop_timer *orphan_timer;
+    struct log_limit log_limit;
+
+    uint64_t bytes_read;
+    uint64_t closed_truncations; /* of tailers already closed */
+    uint64_t files_opened;
+    uint64_t files_closed;
+    uint64_t rotations;
+    uint64_t read_errors;
+};
+
+/*
+ * A new input (no files yet). cfg, w, l, rb and sink are borrowed; w and l
+ * are NULL for a one-pass run. Returns 0 or -ENOMEM.
+ */
+int input_new(const struct cfg_input *cfg, size_t index, struct watch *w,
+              struct loop *l, struct tail_buf *rb, const struct tail_sink *sink,
+              struct input **out);
+
+/* Closes every file and watch; NULL is a no-op. */
+void input_free(struct input *in);
+
+/* Walks the globs: watches directories, opens new files, orphans gone ones. */
+void input_scan(struct input *in, enum input_scan_mode mode);
+
+/* Opens one named file ("-": standard input) from its beginning. */
+int input_open_path(struct input *in, const char *path);
+
+/*
+ * Reads every ready file, up to budget bytes each. Returns true when some
+ * file has more to read right away.
+ */
+bool input_pump(struct input *in, size_t budget);
+
+/* Reads every file to its end and closes it (one-pass mode). */
+void input_drain_all(struct input *in);
+
+/* Open files, not counting rotated ones being drained. */
+size_t input_files(const struct input *in);
+
+/* Bytes written to the followed files but not read yet. */
+uint64_t input_lag_bytes(const struct input *in);
+
+#endif

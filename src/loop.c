@@ -1,0 +1,258 @@
+#include "loop.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define LOOP_MAX_EVENTS 64
+
+struct loop_fd {
+    int fd;
+    loop_fd_fn fn;
+    void *ctx;
+    bool dead; /* removed during a pass */
+    struct loop_fd *next;
+};
+
+struct loop_timer {
+    uint64_t due_ms;
+    loop_timer_fn fn;
+    void *ctx;
+    bool dead;
+    struct loop_timer *next;
+};
+
+struct loop_idle {
+    loop_idle_fn fn;
+    void *ctx;
+};
+
+struct loop {
+    int epfd;
+    bool stop;
+    struct loop_fd *fds;
+    struct loop_timer *timers;
+    struct loop_idle *idles;
+    unsigned n_idles;
+    int sigfd;
+    void (*sig_fn)(void *ctx, int sig);
+    void *sig_ctx;
+};
+
+uint64_t loop_now_ms(void)
+{
+    return log_now_ms();
+}
+
+int loop_new(struct loop **out)
+{
+    struct loop *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        return -ENOMEM;
+    l->sigfd = -1;
+    l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (l->epfd < 0) {
+        int err = errno;
+        free(l);
+        return -err;
+    }
+    *out = l;
+    return 0;
+}
+
+void loop_free(struct loop *l)
+{
+    if (l == NULL)
+        return;
+    while (l->fds) {
+        struct loop_fd *f = l->fds;
+        l->fds = f->next;
+        free(f);
+    }
+    while (l->timers) {
+        struct loop_timer *t = l->timers;
+        l->timers = t->next;
+        free(t);
+    }
+    free(l->idles);
+    if (l->sigfd >= 0)
+        close(l->sigfd);
+    close(l->epfd);
+    free(l);
+}
+
+int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fd_fn fn,
+                void *ctx)
+{
+    struct loop_fd *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -ENOMEM;
+    f->fd = fd;
+    f->fn = fn;
+    f->ctx = ctx;
+    struct epoll_event ev = {.events = events, .data.ptr = f};
+    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        int err = errno;
+        free(f);
+        return -err;
+    }
+    f->next = l->fds;
+    l->fds = f;
+    return 0;
+}
+
+int loop_del_fd(struct loop *l, int fd)
+{
+    for (struct loop_fd *f = l->fds; f; f = f->next)
+        if (f->fd == fd && !f->dead) {
+            epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+            f->dead = true;
+            return 0;
+        }
+    return -ENOENT;
+}
+
+struct loop_timer *loop_timer_add(struct loop *l, uint64_t delay_ms,
+                                  loop_timer_fn fn, void *ctx)
+{
+    struct loop_timer *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return NULL;
+    t->due_ms = loop_now_ms() + delay_ms;
+    t->fn = fn;
+    t->ctx = ctx;
+    t->next = l->timers;
+    l->timers = t;
+    return t;
+}
+
+void loop_timer_cancel(struct loop *l, struct loop_timer *t)
+{
+    (void)l;
+    if (t != NULL)
+        t->dead = true;
+}
+
+int loop_add_idle(struct loop *l, loop_idle_fn fn, void *ctx)
+{
+    struct loop_idle *n = realloc(l->idles, (l->n_idles + 1) * sizeof(*n));
+    if (n == NULL)
+        return -ENOMEM;
+    l->idles = n;
+    l->idles[l->n_idles].fn = fn;
+    l->idles[l->n_idles].ctx = ctx;
+    l->n_idles++;
+    return 0;
+}
+
+static void on_signal(void *ctx, uint32_t events)
+{
+    struct loop *l = ctx;
+    struct signalfd_siginfo si;
+    (void)events;
+    while (read(l->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+        l->sig_fn(l->sig_ctx, (int)si.ssi_signo);
+}
+
+int loop_add_signals(struct loop *l, const int *sigs,
+                     void (*fn)(void *ctx, int sig), void *ctx)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (const int *s = sigs; *s; s++)
+        sigaddset(&set, *s);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+        return -errno;
+    l->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (l->sigfd < 0)
+        return -errno;
+    l->sig_fn = fn;
+    l->sig_ctx = ctx;
+    return loop_add_fd(l, l->sigfd, EPOLLIN, on_signal, l);
+}
+
+/* Frees marked fds and timers; only called between passes. */
+static void reap(struct loop *l)
+{
+    for (struct loop_fd **pf = &l->fds; *pf;) {
+        if ((*pf)->dead) {
+            struct loop_fd *f = *pf;
+            *pf = f->next;
+            free(f);
+        } else {
+            pf = &(*pf)->next;
+        }
+    }
+    for (struct loop_timer **pt = &l->timers; *pt;) {
+        if ((*pt)->dead) {
+            struct loop_timer *t = *pt;
+            *pt = t->next;
+            free(t);
+        } else {
+            pt = &(*pt)->next;
+        }
+    }
+}
+
+/* Runs due timers; returns milliseconds until the next one, or -1. */
+static int run_timers(struct loop *l)
+{
+    uint64_t now = loop_now_ms();
+    for (struct loop_timer *t = l->timers; t; t = t->next) {
+        if (t->dead || t->due_ms > now)
+            continue;
+        t->dead = true; /* one-shot: marked before the call, freed later */
+        t->fn(t->ctx);
+    }
+    now = loop_now_ms();
+    int64_t next = -1;
+    for (struct loop_timer *t = l->timers; t; t = t->next) {
+        if (t->dead)
+            continue;
+        int64_t d = t->due_ms > now ? (int64_t)(t->due_ms - now) : 0;
+        if (next < 0 || d < next)
+            next = d;
+    }
+    return next > INT32_MAX ? INT32_MAX : (int)next;
+}
+
+int loop_run(struct loop *l)
+{
+    struct epoll_event evs[LOOP_MAX_EVENTS];
+    bool busy = false;
+
+    l->stop = false;
+    while (!l->stop) {
+        int timeout = run_timers(l);
+        reap(l);
+        if (busy)
+            timeout = 0;
+        int n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, timeout);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        for (int i = 0; i < n && !l->stop; i++) {
+            struct loop_fd *f = evs[i].data.ptr;
+            if (!f->dead)
+                f->fn(f->ctx, evs[i].events);
+        }
+        busy = false;
+        for (unsigned i = 0; i < l->n_idles && !l->stop; i++)
+            busy |= l->idles[i].fn(l->idles[i].ctx);
+    }
+    reap(l);
+    return 0;
+}
+
+void loop_stop(struct loop *l)
+{
+    l->stop = true;
+}

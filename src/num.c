@@ -1,0 +1,278 @@
+#include "num.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* 10^0 .. 10^38: every power of ten that fits in 128 unsigned bits. */
+#define NUM_E19 ((num_u128)10000000000000000000ULL)
+static const num_u128 num_pow10_table[39] = {1ULL,
+                                             10ULL,
+                                             100ULL,
+                                             1000ULL,
+                                             10000ULL,
+                                             100000ULL,
+                                             1000000ULL,
+                                             10000000ULL,
+                                             100000000ULL,
+                                             1000000000ULL,
+                                             10000000000ULL,
+                                             100000000000ULL,
+                                             1000000000000ULL,
+                                             10000000000000ULL,
+                                             100000000000000ULL,
+                                             1000000000000000ULL,
+                                             10000000000000000ULL,
+                                             100000000000000000ULL,
+                                             1000000000000000000ULL,
+                                             10000000000000000000ULL,
+                                             NUM_E19 * 10ULL,
+                                             NUM_E19 * 100ULL,
+                                             NUM_E19 * 1000ULL,
+                                             NUM_E19 * 10000ULL,
+                                             NUM_E19 * 100000ULL,
+                                             NUM_E19 * 1000000ULL,
+                                             NUM_E19 * 10000000ULL,
+                                             NUM_E19 * 100000000ULL,
+                                             NUM_E19 * 1000000000ULL,
+                                             NUM_E19 * 10000000000ULL,
+                                             NUM_E19 * 100000000000ULL,
+                                             NUM_E19 * 1000000000000ULL,
+                                             NUM_E19 * 10000000000000ULL,
+                                             NUM_E19 * 100000000000000ULL,
+                                             NUM_E19 * 1000000000000000ULL,
+                                             NUM_E19 * 10000000000000000ULL,
+                                             NUM_E19 * 100000000000000000ULL,
+                                             NUM_E19 * 1000000000000000000ULL,
+                                             NUM_E19 * 10000000000000000000ULL};
+
+static num_u128 num_pow10(int n)
+{
+    return num_pow10_table[n];
+}
+
+#define NUM_MAX_DIGITS 38
+#define NUM_EXP_CLAMP  100000 /* beyond this every value is 0 or out of range  \
+                               */
+
+/*
+ * The shared scanner. strict selects the JSON grammar; otherwise the
+ * relaxed configuration grammar.
+ */
+static int num_scan(const char *s, size_t len, struct num_dec *out, bool strict)
+{
+    const char *p = s, *end = s + len;
+    num_u128 mant = 0;
+    int digits = 0;   /* significant digits kept in mant */
+    int32_t exp = 0;  /* adjustment from dropped or fractional digits */
+    bool any = false; /* at least one digit seen in the mantissa */
+    bool neg = false;
+
+    if (p < end && (*p == '-' || (!strict && *p == '+'))) {
+        neg = *p == '-';
+        p++;
+    }
+    if (strict) {
+        if (p >= end || *p < '0' || *p > '9')
+            return -EINVAL;
+        if (*p == '0' && p + 1 < end && p[1] >= '0' && p[1] <= '9')
+            return -EINVAL; /* leading zero */
+    }
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        any = true;
+        if (mant == 0 && *p == '0')
+            continue;
+        if (digits < NUM_MAX_DIGITS) {
+            mant = mant * 10 + (num_u128)(*p - '0');
+            digits++;
+        } else {
+            exp++; /* integer digit dropped: scale up */
+        }
+    }
+    if (p < end && *p == '.') {
+        p++;
+        bool frac = false;
+        for (; p < end && *p >= '0' && *p <= '9'; p++) {
+            frac = true;
+            if (mant == 0 && *p == '0') {
+                exp--;
+                continue;
+            }
+            if (digits < NUM_MAX_DIGITS) {
+                mant = mant * 10 + (num_u128)(*p - '0');
+                digits++;
+                exp--;
+            }
+        }
+        if (strict && !frac)
+            return -EINVAL;
+        any = any || frac;
+    }
+    if (!any)
+        return -EINVAL;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        bool eneg = false;
+        int32_t e = 0;
+        if (p < end && (*p == '+' || *p == '-')) {
+            eneg = *p == '-';
+            p++;
+        }
+        if (p >= end || *p < '0' || *p > '9')
+            return -EINVAL;
+        for (; p < end && *p >= '0' && *p <= '9'; p++)
+            if (e < NUM_EXP_CLAMP)
+                e = e * 10 + (*p - '0');
+        exp += eneg ? -e : e;
+    }
+    if (p != end)
+        return -EINVAL;
+    out->mant = mant;
+    out->exp = mant == 0 ? 0 : exp;
+    out->neg = neg && mant != 0;
+    return 0;
+}
+
+int num_parse_json(const char *s, size_t len, struct num_dec *out)
+{
+    return num_scan(s, len, out, true);
+}
+
+int num_parse_text(const char *s, size_t len, struct num_dec *out)
+{
+    return num_scan(s, len, out, false);
+}
+
+/* Drops the least significant digit of *m (truncating), raising *e. */
+static void num_shrink(num_u128 *m, int32_t *e)
+{
+    *m /= 10;
+    (*e)++;
+}
+
+int num_to_fixed(const struct num_dec *v, const struct num_dec *scale,
+                 num_fixed *out)
+{
+    num_u128 mant = v->mant;
+    int32_t exp = v->exp;
+    bool neg = v->neg;
+
+    if (scale != NULL) {
+        num_u128 sm = scale->mant;
+        int32_t se = scale->exp;
+        num_u128 prod;
+        /* Both factors are at most 38 digits; give up precision rather
+         * than overflow in the (practically unseen) case they collide. */
+        while (__builtin_mul_overflow(mant, sm, &prod)) {
+            if (mant > sm)
+                num_shrink(&mant, &exp);
+            else
+                num_shrink(&sm, &se);
+        }
+        mant = prod;
+        exp += se;
+        neg = neg != scale->neg;
+    }
+    if (mant == 0) {
+        *out = 0;
+        return 0;
+    }
+    int32_t shift = exp + NUM_FRAC_DIGITS;
+    num_u128 mag;
+    if (shift >= 0) {
+        if (shift > NUM_MAX_DIGITS)
+            return -ERANGE;
+        if (__builtin_mul_overflow(mant, num_pow10(shift), &mag))
+            return -ERANGE;
+    } else {
+        int32_t d = -shift;
+        if (d > NUM_MAX_DIGITS) {
+            mag = 0;
+        } else {
+            num_u128 p = num_pow10(d);
+            num_u128 r = mant % p;
+            mag = mant / p;
+            /* round half to even */
+            if (r > p - r || (r == p - r && (mag & 1)))
+                mag++;
+        }
+    }
+    if (mag > (num_u128)NUM_FIXED_MAX)
+        return -ERANGE;
+    *out = neg ? -(num_fixed)mag : (num_fixed)mag;
+    return 0;
+}
+
+size_t num_format_u64(uint64_t v, char *out)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
+/* Decimal digits of a 128-bit unsigned value. */
+static size_t num_format_u128(num_u128 v, char *out)
+{
+    if (v <= UINT64_MAX)
+        return num_format_u64((uint64_t)v, out);
+    char tmp[48];
+    size_t n = 0;
+    while (v != 0) {
+        tmp[n++] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
+size_t num_format(num_fixed v, char *out)
+{
+    size_t n = 0;
+    num_u128 mag;
+    if (v < 0) {
+        out[n++] = '-';
+        mag = (num_u128)(-(v + 1)) + 1; /* no overflow at the minimum */
+    } else {
+        mag = (num_u128)v;
+    }
+    num_u128 one = (num_u128)NUM_ONE;
+    n += num_format_u128(mag / one, out + n);
+    uint64_t frac = (uint64_t)(mag % one);
+    if (frac != 0) {
+        char digits[NUM_FRAC_DIGITS];
+        int last = -1;
+        for (int i = NUM_FRAC_DIGITS - 1; i >= 0; i--) {
+            digits[i] = (char)('0' + frac % 10);
+            frac /= 10;
+            if (last < 0 && digits[i] != '0')
+                last = i;
+        }
+        out[n++] = '.';
+        memcpy(out + n, digits, (size_t)last + 1);
+        n += (size_t)last + 1;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+num_fixed num_add_sat(num_fixed a, num_fixed b)
+{
+    num_fixed r;
+    if (__builtin_add_overflow(a, b, &r) || r > NUM_FIXED_MAX ||
+        r < -NUM_FIXED_MAX)
+        return (a > 0 || b > 0) ? NUM_FIXED_MAX : -NUM_FIXED_MAX;
+    return r;
+}
+
+double num_to_double(num_fixed v)
+{
+    return (double)v / 1e12;
+}

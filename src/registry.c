@@ -1,0 +1,278 @@
+#include "registry.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "expfmt.h"
+
+#define REGISTRY_INITIAL_TABLE 16
+
+int registry_new(struct registry **out)
+{
+    *out = calloc(1, sizeof(**out));
+    return *out ? 0 : -ENOMEM;
+}
+
+static void family_free(struct family *f)
+{
+    if (f == NULL)
+        return;
+    for (size_t i = 0; i < f->n_series; i++)
+        free(f->order[i]);
+    free(f->overflow);
+    free(f->order);
+    free(f->table);
+    for (size_t i = 0; i < f->n_labels; i++)
+        free(f->label_names[i]);
+    free(f->label_names);
+    free(f->const_labels);
+    free(f->bounds);
+    free(f->name);
+    free(f->help);
+    free(f);
+}
+
+void registry_free(struct registry *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->n_fams; i++)
+        family_free(r->fams[i]);
+    free(r->fams);
+    free(r);
+}
+
+struct family *registry_add(struct registry *r, const struct family_spec *spec)
+{
+    struct family *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return NULL;
+    f->name = strdup(spec->name);
+    f->help = strdup(spec->help ? spec->help : "");
+    f->type = spec->type;
+    f->max_series = spec->max_series;
+    f->flags = spec->flags;
+    f->n_labels = spec->n_labels;
+    f->label_names = calloc(spec->n_labels + 1, sizeof(*f->label_names));
+    f->table_cap = REGISTRY_INITIAL_TABLE;
+    f->table = calloc(f->table_cap, sizeof(*f->table));
+    if (!f->name || !f->help || !f->label_names || !f->table)
+        goto fail;
+    for (size_t i = 0; i < spec->n_labels; i++)
+        if ((f->label_names[i] = strdup(spec->label_names[i])) == NULL)
+            goto fail;
+
+    struct buf cl = {0};
+    for (size_t i = 0; i < spec->n_const; i++) {
+        if (i > 0)
+            buf_putc(&cl, ',');
+        buf_puts(&cl, spec->const_names[i]);
+        buf_puts(&cl, "=\"");
+        expfmt_escape_label(&cl, spec->const_values[i],
+                            strlen(spec->const_values[i]));
+        buf_putc(&cl, '"');
+    }
+    buf_putc(&cl, '\0');
+    if (cl.oom) {
+        buf_free(&cl);
+        goto fail;
+    }
+    f->const_labels = buf_release(&cl, NULL);
+
+    if (spec->n_bounds > 0) {
+        f->bounds = malloc(spec->n_bounds * sizeof(*f->bounds));
+        if (f->bounds == NULL)
+            goto fail;
+        memcpy(f->bounds, spec->bounds, spec->n_bounds * sizeof(*f->bounds));
+        f->n_bounds = spec->n_bounds;
+    }
+
+    if (r->n_fams == r->cap_fams) {
+        size_t cap = r->cap_fams ? r->cap_fams * 2 : 16;
+        struct family **fams = realloc(r->fams, cap * sizeof(*fams));
+        if (fams == NULL)
+            goto fail;
+        r->fams = fams;
+        r->cap_fams = cap;
+    }
+    r->fams[r->n_fams++] = f;
+    return f;
+fail:
+    family_free(f);
+    return NULL;
+}
+
+struct family *registry_find(struct registry *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_fams; i++)
+        if (strcmp(r->fams[i]->name, name) == 0)
+            return r->fams[i];
+    return NULL;
+}
+
+/* A 64-bit multiply-mix hash: 8 bytes per step, murmur3's finaliser. */
+uint64_t registry_hash(const char *key, size_t len)
+{
+    const uint64_t k = 0x9e3779b97f4a7c15ULL;
+    uint64_t h = 0x243f6a8885a308d3ULL ^ (len * k);
+    const unsigned char *p = (const unsigned char *)key;
+    while (len >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        h = (h ^ (v * k)) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 29;
+        p += 8;
+        len -= 8;
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, p, len);
+    h = (h ^ (tail * k)) * 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static struct series *series_new(const struct family *f, const char *key,
+                                 uint32_t key_len, uint64_t hash)
+{
+    size_t nb = f->type == METRIC_HISTOGRAM ? f->n_bounds : 0;
+    /* One allocation: header, key, then the buckets on an 8-byte boundary. */
+    size_t off = (offsetof(struct series, key) + key_len + 7) & ~(size_t)7;
+    struct series *s = calloc(1, off + nb * sizeof(uint64_t));
+    if (s == NULL)
+        return NULL;
+    s->hash = hash;
+    s->key_len = key_len;
+    memcpy(s->key, key, key_len);
+    if (nb > 0)
+        s->buckets = (uint64_t *)(void *)((char *)s + off);
+    return s;
+}
+
+static bool table_grow(struct family *f)
+{
+    size_t cap = f->table_cap * 2;
+    struct series **t = calloc(cap, sizeof(*t));
+    if (t == NULL)
+        return false;
+    for (size_t i = 0; i < f->table_cap; i++) {
+        struct series *s = f->table[i];
+        if (s == NULL)
+            continue;
+        size_t j = s->hash & (cap - 1);
+        while (t[j] != NULL)
+            j = (j + 1) & (cap - 1);
+        t[j] = s;
+    }
+    free(f->table);
+    f->table = t;
+    f->table_cap = cap;
+    return true;
+}
+
+struct series *family_get(struct family *f, const char *key, uint32_t key_len,
+                          uint64_t hash)
+{
+    size_t mask = f->table_cap - 1;
+    size_t i = hash & mask;
+    struct series *s;
+
+    while ((s = f->table[i]) != NULL) {
+        if (s->hash == hash && s->key_len == key_len &&
+            memcmp(s->key, key, key_len) == 0)
+            return s;
+        i = (i + 1) & mask;
+    }
+
+    if (f->max_series > 0 && f->n_series >= f->max_series) {
+        if (f->overflow == NULL)
+            f->overflow = series_new(f, "", 0, 0);
+        f->overflow_updates++;
+        return f->overflow;
+    }
+
+    /* Keep the load under one half so probes stay short. */
+    if ((f->n_series + 1) * 2 > f->table_cap) {
+        if (!table_grow(f))
+            return NULL;
+        mask = f->table_cap - 1;
+        i = hash & mask;
+        while (f->table[i] != NULL)
+            i = (i + 1) & mask;
+    }
+    if ((f->n_series & (f->n_series - 1)) == 0) {
+        size_t cap = f->n_series ? f->n_series * 2 : 4;
+        struct series **o = realloc(f->order, cap * sizeof(*o));
+        if (o == NULL)
+            return NULL;
+        f->order = o;
+    }
+    s = series_new(f, key, key_len, hash);
+    if (s == NULL)
+        return NULL;
+    f->table[i] = s;
+    f->order[f->n_series++] = s;
+    return s;
+}
+
+static int series_cmp(const void *a, const void *b)
+{
+    const struct series *x = *(struct series *const *)a;
+    const struct series *y = *(struct series *const *)b;
+    uint32_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+    int c = memcmp(x->key, y->key, n);
+    if (c != 0)
+        return c;
+    return (x->key_len > y->key_len) - (x->key_len < y->key_len);
+}
+
+void family_sort(struct family *f)
+{
+    size_t n = f->n_series, k = f->n_sorted;
+    if (k == n)
+        return;
+    qsort(f->order + k, n - k, sizeof(*f->order), series_cmp);
+    if (k > 0) {
+        /* Merge the sorted prefix with the freshly sorted tail. */
+        struct series **tmp = malloc(n * sizeof(*tmp));
+        if (tmp == NULL) {
+            qsort(f->order, n, sizeof(*f->order), series_cmp);
+        } else {
+            size_t i = 0, j = k, o = 0;
+            while (i < k && j < n)
+                tmp[o++] = series_cmp(&f->order[i], &f->order[j]) <= 0
+                               ? f->order[i++]
+                               : f->order[j++];
+            while (i < k)
+                tmp[o++] = f->order[i++];
+            while (j < n)
+                tmp[o++] = f->order[j++];
+            memcpy(f->order, tmp, n * sizeof(*tmp));
+            free(tmp);
+        }
+    }
+    f->n_sorted = n;
+}
+
+void series_observe(const struct family *f, struct series *s, num_fixed v)
+{
+    /* Bucket i counts bounds[i-1] < v <= bounds[i]; past the last, only
+     * the +Inf bucket (the count) sees it. */
+    size_t lo = 0, hi = f->n_bounds;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v <= f->bounds[mid])
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    if (lo < f->n_bounds)
+        s->buckets[lo]++;
+    s->count++;
+    s->value = num_add_sat(s->value, v);
+}

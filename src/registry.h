@@ -1,0 +1,121 @@
+/*
+ * The metric registry: every family tokentail serves, configured or its
+ * own, with its series.
+ *
+ * A family's series live in an open-addressing hash table keyed by the
+ * label values (each value NUL-terminated, concatenated in label order).
+ * Lookups allocate nothing; a new series is one allocation holding its
+ * value, its histogram buckets and its key. Once a family holds
+ * max_series series, updates for new label values go to a single
+ * overflow series, exposed with the label tokentail_overflow="true", so
+ * memory stays bounded whatever the input.
+ *
+ * Values are fixed-point decimals (num.h). Histograms keep per-bucket
+ * counts; the exposition makes them cumulative.
+ *
+ * The registry owns copies of every name it is given, so it can outlive the
+ * configuration that created it.
+ */
+#ifndef TOKENTAIL_REGISTRY_H
+#define TOKENTAIL_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "num.h"
+
+#define FAMILY_SELF 1u /* tokentail's own metric */
+
+struct series {
+    uint64_t hash;
+    num_fixed value;   /* counter or gauge value; histogram sum */
+    uint64_t count;    /* histogram: number of observations */
+    uint64_t *buckets; /* histogram: count per bucket (not cumulative) */
+    uint32_t key_len;
+    char key[]; /* label values, each followed by a NUL */
+};
+
+struct family {
+    char *name;
+    char *help;
+    enum metric_type type;
+    char **label_names;
+    size_t n_labels;
+    char *const_labels; /* rendered: a="x",b="y" (or empty) */
+    num_fixed *bounds;  /* histogram bucket upper bounds, without +Inf */
+    size_t n_bounds;
+    size_t max_series;
+    unsigned flags;
+
+    struct series **table; /* open addressing, power-of-two size */
+    size_t table_cap;
+    struct series **order; /* every series; the first n_sorted in key order */
+    size_t n_series;
+    size_t n_sorted;
+    struct series *overflow; /* created on the first update over the cap */
+    uint64_t overflow_updates;
+};
+
+/* What a family is made from; everything is copied. */
+struct family_spec {
+    const char *name;
+    const char *help;
+    enum metric_type type;
+    const char *const *label_names;
+    size_t n_labels;
+    const char *const *const_names; /* constant labels */
+    const char *const *const_values;
+    size_t n_const;
+    const num_fixed *bounds;
+    size_t n_bounds;
+    size_t max_series; /* 0: unlimited */
+    unsigned flags;
+};
+
+struct registry {
+    struct family **fams; /* in exposition order */
+    size_t n_fams;
+    size_t cap_fams;
+};
+
+int registry_new(struct registry **out);
+
+/* Frees every family and series; NULL is a no-op. */
+void registry_free(struct registry *r);
+
+/* Adds a family at the end of the exposition order; NULL on -ENOMEM. */
+struct family *registry_add(struct registry *r, const struct family_spec *spec);
+
+/* The family named name, or NULL. */
+struct family *registry_find(struct registry *r, const char *name);
+
+/* The hash of a series key, as family_get expects it. */
+uint64_t registry_hash(const char *key, size_t len);
+
+/*
+ * The series for key (label values, each NUL-terminated; key_len counts
+ * the NULs), created at zero if absent. Over the family's cap, returns the
+ * overflow series; NULL only when out of memory.
+ */
+struct series *family_get(struct family *f, const char *key, uint32_t key_len,
+                          uint64_t hash);
+
+/* Sorts the series not yet in order (the exposition calls it). */
+void family_sort(struct family *f);
+
+static inline void series_add(struct series *s, num_fixed v)
+{
+    s->value = num_add_sat(s->value, v);
+}
+
+static inline void series_set(struct series *s, num_fixed v)
+{
+    s->value = v;
+}
+
+/* Records one observation of v in a histogram series. */
+void series_observe(const struct family *f, struct series *s, num_fixed v);
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * UTF-8 validation, for what tokentail prints: label values in the
+ * exposition and strings in the health document must be valid UTF-8
+ * whatever bytes the logs held.
+ */
+#ifndef TOKENTAIL_UTF8_H
+#define TOKENTAIL_UTF8_H
+
+#include <stddef.h>
+
+/* The replacement character U+FFFD, encoded. */
+#define UTF8_REPLACEMENT     "\xef\xbf\xbd"
+#define UTF8_REPLACEMENT_LEN 3
+
+/*
+ * Length of the well-formed UTF-8 sequence at s (n > 0 bytes available),
+ * or 0 when the bytes there are not one (overlong forms, surrogates and
+ * code points past U+10FFFF included). A NUL byte counts as malformed.
+ */
+size_t utf8_seq(const unsigned char *s, size_t n);
+
+#endif
