@@ -1,0 +1,360 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../src/config.h"
+
+/* Loads text; returns the error output (static) and stores the config. */
+static const char *load(const char *text, struct config **cfg)
+{
+    static char out[8192];
+    struct buf errors = {0};
+    int rc = config_load_text("t.yaml", text, strlen(text), cfg, &errors);
+    snprintf(out, sizeof(out), "%s", errors.data ? errors.data : "");
+    buf_free(&errors);
+    assert_int_equal(rc == 0, out[0] == '\0');
+    return out;
+}
+
+static void expect_error(const char *text, const char *error)
+{
+    struct config *cfg;
+    const char *out = load(text, &cfg);
+    if (strstr(out, error) == NULL)
+        fail_msg("expected \"%s\" in:\n%s", error, out);
+    assert_null(cfg);
+}
+
+#define INPUT "inputs:\n  - paths: [/var/log/*.log]\n"
+
+static void test_good(void **state)
+{
+    struct config *cfg;
+    (void)state;
+    const char *out =
+        load("inputs:\n"
+             "  - name: api\n"
+             "    paths: [/var/log/a/*.log, /var/log/b.log]\n"
+             "    start_at: beginning\n"
+             "    max_line_bytes: 64KiB\n"
+             "metrics:\n"
+             "  - name: req_total\n"
+             "    type: counter\n"
+             "    labels:\n"
+             "      path: endpoint\n"
+             "      tier: {field: plan.tier, default: free}\n"
+             "    const_labels: {service: api}\n"
+             "    when:\n"
+             "      any:\n"
+             "        - {field: status, equals: 200}\n"
+             "        - {field: status, in: [500, \"503\"]}\n"
+             "        - not: {field: usage.tokens, exists: true}\n"
+             "  - name: latency_seconds\n"
+             "    type: histogram\n"
+             "    value: latency_ms\n"
+             "    scale: 0.001\n"
+             "    buckets: [0.1, 1, 10]\n"
+             "    inputs: [api]\n"
+             "  - name: tokens_total\n"
+             "    type: counter\n"
+             "    value: usage.tokens\n",
+             &cfg);
+    assert_string_equal(out, "");
+    assert_non_null(cfg);
+    assert_int_equal(cfg->n_inputs, 1);
+    assert_string_equal(cfg->inputs[0].name, "api");
+    assert_int_equal(cfg->inputs[0].n_paths, 2);
+    assert_int_equal(cfg->inputs[0].start_at, START_AT_BEGINNING);
+    assert_int_equal(cfg->inputs[0].max_line_bytes, 65536);
+    assert_int_equal(cfg->n_metrics, 3);
+
+    const struct cfg_metric *m = &cfg->metrics[0];
+    assert_int_equal(m->n_labels, 2);
+    assert_int_equal(m->n_const_labels, 1);
+    assert_string_equal(m->const_labels[0].value, "api");
+    assert_true(m->labels[1].has_value);
+    assert_string_equal(m->labels[1].value, "free");
+    assert_int_equal(m->when->op, COND_ANY);
+    assert_int_equal(m->when->n_subs, 3);
+    assert_int_equal(m->when->subs[1].op, COND_IN);
+    assert_string_equal(m->when->subs[1].values[1], "503");
+    assert_int_equal(m->when->subs[2].op, COND_NOT);
+    assert_int_equal(m->when->subs[2].subs[0].op, COND_EXISTS);
+    assert_string_equal(m->help, "Number of matching log lines.");
+
+    /* Fields are numbered once each: endpoint, plan.tier, status,
+     * usage.tokens, latency_ms. */
+    assert_int_equal(cfg->n_fields, 5);
+    assert_string_equal(cfg->fields[1].path, "plan.tier");
+    assert_int_equal(cfg->fields[1].n_parts, 2);
+    assert_string_equal(cfg->fields[1].parts[1], "tier");
+    assert_int_equal(cfg->metrics[2].value_field, 3);
+    assert_int_equal(m->when->subs[2].subs[0].field, 3);
+
+    const struct cfg_metric *h = &cfg->metrics[1];
+    assert_int_equal(h->n_buckets, 3);
+    assert_true(h->buckets[0] == NUM_ONE / 10);
+    assert_true(h->has_scale);
+    assert_int_equal(h->n_inputs, 1);
+    config_free(cfg);
+}
+
+static void test_defaults(void **state)
+{
+    struct config *cfg;
+    (void)state;
+    assert_string_equal(load(INPUT "metrics:\n"
+                                   "  - {name: d, type: histogram, value: x}\n",
+                             &cfg),
+                        "");
+    assert_string_equal(cfg->inputs[0].name, "input0");
+    assert_int_equal(cfg->inputs[0].start_at, START_AT_END);
+    assert_int_equal(cfg->inputs[0].max_line_bytes, 1048576);
+    assert_int_equal(cfg->metrics[0].n_buckets, 11);
+    assert_int_equal(cfg->metrics[0].max_series, 10000);
+    assert_string_equal(cfg->metrics[0].help, "Distribution of log field x.");
+    config_free(cfg);
+}
+
+static void test_dotted_paths(void **state)
+{
+    struct config *cfg;
+    (void)state;
+    assert_string_equal(
+        load(INPUT "metrics:\n"
+                   "  - {name: a_total, type: counter, value: 'a\\.b.c'}\n",
+             &cfg),
+        "");
+    assert_int_equal(cfg->fields[0].n_parts, 2);
+    assert_string_equal(cfg->fields[0].parts[0], "a.b");
+    assert_string_equal(cfg->fields[0].parts[1], "c");
+    config_free(cfg);
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a_total, type: counter, value: a..b}\n",
+                 "t.yaml:4:43: value field \"a..b\" has an empty key");
+}
+
+static void test_unknown_key(void **state)
+{
+    (void)state;
+    expect_error(INPUT "metrics:\n"
+                       "  - name: x_total\n"
+                       "    type: counter\n"
+                       "    lables: {a: b}\n",
+                 "t.yaml:6:5: unknown key \"lables\" in a metric (did you "
+                 "mean \"labels\"?)");
+    expect_error("inputs:\n  - paths: [a]\n    strat_at: end\n",
+                 "t.yaml:3:5: unknown key \"strat_at\" in an input (did you "
+                 "mean \"start_at\"?)");
+    expect_error(INPUT "bogus: 1\n",
+                 "t.yaml:3:1: unknown key \"bogus\" in the configuration");
+}
+
+static void test_wrong_types(void **state)
+{
+    (void)state;
+    expect_error("inputs: {paths: a}\n",
+                 "t.yaml:1:9: inputs must be a list, not a mapping");
+    expect_error("inputs:\n  - paths: [a]\n    max_line_bytes: \"100\"\n",
+                 "t.yaml:3:21: max_line_bytes must be a whole number, not a "
+                 "quoted string");
+    expect_error("inputs:\n  - paths: [a]\n    max_line_bytes: 12x\n",
+                 "t.yaml:3:21: max_line_bytes must be a whole number of bytes");
+    expect_error("inputs:\n  - paths: [a]\n    max_line_bytes: 10\n",
+                 "t.yaml:3:21: max_line_bytes must be between 256 and");
+    expect_error(INPUT "metrics:\n  - {name: a_total, type: countr}\n",
+                 "t.yaml:4:27: unknown metric type \"countr\"");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a_total, type: counter, labels: [a]}\n",
+                 "t.yaml:4:44: labels must be a mapping, not a list");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: h, type: histogram, value: v, scale: x}\n",
+                 "t.yaml:4:49: scale must be a decimal number, not \"x\"");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a_total, type: counter, when: {field: x, "
+                       "exists: yes}}\n",
+                 "t.yaml:4:61: exists must be true or false, not \"yes\"");
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    expect_error(INPUT "metrics:\n  - {name: 9lives_total, type: counter}\n",
+                 "t.yaml:4:12: \"9lives_total\" is not a valid metric name");
+    expect_error(INPUT "metrics:\n  - {name: requests, type: counter}\n",
+                 "t.yaml:4:12: counter names must end in \"_total\"");
+    expect_error(INPUT "metrics:\n  - {name: g_total, type: gauge, value: v}\n",
+                 "t.yaml:4:12: only counter names may end in \"_total\"");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: tokentail_x_total, type: counter}\n",
+                 "t.yaml:4:12: metric names starting with \"tokentail_\"");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a_total, type: counter, labels: {a-b: x}}\n",
+                 "t.yaml:4:45: \"a-b\" is not a valid label name");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a_total, type: counter, labels: {__a: x}}\n",
+                 "t.yaml:4:45: label names starting with \"__\" are reserved");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: h, type: histogram, value: v, labels: "
+                       "{le: x}}\n",
+                 "t.yaml:4:5: histogram h: the label \"le\" is reserved");
+    expect_error(INPUT "metrics:\n"
+                       "  - name: a_total\n"
+                       "    type: counter\n"
+                       "    labels: {x: f}\n"
+                       "    const_labels: {x: y}\n",
+                 "t.yaml:4:5: metric a_total: label \"x\" is defined twice");
+}
+
+static void test_duplicates(void **state)
+{
+    (void)state;
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a_total, type: counter}\n"
+                       "  - {name: a_total, type: counter}\n",
+                 "t.yaml:5:5: duplicate metric name \"a_total\" (first at "
+                 "line 4)");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: h, type: histogram, value: v}\n"
+                       "  - {name: h_count, type: gauge, value: v}\n",
+                 "t.yaml:5:5: metric name \"h_count\" collides with the "
+                 "count series of histogram h (line 4)");
+    expect_error(INPUT "metrics:\n"
+                       "  - name: a_total\n"
+                       "    type: counter\n"
+                       "    type: gauge\n",
+                 "t.yaml:6:5: duplicate key \"type\" in a metric (first at "
+                 "line 5)");
+    expect_error("inputs:\n  - {name: a, paths: x}\n  - {name: a, paths: y}\n",
+                 "t.yaml:3:5: duplicate input name \"a\"");
+}
+
+static void test_buckets(void **state)
+{
+    (void)state;
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: h, type: histogram, value: v, buckets: "
+                       "[1, 2, 2]}\n",
+                 "t.yaml:4:58: bucket bounds must increase strictly");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: h, type: histogram, value: v, buckets: "
+                       "[5, 1]}\n",
+                 "t.yaml:4:55: bucket bounds must increase strictly");
+    expect_error(INPUT
+                 "metrics:\n"
+                 "  - {name: h, type: histogram, value: v, buckets: []}\n",
+                 "t.yaml:4:51: buckets must list at least one upper bound");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a_total, type: counter, buckets: [1]}\n",
+                 "t.yaml:4:45: buckets apply to histograms only");
+    expect_error(INPUT "metrics:\n  - {name: h, type: histogram}\n",
+                 "t.yaml:4:5: a histogram needs a \"value\" field");
+}
+
+static void test_env(void **state)
+{
+    struct config *cfg;
+    (void)state;
+    setenv("TT_DIR", "/srv/logs", 1);
+    unsetenv("TT_UNSET");
+    setenv("TT_EMPTY", "", 1);
+    assert_string_equal(load("inputs:\n"
+                             "  - paths:\n"
+                             "      - ${TT_DIR}/*.log\n"
+                             "      - ${TT_UNSET:-/var/log}/x.log\n"
+                             "      - ${TT_EMPTY:-fallback}\n"
+                             "      - cost$$ $x ${TT_DIR}\n",
+                             &cfg),
+                        "");
+    assert_string_equal(cfg->inputs[0].paths[0], "/srv/logs/*.log");
+    assert_string_equal(cfg->inputs[0].paths[1], "/var/log/x.log");
+    assert_string_equal(cfg->inputs[0].paths[2], "fallback");
+    assert_string_equal(cfg->inputs[0].paths[3], "cost$ $x /srv/logs");
+    config_free(cfg);
+
+    expect_error("inputs:\n  - paths: [\"${TT_UNSET}\"]\n",
+                 "t.yaml:2:13: path: environment variable TT_UNSET is not "
+                 "set");
+    expect_error("inputs:\n  - paths: [\"${TT_DIR\"]\n",
+                 "t.yaml:2:13: path: unterminated \"${\"");
+    expect_error("inputs:\n  - paths: [\"${1X}\"]\n",
+                 "t.yaml:2:13: path: \"${1X}\" is not a variable reference");
+}
+
+static void test_syntax_error(void **state)
+{
+    (void)state;
+    expect_error(
+        "inputs:\n  - paths: [a\n  - b\n",
+        "t.yaml:4:1: YAML syntax error: did not find expected ',' or ']'");
+    expect_error("", "t.yaml: the configuration is empty");
+    expect_error("metrics: []\n",
+                 "t.yaml:1:1: the configuration needs \"inputs\"");
+}
+
+/* One run reports every mistake, not just the first. */
+static void test_all_errors(void **state)
+{
+    struct config *cfg;
+    (void)state;
+    const char *out = load("inputs:\n"
+                           "  - paths: [a]\n"
+                           "    start_at: middle\n"
+                           "metrics:\n"
+                           "  - {name: a, type: counter}\n"
+                           "  - {name: b_total, type: gauge}\n",
+                           &cfg);
+    assert_null(cfg);
+    assert_non_null(strstr(out, "t.yaml:3:15: start_at must be \"end\" or "
+                                "\"beginning\", not \"middle\"\n"));
+    assert_non_null(
+        strstr(out, "t.yaml:5:12: counter names must end in \"_total\"\n"));
+    assert_non_null(
+        strstr(out, "t.yaml:6:12: only counter names may end in \"_total\"\n"));
+    assert_non_null(
+        strstr(out, "t.yaml:6:5: a gauge needs a \"value\" field\n"));
+}
+
+static void test_conditions(void **state)
+{
+    (void)state;
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a_total, type: counter, when: {field: x}}\n",
+                 "t.yaml:4:42: a condition needs exactly one of equals, in, "
+                 "exists");
+    expect_error(INPUT
+                 "metrics:\n"
+                 "  - {name: a_total, type: counter, when: {equals: 1}}\n",
+                 "t.yaml:4:42: a condition needs \"field\"");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a_total, type: counter, when: {all: [], "
+                       "field: x}}\n",
+                 "t.yaml:4:42: a condition with all, any or not must have "
+                 "nothing else");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a_total, type: counter, inputs: [nope]}\n",
+                 "t.yaml:4:45: no input is named \"nope\"");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_dotted_paths),
+        cmocka_unit_test(test_unknown_key),
+        cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_buckets),
+        cmocka_unit_test(test_env),
+        cmocka_unit_test(test_syntax_error),
+        cmocka_unit_test(test_all_errors),
+        cmocka_unit_test(test_conditions),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,245 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../parsers/parser.h"
+
+/* A parser for a fixed set of paths, split at dots like the config does. */
+struct fixture {
+    struct cfg_field fields[8];
+    const char *parts[8][4];
+    uint32_t lens[8][4];
+    struct parser *p;
+    struct field_set set;
+    struct field_val vals[8];
+};
+
+static void setup_paths(struct fixture *f, const char *const *paths, size_t n)
+{
+    memset(f, 0, sizeof(*f));
+    for (size_t i = 0; i < n; i++) {
+        static char store[8][64];
+        snprintf(store[i], sizeof(store[i]), "%s", paths[i]);
+        f->fields[i].path = paths[i];
+        uint32_t k = 0;
+        for (char *tok = strtok(store[i], "."); tok; tok = strtok(NULL, ".")) {
+            f->parts[i][k] = tok;
+            f->lens[i][k] = (uint32_t)strlen(tok);
+            k++;
+        }
+        f->fields[i].parts = f->parts[i];
+        f->fields[i].part_lens = f->lens[i];
+        f->fields[i].n_parts = k;
+    }
+    assert_int_equal(json_parser_new(f->fields, n, &f->p), 0);
+    f->set.vals = f->vals;
+    f->set.n = n;
+}
+
+static enum parse_result parse(struct fixture *f, const char *line)
+{
+    f->set.gen++;
+    return parser_parse(f->p, line, strlen(line), &f->set);
+}
+
+/* The raw text of field i on the current line, or NULL if absent. */
+static const char *text(struct fixture *f, size_t i)
+{
+    static char out[256];
+    if (f->vals[i].gen != f->set.gen)
+        return NULL;
+    snprintf(out, sizeof(out), "%.*s", (int)f->vals[i].len, f->vals[i].p);
+    return out;
+}
+
+static void test_extract(void **state)
+{
+    static const char *const paths[] = {
+        "endpoint", "status_code", "usage.prompt_tokens", "usage", "missing",
+        "flag",     "nothing"};
+    struct fixture f;
+    (void)state;
+    setup_paths(&f, paths, 7);
+    assert_int_equal(
+        parse(&f, "{\"endpoint\": \"/api/v1/ai/chat\", \"status_code\": 200, "
+                  "\"usage\": {\"prompt_tokens\": 12, \"x\": [1, {\"y\": 2}]}, "
+                  "\"flag\": true, \"nothing\": null}"),
+        PARSE_OK);
+    assert_string_equal(text(&f, 0), "/api/v1/ai/chat");
+    assert_int_equal(f.vals[0].type, FIELD_STRING);
+    assert_string_equal(text(&f, 1), "200");
+    assert_int_equal(f.vals[1].type, FIELD_NUMBER);
+    assert_string_equal(text(&f, 2), "12");
+    assert_int_equal(f.vals[3].type, FIELD_OBJECT);
+    assert_null(text(&f, 4));
+    assert_int_equal(f.vals[5].type, FIELD_TRUE);
+    assert_int_equal(f.vals[6].type, FIELD_NULL);
+
+    /* The next line knows nothing of the previous one. */
+    assert_int_equal(parse(&f, "{\"status_code\": 404}"), PARSE_OK);
+    assert_null(text(&f, 0));
+    assert_string_equal(text(&f, 1), "404");
+    assert_null(text(&f, 2));
+    parser_free(f.p);
+}
+
+static void test_nesting_and_order(void **state)
+{
+    static const char *const paths[] = {"a.b.c", "a.b", "z"};
+    struct fixture f;
+    (void)state;
+    setup_paths(&f, paths, 3);
+    /* Keys in any order; a same-named key deeper down is not confused. */
+    assert_int_equal(parse(&f, "{\"z\": {\"a\": 1}, \"a\": {\"c\": 0, \"b\": "
+                               "{\"c\": \"deep\"}}}"),
+                     PARSE_OK);
+    assert_string_equal(text(&f, 0), "deep");
+    assert_string_equal(text(&f, 1), "{\"c\": \"deep\"}");
+    assert_string_equal(text(&f, 2), "{\"a\": 1}");
+    /* A prefix that is not an object has no children. */
+    assert_int_equal(parse(&f, "{\"a\": 5}"), PARSE_OK);
+    assert_null(text(&f, 0));
+    /* Duplicate keys: the last one wins. */
+    assert_int_equal(parse(&f, "{\"z\": 1, \"z\": 2}"), PARSE_OK);
+    assert_string_equal(text(&f, 2), "2");
+    parser_free(f.p);
+}
+
+static void test_escapes(void **state)
+{
+    static const char *const paths[] = {"msg", "model"};
+    struct fixture f;
+    char out[64];
+    (void)state;
+    setup_paths(&f, paths, 2);
+    assert_int_equal(
+        parse(&f, "{\"msg\": \"a\\\"b\\\\c\\nd\\u00e9\\ud83d\\ude00\", "
+                  "\"mo\\u0064el\": \"gpt\"}"),
+        PARSE_OK);
+    assert_true(f.vals[0].escaped);
+    size_t n = json_unescape(f.vals[0].p, f.vals[0].len, out);
+    assert_int_equal(n, strlen("a\"b\\c\nd\xc3\xa9\xf0\x9f\x98\x80"));
+    assert_memory_equal(out, "a\"b\\c\nd\xc3\xa9\xf0\x9f\x98\x80", n);
+    /* An escaped key still matches. */
+    assert_string_equal(text(&f, 1), "gpt");
+    assert_false(f.vals[1].escaped);
+
+    /* A lone surrogate decodes to U+FFFD. */
+    n = json_unescape("x\\ud800y", 8, out);
+    assert_int_equal(n, 5);
+    assert_memory_equal(out, "x\xef\xbf\xbdy", 5);
+    n = json_unescape("\\/\\t\\r\\b\\f", 10, out);
+    assert_memory_equal(out, "/\t\r\b\f", 5);
+    assert_int_equal(n, 5);
+    parser_free(f.p);
+}
+
+/* What RFC 8259 rejects is rejected, however lenient jsmn is. */
+static void test_strict(void **state)
+{
+    static const char *const paths[] = {"a"};
+    static const char *const bad[] = {
+        "{\"a\": 1,}",
+        "{\"a\": 1 \"b\": 2}",
+        "{\"a\": 2OO}",
+        "{\"a\": 01}",
+        "{\"a\": tru}",
+        "{\"a\": nul}",
+        "{\"a\": 1}{\"b\": 2}",
+        "{\"a\": 1} x",
+        "{\"a\": \"x",
+        "{\"a\" 1}",
+        "{a: 1}",
+        "{\"a\": 'x'}",
+        "{\"a\": [1,]}",
+        "{\"a\": [1 2]}",
+        "{,\"a\": 1}",
+        "{\"a\": \"tab\there\"}",
+        "{\"a\": 1.}",
+        "{\"a\": -}",
+        "{\"a\"}",
+        "{\"a\": 1, }",
+        "",
+        "   ",
+        "{\"a\": +1}",
+        "{\"a\": .5}",
+        "{\"a\": \"\\x\"}",
+        "{\"a\": [}",
+        "{\"a\": 1]",
+        "Traceback (most recent call last):",
+        "[INFO] 2025-10-21 15:42:22 - app.routers.ai - AI chat request",
+    };
+    struct fixture f;
+    (void)state;
+    setup_paths(&f, paths, 1);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+        if (parse(&f, bad[i]) != PARSE_NOT_JSON)
+            fail_msg("accepted: %s", bad[i]);
+    /* A NUL byte inside the line. */
+    f.set.gen++;
+    assert_int_equal(parser_parse(f.p, "{\"a\": 1}\0x", 10, &f.set),
+                     PARSE_NOT_JSON);
+    assert_int_equal(parser_parse(f.p, "{\"a\": \"\0\"}", 10, &f.set),
+                     PARSE_NOT_JSON);
+
+    static const char *const good[] = {
+        " {\"a\": 1} ",
+        "{\"a\":-0.5e-3}",
+        "{}",
+        "{\"a\": [1, {\"b\": []}]}",
+        "{\"a\": \"\\u00e9 \xc3\xa9\"}\r",
+        "{\"a\":1e999999}",
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
+        if (parse(&f, good[i]) != PARSE_OK)
+            fail_msg("rejected: %s", good[i]);
+    assert_int_equal(parse(&f, "[1, 2, 3]"), PARSE_NOT_OBJECT);
+    assert_int_equal(parse(&f, "\"text\""), PARSE_NOT_OBJECT);
+    parser_free(f.p);
+}
+
+static void test_limits(void **state)
+{
+    static const char *const paths[] = {"a"};
+    struct fixture f;
+    (void)state;
+    setup_paths(&f, paths, 1);
+    /* 100,000 nested arrays: bounded work, a clear reason. */
+    size_t depth = 100000;
+    char *deep = malloc(2 * depth + 16);
+    size_t n = 0;
+    n += (size_t)sprintf(deep, "{\"a\": ");
+    for (size_t i = 0; i < depth; i++)
+        deep[n++] = '[';
+    for (size_t i = 0; i < depth; i++)
+        deep[n++] = ']';
+    deep[n++] = '}';
+    f.set.gen++;
+    assert_int_equal(parser_parse(f.p, deep, n, &f.set), PARSE_TOO_COMPLEX);
+    free(deep);
+    /* Growth stays usable afterwards, and big objects parse. */
+    char big[20000];
+    n = (size_t)sprintf(big, "{");
+    for (int i = 0; i < 1000; i++)
+        n += (size_t)sprintf(big + n, "\"k%d\": %d, ", i, i);
+    sprintf(big + n, "\"a\": \"end\"}");
+    assert_int_equal(parse(&f, big), PARSE_OK);
+    assert_string_equal(text(&f, 0), "end");
+    parser_free(f.p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_extract),
+        cmocka_unit_test(test_nesting_and_order),
+        cmocka_unit_test(test_escapes),
+        cmocka_unit_test(test_strict),
+        cmocka_unit_test(test_limits),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,137 @@
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../src/num.h"
+
+static num_fixed fixed(const char *s, const char *scale)
+{
+    struct num_dec v, sc;
+    num_fixed out = 0;
+    assert_int_equal(num_parse_json(s, strlen(s), &v), 0);
+    if (scale)
+        assert_int_equal(num_parse_text(scale, strlen(scale), &sc), 0);
+    assert_int_equal(num_to_fixed(&v, scale ? &sc : NULL, &out), 0);
+    return out;
+}
+
+static const char *fmt(num_fixed v)
+{
+    static char out[NUM_FMT_MAX];
+    num_format(v, out);
+    return out;
+}
+
+static void test_json_grammar(void **state)
+{
+    static const char *const good[] = {"0",
+                                       "-0",
+                                       "1",
+                                       "-1",
+                                       "1250.5",
+                                       "0.0005",
+                                       "1e3",
+                                       "1E-3",
+                                       "2.5e+2",
+                                       "-0.0",
+                                       "123456789012345678901234567890"};
+    static const char *const bad[] = {"",    "-",   "01",    "1.",  ".5",
+                                      "+1",  "1e",  "1e+",   "2OO", "0x10",
+                                      "inf", "NaN", "1.5.2", " 1",  "1 "};
+    struct num_dec d;
+    (void)state;
+    for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
+        assert_int_equal(num_parse_json(good[i], strlen(good[i]), &d), 0);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+        assert_int_equal(num_parse_json(bad[i], strlen(bad[i]), &d), -EINVAL);
+    /* The configuration grammar is more forgiving. */
+    assert_int_equal(num_parse_text("+1", 2, &d), 0);
+    assert_int_equal(num_parse_text(".5", 2, &d), 0);
+    assert_int_equal(num_parse_text("5.", 2, &d), 0);
+    assert_int_equal(num_parse_text("007", 3, &d), 0);
+    assert_int_equal(num_parse_text(".", 1, &d), -EINVAL);
+}
+
+static void test_format(void **state)
+{
+    (void)state;
+    assert_string_equal(fmt(fixed("10", NULL)), "10");
+    assert_string_equal(fmt(fixed("0.0005", NULL)), "0.0005");
+    assert_string_equal(fmt(fixed("-2.5", NULL)), "-2.5");
+    assert_string_equal(fmt(fixed("0", NULL)), "0");
+    assert_string_equal(fmt(fixed("-0", NULL)), "0");
+    assert_string_equal(fmt(fixed("1e3", NULL)), "1000");
+    assert_string_equal(fmt(fixed("1.000", NULL)), "1");
+    assert_string_equal(fmt(fixed("0.000000000001", NULL)), "0.000000000001");
+    assert_string_equal(fmt(fixed("123456789012345678901234", NULL)),
+                        "123456789012345678901234");
+    assert_string_equal(fmt(NUM_FIXED_MAX),
+                        "170141183460469231731687303.715884105727");
+    assert_string_equal(fmt(-NUM_FIXED_MAX),
+                        "-170141183460469231731687303.715884105727");
+}
+
+static void test_scale(void **state)
+{
+    (void)state;
+    /* Milliseconds to seconds, exactly. */
+    assert_string_equal(fmt(fixed("1250.5", "0.001")), "1.2505");
+    assert_string_equal(fmt(fixed("5", "0.001")), "0.005");
+    assert_string_equal(fmt(fixed("-3", "2")), "-6");
+    assert_string_equal(fmt(fixed("3", "-0.5")), "-1.5");
+    /* Rounding half to even at the twelfth decimal. */
+    assert_string_equal(fmt(fixed("0.0000000000005", NULL)), "0");
+    assert_string_equal(fmt(fixed("0.0000000000015", NULL)), "0.000000000002");
+    assert_string_equal(fmt(fixed("0.0000000000025", NULL)), "0.000000000002");
+    assert_string_equal(fmt(fixed("0.00000000000251", NULL)), "0.000000000003");
+    assert_string_equal(fmt(fixed("1e-40", NULL)), "0");
+    assert_string_equal(fmt(fixed("0e999999", NULL)), "0");
+}
+
+static void test_range(void **state)
+{
+    struct num_dec d;
+    num_fixed out;
+    (void)state;
+    assert_int_equal(num_parse_json("1e999999", 8, &d), 0);
+    assert_int_equal(num_to_fixed(&d, NULL, &out), -ERANGE);
+    assert_int_equal(num_parse_json("-1e27", 5, &d), 0);
+    assert_int_equal(num_to_fixed(&d, NULL, &out), -ERANGE);
+    assert_int_equal(num_parse_json("1e26", 4, &d), 0);
+    assert_int_equal(num_to_fixed(&d, NULL, &out), 0);
+    assert_true(num_add_sat(NUM_FIXED_MAX, NUM_ONE) == NUM_FIXED_MAX);
+    assert_true(num_add_sat(-NUM_FIXED_MAX, -NUM_ONE) == -NUM_FIXED_MAX);
+}
+
+/* Money does not drift: ten million micro-dollars make ten dollars. */
+static void test_no_drift(void **state)
+{
+    (void)state;
+    num_fixed micro = fixed("0.000001", NULL), sum = 0;
+    for (int i = 0; i < 10000000; i++)
+        sum = num_add_sat(sum, micro);
+    assert_string_equal(fmt(sum), "10");
+}
+
+static void test_u64(void **state)
+{
+    char out[24];
+    (void)state;
+    assert_int_equal(num_format_u64(0, out), 1);
+    assert_string_equal(out, "0");
+    num_format_u64(18446744073709551615ULL, out);
+    assert_string_equal(out, "18446744073709551615");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_grammar), cmocka_unit_test(test_format),
+        cmocka_unit_test(test_scale),        cmocka_unit_test(test_range),
+        cmocka_unit_test(test_no_drift),     cmocka_unit_test(test_u64),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,219 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../src/expfmt.h"
+#include "../../src/pipeline.h"
+
+struct fixture {
+    struct config *cfg;
+    struct registry *reg;
+    struct pipeline *p;
+};
+
+static void build(struct fixture *f, const char *yaml)
+{
+    struct buf errors = {0};
+    if (config_load_text("t.yaml", yaml, strlen(yaml), &f->cfg, &errors) != 0)
+        fail_msg("%s", errors.data);
+    buf_free(&errors);
+    assert_int_equal(registry_new(&f->reg), 0);
+    assert_int_equal(pipeline_new(f->cfg, f->reg, &f->p), 0);
+}
+
+static void teardown_fixture(struct fixture *f)
+{
+    pipeline_free(f->p);
+    registry_free(f->reg);
+    config_free(f->cfg);
+}
+
+static void line(struct fixture *f, const char *text)
+{
+    pipeline_line(f->p, 0, text, strlen(text));
+}
+
+/* The exposition line of a series, e.g. value("m_total{a=\"x\"}"). */
+static const char *value(struct fixture *f, const char *series)
+{
+    static char out[128];
+    struct buf b = {0};
+    expfmt_write(f->reg, &b);
+    size_t n = strlen(series);
+    out[0] = '\0';
+    for (char *p = b.data; p && *p;) {
+        char *nl = strchr(p, '\n');
+        if (strncmp(p, series, n) == 0 && p[n] == ' ') {
+            snprintf(out, sizeof(out), "%.*s", (int)(nl - p - (long)n - 1),
+                     p + n + 1);
+            break;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    buf_free(&b);
+    return out;
+}
+
+static const char *rule_config =
+    "inputs:\n  - paths: [x]\n"
+    "metrics:\n"
+    "  - name: req_total\n"
+    "    type: counter\n"
+    "    labels: {path: endpoint, status: status_code, tier: {field: tier, "
+    "default: free}}\n"
+    "  - name: tokens_total\n"
+    "    type: counter\n"
+    "    value: usage.tokens\n"
+    "    labels: {model: model}\n"
+    "    when: {field: status_code, in: [200, 201]}\n"
+    "  - name: latency_seconds\n"
+    "    type: histogram\n"
+    "    value: ms\n"
+    "    scale: 0.001\n"
+    "    buckets: [0.1, 1]\n"
+    "  - name: queue_depth\n"
+    "    type: gauge\n"
+    "    value: depth\n"
+    "    when: {not: {field: depth, equals: -1}}\n";
+
+static void test_rules(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, rule_config);
+    line(&f, "{\"endpoint\": \"/a\", \"status_code\": 200, \"model\": \"m1\", "
+             "\"usage\": {\"tokens\": 40}, \"ms\": 100, \"depth\": 3}");
+    line(&f, "{\"endpoint\": \"/a\", \"status_code\": 201, \"model\": \"m1\", "
+             "\"usage\": {\"tokens\": \"2\"}, \"ms\": 1000.5, \"depth\": -1}");
+    line(&f, "{\"endpoint\": \"/a\", \"status_code\": 500, \"model\": \"m1\", "
+             "\"usage\": {\"tokens\": 1000}, \"tier\": \"pro\", \"ms\": 5}");
+    line(&f, "{\"endpoint\": \"/b\", \"tier\": true}");
+    line(&f, "not json at all");
+    line(&f, "[1, 2]");
+    line(&f, "{\"nothing\": \"here\"}");
+
+    assert_string_equal(
+        value(&f, "req_total{path=\"/a\",status=\"200\",tier=\"free\"}"), "1");
+    assert_string_equal(
+        value(&f, "req_total{path=\"/a\",status=\"201\",tier=\"free\"}"), "1");
+    assert_string_equal(
+        value(&f, "req_total{path=\"/a\",status=\"500\",tier=\"pro\"}"), "1");
+    /* Tokens only for 200/201; a numeric string counts as a number. */
+    assert_string_equal(value(&f, "tokens_total{model=\"m1\"}"), "42");
+    assert_string_equal(value(&f, "latency_seconds_bucket{le=\"0.1\"}"), "2");
+    assert_string_equal(value(&f, "latency_seconds_bucket{le=\"1\"}"), "2");
+    assert_string_equal(value(&f, "latency_seconds_bucket{le=\"+Inf\"}"), "3");
+    assert_string_equal(value(&f, "latency_seconds_sum"), "1.1055");
+    /* The gauge keeps the last value its condition admitted. */
+    assert_string_equal(value(&f, "queue_depth"), "3");
+
+    const struct rule *req = &f.p->rules[0];
+    assert_int_equal(req->updates, 3);
+    assert_int_equal(req->skipped[UPDATE_SKIP_FIELD_MISSING], 2);
+    const struct rule *lat = &f.p->rules[2];
+    assert_int_equal(lat->skipped[UPDATE_SKIP_FIELD_MISSING], 2);
+    const struct pipeline_input *in = &f.p->inputs[0];
+    assert_int_equal(in->lines, 7);
+    assert_int_equal(in->skipped[LINE_SKIP_NOT_JSON], 1);
+    assert_int_equal(in->skipped[LINE_SKIP_NOT_OBJECT], 1);
+    assert_int_equal(in->skipped[LINE_SKIP_UNMATCHED], 2);
+    teardown_fixture(&f);
+}
+
+static void test_bad_values(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, "inputs:\n  - paths: [x]\n"
+              "metrics:\n"
+              "  - {name: cost_total, type: counter, value: c, labels: "
+              "{m: m}}\n");
+    line(&f, "{\"m\": \"a\", \"c\": 0.5}");
+    line(&f, "{\"m\": \"a\", \"c\": -0.5}");
+    line(&f, "{\"m\": \"a\", \"c\": 1e999999}");
+    line(&f, "{\"m\": \"a\", \"c\": \"12abc\"}");
+    line(&f, "{\"m\": \"a\", \"c\": [1]}");
+    line(&f, "{\"m\": {\"x\": 1}, \"c\": 1}");
+    line(&f, "{\"m\": \"a\", \"c\": null}");
+    line(&f, "{\"m\": \"a\", \"c\": true}");
+    assert_string_equal(value(&f, "cost_total{m=\"a\"}"), "0.5");
+    const struct rule *r = &f.p->rules[0];
+    assert_int_equal(r->updates, 1);
+    assert_int_equal(r->skipped[UPDATE_SKIP_NEGATIVE], 1);
+    assert_int_equal(r->skipped[UPDATE_SKIP_OUT_OF_RANGE], 1);
+    assert_int_equal(r->skipped[UPDATE_SKIP_WRONG_TYPE], 4);
+    assert_int_equal(r->skipped[UPDATE_SKIP_FIELD_MISSING], 1);
+    teardown_fixture(&f);
+}
+
+static void test_label_values(void **state)
+{
+    struct fixture f;
+    char longv[PIPELINE_MAX_LABEL_BYTES + 64];
+    (void)state;
+    build(&f, "inputs:\n  - paths: [x]\n"
+              "metrics:\n"
+              "  - {name: n_total, type: counter, labels: {v: v}}\n");
+    /* Escapes decode; invalid UTF-8 and NULs become U+FFFD, so values
+     * that would print alike are one series. */
+    line(&f, "{\"v\": \"a\\\"b\\u00e9\"}");
+    line(&f, "{\"v\": \"x\xff\"}");
+    line(&f, "{\"v\": \"x\xfe\"}");
+    line(&f, "{\"v\": \"x\\u0000\"}");
+    line(&f, "{\"v\": \"x\xed\xa0\x80\"}"); /* an encoded surrogate */
+    line(&f, "{\"v\": 1.50}");
+    line(&f, "{\"v\": false}");
+    assert_string_equal(value(&f, "n_total{v=\"a\\\"b\xc3\xa9\"}"), "1");
+    assert_string_equal(value(&f, "n_total{v=\"x\xef\xbf\xbd\"}"), "3");
+    assert_string_equal(
+        value(&f, "n_total{v=\"x\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"}"), "1");
+    assert_string_equal(value(&f, "n_total{v=\"1.50\"}"), "1");
+    assert_string_equal(value(&f, "n_total{v=\"false\"}"), "1");
+
+    /* One byte over the limit. */
+    memset(longv, 'a', sizeof(longv));
+    memcpy(longv, "{\"v\": \"", 7);
+    memcpy(longv + 7 + PIPELINE_MAX_LABEL_BYTES + 1, "\"}", 3);
+    line(&f, longv);
+    assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_LABEL_TOO_LONG], 1);
+    /* Exactly at the limit is kept. */
+    memcpy(longv + 7 + PIPELINE_MAX_LABEL_BYTES, "\"}", 3);
+    line(&f, longv);
+    assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_LABEL_TOO_LONG], 1);
+    assert_int_equal(f.p->rules[0].updates, 8);
+    teardown_fixture(&f);
+}
+
+static void test_inputs_scope(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, "inputs:\n  - {name: a, paths: [x]}\n  - {name: b, paths: [y]}\n"
+              "metrics:\n"
+              "  - {name: a_total, type: counter, inputs: [a]}\n"
+              "  - {name: all_total, type: counter}\n");
+    pipeline_line(f.p, 0, "{}", 2);
+    pipeline_line(f.p, 1, "{}", 2);
+    pipeline_line(f.p, 1, "{}", 2);
+    pipeline_skip(f.p, 1, LINE_SKIP_TOO_LONG);
+    assert_string_equal(value(&f, "a_total"), "1");
+    assert_string_equal(value(&f, "all_total"), "3");
+    assert_int_equal(f.p->inputs[1].lines, 3);
+    assert_int_equal(f.p->inputs[1].skipped[LINE_SKIP_TOO_LONG], 1);
+    teardown_fixture(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_label_values),
+        cmocka_unit_test(test_inputs_scope),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

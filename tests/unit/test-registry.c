@@ -1,0 +1,151 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../src/registry.h"
+
+static num_fixed dec(const char *s)
+{
+    struct num_dec d;
+    num_fixed v;
+    assert_int_equal(num_parse_text(s, strlen(s), &d), 0);
+    assert_int_equal(num_to_fixed(&d, NULL, &v), 0);
+    return v;
+}
+
+static struct series *get(struct family *f, const char *key, size_t len)
+{
+    return family_get(f, key, (uint32_t)len, registry_hash(key, len));
+}
+
+static void test_buckets(void **state)
+{
+    struct registry *r;
+    const char *names[] = {"path"};
+    num_fixed bounds[] = {dec("0.005"), dec("0.1"), dec("1")};
+    (void)state;
+    assert_int_equal(registry_new(&r), 0);
+    struct family_spec spec = {.name = "h",
+                               .type = METRIC_HISTOGRAM,
+                               .label_names = names,
+                               .n_labels = 1,
+                               .bounds = bounds,
+                               .n_bounds = 3};
+    struct family *f = registry_add(r, &spec);
+    struct series *s = get(f, "/x", 3);
+
+    /* A value equal to a bound belongs to that bucket (le means <=). */
+    series_observe(f, s, dec("0.005"));
+    series_observe(f, s, dec("0.0050000001"));
+    series_observe(f, s, dec("0"));
+    series_observe(f, s, dec("-3"));
+    series_observe(f, s, dec("1"));
+    series_observe(f, s, dec("1.000000000001"));
+    series_observe(f, s, dec("100"));
+    assert_int_equal(s->buckets[0], 3); /* 0.005, 0, -3 */
+    assert_int_equal(s->buckets[1], 1); /* 0.0050000001 */
+    assert_int_equal(s->buckets[2], 1); /* 1 */
+    assert_int_equal(s->count, 7);
+    assert_true(s->value == dec("99.010000000101"));
+    registry_free(r);
+}
+
+static void test_lookup_and_growth(void **state)
+{
+    struct registry *r;
+    const char *names[] = {"a", "b"};
+    char key[64];
+    (void)state;
+    assert_int_equal(registry_new(&r), 0);
+    struct family_spec spec = {.name = "c_total",
+                               .type = METRIC_COUNTER,
+                               .label_names = names,
+                               .n_labels = 2};
+    struct family *f = registry_add(r, &spec);
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 5000; i++) {
+            int n = snprintf(key, sizeof(key), "v%d", i) + 1;
+            n += snprintf(key + n, sizeof(key) - (size_t)n, "w%d", i % 7) + 1;
+            struct series *s = get(f, key, (size_t)n);
+            assert_non_null(s);
+            series_add(s, NUM_ONE * (i + 1));
+        }
+    assert_int_equal(f->n_series, 5000);
+    assert_null(f->overflow);
+    /* Same key, same series; the tuple boundary matters. */
+    assert_true(get(f, "v1\0w1", 6)->value == 2 * NUM_ONE * 2);
+    struct series *ab = get(f, "ab\0c", 5), *a_bc = get(f, "a\0bc", 5);
+    assert_true(ab != a_bc);
+    assert_int_equal(f->n_series, 5002);
+    registry_free(r);
+}
+
+static void test_cap(void **state)
+{
+    struct registry *r;
+    const char *names[] = {"user"};
+    char key[32];
+    (void)state;
+    assert_int_equal(registry_new(&r), 0);
+    struct family_spec spec = {.name = "u_total",
+                               .type = METRIC_COUNTER,
+                               .label_names = names,
+                               .n_labels = 1,
+                               .max_series = 100};
+    struct family *f = registry_add(r, &spec);
+    for (int i = 0; i < 1000; i++) {
+        int n = snprintf(key, sizeof(key), "user%d", i) + 1;
+        series_add(get(f, key, (size_t)n), NUM_ONE);
+    }
+    assert_int_equal(f->n_series, 100);
+    assert_non_null(f->overflow);
+    assert_int_equal(f->overflow_updates, 900);
+    assert_true(f->overflow->value == 900 * NUM_ONE);
+    /* Existing series keep counting exactly. */
+    series_add(get(f, "user5", 6), NUM_ONE);
+    assert_true(get(f, "user5", 6)->value == 2 * NUM_ONE);
+    registry_free(r);
+}
+
+static void test_sort(void **state)
+{
+    struct registry *r;
+    const char *names[] = {"k"};
+    (void)state;
+    assert_int_equal(registry_new(&r), 0);
+    struct family_spec spec = {.name = "s_total",
+                               .type = METRIC_COUNTER,
+                               .label_names = names,
+                               .n_labels = 1};
+    struct family *f = registry_add(r, &spec);
+    get(f, "m", 2);
+    get(f, "c", 2);
+    get(f, "x", 2);
+    family_sort(f);
+    get(f, "a", 2);
+    get(f, "n", 2);
+    get(f, "", 1);
+    get(f, "ab", 3);
+    family_sort(f);
+    const char *want[] = {"", "a", "ab", "c", "m", "n", "x"};
+    assert_int_equal(f->n_series, 7);
+    for (size_t i = 0; i < 7; i++)
+        assert_string_equal(f->order[i]->key, want[i]);
+    assert_ptr_equal(registry_find(r, "s_total"), f);
+    assert_null(registry_find(r, "nope"));
+    registry_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buckets),
+        cmocka_unit_test(test_lookup_and_growth),
+        cmocka_unit_test(test_cap),
+        cmocka_unit_test(test_sort),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,230 @@
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../src/tailer.h"
+
+struct collected {
+    char lines[64][64];
+    size_t n;
+    size_t too_long;
+    size_t incomplete;
+};
+
+static void on_line(void *ctx, size_t input, const char *line, size_t len)
+{
+    struct collected *c = ctx;
+    (void)input;
+    if (c->n < 64)
+        snprintf(c->lines[c->n], 64, "%.*s", (int)len, line);
+    c->n++;
+}
+
+static void on_too_long(void *ctx, size_t input)
+{
+    (void)input;
+    ((struct collected *)ctx)->too_long++;
+}
+
+static void on_incomplete(void *ctx, size_t input)
+{
+    (void)input;
+    ((struct collected *)ctx)->incomplete++;
+}
+
+static char path[64];
+
+static int make_file(void **state)
+{
+    (void)state;
+    snprintf(path, sizeof(path), "/tmp/tokentail-test-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    return 0;
+}
+
+static int remove_file(void **state)
+{
+    (void)state;
+    unlink(path);
+    return 0;
+}
+
+static void append(const char *s)
+{
+    int fd = open(path, O_WRONLY | O_APPEND);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+    close(fd);
+}
+
+static void truncate_to(const char *s)
+{
+    int fd = open(path, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+    close(fd);
+}
+
+static void test_partial_lines(void **state)
+{
+    struct collected c = {0};
+    struct tail_sink sink = {on_line, on_too_long, on_incomplete, &c};
+    struct tail_buf rb = {0};
+    struct tailer *t;
+    (void)state;
+    append("first\nsec");
+    assert_int_equal(tailer_open(path, 0, false, 100, &t), 0);
+    assert_int_equal(tailer_read(t, &rb, 100, SIZE_MAX, &sink), 9);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.lines[0], "first");
+    assert_int_equal(tailer_pending(t), 3);
+    /* Nothing new: nothing delivered, the partial line waits. */
+    assert_int_equal(tailer_read(t, &rb, 100, SIZE_MAX, &sink), 0);
+    assert_int_equal(c.n, 1);
+    append("ond\r\nthird\n\nfou");
+    tailer_read(t, &rb, 100, SIZE_MAX, &sink);
+    assert_int_equal(c.n, 4);
+    assert_string_equal(c.lines[1], "second\r");
+    assert_string_equal(c.lines[2], "third");
+    assert_string_equal(c.lines[3], "");
+    append("rth\n");
+    tailer_read(t, &rb, 100, SIZE_MAX, &sink);
+    assert_int_equal(c.n, 5);
+    assert_string_equal(c.lines[4], "fourth");
+    assert_int_equal(t->offset, 28);
+    assert_int_equal(t->bytes, 28);
+    tailer_free(t);
+    tail_buf_free(&rb);
+}
+
+static void test_too_long(void **state)
+{
+    struct collected c = {0};
+    struct tail_sink sink = {on_line, on_too_long, on_incomplete, &c};
+    struct tail_buf rb = {0};
+    struct tailer *t;
+    char big[5000];
+    (void)state;
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    append("ok1\n");
+    append(big); /* 4999 bytes, no newline yet: over the 300-byte limit */
+    assert_int_equal(tailer_open(path, 0, false, 300, &t), 0);
+    tailer_read(t, &rb, 300, SIZE_MAX, &sink);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.too_long, 1);
+    assert_int_equal(tailer_pending(t), 0);
+    append(big); /* still the same line */
+    append("\nok2\n");
+    tailer_read(t, &rb, 300, SIZE_MAX, &sink);
+    assert_int_equal(c.too_long, 1); /* counted once */
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.lines[1], "ok2");
+    /* A long line arriving whole in one read. */
+    char line[400];
+    memset(line, 'y', 350);
+    line[350] = '\n';
+    line[351] = '\0';
+    append(line);
+    append("ok3\n");
+    tailer_read(t, &rb, 300, SIZE_MAX, &sink);
+    assert_int_equal(c.too_long, 2);
+    assert_int_equal(c.n, 3);
+    assert_string_equal(c.lines[2], "ok3");
+    tailer_free(t);
+    tail_buf_free(&rb);
+}
+
+static void test_from_end(void **state)
+{
+    struct collected c = {0};
+    struct tail_sink sink = {on_line, on_too_long, on_incomplete, &c};
+    struct tail_buf rb = {0};
+    struct tailer *t;
+    (void)state;
+    append("old1\nold2\nhalf");
+    assert_int_equal(tailer_open(path, 0, true, 100, &t), 0);
+    /* Starts after the last newline, so the line in progress is kept. */
+    assert_int_equal(t->offset, 10);
+    append("-done\nnew\n");
+    tailer_read(t, &rb, 100, SIZE_MAX, &sink);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.lines[0], "half-done");
+    assert_string_equal(c.lines[1], "new");
+    tailer_free(t);
+
+    /* A file with no newline at all is one unfinished line. */
+    truncate_to("no newline yet");
+    assert_int_equal(tailer_open(path, 0, true, 100, &t), 0);
+    assert_int_equal(t->offset, 0);
+    tailer_free(t);
+    tail_buf_free(&rb);
+}
+
+static void test_truncation(void **state)
+{
+    struct collected c = {0};
+    struct tail_sink sink = {on_line, on_too_long, on_incomplete, &c};
+    struct tail_buf rb = {0};
+    struct tailer *t;
+    (void)state;
+    append("aaaa\nbbbb\nccc");
+    assert_int_equal(tailer_open(path, 0, false, 100, &t), 0);
+    tailer_read(t, &rb, 100, SIZE_MAX, &sink);
+    assert_int_equal(c.n, 2);
+    truncate_to("x\n");
+    tailer_read(t, &rb, 100, SIZE_MAX, &sink);
+    assert_int_equal(c.n, 3);
+    assert_string_equal(c.lines[2], "x");
+    assert_int_equal(t->truncations, 1);
+    assert_int_equal(t->offset, 2);
+    tailer_free(t);
+    tail_buf_free(&rb);
+}
+
+static void test_budget(void **state)
+{
+    struct collected c = {0};
+    struct tail_sink sink = {on_line, on_too_long, on_incomplete, &c};
+    struct tail_buf rb = {0};
+    struct tailer *t;
+    (void)state;
+    /* More than one read chunk: a small budget stops after one chunk. */
+    FILE *f = fopen(path, "w");
+    for (int i = 0; i < 40000; i++)
+        fprintf(f, "line %05d\n", i); /* 11 bytes each, 440000 in all */
+    fclose(f);
+    assert_int_equal(tailer_open(path, 0, false, 100, &t), 0);
+    ssize_t n = tailer_read(t, &rb, 100, 1, &sink);
+    assert_int_equal(n, TAILER_READ_CHUNK);
+    assert_int_equal(c.n, TAILER_READ_CHUNK / 11);
+    while ((n = tailer_read(t, &rb, 100, 1, &sink)) > 0)
+        ;
+    assert_int_equal(c.n, 40000);
+    assert_string_equal(c.lines[63], "line 00063");
+    assert_int_equal(t->offset, 440000);
+    tailer_free(t);
+    tail_buf_free(&rb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_partial_lines, make_file,
+                                        remove_file),
+        cmocka_unit_test_setup_teardown(test_too_long, make_file, remove_file),
+        cmocka_unit_test_setup_teardown(test_from_end, make_file, remove_file),
+        cmocka_unit_test_setup_teardown(test_truncation, make_file,
+                                        remove_file),
+        cmocka_unit_test_setup_teardown(test_budget, make_file, remove_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
