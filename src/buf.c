@@ -89,7 +89,7 @@ void buf_json_string(struct buf *b, const char *s, size_t n)
             size_t l = utf8_seq(u + i, n - i);
             if (l == 0) {
                 buf_append(b, UTF8_REPLACEMENT, UTF8_REPLACEMENT_LEN);
-                i++;
+                i += utf8_bad_len(u + i, n - i);
             } else {
                 buf_append(b, s + i, l);
                 i += l;

@@ -190,7 +190,11 @@ static bool on_health(void *ctx, struct buf *out)
             first = false;
             buf_putc(out, '{');
             json_str(out, "path", t->path);
-            buf_printf(out, ",\"offset\":%llu", (unsigned long long)t->offset);
+            /* Everything before offset has been processed; pending bytes
+             * wait for their newline. */
+            buf_printf(out, ",\"offset\":%llu,\"pending\":%zu",
+                       (unsigned long long)(t->offset - tailer_pending(t)),
+                       tailer_pending(t));
             if (!t->stream && fstat(t->fd, &st) == 0)
                 buf_printf(out, ",\"size\":%lld", (long long)st.st_size);
             buf_puts(out, ",\"last_read\":");

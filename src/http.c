@@ -141,8 +141,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     enum http_route route = HTTP_ROUTE_OTHER;
     (void)version;
     (void)upload;
-    (void)upload_size;
-    (void)req_cls;
+
+    /* The first call only announces the request: answering from the
+     * second on lets libmicrohttpd keep the connection alive. */
+    if (*req_cls == NULL) {
+        *req_cls = s;
+        return MHD_YES;
+    }
+    /* A body nobody asked for is read and dropped. */
+    if (*upload_size != 0) {
+        *upload_size = 0;
+        return MHD_YES;
+    }
 
     if (strcmp(url, "/metrics") == 0)
         route = HTTP_ROUTE_METRICS;

@@ -384,6 +384,22 @@ static void scan_glob(struct scan *sc, const char *glob)
     free(copy);
 }
 
+/* Names an orphan by where its inode is now (app.log.1), for /health. */
+static void rename_to_current(struct tailer *t)
+{
+    char proc[64], target[4096];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", t->fd);
+    ssize_t n = readlink(proc, target, sizeof(target) - 1);
+    if (n <= 0)
+        return;
+    target[n] = '\0';
+    char *copy = strdup(target);
+    if (copy != NULL) {
+        free(t->path);
+        t->path = copy;
+    }
+}
+
 static void on_orphan_timer(void *ctx);
 
 static void arm_orphan_timer(struct input *in)
@@ -461,6 +477,7 @@ void input_scan(struct input *in, enum input_scan_mode mode)
             continue;
         t->orphan = true;
         t->ready = true;
+        rename_to_current(t);
         t->close_at_ms = loop_now_ms() + INPUT_ROTATE_GRACE_MS;
         in->rotations++;
         orphaned = true;
@@ -555,7 +572,7 @@ size_t input_files(const struct input *in)
 {
     size_t n = 0;
     for (const struct tailer *t = in->tailers; t; t = t->next)
-        n += !t->orphan;
+        n++;
     return n;
 }
 

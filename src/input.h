@@ -103,7 +103,7 @@ bool input_pump(struct input *in, size_t budget);
 /* Reads every file to its end and closes it (one-pass mode). */
 void input_drain_all(struct input *in);
 
-/* Open files, not counting rotated ones being drained. */
+/* Open files, rotated ones still being drained included. */
 size_t input_files(const struct input *in);
 
 /* Bytes written to the followed files but not read yet. */

@@ -51,8 +51,9 @@ static num_u128 num_pow10(int n)
 }
 
 #define NUM_MAX_DIGITS 38
-#define NUM_EXP_CLAMP  100000 /* beyond this every value is 0 or out of range  \
-                               */
+#define NUM_EXP_CLAMP                                                          \
+    100000 /* beyond this every value is 0 or out of range                     \
+            */
 
 /*
  * The shared scanner. strict selects the JSON grammar; otherwise the

@@ -25,7 +25,7 @@ __extension__ typedef unsigned __int128 num_u128;
 #define NUM_FRAC_DIGITS 12
 #define NUM_ONE         ((num_fixed)1000000000000LL)
 /* Largest representable magnitude, about 1.7e26. */
-#define NUM_FIXED_MAX (~(num_fixed)0 ^ ((num_fixed)1 << 127))
+#define NUM_FIXED_MAX ((num_fixed)(((num_u128)1 << 127) - 1))
 
 /* Room for any formatted value including sign and NUL. */
 #define NUM_FMT_MAX 48

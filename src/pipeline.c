@@ -230,7 +230,7 @@ static void key_append(struct buf *key, const char *s, size_t n)
         size_t l = utf8_seq(u + i, n - i);
         if (l == 0) {
             buf_append(key, UTF8_REPLACEMENT, UTF8_REPLACEMENT_LEN);
-            i++;
+            i += utf8_bad_len(u + i, n - i);
         } else {
             buf_append(key, s + i, l);
             i += l;

@@ -123,7 +123,8 @@ static bool keep_pending(struct tailer *t, const char *p, size_t n)
         t->pending = np;
         t->pending_cap = cap;
     }
-    memcpy(t->pending, p, n);
+    if (n > 0)
+        memcpy(t->pending, p, n);
     t->pending_len = n;
     return true;
 }

@@ -28,3 +28,32 @@ size_t utf8_seq(const unsigned char *s, size_t n)
         return 0;
     return len;
 }
+
+size_t utf8_bad_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xbf; /* range of the second byte */
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4;
+    else
+        return 1;
+    if (c == 0xe0)
+        lo = 0xa0;
+    else if (c == 0xed)
+        hi = 0x9f;
+    else if (c == 0xf0)
+        lo = 0x90;
+    else if (c == 0xf4)
+        hi = 0x8f;
+    size_t i = 1;
+    if (i < n && s[i] >= lo && s[i] <= hi) {
+        for (i = 2; i < len && i < n && (s[i] & 0xc0) == 0x80; i++)
+            ;
+    }
+    return i;
+}

@@ -19,4 +19,12 @@
  */
 size_t utf8_seq(const unsigned char *s, size_t n);
 
+/*
+ * Where utf8_seq() found no sequence: the length (at least 1) of the
+ * maximal ill-formed subpart at s, which one U+FFFD replaces. This is the
+ * practice the Unicode Standard recommends (chapter 3, "U+FFFD
+ * Substitution of Maximal Subparts") and Python and browsers follow.
+ */
+size_t utf8_bad_len(const unsigned char *s, size_t n);
+
 #endif

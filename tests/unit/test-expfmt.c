@@ -48,7 +48,7 @@ static void test_escaping(void **state)
                                .const_values = cv,
                                .n_const = 1};
     struct family *f = registry_add(r, &spec);
-    series_add(get(f, "a\"b\\c\nd\xc3\xa9", 11), NUM_ONE);
+    series_add(get(f, "a\"b\\c\nd\xc3\xa9", 10), NUM_ONE);
     expect_exposition(
         r,
         "# HELP e_total Help with \\\\ and\\nnewline \"quotes\".\n"

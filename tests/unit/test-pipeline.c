@@ -164,13 +164,17 @@ static void test_label_values(void **state)
     line(&f, "{\"v\": \"x\xff\"}");
     line(&f, "{\"v\": \"x\xfe\"}");
     line(&f, "{\"v\": \"x\\u0000\"}");
-    line(&f, "{\"v\": \"x\xed\xa0\x80\"}"); /* an encoded surrogate */
+    line(&f, "{\"v\": \"x\xed\xa0\x80\"}");          /* an encoded surrogate */
+    line(&f, "{\"v\": \"y\xe2\x82z\xf0\x9f\x98\"}"); /* cut sequences */
     line(&f, "{\"v\": 1.50}");
     line(&f, "{\"v\": false}");
     assert_string_equal(value(&f, "n_total{v=\"a\\\"b\xc3\xa9\"}"), "1");
     assert_string_equal(value(&f, "n_total{v=\"x\xef\xbf\xbd\"}"), "3");
     assert_string_equal(
         value(&f, "n_total{v=\"x\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"}"), "1");
+    /* A truncated sequence is one U+FFFD, as Python and browsers do. */
+    assert_string_equal(value(&f, "n_total{v=\"y\xef\xbf\xbdz\xef\xbf\xbd\"}"),
+                        "1");
     assert_string_equal(value(&f, "n_total{v=\"1.50\"}"), "1");
     assert_string_equal(value(&f, "n_total{v=\"false\"}"), "1");
 
@@ -184,7 +188,7 @@ static void test_label_values(void **state)
     memcpy(longv + 7 + PIPELINE_MAX_LABEL_BYTES, "\"}", 3);
     line(&f, longv);
     assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_LABEL_TOO_LONG], 1);
-    assert_int_equal(f.p->rules[0].updates, 8);
+    assert_int_equal(f.p->rules[0].updates, 9);
     teardown_fixture(&f);
 }
 

@@ -1,0 +1,62 @@
+"""/health: a file that exists but cannot be read makes the daemon degraded
+(503) until it can be read; one that does not exist yet does not."""
+import os
+import pwd
+import tempfile
+
+from harness import Tokentail, main, poll, write_config
+import json
+
+
+def health(t):
+    status, _, body = t.request("/health")
+    return status, json.loads(body)
+
+
+def test_permission_denied_then_granted():
+    # Permission checks do not apply to root: run the daemon as nobody.
+    user = "nobody" if os.geteuid() == 0 else None
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        secret = os.path.join(tmp, "secret.log")
+        with open(secret, "wb") as f:
+            f.write(b'{"endpoint": "/a"}\n{"endpoint": "/b"}\n')
+        os.chmod(secret, 0)
+        cfg = write_config(tmp, """
+inputs:
+  - name: app
+    paths: [%s/*.log, %s/absent/*.log]
+    start_at: beginning
+metrics:
+  - name: lines_total
+    type: counter
+    labels: {path: endpoint}
+""" % (tmp, tmp))
+        os.chmod(cfg, 0o644)
+        t = Tokentail(cfg, user=user)
+        try:
+            status, doc = poll("degraded health", lambda: (lambda s, d: (s, d) if s == 503
+                                                           else None)(*health(t)))
+            assert doc["status"] == "degraded", doc
+            assert doc["inputs"][0]["errors"] == [
+                {"path": secret, "error": "Permission denied"}], doc
+            e = t.scrape()
+            assert e.value("tokentail_file_errors", input="app") == "1"
+            assert e.value("tokentail_files_watched", input="app") == "0"
+
+            os.chmod(secret, 0o644)
+            e = t.wait_lines(2)
+            assert e.value("lines_total", path="/a") == "1"
+            assert e.value("lines_total", path="/b") == "1"
+            status, doc = health(t)
+            assert status == 200 and doc["status"] == "healthy", doc
+            assert doc["inputs"][0]["errors"] == []
+            assert t.scrape().value("tokentail_file_errors", input="app") == "0"
+        finally:
+            t.stop()
+
+
+if __name__ == "__main__":
+    if os.geteuid() == 0:
+        pwd.getpwnam("nobody")  # the test needs this account
+    main([test_permission_denied_then_granted])
