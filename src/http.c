@@ -132,6 +132,22 @@ static enum MHD_Result respond_text(struct http *s, struct MHD_Connection *c,
                    strlen(text), false);
 }
 
+/* Sends what out holds (taking it), or 500 if building it ran out of memory. */
+static enum MHD_Result respond_buf(struct http *s, struct MHD_Connection *c,
+                                   enum http_route route, unsigned code,
+                                   const char *type, struct buf *out)
+{
+    if (out->oom) {
+        buf_free(out);
+        return respond_text(s, c, route, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                            "500 out of memory\n");
+    }
+    size_t len;
+    char *body = buf_release(out, &len);
+    return respond(s, c, route, code, type, body ? body : strdup(""), len,
+                   true);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -170,29 +186,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     switch (route) {
     case HTTP_ROUTE_METRICS:
         s->h.metrics(s->h.ctx, &out);
-        if (out.oom) {
-            buf_free(&out);
-            return respond_text(s, c, route, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                                "500 out of memory\n");
-        }
-        {
-            size_t len;
-            char *body = buf_release(&out, &len);
-            return respond(s, c, route, MHD_HTTP_OK, EXPFMT_CONTENT_TYPE, body,
-                           len, true);
-        }
+        return respond_buf(s, c, route, MHD_HTTP_OK, EXPFMT_CONTENT_TYPE, &out);
     case HTTP_ROUTE_HEALTH: {
         bool healthy = s->h.health(s->h.ctx, &out);
-        if (out.oom) {
-            buf_free(&out);
-            return respond_text(s, c, route, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                                "500 out of memory\n");
-        }
-        size_t len;
-        char *body = buf_release(&out, &len);
-        return respond(s, c, route,
-                       healthy ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
-                       "application/json", body, len, true);
+        return respond_buf(s, c, route,
+                           healthy ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+                           "application/json", &out);
     }
     case HTTP_ROUTE_INDEX:
         return respond(s, c, route, MHD_HTTP_OK, "text/html; charset=utf-8",
