@@ -6,21 +6,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include "../../src/expfmt.h"
-
-static num_fixed dec(const char *s)
-{
-    struct num_dec d;
-    num_fixed v;
-    assert_int_equal(num_parse_text(s, strlen(s), &d), 0);
-    assert_int_equal(num_to_fixed(&d, NULL, &v), 0);
-    return v;
-}
-
-static struct series *get(struct family *f, const char *key, size_t len)
-{
-    return family_get(f, key, (uint32_t)len, registry_hash(key, len));
-}
 
 static void expect_exposition(struct registry *r, const char *want)
 {
