@@ -42,6 +42,14 @@ static const char usage[] =
     ")\n"
     "  --log.level=LEVEL           debug, info, warn or error (default "
     "info)\n"
+    "  --state.file=PATH           where values and read positions survive "
+    "restarts\n"
+    "                              (default: the configuration's state.file, "
+    "else\n"
+    "                              $STATE_DIRECTORY/tokentail.db or "
+    "/var/lib/tokentail/\n"
+    "                              tokentail.db; empty: none; with --once: "
+    "none)\n"
     "  --once                      read FILEs (\"-\" for standard input) or "
     "the\n"
     "                              configured inputs from the beginning to "
@@ -56,6 +64,7 @@ struct options {
     const char *config;
     const char *listen;
     const char *log_level;
+    const char *state_file;
     bool once;
     bool check;
     char **files;
@@ -118,6 +127,9 @@ static int parse_args(int argc, char **argv, struct options *o)
         } else if ((v = flag_value(argc, argv, &i, "--log.level", &missing)) !=
                    NULL) {
             o->log_level = v;
+        } else if ((v = flag_value(argc, argv, &i, "--state.file", &missing)) !=
+                   NULL) {
+            o->state_file = v;
         } else if (missing) {
             return usage_error("flag %s needs a value", a);
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -194,7 +206,7 @@ int main(int argc, char **argv)
     }
 
     struct daemon *d;
-    if ((rc = daemon_new(cfg, !o.once, &d)) != 0) {
+    if ((rc = daemon_new(cfg, !o.once, o.state_file, &d)) != 0) {
         log_error("cannot start: %s", strerror(-rc));
         return 1;
     }

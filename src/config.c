@@ -291,6 +291,46 @@ static bool lnumber(struct loader *L, const yaml_node_t *n, const char *what,
     return true;
 }
 
+/*
+ * A duration: a whole number followed by ms, s, m or h ("500ms", "5s").
+ * Stores milliseconds; the value must lie in [min_ms, max_ms].
+ */
+static bool lduration(struct loader *L, const yaml_node_t *n, const char *what,
+                      uint64_t min_ms, uint64_t max_ms, uint64_t *out)
+{
+    const char *s = lplain(L, n, what, "a duration");
+    if (s == NULL)
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    uint64_t unit = 0;
+    if (end != s && s[0] != '-' && errno == 0) {
+        if (strcmp(end, "ms") == 0)
+            unit = 1;
+        else if (strcmp(end, "s") == 0)
+            unit = 1000;
+        else if (strcmp(end, "m") == 0)
+            unit = 60000;
+        else if (strcmp(end, "h") == 0)
+            unit = 3600000;
+    }
+    if (unit == 0) {
+        lerr(L, n,
+             "%s must be a duration such as 500ms, 5s, 2m or 1h, not "
+             "\"%s\"",
+             what, s);
+        return false;
+    }
+    if (v > max_ms / unit || v * unit < min_ms) {
+        lerr(L, n, "%s must be between %llums and %llums, not %s", what,
+             (unsigned long long)min_ms, (unsigned long long)max_ms, s);
+        return false;
+    }
+    *out = v * unit;
+    return true;
+}
+
 /* --- mappings ------------------------------------------------------------ */
 
 /* Edit distance, for "did you mean" hints on misspelt keys. */
@@ -500,13 +540,23 @@ static int lfield(struct loader *L, const yaml_node_t *n, const char *what)
 static void load_input(struct loader *L, const yaml_node_t *n,
                        struct cfg_input *in, size_t index)
 {
-    static const char *const keys[] = {"name",   "paths",          "start_at",
-                                       "parser", "max_line_bytes", NULL};
+    static const char *const keys[] = {"name",
+                                       "paths",
+                                       "start_at",
+                                       "parser",
+                                       "max_line_bytes",
+                                       "envelope",
+                                       "rotate_grace",
+                                       "reconcile_interval",
+                                       NULL};
     yaml_node_t *v;
 
     in->start_at = START_AT_END;
     in->parser = PARSER_JSON;
     in->max_line_bytes = CONFIG_DEFAULT_MAX_LINE;
+    in->envelope = ENVELOPE_AUTO;
+    in->rotate_grace_ms = CONFIG_DEFAULT_GRACE_MS;
+    in->reconcile_ms = CONFIG_DEFAULT_RECONCILE_MS;
     if (!lkeys(L, n, keys, "an input"))
         return;
 
@@ -558,6 +608,24 @@ static void load_input(struct loader *L, const yaml_node_t *n,
     if ((v = lget(L, n, "max_line_bytes")) != NULL)
         lsize(L, v, "max_line_bytes", CONFIG_MIN_MAX_LINE, CONFIG_MAX_MAX_LINE,
               true, &in->max_line_bytes);
+
+    if ((v = lget(L, n, "envelope")) != NULL) {
+        static const char *const names[] = {"auto", "none", "docker", "cri"};
+        const char *e = lscalar(L, v, "envelope", NULL);
+        bool known = false;
+        for (int i = 0; e && i < 4; i++)
+            if (strcmp(e, names[i]) == 0) {
+                in->envelope = (enum envelope_kind)i;
+                known = true;
+            }
+        if (e && !known)
+            lerr(L, v, "envelope must be auto, none, docker or cri, not \"%s\"",
+                 e);
+    }
+    if ((v = lget(L, n, "rotate_grace")) != NULL)
+        lduration(L, v, "rotate_grace", 0, 3600000, &in->rotate_grace_ms);
+    if ((v = lget(L, n, "reconcile_interval")) != NULL)
+        lduration(L, v, "reconcile_interval", 10, 3600000, &in->reconcile_ms);
 }
 
 /* --- metrics ------------------------------------------------------------- */
@@ -982,14 +1050,31 @@ static void check_metric_names(struct loader *L, const yaml_node_t *seq)
 
 /* --- top level ----------------------------------------------------------- */
 
+static void load_state(struct loader *L, const yaml_node_t *n)
+{
+    static const char *const keys[] = {"file", "checkpoint_interval", NULL};
+    yaml_node_t *v;
+    if (!lkeys(L, n, keys, "state"))
+        return;
+    if ((v = lget(L, n, "file")) != NULL)
+        L->cfg->state_file = lscalar(L, v, "state file", NULL);
+    if ((v = lget(L, n, "checkpoint_interval")) != NULL)
+        lduration(L, v, "checkpoint_interval", 10, 3600000,
+                  &L->cfg->checkpoint_ms);
+}
+
 static void load_root(struct loader *L, const yaml_node_t *root)
 {
-    static const char *const keys[] = {"inputs", "metrics", NULL};
+    static const char *const keys[] = {"inputs", "metrics", "state", NULL};
     struct config *cfg = L->cfg;
     yaml_node_t *v;
 
     if (!lkeys(L, root, keys, "the configuration"))
         return;
+
+    v = lget(L, root, "state");
+    if (v != NULL)
+        load_state(L, v);
 
     v = lget(L, root, "inputs");
     if (v == NULL) {
@@ -1040,6 +1125,7 @@ int config_load_text(const char *name, const char *text, size_t len,
         return -1;
     }
     L.cfg->file = arena_strdup(&L.cfg->arena, name);
+    L.cfg->checkpoint_ms = CONFIG_DEFAULT_CHECKPOINT_MS;
 
     if (!yaml_parser_initialize(&parser)) {
         lerr_at(&L, NULL, "cannot initialise the YAML parser");

@@ -25,17 +25,29 @@
 #include "buf.h"
 #include "num.h"
 
-#define CONFIG_DEFAULT_MAX_LINE   (1024 * 1024) /* bytes */
-#define CONFIG_MIN_MAX_LINE       256           /* bytes */
-#define CONFIG_MAX_MAX_LINE       (64 * 1024 * 1024)
-#define CONFIG_DEFAULT_MAX_SERIES 10000 /* series per metric */
-#define CONFIG_MAX_ERRORS         100   /* reported before giving up */
+#define CONFIG_DEFAULT_MAX_LINE      (1024 * 1024) /* bytes */
+#define CONFIG_MIN_MAX_LINE          256           /* bytes */
+#define CONFIG_MAX_MAX_LINE          (64 * 1024 * 1024)
+#define CONFIG_DEFAULT_MAX_SERIES    10000 /* series per metric */
+#define CONFIG_MAX_ERRORS            100   /* reported before giving up */
+#define CONFIG_DEFAULT_GRACE_MS      5000  /* keep a rotated file open */
+#define CONFIG_DEFAULT_RECONCILE_MS  2000  /* re-check every file this often */
+#define CONFIG_DEFAULT_CHECKPOINT_MS 1000  /* save state this often */
+#define CONFIG_DEFAULT_STATE_FILE    "/var/lib/tokentail/tokentail.db"
 
 enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
 
 enum start_at { START_AT_END, START_AT_BEGINNING };
 
 enum parser_kind { PARSER_JSON };
+
+/* How lines are wrapped by a container runtime before the app's own text. */
+enum envelope_kind {
+    ENVELOPE_AUTO,   /* decide per file from its first line */
+    ENVELOPE_NONE,   /* the line is the app's line */
+    ENVELOPE_DOCKER, /* Docker json-file: {"log":"...\n","stream":...} */
+    ENVELOPE_CRI,    /* CRI: <time> <stream> <P|F> <text> */
+};
 
 /* A field path as written ("usage.prompt_tokens"), split at the dots. */
 struct cfg_field {
@@ -51,7 +63,10 @@ struct cfg_input {
     size_t n_paths;
     enum start_at start_at; /* for files present at start-up */
     enum parser_kind parser;
+    enum envelope_kind envelope;
     size_t max_line_bytes;
+    uint64_t rotate_grace_ms; /* keep a rotated file open this long */
+    uint64_t reconcile_ms;    /* re-check every file this often */
 };
 
 enum cond_op {
@@ -104,6 +119,8 @@ struct cfg_metric {
 struct config {
     struct arena arena;
     const char *file;
+    const char *state_file; /* "" disables durable state */
+    uint64_t checkpoint_ms;
     struct cfg_input *inputs;
     size_t n_inputs;
     struct cfg_metric *metrics;

@@ -16,6 +16,7 @@
 #include "pipeline.h"
 #include "registry.h"
 #include "selfmetrics.h"
+#include "state.h"
 #include "watch.h"
 
 #ifndef TOKENTAIL_VERSION
@@ -32,36 +33,151 @@ struct daemon {
     struct tail_buf rb;
     struct tail_sink sink;
 
+    /* The durable state, when there is one. */
+    struct state *state;
+    char *state_path;
+    char state_err[256]; /* why there is none, or the last failure */
+    struct self_state_stats st;
+
     /* Following mode only. */
     struct loop *loop;
     struct watch *watch;
     struct http *http;
+    struct loop_timer *ckpt_timer;
     uint64_t started_ms;
 };
 
 /* --- the line sink ------------------------------------------------------- */
 
-static void sink_line(void *ctx, size_t input, const char *line, size_t len)
+static void sink_line(void *ctx, struct tailer *t, const char *line, size_t len)
 {
     struct daemon *d = ctx;
-    pipeline_line(d->pipe, input, line, len);
+    const char *app;
+    size_t app_len;
+    if (t->env.kind == ENVELOPE_NONE) {
+        pipeline_line(d->pipe, t->input, line, len);
+        return;
+    }
+    switch (envelope_unwrap(&t->env, line, len,
+                            d->cfg->inputs[t->input].max_line_bytes, &app,
+                            &app_len)) {
+    case ENVELOPE_LINE:
+        pipeline_line(d->pipe, t->input, app, app_len);
+        break;
+    case ENVELOPE_PIECE:
+        break;
+    case ENVELOPE_BAD:
+        pipeline_skip(d->pipe, t->input, LINE_SKIP_BAD_ENVELOPE);
+        break;
+    case ENVELOPE_TOO_LONG:
+        pipeline_skip(d->pipe, t->input, LINE_SKIP_TOO_LONG);
+        break;
+    }
 }
 
-static void sink_too_long(void *ctx, size_t input)
+static void sink_too_long(void *ctx, struct tailer *t)
 {
     struct daemon *d = ctx;
-    pipeline_skip(d->pipe, input, LINE_SKIP_TOO_LONG);
+    pipeline_skip(d->pipe, t->input, LINE_SKIP_TOO_LONG);
 }
 
-static void sink_incomplete(void *ctx, size_t input)
+static void sink_incomplete(void *ctx, struct tailer *t)
 {
     struct daemon *d = ctx;
-    pipeline_skip(d->pipe, input, LINE_SKIP_INCOMPLETE);
+    pipeline_skip(d->pipe, t->input, LINE_SKIP_INCOMPLETE);
+}
+
+/* --- state --------------------------------------------------------------- */
+
+/* The path to use: the flag, the configuration, or the default location. */
+static char *state_path(const struct config *cfg, bool follow, const char *flag)
+{
+    if (flag != NULL)
+        return strdup(flag);
+    if (cfg->state_file != NULL)
+        return strdup(cfg->state_file);
+    if (!follow)
+        return strdup("");
+    /* systemd's StateDirectory= (the first, when several are listed). */
+    const char *dir = getenv("STATE_DIRECTORY");
+    if (dir != NULL && dir[0] != '\0') {
+        size_t n = strcspn(dir, ":");
+        char *p = malloc(n + 16);
+        if (p != NULL)
+            snprintf(p, n + 16, "%.*s/tokentail.db", (int)n, dir);
+        return p;
+    }
+    /* The default directory is made if its parent allows it. */
+    mkdir("/var/lib/tokentail", 0750);
+    return strdup(CONFIG_DEFAULT_STATE_FILE);
+}
+
+static void open_state(struct daemon *d)
+{
+    enum state_recovery why;
+    const char *err;
+    if (d->state_path[0] == '\0')
+        return;
+    int rc = state_open(d->state_path, &d->state, &why, &err);
+    if (why != STATE_RECOVERY_NONE) {
+        d->st.recoveries[why]++;
+        log_warn("state file %s was %s; starting afresh", d->state_path,
+                 why == STATE_RECOVERY_EMPTY    ? "empty"
+                 : why == STATE_RECOVERY_FUTURE ? "written by a newer tokentail"
+                                                : "corrupt");
+    }
+    if (rc != 0) {
+        snprintf(d->state_err, sizeof(d->state_err), "%s", err ? err : "");
+        log_error("cannot use the state file %s (%s): values and positions "
+                  "will not survive a restart",
+                  d->state_path, d->state_err);
+        return;
+    }
+    if (state_restore_series(d->state, d->reg) != 0 ||
+        state_restore_inputs(d->state, d->inputs, d->n_inputs) != 0) {
+        snprintf(d->state_err, sizeof(d->state_err), "%s",
+                 state_error(d->state));
+        log_error("cannot restore from %s: %s", d->state_path, d->state_err);
+    }
+}
+
+static void checkpoint(struct daemon *d)
+{
+    bool wrote;
+    if (d->state == NULL)
+        return;
+    uint64_t start = loop_now_us();
+    int rc = state_checkpoint(d->state, d->reg, d->inputs, d->n_inputs, &wrote);
+    uint64_t took = loop_now_us() - start;
+    if (rc != 0) {
+        d->st.errors++;
+        snprintf(d->state_err, sizeof(d->state_err), "%s",
+                 state_error(d->state));
+        log_limited(&d->st.log_limit, LOG_ERROR, "checkpoint failed: %s",
+                    d->state_err);
+        return;
+    }
+    d->state_err[0] = '\0';
+    if (wrote) {
+        d->st.checkpoints++;
+        d->st.last_us = took;
+        d->st.last_time = time(NULL);
+        selfmetrics_observe_checkpoint(d->self, took);
+    }
+}
+
+static void on_checkpoint(void *ctx)
+{
+    struct daemon *d = ctx;
+    checkpoint(d);
+    d->ckpt_timer =
+        loop_timer_add(d->loop, d->cfg->checkpoint_ms, on_checkpoint, d);
 }
 
 /* --- assembly ------------------------------------------------------------ */
 
-int daemon_new(struct config *cfg, bool follow, struct daemon **out)
+int daemon_new(struct config *cfg, bool follow, const char *state_file,
+               struct daemon **out)
 {
     struct daemon *d = calloc(1, sizeof(*d));
     int rc = -ENOMEM;
@@ -96,6 +212,11 @@ int daemon_new(struct config *cfg, bool follow, struct daemon **out)
             goto fail;
         d->n_inputs++;
     }
+    if ((d->state_path = state_path(cfg, follow, state_file)) == NULL) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    open_state(d);
     *out = d;
     return 0;
 fail:
@@ -111,8 +232,12 @@ void daemon_free(struct daemon *d)
     for (size_t i = 0; i < d->n_inputs; i++)
         input_free(d->inputs[i]);
     free(d->inputs);
+    if (d->loop)
+        loop_timer_cancel(d->loop, d->ckpt_timer);
     watch_free(d->watch);
     loop_free(d->loop);
+    state_close(d->state);
+    free(d->state_path);
     selfmetrics_free(d->self);
     pipeline_free(d->pipe);
     registry_free(d->reg);
@@ -131,6 +256,7 @@ static void collect(struct daemon *d)
         .n_inputs = d->n_inputs,
         .watch = d->watch,
         .http = d->http,
+        .state = &d->st,
     };
     selfmetrics_collect(d->self, &src);
 }
@@ -154,10 +280,54 @@ static void json_str(struct buf *b, const char *key, const char *value)
     buf_json_string(b, value, strlen(value));
 }
 
+static void json_time(struct buf *b, const char *key, time_t t)
+{
+    json_key(b, key);
+    if (t == 0) {
+        buf_puts(b, "null");
+        return;
+    }
+    char stamp[32];
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    buf_json_string(b, stamp, strlen(stamp));
+}
+
+static void health_file(struct buf *out, const struct tailer *t)
+{
+    struct stat st;
+    buf_putc(out, '{');
+    json_str(out, "path", t->path);
+    /* Everything before offset has been processed; pending bytes wait
+     * for their newline. */
+    buf_printf(out, ",\"offset\":%llu,\"pending\":%zu",
+               (unsigned long long)tailer_consumed(t), tailer_pending(t));
+    if (!t->stream && fstat(t->fd, &st) == 0) {
+        uint64_t size = (uint64_t)st.st_size;
+        buf_printf(out, ",\"size\":%llu,\"lag\":%llu", (unsigned long long)size,
+                   (unsigned long long)(t->shadow_of != NULL || size < t->offset
+                                            ? 0
+                                            : size - t->offset));
+    }
+    buf_putc(out, ',');
+    json_time(out, "last_read", t->last_read);
+    buf_printf(out, ",\"rotated\":%s", t->orphan ? "true" : "false");
+    if (t->shadow_of != NULL) {
+        buf_putc(out, ',');
+        json_str(out, "copy_of", t->shadow_of->path);
+    }
+    if (t->env.kind != ENVELOPE_AUTO) {
+        buf_putc(out, ',');
+        json_str(out, "envelope", envelope_name(t->env.kind));
+    }
+    buf_putc(out, '}');
+}
+
 static bool on_health(void *ctx, struct buf *out)
 {
     struct daemon *d = ctx;
-    bool healthy = true;
+    bool healthy = d->state_err[0] == '\0';
     for (size_t i = 0; i < d->n_inputs; i++)
         healthy &= d->inputs[i]->n_errors == 0;
 
@@ -166,9 +336,19 @@ static bool on_health(void *ctx, struct buf *out)
     buf_putc(out, ',');
     json_str(out, "version", TOKENTAIL_VERSION);
     uint64_t up = loop_now_ms() - d->started_ms;
-    buf_printf(out, ",\"uptime_seconds\":%llu.%03llu,\"inputs\":[",
+    buf_printf(out, ",\"uptime_seconds\":%llu.%03llu,\"state\":{",
                (unsigned long long)(up / 1000),
                (unsigned long long)(up % 1000));
+    json_str(out, "file", d->state_path);
+    buf_putc(out, ',');
+    json_time(out, "last_checkpoint", d->st.last_time);
+    buf_putc(out, ',');
+    json_key(out, "error");
+    if (d->state_err[0])
+        buf_json_string(out, d->state_err, strlen(d->state_err));
+    else
+        buf_puts(out, "null");
+    buf_puts(out, "},\"inputs\":[");
     for (size_t i = 0; i < d->n_inputs; i++) {
         const struct input *in = d->inputs[i];
         if (i > 0)
@@ -181,33 +361,12 @@ static bool on_health(void *ctx, struct buf *out)
                 buf_putc(out, ',');
             buf_json_string(out, in->cfg->paths[k], strlen(in->cfg->paths[k]));
         }
-        buf_puts(out, "],\"files\":[");
-        bool first = true;
+        buf_printf(out, "],\"lag\":%llu,\"files\":[",
+                   (unsigned long long)input_lag_bytes(in));
         for (const struct tailer *t = in->tailers; t; t = t->next) {
-            struct stat st;
-            if (!first)
+            if (t != in->tailers)
                 buf_putc(out, ',');
-            first = false;
-            buf_putc(out, '{');
-            json_str(out, "path", t->path);
-            /* Everything before offset has been processed; pending bytes
-             * wait for their newline. */
-            buf_printf(out, ",\"offset\":%llu,\"pending\":%zu",
-                       (unsigned long long)(t->offset - tailer_pending(t)),
-                       tailer_pending(t));
-            if (!t->stream && fstat(t->fd, &st) == 0)
-                buf_printf(out, ",\"size\":%lld", (long long)st.st_size);
-            buf_puts(out, ",\"last_read\":");
-            if (t->last_read != 0) {
-                char stamp[32];
-                struct tm tm;
-                gmtime_r(&t->last_read, &tm);
-                strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-                buf_json_string(out, stamp, strlen(stamp));
-            } else {
-                buf_puts(out, "null");
-            }
-            buf_printf(out, ",\"rotated\":%s}", t->orphan ? "true" : "false");
+            health_file(out, t);
         }
         buf_puts(out, "],\"errors\":[");
         for (size_t k = 0; k < in->n_errors; k++) {
@@ -242,7 +401,7 @@ static void on_overflow(void *ctx)
     for (size_t i = 0; i < d->n_inputs; i++) {
         d->inputs[i]->rescan = true;
         for (struct tailer *t = d->inputs[i]->tailers; t; t = t->next)
-            t->ready = true;
+            t->ready = t->shadow_of == NULL;
     }
 }
 
@@ -311,17 +470,26 @@ int daemon_run(struct daemon *d, const struct http_listen *listen)
                                     : strerror(-rc));
         return rc;
     }
+
+    for (size_t i = 0; i < d->n_inputs; i++) {
+        input_scan(d->inputs[i], INPUT_SCAN_STARTUP);
+        if ((rc = input_start(d->inputs[i])) != 0)
+            return rc;
+    }
+    /* The first checkpoint records the inputs and where every file starts. */
+    checkpoint(d);
+    d->ckpt_timer =
+        loop_timer_add(d->loop, d->cfg->checkpoint_ms, on_checkpoint, d);
+
     describe_listen(listen, http_port(d->http), where, sizeof(where));
     snprintf(extra, sizeof(extra), "address=%s version=%s", where,
              TOKENTAIL_VERSION);
     log_write(LOG_INFO, extra, "serving HTTP");
 
-    for (size_t i = 0; i < d->n_inputs; i++)
-        input_scan(d->inputs[i], INPUT_SCAN_STARTUP);
-
     rc = loop_run(d->loop);
     if (rc != 0)
         log_error("event loop failed: %s", strerror(-rc));
+    checkpoint(d);
     return rc;
 }
 
@@ -345,12 +513,20 @@ int daemon_once(struct daemon *d, char *const *files, size_t n_files, FILE *out)
             input_scan(d->inputs[i], INPUT_SCAN_ONCE);
             if (d->inputs[i]->n_errors > 0)
                 status = -1;
-            input_drain_all(d->inputs[i]);
         }
+        /* Saved positions are written before the files are closed. */
+        for (size_t i = 0; i < d->n_inputs; i++)
+            while (input_pump(d->inputs[i], SIZE_MAX))
+                ;
+        checkpoint(d);
+        for (size_t i = 0; i < d->n_inputs; i++)
+            input_drain_all(d->inputs[i]);
     }
     for (size_t i = 0; i < d->n_inputs; i++)
         if (d->inputs[i]->read_errors > 0)
             status = -1;
+    if (d->state_err[0] != '\0')
+        status = -1;
 
     struct buf b = {0};
     collect(d);

@@ -23,10 +23,13 @@ struct daemon;
 
 /*
  * Assembles a daemon for cfg (taken: freed with the daemon). follow
- * selects the long-running mode (loop, inotify, signals). Returns 0 or
- * -errno.
+ * selects the long-running mode (loop, inotify, signals). state_file is
+ * the durable state's path, "" for none, or NULL for the configuration's
+ * choice (the default location when following, none in one-pass mode).
+ * Saved values and positions are restored here. Returns 0 or -errno.
  */
-int daemon_new(struct config *cfg, bool follow, struct daemon **out);
+int daemon_new(struct config *cfg, bool follow, const char *state_file,
+               struct daemon **out);
 
 /* Serves on listen and follows the inputs until SIGINT or SIGTERM. */
 int daemon_run(struct daemon *d, const struct http_listen *listen);

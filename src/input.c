@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* What makes a directory worth a rescan. */
@@ -35,24 +36,6 @@ int input_new(const struct cfg_input *cfg, size_t index, struct watch *w,
     return 0;
 }
 
-static void close_tailer(struct input *in, struct tailer *t)
-{
-    for (struct tailer **pt = &in->tailers; *pt; pt = &(*pt)->next)
-        if (*pt == t) {
-            *pt = t->next;
-            break;
-        }
-    if (t->wd >= 0 && in->watch)
-        watch_remove(in->watch, t->wd, t);
-    if (tailer_pending(t) > 0 || t->discarding)
-        in->sink->incomplete(in->sink->ctx, in->index);
-    log_debug("closed %s after %llu bytes", t->path,
-              (unsigned long long)t->bytes);
-    in->closed_truncations += t->truncations;
-    tailer_free(t);
-    in->files_closed++;
-}
-
 static void clear_errors(struct input *in)
 {
     for (size_t i = 0; i < in->n_errors; i++)
@@ -77,11 +60,59 @@ void input_free(struct input *in)
         free(in->dirs[i].path);
     }
     free(in->dirs);
+    for (size_t i = 0; i < in->n_records; i++)
+        free(in->records[i].path);
+    free(in->records);
     clear_errors(in);
     free(in->errors);
-    if (in->loop)
+    if (in->loop) {
         loop_timer_cancel(in->loop, in->orphan_timer);
+        loop_timer_cancel(in->loop, in->reconcile_timer);
+    }
     free(in);
+}
+
+/* --- records ------------------------------------------------------------- */
+
+int input_add_record(struct input *in, uint64_t dev, uint64_t ino,
+                     const struct tail_mark *mark, const char *path,
+                     int64_t last_seen)
+{
+    if (in->n_records == INPUT_MAX_RECORDS) {
+        /* Forget the oldest. */
+        size_t oldest = 0;
+        for (size_t i = 1; i < in->n_records; i++)
+            if (in->records[i].last_seen < in->records[oldest].last_seen)
+                oldest = i;
+        free(in->records[oldest].path);
+        in->records[oldest] = in->records[--in->n_records];
+    }
+    if (in->n_records == in->cap_records) {
+        size_t cap = in->cap_records ? in->cap_records * 2 : 8;
+        struct input_record *r = realloc(in->records, cap * sizeof(*r));
+        if (r == NULL)
+            return -ENOMEM;
+        in->records = r;
+        in->cap_records = cap;
+    }
+    char *copy = strdup(path ? path : "");
+    if (copy == NULL)
+        return -ENOMEM;
+    struct input_record *r = &in->records[in->n_records++];
+    r->dev = dev;
+    r->ino = ino;
+    r->mark = *mark;
+    r->path = copy;
+    r->last_seen = last_seen;
+    in->changed = true;
+    return 0;
+}
+
+static void drop_record(struct input *in, size_t i)
+{
+    free(in->records[i].path);
+    in->records[i] = in->records[--in->n_records];
+    in->changed = true;
 }
 
 /* --- errors -------------------------------------------------------------- */
@@ -123,6 +154,96 @@ static void record_error(struct input *in, const char *path, int err,
     in->n_errors++;
 }
 
+/* --- closing and handing over -------------------------------------------- */
+
+/*
+ * The shadows of t (copies of its file) take over from where t stood: a
+ * copy holding t's bytes before the mark continues there; a copy taken
+ * before t read that far holds nothing new.
+ */
+static void release_shadows(struct input *in, struct tailer *t,
+                            const struct tail_mark *m)
+{
+    for (struct tailer *s = in->tailers; s; s = s->next) {
+        if (s->shadow_of != t)
+            continue;
+        s->shadow_of = NULL;
+        s->ready = true;
+        in->changed = true;
+        if (tailer_fits_mark(s, m)) {
+            tailer_seek_mark(s, m);
+            log_info("input %s: %s continues %s from offset %llu",
+                     in->cfg->name, s->path, t->path,
+                     (unsigned long long)m->offset);
+        } else if (tailer_seek_end(s, in->cfg->max_line_bytes) == 0 &&
+                   s->offset < m->offset) {
+            log_info("input %s: %s is a copy of what was read from %s",
+                     in->cfg->name, s->path, t->path);
+        } else {
+            tailer_seek_mark(s, &(struct tail_mark){0});
+        }
+    }
+}
+
+static bool has_shadows(const struct input *in, const struct tailer *t)
+{
+    for (const struct tailer *s = in->tailers; s; s = s->next)
+        if (s->shadow_of == t)
+            return true;
+    return false;
+}
+
+/* Keeps where t stood, for a copy or a return of its file. */
+static void retire(struct input *in, struct tailer *t,
+                   const struct tail_mark *m)
+{
+    if (has_shadows(in, t)) {
+        release_shadows(in, t, m);
+        return;
+    }
+    if (m->offset > 0)
+        input_add_record(in, (uint64_t)t->dev, (uint64_t)t->ino, m, t->path,
+                         (int64_t)time(NULL));
+}
+
+static void close_tailer(struct input *in, struct tailer *t, bool gone)
+{
+    struct tail_mark m;
+    tailer_mark(t, &m);
+    for (struct tailer **pt = &in->tailers; *pt; pt = &(*pt)->next)
+        if (*pt == t) {
+            *pt = t->next;
+            break;
+        }
+    if (t->shadow_of == NULL) {
+        if (gone)
+            release_shadows(in, t, &m);
+        else
+            retire(in, t, &m);
+    }
+    if (t->wd >= 0 && in->watch)
+        watch_remove(in->watch, t->wd, t);
+    if (t->shadow_of == NULL &&
+        (tailer_pending(t) > 0 || t->discarding || envelope_pending(&t->env)))
+        in->sink->incomplete(in->sink->ctx, t);
+    log_debug("closed %s after %llu bytes", t->path,
+              (unsigned long long)t->bytes);
+    in->closed_truncations += t->truncations;
+    tailer_free(t);
+    in->files_closed++;
+    in->changed = true;
+}
+
+/* A truncation found by a read: the old content's mark is handed on. */
+static void after_read(struct input *in, struct tailer *t)
+{
+    if (!t->retired_valid)
+        return;
+    t->retired_valid = false;
+    in->changed = true;
+    retire(in, t, &t->retired);
+}
+
 /* --- events -------------------------------------------------------------- */
 
 static void on_dir_event(void *owner, int wd, uint32_t mask, const char *name)
@@ -161,6 +282,7 @@ struct scan {
     enum input_scan_mode mode;
     const struct input_error *prev; /* errors of the previous scan */
     size_t n_prev;
+    struct tailer *found; /* files opened by this scan, not placed yet */
 };
 
 static char *join(const char *dir, const char *name)
@@ -199,7 +321,7 @@ static void watch_dir(struct scan *sc, const char *dir)
         }
     int wd = watch_add(in->watch, dir, INPUT_DIR_MASK, on_dir_event, in);
     if (wd < 0) {
-        if (wd != -ENOENT)
+        if (wd != -ENOENT && wd != -ENOTDIR)
             record_error(in, dir, -wd, sc->prev, sc->n_prev);
         return;
     }
@@ -224,9 +346,27 @@ static void watch_dir(struct scan *sc, const char *dir)
     in->n_dirs++;
 }
 
-static struct tailer *find_tailer(struct input *in, dev_t dev, ino_t ino)
+/* A symlink's target may rotate behind it: watch where it points too. */
+static void watch_link_target(struct scan *sc, const char *path)
 {
-    for (struct tailer *t = in->tailers; t; t = t->next)
+    struct stat lst;
+    if (sc->in->watch == NULL || lstat(path, &lst) != 0 ||
+        !S_ISLNK(lst.st_mode))
+        return;
+    char *real = realpath(path, NULL);
+    if (real == NULL)
+        return;
+    char *slash = strrchr(real, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+        watch_dir(sc, real[0] ? real : "/");
+    }
+    free(real);
+}
+
+static struct tailer *find_tailer(struct tailer *list, dev_t dev, ino_t ino)
+{
+    for (struct tailer *t = list; t; t = t->next)
         if (t->dev == dev && t->ino == ino)
             return t;
     return NULL;
@@ -237,30 +377,6 @@ static bool same_file(const char *path, const struct tailer *t)
 {
     struct stat st;
     return stat(path, &st) == 0 && st.st_dev == t->dev && st.st_ino == t->ino;
-}
-
-static void add_tailer(struct input *in, struct tailer *t)
-{
-    char proc[64];
-    t->owner = in;
-    t->seen = true;
-    t->ready = true;
-    t->next = in->tailers;
-    in->tailers = t;
-    in->files_opened++;
-    if (in->watch == NULL)
-        return;
-    /* Watch the inode we opened, not whatever the path names by now. */
-    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", t->fd);
-    int wd = watch_add(in->watch, proc, INPUT_FILE_MASK, on_file_event, t);
-    if (wd < 0)
-        wd = watch_add(in->watch, t->path, INPUT_FILE_MASK, on_file_event, t);
-    t->wd = wd < 0 ? -1 : wd;
-    if (wd < 0)
-        log_limited(&in->log_limit, LOG_WARN,
-                    "input %s: cannot watch %s (%s); it is read when its "
-                    "directory changes",
-                    in->cfg->name, t->path, strerror(-wd));
 }
 
 static void candidate(struct scan *sc, const char *path)
@@ -276,7 +392,11 @@ static void candidate(struct scan *sc, const char *path)
     }
     if (!S_ISREG(st.st_mode))
         return;
-    if ((t = find_tailer(in, st.st_dev, st.st_ino)) != NULL) {
+    watch_link_target(sc, path);
+    t = find_tailer(in->tailers, st.st_dev, st.st_ino);
+    if (t == NULL)
+        t = find_tailer(sc->found, st.st_dev, st.st_ino);
+    if (t != NULL) {
         t->seen = true;
         t->orphan = false;
         if (strcmp(t->path, path) != 0 && !same_file(t->path, t)) {
@@ -288,25 +408,26 @@ static void candidate(struct scan *sc, const char *path)
         }
         return;
     }
-    bool from_end =
-        sc->mode == INPUT_SCAN_STARTUP && in->cfg->start_at == START_AT_END;
-    int rc =
-        tailer_open(path, in->index, from_end, in->cfg->max_line_bytes, &t);
+    int rc = tailer_open(path, in->index, TAIL_START_BEGINNING,
+                         in->cfg->max_line_bytes, in->cfg->envelope, &t);
     if (rc != 0) {
         if (rc != -ENOENT)
             record_error(in, path, -rc, sc->prev, sc->n_prev);
         return;
     }
     /* The path may have been replaced between stat and open. */
-    struct tailer *dup = find_tailer(in, t->dev, t->ino);
+    struct tailer *dup = find_tailer(in->tailers, t->dev, t->ino);
+    if (dup == NULL)
+        dup = find_tailer(sc->found, t->dev, t->ino);
     if (dup != NULL) {
         dup->seen = true;
         tailer_free(t);
         return;
     }
-    add_tailer(in, t);
-    log_info("input %s: following %s from offset %llu", in->cfg->name, path,
-             (unsigned long long)t->offset);
+    t->owner = in;
+    t->seen = true;
+    t->next = sc->found;
+    sc->found = t;
 }
 
 static bool has_wildcard(const char *s)
@@ -384,6 +505,118 @@ static void scan_glob(struct scan *sc, const char *glob)
     free(copy);
 }
 
+/* --- placing new files --------------------------------------------------- */
+
+static void start_following(struct input *in, struct tailer *t, const char *how)
+{
+    char proc[64];
+    t->ready = t->shadow_of == NULL;
+    t->next = in->tailers;
+    in->tailers = t;
+    in->files_opened++;
+    in->changed = true;
+    log_info("input %s: following %s %s", in->cfg->name, t->path, how);
+    if (in->watch == NULL)
+        return;
+    /* Watch the inode we opened, not whatever the path names by now. */
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", t->fd);
+    int wd = watch_add(in->watch, proc, INPUT_FILE_MASK, on_file_event, t);
+    if (wd < 0)
+        wd = watch_add(in->watch, t->path, INPUT_FILE_MASK, on_file_event, t);
+    t->wd = wd < 0 ? -1 : wd;
+    if (wd < 0)
+        log_limited(&in->log_limit, LOG_WARN,
+                    "input %s: cannot watch %s (%s); it is read at each "
+                    "reconcile",
+                    in->cfg->name, t->path, strerror(-wd));
+}
+
+/* Pass one: the same inode, still holding what was read. */
+static bool resume_same_inode(struct input *in, struct tailer *t)
+{
+    for (size_t i = 0; i < in->n_records; i++) {
+        struct input_record *r = &in->records[i];
+        if (r->dev != (uint64_t)t->dev || r->ino != (uint64_t)t->ino ||
+            !tailer_fits_mark(t, &r->mark))
+            continue;
+        tailer_seek_mark(t, &r->mark);
+        drop_record(in, i);
+        in->resumed++;
+        return true;
+    }
+    return false;
+}
+
+/* Pass two: another inode with the same full head (a rotated copy). */
+static bool place_by_head(struct input *in, struct tailer *t)
+{
+    if (t->head_len < TAILER_HEAD_BYTES)
+        return false; /* too short to tell a copy from a lookalike */
+    for (struct tailer *o = in->tailers; o; o = o->next)
+        if (o->shadow_of == NULL && o->head_len == TAILER_HEAD_BYTES &&
+            o->head_hash == t->head_hash) {
+            t->shadow_of = o;
+            in->copies++;
+            return true;
+        }
+    for (size_t i = 0; i < in->n_records; i++) {
+        struct input_record *r = &in->records[i];
+        if (r->mark.head_len != TAILER_HEAD_BYTES ||
+            r->mark.head_hash != t->head_hash || !tailer_fits_mark(t, &r->mark))
+            continue;
+        tailer_seek_mark(t, &r->mark);
+        drop_record(in, i);
+        in->copies++;
+        in->resumed++;
+        return true;
+    }
+    return false;
+}
+
+/* Decides where each file found by the scan starts, then follows it. */
+static void place(struct scan *sc)
+{
+    struct input *in = sc->in;
+    struct tailer *list = sc->found, *t, *next, *rest = NULL;
+    char how[64];
+
+    sc->found = NULL;
+    /* Pass one first, so an original claims its record before a copy. */
+    for (t = list; t; t = next) {
+        next = t->next;
+        if (resume_same_inode(in, t)) {
+            snprintf(how, sizeof(how), "from saved offset %llu",
+                     (unsigned long long)t->offset);
+            start_following(in, t, how);
+        } else {
+            t->next = rest;
+            rest = t;
+        }
+    }
+    for (t = rest; t; t = next) {
+        next = t->next;
+        if (place_by_head(in, t)) {
+            if (t->shadow_of != NULL)
+                snprintf(how, sizeof(how), "as a copy of %s (not read)",
+                         t->shadow_of->path);
+            else
+                snprintf(how, sizeof(how), "as a copy, from offset %llu",
+                         (unsigned long long)t->offset);
+            start_following(in, t, how);
+            continue;
+        }
+        bool from_end = sc->mode == INPUT_SCAN_STARTUP && !in->has_history &&
+                        in->cfg->start_at == START_AT_END;
+        if (from_end && tailer_seek_end(t, in->cfg->max_line_bytes) != 0)
+            from_end = false;
+        snprintf(how, sizeof(how), "from offset %llu",
+                 (unsigned long long)t->offset);
+        start_following(in, t, how);
+    }
+}
+
+/* --- orphans ------------------------------------------------------------- */
+
 /* Names an orphan by where its inode is now (app.log.1), for /health. */
 static void rename_to_current(struct tailer *t)
 {
@@ -417,6 +650,32 @@ static void arm_orphan_timer(struct input *in)
                                       on_orphan_timer, in);
 }
 
+/* Reads t to its end, however much is there. */
+static void drain(struct input *in, struct tailer *t)
+{
+    ssize_t n;
+    if (t->shadow_of != NULL)
+        return;
+    while ((n = tailer_read(t, in->rb, in->cfg->max_line_bytes, SIZE_MAX,
+                            in->sink)) > 0) {
+        in->bytes_read += (uint64_t)n;
+        after_read(in, t);
+    }
+    after_read(in, t);
+    if (n < 0) {
+        in->read_errors++;
+        log_limited(&in->log_limit, LOG_WARN, "input %s: cannot read %s: %s",
+                    in->cfg->name, t->path, strerror((int)-n));
+    }
+}
+
+/* True when the file was unlinked: no path leads to it any more. */
+static bool deleted(const struct tailer *t)
+{
+    struct stat st;
+    return fstat(t->fd, &st) == 0 && st.st_nlink == 0;
+}
+
 static void on_orphan_timer(void *ctx)
 {
     struct input *in = ctx;
@@ -426,11 +685,8 @@ static void on_orphan_timer(void *ctx)
         next = t->next;
         if (!t->orphan || t->close_at_ms > now)
             continue;
-        ssize_t n;
-        while ((n = tailer_read(t, in->rb, in->cfg->max_line_bytes, SIZE_MAX,
-                                in->sink)) > 0)
-            in->bytes_read += (uint64_t)n;
-        close_tailer(in, t);
+        drain(in, t);
+        close_tailer(in, t, deleted(t));
     }
     arm_orphan_timer(in);
 }
@@ -452,6 +708,7 @@ void input_scan(struct input *in, enum input_scan_mode mode)
 
     for (size_t i = 0; i < in->cfg->n_paths; i++)
         scan_glob(&sc, in->cfg->paths[i]);
+    place(&sc);
 
     for (size_t i = 0; i < sc.n_prev; i++)
         free(sc.prev[i].path);
@@ -476,11 +733,11 @@ void input_scan(struct input *in, enum input_scan_mode mode)
         if (t->seen || t->orphan)
             continue;
         t->orphan = true;
-        t->ready = true;
-        rename_to_current(t);
-        t->close_at_ms = loop_now_ms() + INPUT_ROTATE_GRACE_MS;
+        t->ready = t->shadow_of == NULL;
+        t->close_at_ms = loop_now_ms() + in->cfg->rotate_grace_ms;
         in->rotations++;
         orphaned = true;
+        rename_to_current(t);
         log_info("input %s: %s was rotated or removed; reading it to its "
                  "end",
                  in->cfg->name, t->path);
@@ -497,23 +754,18 @@ int input_open_path(struct input *in, const char *path)
         int fd = dup(0);
         if (fd < 0)
             return -errno;
-        rc = tailer_from_fd(fd, "-", in->index, &t);
+        rc = tailer_from_fd(fd, "-", in->index, in->cfg->envelope, &t);
         if (rc != 0)
             close(fd);
     } else {
-        rc = tailer_open(path, in->index, false, in->cfg->max_line_bytes, &t);
+        rc = tailer_open(path, in->index, TAIL_START_BEGINNING,
+                         in->cfg->max_line_bytes, in->cfg->envelope, &t);
     }
     if (rc != 0)
         return rc;
-    add_tailer(in, t);
+    t->owner = in;
+    start_following(in, t, "from its beginning");
     return 0;
-}
-
-/* True when the file was unlinked: no path leads to it any more. */
-static bool deleted(const struct tailer *t)
-{
-    struct stat st;
-    return fstat(t->fd, &st) == 0 && st.st_nlink == 0;
 }
 
 bool input_pump(struct input *in, size_t budget)
@@ -526,10 +778,15 @@ bool input_pump(struct input *in, size_t budget)
     }
     for (struct tailer *t = in->tailers, *next; t; t = next) {
         next = t->next;
-        if (!t->ready)
+        if (!t->ready || t->shadow_of != NULL) {
+            /* A copy that lost its path goes when its file does. */
+            if (t->shadow_of != NULL && t->orphan && deleted(t))
+                close_tailer(in, t, true);
             continue;
+        }
         ssize_t n =
             tailer_read(t, in->rb, in->cfg->max_line_bytes, budget, in->sink);
+        after_read(in, t);
         if (n < 0) {
             in->read_errors++;
             log_limited(&in->log_limit, LOG_WARN,
@@ -546,25 +803,35 @@ bool input_pump(struct input *in, size_t budget)
         t->ready = false;
         /* Deleted and read to the end: nothing more can be read. */
         if (t->orphan && deleted(t))
-            close_tailer(in, t);
+            close_tailer(in, t, true);
     }
     return more;
+}
+
+static void on_reconcile(void *ctx)
+{
+    struct input *in = ctx;
+    in->reconciles++;
+    in->rescan = true;
+    for (struct tailer *t = in->tailers; t; t = t->next)
+        t->ready = t->shadow_of == NULL;
+    in->reconcile_timer =
+        loop_timer_add(in->loop, in->cfg->reconcile_ms, on_reconcile, in);
+}
+
+int input_start(struct input *in)
+{
+    in->reconcile_timer =
+        loop_timer_add(in->loop, in->cfg->reconcile_ms, on_reconcile, in);
+    return in->reconcile_timer ? 0 : -ENOMEM;
 }
 
 void input_drain_all(struct input *in)
 {
     while (in->tailers) {
         struct tailer *t = in->tailers;
-        ssize_t n;
-        while ((n = tailer_read(t, in->rb, in->cfg->max_line_bytes, SIZE_MAX,
-                                in->sink)) > 0)
-            in->bytes_read += (uint64_t)n;
-        if (n < 0) {
-            in->read_errors++;
-            log_error("input %s: cannot read %s: %s", in->cfg->name, t->path,
-                      strerror((int)-n));
-        }
-        close_tailer(in, t);
+        drain(in, t);
+        close_tailer(in, t, false);
     }
 }
 
@@ -581,7 +848,7 @@ uint64_t input_lag_bytes(const struct input *in)
     uint64_t lag = 0;
     for (const struct tailer *t = in->tailers; t; t = t->next) {
         struct stat st;
-        if (!t->stream && fstat(t->fd, &st) == 0 &&
+        if (!t->stream && t->shadow_of == NULL && fstat(t->fd, &st) == 0 &&
             (uint64_t)st.st_size > t->offset)
             lag += (uint64_t)st.st_size - t->offset;
     }

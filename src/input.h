@@ -1,6 +1,6 @@
 /*
  * An input: the files matched by a set of globs, followed as they appear,
- * grow, rotate and disappear.
+ * grow, rotate and disappear, each line delivered exactly once.
  *
  * A scan walks each glob component by component. Every directory it needs
  * to see change gets an inotify watch: the directory holding the files, a
@@ -14,6 +14,18 @@
  * longer appears under any glob (renamed away by rotation, or deleted)
  * becomes an orphan: it is read to its end, kept open for the rotation
  * grace period in case the writer still holds it, and closed.
+ *
+ * Where a new file starts. A file seen before (in the state store, or
+ * before it was truncated or closed) continues from its mark if it still
+ * fits it: same inode and head, or — for copytruncate's rotated copy — the
+ * same full head on another inode. A byte-identical copy of a file being
+ * followed is a shadow: not read, unless its original is truncated or
+ * closed, when it continues from where the original stood. Otherwise a new
+ * file is read from its beginning, except at the very first start, where
+ * start_at decides.
+ *
+ * inotify is only a hint: every reconcile interval, and after an inotify
+ * queue overflow, every glob is walked again and every file read.
  *
  * Errors that persist (a file that exists but cannot be opened, a watch
  * that cannot be added) are kept until a scan succeeds, and make the
@@ -33,7 +45,7 @@
 #include "tailer.h"
 #include "watch.h"
 
-#define INPUT_ROTATE_GRACE_MS 5000 /* keep a rotated file open this long */
+#define INPUT_MAX_RECORDS 256 /* remembered marks of files not open now */
 
 enum input_scan_mode {
     INPUT_SCAN_STARTUP, /* files present now start where start_at says */
@@ -44,6 +56,14 @@ enum input_scan_mode {
 struct input_error {
     char *path;
     int err; /* errno */
+};
+
+/* Where a file not open now stood: from the state store, or retired. */
+struct input_record {
+    uint64_t dev, ino;
+    struct tail_mark mark;
+    char *path;
+    int64_t last_seen; /* unix seconds */
 };
 
 struct input_dir {
@@ -65,8 +85,13 @@ struct input {
     size_t n_dirs, cap_dirs;
     struct input_error *errors; /* from the latest scan */
     size_t n_errors, cap_errors;
+    struct input_record *records;
+    size_t n_records, cap_records;
+    bool has_history; /* the state knew this input: new files are new */
     bool rescan;
+    bool changed; /* a file opened, closed or retired since the checkpoint */
     struct loop_timer *orphan_timer;
+    struct loop_timer *reconcile_timer;
     struct log_limit log_limit;
 
     uint64_t bytes_read;
@@ -74,6 +99,9 @@ struct input {
     uint64_t files_opened;
     uint64_t files_closed;
     uint64_t rotations;
+    uint64_t copies;  /* byte-identical copies recognised */
+    uint64_t resumed; /* files continued from a saved or retired mark */
+    uint64_t reconciles;
     uint64_t read_errors;
 };
 
@@ -88,8 +116,19 @@ int input_new(const struct cfg_input *cfg, size_t index, struct watch *w,
 /* Closes every file and watch; NULL is a no-op. */
 void input_free(struct input *in);
 
+/*
+ * Adds a record of where a file stood (from the state store, before the
+ * first scan). path is copied.
+ */
+int input_add_record(struct input *in, uint64_t dev, uint64_t ino,
+                     const struct tail_mark *mark, const char *path,
+                     int64_t last_seen);
+
 /* Walks the globs: watches directories, opens new files, orphans gone ones. */
 void input_scan(struct input *in, enum input_scan_mode mode);
+
+/* Starts the periodic reconcile (following mode). */
+int input_start(struct input *in);
 
 /* Opens one named file ("-": standard input) from its beginning. */
 int input_open_path(struct input *in, const char *path);

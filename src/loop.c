@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -48,6 +49,13 @@ struct loop {
 uint64_t loop_now_ms(void)
 {
     return log_now_ms();
+}
+
+uint64_t loop_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 int loop_new(struct loop **out)
@@ -200,8 +208,8 @@ static void reap(struct loop *l)
     }
 }
 
-/* Runs due timers; returns milliseconds until the next one, or -1. */
-static int run_timers(struct loop *l)
+/* Runs the timers that are due. */
+static void run_timers(struct loop *l)
 {
     uint64_t now = loop_now_ms();
     for (struct loop_timer *t = l->timers; t; t = t->next) {
@@ -210,9 +218,14 @@ static int run_timers(struct loop *l)
         t->dead = true; /* one-shot: marked before the call, freed later */
         t->fn(t->ctx);
     }
-    now = loop_now_ms();
+}
+
+/* Milliseconds until the next timer, or -1 when there is none. */
+static int next_timeout(const struct loop *l)
+{
+    uint64_t now = loop_now_ms();
     int64_t next = -1;
-    for (struct loop_timer *t = l->timers; t; t = t->next) {
+    for (const struct loop_timer *t = l->timers; t; t = t->next) {
         if (t->dead)
             continue;
         int64_t d = t->due_ms > now ? (int64_t)(t->due_ms - now) : 0;
@@ -229,21 +242,23 @@ int loop_run(struct loop *l)
 
     l->stop = false;
     while (!l->stop) {
-        int timeout = run_timers(l);
-        reap(l);
-        if (busy)
-            timeout = 0;
-        int n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, timeout);
+        int n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS,
+                           busy ? 0 : next_timeout(l));
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
+            if (errno != EINTR)
+                return -errno;
+            n = 0;
         }
         for (int i = 0; i < n && !l->stop; i++) {
             struct loop_fd *f = evs[i].data.ptr;
             if (!f->dead)
                 f->fn(f->ctx, evs[i].events);
         }
+        /* Timers before idle work, so what a timer asks for is done in
+         * the same pass. */
+        if (!l->stop)
+            run_timers(l);
+        reap(l);
         busy = false;
         for (unsigned i = 0; i < l->n_idles && !l->stop; i++)
             busy |= l->idles[i].fn(l->idles[i].ctx);

@@ -59,4 +59,7 @@ void loop_stop(struct loop *l);
 /* Monotonic milliseconds, the clock timers use. */
 uint64_t loop_now_ms(void);
 
+/* Monotonic microseconds, for measuring short work. */
+uint64_t loop_now_us(void);
+
 #endif

@@ -14,6 +14,7 @@ static const char *const line_skip_names[LINE_SKIP_COUNT] = {
     [LINE_SKIP_TOO_LONG] = "too_long",
     [LINE_SKIP_UNMATCHED] = "unmatched",
     [LINE_SKIP_INCOMPLETE] = "incomplete",
+    [LINE_SKIP_BAD_ENVELOPE] = "bad_envelope",
 };
 
 static const char *const update_skip_names[UPDATE_SKIP_COUNT] = {

@@ -33,12 +33,13 @@
 
 /* Why a whole line was not used. */
 enum line_skip {
-    LINE_SKIP_NOT_JSON,    /* not valid JSON */
-    LINE_SKIP_NOT_OBJECT,  /* JSON, but not an object */
-    LINE_SKIP_TOO_COMPLEX, /* more JSON tokens than the parser allows */
-    LINE_SKIP_TOO_LONG,    /* longer than the input's max_line_bytes */
-    LINE_SKIP_UNMATCHED,   /* parsed, but no metric was updated from it */
-    LINE_SKIP_INCOMPLETE,  /* its file was closed before its newline came */
+    LINE_SKIP_NOT_JSON,     /* not valid JSON */
+    LINE_SKIP_NOT_OBJECT,   /* JSON, but not an object */
+    LINE_SKIP_TOO_COMPLEX,  /* more JSON tokens than the parser allows */
+    LINE_SKIP_TOO_LONG,     /* longer than the input's max_line_bytes */
+    LINE_SKIP_UNMATCHED,    /* parsed, but no metric was updated from it */
+    LINE_SKIP_INCOMPLETE,   /* its file was closed before its newline came */
+    LINE_SKIP_BAD_ENVELOPE, /* not in the container envelope of its file */
     LINE_SKIP_COUNT
 };
 

@@ -190,10 +190,8 @@ struct series *family_get(struct family *f, const char *key, uint32_t key_len,
     }
 
     if (f->max_series > 0 && f->n_series >= f->max_series) {
-        if (f->overflow == NULL)
-            f->overflow = series_new(f, "", 0, 0);
         f->overflow_updates++;
-        return f->overflow;
+        return family_overflow(f);
     }
 
     /* Keep the load under one half so probes stay short. */
@@ -218,6 +216,37 @@ struct series *family_get(struct family *f, const char *key, uint32_t key_len,
     f->table[i] = s;
     f->order[f->n_series++] = s;
     return s;
+}
+
+struct series *family_overflow(struct family *f)
+{
+    if (f->overflow == NULL)
+        f->overflow = series_new(f, "", 0, 0);
+    return f->overflow;
+}
+
+size_t family_signature(const struct family *f, char *sig, size_t cap)
+{
+    struct buf b = {0};
+    buf_puts(&b, config_metric_type_name(f->type));
+    buf_putc(&b, '|');
+    for (size_t i = 0; i < f->n_labels; i++) {
+        if (i > 0)
+            buf_putc(&b, ',');
+        buf_puts(&b, f->label_names[i]);
+    }
+    buf_putc(&b, '|');
+    for (size_t i = 0; i < f->n_bounds; i++) {
+        char tmp[NUM_FMT_MAX];
+        if (i > 0)
+            buf_putc(&b, ',');
+        buf_append(&b, tmp, num_format(f->bounds[i], tmp));
+    }
+    size_t n = b.oom || b.len >= cap ? 0 : b.len;
+    if (n > 0)
+        memcpy(sig, b.data, n + 1);
+    buf_free(&b);
+    return n;
 }
 
 static int series_cmp(const void *a, const void *b)
@@ -275,4 +304,5 @@ void series_observe(const struct family *f, struct series *s, num_fixed v)
         s->buckets[lo]++;
     s->count++;
     s->value = num_add_sat(s->value, v);
+    s->dirty = true;
 }

@@ -30,6 +30,7 @@
 
 struct series {
     uint64_t hash;
+    bool dirty;        /* changed since the last checkpoint */
     num_fixed value;   /* counter or gauge value; histogram sum */
     uint64_t count;    /* histogram: number of observations */
     uint64_t *buckets; /* histogram: count per bucket (not cumulative) */
@@ -108,12 +109,22 @@ void family_sort(struct family *f);
 static inline void series_add(struct series *s, num_fixed v)
 {
     s->value = num_add_sat(s->value, v);
+    s->dirty = true;
 }
 
 static inline void series_set(struct series *s, num_fixed v)
 {
     s->value = v;
+    s->dirty = true;
 }
+
+/* The overflow series, created if needed; NULL when out of memory. */
+struct series *family_overflow(struct family *f);
+
+/* A signature of what a family's saved values depend on: its type, label
+ * names and bucket bounds. Written to sig (cap bytes); returns its length
+ * or 0 when it does not fit. */
+size_t family_signature(const struct family *f, char *sig, size_t cap);
 
 /* Records one observation of v in a histogram series. */
 void series_observe(const struct family *f, struct series *s, num_fixed v);

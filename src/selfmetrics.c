@@ -30,6 +30,13 @@ struct selfmetrics {
     struct family *read_errors;
     struct family *lag;
     struct family *watches;
+    struct family *copies;
+    struct family *resumed;
+    struct family *reconciles;
+    struct family *checkpoints;
+    struct family *ckpt_errors;
+    struct family *ckpt_duration;
+    struct family *recoveries;
     struct family *http;
     struct family *cpu;
     struct family *rss;
@@ -53,6 +60,29 @@ static struct family *add(struct registry *reg, const char *name,
         .n_labels = l2   ? 2
                     : l1 ? 1
                          : 0,
+        .flags = FAMILY_SELF,
+    };
+    return registry_add(reg, &spec);
+}
+
+/* Checkpoint durations: 100 us to 1 s. */
+static struct family *add_duration(struct registry *reg)
+{
+    static const char *const bounds[] = {"0.0001", "0.00025", "0.0005", "0.001",
+                                         "0.0025", "0.005",   "0.01",   "0.025",
+                                         "0.05",   "0.1",     "0.25",   "1"};
+    num_fixed b[12];
+    for (int i = 0; i < 12; i++) {
+        struct num_dec d;
+        num_parse_text(bounds[i], strlen(bounds[i]), &d);
+        num_to_fixed(&d, NULL, &b[i]);
+    }
+    struct family_spec spec = {
+        .name = "tokentail_checkpoint_duration_seconds",
+        .help = "Time taken to write a checkpoint of the durable state.",
+        .type = METRIC_HISTOGRAM,
+        .bounds = b,
+        .n_bounds = 12,
         .flags = FAMILY_SELF,
     };
     return registry_add(reg, &spec);
@@ -136,6 +166,27 @@ int selfmetrics_new(struct registry *reg, const struct config *cfg,
             "Bytes written to followed files and not read yet.", "input", NULL);
     sm->watches = add(reg, "tokentail_inotify_watches", METRIC_GAUGE,
                       "inotify watches held.", NULL, NULL);
+    sm->copies = add(reg, "tokentail_file_copies_total", METRIC_COUNTER,
+                     "Files recognised as byte-identical copies of followed "
+                     "ones (rotated copies), which are not counted twice.",
+                     "input", NULL);
+    sm->resumed = add(reg, "tokentail_files_resumed_total", METRIC_COUNTER,
+                      "Files continued from a saved or earlier position "
+                      "instead of their beginning.",
+                      "input", NULL);
+    sm->reconciles =
+        add(reg, "tokentail_reconciles_total", METRIC_COUNTER,
+            "Periodic re-checks of every glob and file.", "input", NULL);
+    sm->checkpoints =
+        add(reg, "tokentail_checkpoints_total", METRIC_COUNTER,
+            "Checkpoints of the durable state written.", NULL, NULL);
+    sm->ckpt_errors =
+        add(reg, "tokentail_checkpoint_errors_total", METRIC_COUNTER,
+            "Checkpoints that failed (and were retried).", NULL, NULL);
+    sm->ckpt_duration = add_duration(reg);
+    sm->recoveries =
+        add(reg, "tokentail_state_recoveries_total", METRIC_COUNTER,
+            "State files set aside at start-up, by reason.", "reason", NULL);
     sm->http =
         add(reg, "tokentail_http_responses_total", METRIC_COUNTER,
             "HTTP responses sent, by path and status class.", "path", "code");
@@ -165,6 +216,9 @@ int selfmetrics_new(struct registry *reg, const struct config *cfg,
 
     /* Series that exist from the start, so rate() has a zero to begin at. */
     put(sm->build_info, TOKENTAIL_VERSION, NULL, NUM_ONE);
+    for (int r = 1; r < STATE_RECOVERY_COUNT; r++)
+        put(sm->recoveries, state_recovery_name((enum state_recovery)r), NULL,
+            0);
     for (size_t i = 0; i < cfg->n_inputs; i++)
         for (int r = 0; r < LINE_SKIP_COUNT; r++)
             put(sm->lines_skipped, cfg->inputs[i].name,
@@ -175,6 +229,13 @@ int selfmetrics_new(struct registry *reg, const struct config *cfg,
                 pipeline_update_skip_name((enum update_skip)r), 0);
     *out = sm;
     return 0;
+}
+
+void selfmetrics_observe_checkpoint(struct selfmetrics *sm, uint64_t us)
+{
+    struct series *s = family_get(sm->ckpt_duration, "", 0, 0);
+    if (s != NULL)
+        series_observe(sm->ckpt_duration, s, (num_fixed)us * 1000000);
 }
 
 void selfmetrics_free(struct selfmetrics *sm)
@@ -241,6 +302,9 @@ void selfmetrics_collect(struct selfmetrics *sm, const struct self_sources *src)
         put(sm->file_errors, name, NULL, count(in->n_errors));
         put(sm->read_errors, name, NULL, count(in->read_errors));
         put(sm->lag, name, NULL, count(input_lag_bytes(in)));
+        put(sm->copies, name, NULL, count(in->copies));
+        put(sm->resumed, name, NULL, count(in->resumed));
+        put(sm->reconciles, name, NULL, count(in->reconciles));
         if (p != NULL) {
             const struct pipeline_input *pi = &p->inputs[i];
             put(sm->lines, name, NULL, count(pi->lines));
@@ -260,6 +324,13 @@ void selfmetrics_collect(struct selfmetrics *sm, const struct self_sources *src)
                 count(r->skipped[k]));
         put(sm->series, name, NULL, count(r->family->n_series));
         put(sm->overflow, name, NULL, count(r->family->overflow_updates));
+    }
+    if (src->state != NULL) {
+        put(sm->checkpoints, NULL, NULL, count(src->state->checkpoints));
+        put(sm->ckpt_errors, NULL, NULL, count(src->state->errors));
+        for (int r = 1; r < STATE_RECOVERY_COUNT; r++)
+            put(sm->recoveries, state_recovery_name((enum state_recovery)r),
+                NULL, count(src->state->recoveries[r]));
     }
     if (src->watch != NULL)
         put(sm->watches, NULL, NULL, count(watch_count(src->watch)));

@@ -19,9 +19,20 @@
 #include "input.h"
 #include "pipeline.h"
 #include "registry.h"
+#include "state.h"
 #include "watch.h"
 
 struct selfmetrics;
+
+/* What the daemon counts about its durable state. */
+struct self_state_stats {
+    uint64_t checkpoints;
+    uint64_t errors;
+    uint64_t last_us; /* duration of the last checkpoint */
+    time_t last_time; /* when it was written */
+    uint64_t recoveries[STATE_RECOVERY_COUNT];
+    struct log_limit log_limit;
+};
 
 /* What the figures are read from; every pointer borrowed, any may be NULL. */
 struct self_sources {
@@ -30,6 +41,7 @@ struct self_sources {
     size_t n_inputs;
     const struct watch *watch;
     const struct http *http;
+    const struct self_state_stats *state;
 };
 
 /* Adds the tokentail_ and process_ families to reg (borrowed). */
@@ -37,6 +49,9 @@ int selfmetrics_new(struct registry *reg, const struct config *cfg,
                     struct selfmetrics **out);
 
 void selfmetrics_free(struct selfmetrics *sm);
+
+/* Records how long a checkpoint took, in microseconds. */
+void selfmetrics_observe_checkpoint(struct selfmetrics *sm, uint64_t us);
 
 /* Refreshes every self-metric from src. */
 void selfmetrics_collect(struct selfmetrics *sm,

@@ -9,7 +9,21 @@
 
 #include "log.h"
 
-static struct tailer *tailer_alloc(const char *path, int fd, size_t input)
+uint64_t tailer_hash(const void *data, size_t len)
+{
+    /* FNV-1a, then a final mix: fingerprints are computed rarely. */
+    const unsigned char *p = data;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static struct tailer *tailer_alloc(const char *path, int fd, size_t input,
+                                   enum envelope_kind env)
 {
     struct tailer *t = calloc(1, sizeof(*t));
     if (t == NULL)
@@ -22,7 +36,21 @@ static struct tailer *tailer_alloc(const char *path, int fd, size_t input)
     t->fd = fd;
     t->input = input;
     t->wd = -1;
+    t->env.kind = env;
     return t;
+}
+
+/* Re-reads the head fingerprint while it is shorter than the full size. */
+static void update_head(struct tailer *t)
+{
+    unsigned char head[TAILER_HEAD_BYTES];
+    if (t->stream || t->head_len >= TAILER_HEAD_BYTES)
+        return;
+    ssize_t n = pread(t->fd, head, sizeof(head), 0);
+    if (n < 0 || (uint32_t)n <= t->head_len)
+        return;
+    t->head_len = (uint32_t)n;
+    t->head_hash = tailer_hash(head, (size_t)n);
 }
 
 /*
@@ -64,8 +92,19 @@ static int find_line_start(int fd, uint64_t size, size_t max_line,
     return 0;
 }
 
-int tailer_open(const char *path, size_t input, bool from_end, size_t max_line,
-                struct tailer **out)
+/* Loads the bytes before offset into the tail, from the file. */
+static void load_tail(struct tailer *t)
+{
+    uint64_t c = t->offset;
+    t->tail_len = c < TAILER_TAIL_BYTES ? (uint32_t)c : TAILER_TAIL_BYTES;
+    if (t->tail_len > 0 &&
+        pread(t->fd, t->tail, t->tail_len, (off_t)(c - t->tail_len)) !=
+            (ssize_t)t->tail_len)
+        t->tail_len = 0;
+}
+
+int tailer_open(const char *path, size_t input, enum tail_start start,
+                size_t max_line, enum envelope_kind env, struct tailer **out)
 {
     struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -76,7 +115,7 @@ int tailer_open(const char *path, size_t input, bool from_end, size_t max_line,
         close(fd);
         return -err;
     }
-    struct tailer *t = tailer_alloc(path, fd, input);
+    struct tailer *t = tailer_alloc(path, fd, input, env);
     if (t == NULL) {
         close(fd);
         return -ENOMEM;
@@ -84,31 +123,90 @@ int tailer_open(const char *path, size_t input, bool from_end, size_t max_line,
     t->dev = st.st_dev;
     t->ino = st.st_ino;
     t->stream = !S_ISREG(st.st_mode);
-    if (from_end && !t->stream) {
+    update_head(t);
+    if (start == TAIL_START_END && !t->stream) {
         int rc = find_line_start(fd, (uint64_t)st.st_size, max_line, &t->offset,
                                  &t->discarding);
         if (rc != 0) {
             tailer_free(t);
             return rc;
         }
+        load_tail(t);
     }
     *out = t;
     return 0;
 }
 
-int tailer_from_fd(int fd, const char *name, size_t input, struct tailer **out)
+int tailer_from_fd(int fd, const char *name, size_t input,
+                   enum envelope_kind env, struct tailer **out)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
         return -errno;
-    struct tailer *t = tailer_alloc(name, fd, input);
+    struct tailer *t = tailer_alloc(name, fd, input, env);
     if (t == NULL)
         return -ENOMEM;
     t->dev = st.st_dev;
     t->ino = st.st_ino;
     t->stream = !S_ISREG(st.st_mode);
+    update_head(t);
     *out = t;
     return 0;
+}
+
+int tailer_seek_end(struct tailer *t, size_t max_line)
+{
+    struct stat st;
+    if (t->stream)
+        return 0;
+    if (fstat(t->fd, &st) != 0)
+        return -errno;
+    t->pending_len = 0;
+    int rc = find_line_start(t->fd, (uint64_t)st.st_size, max_line, &t->offset,
+                             &t->discarding);
+    if (rc == 0)
+        load_tail(t);
+    return rc;
+}
+
+void tailer_mark(const struct tailer *t, struct tail_mark *out)
+{
+    out->head_len = t->head_len;
+    out->head_hash = t->head_hash;
+    out->offset = tailer_consumed(t);
+    out->tail_len = t->tail_len;
+    memcpy(out->tail, t->tail, t->tail_len);
+    out->discarding = t->discarding;
+}
+
+bool tailer_fits_mark(const struct tailer *t, const struct tail_mark *m)
+{
+    unsigned char buf[TAILER_HEAD_BYTES];
+    struct stat st;
+    if (t->stream || fstat(t->fd, &st) != 0 || (uint64_t)st.st_size < m->offset)
+        return false;
+    if (m->head_len > 0) {
+        if (pread(t->fd, buf, m->head_len, 0) != (ssize_t)m->head_len ||
+            tailer_hash(buf, m->head_len) != m->head_hash)
+            return false;
+    }
+    if (m->tail_len > 0) {
+        if (m->tail_len > m->offset ||
+            pread(t->fd, buf, m->tail_len, (off_t)(m->offset - m->tail_len)) !=
+                (ssize_t)m->tail_len ||
+            memcmp(buf, m->tail, m->tail_len) != 0)
+            return false;
+    }
+    return true;
+}
+
+void tailer_seek_mark(struct tailer *t, const struct tail_mark *m)
+{
+    t->offset = m->offset;
+    t->pending_len = 0;
+    t->discarding = m->discarding;
+    t->tail_len = m->tail_len;
+    memcpy(t->tail, m->tail, m->tail_len);
 }
 
 static bool keep_pending(struct tailer *t, const char *p, size_t n)
@@ -129,6 +227,27 @@ static bool keep_pending(struct tailer *t, const char *p, size_t n)
     return true;
 }
 
+/*
+ * Records the bytes just before the consumed point end (inside data,
+ * which starts at the previous consumed point).
+ */
+static void remember_tail(struct tailer *t, const char *data, const char *end)
+{
+    size_t n = (size_t)(end - data);
+    if (n >= TAILER_TAIL_BYTES) {
+        memcpy(t->tail, end - TAILER_TAIL_BYTES, TAILER_TAIL_BYTES);
+        t->tail_len = TAILER_TAIL_BYTES;
+        return;
+    }
+    if (n == 0)
+        return;
+    size_t keep = t->tail_len + n > TAILER_TAIL_BYTES ? TAILER_TAIL_BYTES - n
+                                                      : t->tail_len;
+    memmove(t->tail, t->tail + t->tail_len - keep, keep);
+    memcpy(t->tail + keep, data, n);
+    t->tail_len = (uint32_t)(keep + n);
+}
+
 /* Splits data into lines; keeps the unfinished rest as pending. */
 static void split_lines(struct tailer *t, char *data, size_t len,
                         size_t max_line, const struct tail_sink *sink)
@@ -138,28 +257,33 @@ static void split_lines(struct tailer *t, char *data, size_t len,
     if (t->discarding) {
         nl = memchr(p, '\n', len);
         if (nl == NULL) {
+            remember_tail(t, data, end);
             t->pending_len = 0;
             return;
         }
         p = nl + 1;
         t->discarding = false;
     }
-    while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+    for (;;) {
+        /* NUL padding before a line is not part of it. */
+        while (p < end && *p == '\0')
+            p++;
+        nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl == NULL)
+            break;
         size_t n = (size_t)(nl - p);
         if (n > max_line)
-            sink->too_long(sink->ctx, t->input);
+            sink->too_long(sink->ctx, t);
         else
-            sink->line(sink->ctx, t->input, p, n);
+            sink->line(sink->ctx, t, p, n);
         p = nl + 1;
     }
+    remember_tail(t, data, p);
     size_t rest = (size_t)(end - p);
-    if (rest > max_line) {
-        sink->too_long(sink->ctx, t->input);
-        t->discarding = true;
-        t->pending_len = 0;
-    } else if (!keep_pending(t, p, rest)) {
-        /* Out of memory for an unfinished line: drop it like a long one. */
-        sink->too_long(sink->ctx, t->input);
+    if (rest > max_line || !keep_pending(t, p, rest)) {
+        /* Too long (or no memory to hold it): skip to its newline. */
+        sink->too_long(sink->ctx, t);
+        remember_tail(t, p, end);
         t->discarding = true;
         t->pending_len = 0;
     }
@@ -177,6 +301,22 @@ static bool buf_ensure(struct tail_buf *rb, size_t need)
     return true;
 }
 
+/*
+ * Whether the file still holds what was read: not shorter than the offset
+ * and the same bytes just before the consumed point.
+ */
+static bool still_same(struct tailer *t, uint64_t size)
+{
+    unsigned char buf[TAILER_TAIL_BYTES];
+    uint64_t c = tailer_consumed(t);
+    if (size < t->offset)
+        return false;
+    if (t->tail_len == 0 || t->tail_len > c)
+        return true;
+    ssize_t n = pread(t->fd, buf, t->tail_len, (off_t)(c - t->tail_len));
+    return n == (ssize_t)t->tail_len && memcmp(buf, t->tail, t->tail_len) == 0;
+}
+
 ssize_t tailer_read(struct tailer *t, struct tail_buf *rb, size_t max_line,
                     size_t budget, const struct tail_sink *sink)
 {
@@ -186,12 +326,18 @@ ssize_t tailer_read(struct tailer *t, struct tail_buf *rb, size_t max_line,
         struct stat st;
         if (fstat(t->fd, &st) != 0)
             return -errno;
-        if ((uint64_t)st.st_size < t->offset) {
-            log_warn("file truncated; reading it again from the start: %s",
+        if (t->offset > 0 && !still_same(t, (uint64_t)st.st_size)) {
+            log_warn("file truncated or rewritten; reading it again from "
+                     "the start: %s",
                      t->path);
+            tailer_mark(t, &t->retired);
+            t->retired_valid = true;
             t->offset = 0;
             t->pending_len = 0;
             t->discarding = false;
+            t->tail_len = 0;
+            t->head_len = 0;
+            t->env.joining = false;
             t->truncations++;
         }
     }
@@ -221,8 +367,10 @@ ssize_t tailer_read(struct tailer *t, struct tail_buf *rb, size_t max_line,
         if ((size_t)n < TAILER_READ_CHUNK && !t->stream)
             break; /* reached the end for now */
     }
-    if (total > 0)
+    if (total > 0) {
         t->last_read = time(NULL);
+        update_head(t);
+    }
     return (ssize_t)total;
 }
 
@@ -232,6 +380,7 @@ void tailer_free(struct tailer *t)
         return;
     if (t->fd >= 0)
         close(t->fd);
+    envelope_free(&t->env);
     free(t->pending);
     free(t->path);
     free(t);

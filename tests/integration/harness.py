@@ -186,8 +186,10 @@ def labelset(**kw):
 class Tokentail:
     """A running daemon on an ephemeral loopback port."""
 
-    def __init__(self, config, env=None, args=(), cwd=None, preexec=None,
+    def __init__(self, config, env=None, args=(), cwd=None, state=None,
                  user=None):
+        """state: the state file (default: a fresh one in a temporary
+        directory, so tests never touch /var/lib/tokentail)."""
         self.stderr = tempfile.NamedTemporaryFile(prefix="tokentail-", suffix=".log")
         full_env = dict(os.environ)
         full_env.update(env or {})
@@ -199,8 +201,16 @@ class Tokentail:
             copy = os.path.join(self.bindir.name, "tokentail")
             shutil.copy(exe, copy)
             exe = copy
+        if state is None:
+            self.statedir = tempfile.TemporaryDirectory()
+            if user is not None:
+                pw = pwd.getpwnam(user)
+                os.chown(self.statedir.name, pw.pw_uid, pw.pw_gid)
+            state = os.path.join(self.statedir.name, "state.db")
+        self.state = state
         cmd = wrapper() + [exe, "--config.file=" + config,
-                           "--web.listen-address=127.0.0.1:0"] + list(args)
+                           "--web.listen-address=127.0.0.1:0",
+                           "--state.file=" + state] + list(args)
         if user is not None:
             cmd = ["setpriv", "--reuid=" + user, "--regid=" + str(pwd.getpwnam(user).pw_gid),
                    "--clear-groups", "--"] + cmd

@@ -17,24 +17,24 @@ struct collected {
     size_t incomplete;
 };
 
-static void on_line(void *ctx, size_t input, const char *line, size_t len)
+static void on_line(void *ctx, struct tailer *t, const char *line, size_t len)
 {
     struct collected *c = ctx;
-    (void)input;
+    (void)t;
     if (c->n < 64)
         snprintf(c->lines[c->n], 64, "%.*s", (int)len, line);
     c->n++;
 }
 
-static void on_too_long(void *ctx, size_t input)
+static void on_too_long(void *ctx, struct tailer *t)
 {
-    (void)input;
+    (void)t;
     ((struct collected *)ctx)->too_long++;
 }
 
-static void on_incomplete(void *ctx, size_t input)
+static void on_incomplete(void *ctx, struct tailer *t)
 {
-    (void)input;
+    (void)t;
     ((struct collected *)ctx)->incomplete++;
 }
 
@@ -81,7 +81,8 @@ static void test_partial_lines(void **state)
     struct tailer *t;
     (void)state;
     append("first\nsec");
-    assert_int_equal(tailer_open(path, 0, false, 100, &t), 0);
+    assert_int_equal(
+        tailer_open(path, 0, TAIL_START_BEGINNING, 100, ENVELOPE_NONE, &t), 0);
     assert_int_equal(tailer_read(t, &rb, 100, SIZE_MAX, &sink), 9);
     assert_int_equal(c.n, 1);
     assert_string_equal(c.lines[0], "first");
@@ -117,7 +118,8 @@ static void test_too_long(void **state)
     big[sizeof(big) - 1] = '\0';
     append("ok1\n");
     append(big); /* 4999 bytes, no newline yet: over the 300-byte limit */
-    assert_int_equal(tailer_open(path, 0, false, 300, &t), 0);
+    assert_int_equal(
+        tailer_open(path, 0, TAIL_START_BEGINNING, 300, ENVELOPE_NONE, &t), 0);
     tailer_read(t, &rb, 300, SIZE_MAX, &sink);
     assert_int_equal(c.n, 1);
     assert_int_equal(c.too_long, 1);
@@ -151,7 +153,8 @@ static void test_from_end(void **state)
     struct tailer *t;
     (void)state;
     append("old1\nold2\nhalf");
-    assert_int_equal(tailer_open(path, 0, true, 100, &t), 0);
+    assert_int_equal(
+        tailer_open(path, 0, TAIL_START_END, 100, ENVELOPE_NONE, &t), 0);
     /* Starts after the last newline, so the line in progress is kept. */
     assert_int_equal(t->offset, 10);
     append("-done\nnew\n");
@@ -163,7 +166,8 @@ static void test_from_end(void **state)
 
     /* A file with no newline at all is one unfinished line. */
     truncate_to("no newline yet");
-    assert_int_equal(tailer_open(path, 0, true, 100, &t), 0);
+    assert_int_equal(
+        tailer_open(path, 0, TAIL_START_END, 100, ENVELOPE_NONE, &t), 0);
     assert_int_equal(t->offset, 0);
     tailer_free(t);
     tail_buf_free(&rb);
@@ -177,7 +181,8 @@ static void test_truncation(void **state)
     struct tailer *t;
     (void)state;
     append("aaaa\nbbbb\nccc");
-    assert_int_equal(tailer_open(path, 0, false, 100, &t), 0);
+    assert_int_equal(
+        tailer_open(path, 0, TAIL_START_BEGINNING, 100, ENVELOPE_NONE, &t), 0);
     tailer_read(t, &rb, 100, SIZE_MAX, &sink);
     assert_int_equal(c.n, 2);
     truncate_to("x\n");
@@ -202,7 +207,8 @@ static void test_budget(void **state)
     for (int i = 0; i < 40000; i++)
         fprintf(f, "line %05d\n", i); /* 11 bytes each, 440000 in all */
     fclose(f);
-    assert_int_equal(tailer_open(path, 0, false, 100, &t), 0);
+    assert_int_equal(
+        tailer_open(path, 0, TAIL_START_BEGINNING, 100, ENVELOPE_NONE, &t), 0);
     ssize_t n = tailer_read(t, &rb, 100, 1, &sink);
     assert_int_equal(n, TAILER_READ_CHUNK);
     assert_int_equal(c.n, TAILER_READ_CHUNK / 11);
@@ -211,6 +217,100 @@ static void test_budget(void **state)
     assert_int_equal(c.n, 40000);
     assert_string_equal(c.lines[63], "line 00063");
     assert_int_equal(t->offset, 440000);
+    tailer_free(t);
+    tail_buf_free(&rb);
+}
+
+/* A writer that kept its offset after a truncation leaves a hole of NULs. */
+static void test_nul_padding(void **state)
+{
+    struct collected c = {0};
+    struct tail_sink sink = {on_line, on_too_long, on_incomplete, &c};
+    struct tail_buf rb = {0};
+    struct tailer *t;
+    (void)state;
+    assert_int_equal(
+        tailer_open(path, 0, TAIL_START_BEGINNING, 100, ENVELOPE_NONE, &t), 0);
+    int fd = open(path, O_WRONLY);
+    assert_int_equal(pwrite(fd, "after the hole\n", 15, 10 * 1024 * 1024), 15);
+    close(fd);
+    tailer_read(t, &rb, 100, SIZE_MAX, &sink);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.lines[0], "after the hole");
+    assert_int_equal(c.too_long, 0);
+    assert_true(t->pending_cap <= 256); /* the hole was never held */
+    tailer_free(t);
+    tail_buf_free(&rb);
+}
+
+/* Truncated and regrown past the offset before tokentail looked. */
+static void test_rewritten(void **state)
+{
+    struct collected c = {0};
+    struct tail_sink sink = {on_line, on_too_long, on_incomplete, &c};
+    struct tail_buf rb = {0};
+    struct tailer *t;
+    (void)state;
+    append("{\"seq\": 1}\n{\"seq\": 2}\n");
+    assert_int_equal(
+        tailer_open(path, 0, TAIL_START_BEGINNING, 100, ENVELOPE_NONE, &t), 0);
+    tailer_read(t, &rb, 100, SIZE_MAX, &sink);
+    assert_int_equal(c.n, 2);
+    truncate_to("{\"seq\": 3}\n{\"seq\": 4}\n{\"seq\": 5}\n");
+    tailer_read(t, &rb, 100, SIZE_MAX, &sink);
+    assert_int_equal(c.n, 5);
+    assert_string_equal(c.lines[2], "{\"seq\": 3}");
+    assert_int_equal(t->truncations, 1);
+    /* The old content's mark is kept for whoever continues it. */
+    assert_true(t->retired_valid);
+    assert_int_equal(t->retired.offset, 22);
+    assert_int_equal(t->retired.tail_len, 22);
+    assert_memory_equal(t->retired.tail, "{\"seq\": 1}\n{\"seq\": 2}\n", 22);
+    tailer_free(t);
+    tail_buf_free(&rb);
+}
+
+static void test_marks(void **state)
+{
+    struct collected c = {0};
+    struct tail_sink sink = {on_line, on_too_long, on_incomplete, &c};
+    struct tail_buf rb = {0};
+    struct tailer *t, *u;
+    struct tail_mark m;
+    (void)state;
+    FILE *f = fopen(path, "w");
+    for (int i = 0; i < 200; i++)
+        fprintf(f, "{\"seq\": %03d, \"pad\": \"xxxxxxxxxx\"}\n", i);
+    fputs("{\"half", f);
+    fclose(f);
+    assert_int_equal(
+        tailer_open(path, 0, TAIL_START_BEGINNING, 100, ENVELOPE_NONE, &t), 0);
+    tailer_read(t, &rb, 100, SIZE_MAX, &sink);
+    assert_int_equal(c.n, 200);
+    tailer_mark(t, &m);
+    assert_int_equal(m.offset, 200 * 34);
+    assert_int_equal(m.head_len, TAILER_HEAD_BYTES);
+    assert_int_equal(m.tail_len, TAILER_TAIL_BYTES);
+
+    /* The same file fits its mark and continues there. */
+    assert_int_equal(
+        tailer_open(path, 0, TAIL_START_BEGINNING, 100, ENVELOPE_NONE, &u), 0);
+    assert_true(u->head_hash == t->head_hash);
+    assert_true(tailer_fits_mark(u, &m));
+    tailer_seek_mark(u, &m);
+    append("\"}\n");
+    c.n = 0;
+    tailer_read(u, &rb, 100, SIZE_MAX, &sink);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.lines[0], "{\"half\"}");
+    tailer_free(u);
+
+    /* A file with other bytes before the offset does not. */
+    truncate_to("something else entirely\n");
+    assert_int_equal(
+        tailer_open(path, 0, TAIL_START_BEGINNING, 100, ENVELOPE_NONE, &u), 0);
+    assert_false(tailer_fits_mark(u, &m));
+    tailer_free(u);
     tailer_free(t);
     tail_buf_free(&rb);
 }
@@ -225,6 +325,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncation, make_file,
                                         remove_file),
         cmocka_unit_test_setup_teardown(test_budget, make_file, remove_file),
+        cmocka_unit_test_setup_teardown(test_nul_padding, make_file,
+                                        remove_file),
+        cmocka_unit_test_setup_teardown(test_rewritten, make_file, remove_file),
+        cmocka_unit_test_setup_teardown(test_marks, make_file, remove_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,556 @@
+#include "state.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "log.h"
+
+/* The key under which a family's overflow series is saved: 0xFF never
+ * occurs in the UTF-8 that label values are made of. */
+static const char overflow_key[] = "\xff";
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS families ("
+    " metric TEXT PRIMARY KEY, signature TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS series ("
+    " metric TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,"
+    " count INTEGER NOT NULL, buckets BLOB,"
+    " PRIMARY KEY (metric, key)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS inputs (name TEXT PRIMARY KEY) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS files ("
+    " input TEXT NOT NULL, dev INTEGER NOT NULL, ino INTEGER NOT NULL,"
+    " head_len INTEGER NOT NULL, head_hash INTEGER NOT NULL,"
+    " offset INTEGER NOT NULL, tail BLOB NOT NULL,"
+    " discarding INTEGER NOT NULL, path TEXT NOT NULL,"
+    " last_seen INTEGER NOT NULL);";
+
+struct state {
+    sqlite3 *db;
+    sqlite3_stmt *put_series;
+    sqlite3_stmt *put_file;
+    sqlite3_stmt *put_input;
+    bool inputs_written;
+    char err[256];
+};
+
+const char *state_recovery_name(enum state_recovery r)
+{
+    static const char *const names[] = {"none", "empty", "corrupt",
+                                        "future_version"};
+    return names[r];
+}
+
+const char *state_error(const struct state *s)
+{
+    return s->err;
+}
+
+static int fail(struct state *s, const char *what)
+{
+    snprintf(s->err, sizeof(s->err), "%s: %s", what, sqlite3_errmsg(s->db));
+    return -EIO;
+}
+
+static int exec(struct state *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return 0;
+    snprintf(s->err, sizeof(s->err), "%s", msg ? msg : "unknown error");
+    sqlite3_free(msg);
+    return -EIO;
+}
+
+/* Renames a bad database (and its WAL files) out of the way. */
+static void set_aside(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    char from[4096], to[4096];
+    long now = (long)time(NULL);
+    for (int i = 0; i < 3; i++) {
+        snprintf(from, sizeof(from), "%s%s", path, suffixes[i]);
+        snprintf(to, sizeof(to), "%s.bad-%ld%s", path, now, suffixes[i]);
+        if (rename(from, to) == 0 && i == 0)
+            log_warn("state file set aside as %s", to);
+    }
+}
+
+/* Single-value PRAGMA as text ("ok", "wal", a number); NULL on error. */
+static const char *pragma(struct state *s, const char *sql, char *out,
+                          size_t cap)
+{
+    sqlite3_stmt *st;
+    const char *r = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(out, cap, "%s", t ? (const char *)t : "");
+        r = out;
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+/* Opens the file and checks it; STATE_RECOVERY_NONE when usable. */
+static enum state_recovery try_open(struct state *s, const char *path, int *rc)
+{
+    char buf[64];
+    *rc = 0;
+    if (sqlite3_open_v2(path, &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        *rc = fail(s, "cannot open");
+        return STATE_RECOVERY_NONE;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    const char *v = pragma(s, "PRAGMA user_version", buf, sizeof(buf));
+    if (v == NULL) {
+        int code = sqlite3_errcode(s->db) & 0xff;
+        if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+            return STATE_RECOVERY_CORRUPT;
+        *rc = fail(s, "cannot read");
+        return STATE_RECOVERY_NONE;
+    }
+    if (atol(v) > STATE_SCHEMA_VERSION)
+        return STATE_RECOVERY_FUTURE;
+    const char *check = pragma(s, "PRAGMA quick_check", buf, sizeof(buf));
+    if (check == NULL || strcmp(check, "ok") != 0)
+        return STATE_RECOVERY_CORRUPT;
+    return STATE_RECOVERY_NONE;
+}
+
+static int prepare(struct state *s)
+{
+    char buf[64];
+    const char *mode = pragma(s, "PRAGMA journal_mode=WAL", buf, sizeof(buf));
+    if (mode == NULL || strcmp(mode, "wal") != 0)
+        return fail(s, "cannot use WAL mode");
+    /* A process crash loses nothing; power loss may lose the last
+     * checkpoints but never mixes two. */
+    if (exec(s, "PRAGMA synchronous=NORMAL") != 0 || exec(s, schema) != 0)
+        return -EIO;
+    char v[64];
+    snprintf(v, sizeof(v), "PRAGMA user_version=%d", STATE_SCHEMA_VERSION);
+    if (exec(s, v) != 0)
+        return -EIO;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO series VALUES (?,?,?,?,?)",
+                           -1, &s->put_series, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?,?)", -1,
+                           &s->put_file, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO inputs VALUES (?)", -1,
+                           &s->put_input, NULL) != SQLITE_OK)
+        return fail(s, "cannot prepare");
+    return 0;
+}
+
+int state_open(const char *path, struct state **out, enum state_recovery *why,
+               const char **err)
+{
+    static char open_err[256];
+    struct state *s = calloc(1, sizeof(*s));
+    struct stat st;
+    int rc;
+
+    *why = STATE_RECOVERY_NONE;
+    *err = NULL;
+    if (s == NULL)
+        return -ENOMEM;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
+        *why = STATE_RECOVERY_EMPTY;
+        set_aside(path);
+    }
+    enum state_recovery bad = try_open(s, path, &rc);
+    if (bad != STATE_RECOVERY_NONE) {
+        sqlite3_close(s->db);
+        s->db = NULL;
+        set_aside(path);
+        *why = bad;
+        bad = try_open(s, path, &rc);
+    }
+    if (rc == 0 && bad == STATE_RECOVERY_NONE)
+        rc = prepare(s);
+    else if (rc == 0)
+        rc = -EIO;
+    if (rc != 0) {
+        snprintf(open_err, sizeof(open_err), "%s", s->err);
+        *err = open_err;
+        state_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void state_close(struct state *s)
+{
+    if (s == NULL)
+        return;
+    sqlite3_finalize(s->put_series);
+    sqlite3_finalize(s->put_file);
+    sqlite3_finalize(s->put_input);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+/* --- restoring ----------------------------------------------------------- */
+
+/* Loads the saved series of f into it. */
+static int load_family(struct state *s, struct family *f)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT key, value, count, buckets FROM series "
+                           "WHERE metric = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, "cannot read series");
+    sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
+    int rc;
+    size_t n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *key = sqlite3_column_blob(st, 0);
+        uint32_t key_len = (uint32_t)sqlite3_column_bytes(st, 0);
+        const void *val = sqlite3_column_blob(st, 1);
+        const void *bk = sqlite3_column_blob(st, 3);
+        size_t bk_len = (size_t)sqlite3_column_bytes(st, 3);
+        num_fixed v;
+        if (sqlite3_column_bytes(st, 1) != sizeof(v))
+            continue;
+        memcpy(&v, val, sizeof(v));
+        struct series *se =
+            key_len == 1 && key[0] == overflow_key[0]
+                ? family_overflow(f)
+                : family_get(f, key ? key : "", key_len,
+                             registry_hash(key ? key : "", key_len));
+        if (se == NULL)
+            continue;
+        /* More saved series than the cap now allows: the rest add up in
+         * the overflow series. */
+        bool add = se == f->overflow;
+        se->value = add ? num_add_sat(se->value, v) : v;
+        se->count =
+            (add ? se->count : 0) + (uint64_t)sqlite3_column_int64(st, 2);
+        if (se->buckets != NULL && bk_len == f->n_bounds * sizeof(uint64_t))
+            for (size_t i = 0; i < f->n_bounds; i++) {
+                uint64_t c;
+                memcpy(&c, (const char *)bk + i * sizeof(c), sizeof(c));
+                se->buckets[i] = (add ? se->buckets[i] : 0) + c;
+            }
+        se->dirty = add;
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail(s, "cannot read series");
+    if (n > 0)
+        log_info("restored %zu series of %s", n, f->name);
+    return 0;
+}
+
+int state_restore_series(struct state *s, struct registry *reg)
+{
+    sqlite3_stmt *sel = NULL, *put = NULL, *del = NULL, *names = NULL;
+    int rc = exec(s, "BEGIN");
+    if (rc != 0)
+        return rc;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT signature FROM families WHERE metric = ?",
+                           -1, &sel, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO families VALUES (?, ?)", -1,
+                           &put, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "DELETE FROM series WHERE metric = ?", -1,
+                           &del, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "SELECT metric FROM families", -1, &names,
+                           NULL) != SQLITE_OK) {
+        rc = fail(s, "cannot prepare");
+        goto out;
+    }
+
+    /* Families saved but no longer configured. */
+    while (sqlite3_step(names) == SQLITE_ROW) {
+        const char *m = (const char *)sqlite3_column_text(names, 0);
+        struct family *f = registry_find(reg, m);
+        if (f != NULL && !(f->flags & FAMILY_SELF))
+            continue;
+        log_info("metric %s is no longer configured; its saved series are "
+                 "dropped",
+                 m);
+        sqlite3_bind_text(del, 1, m, -1, SQLITE_TRANSIENT);
+        sqlite3_step(del);
+        sqlite3_reset(del);
+    }
+    if (exec(s, "DELETE FROM families WHERE metric NOT IN "
+                "(SELECT DISTINCT metric FROM series)") != 0) {
+        rc = -EIO;
+        goto out;
+    }
+
+    for (size_t i = 0; i < reg->n_fams; i++) {
+        struct family *f = reg->fams[i];
+        char sig[4096];
+        if (f->flags & FAMILY_SELF)
+            continue;
+        if (family_signature(f, sig, sizeof(sig)) == 0)
+            continue;
+        sqlite3_bind_text(sel, 1, f->name, -1, SQLITE_STATIC);
+        int step = sqlite3_step(sel);
+        char *saved = step == SQLITE_ROW
+                          ? strdup((const char *)sqlite3_column_text(sel, 0))
+                          : NULL;
+        sqlite3_reset(sel);
+        if (saved != NULL && strcmp(saved, sig) == 0) {
+            rc = load_family(s, f);
+        } else if (saved != NULL) {
+            log_warn("metric %s changed (was %s, now %s); its saved series "
+                     "start afresh",
+                     f->name, saved, sig);
+            sqlite3_bind_text(del, 1, f->name, -1, SQLITE_STATIC);
+            rc = sqlite3_step(del) == SQLITE_DONE ? 0 : fail(s, "cannot drop");
+            sqlite3_reset(del);
+        }
+        free(saved);
+        if (rc != 0)
+            goto out;
+        sqlite3_bind_text(put, 1, f->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(put, 2, sig, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(put) != SQLITE_DONE) {
+            rc = fail(s, "cannot save a family");
+            goto out;
+        }
+        sqlite3_reset(put);
+    }
+    rc = exec(s, "COMMIT");
+out:
+    sqlite3_finalize(sel);
+    sqlite3_finalize(put);
+    sqlite3_finalize(del);
+    sqlite3_finalize(names);
+    if (rc != 0)
+        exec(s, "ROLLBACK");
+    return rc;
+}
+
+int state_restore_inputs(struct state *s, struct input *const *inputs, size_t n)
+{
+    sqlite3_stmt *known = NULL, *files = NULL;
+    int rc = 0;
+    int64_t now = (int64_t)time(NULL);
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM inputs WHERE name = ?", -1,
+                           &known, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "SELECT dev, ino, head_len, head_hash, offset, "
+                           "tail, discarding, path, last_seen FROM files "
+                           "WHERE input = ?",
+                           -1, &files, NULL) != SQLITE_OK) {
+        rc = fail(s, "cannot prepare");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct input *in = inputs[i];
+        sqlite3_bind_text(known, 1, in->cfg->name, -1, SQLITE_STATIC);
+        in->has_history = sqlite3_step(known) == SQLITE_ROW;
+        sqlite3_reset(known);
+        sqlite3_bind_text(files, 1, in->cfg->name, -1, SQLITE_STATIC);
+        size_t loaded = 0;
+        while (sqlite3_step(files) == SQLITE_ROW) {
+            struct tail_mark m = {0};
+            int64_t seen = sqlite3_column_int64(files, 8);
+            if (now - seen > STATE_RECORD_TTL_S)
+                continue;
+            m.head_len = (uint32_t)sqlite3_column_int64(files, 2);
+            m.head_hash = (uint64_t)sqlite3_column_int64(files, 3);
+            m.offset = (uint64_t)sqlite3_column_int64(files, 4);
+            int tl = sqlite3_column_bytes(files, 5);
+            if (tl > TAILER_TAIL_BYTES || m.head_len > TAILER_HEAD_BYTES)
+                continue;
+            m.tail_len = (uint32_t)tl;
+            if (tl > 0)
+                memcpy(m.tail, sqlite3_column_blob(files, 5), (size_t)tl);
+            m.discarding = sqlite3_column_int(files, 6) != 0;
+            input_add_record(in, (uint64_t)sqlite3_column_int64(files, 0),
+                             (uint64_t)sqlite3_column_int64(files, 1), &m,
+                             (const char *)sqlite3_column_text(files, 7), seen);
+            loaded++;
+        }
+        sqlite3_reset(files);
+        in->changed = false;
+        if (loaded > 0)
+            log_info("input %s: %zu files known from the state", in->cfg->name,
+                     loaded);
+    }
+out:
+    sqlite3_finalize(known);
+    sqlite3_finalize(files);
+    return rc;
+}
+
+/* --- checkpoints --------------------------------------------------------- */
+
+static bool files_changed(struct input *const *inputs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (inputs[i]->changed)
+            return true;
+        for (const struct tailer *t = inputs[i]->tailers; t; t = t->next)
+            if (t->shadow_of == NULL && !t->stream &&
+                tailer_consumed(t) != t->saved_offset)
+                return true;
+    }
+    return false;
+}
+
+static bool any_dirty(const struct registry *reg)
+{
+    for (size_t i = 0; i < reg->n_fams; i++) {
+        const struct family *f = reg->fams[i];
+        if (f->flags & FAMILY_SELF)
+            continue;
+        if (f->overflow && f->overflow->dirty)
+            return true;
+        for (size_t k = 0; k < f->n_series; k++)
+            if (f->order[k]->dirty)
+                return true;
+    }
+    return false;
+}
+
+static int put_series(struct state *s, const struct family *f,
+                      const struct series *se)
+{
+    sqlite3_stmt *st = s->put_series;
+    bool ovf = se == f->overflow;
+    sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, ovf ? overflow_key : se->key,
+                      ovf ? 1 : (int)se->key_len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, &se->value, sizeof(se->value), SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)se->count);
+    if (se->buckets != NULL)
+        sqlite3_bind_blob(st, 5, se->buckets,
+                          (int)(f->n_bounds * sizeof(uint64_t)), SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 5);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : fail(s, "cannot save a series");
+}
+
+static int put_file(struct state *s, const char *input, uint64_t dev,
+                    uint64_t ino, const struct tail_mark *m, const char *path,
+                    int64_t seen)
+{
+    sqlite3_stmt *st = s->put_file;
+    sqlite3_bind_text(st, 1, input, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)dev);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)ino);
+    sqlite3_bind_int64(st, 4, m->head_len);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)m->head_hash);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)m->offset);
+    sqlite3_bind_blob(st, 7, m->tail, (int)m->tail_len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 8, m->discarding);
+    sqlite3_bind_text(st, 9, path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, seen);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : fail(s, "cannot save a file");
+}
+
+static int write_files(struct state *s, struct input *const *inputs, size_t n)
+{
+    int64_t now = (int64_t)time(NULL);
+    if (exec(s, "DELETE FROM files") != 0)
+        return -EIO;
+    for (size_t i = 0; i < n; i++) {
+        const struct input *in = inputs[i];
+        for (const struct tailer *t = in->tailers; t; t = t->next) {
+            struct tail_mark m;
+            if (t->shadow_of != NULL || t->stream)
+                continue;
+            tailer_mark(t, &m);
+            if (put_file(s, in->cfg->name, (uint64_t)t->dev, (uint64_t)t->ino,
+                         &m, t->path, now) != 0)
+                return -EIO;
+        }
+        for (size_t k = 0; k < in->n_records; k++) {
+            const struct input_record *r = &in->records[k];
+            if (put_file(s, in->cfg->name, r->dev, r->ino, &r->mark, r->path,
+                         r->last_seen) != 0)
+                return -EIO;
+        }
+    }
+    return 0;
+}
+
+static int write_inputs(struct state *s, struct input *const *inputs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_bind_text(s->put_input, 1, inputs[i]->cfg->name, -1,
+                          SQLITE_STATIC);
+        int rc = sqlite3_step(s->put_input);
+        sqlite3_reset(s->put_input);
+        if (rc != SQLITE_DONE)
+            return fail(s, "cannot save an input");
+    }
+    return 0;
+}
+
+int state_checkpoint(struct state *s, struct registry *reg,
+                     struct input *const *inputs, size_t n, bool *wrote)
+{
+    bool files = files_changed(inputs, n);
+    *wrote = false;
+    if (s->inputs_written && !files && !any_dirty(reg))
+        return 0;
+    int rc = exec(s, "BEGIN");
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < reg->n_fams && rc == 0; i++) {
+        const struct family *f = reg->fams[i];
+        if (f->flags & FAMILY_SELF)
+            continue;
+        for (size_t k = 0; k < f->n_series && rc == 0; k++)
+            if (f->order[k]->dirty)
+                rc = put_series(s, f, f->order[k]);
+        if (rc == 0 && f->overflow && f->overflow->dirty)
+            rc = put_series(s, f, f->overflow);
+    }
+    if (rc == 0 && !s->inputs_written)
+        rc = write_inputs(s, inputs, n);
+    if (rc == 0 && (files || !s->inputs_written))
+        rc = write_files(s, inputs, n);
+    if (rc == 0)
+        rc = exec(s, "COMMIT");
+    if (rc != 0) {
+        char keep[sizeof(s->err)];
+        memcpy(keep, s->err, sizeof(keep));
+        exec(s, "ROLLBACK");
+        memcpy(s->err, keep, sizeof(keep));
+        return rc;
+    }
+    /* Committed: what was written is clean now. */
+    for (size_t i = 0; i < reg->n_fams; i++) {
+        struct family *f = reg->fams[i];
+        if (f->flags & FAMILY_SELF)
+            continue;
+        for (size_t k = 0; k < f->n_series; k++)
+            f->order[k]->dirty = false;
+        if (f->overflow)
+            f->overflow->dirty = false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        inputs[i]->changed = false;
+        for (struct tailer *t = inputs[i]->tailers; t; t = t->next)
+            t->saved_offset = tailer_consumed(t);
+    }
+    s->inputs_written = true;
+    *wrote = true;
+    return 0;
+}
