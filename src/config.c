@@ -386,6 +386,11 @@ static bool lkeys(struct loader *L, const yaml_node_t *n,
             size_t best_d = 3;
             for (const char *const *a = allowed; *a; a++) {
                 size_t d = edit_distance(key, *a);
+                /* A shortened key ("checkpoint") suggests the full one. */
+                size_t kl = strlen(key), al = strlen(*a);
+                if (d >= best_d && kl >= 4 && kl < al &&
+                    strncmp(key, *a, kl) == 0)
+                    d = best_d - 1;
                 if (d < best_d)
                     best_d = d, best = *a;
             }

@@ -547,22 +547,26 @@ static bool resume_same_inode(struct input *in, struct tailer *t)
     return false;
 }
 
-/* Pass two: another inode with the same full head (a rotated copy). */
+/*
+ * Pass two: another inode starting with the same bytes (a rotated copy).
+ * A copy of a file still followed is a shadow; a copy of one that was
+ * truncated or closed continues from where it stood. Starts shorter than
+ * TAILER_MIN_COPY_BYTES are not compared: alike by chance too often.
+ */
 static bool place_by_head(struct input *in, struct tailer *t)
 {
-    if (t->head_len < TAILER_HEAD_BYTES)
-        return false; /* too short to tell a copy from a lookalike */
     for (struct tailer *o = in->tailers; o; o = o->next)
-        if (o->shadow_of == NULL && o->head_len == TAILER_HEAD_BYTES &&
-            o->head_hash == t->head_hash) {
+        if (o->shadow_of == NULL && o->head_len >= TAILER_MIN_COPY_BYTES &&
+            t->head_len >= o->head_len &&
+            tailer_starts_with(t, o->head_len, o->head_hash)) {
             t->shadow_of = o;
             in->copies++;
             return true;
         }
     for (size_t i = 0; i < in->n_records; i++) {
         struct input_record *r = &in->records[i];
-        if (r->mark.head_len != TAILER_HEAD_BYTES ||
-            r->mark.head_hash != t->head_hash || !tailer_fits_mark(t, &r->mark))
+        if (r->mark.head_len < TAILER_MIN_COPY_BYTES ||
+            t->head_len < r->mark.head_len || !tailer_fits_mark(t, &r->mark))
             continue;
         tailer_seek_mark(t, &r->mark);
         drop_record(in, i);
@@ -778,12 +782,8 @@ bool input_pump(struct input *in, size_t budget)
     }
     for (struct tailer *t = in->tailers, *next; t; t = next) {
         next = t->next;
-        if (!t->ready || t->shadow_of != NULL) {
-            /* A copy that lost its path goes when its file does. */
-            if (t->shadow_of != NULL && t->orphan && deleted(t))
-                close_tailer(in, t, true);
+        if (!t->ready || t->shadow_of != NULL)
             continue;
-        }
         ssize_t n =
             tailer_read(t, in->rb, in->cfg->max_line_bytes, budget, in->sink);
         after_read(in, t);
@@ -801,9 +801,6 @@ bool input_pump(struct input *in, size_t budget)
             continue;
         }
         t->ready = false;
-        /* Deleted and read to the end: nothing more can be read. */
-        if (t->orphan && deleted(t))
-            close_tailer(in, t, true);
     }
     return more;
 }

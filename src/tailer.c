@@ -179,17 +179,23 @@ void tailer_mark(const struct tailer *t, struct tail_mark *out)
     out->discarding = t->discarding;
 }
 
-bool tailer_fits_mark(const struct tailer *t, const struct tail_mark *m)
+bool tailer_starts_with(const struct tailer *t, uint32_t len, uint64_t hash)
 {
     unsigned char buf[TAILER_HEAD_BYTES];
+    if (len > sizeof(buf) || t->stream)
+        return false;
+    return pread(t->fd, buf, len, 0) == (ssize_t)len &&
+           tailer_hash(buf, len) == hash;
+}
+
+bool tailer_fits_mark(const struct tailer *t, const struct tail_mark *m)
+{
+    unsigned char buf[TAILER_TAIL_BYTES];
     struct stat st;
     if (t->stream || fstat(t->fd, &st) != 0 || (uint64_t)st.st_size < m->offset)
         return false;
-    if (m->head_len > 0) {
-        if (pread(t->fd, buf, m->head_len, 0) != (ssize_t)m->head_len ||
-            tailer_hash(buf, m->head_len) != m->head_hash)
-            return false;
-    }
+    if (m->head_len > 0 && !tailer_starts_with(t, m->head_len, m->head_hash))
+        return false;
     if (m->tail_len > 0) {
         if (m->tail_len > m->offset ||
             pread(t->fd, buf, m->tail_len, (off_t)(m->offset - m->tail_len)) !=

@@ -38,6 +38,9 @@
 #define TAILER_READ_CHUNK (256 * 1024) /* bytes per read(2) */
 #define TAILER_HEAD_BYTES 1024         /* bytes fingerprinted for identity */
 #define TAILER_TAIL_BYTES 64           /* bytes checked before each read */
+/* A file must have this many bytes before a copy of it can be recognised:
+ * shorter starts are too likely to be alike by chance. */
+#define TAILER_MIN_COPY_BYTES 256
 
 struct tailer;
 
@@ -133,6 +136,9 @@ void tailer_mark(const struct tailer *t, struct tail_mark *out);
  * may continue from the mark. Reads from the file.
  */
 bool tailer_fits_mark(const struct tailer *t, const struct tail_mark *m);
+
+/* Whether the file's first len bytes hash to hash. Reads from the file. */
+bool tailer_starts_with(const struct tailer *t, uint32_t len, uint64_t hash);
 
 /* Moves the tailer to the mark (which must fit). */
 void tailer_seek_mark(struct tailer *t, const struct tail_mark *m);

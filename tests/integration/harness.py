@@ -273,6 +273,17 @@ class Tokentail:
         return log
 
 
+def open_files(pid):
+    """What the process's descriptors point to (vanishing ones skipped)."""
+    out = []
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            out.append(os.readlink("/proc/%d/fd/%s" % (pid, fd)))
+        except FileNotFoundError:
+            pass
+    return out
+
+
 def run(args, env=None, stdin=None, cwd=None):
     """Runs the binary once (under the wrapper); returns (rc, stdout, stderr)."""
     full_env = dict(os.environ)

@@ -7,7 +7,7 @@ import random
 import tempfile
 
 from harness import (SLOW, Exposition, FlashcaseOracle, Tokentail,
-                     default_config, feed_all, genlogs, main, poll,
+                     default_config, feed_all, genlogs, main, open_files, poll,
                      promtool_check, write_config)
 
 
@@ -113,8 +113,7 @@ def test_follow_and_rotate():
             e = t.wait_lines(oracle.lines)
             poll("deleted file closed",
                  lambda: t.scrape().value("tokentail_files_watched", input="app") == "1")
-            fds = os.listdir("/proc/%d/fd" % t.proc.pid)
-            targets = [os.readlink("/proc/%d/fd/%s" % (t.proc.pid, fd)) for fd in fds]
+            targets = open_files(t.proc.pid)
             assert not [x for x in targets if x.startswith(tmp)
                         and x.endswith("(deleted)")], targets
 

@@ -340,6 +340,49 @@ static void test_conditions(void **state)
                  "t.yaml:4:45: no input is named \"nope\"");
 }
 
+static void test_state_and_lifecycle(void **state)
+{
+    struct config *cfg;
+    (void)state;
+    assert_string_equal(load("inputs:\n"
+                             "  - paths: [a]\n"
+                             "    envelope: cri\n"
+                             "    rotate_grace: 500ms\n"
+                             "    reconcile_interval: 2m\n"
+                             "state:\n"
+                             "  file: /tmp/x.db\n"
+                             "  checkpoint_interval: 1h\n",
+                             &cfg),
+                        "");
+    assert_int_equal(cfg->inputs[0].envelope, ENVELOPE_CRI);
+    assert_int_equal(cfg->inputs[0].rotate_grace_ms, 500);
+    assert_int_equal(cfg->inputs[0].reconcile_ms, 120000);
+    assert_string_equal(cfg->state_file, "/tmp/x.db");
+    assert_int_equal(cfg->checkpoint_ms, 3600000);
+    config_free(cfg);
+
+    assert_string_equal(load(INPUT, &cfg), "");
+    assert_int_equal(cfg->inputs[0].envelope, ENVELOPE_AUTO);
+    assert_int_equal(cfg->inputs[0].rotate_grace_ms, 5000);
+    assert_int_equal(cfg->inputs[0].reconcile_ms, 2000);
+    assert_null(cfg->state_file);
+    assert_int_equal(cfg->checkpoint_ms, 1000);
+    config_free(cfg);
+
+    expect_error("inputs:\n  - paths: [a]\n    rotate_grace: 5\n",
+                 "t.yaml:3:19: rotate_grace must be a duration such as 500ms, "
+                 "5s, 2m or 1h, not \"5\"");
+    expect_error("inputs:\n  - paths: [a]\n    reconcile_interval: 1ms\n",
+                 "t.yaml:3:25: reconcile_interval must be between 10ms and "
+                 "3600000ms, not 1ms");
+    expect_error("inputs:\n  - paths: [a]\n    envelope: podman\n",
+                 "t.yaml:3:15: envelope must be auto, none, docker or cri, "
+                 "not \"podman\"");
+    expect_error(INPUT "state:\n  checkpoint: 1s\n",
+                 "t.yaml:4:3: unknown key \"checkpoint\" in state (did you "
+                 "mean \"checkpoint_interval\"?)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_syntax_error),
         cmocka_unit_test(test_all_errors),
         cmocka_unit_test(test_conditions),
+        cmocka_unit_test(test_state_and_lifecycle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
