@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -454,6 +455,12 @@ int daemon_run(struct daemon *d, const struct http_listen *listen)
     int rc;
 
     signal(SIGPIPE, SIG_IGN);
+    /* One descriptor per followed file: take what the hard limit allows. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
     if ((rc = loop_add_signals(d->loop, sigs, on_signal, d)) != 0 ||
         (rc = loop_add_fd(d->loop, watch_fd(d->watch), EPOLLIN, on_watch, d)) !=
             0 ||

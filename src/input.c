@@ -36,6 +36,64 @@ int input_new(const struct cfg_input *cfg, size_t index, struct watch *w,
     return 0;
 }
 
+/* --- the index of tailers by inode --------------------------------------- */
+
+static size_t slot(const struct input *in, dev_t dev, ino_t ino)
+{
+    uint64_t h = ((uint64_t)ino * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)dev;
+    return (size_t)(h ^ (h >> 29)) & (in->by_inode_cap - 1);
+}
+
+static struct tailer *index_find(const struct input *in, dev_t dev, ino_t ino)
+{
+    if (in->by_inode_cap == 0)
+        return NULL;
+    for (struct tailer *t = in->by_inode[slot(in, dev, ino)]; t; t = t->hnext)
+        if (t->dev == dev && t->ino == ino)
+            return t;
+    return NULL;
+}
+
+static bool index_add(struct input *in, struct tailer *t)
+{
+    if (in->by_inode_n >= in->by_inode_cap) {
+        size_t cap = in->by_inode_cap ? in->by_inode_cap * 2 : 16;
+        struct tailer **ix = calloc(cap, sizeof(*ix));
+        if (ix == NULL)
+            return false;
+        struct tailer **old = in->by_inode;
+        size_t old_cap = in->by_inode_cap;
+        in->by_inode = ix;
+        in->by_inode_cap = cap;
+        for (size_t i = 0; i < old_cap; i++)
+            for (struct tailer *o = old[i], *next; o; o = next) {
+                next = o->hnext;
+                size_t k = slot(in, o->dev, o->ino);
+                o->hnext = in->by_inode[k];
+                in->by_inode[k] = o;
+            }
+        free(old);
+    }
+    size_t k = slot(in, t->dev, t->ino);
+    t->hnext = in->by_inode[k];
+    in->by_inode[k] = t;
+    in->by_inode_n++;
+    return true;
+}
+
+static void index_del(struct input *in, struct tailer *t)
+{
+    if (in->by_inode_cap == 0)
+        return;
+    for (struct tailer **p = &in->by_inode[slot(in, t->dev, t->ino)]; *p;
+         p = &(*p)->hnext)
+        if (*p == t) {
+            *p = t->hnext;
+            in->by_inode_n--;
+            return;
+        }
+}
+
 static void clear_errors(struct input *in)
 {
     for (size_t i = 0; i < in->n_errors; i++)
@@ -60,6 +118,7 @@ void input_free(struct input *in)
         free(in->dirs[i].path);
     }
     free(in->dirs);
+    free(in->by_inode);
     for (size_t i = 0; i < in->n_records; i++)
         free(in->records[i].path);
     free(in->records);
@@ -223,6 +282,7 @@ static void close_tailer(struct input *in, struct tailer *t, bool gone)
     }
     if (t->wd >= 0 && in->watch)
         watch_remove(in->watch, t->wd, t);
+    index_del(in, t);
     if (t->shadow_of == NULL &&
         (tailer_pending(t) > 0 || t->discarding || envelope_pending(&t->env)))
         in->sink->incomplete(in->sink->ctx, t);
@@ -364,14 +424,6 @@ static void watch_link_target(struct scan *sc, const char *path)
     free(real);
 }
 
-static struct tailer *find_tailer(struct tailer *list, dev_t dev, ino_t ino)
-{
-    for (struct tailer *t = list; t; t = t->next)
-        if (t->dev == dev && t->ino == ino)
-            return t;
-    return NULL;
-}
-
 /* Whether path still leads to t's inode. */
 static bool same_file(const char *path, const struct tailer *t)
 {
@@ -393,9 +445,7 @@ static void candidate(struct scan *sc, const char *path)
     if (!S_ISREG(st.st_mode))
         return;
     watch_link_target(sc, path);
-    t = find_tailer(in->tailers, st.st_dev, st.st_ino);
-    if (t == NULL)
-        t = find_tailer(sc->found, st.st_dev, st.st_ino);
+    t = index_find(in, st.st_dev, st.st_ino);
     if (t != NULL) {
         t->seen = true;
         t->orphan = false;
@@ -416,11 +466,10 @@ static void candidate(struct scan *sc, const char *path)
         return;
     }
     /* The path may have been replaced between stat and open. */
-    struct tailer *dup = find_tailer(in->tailers, t->dev, t->ino);
-    if (dup == NULL)
-        dup = find_tailer(sc->found, t->dev, t->ino);
-    if (dup != NULL) {
-        dup->seen = true;
+    struct tailer *dup = index_find(in, t->dev, t->ino);
+    if (dup != NULL || !index_add(in, t)) {
+        if (dup != NULL)
+            dup->seen = true;
         tailer_free(t);
         return;
     }
@@ -548,6 +597,19 @@ static bool resume_same_inode(struct input *in, struct tailer *t)
 }
 
 /*
+ * Whether t starts with the len bytes fingerprinted as hash: a comparison
+ * of fingerprints when both are full, a read of t when the other is shorter.
+ */
+static bool same_start(const struct tailer *t, uint32_t len, uint64_t hash)
+{
+    if (len < TAILER_MIN_COPY_BYTES || t->head_len < len)
+        return false;
+    if (len == t->head_len)
+        return hash == t->head_hash;
+    return tailer_starts_with(t, len, hash);
+}
+
+/*
  * Pass two: another inode starting with the same bytes (a rotated copy).
  * A copy of a file still followed is a shadow; a copy of one that was
  * truncated or closed continues from where it stood. Starts shorter than
@@ -556,17 +618,15 @@ static bool resume_same_inode(struct input *in, struct tailer *t)
 static bool place_by_head(struct input *in, struct tailer *t)
 {
     for (struct tailer *o = in->tailers; o; o = o->next)
-        if (o->shadow_of == NULL && o->head_len >= TAILER_MIN_COPY_BYTES &&
-            t->head_len >= o->head_len &&
-            tailer_starts_with(t, o->head_len, o->head_hash)) {
+        if (o->shadow_of == NULL && same_start(t, o->head_len, o->head_hash)) {
             t->shadow_of = o;
             in->copies++;
             return true;
         }
     for (size_t i = 0; i < in->n_records; i++) {
         struct input_record *r = &in->records[i];
-        if (r->mark.head_len < TAILER_MIN_COPY_BYTES ||
-            t->head_len < r->mark.head_len || !tailer_fits_mark(t, &r->mark))
+        if (!same_start(t, r->mark.head_len, r->mark.head_hash) ||
+            !tailer_fits_mark(t, &r->mark))
             continue;
         tailer_seek_mark(t, &r->mark);
         drop_record(in, i);
@@ -767,6 +827,10 @@ int input_open_path(struct input *in, const char *path)
     }
     if (rc != 0)
         return rc;
+    if (!index_add(in, t)) {
+        tailer_free(t);
+        return -ENOMEM;
+    }
     t->owner = in;
     start_following(in, t, "from its beginning");
     return 0;

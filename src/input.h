@@ -81,6 +81,8 @@ struct input {
     const struct tail_sink *sink; /* borrowed */
 
     struct tailer *tailers;
+    struct tailer **by_inode; /* every tailer, hashed by device and inode */
+    size_t by_inode_cap, by_inode_n;
     struct input_dir *dirs;
     size_t n_dirs, cap_dirs;
     struct input_error *errors; /* from the latest scan */

@@ -103,6 +103,7 @@ struct tailer {
     struct tailer *shadow_of; /* a copy of that tailer's file: not read */
     uint64_t saved_offset;    /* consumed offset in the last checkpoint */
     struct tailer *next;
+    struct tailer *hnext; /* in the input's index by inode */
 };
 
 /* Where a newly opened file starts. */
