@@ -318,6 +318,8 @@ static void health_file(struct buf *out, const struct tailer *t)
         buf_putc(out, ',');
         json_str(out, "copy_of", t->shadow_of->path);
     }
+    if (t->undecided)
+        buf_puts(out, ",\"undecided\":true");
     if (t->env.kind != ENVELOPE_AUTO) {
         buf_putc(out, ',');
         json_str(out, "envelope", envelope_name(t->env.kind));

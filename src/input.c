@@ -274,7 +274,7 @@ static void close_tailer(struct input *in, struct tailer *t, bool gone)
             *pt = t->next;
             break;
         }
-    if (t->shadow_of == NULL) {
+    if (t->shadow_of == NULL && !t->undecided) {
         if (gone)
             release_shadows(in, t, &m);
         else
@@ -283,7 +283,7 @@ static void close_tailer(struct input *in, struct tailer *t, bool gone)
     if (t->wd >= 0 && in->watch)
         watch_remove(in->watch, t->wd, t);
     index_del(in, t);
-    if (t->shadow_of == NULL &&
+    if (t->shadow_of == NULL && !t->undecided &&
         (tailer_pending(t) > 0 || t->discarding || envelope_pending(&t->env)))
         in->sink->incomplete(in->sink->ctx, t);
     log_debug("closed %s after %llu bytes", t->path,
@@ -559,7 +559,7 @@ static void scan_glob(struct scan *sc, const char *glob)
 static void start_following(struct input *in, struct tailer *t, const char *how)
 {
     char proc[64];
-    t->ready = t->shadow_of == NULL;
+    t->ready = t->shadow_of == NULL && !t->undecided;
     t->next = in->tailers;
     in->tailers = t;
     in->files_opened++;
@@ -618,7 +618,8 @@ static bool same_start(const struct tailer *t, uint32_t len, uint64_t hash)
 static bool place_by_head(struct input *in, struct tailer *t)
 {
     for (struct tailer *o = in->tailers; o; o = o->next)
-        if (o->shadow_of == NULL && same_start(t, o->head_len, o->head_hash)) {
+        if (o != t && o->shadow_of == NULL && !o->undecided &&
+            same_start(t, o->head_len, o->head_hash)) {
             t->shadow_of = o;
             in->copies++;
             return true;
@@ -635,6 +636,43 @@ static bool place_by_head(struct input *in, struct tailer *t)
         return true;
     }
     return false;
+}
+
+/*
+ * Whether t's bytes so far are the start of a file being followed that is
+ * longer: then t may be a copy still being written (cp, copytruncate), and
+ * reading it now would count its lines twice.
+ */
+static bool prefix_of_followed(struct input *in, const struct tailer *t)
+{
+    for (struct tailer *o = in->tailers; o; o = o->next)
+        if (o != t && o->shadow_of == NULL && !o->undecided &&
+            o->head_len >= TAILER_MIN_COPY_BYTES && o->head_len > t->head_len &&
+            (t->head_len == 0 ||
+             tailer_starts_with(o, t->head_len, t->head_hash)))
+            return true;
+    return false;
+}
+
+/* Settles an undecided file: a copy after all, or a new file. */
+static void decide(struct input *in, struct tailer *t)
+{
+    tailer_refresh_head(t);
+    t->undecided = false;
+    if (place_by_head(in, t)) {
+        t->ready = t->shadow_of == NULL;
+        log_info("input %s: %s is a copy of %s", in->cfg->name, t->path,
+                 t->shadow_of ? t->shadow_of->path : "a file read before");
+    } else if (prefix_of_followed(in, t) && loop_now_ms() < t->decide_by_ms) {
+        t->undecided = true;
+        t->ready = false;
+        return;
+    } else {
+        t->ready = true;
+        log_info("input %s: %s is a new file; reading it from its start",
+                 in->cfg->name, t->path);
+    }
+    in->changed = true;
 }
 
 /* Decides where each file found by the scan starts, then follows it. */
@@ -671,6 +709,15 @@ static void place(struct scan *sc)
         }
         bool from_end = sc->mode == INPUT_SCAN_STARTUP && !in->has_history &&
                         in->cfg->start_at == START_AT_END;
+        if (!from_end && sc->mode != INPUT_SCAN_ONCE &&
+            prefix_of_followed(in, t)) {
+            t->undecided = true;
+            t->decide_by_ms = loop_now_ms() + (in->cfg->rotate_grace_ms > 1000
+                                                   ? in->cfg->rotate_grace_ms
+                                                   : 1000);
+            start_following(in, t, "once it is known not to be a copy");
+            continue;
+        }
         if (from_end && tailer_seek_end(t, in->cfg->max_line_bytes) != 0)
             from_end = false;
         snprintf(how, sizeof(how), "from offset %llu",
@@ -718,7 +765,7 @@ static void arm_orphan_timer(struct input *in)
 static void drain(struct input *in, struct tailer *t)
 {
     ssize_t n;
-    if (t->shadow_of != NULL)
+    if (t->shadow_of != NULL || t->undecided)
         return;
     while ((n = tailer_read(t, in->rb, in->cfg->max_line_bytes, SIZE_MAX,
                             in->sink)) > 0) {
@@ -846,7 +893,9 @@ bool input_pump(struct input *in, size_t budget)
     }
     for (struct tailer *t = in->tailers, *next; t; t = next) {
         next = t->next;
-        if (!t->ready || t->shadow_of != NULL)
+        if (t->undecided && t->ready)
+            decide(in, t);
+        if (!t->ready || t->shadow_of != NULL || t->undecided)
             continue;
         ssize_t n =
             tailer_read(t, in->rb, in->cfg->max_line_bytes, budget, in->sink);
@@ -909,8 +958,8 @@ uint64_t input_lag_bytes(const struct input *in)
     uint64_t lag = 0;
     for (const struct tailer *t = in->tailers; t; t = t->next) {
         struct stat st;
-        if (!t->stream && t->shadow_of == NULL && fstat(t->fd, &st) == 0 &&
-            (uint64_t)st.st_size > t->offset)
+        if (!t->stream && t->shadow_of == NULL && !t->undecided &&
+            fstat(t->fd, &st) == 0 && (uint64_t)st.st_size > t->offset)
             lag += (uint64_t)st.st_size - t->offset;
     }
     return lag;

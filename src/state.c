@@ -401,7 +401,7 @@ static bool files_changed(struct input *const *inputs, size_t n)
         if (inputs[i]->changed)
             return true;
         for (const struct tailer *t = inputs[i]->tailers; t; t = t->next)
-            if (t->shadow_of == NULL && !t->stream &&
+            if (t->shadow_of == NULL && !t->undecided && !t->stream &&
                 tailer_consumed(t) != t->saved_offset)
                 return true;
     }
@@ -472,7 +472,7 @@ static int write_files(struct state *s, struct input *const *inputs, size_t n)
         const struct input *in = inputs[i];
         for (const struct tailer *t = in->tailers; t; t = t->next) {
             struct tail_mark m;
-            if (t->shadow_of != NULL || t->stream)
+            if (t->shadow_of != NULL || t->undecided || t->stream)
                 continue;
             tailer_mark(t, &m);
             if (put_file(s, in->cfg->name, (uint64_t)t->dev, (uint64_t)t->ino,

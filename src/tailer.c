@@ -53,6 +53,11 @@ static void update_head(struct tailer *t)
     t->head_hash = tailer_hash(head, (size_t)n);
 }
 
+void tailer_refresh_head(struct tailer *t)
+{
+    update_head(t);
+}
+
 /*
  * The offset just after the last newline among the final max_line bytes
  * of the file; *discard is set when none is found, meaning the file ends

@@ -101,6 +101,8 @@ struct tailer {
     bool orphan;          /* its path now names another file, or it is gone */
     uint64_t close_at_ms; /* orphan: close after this (monotonic ms) */
     struct tailer *shadow_of; /* a copy of that tailer's file: not read */
+    bool undecided;           /* maybe a copy still being written: wait */
+    uint64_t decide_by_ms;    /* undecided: read it as new after this */
     uint64_t saved_offset;    /* consumed offset in the last checkpoint */
     struct tailer *next;
     struct tailer *hnext; /* in the input's index by inode */
@@ -137,6 +139,9 @@ void tailer_mark(const struct tailer *t, struct tail_mark *out);
  * may continue from the mark. Reads from the file.
  */
 bool tailer_fits_mark(const struct tailer *t, const struct tail_mark *m);
+
+/* Re-reads the head fingerprint of a file not being read. */
+void tailer_refresh_head(struct tailer *t);
 
 /* Whether the file's first len bytes hash to hash. Reads from the file. */
 bool tailer_starts_with(const struct tailer *t, uint32_t len, uint64_t hash);

@@ -234,6 +234,49 @@ def test_copytruncate():
             t.stop()
 
 
+def test_copy_in_progress():
+    """A copy seen half-written is not read as a new file; a new file that
+    merely starts like a followed one is read in full."""
+    with tempfile.TemporaryDirectory() as tmp:
+        app = os.path.join(tmp, "app.log")
+        lines = Lines()
+        append(app, lines.make(100))
+        t = started(tmp, [app + "*"])
+
+        def undecided(name):
+            _, _, body = t.request("/health")
+            return any(os.path.basename(f["path"]) == name and f.get("undecided")
+                       for f in json.loads(body)["inputs"][0]["files"])
+        try:
+            expect(t, lines)
+            content = open(app, "rb").read()
+            copy = open(app + ".copy", "wb", buffering=0)
+            copy.write(content[:500])
+            poll("the half copy held back", lambda: undecided("app.log.copy"))
+            copy.write(content[500:])
+            copy.close()
+            e = expect(t, lines)
+            assert e.value("tokentail_file_copies_total", input="app") == "1"
+
+            # Starts like app.log, then goes its own way: a new file.
+            other = open(app + ".other", "wb", buffering=0)
+            cut = content.rindex(b"\n", 0, 300) + 1  # whole lines
+            other.write(content[:cut])
+            poll("the lookalike held back", lambda: undecided("app.log.other"))
+            tail = lines.make(20)
+            other.write(tail)
+            other.close()
+            # Its first lines are lines of app.log: counted again, as lines
+            # of this file.
+            for raw in content[:cut].split(b"\n"):
+                if raw.endswith(b"}"):
+                    lines.count += 1
+                    lines.sum += json.loads(raw)["v"]
+            expect(t, lines)
+        finally:
+            t.stop()
+
+
 def test_truncate_and_regrow():
     with tempfile.TemporaryDirectory() as tmp:
         app = os.path.join(tmp, "app.log")
@@ -556,7 +599,7 @@ def test_sparse_region():
 if __name__ == "__main__":
     main([test_partial_line_then_completion, test_partial_line_across_rotation,
           test_rename_rotation_with_late_writes, test_two_rotations_while_stopped,
-          test_copytruncate, test_truncate_and_regrow, test_delete_while_open,
+          test_copytruncate, test_copy_in_progress, test_truncate_and_regrow, test_delete_while_open,
           test_directory_created_later, test_symlinks, test_same_file_two_paths,
           test_overlong_line_between_good_lines, test_concurrent_writers,
           test_restart_with_rotation_while_down, test_crash_loop,
