@@ -145,10 +145,12 @@ static void open_state(struct daemon *d)
 static void checkpoint(struct daemon *d)
 {
     bool wrote;
+    size_t series;
     if (d->state == NULL)
         return;
     uint64_t start = loop_now_us();
-    int rc = state_checkpoint(d->state, d->reg, d->inputs, d->n_inputs, &wrote);
+    int rc = state_checkpoint(d->state, d->reg, d->inputs, d->n_inputs, &wrote,
+                              &series);
     uint64_t took = loop_now_us() - start;
     if (rc != 0) {
         d->st.errors++;
@@ -160,6 +162,8 @@ static void checkpoint(struct daemon *d)
     }
     d->state_err[0] = '\0';
     if (wrote) {
+        log_debug("checkpoint: %zu series written in %llu us", series,
+                  (unsigned long long)took);
         d->st.checkpoints++;
         d->st.last_us = took;
         d->st.last_time = time(NULL);

@@ -503,10 +503,12 @@ static int write_inputs(struct state *s, struct input *const *inputs, size_t n)
 }
 
 int state_checkpoint(struct state *s, struct registry *reg,
-                     struct input *const *inputs, size_t n, bool *wrote)
+                     struct input *const *inputs, size_t n, bool *wrote,
+                     size_t *series)
 {
     bool files = files_changed(inputs, n);
     *wrote = false;
+    *series = 0;
     if (s->inputs_written && !files && !any_dirty(reg))
         return 0;
     int rc = exec(s, "BEGIN");
@@ -517,10 +519,14 @@ int state_checkpoint(struct state *s, struct registry *reg,
         if (f->flags & FAMILY_SELF)
             continue;
         for (size_t k = 0; k < f->n_series && rc == 0; k++)
-            if (f->order[k]->dirty)
+            if (f->order[k]->dirty) {
                 rc = put_series(s, f, f->order[k]);
-        if (rc == 0 && f->overflow && f->overflow->dirty)
+                (*series)++;
+            }
+        if (rc == 0 && f->overflow && f->overflow->dirty) {
             rc = put_series(s, f, f->overflow);
+            (*series)++;
+        }
     }
     if (rc == 0 && !s->inputs_written)
         rc = write_inputs(s, inputs, n);

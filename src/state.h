@@ -65,12 +65,14 @@ int state_restore_inputs(struct state *s, struct input *const *inputs,
                          size_t n);
 
 /*
- * Writes a checkpoint if anything changed. *wrote tells whether one was
- * written. Returns 0 or a negative error (the transaction is rolled back
- * and everything stays to be written next time).
+ * Writes a checkpoint if anything changed. *series tells how many series
+ * it wrote, *wrote whether it wrote one at all. Returns 0 or a negative
+ * error (the transaction is rolled back and everything stays to be
+ * written next time).
  */
 int state_checkpoint(struct state *s, struct registry *reg,
-                     struct input *const *inputs, size_t n, bool *wrote);
+                     struct input *const *inputs, size_t n, bool *wrote,
+                     size_t *series);
 
 /* SQLite's message for the last failure. */
 const char *state_error(const struct state *s);
