@@ -1,0 +1,81 @@
+/*
+ * The configuration loader's own helpers, shared by config.c (inputs,
+ * state, pricing, the top level) and config_metric.c (metrics, labels,
+ * transforms, conditions). Not part of the module's interface.
+ *
+ * Every helper reports what is wrong with the node it was given, at that
+ * node's line and column, and returns a failure value; loading continues
+ * so that one run shows every mistake.
+ */
+#ifndef TOKENTAIL_CONFIG_LOAD_H
+#define TOKENTAIL_CONFIG_LOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <yaml.h>
+
+#include "config.h"
+
+struct loader {
+    const char *name; /* file name for messages */
+    yaml_document_t doc;
+    struct config *cfg;
+    struct buf *errors;
+    int n_errors;
+    struct cfg_field *fields; /* grows while loading, copied at the end */
+    size_t n_fields, cap_fields;
+    bool oom;
+};
+
+void cfg_err_at(struct loader *L, const yaml_mark_t *mark, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define cfg_err(L, node, ...) cfg_err_at((L), &(node)->start_mark, __VA_ARGS__)
+
+void cfg_oom(struct loader *L);
+/* Zeroed memory from the configuration's arena; NULL (reported) on -ENOMEM. */
+void *cfg_alloc(struct loader *L, size_t n);
+yaml_node_t *cfg_node(struct loader *L, int index);
+bool cfg_want(struct loader *L, const yaml_node_t *n, yaml_node_type_t t,
+              const char *what);
+
+/* Scalars, with ${VAR} expansion; NULL after reporting a problem. */
+const char *cfg_scalar(struct loader *L, const yaml_node_t *n, const char *what,
+                       size_t *len_out);
+const char *cfg_plain(struct loader *L, const yaml_node_t *n, const char *what,
+                      const char *type_name);
+const char *cfg_string(struct loader *L, const yaml_node_t *n,
+                       const char *what);
+bool cfg_bool(struct loader *L, const yaml_node_t *n, const char *what,
+              bool *out);
+bool cfg_size(struct loader *L, const yaml_node_t *n, const char *what,
+              size_t min, size_t max, bool bytes, size_t *out);
+bool cfg_number(struct loader *L, const yaml_node_t *n, const char *what,
+                struct num_dec *out);
+bool cfg_duration(struct loader *L, const yaml_node_t *n, const char *what,
+                  uint64_t min_ms, uint64_t max_ms, uint64_t *out);
+
+/* Mappings: allowed keys (NULL-terminated), lookups, sizes. */
+bool cfg_keys(struct loader *L, const yaml_node_t *n,
+              const char *const *allowed, const char *what);
+yaml_node_t *cfg_get(struct loader *L, const yaml_node_t *n, const char *key);
+size_t cfg_seq_len(const yaml_node_t *n);
+size_t cfg_map_len(const yaml_node_t *n);
+
+/* Registers a field path and returns its index, or -1. */
+int cfg_field_ref(struct loader *L, const yaml_node_t *n, const char *what);
+
+/* Checks a regular expression compiles; reports PCRE2's message. */
+bool cfg_regex(struct loader *L, const yaml_node_t *n, const char *what,
+               const char **out);
+
+bool cfg_is_metric_name(const char *s);
+bool cfg_is_label_name(const char *s);
+bool cfg_ends_with(const char *s, const char *suffix);
+
+/* config_metric.c */
+void cfg_load_metric(struct loader *L, const yaml_node_t *n,
+                     struct cfg_metric *m);
+void cfg_check_metric_names(struct loader *L, const yaml_node_t *seq);
+
+#endif
