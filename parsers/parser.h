@@ -48,6 +48,8 @@ enum parse_result {
     PARSE_NOT_JSON,    /* not valid JSON */
     PARSE_NOT_OBJECT,  /* valid JSON, but not an object */
     PARSE_TOO_COMPLEX, /* more tokens than JSON_MAX_TOKENS */
+    PARSE_NO_MATCH,    /* the regular expression does not match */
+    PARSE_NOT_LOGFMT,  /* no key=value pair, or a broken one */
 };
 
 struct parser;
@@ -70,6 +72,25 @@ struct parser {
 #define JSON_MAX_TOKENS 65536 /* per line; beyond: PARSE_TOO_COMPLEX */
 int json_parser_new(const struct cfg_field *fields, size_t n_fields,
                     struct parser **out);
+
+/*
+ * A regex parser: the named groups of pattern fill the fields of the same
+ * name (a field path with dots never matches a group). Values are strings.
+ * Returns 0, -EINVAL or -ENOMEM.
+ */
+int regex_parser_new(const char *pattern, const struct cfg_field *fields,
+                     size_t n_fields, struct parser **out);
+
+/*
+ * A logfmt parser: key=value pairs (values bare or double-quoted with
+ * backslash escapes; a bare key has an empty value) fill the fields whose
+ * whole path is the key. A line needs at least one key=value pair.
+ */
+int logfmt_parser_new(const struct cfg_field *fields, size_t n_fields,
+                      struct parser **out);
+
+/* A field's whole path ("usage.total"), for parsers without nesting. */
+size_t parser_field_name(const struct cfg_field *f, char *out, size_t cap);
 
 /*
  * Decodes the JSON escapes of a string's content (in/len, as a

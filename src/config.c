@@ -8,6 +8,9 @@
 #include <string.h>
 #include <yaml.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 /* --- reporting ----------------------------------------------------------- */
 
 void cfg_err_at(struct loader *L, const yaml_mark_t *mark, const char *fmt, ...)
@@ -309,6 +312,28 @@ bool cfg_duration(struct loader *L, const yaml_node_t *n, const char *what,
     return true;
 }
 
+bool cfg_regex(struct loader *L, const yaml_node_t *n, const char *what,
+               const char **out)
+{
+    const char *s = cfg_string(L, n, what);
+    int code;
+    PCRE2_SIZE at;
+    if (s == NULL)
+        return false;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, 0,
+                                   &code, &at, NULL);
+    if (re == NULL) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(code, msg, sizeof(msg));
+        cfg_err(L, n, "%s: %s at offset %zu of the expression", what,
+                (const char *)msg, (size_t)at);
+        return false;
+    }
+    pcre2_code_free(re);
+    *out = s;
+    return true;
+}
+
 /* --- mappings ------------------------------------------------------------ */
 
 /* Edit distance, for "did you mean" hints on misspelt keys. */
@@ -519,6 +544,76 @@ int cfg_field_ref(struct loader *L, const yaml_node_t *n, const char *what)
 
 /* --- inputs -------------------------------------------------------------- */
 
+/* One parser: "json", "logfmt", or {type: regex, pattern: ...}. */
+static bool load_parser(struct loader *L, const yaml_node_t *n,
+                        struct cfg_parser *p)
+{
+    static const char *const keys[] = {"type", "pattern", NULL};
+    static const char *const names[] = {"json", "regex", "logfmt"};
+    const yaml_node_t *type = n;
+    if (n->type == YAML_MAPPING_NODE) {
+        if (!cfg_keys(L, n, keys, "a parser"))
+            return false;
+        if ((type = cfg_get(L, n, "type")) == NULL) {
+            cfg_err(L, n, "a parser needs a \"type\": json, regex or logfmt");
+            return false;
+        }
+    }
+    const char *s = cfg_scalar(L, type, "parser type", NULL);
+    if (s == NULL)
+        return false;
+    int kind = -1;
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, names[i]) == 0)
+            kind = i;
+    if (kind < 0) {
+        cfg_err(L, type, "unknown parser \"%s\" (json, regex or logfmt)", s);
+        return false;
+    }
+    p->kind = (enum parser_kind)kind;
+    const yaml_node_t *pat =
+        n->type == YAML_MAPPING_NODE ? cfg_get(L, n, "pattern") : NULL;
+    if (p->kind == PARSER_REGEX) {
+        if (pat == NULL) {
+            cfg_err(L, n,
+                    "a regex parser needs a \"pattern\" with named "
+                    "groups, e.g. (?<level>\\w+)");
+            return false;
+        }
+        return cfg_regex(L, pat, "pattern", &p->pattern);
+    }
+    if (pat != NULL) {
+        cfg_err(L, pat, "only a regex parser takes a pattern");
+        return false;
+    }
+    return true;
+}
+
+/* The parsers of an input: one, or a list tried in order (default json). */
+static void load_parsers(struct loader *L, const yaml_node_t *n,
+                         struct cfg_input *in)
+{
+    size_t cnt = n == NULL                       ? 1
+                 : n->type == YAML_SEQUENCE_NODE ? cfg_seq_len(n)
+                                                 : 1;
+    if (cnt == 0) {
+        cfg_err(L, n, "parser must name at least one parser");
+        return;
+    }
+    in->parsers = cfg_alloc(L, cnt * sizeof(*in->parsers));
+    if (in->parsers == NULL)
+        return;
+    in->n_parsers = cnt;
+    if (n == NULL)
+        return; /* json */
+    for (size_t i = 0; i < cnt; i++)
+        load_parser(L,
+                    n->type == YAML_SEQUENCE_NODE
+                        ? cfg_node(L, n->data.sequence.items.start[i])
+                        : n,
+                    &in->parsers[i]);
+}
+
 static void load_input(struct loader *L, const yaml_node_t *n,
                        struct cfg_input *in, size_t index)
 {
@@ -534,7 +629,6 @@ static void load_input(struct loader *L, const yaml_node_t *n,
     yaml_node_t *v;
 
     in->start_at = START_AT_END;
-    in->parser = PARSER_JSON;
     in->max_line_bytes = CONFIG_DEFAULT_MAX_LINE;
     in->envelope = ENVELOPE_AUTO;
     in->rotate_grace_ms = CONFIG_DEFAULT_GRACE_MS;
@@ -581,11 +675,7 @@ static void load_input(struct loader *L, const yaml_node_t *n,
                     "start_at must be \"end\" or \"beginning\", not \"%s\"", s);
     }
 
-    if ((v = cfg_get(L, n, "parser")) != NULL) {
-        const char *s = cfg_scalar(L, v, "parser", NULL);
-        if (s && strcmp(s, "json") != 0)
-            cfg_err(L, v, "unknown parser \"%s\" (known: json)", s);
-    }
+    load_parsers(L, cfg_get(L, n, "parser"), in);
 
     if ((v = cfg_get(L, n, "max_line_bytes")) != NULL)
         cfg_size(L, v, "max_line_bytes", CONFIG_MIN_MAX_LINE,
@@ -614,6 +704,109 @@ static void load_input(struct loader *L, const yaml_node_t *n,
 
 /* --- top level ----------------------------------------------------------- */
 
+static const char *const cost_names[COST_KINDS] = {"prompt", "completion",
+                                                   "embedding", "cached"};
+/* The names providers also use, accepted as the same kinds. */
+static const char *const cost_aliases[COST_KINDS] = {"input", "output", NULL,
+                                                     "cached_input"};
+
+const char *config_cost_kind_name(enum cost_kind k)
+{
+    return cost_names[k];
+}
+
+static void load_price(struct loader *L, const yaml_node_t *key,
+                       const yaml_node_t *n, int32_t unit_exp,
+                       struct cfg_price *p)
+{
+    static const char *const keys[] = {
+        "prompt",    "input",  "completion",   "output",
+        "embedding", "cached", "cached_input", NULL};
+    size_t len;
+    p->model = cfg_scalar(L, key, "model name", &len);
+    p->model_len = (uint32_t)len;
+    if (!cfg_keys(L, n, keys, "a price"))
+        return;
+    for (yaml_node_pair_t *pair = n->data.mapping.pairs.start;
+         pair < n->data.mapping.pairs.top; pair++) {
+        yaml_node_t *k = cfg_node(L, pair->key), *v = cfg_node(L, pair->value);
+        const char *name = (const char *)k->data.scalar.value;
+        for (int c = 0; c < COST_KINDS; c++) {
+            if (strcmp(name, cost_names[c]) != 0 &&
+                (cost_aliases[c] == NULL || strcmp(name, cost_aliases[c]) != 0))
+                continue;
+            if (p->has[c]) {
+                cfg_err(L, k, "%s is priced twice for %s", cost_names[c],
+                        p->model ? p->model : "?");
+                break;
+            }
+            if (!cfg_number(L, v, "price", &p->per_token[c]))
+                break;
+            if (p->per_token[c].neg) {
+                cfg_err(L, v, "prices must not be negative");
+                break;
+            }
+            p->per_token[c].exp -= unit_exp; /* per 1k or 1M -> per token */
+            p->has[c] = true;
+        }
+    }
+}
+
+static void load_pricing(struct loader *L, const yaml_node_t *n)
+{
+    static const char *const keys[] = {"per", "models", NULL};
+    struct config *cfg = L->cfg;
+    if (!cfg_keys(L, n, keys, "pricing"))
+        return;
+    yaml_node_t *per = cfg_get(L, n, "per"), *models = cfg_get(L, n, "models");
+    int32_t unit_exp = 0;
+    if (per == NULL) {
+        cfg_err(L, n, "pricing needs \"per\": 1k or 1M tokens");
+    } else {
+        const char *s = cfg_scalar(L, per, "per", NULL);
+        if (s && strcmp(s, "1k") == 0)
+            unit_exp = 3;
+        else if (s && strcmp(s, "1M") == 0)
+            unit_exp = 6;
+        else if (s)
+            cfg_err(L, per, "per must be 1k or 1M, not \"%s\"", s);
+    }
+    if (models == NULL) {
+        cfg_err(L, n, "pricing needs \"models\": prices per model");
+        return;
+    }
+    if (!cfg_want(L, models, YAML_MAPPING_NODE, "models"))
+        return;
+    size_t cnt = cfg_map_len(models);
+    cfg->prices = cfg_alloc(L, (cnt ? cnt : 1) * sizeof(*cfg->prices));
+    if (cfg->prices == NULL)
+        return;
+    for (size_t i = 0; i < cnt; i++) {
+        yaml_node_pair_t *pair = &models->data.mapping.pairs.start[i];
+        yaml_node_t *k = cfg_node(L, pair->key), *v = cfg_node(L, pair->value);
+        struct cfg_price *p = &cfg->prices[cfg->n_prices];
+        load_price(L, k, v, unit_exp, p);
+        if (p->model == NULL)
+            continue;
+        for (size_t j = 0; j < cfg->n_prices; j++)
+            if (strcmp(cfg->prices[j].model, p->model) == 0)
+                cfg_err(L, k, "model %s is priced twice", p->model);
+        if (strcmp(p->model, "default") == 0)
+            cfg->default_price = (int)cfg->n_prices;
+        cfg->n_prices++;
+    }
+}
+
+const struct cfg_price *config_price(const struct config *cfg,
+                                     const char *model, size_t len)
+{
+    for (size_t i = 0; model != NULL && i < cfg->n_prices; i++)
+        if (cfg->prices[i].model_len == len &&
+            memcmp(cfg->prices[i].model, model, len) == 0)
+            return &cfg->prices[i];
+    return cfg->default_price >= 0 ? &cfg->prices[cfg->default_price] : NULL;
+}
+
 static void load_state(struct loader *L, const yaml_node_t *n)
 {
     static const char *const keys[] = {"file", "checkpoint_interval", NULL};
@@ -629,7 +822,8 @@ static void load_state(struct loader *L, const yaml_node_t *n)
 
 static void load_root(struct loader *L, const yaml_node_t *root)
 {
-    static const char *const keys[] = {"inputs", "metrics", "state", NULL};
+    static const char *const keys[] = {"inputs", "metrics", "state", "pricing",
+                                       NULL};
     struct config *cfg = L->cfg;
     yaml_node_t *v;
 
@@ -639,6 +833,9 @@ static void load_root(struct loader *L, const yaml_node_t *root)
     v = cfg_get(L, root, "state");
     if (v != NULL)
         load_state(L, v);
+    v = cfg_get(L, root, "pricing");
+    if (v != NULL)
+        load_pricing(L, v);
 
     v = cfg_get(L, root, "inputs");
     if (v == NULL) {
@@ -690,6 +887,7 @@ int config_load_text(const char *name, const char *text, size_t len,
     }
     L.cfg->file = arena_strdup(&L.cfg->arena, name);
     L.cfg->checkpoint_ms = CONFIG_DEFAULT_CHECKPOINT_MS;
+    L.cfg->default_price = -1;
 
     if (!yaml_parser_initialize(&parser)) {
         cfg_err_at(&L, NULL, "cannot initialise the YAML parser");

@@ -39,7 +39,16 @@ enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
 
 enum start_at { START_AT_END, START_AT_BEGINNING };
 
-enum parser_kind { PARSER_JSON };
+enum parser_kind {
+    PARSER_JSON,   /* one JSON object per line; fields by dotted path */
+    PARSER_REGEX,  /* PCRE2 named groups; fields by group name */
+    PARSER_LOGFMT, /* key=value pairs; fields by key */
+};
+
+struct cfg_parser {
+    enum parser_kind kind;
+    const char *pattern; /* PARSER_REGEX */
+};
 
 /* How lines are wrapped by a container runtime before the app's own text. */
 enum envelope_kind {
@@ -61,8 +70,9 @@ struct cfg_input {
     const char *name;
     const char **paths; /* globs */
     size_t n_paths;
-    enum start_at start_at; /* for files present at start-up */
-    enum parser_kind parser;
+    enum start_at start_at;     /* for files present at start-up */
+    struct cfg_parser *parsers; /* tried in order; the first that fits wins */
+    size_t n_parsers;
     enum envelope_kind envelope;
     size_t max_line_bytes;
     uint64_t rotate_grace_ms; /* keep a rotated file open this long */
@@ -70,13 +80,18 @@ struct cfg_input {
 };
 
 enum cond_op {
-    COND_EQUALS, /* the field's text equals values[0] */
-    COND_IN,     /* ... equals one of values[] */
-    COND_EXISTS, /* the field is present (and not null) */
-    COND_ABSENT, /* the field is missing or null */
-    COND_ALL,    /* every sub-condition holds */
-    COND_ANY,    /* at least one sub-condition holds */
-    COND_NOT,    /* subs[0] does not hold */
+    COND_EQUALS,  /* the field's text equals values[0] */
+    COND_IN,      /* ... equals one of values[] */
+    COND_EXISTS,  /* the field is present (and not null) */
+    COND_ABSENT,  /* the field is missing or null */
+    COND_GT,      /* the field is a number > number */
+    COND_GE,      /* ... >= number */
+    COND_LT,      /* ... < number */
+    COND_LE,      /* ... <= number */
+    COND_MATCHES, /* the field's text matches the regular expression */
+    COND_ALL,     /* every sub-condition holds */
+    COND_ANY,     /* at least one sub-condition holds */
+    COND_NOT,     /* subs[0] does not hold */
 };
 
 struct cfg_cond {
@@ -85,8 +100,28 @@ struct cfg_cond {
     const char **values;
     const uint32_t *value_lens;
     size_t n_values;
+    num_fixed number;    /* COND_GT ... COND_LE */
+    const char *pattern; /* COND_MATCHES */
     struct cfg_cond *subs;
     size_t n_subs;
+};
+
+/*
+ * How a field's text becomes a label value, applied in this order: regex,
+ * lower, map, status_class, mask, hash. Any step may drop the update (no
+ * match, not in the map, not a status code).
+ */
+struct cfg_transform {
+    const char *regex; /* keep the first capture group (else the match) */
+    bool lower;        /* ASCII lower case */
+    const char **map_from, **map_to; /* exact text -> replacement */
+    uint32_t *map_from_len, *map_to_len;
+    size_t n_map;
+    const char *unmapped; /* for texts not in the map; NULL: drop */
+    uint32_t unmapped_len;
+    bool status_class; /* "404" -> "4xx" */
+    bool mask;         /* API keys: abcd...wxyz, short_key, unknown */
+    bool hash;         /* the first 16 hex digits of SHA-256 */
 };
 
 struct cfg_label {
@@ -95,6 +130,41 @@ struct cfg_label {
     const char *value; /* the constant, or the default for a missing field */
     uint32_t value_len;
     bool has_value;
+    struct cfg_transform tf;
+    bool has_tf;
+};
+
+/* One source of a metric's value: a field, scaled, with its own labels. */
+struct cfg_value {
+    int field;
+    struct num_dec scale;
+    bool has_scale;
+    const char *regex;        /* take the number from a capture in the text */
+    struct cfg_label *labels; /* constants told apart per source */
+    size_t n_labels;
+};
+
+enum cost_kind {
+    COST_PROMPT,
+    COST_COMPLETION,
+    COST_EMBEDDING,
+    COST_CACHED,
+    COST_KINDS
+};
+
+/* A metric's value computed from token counts and the pricing table. */
+struct cfg_cost {
+    int model;              /* field naming the model; -1: the default */
+    int tokens[COST_KINDS]; /* fields with token counts; -1: none */
+    int prefer;             /* a field holding the cost itself; -1: none */
+};
+
+/* USD per token (already divided by the table's 1k or 1M). */
+struct cfg_price {
+    const char *model;
+    uint32_t model_len;
+    struct num_dec per_token[COST_KINDS];
+    bool has[COST_KINDS];
 };
 
 struct cfg_metric {
@@ -105,10 +175,11 @@ struct cfg_metric {
     size_t n_labels;
     struct cfg_label *const_labels; /* same value on every series */
     size_t n_const_labels;
-    int value_field; /* -1: a counter counting matching lines */
-    struct num_dec scale;
-    bool has_scale;
-    num_fixed *buckets; /* histograms: upper bounds, increasing, no +Inf */
+    struct cfg_value *values; /* none: a counter counting matching lines */
+    size_t n_values;
+    size_t n_value_labels; /* labels each source adds (the same names) */
+    struct cfg_cost *cost; /* instead of values: the price of the tokens */
+    num_fixed *buckets;    /* histograms: upper bounds, increasing, no +Inf */
     size_t n_buckets;
     struct cfg_cond *when; /* NULL: every line */
     int *inputs;           /* indices into config.inputs; none: all */
@@ -127,6 +198,9 @@ struct config {
     size_t n_metrics;
     struct cfg_field *fields;
     size_t n_fields;
+    struct cfg_price *prices;
+    size_t n_prices;
+    int default_price; /* index of the "default" entry, or -1 */
 };
 
 /*
@@ -145,6 +219,13 @@ int config_load_text(const char *name, const char *text, size_t len,
 int config_input_index(const struct config *cfg, const char *name);
 
 const char *config_metric_type_name(enum metric_type t);
+
+/* The price entry for a model, the default entry, or NULL. */
+const struct cfg_price *config_price(const struct config *cfg,
+                                     const char *model, size_t len);
+
+/* Names of the cost kinds as the configuration writes them. */
+const char *config_cost_kind_name(enum cost_kind k);
 
 void config_free(struct config *cfg);
 

@@ -1,6 +1,7 @@
 /*
- * Loading the metrics: names, labels and their transforms, values,
- * conditions, buckets, costs. Part of the configuration loader (config.c).
+ * Loading the metrics: names, labels and their transforms, value sources,
+ * costs, conditions and buckets. Part of the configuration loader
+ * (config.c), sharing its helpers through config_load.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 static const char *const default_buckets[] = {"0.005", "0.01", "0.025", "0.05",
                                               "0.1",   "0.25", "0.5",   "1",
                                               "2.5",   "5",    "10"};
+
+/* --- conditions ---------------------------------------------------------- */
 
 static bool load_cond(struct loader *L, const yaml_node_t *n,
                       struct cfg_cond *c, int depth);
@@ -42,8 +45,8 @@ static bool load_cond_list(struct loader *L, const yaml_node_t *n,
 }
 
 /* The text of a scalar compared against field values. */
-static bool cfg_match_value(struct loader *L, const yaml_node_t *n,
-                            const char **value, uint32_t *len)
+static bool match_value(struct loader *L, const yaml_node_t *n,
+                        const char **value, uint32_t *len)
 {
     size_t l;
     *value = cfg_scalar(L, n, "a value to compare with", &l);
@@ -51,11 +54,78 @@ static bool cfg_match_value(struct loader *L, const yaml_node_t *n,
     return *value != NULL;
 }
 
+/* The tests a condition on a field can make; exactly one per condition. */
+static const char *const tests[] = {"equals", "in", "exists", "gt",
+                                    "ge",     "lt", "le",     "matches"};
+#define N_TESTS (sizeof(tests) / sizeof(tests[0]))
+
+static bool load_test(struct loader *L, const yaml_node_t *v, const char *name,
+                      struct cfg_cond *c)
+{
+    if (strcmp(name, "equals") == 0) {
+        const char **vals = cfg_alloc(L, sizeof(*vals));
+        uint32_t *lens = cfg_alloc(L, sizeof(*lens));
+        c->op = COND_EQUALS;
+        c->n_values = 1;
+        c->values = vals;
+        c->value_lens = lens;
+        return vals && lens && match_value(L, v, &vals[0], &lens[0]);
+    }
+    if (strcmp(name, "in") == 0) {
+        c->op = COND_IN;
+        if (!cfg_want(L, v, YAML_SEQUENCE_NODE, "in"))
+            return false;
+        c->n_values = cfg_seq_len(v);
+        if (c->n_values == 0) {
+            cfg_err(L, v, "\"in\" must list at least one value");
+            return false;
+        }
+        const char **vals = cfg_alloc(L, c->n_values * sizeof(*vals));
+        uint32_t *lens = cfg_alloc(L, c->n_values * sizeof(*lens));
+        if (vals == NULL || lens == NULL)
+            return false;
+        bool ok = true;
+        for (size_t i = 0; i < c->n_values; i++)
+            ok &= match_value(L, cfg_node(L, v->data.sequence.items.start[i]),
+                              &vals[i], &lens[i]);
+        c->values = vals;
+        c->value_lens = lens;
+        return ok;
+    }
+    if (strcmp(name, "exists") == 0) {
+        bool b;
+        if (!cfg_bool(L, v, "exists", &b))
+            return false;
+        c->op = b ? COND_EXISTS : COND_ABSENT;
+        return true;
+    }
+    if (strcmp(name, "matches") == 0) {
+        c->op = COND_MATCHES;
+        return cfg_regex(L, v, "matches", &c->pattern);
+    }
+    static const enum cond_op cmp[] = {COND_GT, COND_GE, COND_LT, COND_LE};
+    static const char *const cmp_names[] = {"gt", "ge", "lt", "le"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(name, cmp_names[i]) == 0) {
+            struct num_dec d;
+            c->op = cmp[i];
+            if (!cfg_number(L, v, name, &d))
+                return false;
+            if (num_to_fixed(&d, NULL, &c->number) != 0) {
+                cfg_err(L, v, "%s is out of range", name);
+                return false;
+            }
+            return true;
+        }
+    return false;
+}
+
 static bool load_cond(struct loader *L, const yaml_node_t *n,
                       struct cfg_cond *c, int depth)
 {
-    static const char *const keys[] = {"field", "equals", "in",  "exists",
-                                       "all",   "any",    "not", NULL};
+    static const char *const keys[] = {
+        "field", "equals",  "in",  "exists", "gt",  "ge", "lt",
+        "le",    "matches", "all", "any",    "not", NULL};
     if (depth > LOADER_MAX_COND_DEPTH) {
         cfg_err(L, n, "conditions nest deeper than %d levels",
                 LOADER_MAX_COND_DEPTH);
@@ -68,13 +138,21 @@ static bool load_cond(struct loader *L, const yaml_node_t *n,
 
     yaml_node_t *all = cfg_get(L, n, "all"), *any = cfg_get(L, n, "any"),
                 *not = cfg_get(L, n, "not"), *field = cfg_get(L, n, "field");
-    yaml_node_t *eq = cfg_get(L, n, "equals"), *in = cfg_get(L, n, "in"),
-                *ex = cfg_get(L, n, "exists");
     int combinators = !!all + !!any + !!not ;
-    int tests = !!eq + !!in + !!ex;
+    const char *test = NULL;
+    yaml_node_t *test_node = NULL;
+    int n_tests = 0;
+    for (size_t i = 0; i < N_TESTS; i++) {
+        yaml_node_t *v = cfg_get(L, n, tests[i]);
+        if (v != NULL) {
+            n_tests++;
+            test = tests[i];
+            test_node = v;
+        }
+    }
 
     if (combinators > 0) {
-        if (combinators > 1 || field || tests) {
+        if (combinators > 1 || field || n_tests) {
             cfg_err(L, n,
                     "a condition with all, any or not must have nothing else");
             return false;
@@ -93,56 +171,65 @@ static bool load_cond(struct loader *L, const yaml_node_t *n,
         cfg_err(L, n, "a condition needs \"field\" (or all, any, not)");
         return false;
     }
-    if (tests != 1) {
-        cfg_err(L, n, "a condition needs exactly one of equals, in, exists");
+    if (n_tests != 1) {
+        cfg_err(L, n,
+                "a condition needs exactly one of equals, in, exists, "
+                "gt, ge, lt, le, matches");
         return false;
     }
     c->field = cfg_field_ref(L, field, "condition field");
     if (c->field < 0)
         return false;
-    if (eq) {
-        const char **vals = cfg_alloc(L, sizeof(*vals));
-        uint32_t *lens = cfg_alloc(L, sizeof(*lens));
-        c->op = COND_EQUALS;
-        c->n_values = 1;
-        c->values = vals;
-        c->value_lens = lens;
-        return vals && lens && cfg_match_value(L, eq, &vals[0], &lens[0]);
+    return load_test(L, test_node, test, c);
+}
+
+/* --- labels and their transforms ----------------------------------------- */
+
+static void load_map(struct loader *L, const yaml_node_t *n,
+                     struct cfg_transform *tf)
+{
+    if (!cfg_want(L, n, YAML_MAPPING_NODE, "map"))
+        return;
+    size_t cnt = cfg_map_len(n);
+    if (cnt == 0) {
+        cfg_err(L, n, "map must not be empty");
+        return;
     }
-    if (in) {
-        c->op = COND_IN;
-        if (!cfg_want(L, in, YAML_SEQUENCE_NODE, "in"))
-            return false;
-        c->n_values = cfg_seq_len(in);
-        if (c->n_values == 0) {
-            cfg_err(L, in, "\"in\" must list at least one value");
-            return false;
-        }
-        const char **vals = cfg_alloc(L, c->n_values * sizeof(*vals));
-        uint32_t *lens = cfg_alloc(L, c->n_values * sizeof(*lens));
-        if (vals == NULL || lens == NULL)
-            return false;
-        bool ok = true;
-        for (size_t i = 0; i < c->n_values; i++)
-            ok &= cfg_match_value(L,
-                                  cfg_node(L, in->data.sequence.items.start[i]),
-                                  &vals[i], &lens[i]);
-        c->values = vals;
-        c->value_lens = lens;
-        return ok;
+    tf->map_from = cfg_alloc(L, cnt * sizeof(*tf->map_from));
+    tf->map_to = cfg_alloc(L, cnt * sizeof(*tf->map_to));
+    tf->map_from_len = cfg_alloc(L, cnt * sizeof(*tf->map_from_len));
+    tf->map_to_len = cfg_alloc(L, cnt * sizeof(*tf->map_to_len));
+    if (!tf->map_from || !tf->map_to || !tf->map_from_len || !tf->map_to_len)
+        return;
+    for (size_t i = 0; i < cnt; i++) {
+        yaml_node_pair_t *p = &n->data.mapping.pairs.start[i];
+        size_t a, b;
+        const char *from =
+            cfg_scalar(L, cfg_node(L, p->key), "a text to map", &a);
+        const char *to =
+            cfg_scalar(L, cfg_node(L, p->value), "what it maps to", &b);
+        if (from == NULL || to == NULL)
+            continue;
+        for (size_t j = 0; j < tf->n_map; j++)
+            if (tf->map_from_len[j] == a &&
+                memcmp(tf->map_from[j], from, a) == 0)
+                cfg_err(L, cfg_node(L, p->key), "\"%s\" is mapped twice", from);
+        tf->map_from[tf->n_map] = from;
+        tf->map_from_len[tf->n_map] = (uint32_t)a;
+        tf->map_to[tf->n_map] = to;
+        tf->map_to_len[tf->n_map] = (uint32_t)b;
+        tf->n_map++;
     }
-    bool b;
-    if (!cfg_bool(L, ex, "exists", &b))
-        return false;
-    c->op = b ? COND_EXISTS : COND_ABSENT;
-    return true;
 }
 
 static void load_label(struct loader *L, const yaml_node_t *key,
                        const yaml_node_t *val, struct cfg_label *lab,
                        bool constant)
 {
-    static const char *const keys[] = {"field", "default", NULL};
+    static const char *const keys[] = {
+        "field",    "default",      "regex", "lower", "map",
+        "unmapped", "status_class", "mask",  "hash",  NULL};
+    yaml_node_t *v;
     lab->field = -1;
     lab->name = cfg_string(L, key, "label name");
     if (lab->name && !cfg_is_label_name(lab->name))
@@ -176,13 +263,45 @@ static void load_label(struct loader *L, const yaml_node_t *key,
         lab->value_len = (uint32_t)len;
         lab->has_value = lab->value != NULL;
     }
+    struct cfg_transform *tf = &lab->tf;
+    if ((v = cfg_get(L, val, "regex")) != NULL)
+        lab->has_tf |= cfg_regex(L, v, "regex", &tf->regex);
+    if ((v = cfg_get(L, val, "lower")) != NULL &&
+        cfg_bool(L, v, "lower", &tf->lower))
+        lab->has_tf |= tf->lower;
+    if ((v = cfg_get(L, val, "map")) != NULL) {
+        load_map(L, v, tf);
+        lab->has_tf |= tf->n_map > 0;
+    }
+    if ((v = cfg_get(L, val, "unmapped")) != NULL) {
+        size_t len;
+        if (tf->n_map == 0 && cfg_get(L, val, "map") == NULL)
+            cfg_err(L, v, "unmapped applies to a map; this label has none");
+        tf->unmapped = cfg_scalar(L, v, "unmapped", &len);
+        tf->unmapped_len = (uint32_t)len;
+    }
+    if ((v = cfg_get(L, val, "status_class")) != NULL &&
+        cfg_bool(L, v, "status_class", &tf->status_class))
+        lab->has_tf |= tf->status_class;
+    if ((v = cfg_get(L, val, "mask")) != NULL &&
+        cfg_bool(L, v, "mask", &tf->mask))
+        lab->has_tf |= tf->mask;
+    if ((v = cfg_get(L, val, "hash")) != NULL &&
+        cfg_bool(L, v, "hash", &tf->hash))
+        lab->has_tf |= tf->hash;
+    if (tf->mask && tf->hash)
+        cfg_err(L, val, "a label is either masked or hashed, not both");
+    if (tf->mask && lab->has_value)
+        cfg_err(L, val,
+                "a masked label needs no default: a missing key is "
+                "\"unknown\"");
 }
 
 static void load_labels(struct loader *L, const yaml_node_t *n,
-                        struct cfg_label **out, size_t *count, bool constant)
+                        struct cfg_label **out, size_t *count, bool constant,
+                        const char *what)
 {
-    if (!cfg_want(L, n, YAML_MAPPING_NODE,
-                  constant ? "const_labels" : "labels"))
+    if (!cfg_want(L, n, YAML_MAPPING_NODE, what))
         return;
     size_t cnt = cfg_map_len(n);
     if (cnt == 0)
@@ -197,6 +316,125 @@ static void load_labels(struct loader *L, const yaml_node_t *n,
     }
     *count = cnt;
 }
+
+/* --- values -------------------------------------------------------------- */
+
+static bool load_scale(struct loader *L, const yaml_node_t *v,
+                       enum metric_type type, struct num_dec *scale)
+{
+    if (!cfg_number(L, v, "scale", scale))
+        return false;
+    if (scale->mant == 0) {
+        cfg_err(L, v, "scale must not be zero");
+        return false;
+    }
+    if (type == METRIC_COUNTER && scale->neg) {
+        cfg_err(L, v, "a counter's scale must be positive");
+        return false;
+    }
+    return true;
+}
+
+/* value: a field path, or {field, scale, regex, labels} (labels: in values) */
+static void load_value(struct loader *L, const yaml_node_t *n,
+                       struct cfg_metric *m, struct cfg_value *v, bool in_list)
+{
+    static const char *const keys[] = {"field", "scale", "regex", "labels",
+                                       NULL};
+    yaml_node_t *x;
+    v->field = -1;
+    if (n->type == YAML_SCALAR_NODE) {
+        v->field = cfg_field_ref(L, n, "value field");
+        return;
+    }
+    if (!cfg_keys(L, n, keys, "a value"))
+        return;
+    if ((x = cfg_get(L, n, "field")) == NULL)
+        cfg_err(L, n, "a value needs \"field\"");
+    else
+        v->field = cfg_field_ref(L, x, "value field");
+    if ((x = cfg_get(L, n, "scale")) != NULL)
+        v->has_scale = load_scale(L, x, m->type, &v->scale);
+    if ((x = cfg_get(L, n, "regex")) != NULL)
+        cfg_regex(L, x, "regex", &v->regex);
+    if ((x = cfg_get(L, n, "labels")) != NULL) {
+        if (!in_list)
+            cfg_err(L, x,
+                    "labels of a value belong to the entries of "
+                    "\"values\"; use the metric's labels");
+        else
+            load_labels(L, x, &v->labels, &v->n_labels, true, "labels");
+    }
+}
+
+static void load_values(struct loader *L, const yaml_node_t *n,
+                        struct cfg_metric *m)
+{
+    if (!cfg_want(L, n, YAML_SEQUENCE_NODE, "values"))
+        return;
+    size_t cnt = cfg_seq_len(n);
+    if (cnt == 0) {
+        cfg_err(L, n, "values must list at least one value");
+        return;
+    }
+    m->values = cfg_alloc(L, cnt * sizeof(*m->values));
+    if (m->values == NULL)
+        return;
+    for (size_t i = 0; i < cnt; i++) {
+        yaml_node_t *item = cfg_node(L, n->data.sequence.items.start[i]);
+        load_value(L, item, m, &m->values[i], true);
+        /* Every source must name the same labels, in the same order. */
+        const struct cfg_value *a = &m->values[0], *b = &m->values[i];
+        bool same = a->n_labels == b->n_labels;
+        for (size_t k = 0; same && k < a->n_labels; k++)
+            same = a->labels[k].name && b->labels[k].name &&
+                   strcmp(a->labels[k].name, b->labels[k].name) == 0;
+        if (!same)
+            cfg_err(L, item,
+                    "every entry of values must have the same "
+                    "labels, in the same order");
+    }
+    m->n_values = cnt;
+    m->n_value_labels = m->values[0].n_labels;
+}
+
+static void load_cost(struct loader *L, const yaml_node_t *n,
+                      struct cfg_metric *m)
+{
+    static const char *const keys[] = {
+        "model", "prompt", "completion", "embedding", "cached", "prefer", NULL};
+    yaml_node_t *v;
+    struct cfg_cost *c = cfg_alloc(L, sizeof(*c));
+    if (c == NULL || !cfg_keys(L, n, keys, "a cost"))
+        return;
+    c->model = c->prefer = -1;
+    bool any = false;
+    for (int k = 0; k < COST_KINDS; k++) {
+        c->tokens[k] = -1;
+        if ((v = cfg_get(L, n, config_cost_kind_name((enum cost_kind)k))) !=
+            NULL) {
+            c->tokens[k] = cfg_field_ref(L, v, "token field");
+            any = true;
+        }
+    }
+    if (!any)
+        cfg_err(L, n,
+                "a cost needs at least one token field: prompt, "
+                "completion, embedding or cached");
+    if ((v = cfg_get(L, n, "model")) != NULL)
+        c->model = cfg_field_ref(L, v, "model field");
+    if ((v = cfg_get(L, n, "prefer")) != NULL)
+        c->prefer = cfg_field_ref(L, v, "cost field");
+    if (m->type != METRIC_COUNTER)
+        cfg_err(L, n, "a cost is added up: the metric must be a counter");
+    if (L->cfg->n_prices == 0)
+        cfg_err(L, n,
+                "a cost needs a pricing table (the top-level "
+                "\"pricing\")");
+    m->cost = c;
+}
+
+/* --- buckets and help ---------------------------------------------------- */
 
 static void load_buckets(struct loader *L, const yaml_node_t *n,
                          struct cfg_metric *m)
@@ -229,44 +467,44 @@ static void load_buckets(struct loader *L, const yaml_node_t *n,
     }
 }
 
+static void default_buckets_for(struct loader *L, struct cfg_metric *m)
+{
+    size_t cnt = sizeof(default_buckets) / sizeof(default_buckets[0]);
+    m->buckets = cfg_alloc(L, cnt * sizeof(*m->buckets));
+    for (size_t i = 0; m->buckets && i < cnt; i++) {
+        struct num_dec d;
+        num_parse_text(default_buckets[i], strlen(default_buckets[i]), &d);
+        num_to_fixed(&d, NULL, &m->buckets[i]);
+        m->n_buckets++;
+    }
+}
+
 static void default_help(struct loader *L, struct cfg_metric *m)
 {
     char text[512];
-    const char *field =
-        m->value_field >= 0 ? L->fields[m->value_field].path : NULL;
-    switch (m->type) {
-    case METRIC_COUNTER:
-        if (field)
-            snprintf(text, sizeof(text), "Sum of log field %s.", field);
-        else
-            snprintf(text, sizeof(text), "Number of matching log lines.");
-        break;
-    case METRIC_GAUGE:
-        snprintf(text, sizeof(text), "Last value of log field %s.",
-                 field ? field : "?");
-        break;
-    case METRIC_HISTOGRAM:
-        snprintf(text, sizeof(text), "Distribution of log field %s.",
-                 field ? field : "?");
-        break;
-    }
+    const char *field = m->n_values > 0 && m->values[0].field >= 0
+                            ? L->fields[m->values[0].field].path
+                            : "?";
+    if (m->cost != NULL)
+        snprintf(text, sizeof(text), "Cost of the tokens in US dollars.");
+    else if (m->type == METRIC_COUNTER && m->n_values == 0)
+        snprintf(text, sizeof(text), "Number of matching log lines.");
+    else if (m->type == METRIC_COUNTER)
+        snprintf(text, sizeof(text), "Sum of log field %s%s.", field,
+                 m->n_values > 1 ? " and others" : "");
+    else if (m->type == METRIC_GAUGE)
+        snprintf(text, sizeof(text), "Last value of log field %s.", field);
+    else
+        snprintf(text, sizeof(text), "Distribution of log field %s.", field);
     m->help = arena_strdup(&L->cfg->arena, text);
 }
 
-void cfg_load_metric(struct loader *L, const yaml_node_t *n,
-                     struct cfg_metric *m)
+/* --- a metric ------------------------------------------------------------ */
+
+static void load_name_and_type(struct loader *L, const yaml_node_t *n,
+                               struct cfg_metric *m)
 {
-    static const char *const keys[] = {
-        "name",  "type",    "help", "labels", "const_labels", "value",
-        "scale", "buckets", "when", "inputs", "max_series",   NULL};
-    yaml_node_t *v;
-
-    m->value_field = -1;
-    m->max_series = CONFIG_DEFAULT_MAX_SERIES;
-    if (!cfg_keys(L, n, keys, "a metric"))
-        return;
-
-    yaml_node_t *name_node = cfg_get(L, n, "name");
+    yaml_node_t *name_node = cfg_get(L, n, "name"), *v = cfg_get(L, n, "type");
     if (name_node == NULL) {
         cfg_err(L, n, "a metric needs a \"name\"");
     } else if ((m->name = cfg_string(L, name_node, "metric name")) != NULL) {
@@ -281,80 +519,109 @@ void cfg_load_metric(struct loader *L, const yaml_node_t *n,
                     "metric names starting with \"tokentail_\" or \"process_\" "
                     "are reserved for tokentail's own metrics");
     }
-
-    v = cfg_get(L, n, "type");
     if (v == NULL) {
         cfg_err(L, n, "a metric needs a \"type\": counter, gauge or histogram");
-    } else {
-        const char *t = cfg_scalar(L, v, "metric type", NULL);
-        if (t && strcmp(t, "counter") == 0)
-            m->type = METRIC_COUNTER;
-        else if (t && strcmp(t, "gauge") == 0)
-            m->type = METRIC_GAUGE;
-        else if (t && strcmp(t, "histogram") == 0)
-            m->type = METRIC_HISTOGRAM;
-        else if (t)
-            cfg_err(L, v,
-                    "unknown metric type \"%s\" (counter, gauge or histogram)",
-                    t);
+        return;
     }
+    const char *t = cfg_scalar(L, v, "metric type", NULL);
+    if (t && strcmp(t, "counter") == 0)
+        m->type = METRIC_COUNTER;
+    else if (t && strcmp(t, "gauge") == 0)
+        m->type = METRIC_GAUGE;
+    else if (t && strcmp(t, "histogram") == 0)
+        m->type = METRIC_HISTOGRAM;
+    else if (t)
+        cfg_err(L, v,
+                "unknown metric type \"%s\" (counter, gauge or histogram)", t);
+    if (m->name == NULL || name_node == NULL || t == NULL)
+        return;
+    if (m->type == METRIC_COUNTER && !cfg_ends_with(m->name, "_total"))
+        cfg_err(L, name_node, "counter names must end in \"_total\"");
+    if (m->type != METRIC_COUNTER && cfg_ends_with(m->name, "_total"))
+        cfg_err(L, name_node, "only counter names may end in \"_total\"");
+    if (m->type == METRIC_HISTOGRAM &&
+        (cfg_ends_with(m->name, "_bucket") || cfg_ends_with(m->name, "_sum") ||
+         cfg_ends_with(m->name, "_count")))
+        cfg_err(L, name_node,
+                "histogram names must not end in _bucket, _sum or _count");
+}
 
-    if (m->name && name_node && v) {
-        if (m->type == METRIC_COUNTER && !cfg_ends_with(m->name, "_total"))
-            cfg_err(L, name_node, "counter names must end in \"_total\"");
-        if (m->type != METRIC_COUNTER && cfg_ends_with(m->name, "_total"))
-            cfg_err(L, name_node, "only counter names may end in \"_total\"");
-        if (m->type == METRIC_HISTOGRAM && (cfg_ends_with(m->name, "_bucket") ||
-                                            cfg_ends_with(m->name, "_sum") ||
-                                            cfg_ends_with(m->name, "_count")))
-            cfg_err(L, name_node,
-                    "histogram names must not end in _bucket, _sum or _count");
+/* Label names are unique across labels, value labels and constants. */
+static void check_label_names(struct loader *L, const yaml_node_t *n,
+                              const struct cfg_metric *m)
+{
+    const char *names[256];
+    size_t cnt = 0;
+    for (size_t i = 0; i < m->n_labels && cnt < 256; i++)
+        names[cnt++] = m->labels[i].name;
+    for (size_t i = 0; m->n_values && i < m->n_value_labels && cnt < 256; i++)
+        names[cnt++] = m->values[0].labels[i].name;
+    for (size_t i = 0; i < m->n_const_labels && cnt < 256; i++)
+        names[cnt++] = m->const_labels[i].name;
+    for (size_t i = 0; i < cnt; i++) {
+        if (names[i] == NULL)
+            continue;
+        if (m->type == METRIC_HISTOGRAM && strcmp(names[i], "le") == 0)
+            cfg_err(L, n, "histogram %s: the label \"le\" is reserved",
+                    m->name ? m->name : "?");
+        for (size_t j = 0; j < i; j++)
+            if (names[j] && strcmp(names[i], names[j]) == 0)
+                cfg_err(L, n, "metric %s: label \"%s\" is defined twice",
+                        m->name ? m->name : "?", names[i]);
     }
+}
+
+void cfg_load_metric(struct loader *L, const yaml_node_t *n,
+                     struct cfg_metric *m)
+{
+    static const char *const keys[] = {
+        "name",  "type",   "help",       "labels", "const_labels",
+        "value", "values", "scale",      "cost",   "buckets",
+        "when",  "inputs", "max_series", NULL};
+    yaml_node_t *v;
+
+    m->max_series = CONFIG_DEFAULT_MAX_SERIES;
+    if (!cfg_keys(L, n, keys, "a metric"))
+        return;
+    load_name_and_type(L, n, m);
 
     if ((v = cfg_get(L, n, "help")) != NULL)
         m->help = cfg_string(L, v, "help");
     if ((v = cfg_get(L, n, "labels")) != NULL)
-        load_labels(L, v, &m->labels, &m->n_labels, false);
+        load_labels(L, v, &m->labels, &m->n_labels, false, "labels");
     if ((v = cfg_get(L, n, "const_labels")) != NULL)
-        load_labels(L, v, &m->const_labels, &m->n_const_labels, true);
+        load_labels(L, v, &m->const_labels, &m->n_const_labels, true,
+                    "const_labels");
 
-    /* Label names are unique across both kinds; "le" belongs to buckets. */
-    size_t total = m->n_labels + m->n_const_labels;
-    for (size_t i = 0; i < total; i++) {
-        const struct cfg_label *a =
-            i < m->n_labels ? &m->labels[i] : &m->const_labels[i - m->n_labels];
-        if (a->name == NULL)
-            continue;
-        if (m->type == METRIC_HISTOGRAM && strcmp(a->name, "le") == 0)
-            cfg_err(L, n, "histogram %s: the label \"le\" is reserved",
-                    m->name ? m->name : "?");
-        for (size_t j = 0; j < i; j++) {
-            const struct cfg_label *b = j < m->n_labels
-                                            ? &m->labels[j]
-                                            : &m->const_labels[j - m->n_labels];
-            if (b->name && strcmp(a->name, b->name) == 0)
-                cfg_err(L, n, "metric %s: label \"%s\" is defined twice",
-                        m->name ? m->name : "?", a->name);
+    yaml_node_t *value = cfg_get(L, n, "value"),
+                *values = cfg_get(L, n, "values"),
+                *cost = cfg_get(L, n, "cost"), *scale = cfg_get(L, n, "scale");
+    if (!!value + !!values + !!cost > 1)
+        cfg_err(L, n, "a metric takes one of value, values and cost");
+    if (value != NULL) {
+        m->values = cfg_alloc(L, sizeof(*m->values));
+        if (m->values != NULL) {
+            load_value(L, value, m, &m->values[0], false);
+            m->n_values = 1;
+            if (scale != NULL && m->values[0].has_scale)
+                cfg_err(L, scale, "the value already has a scale");
+            else if (scale != NULL)
+                m->values[0].has_scale =
+                    load_scale(L, scale, m->type, &m->values[0].scale);
         }
+    } else if (scale != NULL) {
+        cfg_err(L, scale,
+                "scale applies to a value; this metric has none "
+                "(entries of values take their own)");
     }
-
-    if ((v = cfg_get(L, n, "value")) != NULL)
-        m->value_field = cfg_field_ref(L, v, "value field");
-    else if (m->type != METRIC_COUNTER)
+    if (values != NULL)
+        load_values(L, values, m);
+    if (cost != NULL)
+        load_cost(L, cost, m);
+    if (m->n_values == 0 && m->cost == NULL && m->type != METRIC_COUNTER)
         cfg_err(L, n, "a %s needs a \"value\" field",
                 config_metric_type_name(m->type));
-
-    if ((v = cfg_get(L, n, "scale")) != NULL) {
-        if (cfg_get(L, n, "value") == NULL)
-            cfg_err(L, v, "scale applies to a value; this metric has none");
-        else if (cfg_number(L, v, "scale", &m->scale)) {
-            m->has_scale = true;
-            if (m->scale.mant == 0)
-                cfg_err(L, v, "scale must not be zero");
-            else if (m->type == METRIC_COUNTER && m->scale.neg)
-                cfg_err(L, v, "a counter's scale must be positive");
-        }
-    }
+    check_label_names(L, n, m);
 
     if ((v = cfg_get(L, n, "buckets")) != NULL) {
         if (m->type != METRIC_HISTOGRAM)
@@ -362,14 +629,7 @@ void cfg_load_metric(struct loader *L, const yaml_node_t *n,
         else
             load_buckets(L, v, m);
     } else if (m->type == METRIC_HISTOGRAM) {
-        size_t cnt = sizeof(default_buckets) / sizeof(default_buckets[0]);
-        m->buckets = cfg_alloc(L, cnt * sizeof(*m->buckets));
-        for (size_t i = 0; m->buckets && i < cnt; i++) {
-            struct num_dec d;
-            num_parse_text(default_buckets[i], strlen(default_buckets[i]), &d);
-            num_to_fixed(&d, NULL, &m->buckets[i]);
-            m->n_buckets++;
-        }
+        default_buckets_for(L, m);
     }
 
     if ((v = cfg_get(L, n, "when")) != NULL) {

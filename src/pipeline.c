@@ -5,12 +5,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rx.h"
+#include "transform.h"
 #include "utf8.h"
+
+/* A condition with its regular expression compiled. */
+struct cond {
+    const struct cfg_cond *cfg;
+    struct rx *rx; /* COND_MATCHES */
+    struct cond *subs;
+};
 
 static const char *const line_skip_names[LINE_SKIP_COUNT] = {
     [LINE_SKIP_NOT_JSON] = "not_json",
     [LINE_SKIP_NOT_OBJECT] = "not_object",
     [LINE_SKIP_TOO_COMPLEX] = "too_complex",
+    [LINE_SKIP_NO_MATCH] = "no_match",
+    [LINE_SKIP_NOT_LOGFMT] = "not_logfmt",
+    [LINE_SKIP_UNPARSED] = "unparsed",
     [LINE_SKIP_TOO_LONG] = "too_long",
     [LINE_SKIP_UNMATCHED] = "unmatched",
     [LINE_SKIP_INCOMPLETE] = "incomplete",
@@ -23,7 +35,13 @@ static const char *const update_skip_names[UPDATE_SKIP_COUNT] = {
     [UPDATE_SKIP_OUT_OF_RANGE] = "out_of_range",
     [UPDATE_SKIP_NEGATIVE] = "negative",
     [UPDATE_SKIP_LABEL_TOO_LONG] = "label_too_long",
+    [UPDATE_SKIP_NO_MATCH] = "no_match",
+    [UPDATE_SKIP_UNMAPPED] = "unmapped",
+    [UPDATE_SKIP_UNPRICED] = "unpriced",
 };
+
+/* What a read yields when it succeeds (every skip reason is below). */
+#define READ_OK UPDATE_SKIP_COUNT
 
 const char *pipeline_line_skip_name(enum line_skip r)
 {
@@ -40,11 +58,14 @@ const char *pipeline_update_skip_name(enum update_skip r)
 static int add_family(struct registry *reg, struct rule *rule)
 {
     const struct cfg_metric *m = rule->metric;
-    const char *names[64], *cnames[64], *cvalues[64];
-    if (m->n_labels > 64 || m->n_const_labels > 64)
+    const char *names[128], *cnames[64], *cvalues[64];
+    size_t n = 0;
+    if (m->n_labels + m->n_value_labels > 128 || m->n_const_labels > 64)
         return -EINVAL;
     for (size_t i = 0; i < m->n_labels; i++)
-        names[i] = m->labels[i].name;
+        names[n++] = m->labels[i].name;
+    for (size_t i = 0; i < m->n_value_labels; i++)
+        names[n++] = m->values[0].labels[i].name;
     for (size_t i = 0; i < m->n_const_labels; i++) {
         cnames[i] = m->const_labels[i].name;
         cvalues[i] = m->const_labels[i].value;
@@ -54,7 +75,7 @@ static int add_family(struct registry *reg, struct rule *rule)
         .help = m->help,
         .type = m->type,
         .label_names = names,
-        .n_labels = m->n_labels,
+        .n_labels = n,
         .const_names = cnames,
         .const_values = cvalues,
         .n_const = m->n_const_labels,
@@ -64,6 +85,78 @@ static int add_family(struct registry *reg, struct rule *rule)
     };
     rule->family = registry_add(reg, &spec);
     return rule->family ? 0 : -ENOMEM;
+}
+
+static int cond_build(const struct cfg_cond *c, struct cond *out)
+{
+    out->cfg = c;
+    if (c->op == COND_MATCHES) {
+        int rc = rx_new(c->pattern, &out->rx);
+        if (rc != 0)
+            return rc;
+    }
+    if (c->n_subs > 0) {
+        out->subs = calloc(c->n_subs, sizeof(*out->subs));
+        if (out->subs == NULL)
+            return -ENOMEM;
+        for (size_t i = 0; i < c->n_subs; i++) {
+            int rc = cond_build(&c->subs[i], &out->subs[i]);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static void cond_free(struct cond *c)
+{
+    if (c == NULL)
+        return;
+    rx_free(c->rx);
+    for (size_t i = 0; c->subs && i < c->cfg->n_subs; i++)
+        cond_free(&c->subs[i]);
+    free(c->subs);
+}
+
+static int rule_build(struct registry *reg, struct rule *r,
+                      const struct cfg_metric *m)
+{
+    int rc;
+    r->metric = m;
+    if ((rc = add_family(reg, r)) != 0)
+        return rc;
+    r->label_tf = calloc(m->n_labels ? m->n_labels : 1, sizeof(*r->label_tf));
+    r->value_rx = calloc(m->n_values ? m->n_values : 1, sizeof(*r->value_rx));
+    if (r->label_tf == NULL || r->value_rx == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < m->n_labels; i++)
+        if (m->labels[i].has_tf &&
+            (rc = transform_new(&m->labels[i].tf, &r->label_tf[i])) != 0)
+            return rc;
+    for (size_t i = 0; i < m->n_values; i++)
+        if (m->values[i].regex != NULL &&
+            (rc = rx_new(m->values[i].regex, &r->value_rx[i])) != 0)
+            return rc;
+    if (m->when != NULL) {
+        r->when = calloc(1, sizeof(*r->when));
+        if (r->when == NULL)
+            return -ENOMEM;
+        if ((rc = cond_build(m->when, r->when)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void rule_free(struct rule *r)
+{
+    for (size_t i = 0; r->label_tf && i < r->metric->n_labels; i++)
+        transform_free(r->label_tf[i]);
+    for (size_t i = 0; r->value_rx && i < r->metric->n_values; i++)
+        rx_free(r->value_rx[i]);
+    free(r->label_tf);
+    free(r->value_rx);
+    cond_free(r->when);
+    free(r->when);
 }
 
 static bool rule_applies(const struct cfg_metric *m, size_t input)
@@ -76,9 +169,44 @@ static bool rule_applies(const struct cfg_metric *m, size_t input)
     return false;
 }
 
+static int parser_build(const struct config *cfg, const struct cfg_parser *c,
+                        struct parser **out)
+{
+    switch (c->kind) {
+    case PARSER_REGEX:
+        return regex_parser_new(c->pattern, cfg->fields, cfg->n_fields, out);
+    case PARSER_LOGFMT:
+        return logfmt_parser_new(cfg->fields, cfg->n_fields, out);
+    default:
+        return json_parser_new(cfg->fields, cfg->n_fields, out);
+    }
+}
+
+static int input_build(struct pipeline *p, size_t i)
+{
+    const struct cfg_input *ci = &p->cfg->inputs[i];
+    struct pipeline_input *in = &p->inputs[i];
+    in->parsers =
+        calloc(ci->n_parsers ? ci->n_parsers : 1, sizeof(*in->parsers));
+    in->rules = calloc(p->n_rules ? p->n_rules : 1, sizeof(*in->rules));
+    if (in->parsers == NULL || in->rules == NULL)
+        return -ENOMEM;
+    for (size_t k = 0; k < ci->n_parsers; k++) {
+        int rc = parser_build(p->cfg, &ci->parsers[k], &in->parsers[k]);
+        if (rc != 0)
+            return rc;
+        in->n_parsers++;
+    }
+    for (size_t r = 0; r < p->n_rules; r++)
+        if (rule_applies(&p->cfg->metrics[r], i))
+            in->rules[in->n_rules++] = &p->rules[r];
+    return 0;
+}
+
 int pipeline_new(const struct config *cfg, struct registry *reg,
                  struct pipeline **out)
 {
+    int rc = -ENOMEM;
     struct pipeline *p = calloc(1, sizeof(*p));
     if (p == NULL)
         return -ENOMEM;
@@ -94,27 +222,34 @@ int pipeline_new(const struct config *cfg, struct registry *reg,
     if (!p->rules || !p->inputs || !p->fields.vals)
         goto fail;
 
+    bool costs = false;
     for (size_t i = 0; i < p->n_rules; i++) {
-        p->rules[i].metric = &cfg->metrics[i];
-        if (add_family(reg, &p->rules[i]) != 0)
+        if ((rc = rule_build(reg, &p->rules[i], &cfg->metrics[i])) != 0)
+            goto fail;
+        costs |= cfg->metrics[i].cost != NULL;
+    }
+    if (costs) {
+        const char *names[] = {"model"};
+        struct family_spec spec = {
+            .name = "tokentail_unpriced_tokens_total",
+            .help = "Tokens of models the pricing table has no price for.",
+            .type = METRIC_COUNTER,
+            .label_names = names,
+            .n_labels = 1,
+            .max_series = PIPELINE_MAX_UNPRICED_MODELS,
+            .flags = FAMILY_SELF,
+        };
+        if ((p->unpriced = registry_add(reg, &spec)) == NULL)
             goto fail;
     }
-    for (size_t i = 0; i < p->n_inputs; i++) {
-        struct pipeline_input *in = &p->inputs[i];
-        if (json_parser_new(cfg->fields, cfg->n_fields, &in->parser) != 0)
+    for (size_t i = 0; i < p->n_inputs; i++)
+        if ((rc = input_build(p, i)) != 0)
             goto fail;
-        in->rules = calloc(p->n_rules ? p->n_rules : 1, sizeof(*in->rules));
-        if (in->rules == NULL)
-            goto fail;
-        for (size_t r = 0; r < p->n_rules; r++)
-            if (rule_applies(&cfg->metrics[r], i))
-                in->rules[in->n_rules++] = &p->rules[r];
-    }
     *out = p;
     return 0;
 fail:
     pipeline_free(p);
-    return -ENOMEM;
+    return rc ? rc : -ENOMEM;
 }
 
 void pipeline_free(struct pipeline *p)
@@ -122,14 +257,20 @@ void pipeline_free(struct pipeline *p)
     if (p == NULL)
         return;
     for (size_t i = 0; i < p->n_inputs; i++) {
-        parser_free(p->inputs[i].parser);
+        for (size_t k = 0; k < p->inputs[i].n_parsers; k++)
+            parser_free(p->inputs[i].parsers[k]);
+        free(p->inputs[i].parsers);
         free(p->inputs[i].rules);
     }
+    for (size_t i = 0; p->rules && i < p->n_rules; i++)
+        if (p->rules[i].metric != NULL)
+            rule_free(&p->rules[i]);
     free(p->inputs);
     free(p->rules);
     free(p->fields.vals);
     free(p->scratch);
     buf_free(&p->key);
+    buf_free(&p->text);
     free(p);
 }
 
@@ -180,37 +321,98 @@ static const char *field_text(struct pipeline *p, const struct field_val *fv,
     }
 }
 
-static bool cond_eval(struct pipeline *p, const struct cfg_cond *c)
+/*
+ * Reads a field as a decimal: a JSON number, a string holding one, or —
+ * with rx — the number its regex captures in the text. READ_OK or a skip.
+ */
+static int read_dec(struct pipeline *p, int field, struct rx *rx,
+                    struct num_dec *out)
 {
+    const struct field_val *fv = field_get(p, field);
+    const char *text;
+    size_t len;
+    if (fv == NULL)
+        return UPDATE_SKIP_FIELD_MISSING;
+    if (fv->type == FIELD_NUMBER) {
+        text = fv->p;
+        len = fv->len;
+    } else if (fv->type == FIELD_STRING) {
+        /* Some services log numbers as strings: "12.5". */
+        if ((text = field_text(p, fv, &len)) == NULL)
+            return UPDATE_SKIP_WRONG_TYPE;
+    } else {
+        return UPDATE_SKIP_WRONG_TYPE;
+    }
+    if (rx != NULL && !rx_capture(rx, text, len, &text, &len))
+        return UPDATE_SKIP_NO_MATCH;
+    if (num_parse_json(text, len, out) != 0)
+        return UPDATE_SKIP_WRONG_TYPE;
+    return READ_OK;
+}
+
+/* A field's number, scaled, as fixed point. */
+static int read_number(struct pipeline *p, int field,
+                       const struct num_dec *scale, struct rx *rx,
+                       num_fixed *out)
+{
+    struct num_dec d;
+    int r = read_dec(p, field, rx, &d);
+    if (r != READ_OK)
+        return r;
+    if (num_to_fixed(&d, scale, out) != 0)
+        return UPDATE_SKIP_OUT_OF_RANGE;
+    return READ_OK;
+}
+
+/* --- conditions ---------------------------------------------------------- */
+
+static bool cond_eval(struct pipeline *p, const struct cond *c)
+{
+    const struct cfg_cond *cc = c->cfg;
     const struct field_val *fv;
     const char *text;
     size_t len;
+    num_fixed v;
 
-    switch (c->op) {
+    switch (cc->op) {
     case COND_ALL:
-        for (size_t i = 0; i < c->n_subs; i++)
+        for (size_t i = 0; i < cc->n_subs; i++)
             if (!cond_eval(p, &c->subs[i]))
                 return false;
         return true;
     case COND_ANY:
-        for (size_t i = 0; i < c->n_subs; i++)
+        for (size_t i = 0; i < cc->n_subs; i++)
             if (cond_eval(p, &c->subs[i]))
                 return true;
         return false;
     case COND_NOT:
         return !cond_eval(p, &c->subs[0]);
     case COND_EXISTS:
-        return field_get(p, c->field) != NULL;
+        return field_get(p, cc->field) != NULL;
     case COND_ABSENT:
-        return field_get(p, c->field) == NULL;
+        return field_get(p, cc->field) == NULL;
+    case COND_GT:
+    case COND_GE:
+    case COND_LT:
+    case COND_LE:
+        if (read_number(p, cc->field, NULL, NULL, &v) != READ_OK)
+            return false;
+        return cc->op == COND_GT   ? v > cc->number
+               : cc->op == COND_GE ? v >= cc->number
+               : cc->op == COND_LT ? v < cc->number
+                                   : v <= cc->number;
     case COND_EQUALS:
     case COND_IN:
-        if ((fv = field_get(p, c->field)) == NULL)
+    case COND_MATCHES:
+        if ((fv = field_get(p, cc->field)) == NULL)
             return false;
         if ((text = field_text(p, fv, &len)) == NULL)
             return false;
-        for (size_t i = 0; i < c->n_values; i++)
-            if (c->value_lens[i] == len && memcmp(c->values[i], text, len) == 0)
+        if (cc->op == COND_MATCHES)
+            return rx_search(c->rx, text, len);
+        for (size_t i = 0; i < cc->n_values; i++)
+            if (cc->value_lens[i] == len &&
+                memcmp(cc->values[i], text, len) == 0)
                 return true;
         return false;
     }
@@ -240,60 +442,60 @@ static void key_append(struct buf *key, const char *s, size_t n)
     buf_putc(key, '\0');
 }
 
-/* --- updates ------------------------------------------------------------- */
-
 static bool rule_skip(struct rule *r, enum update_skip why)
 {
     r->skipped[why]++;
     return false;
 }
 
-static bool read_value(struct pipeline *p, struct rule *r, num_fixed *out)
-{
-    const struct cfg_metric *m = r->metric;
-    const struct field_val *fv = field_get(p, m->value_field);
-    struct num_dec d;
-    const char *text;
-    size_t len;
+static const enum update_skip transform_skip[] = {
+    [TRANSFORM_MISSING] = UPDATE_SKIP_FIELD_MISSING,
+    [TRANSFORM_NO_MATCH] = UPDATE_SKIP_NO_MATCH,
+    [TRANSFORM_UNMAPPED] = UPDATE_SKIP_UNMAPPED,
+    [TRANSFORM_NOT_STATUS] = UPDATE_SKIP_WRONG_TYPE,
+};
 
-    if (fv == NULL)
-        return rule_skip(r, UPDATE_SKIP_FIELD_MISSING);
-    if (fv->type == FIELD_NUMBER) {
-        text = fv->p;
-        len = fv->len;
-    } else if (fv->type == FIELD_STRING) {
-        /* Some services log numbers as strings: "12.5". */
-        if ((text = field_text(p, fv, &len)) == NULL)
-            return rule_skip(r, UPDATE_SKIP_WRONG_TYPE);
-    } else {
+/* One label's value: the field's text, transformed, or its default. */
+static bool read_label(struct pipeline *p, struct rule *r, size_t i,
+                       const char **text, size_t *len)
+{
+    const struct cfg_label *lab = &r->metric->labels[i];
+    const struct field_val *fv = field_get(p, lab->field);
+    *text = fv ? field_text(p, fv, len) : NULL;
+    if (fv != NULL && *text == NULL && r->label_tf[i] == NULL)
         return rule_skip(r, UPDATE_SKIP_WRONG_TYPE);
+    if (r->label_tf[i] != NULL) {
+        buf_reset(&p->text);
+        enum transform_result tr =
+            transform_apply(r->label_tf[i], *text, *text ? *len : 0,
+                            fv && fv->type == FIELD_STRING, &p->text);
+        if (tr == TRANSFORM_OK) {
+            *text = p->text.data ? p->text.data : "";
+            *len = p->text.len;
+            return !p->text.oom;
+        }
+        if (tr != TRANSFORM_MISSING)
+            return rule_skip(r, transform_skip[tr]);
+        if (fv != NULL)
+            return rule_skip(r, UPDATE_SKIP_WRONG_TYPE); /* object, array */
+    } else if (fv != NULL) {
+        return true;
     }
-    if (num_parse_json(text, len, &d) != 0)
-        return rule_skip(r, UPDATE_SKIP_WRONG_TYPE);
-    if (num_to_fixed(&d, m->has_scale ? &m->scale : NULL, out) != 0)
-        return rule_skip(r, UPDATE_SKIP_OUT_OF_RANGE);
-    if (m->type == METRIC_COUNTER && *out < 0)
-        return rule_skip(r, UPDATE_SKIP_NEGATIVE);
+    if (!lab->has_value)
+        return rule_skip(r, UPDATE_SKIP_FIELD_MISSING);
+    *text = lab->value;
+    *len = lab->value_len;
     return true;
 }
 
 static bool read_labels(struct pipeline *p, struct rule *r)
 {
-    const struct cfg_metric *m = r->metric;
     buf_reset(&p->key);
-    for (size_t i = 0; i < m->n_labels; i++) {
-        const struct cfg_label *lab = &m->labels[i];
-        const struct field_val *fv = field_get(p, lab->field);
+    for (size_t i = 0; i < r->metric->n_labels; i++) {
         const char *text;
         size_t len;
-        if (fv == NULL) {
-            if (!lab->has_value)
-                return rule_skip(r, UPDATE_SKIP_FIELD_MISSING);
-            text = lab->value;
-            len = lab->value_len;
-        } else if ((text = field_text(p, fv, &len)) == NULL) {
-            return rule_skip(r, UPDATE_SKIP_WRONG_TYPE);
-        }
+        if (!read_label(p, r, i, &text, &len))
+            return false;
         if (len > PIPELINE_MAX_LABEL_BYTES)
             return rule_skip(r, UPDATE_SKIP_LABEL_TOO_LONG);
         key_append(&p->key, text, len);
@@ -301,24 +503,17 @@ static bool read_labels(struct pipeline *p, struct rule *r)
     return !p->key.oom;
 }
 
-static bool rule_apply(struct pipeline *p, struct rule *r)
-{
-    const struct cfg_metric *m = r->metric;
-    num_fixed v = NUM_ONE;
+/* --- updates ------------------------------------------------------------- */
 
-    if (m->when != NULL && !cond_eval(p, m->when))
-        return false;
-    if (m->value_field >= 0 && !read_value(p, r, &v))
-        return false;
-    if (!read_labels(p, r))
-        return false;
+static bool update(struct pipeline *p, struct rule *r, num_fixed v)
+{
     uint32_t key_len = (uint32_t)p->key.len;
     const char *key = p->key.data ? p->key.data : "";
     struct series *s =
         family_get(r->family, key, key_len, registry_hash(key, key_len));
     if (s == NULL)
         return false;
-    switch (m->type) {
+    switch (r->metric->type) {
     case METRIC_COUNTER:
         series_add(s, v);
         break;
@@ -333,22 +528,176 @@ static bool rule_apply(struct pipeline *p, struct rule *r)
     return true;
 }
 
-void pipeline_line(struct pipeline *p, size_t input, const char *line,
-                   size_t len)
+/* Counts tokens no price covers, by model (capped). */
+static void unpriced(struct pipeline *p, const char *model, size_t len,
+                     const struct num_dec *tokens)
 {
-    struct pipeline_input *in = &p->inputs[input];
-    in->lines++;
+    char key[PIPELINE_MAX_LABEL_BYTES + 8];
+    num_fixed v;
+    struct buf b = {0};
+    if (p->unpriced == NULL || num_to_fixed(tokens, NULL, &v) != 0 || v < 0)
+        return;
+    if (len > PIPELINE_MAX_LABEL_BYTES)
+        len = PIPELINE_MAX_LABEL_BYTES;
+    key_append(&b, model ? model : "", model ? len : 0);
+    if (!b.oom && b.len <= sizeof(key)) {
+        memcpy(key, b.data, b.len);
+        struct series *s = family_get(p->unpriced, key, (uint32_t)b.len,
+                                      registry_hash(key, b.len));
+        if (s != NULL)
+            series_add(s, v);
+    }
+    buf_free(&b);
+}
+
+/*
+ * The cost of the line's tokens: the preferred cost field if the line has
+ * it, else the tokens times their prices. *applies is false when the line
+ * has no token field at all.
+ */
+static int read_cost(struct pipeline *p, const struct cfg_cost *c,
+                     num_fixed *out, bool *applies)
+{
+    *applies = true;
+    if (c->prefer >= 0 && field_get(p, c->prefer) != NULL)
+        return read_number(p, c->prefer, NULL, NULL, out);
+    struct num_dec tokens[COST_KINDS];
+    bool have[COST_KINDS] = {false}, any = false;
+    for (int k = 0; k < COST_KINDS; k++) {
+        if (c->tokens[k] < 0 || field_get(p, c->tokens[k]) == NULL)
+            continue;
+        int r = read_dec(p, c->tokens[k], NULL, &tokens[k]);
+        if (r != READ_OK)
+            return r;
+        if (tokens[k].neg)
+            return UPDATE_SKIP_NEGATIVE;
+        have[k] = any = true;
+    }
+    if (!any) {
+        *applies = false;
+        return UPDATE_SKIP_FIELD_MISSING;
+    }
+    const char *model = NULL;
+    size_t len = 0;
+    const struct field_val *fv = c->model >= 0 ? field_get(p, c->model) : NULL;
+    if (fv != NULL && (model = field_text(p, fv, &len)) == NULL)
+        return UPDATE_SKIP_WRONG_TYPE;
+    const struct cfg_price *price = config_price(p->cfg, model, len);
+    num_fixed total = 0;
+    bool priced = false;
+    for (int k = 0; k < COST_KINDS; k++) {
+        if (!have[k])
+            continue;
+        if (price == NULL || !price->has[k]) {
+            unpriced(p, model, len, &tokens[k]);
+            continue;
+        }
+        num_fixed part;
+        if (num_to_fixed(&tokens[k], &price->per_token[k], &part) != 0)
+            return UPDATE_SKIP_OUT_OF_RANGE;
+        total = num_add_sat(total, part);
+        priced = true;
+    }
+    if (!priced)
+        return UPDATE_SKIP_UNPRICED;
+    *out = total;
+    return READ_OK;
+}
+
+static bool rule_apply(struct pipeline *p, struct rule *r)
+{
+    const struct cfg_metric *m = r->metric;
+    num_fixed v = NUM_ONE;
+    int rs;
+
+    if (r->when != NULL && !cond_eval(p, r->when))
+        return false;
+    if (m->cost != NULL) {
+        bool applies;
+        if ((rs = read_cost(p, m->cost, &v, &applies)) != READ_OK)
+            return applies && rule_skip(r, (enum update_skip)rs);
+        if (v < 0)
+            return rule_skip(r, UPDATE_SKIP_NEGATIVE);
+        return read_labels(p, r) && update(p, r, v);
+    }
+    if (m->n_values == 0)
+        return read_labels(p, r) && update(p, r, NUM_ONE);
+    if (m->n_values == 1 && m->n_value_labels == 0) {
+        const struct cfg_value *src = &m->values[0];
+        rs = read_number(p, src->field, src->has_scale ? &src->scale : NULL,
+                         r->value_rx[0], &v);
+        if (rs != READ_OK)
+            return rule_skip(r, (enum update_skip)rs);
+        if (m->type == METRIC_COUNTER && v < 0)
+            return rule_skip(r, UPDATE_SKIP_NEGATIVE);
+        return read_labels(p, r) && update(p, r, v);
+    }
+    /* Several sources, each where present, each with its own labels. */
+    bool labels_read = false, used = false;
+    size_t prefix = 0;
+    for (size_t i = 0; i < m->n_values; i++) {
+        const struct cfg_value *src = &m->values[i];
+        if (field_get(p, src->field) == NULL)
+            continue;
+        rs = read_number(p, src->field, src->has_scale ? &src->scale : NULL,
+                         r->value_rx[i], &v);
+        if (rs != READ_OK) {
+            rule_skip(r, (enum update_skip)rs);
+            continue;
+        }
+        if (m->type == METRIC_COUNTER && v < 0) {
+            rule_skip(r, UPDATE_SKIP_NEGATIVE);
+            continue;
+        }
+        if (!labels_read) {
+            if (!read_labels(p, r))
+                return used;
+            labels_read = true;
+            prefix = p->key.len;
+        }
+        p->key.len = prefix;
+        for (size_t k = 0; k < src->n_labels; k++)
+            key_append(&p->key, src->labels[k].value, src->labels[k].value_len);
+        if (!p->key.oom)
+            used |= update(p, r, v);
+    }
+    return used;
+}
+
+static void next_line(struct pipeline *p)
+{
     if (++p->fields.gen == 0) {
-        /* After 2^32 lines the stamps wrap: forget them all once. */
+        /* After 2^32 stamps they wrap: forget them all once. */
         for (size_t i = 0; i < p->fields.n; i++)
             p->fields.vals[i].gen = 0;
         p->fields.gen = 1;
     }
-    enum parse_result pr = parser_parse(in->parser, line, len, &p->fields);
+}
+
+static const enum line_skip parse_skip[] = {
+    [PARSE_NOT_JSON] = LINE_SKIP_NOT_JSON,
+    [PARSE_NOT_OBJECT] = LINE_SKIP_NOT_OBJECT,
+    [PARSE_TOO_COMPLEX] = LINE_SKIP_TOO_COMPLEX,
+    [PARSE_NO_MATCH] = LINE_SKIP_NO_MATCH,
+    [PARSE_NOT_LOGFMT] = LINE_SKIP_NOT_LOGFMT,
+};
+
+void pipeline_line(struct pipeline *p, size_t input, const char *line,
+                   size_t len)
+{
+    struct pipeline_input *in = &p->inputs[input];
+    enum parse_result pr = PARSE_NOT_JSON;
+    in->lines++;
+    for (size_t i = 0; i < in->n_parsers; i++) {
+        /* A fresh stamp per attempt: a parser that gave up part-way leaves
+         * nothing behind for the next one. */
+        next_line(p);
+        if ((pr = parser_parse(in->parsers[i], line, len, &p->fields)) ==
+            PARSE_OK)
+            break;
+    }
     if (pr != PARSE_OK) {
-        in->skipped[pr == PARSE_NOT_OBJECT    ? LINE_SKIP_NOT_OBJECT
-                    : pr == PARSE_TOO_COMPLEX ? LINE_SKIP_TOO_COMPLEX
-                                              : LINE_SKIP_NOT_JSON]++;
+        in->skipped[in->n_parsers > 1 ? LINE_SKIP_UNPARSED : parse_skip[pr]]++;
         return;
     }
     bool used = false;

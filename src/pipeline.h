@@ -1,17 +1,20 @@
 /*
  * The pipeline: one complete log line in, metric updates out.
  *
- * Built from a configuration, it owns one parser per input and one rule per
+ * Built from a configuration, it owns each input's parsers and one rule per
  * configured metric, and creates the metric families in the registry. For
- * each line the input's parser fills the field set; every rule that
- * applies to the input then checks its condition, reads its value and its
- * labels, and updates one series. Nothing is allocated per line once the
- * series exist.
+ * each line the input's parsers are tried in order until one accepts it
+ * and fills the field set; every rule that applies to the input then
+ * checks its condition, reads its labels (through their transforms) and
+ * its value — one or several sources, or the price of the line's tokens —
+ * and updates the series. Nothing is allocated per line once the series
+ * exist.
  *
- * Whatever cannot be used is counted, never guessed: a line the parser
- * rejects in lines_skipped[reason]; a metric that cannot be updated from a
- * line (its field missing, of the wrong type, out of range) in the rule's
- * skipped[reason].
+ * Whatever cannot be used is counted, never guessed: a line no parser
+ * accepts in lines_skipped[reason]; a metric that cannot be updated from a
+ * line (a field missing, of the wrong type, out of range, a label its
+ * transform drops) in the rule's skipped[reason]; tokens of a model the
+ * pricing table does not know in tokentail_unpriced_tokens_total{model}.
  *
  * Label values are exposed as valid UTF-8: invalid byte sequences and NUL
  * bytes become U+FFFD before the series is looked up, so two values that
@@ -30,12 +33,17 @@
 
 /* Longest label value kept; longer ones skip the update (label_too_long). */
 #define PIPELINE_MAX_LABEL_BYTES 1024
+/* Distinct models tokentail_unpriced_tokens_total keeps apart. */
+#define PIPELINE_MAX_UNPRICED_MODELS 100
 
 /* Why a whole line was not used. */
 enum line_skip {
     LINE_SKIP_NOT_JSON,     /* not valid JSON */
     LINE_SKIP_NOT_OBJECT,   /* JSON, but not an object */
     LINE_SKIP_TOO_COMPLEX,  /* more JSON tokens than the parser allows */
+    LINE_SKIP_NO_MATCH,     /* the regex parser's pattern did not match */
+    LINE_SKIP_NOT_LOGFMT,   /* not key=value pairs */
+    LINE_SKIP_UNPARSED,     /* none of several parsers accepted it */
     LINE_SKIP_TOO_LONG,     /* longer than the input's max_line_bytes */
     LINE_SKIP_UNMATCHED,    /* parsed, but no metric was updated from it */
     LINE_SKIP_INCOMPLETE,   /* its file was closed before its newline came */
@@ -50,21 +58,32 @@ enum update_skip {
     UPDATE_SKIP_OUT_OF_RANGE,   /* a number beyond +-1.7e26 */
     UPDATE_SKIP_NEGATIVE,       /* a negative amount for a counter */
     UPDATE_SKIP_LABEL_TOO_LONG, /* a label value over the limit */
+    UPDATE_SKIP_NO_MATCH,       /* a label's or value's regex did not match */
+    UPDATE_SKIP_UNMAPPED,       /* a label's text is not in its map */
+    UPDATE_SKIP_UNPRICED,       /* no price for the line's model */
     UPDATE_SKIP_COUNT
 };
 
 const char *pipeline_line_skip_name(enum line_skip r);
 const char *pipeline_update_skip_name(enum update_skip r);
 
+struct transform;
+struct rx;
+struct cond;
+
 struct rule {
     const struct cfg_metric *metric; /* borrowed from the config */
     struct family *family;           /* borrowed from the registry */
+    struct transform **label_tf;     /* per label: NULL without transforms */
+    struct rx **value_rx;            /* per value source: NULL without regex */
+    struct cond *when;
     uint64_t updates;
     uint64_t skipped[UPDATE_SKIP_COUNT];
 };
 
 struct pipeline_input {
-    struct parser *parser;
+    struct parser **parsers;
+    size_t n_parsers;
     struct rule **rules; /* the rules that apply to this input */
     size_t n_rules;
     uint64_t lines; /* complete lines seen, used or not */
@@ -79,14 +98,16 @@ struct pipeline {
     struct pipeline_input *inputs;
     size_t n_inputs;
     struct field_set fields;
-    struct buf key; /* series key under construction */
-    char *scratch;  /* decoded string values */
+    struct family *unpriced; /* tokentail_unpriced_tokens_total, or NULL */
+    struct buf key;          /* series key under construction */
+    struct buf text;         /* a transformed label value */
+    char *scratch;           /* decoded string values */
     size_t scratch_cap;
 };
 
 /*
  * Builds the pipeline for cfg and adds its families to reg (both borrowed,
- * both must outlive the pipeline). Returns 0 or -ENOMEM.
+ * both must outlive the pipeline). Returns 0, -EINVAL or -ENOMEM.
  */
 int pipeline_new(const struct config *cfg, struct registry *reg,
                  struct pipeline **out);

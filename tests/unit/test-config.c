@@ -92,13 +92,13 @@ static void test_good(void **state)
     assert_string_equal(cfg->fields[1].path, "plan.tier");
     assert_int_equal(cfg->fields[1].n_parts, 2);
     assert_string_equal(cfg->fields[1].parts[1], "tier");
-    assert_int_equal(cfg->metrics[2].value_field, 3);
+    assert_int_equal(cfg->metrics[2].values[0].field, 3);
     assert_int_equal(m->when->subs[2].subs[0].field, 3);
 
     const struct cfg_metric *h = &cfg->metrics[1];
     assert_int_equal(h->n_buckets, 3);
     assert_true(h->buckets[0] == NUM_ONE / 10);
-    assert_true(h->has_scale);
+    assert_true(h->values[0].has_scale);
     assert_int_equal(h->n_inputs, 1);
     config_free(cfg);
 }
@@ -325,7 +325,7 @@ static void test_conditions(void **state)
     expect_error(INPUT "metrics:\n"
                        "  - {name: a_total, type: counter, when: {field: x}}\n",
                  "t.yaml:4:42: a condition needs exactly one of equals, in, "
-                 "exists");
+                 "exists, gt, ge, lt, le, matches");
     expect_error(INPUT
                  "metrics:\n"
                  "  - {name: a_total, type: counter, when: {equals: 1}}\n",
