@@ -383,6 +383,102 @@ static void test_state_and_lifecycle(void **state)
                  "mean \"checkpoint_interval\"?)");
 }
 
+static void test_rules_errors(void **state)
+{
+    (void)state;
+    expect_error("inputs:\n  - paths: [a]\n    parser: xml\n",
+                 "t.yaml:3:13: unknown parser \"xml\" (json, regex or logfmt)");
+    expect_error("inputs:\n  - paths: [a]\n    parser: {type: regex}\n",
+                 "t.yaml:3:13: a regex parser needs a \"pattern\"");
+    expect_error("inputs:\n  - paths: [a]\n    parser: {type: json, "
+                 "pattern: x}\n",
+                 "t.yaml:3:35: only a regex parser takes a pattern");
+    expect_error("inputs:\n  - paths: [a]\n    parser: {type: regex, "
+                 "pattern: '(?<x>a'}\n",
+                 "t.yaml:3:36: pattern: missing closing parenthesis at offset "
+                 "6 of the expression");
+    expect_error(INPUT "metrics:\n"
+                       "  - name: a_total\n"
+                       "    type: counter\n"
+                       "    labels: {k: {field: k, unmapped: x}}\n",
+                 "t.yaml:6:38: unmapped applies to a map; this label has none");
+    expect_error(INPUT "metrics:\n"
+                       "  - name: a_total\n"
+                       "    type: counter\n"
+                       "    labels: {k: {field: k, mask: true, hash: true}}\n",
+                 "t.yaml:6:17: a label is either masked or hashed, not both");
+    expect_error(INPUT "metrics:\n"
+                       "  - name: a_total\n"
+                       "    type: counter\n"
+                       "    values:\n"
+                       "      - {field: a, labels: {type: a}}\n"
+                       "      - {field: b, labels: {kind: b}}\n",
+                 "t.yaml:8:9: every entry of values must have the same labels");
+    expect_error(INPUT "metrics:\n"
+                       "  - name: a_total\n"
+                       "    type: counter\n"
+                       "    value: {field: a, labels: {type: a}}\n",
+                 "t.yaml:6:31: labels of a value belong to the entries of "
+                 "\"values\"");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a_total, type: counter, value: a, values: "
+                       "[b]}\n",
+                 "t.yaml:4:5: a metric takes one of value, values and cost");
+    expect_error(INPUT
+                 "metrics:\n"
+                 "  - {name: a_total, type: counter, cost: {prompt: p}}\n",
+                 "t.yaml:4:42: a cost needs a pricing table");
+    expect_error(INPUT "pricing: {models: {m: {prompt: 1}}}\n",
+                 "t.yaml:3:10: pricing needs \"per\": 1k or 1M tokens");
+    expect_error(INPUT "pricing: {per: 1K, models: {m: {prompt: 1}}}\n",
+                 "t.yaml:3:16: per must be 1k or 1M, not \"1K\"");
+    expect_error(INPUT "pricing: {per: 1k, models: {m: {prompt: -1}}}\n",
+                 "t.yaml:3:41: prices must not be negative");
+    expect_error(INPUT "pricing: {per: 1k, models: {m: {prompt: 1, input: "
+                       "2}}}\n",
+                 "t.yaml:3:44: prompt is priced twice for m");
+    expect_error(
+        INPUT "pricing: {per: 1k, models: {m: {prompts: 1}}}\n",
+        "t.yaml:3:33: unknown key \"prompts\" in a price (did you mean "
+        "\"prompt\"?)");
+    expect_error(INPUT "pricing: {per: 1k, models: {d: {prompt: 1}}}\n"
+                       "metrics:\n"
+                       "  - {name: h, type: histogram, cost: {prompt: p}}\n",
+                 "t.yaml:5:38: a cost is added up: the metric must be a "
+                 "counter");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a_total, type: counter, when: {field: x, "
+                       "gt: fast}}\n",
+                 "t.yaml:4:57: gt must be a decimal number, not \"fast\"");
+}
+
+static void test_pricing(void **state)
+{
+    struct config *cfg;
+    (void)state;
+    assert_string_equal(load(INPUT
+                             "pricing:\n"
+                             "  per: 1M\n"
+                             "  models:\n"
+                             "    gpt-4o-mini: {input: 0.15, output: 0.6, "
+                             "cached_input: 0.075}\n"
+                             "    default: {prompt: 1}\n",
+                             &cfg),
+                        "");
+    assert_int_equal(cfg->n_prices, 2);
+    assert_int_equal(cfg->default_price, 1);
+    const struct cfg_price *p = config_price(cfg, "gpt-4o-mini", 11);
+    assert_non_null(p);
+    num_fixed v;
+    /* 0.15 USD per 1M tokens is 0.00000015 per token. */
+    assert_int_equal(num_to_fixed(&p->per_token[COST_PROMPT], NULL, &v), 0);
+    assert_true(v == 150000);
+    assert_true(p->has[COST_CACHED] && !p->has[COST_EMBEDDING]);
+    assert_ptr_equal(config_price(cfg, "other", 5), &cfg->prices[1]);
+    assert_ptr_equal(config_price(cfg, NULL, 0), &cfg->prices[1]);
+    config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +495,8 @@ int main(void)
         cmocka_unit_test(test_all_errors),
         cmocka_unit_test(test_conditions),
         cmocka_unit_test(test_state_and_lifecycle),
+        cmocka_unit_test(test_rules_errors),
+        cmocka_unit_test(test_pricing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -211,6 +211,214 @@ static void test_inputs_scope(void **state)
     teardown_fixture(&f);
 }
 
+static void test_numeric_conditions(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(
+        &f,
+        "inputs:\n  - paths: [x]\n"
+        "metrics:\n"
+        "  - name: slow_total\n"
+        "    type: counter\n"
+        "    labels: {severity: {field: rt, default: x}}\n"
+        "    const_labels: {kind: warning}\n"
+        "    when: [{field: rt, gt: 1}, {field: rt, le: 2}]\n"
+        "  - name: critical_total\n"
+        "    type: counter\n"
+        "    when: {any: [{field: rt, gt: 2}, {field: rt, lt: -5}]}\n"
+        "  - name: ge_total\n"
+        "    type: counter\n"
+        "    when: {field: rt, ge: 1.5}\n"
+        "  - name: rate_total\n"
+        "    type: counter\n"
+        "    when: {field: detail, matches: '^Rate limit .* (minute|hour)'}\n");
+    line(&f, "{\"rt\": 1}");          /* not > 1 */
+    line(&f, "{\"rt\": 1.0000001}");  /* warning */
+    line(&f, "{\"rt\": 2}");          /* warning, ge */
+    line(&f, "{\"rt\": \"2.0000\"}"); /* a numeric string: warning, ge */
+    line(&f, "{\"rt\": 2.5}");        /* critical, ge */
+    line(&f, "{\"rt\": -6}");         /* critical */
+    line(&f, "{\"rt\": \"fast\"}");   /* not a number: nothing */
+    line(&f, "{\"rt\": 1.5}");        /* warning, ge */
+    line(&f, "{\"detail\": \"Rate limit exceeded for minute. Try again\"}");
+    line(&f, "{\"detail\": \"Rate limit exceeded for day\"}");
+    assert_string_equal(value(&f, "slow_total{severity=\"1.0000001\",kind="
+                                  "\"warning\"}"),
+                        "1");
+    assert_string_equal(
+        value(&f, "slow_total{severity=\"2\",kind=\"warning\"}"), "1");
+    assert_string_equal(
+        value(&f, "slow_total{severity=\"2.0000\",kind=\"warning\"}"), "1");
+    assert_string_equal(value(&f, "critical_total"), "2");
+    assert_string_equal(value(&f, "ge_total"), "4");
+    assert_string_equal(value(&f, "rate_total"), "1");
+    teardown_fixture(&f);
+}
+
+static void test_value_sources(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, "inputs:\n  - paths: [x]\n"
+              "metrics:\n"
+              "  - name: tokens_total\n"
+              "    type: counter\n"
+              "    labels: {model: model}\n"
+              "    values:\n"
+              "      - {field: prompt_tokens, labels: {type: prompt}}\n"
+              "      - {field: completion_tokens, labels: {type: completion}}\n"
+              "      - {field: embedding_tokens, labels: {type: embedding}}\n"
+              "  - name: latency_seconds\n"
+              "    type: histogram\n"
+              "    value: {field: took, regex: '([0-9.]+)ms', scale: 0.001}\n"
+              "    buckets: [0.1, 1]\n");
+    line(&f, "{\"model\": \"gpt-4o\", \"prompt_tokens\": 10, "
+             "\"completion_tokens\": 5}");
+    line(&f, "{\"model\": \"emb\", \"embedding_tokens\": 7}");
+    line(&f, "{\"model\": \"gpt-4o\", \"prompt_tokens\": 1, "
+             "\"completion_tokens\": \"x\"}");
+    line(&f, "{\"took\": \"250.5ms\"}");
+    line(&f, "{\"took\": \"slow\"}");
+    assert_string_equal(
+        value(&f, "tokens_total{model=\"gpt-4o\",type=\"prompt\"}"), "11");
+    assert_string_equal(
+        value(&f, "tokens_total{model=\"gpt-4o\",type=\"completion\"}"), "5");
+    assert_string_equal(
+        value(&f, "tokens_total{model=\"emb\",type=\"embedding\"}"), "7");
+    assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_WRONG_TYPE], 1);
+    assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_FIELD_MISSING], 0);
+    assert_string_equal(value(&f, "latency_seconds_sum"), "0.2505");
+    assert_string_equal(value(&f, "latency_seconds_count"), "1");
+    assert_int_equal(f.p->rules[1].skipped[UPDATE_SKIP_NO_MATCH], 1);
+    teardown_fixture(&f);
+}
+
+static void test_cost(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, "inputs:\n  - paths: [x]\n"
+              "pricing:\n"
+              "  per: 1k\n"
+              "  models:\n"
+              "    gpt-4o: {prompt: 0.01, completion: 0.03}\n"
+              "    text-embedding-3-small: {embedding: 0.0001}\n"
+              "metrics:\n"
+              "  - name: cost_total\n"
+              "    type: counter\n"
+              "    labels: {op: op}\n"
+              "    cost:\n"
+              "      model: model\n"
+              "      prompt: prompt_tokens\n"
+              "      completion: completion_tokens\n"
+              "      embedding: embedding_tokens\n"
+              "      prefer: cost_usd\n");
+    line(&f, "{\"op\": \"chat\", \"model\": \"gpt-4o\", "
+             "\"prompt_tokens\": 1234, \"completion_tokens\": 1}");
+    line(&f, "{\"op\": \"emb\", \"model\": \"text-embedding-3-small\", "
+             "\"embedding_tokens\": 7}");
+    line(&f, "{\"op\": \"chat\", \"model\": \"mystery\", "
+             "\"prompt_tokens\": 50}");
+    line(&f, "{\"op\": \"chat\", \"model\": \"gpt-4o\", "
+             "\"prompt_tokens\": 5, \"embedding_tokens\": 9}");
+    line(&f, "{\"op\": \"own\", \"cost_usd\": 0.5, \"prompt_tokens\": 99}");
+    line(&f, "{\"op\": \"none\"}");
+    /* 1234 * 0.01/1k + 1 * 0.03/1k + 5 * 0.01/1k, exactly. */
+    assert_string_equal(value(&f, "cost_total{op=\"chat\"}"), "0.01242");
+    assert_string_equal(value(&f, "cost_total{op=\"emb\"}"), "0.0000007");
+    assert_string_equal(value(&f, "cost_total{op=\"own\"}"), "0.5");
+    assert_string_equal(
+        value(&f, "tokentail_unpriced_tokens_total{model=\"mystery\"}"), "50");
+    assert_string_equal(
+        value(&f, "tokentail_unpriced_tokens_total{model=\"gpt-4o\"}"), "9");
+    assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_UNPRICED], 1);
+    assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_FIELD_MISSING], 0);
+    teardown_fixture(&f);
+
+    /* With a default entry every model has a price; money does not drift. */
+    build(&f, "inputs:\n  - paths: [x]\n"
+              "pricing: {per: 1M, models: {default: {input: 1}}}\n"
+              "metrics:\n"
+              "  - {name: c_total, type: counter, cost: {prompt: t}}\n");
+    for (int i = 0; i < 100000; i++)
+        line(&f, "{\"t\": 1}");
+    assert_string_equal(value(&f, "c_total"), "0.1");
+    teardown_fixture(&f);
+}
+
+static void test_label_transforms(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, "inputs:\n  - paths: [x]\n"
+              "metrics:\n"
+              "  - name: keys_total\n"
+              "    type: counter\n"
+              "    labels:\n"
+              "      api_key: {field: api_key, mask: true}\n"
+              "      class: {field: status, status_class: true}\n"
+              "  - name: auth_total\n"
+              "    type: counter\n"
+              "    labels:\n"
+              "      reason:\n"
+              "        field: detail\n"
+              "        map: {Missing API key: missing_key, Invalid API key: "
+              "invalid_key}\n"
+              "  - name: window_total\n"
+              "    type: counter\n"
+              "    labels:\n"
+              "      window: {field: detail, regex: 'exceeded for (\\w+)', "
+              "default: none}\n");
+    line(&f, "{\"api_key\": \"sk-test-0123456789abcdefy123\", \"status\": "
+             "200}");
+    line(&f, "{\"status\": 404}");
+    line(&f, "{\"api_key\": \"short1\", \"status\": \"201\"}");
+    line(&f, "{\"api_key\": 12345, \"status\": 999}");
+    line(&f, "{\"detail\": \"Missing API key\"}");
+    line(&f, "{\"detail\": \"API key is inactive\"}");
+    line(&f, "{\"detail\": \"Rate limit exceeded for minute. Try again\"}");
+    assert_string_equal(
+        value(&f, "keys_total{api_key=\"sk-t...y123\",class=\"2xx\"}"), "1");
+    assert_string_equal(value(&f, "keys_total{api_key=\"unknown\",class="
+                                  "\"4xx\"}"),
+                        "1");
+    assert_string_equal(
+        value(&f, "keys_total{api_key=\"short_key\",class=\"2xx\"}"), "1");
+    assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_WRONG_TYPE], 1);
+    assert_string_equal(value(&f, "auth_total{reason=\"missing_key\"}"), "1");
+    assert_int_equal(f.p->rules[1].skipped[UPDATE_SKIP_UNMAPPED], 2);
+    assert_string_equal(value(&f, "window_total{window=\"minute\"}"), "1");
+    assert_string_equal(value(&f, "window_total{window=\"none\"}"), "4");
+    assert_int_equal(f.p->rules[2].skipped[UPDATE_SKIP_NO_MATCH], 2);
+    teardown_fixture(&f);
+}
+
+static void test_parser_list(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, "inputs:\n"
+              "  - paths: [x]\n"
+              "    parser:\n"
+              "      - json\n"
+              "      - {type: regex, pattern: '^\\[(?<level>\\w+)\\] '}\n"
+              "      - logfmt\n"
+              "metrics:\n"
+              "  - {name: by_level_total, type: counter, labels: {level: "
+              "level}}\n");
+    line(&f, "{\"level\": \"INFO\"}");
+    line(&f, "[ERROR] 2025-10-21 15:42:23 - app.services.grok - failed");
+    line(&f, "level=WARN msg=\"slow\"");
+    line(&f, "Traceback (most recent call last):");
+    line(&f, "{\"level\": \"INFO\", broken");
+    assert_string_equal(value(&f, "by_level_total{level=\"INFO\"}"), "1");
+    assert_string_equal(value(&f, "by_level_total{level=\"ERROR\"}"), "1");
+    assert_string_equal(value(&f, "by_level_total{level=\"WARN\"}"), "1");
+    assert_int_equal(f.p->inputs[0].skipped[LINE_SKIP_UNPARSED], 2);
+    teardown_fixture(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +426,11 @@ int main(void)
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_label_values),
         cmocka_unit_test(test_inputs_scope),
+        cmocka_unit_test(test_numeric_conditions),
+        cmocka_unit_test(test_value_sources),
+        cmocka_unit_test(test_cost),
+        cmocka_unit_test(test_label_transforms),
+        cmocka_unit_test(test_parser_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
