@@ -124,9 +124,18 @@ struct cfg_transform {
     bool hash;         /* the first 16 hex digits of SHA-256 */
 };
 
+/* A label value chosen by a condition. */
+struct cfg_case {
+    struct cfg_cond when;
+    const char *value;
+    uint32_t value_len;
+};
+
 struct cfg_label {
     const char *name;
-    int field;         /* index into config.fields; -1 for a constant */
+    int field; /* index into config.fields; -1: a constant or cases */
+    struct cfg_case *cases; /* the first that holds gives the value */
+    size_t n_cases;
     const char *value; /* the constant, or the default for a missing field */
     uint32_t value_len;
     bool has_value;

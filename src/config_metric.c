@@ -222,13 +222,47 @@ static void load_map(struct loader *L, const yaml_node_t *n,
     }
 }
 
+/* cases: [{when: CONDITION, value: TEXT}, ...], the first that holds. */
+static void load_cases(struct loader *L, const yaml_node_t *n,
+                       struct cfg_label *lab)
+{
+    static const char *const keys[] = {"when", "value", NULL};
+    if (!cfg_want(L, n, YAML_SEQUENCE_NODE, "cases"))
+        return;
+    size_t cnt = cfg_seq_len(n);
+    if (cnt == 0) {
+        cfg_err(L, n, "cases must list at least one case");
+        return;
+    }
+    lab->cases = cfg_alloc(L, cnt * sizeof(*lab->cases));
+    if (lab->cases == NULL)
+        return;
+    for (size_t i = 0; i < cnt; i++) {
+        yaml_node_t *c = cfg_node(L, n->data.sequence.items.start[i]);
+        struct cfg_case *k = &lab->cases[i];
+        if (!cfg_keys(L, c, keys, "a case"))
+            continue;
+        yaml_node_t *w = cfg_get(L, c, "when"), *v = cfg_get(L, c, "value");
+        if (w == NULL || v == NULL) {
+            cfg_err(L, c, "a case needs \"when\" and \"value\"");
+            continue;
+        }
+        size_t len;
+        if (!load_cond(L, w, &k->when, 0) ||
+            (k->value = cfg_scalar(L, v, "case value", &len)) == NULL)
+            continue;
+        k->value_len = (uint32_t)len;
+        lab->n_cases = i + 1;
+    }
+}
+
 static void load_label(struct loader *L, const yaml_node_t *key,
                        const yaml_node_t *val, struct cfg_label *lab,
                        bool constant)
 {
     static const char *const keys[] = {
-        "field",    "default",      "regex", "lower", "map",
-        "unmapped", "status_class", "mask",  "hash",  NULL};
+        "field",        "default", "regex", "lower", "map", "unmapped",
+        "status_class", "mask",    "hash",  "cases", NULL};
     yaml_node_t *v;
     lab->field = -1;
     lab->name = cfg_string(L, key, "label name");
@@ -252,8 +286,16 @@ static void load_label(struct loader *L, const yaml_node_t *key,
     if (!cfg_keys(L, val, keys, "a label"))
         return;
     yaml_node_t *f = cfg_get(L, val, "field"), *d = cfg_get(L, val, "default");
-    if (f == NULL)
-        cfg_err(L, val, "label \"%s\" needs \"field\"",
+    yaml_node_t *cases = cfg_get(L, val, "cases");
+    if (cases != NULL) {
+        if (f != NULL)
+            cfg_err(L, val,
+                    "label \"%s\" takes its value from a field or "
+                    "from cases, not both",
+                    lab->name ? lab->name : "?");
+        load_cases(L, cases, lab);
+    } else if (f == NULL)
+        cfg_err(L, val, "label \"%s\" needs \"field\" (or \"cases\")",
                 lab->name ? lab->name : "?");
     else
         lab->field = cfg_field_ref(L, f, "label field");

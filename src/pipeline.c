@@ -126,6 +126,22 @@ static int rule_build(struct registry *reg, struct rule *r,
     if ((rc = add_family(reg, r)) != 0)
         return rc;
     r->label_tf = calloc(m->n_labels ? m->n_labels : 1, sizeof(*r->label_tf));
+    r->label_cases =
+        calloc(m->n_labels ? m->n_labels : 1, sizeof(*r->label_cases));
+    if (r->label_cases == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < m->n_labels; i++) {
+        if (m->labels[i].n_cases == 0)
+            continue;
+        r->label_cases[i] =
+            calloc(m->labels[i].n_cases, sizeof(*r->label_cases[i]));
+        if (r->label_cases[i] == NULL)
+            return -ENOMEM;
+        for (size_t k = 0; k < m->labels[i].n_cases; k++)
+            if ((rc = cond_build(&m->labels[i].cases[k].when,
+                                 &r->label_cases[i][k])) != 0)
+                return rc;
+    }
     r->value_rx = calloc(m->n_values ? m->n_values : 1, sizeof(*r->value_rx));
     if (r->label_tf == NULL || r->value_rx == NULL)
         return -ENOMEM;
@@ -151,6 +167,13 @@ static void rule_free(struct rule *r)
 {
     for (size_t i = 0; r->label_tf && i < r->metric->n_labels; i++)
         transform_free(r->label_tf[i]);
+    for (size_t i = 0; r->label_cases && i < r->metric->n_labels; i++) {
+        for (size_t k = 0;
+             r->label_cases[i] && k < r->metric->labels[i].n_cases; k++)
+            cond_free(&r->label_cases[i][k]);
+        free(r->label_cases[i]);
+    }
+    free(r->label_cases);
     for (size_t i = 0; r->value_rx && i < r->metric->n_values; i++)
         rx_free(r->value_rx[i]);
     free(r->label_tf);
@@ -460,6 +483,19 @@ static bool read_label(struct pipeline *p, struct rule *r, size_t i,
                        const char **text, size_t *len)
 {
     const struct cfg_label *lab = &r->metric->labels[i];
+    if (lab->n_cases > 0) {
+        for (size_t k = 0; k < lab->n_cases; k++)
+            if (cond_eval(p, &r->label_cases[i][k])) {
+                *text = lab->cases[k].value;
+                *len = lab->cases[k].value_len;
+                return true;
+            }
+        if (!lab->has_value)
+            return rule_skip(r, UPDATE_SKIP_NO_MATCH);
+        *text = lab->value;
+        *len = lab->value_len;
+        return true;
+    }
     const struct field_val *fv = field_get(p, lab->field);
     *text = fv ? field_text(p, fv, len) : NULL;
     if (fv != NULL && *text == NULL && r->label_tf[i] == NULL)

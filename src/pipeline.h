@@ -75,6 +75,7 @@ struct rule {
     const struct cfg_metric *metric; /* borrowed from the config */
     struct family *family;           /* borrowed from the registry */
     struct transform **label_tf;     /* per label: NULL without transforms */
+    struct cond **label_cases;       /* per label: its cases, compiled */
     struct rx **value_rx;            /* per value source: NULL without regex */
     struct cond *when;
     uint64_t updates;

@@ -254,6 +254,32 @@ static void test_numeric_conditions(void **state)
     assert_string_equal(value(&f, "ge_total"), "4");
     assert_string_equal(value(&f, "rate_total"), "1");
     teardown_fixture(&f);
+
+    /* A label chosen by conditions, the first that holds. */
+    build(&f, "inputs:\n  - paths: [x]\n"
+              "metrics:\n"
+              "  - name: slow_total\n"
+              "    type: counter\n"
+              "    labels:\n"
+              "      severity:\n"
+              "        cases:\n"
+              "          - {when: {field: rt, gt: 2}, value: critical}\n"
+              "          - {when: {field: rt, gt: 1}, value: warning}\n"
+              "    when: {field: rt, gt: 1}\n"
+              "  - name: any_total\n"
+              "    type: counter\n"
+              "    labels:\n"
+              "      size: {cases: [{when: {field: n, ge: 100}, value: big}], "
+              "default: small}\n");
+    line(&f, "{\"rt\": 1}");
+    line(&f, "{\"rt\": 1.5, \"n\": 100}");
+    line(&f, "{\"rt\": 2}");
+    line(&f, "{\"rt\": 2.001}");
+    assert_string_equal(value(&f, "slow_total{severity=\"warning\"}"), "2");
+    assert_string_equal(value(&f, "slow_total{severity=\"critical\"}"), "1");
+    assert_string_equal(value(&f, "any_total{size=\"big\"}"), "1");
+    assert_string_equal(value(&f, "any_total{size=\"small\"}"), "3");
+    teardown_fixture(&f);
 }
 
 static void test_value_sources(void **state)
