@@ -1,10 +1,24 @@
 /*
- * The JSON parser: jsmn tokenizes the line, a strict pass rejects what
- * jsmn lets through but RFC 8259 does not (trailing or missing commas,
- * bad literals such as 2OO, control characters in strings, a second
- * value after the first), then the configured paths are looked up in a
- * small trie of object keys, so each line costs one tokenization and one
- * walk over the top-level keys.
+ * The JSON parser: one pass over the line that both checks it against
+ * RFC 8259 and picks out the values of the configured paths.
+ *
+ * Tokenizing every line fully (as jsmn does) and then walking the tokens
+ * costs a token per value and two passes; here each byte is looked at
+ * once. Strings, which are most of a log line, are scanned eight bytes at
+ * a time for a quote, a backslash or a control character. Object keys are
+ * compared with the configured ones only at the levels the configuration
+ * names (a trie of keys), so a value nobody asked for is validated and
+ * skipped without being recorded.
+ *
+ * Strict means: what a standard parser rejects is rejected — trailing or
+ * missing commas, 2OO for 200, leading zeros, single quotes, control
+ * characters inside strings, bad escapes, a second value after the first.
+ * Invalid UTF-8 inside strings is accepted (label values are repaired
+ * later, see pipeline.h). Nesting deeper than JSON_MAX_DEPTH is
+ * PARSE_TOO_COMPLEX, so hostile input cannot exhaust the stack.
+ *
+ * tests/unit/json_reference.c holds the previous parser (jsmn plus a
+ * validation pass); the tests require both to agree on every line.
  */
 #include "parser.h"
 
@@ -13,13 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JSMN_STATIC
-#define JSMN_STRICT
-#define JSMN_PARENT_LINKS
-#include <jsmn.h>
-
-#define JSON_INITIAL_TOKENS 256
-#define JSON_MAX_KEY        256 /* longest escaped key we decode to match */
+#define JSON_MAX_KEY 256 /* longest escaped key decoded to match */
 
 /* One level of the configured paths: "usage" -> "prompt_tokens". */
 struct json_node {
@@ -28,28 +36,96 @@ struct json_node {
     int field; /* index into the field set, or -1 for a pure prefix */
     struct json_node *kids;
     uint32_t n_kids;
+    uint16_t *slots; /* kids hashed by length and end bytes: index + 1 */
+    uint32_t slot_mask;
 };
 
-struct json_frame {
-    int tok;   /* the open object or array */
-    int count; /* children seen so far */
+/*
+ * The top-level keys of the previous line, in order, with what they
+ * matched: lines of one log format repeat their keys, so most keys are
+ * recognised by one comparison instead of a lookup.
+ */
+#define JSON_SHAPE_KEYS 32
+#define JSON_SHAPE_LEN  24 /* longer keys are looked up every time */
+
+struct json_shape {
+    uint8_t len[JSON_SHAPE_KEYS]; /* 0: no entry */
+    char key[JSON_SHAPE_KEYS][JSON_SHAPE_LEN];
+    const struct json_node *child[JSON_SHAPE_KEYS];
 };
 
 struct json_parser {
     struct parser base;
     struct json_node root;
-    jsmntok_t *toks;
-    struct json_frame *frames;
-    unsigned cap;
+    struct json_shape shape;
+};
+
+/* What a pass over one line needs. */
+struct scan {
+    const char *end;
+    struct field_set *out;
+    struct json_shape *shape; /* for the top-level object */
+    bool too_deep;
 };
 
 /* --- the key trie -------------------------------------------------------- */
+
+/* a == b for n < JSON_SHAPE_LEN bytes, in overlapping 8-byte words. */
+static inline bool short_eq(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+    if (n < 8)
+        return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y)
+            return false;
+    }
+    memcpy(&x, a + n - 8, 8);
+    memcpy(&y, b + n - 8, 8);
+    return x == y;
+}
 
 static void node_free(struct json_node *n)
 {
     for (uint32_t i = 0; i < n->n_kids; i++)
         node_free(&n->kids[i]);
     free(n->kids);
+    free(n->slots);
+}
+
+/* Most keys of a line are not wanted: one probe usually tells. */
+static uint32_t key_slot(const char *key, uint32_t len, uint32_t mask)
+{
+    uint32_t h = len * 0x9e3779b1u;
+    if (len > 0)
+        h ^= (uint32_t)(unsigned char)key[0] * 0x85ebca6bu ^
+             (uint32_t)(unsigned char)key[len - 1] * 0xc2b2ae35u;
+    return (h ^ (h >> 15)) & mask;
+}
+
+/* Builds the slot tables of n and its descendants; false on -ENOMEM. */
+static bool node_index(struct json_node *n)
+{
+    if (n->n_kids == 0)
+        return true;
+    uint32_t size = 8;
+    while (size < n->n_kids * 2)
+        size *= 2;
+    n->slots = calloc(size, sizeof(*n->slots));
+    if (n->slots == NULL)
+        return false;
+    n->slot_mask = size - 1;
+    for (uint32_t i = 0; i < n->n_kids; i++) {
+        uint32_t s = key_slot(n->kids[i].key, n->kids[i].key_len, n->slot_mask);
+        while (n->slots[s] != 0)
+            s = (s + 1) & n->slot_mask;
+        n->slots[s] = (uint16_t)(i + 1);
+        if (!node_index(&n->kids[i]))
+            return false;
+    }
+    return true;
 }
 
 static struct json_node *node_child(struct json_node *n, const char *key,
@@ -70,275 +146,322 @@ static struct json_node *node_child(struct json_node *n, const char *key,
     return k;
 }
 
-static const struct json_node *node_match(const struct json_node *n,
-                                          const char *key, uint32_t len)
+static const struct json_node *node_lookup(const struct json_node *n,
+                                           const char *key, uint32_t len)
 {
-    char decoded[JSON_MAX_KEY];
-    if (memchr(key, '\\', len) != NULL) {
-        if (len > sizeof(decoded))
-            return NULL;
-        len = (uint32_t)json_unescape(key, len, decoded);
-        key = decoded;
+    for (uint32_t s = key_slot(key, len, n->slot_mask); n->slots[s] != 0;
+         s = (s + 1) & n->slot_mask) {
+        const struct json_node *k = &n->kids[n->slots[s] - 1];
+        if (k->key_len == len && memcmp(k->key, key, len) == 0)
+            return k;
     }
-    for (uint32_t i = 0; i < n->n_kids; i++)
-        if (n->kids[i].key_len == len && memcmp(n->kids[i].key, key, len) == 0)
-            return &n->kids[i];
     return NULL;
 }
 
-/* --- strict validation --------------------------------------------------- */
-
-static bool is_ws(char c)
+/* A key written with escapes ("mo\u0064el") is decoded first: rare. */
+static __attribute__((noinline)) const struct json_node *
+node_lookup_escaped(const struct json_node *n, const char *key, uint32_t len)
 {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    char decoded[JSON_MAX_KEY];
+    if (len > sizeof(decoded))
+        return NULL;
+    return node_lookup(n, decoded, (uint32_t)json_unescape(key, len, decoded));
 }
 
-/* [from, to) holds only whitespace around exactly one sep (none if 0). */
-static bool gap_ok(const char *js, int from, int to, char sep)
+/* --- scanning ------------------------------------------------------------ */
+
+static inline const char *skip_ws(const char *p, const char *e)
 {
-    while (from < to && is_ws(js[from]))
-        from++;
-    if (sep) {
-        if (from >= to || js[from] != sep)
-            return false;
-        from++;
-        while (from < to && is_ws(js[from]))
-            from++;
-    }
-    return from == to;
+    /* Mostly nothing or one space, as ", " and ": " leave it. */
+    if (p < e && (unsigned char)*p > ' ')
+        return p;
+    while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
 }
 
-static bool digits(const char *p, int *i, int n)
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Whether any byte of v is zero. */
+static inline uint64_t has_zero(uint64_t v)
 {
-    int start = *i;
-    while (*i < n && p[*i] >= '0' && p[*i] <= '9')
-        (*i)++;
-    return *i > start;
+    return (v - ONES) & ~v & HIGHS;
 }
 
-static bool literal_ok(const char *p, int n)
+static bool is_hex(char c)
 {
-    if (p[0] == 't')
-        return n == 4 && memcmp(p, "true", 4) == 0;
-    if (p[0] == 'f')
-        return n == 5 && memcmp(p, "false", 5) == 0;
-    if (p[0] == 'n')
-        return n == 4 && memcmp(p, "null", 4) == 0;
-    int i = 0;
-    if (p[i] == '-')
-        i++;
-    if (i < n && p[i] == '0')
-        i++;
-    else if (!digits(p, &i, n))
-        return false;
-    if (i < n && p[i] == '.') {
-        i++;
-        if (!digits(p, &i, n))
-            return false;
-    }
-    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-        i++;
-        if (i < n && (p[i] == '+' || p[i] == '-'))
-            i++;
-        if (!digits(p, &i, n))
-            return false;
-    }
-    return i == n;
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+           (c >= 'A' && c <= 'F');
 }
 
-static bool string_ok(const char *p, int n)
+/*
+ * The string whose opening quote is at p[-1]: returns the byte after its
+ * closing quote, or NULL. *esc tells whether it holds escapes.
+ */
+static inline __attribute__((always_inline)) const char *
+scan_string(const char *p, const char *e, bool *esc, bool *high)
 {
-    for (int i = 0; i < n; i++)
-        if ((unsigned char)p[i] < 0x20)
-            return false;
-    return true;
-}
-
-static bool close_frame(const char *js, const jsmntok_t *t,
-                        struct json_frame *f, int *pos)
-{
-    int end = t[f->tok].end;
-    if (t[f->tok].type == JSMN_OBJECT && f->count % 2 != 0)
-        return false; /* a key without a value */
-    if (!gap_ok(js, *pos, end - 1, 0))
-        return false; /* e.g. a trailing comma */
-    *pos = end;
-    return true;
-}
-
-/* True when the tokens describe exactly one RFC 8259 value spanning js. */
-static bool json_validate(const char *js, int len, const jsmntok_t *t, int n,
-                          struct json_frame *stack)
-{
-    int depth = 0, pos = 0;
-
-    for (int i = 0; i < n; i++) {
-        int start = t[i].type == JSMN_STRING ? t[i].start - 1 : t[i].start;
-        while (depth > 0 && t[stack[depth - 1].tok].end <= start) {
-            if (!close_frame(js, t, &stack[depth - 1], &pos))
-                return false;
-            depth--;
-        }
-        char sep = 0;
-        if (depth == 0) {
-            if (i != 0)
-                return false; /* a second value on the line */
-        } else {
-            struct json_frame *f = &stack[depth - 1];
-            if (t[f->tok].type == JSMN_OBJECT) {
-                if (f->count % 2 == 0) {
-                    if (t[i].type != JSMN_STRING)
-                        return false;
-                    sep = f->count ? ',' : 0;
-                } else {
-                    sep = ':';
-                }
-            } else {
-                sep = f->count ? ',' : 0;
+    *esc = false;
+    *high = false;
+    for (;;) {
+        /* Eight bytes at a time: find the first '"', '\\' or byte below
+         * 0x20. The lowest flagged byte is exact (borrows only run
+         * upwards), and bytes are in memory order on a little-endian CPU. */
+        while (e - p >= 8) {
+            uint64_t v;
+            memcpy(&v, p, 8);
+            uint64_t special = has_zero(v ^ (ONES * '"')) |
+                               has_zero(v ^ (ONES * '\\')) |
+                               ((v - ONES * 0x20) & ~v & HIGHS) | (v & HIGHS);
+            if (special != 0) {
+                p += __builtin_ctzll(special) / 8;
+                break;
             }
-            f->count++;
+            p += 8;
         }
-        if (!gap_ok(js, pos, start, sep))
-            return false;
-        switch (t[i].type) {
-        case JSMN_OBJECT:
-        case JSMN_ARRAY:
-            stack[depth].tok = i;
-            stack[depth].count = 0;
-            depth++;
-            pos = t[i].start + 1;
+        if (e - p < 8) {
+            while (p < e && *p != '"' && *p != '\\' &&
+                   (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80)
+                p++;
+        }
+        if (p >= e)
+            return NULL;
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            return p + 1;
+        if (c < 0x20)
+            return NULL;
+        if (c >= 0x80) {
+            *high = true; /* UTF-8, or not: labels are repaired later */
+            p++;
+            continue;
+        }
+        *esc = true; /* a backslash */
+        if (e - p < 2)
+            return NULL;
+        switch (p[1]) {
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
+            p += 2;
             break;
-        case JSMN_STRING:
-            if (!string_ok(js + t[i].start, t[i].end - t[i].start))
-                return false;
-            pos = t[i].end + 1;
+        case 'u':
+            if (e - p < 6 || !is_hex(p[2]) || !is_hex(p[3]) || !is_hex(p[4]) ||
+                !is_hex(p[5]))
+                return NULL;
+            p += 6;
             break;
         default:
-            if (!literal_ok(js + t[i].start, t[i].end - t[i].start))
-                return false;
-            pos = t[i].end;
-            break;
+            return NULL;
         }
     }
-    while (depth > 0) {
-        if (!close_frame(js, t, &stack[depth - 1], &pos))
-            return false;
-        depth--;
+}
+
+static const char *scan_digits(const char *p, const char *e)
+{
+    const char *s = p;
+    while (p < e && *p >= '0' && *p <= '9')
+        p++;
+    return p > s ? p : NULL;
+}
+
+/* A number by the JSON grammar; the byte after it, or NULL. */
+static const char *scan_number(const char *p, const char *e)
+{
+    if (p < e && *p == '-')
+        p++;
+    if (p < e && *p == '0')
+        p++;
+    else if ((p = scan_digits(p, e)) == NULL)
+        return NULL;
+    if (p < e && *p == '.' && (p = scan_digits(p + 1, e)) == NULL)
+        return NULL;
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < e && (*p == '+' || *p == '-'))
+            p++;
+        if ((p = scan_digits(p, e)) == NULL)
+            return NULL;
     }
-    return gap_ok(js, pos, len, 0);
+    return p;
 }
 
-/* --- extraction ---------------------------------------------------------- */
-
-/* The index of the first token after the value at v. */
-static int skip_value(const jsmntok_t *t, int v, int n)
+static const char *scan_word(const char *p, const char *e, const char *w,
+                             size_t n)
 {
-    int end = t[v].end;
-    int j = v + 1;
-    while (j < n && t[j].start < end)
-        j++;
-    return j;
+    return (size_t)(e - p) >= n && memcmp(p, w, n) == 0 ? p + n : NULL;
 }
 
-static void set_field(struct field_set *out, int field, const char *js,
-                      const jsmntok_t *tok)
+static const char *scan_value(struct scan *sc, const char *p,
+                              const struct json_node *node, int depth,
+                              uint8_t *type, bool *esc, bool *high);
+
+/* The object at p ('{'); node says which keys are wanted (NULL: none). */
+static const char *scan_object(struct scan *sc, const char *p,
+                               const struct json_node *node, int depth)
 {
-    struct field_val *fv = &out->vals[field];
-    fv->p = js + tok->start;
-    fv->len = (uint32_t)(tok->end - tok->start);
-    fv->gen = out->gen;
-    fv->escaped = 0;
-    switch (tok->type) {
-    case JSMN_STRING:
-        fv->type = FIELD_STRING;
-        fv->escaped = memchr(fv->p, '\\', fv->len) != NULL;
-        break;
-    case JSMN_OBJECT:
-        fv->type = FIELD_OBJECT;
-        break;
-    case JSMN_ARRAY:
-        fv->type = FIELD_ARRAY;
-        break;
+    const char *e = sc->end;
+    uint32_t index = 0; /* of the key in this object */
+    p = skip_ws(p + 1, e);
+    if (p < e && *p == '}')
+        return p + 1;
+    for (;;) {
+        if (p >= e || *p != '"')
+            return NULL;
+        bool kesc, vesc, khigh, vhigh;
+        const char *key = p + 1;
+        if ((p = scan_string(key, e, &kesc, &khigh)) == NULL)
+            return NULL;
+        const struct json_node *child = NULL;
+        uint32_t klen = (uint32_t)(p - 1 - key);
+        if (node != NULL && node->n_kids > 0) {
+            if (kesc)
+                child = node_lookup_escaped(node, key, klen);
+            else if (depth == 0 && index < JSON_SHAPE_KEYS &&
+                     klen < JSON_SHAPE_LEN) {
+                struct json_shape *sh = sc->shape;
+                if (sh->len[index] == klen + 1 &&
+                    short_eq(sh->key[index], key, klen)) {
+                    child = sh->child[index];
+                } else {
+                    child = node_lookup(node, key, klen);
+                    memcpy(sh->key[index], key, klen);
+                    sh->len[index] = (uint8_t)(klen + 1);
+                    sh->child[index] = child;
+                }
+            } else {
+                child = node_lookup(node, key, klen);
+            }
+        }
+        index++;
+        p = skip_ws(p, e);
+        if (p >= e || *p != ':')
+            return NULL;
+        const char *v = skip_ws(p + 1, e);
+        uint8_t type;
+        if (v < e && *v == '"') {
+            /* Strings and numbers, most values, without a call. */
+            type = FIELD_STRING;
+            p = scan_string(v + 1, e, &vesc, &vhigh);
+        } else if (v < e && ((*v >= '0' && *v <= '9') || *v == '-')) {
+            type = FIELD_NUMBER;
+            vesc = vhigh = false;
+            p = scan_number(v, e);
+        } else {
+            p = scan_value(sc, v, child, depth + 1, &type, &vesc, &vhigh);
+        }
+        if (p == NULL)
+            return NULL;
+        if (child != NULL && child->field >= 0) {
+            /* The last of repeated keys wins, as in most parsers. */
+            struct field_val *fv = &sc->out->vals[child->field];
+            bool str = type == FIELD_STRING;
+            fv->p = str ? v + 1 : v;
+            fv->len = (uint32_t)(str ? p - v - 2 : p - v);
+            fv->gen = sc->out->gen;
+            fv->type = type;
+            fv->escaped = str && vesc;
+            fv->plain = !vesc && !vhigh;
+        }
+        p = skip_ws(p, e);
+        if (p < e && *p == ',') {
+            p = skip_ws(p + 1, e);
+            continue;
+        }
+        return p < e && *p == '}' ? p + 1 : NULL;
+    }
+}
+
+static const char *scan_array(struct scan *sc, const char *p, int depth)
+{
+    const char *e = sc->end;
+    p = skip_ws(p + 1, e);
+    if (p < e && *p == ']')
+        return p + 1;
+    for (;;) {
+        uint8_t type;
+        bool esc, high;
+        if ((p = scan_value(sc, p, NULL, depth + 1, &type, &esc, &high)) ==
+            NULL)
+            return NULL;
+        p = skip_ws(p, e);
+        if (p < e && *p == ',') {
+            p = skip_ws(p + 1, e);
+            continue;
+        }
+        return p < e && *p == ']' ? p + 1 : NULL;
+    }
+}
+
+/* Any value at p (no leading whitespace); sets *type for the caller. */
+static const char *scan_value(struct scan *sc, const char *p,
+                              const struct json_node *node, int depth,
+                              uint8_t *type, bool *esc, bool *high)
+{
+    const char *e = sc->end;
+    *esc = false;
+    *high = false;
+    if (p >= e)
+        return NULL;
+    switch (*p) {
+    case '"':
+        *type = FIELD_STRING;
+        return scan_string(p + 1, e, esc, high);
+    case '{':
+    case '[':
+        if (depth >= JSON_MAX_DEPTH) {
+            sc->too_deep = true;
+            return NULL;
+        }
+        *type = *p == '{' ? FIELD_OBJECT : FIELD_ARRAY;
+        return *p == '{' ? scan_object(sc, p, node, depth)
+                         : scan_array(sc, p, depth);
+    case 't':
+        *type = FIELD_TRUE;
+        return scan_word(p, e, "true", 4);
+    case 'f':
+        *type = FIELD_FALSE;
+        return scan_word(p, e, "false", 5);
+    case 'n':
+        *type = FIELD_NULL;
+        return scan_word(p, e, "null", 4);
     default:
-        fv->type = fv->p[0] == 't'   ? FIELD_TRUE
-                   : fv->p[0] == 'f' ? FIELD_FALSE
-                   : fv->p[0] == 'n' ? FIELD_NULL
-                                     : FIELD_NUMBER;
-        break;
-    }
-}
-
-static void extract(const struct json_node *node, const char *js,
-                    const jsmntok_t *t, int obj, int n, struct field_set *out)
-{
-    int i = obj + 1;
-    for (int k = 0; k < t[obj].size && i + 1 < n; k++) {
-        int v = i + 1;
-        const struct json_node *child = node_match(
-            node, js + t[i].start, (uint32_t)(t[i].end - t[i].start));
-        if (child != NULL) {
-            if (child->field >= 0)
-                set_field(out, child->field, js, &t[v]);
-            if (child->n_kids > 0 && t[v].type == JSMN_OBJECT)
-                extract(child, js, t, v, n, out);
-        }
-        i = skip_value(t, v, n);
+        *type = FIELD_NUMBER;
+        return scan_number(p, e);
     }
 }
 
 /* --- the parser ---------------------------------------------------------- */
 
-static bool grow(struct json_parser *jp)
-{
-    unsigned cap = jp->cap * 2;
-    if (cap > JSON_MAX_TOKENS)
-        cap = JSON_MAX_TOKENS;
-    jsmntok_t *t = realloc(jp->toks, cap * sizeof(*t));
-    if (t == NULL)
-        return false;
-    jp->toks = t;
-    struct json_frame *f = realloc(jp->frames, cap * sizeof(*f));
-    if (f == NULL)
-        return false;
-    jp->frames = f;
-    jp->cap = cap;
-    return true;
-}
-
 static enum parse_result json_parse(struct parser *base, const char *line,
                                     size_t len, struct field_set *out)
 {
     struct json_parser *jp = (struct json_parser *)base;
-    jsmn_parser jsp;
-    int r;
+    struct scan sc = {.end = line + len, .out = out, .shape = &jp->shape};
+    const char *p = skip_ws(line, sc.end);
+    uint8_t type;
+    bool esc, high;
 
-    if (len > (size_t)INT32_MAX)
+    if (len > (size_t)UINT32_MAX)
         return PARSE_TOO_COMPLEX;
-    jsmn_init(&jsp);
-    for (;;) {
-        r = jsmn_parse(&jsp, line, len, jp->toks, jp->cap);
-        if (r != JSMN_ERROR_NOMEM)
-            break;
-        if (jp->cap >= JSON_MAX_TOKENS || !grow(jp))
-            return PARSE_TOO_COMPLEX;
-    }
-    if (r <= 0)
-        return PARSE_NOT_JSON;
-    int n = (int)jsp.toknext;
-    if (!json_validate(line, (int)len, jp->toks, n, jp->frames))
-        return PARSE_NOT_JSON;
-    if (jp->toks[0].type != JSMN_OBJECT)
-        return PARSE_NOT_OBJECT;
-    extract(&jp->root, line, jp->toks, 0, n, out);
-    return PARSE_OK;
+    const char *q = scan_value(&sc, p, &jp->root, 0, &type, &esc, &high);
+    if (q == NULL)
+        return sc.too_deep ? PARSE_TOO_COMPLEX : PARSE_NOT_JSON;
+    if (skip_ws(q, sc.end) != sc.end)
+        return PARSE_NOT_JSON; /* a second value, or stray bytes */
+    return type == FIELD_OBJECT ? PARSE_OK : PARSE_NOT_OBJECT;
 }
 
 static void json_free(struct parser *base)
 {
     struct json_parser *jp = (struct json_parser *)base;
     node_free(&jp->root);
-    free(jp->toks);
-    free(jp->frames);
     free(jp);
 }
 
@@ -356,25 +479,23 @@ int json_parser_new(const struct cfg_field *fields, size_t n_fields,
         return -ENOMEM;
     jp->base.ops = &json_ops;
     jp->root.field = -1;
-    jp->cap = JSON_INITIAL_TOKENS;
-    jp->toks = malloc(jp->cap * sizeof(*jp->toks));
-    jp->frames = malloc(jp->cap * sizeof(*jp->frames));
-    if (jp->toks == NULL || jp->frames == NULL)
-        goto fail;
     for (size_t f = 0; f < n_fields; f++) {
         struct json_node *n = &jp->root;
         for (uint32_t k = 0; k < fields[f].n_parts; k++) {
             n = node_child(n, fields[f].parts[k], fields[f].part_lens[k]);
-            if (n == NULL)
-                goto fail;
+            if (n == NULL) {
+                json_free(&jp->base);
+                return -ENOMEM;
+            }
         }
         n->field = (int)f;
     }
+    if (n_fields > 65535 || !node_index(&jp->root)) {
+        json_free(&jp->base);
+        return -ENOMEM;
+    }
     *out = &jp->base;
     return 0;
-fail:
-    json_free(&jp->base);
-    return -ENOMEM;
 }
 
 /* --- unescaping ---------------------------------------------------------- */

@@ -48,6 +48,7 @@ static void set(struct logfmt_parser *lp, struct field_set *out,
         fv->gen = out->gen;
         fv->type = FIELD_STRING;
         fv->escaped = escaped;
+        fv->plain = 0;
     }
 }
 

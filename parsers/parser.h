@@ -35,6 +35,7 @@ struct field_val {
     uint32_t gen;    /* present on the current line when == field_set.gen */
     uint8_t type;    /* enum field_type */
     uint8_t escaped; /* a string holding JSON backslash escapes */
+    uint8_t plain;   /* printable ASCII only: usable in a label as it is */
 };
 
 struct field_set {
@@ -47,7 +48,7 @@ enum parse_result {
     PARSE_OK = 0,
     PARSE_NOT_JSON,    /* not valid JSON */
     PARSE_NOT_OBJECT,  /* valid JSON, but not an object */
-    PARSE_TOO_COMPLEX, /* more tokens than JSON_MAX_TOKENS */
+    PARSE_TOO_COMPLEX, /* nested deeper than JSON_MAX_DEPTH */
     PARSE_NO_MATCH,    /* the regular expression does not match */
     PARSE_NOT_LOGFMT,  /* no key=value pair, or a broken one */
 };
@@ -66,10 +67,11 @@ struct parser {
 };
 
 /*
- * A JSON parser for the given fields (borrowed; must outlive the parser).
- * Returns 0 or -ENOMEM.
+ * A JSON parser for the given fields (borrowed; must outlive the parser):
+ * one strict pass over the line (RFC 8259) that also picks out the values
+ * of the configured paths. Returns 0 or -ENOMEM.
  */
-#define JSON_MAX_TOKENS 65536 /* per line; beyond: PARSE_TOO_COMPLEX */
+#define JSON_MAX_DEPTH 512 /* nesting; deeper lines are PARSE_TOO_COMPLEX */
 int json_parser_new(const struct cfg_field *fields, size_t n_fields,
                     struct parser **out);
 

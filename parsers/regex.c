@@ -35,6 +35,7 @@ static enum parse_result regex_parse(struct parser *base, const char *line,
         fv->gen = out->gen;
         fv->type = FIELD_STRING;
         fv->escaped = 0;
+        fv->plain = 0;
     }
     return PARSE_OK;
 }

@@ -30,7 +30,7 @@ bool buf_reserve(struct buf *b, size_t n)
     return true;
 }
 
-void buf_append(struct buf *b, const void *p, size_t n)
+void buf_append_slow(struct buf *b, const void *p, size_t n)
 {
     if (!buf_reserve(b, n))
         return;
@@ -44,7 +44,7 @@ void buf_puts(struct buf *b, const char *s)
     buf_append(b, s, strlen(s));
 }
 
-void buf_putc(struct buf *b, char c)
+void buf_putc_slow(struct buf *b, char c)
 {
     if (!buf_reserve(b, 1))
         return;

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 struct buf {
     char *data; /* always NUL-terminated when len > 0 and !oom */
@@ -24,9 +25,34 @@ struct buf {
 /* Makes room for n more bytes; false (and oom set) on failure. */
 bool buf_reserve(struct buf *b, size_t n);
 
-void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
-void buf_putc(struct buf *b, char c);
+
+/* The slow paths of the appends below: grow, then append. */
+void buf_append_slow(struct buf *b, const void *p, size_t n);
+void buf_putc_slow(struct buf *b, char c);
+
+/* Inline: the exposition and every series key are built from these. */
+static inline void buf_append(struct buf *b, const void *p, size_t n)
+{
+    if (b->cap - b->len > n && !b->oom) {
+        if (n > 0)
+            memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    buf_append_slow(b, p, n);
+}
+
+static inline void buf_putc(struct buf *b, char c)
+{
+    if (b->cap - b->len > 1 && !b->oom) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return;
+    }
+    buf_putc_slow(b, c);
+}
 void buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap)

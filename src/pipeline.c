@@ -399,9 +399,13 @@ static bool cond_eval(struct pipeline *p, const struct cond *c)
 
     switch (cc->op) {
     case COND_ALL:
-        for (size_t i = 0; i < cc->n_subs; i++)
-            if (!cond_eval(p, &c->subs[i]))
+        for (size_t i = 0; i < cc->n_subs; i++) {
+            /* "Lines with X, Y and Z" are the common case: no call. */
+            const struct cfg_cond *s = c->subs[i].cfg;
+            if (s->op == COND_EXISTS ? field_get(p, s->field) == NULL
+                                     : !cond_eval(p, &c->subs[i]))
                 return false;
+        }
         return true;
     case COND_ANY:
         for (size_t i = 0; i < cc->n_subs; i++)
@@ -448,21 +452,29 @@ static bool cond_eval(struct pipeline *p, const struct cond *c)
 static void key_append(struct buf *key, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
+    /* Room for the worst case: every byte replaced by three. */
+    if (!buf_reserve(key, 3 * n + 1))
+        return;
+    char *o = key->data + key->len;
     size_t i = 0;
-    while (i < n && u[i] >= 0x01 && u[i] < 0x80)
-        i++;
-    buf_append(key, s, i);
-    while (i < n) {
+    for (;;) {
+        while (i < n && u[i] >= 0x01 && u[i] < 0x80)
+            *o++ = (char)u[i++];
+        if (i >= n)
+            break;
         size_t l = utf8_seq(u + i, n - i);
         if (l == 0) {
-            buf_append(key, UTF8_REPLACEMENT, UTF8_REPLACEMENT_LEN);
+            memcpy(o, UTF8_REPLACEMENT, UTF8_REPLACEMENT_LEN);
+            o += UTF8_REPLACEMENT_LEN;
             i += utf8_bad_len(u + i, n - i);
         } else {
-            buf_append(key, s + i, l);
+            memcpy(o, s + i, l);
+            o += l;
             i += l;
         }
     }
-    buf_putc(key, '\0');
+    *o++ = '\0';
+    key->len = (size_t)(o - key->data);
 }
 
 static bool rule_skip(struct rule *r, enum update_skip why)
@@ -528,8 +540,21 @@ static bool read_labels(struct pipeline *p, struct rule *r)
 {
     buf_reset(&p->key);
     for (size_t i = 0; i < r->metric->n_labels; i++) {
+        const struct cfg_label *lab = &r->metric->labels[i];
         const char *text;
         size_t len;
+        /* The common case: a plain ASCII value copied as it is. */
+        if (lab->field >= 0 && r->label_tf[i] == NULL) {
+            const struct field_val *fv = field_get(p, lab->field);
+            if (fv != NULL && fv->plain &&
+                (fv->type == FIELD_STRING || fv->type == FIELD_NUMBER)) {
+                if (fv->len > PIPELINE_MAX_LABEL_BYTES)
+                    return rule_skip(r, UPDATE_SKIP_LABEL_TOO_LONG);
+                buf_append(&p->key, fv->p, fv->len);
+                buf_putc(&p->key, '\0');
+                continue;
+            }
+        }
         if (!read_label(p, r, i, &text, &len))
             return false;
         if (len > PIPELINE_MAX_LABEL_BYTES)

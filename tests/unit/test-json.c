@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "../../parsers/parser.h"
+#include "json_reference.h"
 
 /* A parser for a fixed set of paths, split at dots like the config does. */
 struct fixture {
@@ -232,6 +233,109 @@ static void test_limits(void **state)
     parser_free(f.p);
 }
 
+/* A deterministic generator for the differential test. */
+static uint64_t rnd_state = 88172645463325252ULL;
+static uint64_t rnd(void)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return rnd_state;
+}
+
+/*
+ * The single-pass scanner and the jsmn reference agree on every line:
+ * the same verdict and, when accepted, the same fields with the same text.
+ * Lines are valid ones mutated at random: bytes deleted, inserted (from
+ * the characters that matter to JSON), duplicated.
+ */
+static void test_differential(void **state)
+{
+    static const char *const paths[] = {"a", "a.b",  "a.b.c", "s",
+                                        "n", "k\\x", "arr"};
+    static const char *const seeds[] = {
+        "{\"a\": {\"b\": {\"c\": \"deep\"}, \"x\": [1, 2.5e3, -0, true]}, "
+        "\"s\": \"t\\u00e9xt \\\"q\\\" \\n\", \"n\": -12.5E-3}",
+        "{\"s\": \"plain\", \"n\": 200, \"arr\": [{\"a\": 1}, [], {}, null], "
+        "\"a\": 5}",
+        "  {\"k\\\\x\": false, \"s\": \"\\ud83d\\ude00\", \"s\": \"last\"}\r",
+        "{\"a\":{\"b\":[1,{\"c\":2}],\"b\":{\"c\":null}},\"n\":0.0}",
+        "{\"endpoint\": \"/api/v1/ai/chat\", \"method\": \"POST\", "
+        "\"status_code\": 200, \"duration_ms\": 1250.5}",
+    };
+    static const char interesting[] = "{}[]\":,\\ \t0123456789.eE+-tfnulras"
+                                      "\x01\x7f\xc3\xa9\x00/ubx";
+    struct fixture f, g;
+    (void)state;
+    setup_paths(&f, paths, 7);
+    memset(&g, 0, sizeof(g));
+    g.set.vals = g.vals;
+    g.set.n = 7;
+    assert_int_equal(json_reference_new(f.fields, 7, &g.p), 0);
+    char line[512];
+    size_t agreed_ok = 0;
+    for (int iter = 0; iter < 300000; iter++) {
+        const char *seed = seeds[rnd() % 5];
+        size_t n = strlen(seed);
+        memcpy(line, seed, n);
+        int mutations = (int)(rnd() % 4);
+        for (int m = 0; m < mutations; m++) {
+            size_t at = n ? rnd() % n : 0;
+            switch (rnd() % 3) {
+            case 0: /* delete */
+                if (n > 0) {
+                    memmove(line + at, line + at + 1, n - at - 1);
+                    n--;
+                }
+                break;
+            case 1: /* insert */
+                if (n + 1 < sizeof(line)) {
+                    memmove(line + at + 1, line + at, n - at);
+                    line[at] = interesting[rnd() % (sizeof(interesting) - 1)];
+                    n++;
+                }
+                break;
+            default: /* duplicate a short run */
+            {
+                size_t len = rnd() % 8;
+                if (at + len <= n && n + len < sizeof(line)) {
+                    memmove(line + at + len, line + at, n - at);
+                    n += len;
+                }
+                break;
+            }
+            }
+        }
+        f.set.gen++;
+        g.set.gen = f.set.gen;
+        enum parse_result a = parser_parse(f.p, line, n, &f.set);
+        enum parse_result b = parser_parse(g.p, line, n, &g.set);
+        /* jsmn cannot end a line on a bare number: its verdict differs
+         * only for lines that are not objects anyway. */
+        if (b == PARSE_NOT_JSON && a == PARSE_NOT_OBJECT)
+            continue;
+        if (a != b)
+            fail_msg("verdicts differ (%d vs reference %d) on: %.*s", a, b,
+                     (int)n, line);
+        if (a != PARSE_OK)
+            continue;
+        agreed_ok++;
+        for (int i = 0; i < 7; i++) {
+            bool fa = f.vals[i].gen == f.set.gen,
+                 fb = g.vals[i].gen == g.set.gen;
+            if (fa != fb ||
+                (fa && (f.vals[i].type != g.vals[i].type ||
+                        f.vals[i].len != g.vals[i].len ||
+                        memcmp(f.vals[i].p, g.vals[i].p, f.vals[i].len) != 0 ||
+                        f.vals[i].escaped != g.vals[i].escaped)))
+                fail_msg("field %s differs on: %.*s", paths[i], (int)n, line);
+        }
+    }
+    assert_true(agreed_ok > 30000); /* enough accepted lines to mean it */
+    parser_free(f.p);
+    parser_free(g.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_escapes),
         cmocka_unit_test(test_strict),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_differential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
