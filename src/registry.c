@@ -23,6 +23,7 @@ static void family_free(struct family *f)
         free(f->order[i]);
     free(f->overflow);
     free(f->order);
+    free(f->by_slot);
     free(f->table);
     for (size_t i = 0; i < f->n_labels; i++)
         free(f->label_names[i]);
@@ -209,11 +210,17 @@ struct series *family_get(struct family *f, const char *key, uint32_t key_len,
         if (o == NULL)
             return NULL;
         f->order = o;
+        o = realloc(f->by_slot, cap * sizeof(*o));
+        if (o == NULL)
+            return NULL;
+        f->by_slot = o;
     }
     s = series_new(f, key, key_len, hash);
     if (s == NULL)
         return NULL;
     f->table[i] = s;
+    s->slot = (uint32_t)f->n_series;
+    f->by_slot[f->n_series] = s;
     f->order[f->n_series++] = s;
     return s;
 }

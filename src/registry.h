@@ -31,6 +31,7 @@
 struct series {
     uint64_t hash;
     bool dirty;        /* changed since the last checkpoint */
+    uint32_t slot;     /* its place in by_slot: creation order */
     num_fixed value;   /* counter or gauge value; histogram sum */
     uint64_t count;    /* histogram: number of observations */
     uint64_t *buckets; /* histogram: count per bucket (not cumulative) */
@@ -52,7 +53,8 @@ struct family {
 
     struct series **table; /* open addressing, power-of-two size */
     size_t table_cap;
-    struct series **order; /* every series; the first n_sorted in key order */
+    struct series **order;   /* every series; the first n_sorted in key order */
+    struct series **by_slot; /* every series in the order it was created */
     size_t n_series;
     size_t n_sorted;
     struct series *overflow; /* created on the first update over the cap */

@@ -10,17 +10,23 @@
 
 #include "log.h"
 
-/* The key under which a family's overflow series is saved: 0xFF never
- * occurs in the UTF-8 that label values are made of. */
-static const char overflow_key[] = "\xff";
+/*
+ * Series are saved in chunks of STATE_CHUNK by creation order (the slot),
+ * one row per chunk: a checkpoint rewrites only the chunks holding a
+ * changed series, and one row costs far less than many. A chunk is, per
+ * series: the key length (4 bytes), the key, the value (16), the count (8)
+ * and the family's bucket counts (8 each), in this machine's byte order.
+ * The overflow series is chunk -1.
+ */
+#define STATE_CHUNK    64
+#define OVERFLOW_CHUNK (-1)
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS families ("
     " metric TEXT PRIMARY KEY, signature TEXT NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS series ("
-    " metric TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,"
-    " count INTEGER NOT NULL, buckets BLOB,"
-    " PRIMARY KEY (metric, key)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS chunks ("
+    " metric TEXT NOT NULL, chunk INTEGER NOT NULL, data BLOB NOT NULL,"
+    " PRIMARY KEY (metric, chunk)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS inputs (name TEXT PRIMARY KEY) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS files ("
     " input TEXT NOT NULL, dev INTEGER NOT NULL, ino INTEGER NOT NULL,"
@@ -31,7 +37,9 @@ static const char schema[] =
 
 struct state {
     sqlite3 *db;
-    sqlite3_stmt *put_series;
+    sqlite3_stmt *put_chunk;
+    struct buf blob;
+    bool legacy; /* series still in schema 1's one-row-per-series table */
     sqlite3_stmt *put_file;
     sqlite3_stmt *put_input;
     bool inputs_written;
@@ -137,12 +145,16 @@ static int prepare(struct state *s)
     if (exec(s, "PRAGMA synchronous=NORMAL") != 0 || exec(s, schema) != 0)
         return -EIO;
     char v[64];
+    s->legacy = pragma(s,
+                       "SELECT name FROM sqlite_master WHERE type = 'table' "
+                       "AND name = 'series'",
+                       v, sizeof(v)) != NULL;
     snprintf(v, sizeof(v), "PRAGMA user_version=%d", STATE_SCHEMA_VERSION);
     if (exec(s, v) != 0)
         return -EIO;
     if (sqlite3_prepare_v2(s->db,
-                           "INSERT OR REPLACE INTO series VALUES (?,?,?,?,?)",
-                           -1, &s->put_series, NULL) != SQLITE_OK ||
+                           "INSERT OR REPLACE INTO chunks VALUES (?,?,?)", -1,
+                           &s->put_chunk, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db,
                            "INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?,?)", -1,
                            &s->put_file, NULL) != SQLITE_OK ||
@@ -194,17 +206,135 @@ void state_close(struct state *s)
 {
     if (s == NULL)
         return;
-    sqlite3_finalize(s->put_series);
+    sqlite3_finalize(s->put_chunk);
+    buf_free(&s->blob);
     sqlite3_finalize(s->put_file);
     sqlite3_finalize(s->put_input);
     sqlite3_close(s->db);
     free(s);
 }
 
+/* --- series chunks ------------------------------------------------------ */
+
+static void encode(struct buf *b, const struct family *f,
+                   const struct series *se)
+{
+    uint32_t key_len = se->key_len;
+    buf_append(b, &key_len, 4);
+    buf_append(b, se->key, key_len);
+    buf_append(b, &se->value, 16);
+    buf_append(b, &se->count, 8);
+    if (se->buckets != NULL)
+        buf_append(b, se->buckets, f->n_bounds * sizeof(uint64_t));
+}
+
+static int put_chunk(struct state *s, const struct family *f, int64_t chunk)
+{
+    sqlite3_stmt *st = s->put_chunk;
+    if (s->blob.oom)
+        return -ENOMEM;
+    sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, chunk);
+    sqlite3_bind_blob(st, 3, s->blob.data ? s->blob.data : "", (int)s->blob.len,
+                      SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : fail(s, "cannot save series");
+}
+
+/* Writes every chunk of f holding a changed series; counts them. */
+static int write_family(struct state *s, const struct family *f, size_t *series)
+{
+    for (size_t c = 0; c * STATE_CHUNK < f->n_series; c++) {
+        size_t lo = c * STATE_CHUNK, hi = lo + STATE_CHUNK;
+        if (hi > f->n_series)
+            hi = f->n_series;
+        bool dirty = false;
+        for (size_t i = lo; i < hi && !dirty; i++)
+            dirty = f->by_slot[i]->dirty;
+        if (!dirty)
+            continue;
+        buf_reset(&s->blob);
+        for (size_t i = lo; i < hi; i++)
+            encode(&s->blob, f, f->by_slot[i]);
+        int rc = put_chunk(s, f, (int64_t)c);
+        if (rc != 0)
+            return rc;
+        *series += hi - lo;
+    }
+    if (f->overflow && f->overflow->dirty) {
+        buf_reset(&s->blob);
+        encode(&s->blob, f, f->overflow);
+        (*series)++;
+        return put_chunk(s, f, OVERFLOW_CHUNK);
+    }
+    return 0;
+}
+
 /* --- restoring ----------------------------------------------------------- */
 
-/* Loads the saved series of f into it. */
-static int load_family(struct state *s, struct family *f)
+/* One saved series: set in place, or added up in the overflow series. */
+static void restore_one(struct family *f, struct series *se, num_fixed v,
+                        uint64_t count, const unsigned char *bk)
+{
+    /* More saved series than the cap now allows: the rest add up. */
+    bool add = se == f->overflow;
+    se->value = add ? num_add_sat(se->value, v) : v;
+    se->count = (add ? se->count : 0) + count;
+    for (size_t i = 0; se->buckets != NULL && i < f->n_bounds; i++) {
+        uint64_t c;
+        memcpy(&c, bk + i * sizeof(c), sizeof(c));
+        se->buckets[i] = (add ? se->buckets[i] : 0) + c;
+    }
+    se->dirty = add;
+}
+
+/*
+ * Loads one chunk; returns false when it is malformed or its series did
+ * not come back in their saved slots (then the family is written anew).
+ */
+static bool load_chunk(struct family *f, int64_t chunk, const unsigned char *d,
+                       size_t len, size_t *n)
+{
+    size_t bucket_bytes = f->n_bounds * sizeof(uint64_t);
+    size_t at = 0, k = 0;
+    bool in_place = true;
+    while (at < len) {
+        uint32_t key_len;
+        num_fixed v;
+        uint64_t count;
+        if (len - at < 4)
+            return false;
+        memcpy(&key_len, d + at, 4);
+        at += 4;
+        if (len - at < (size_t)key_len + 24 + bucket_bytes)
+            return false;
+        const char *key = (const char *)d + at;
+        memcpy(&v, d + at + key_len, 16);
+        memcpy(&count, d + at + key_len + 16, 8);
+        const unsigned char *bk = d + at + key_len + 24;
+        at += key_len + 24 + bucket_bytes;
+        struct series *se =
+            chunk == OVERFLOW_CHUNK
+                ? family_overflow(f)
+                : family_get(f, key, key_len, registry_hash(key, key_len));
+        if (se == NULL)
+            return false;
+        restore_one(f, se, v, count, bk);
+        if (chunk != OVERFLOW_CHUNK &&
+            se->slot != (uint64_t)chunk * STATE_CHUNK + k)
+            in_place = false;
+        k++;
+        (*n)++;
+    }
+    return in_place;
+}
+
+/*
+ * Loads f's series from schema 1, which saved one row per series, and marks
+ * them changed so that they are written as chunks.
+ */
+static int load_legacy(struct state *s, struct family *f, size_t *n)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
@@ -214,45 +344,87 @@ static int load_family(struct state *s, struct family *f)
         return fail(s, "cannot read series");
     sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
     int rc;
-    size_t n = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* An empty blob reads as NULL. */
         const char *key = sqlite3_column_blob(st, 0);
         uint32_t key_len = (uint32_t)sqlite3_column_bytes(st, 0);
-        const void *val = sqlite3_column_blob(st, 1);
-        const void *bk = sqlite3_column_blob(st, 3);
         size_t bk_len = (size_t)sqlite3_column_bytes(st, 3);
         num_fixed v;
-        if (sqlite3_column_bytes(st, 1) != sizeof(v))
+        if (key == NULL)
+            key = "";
+        if (sqlite3_column_bytes(st, 1) != sizeof(v) ||
+            bk_len != (f->type == METRIC_HISTOGRAM
+                           ? f->n_bounds * sizeof(uint64_t)
+                           : 0))
             continue;
-        memcpy(&v, val, sizeof(v));
+        memcpy(&v, sqlite3_column_blob(st, 1), sizeof(v));
+        /* Schema 1 saved the overflow series under the key "\xff". */
         struct series *se =
-            key_len == 1 && key[0] == overflow_key[0]
+            key_len == 1 && key[0] == '\xff'
                 ? family_overflow(f)
-                : family_get(f, key ? key : "", key_len,
-                             registry_hash(key ? key : "", key_len));
+                : family_get(f, key, key_len, registry_hash(key, key_len));
         if (se == NULL)
             continue;
-        /* More saved series than the cap now allows: the rest add up in
-         * the overflow series. */
-        bool add = se == f->overflow;
-        se->value = add ? num_add_sat(se->value, v) : v;
-        se->count =
-            (add ? se->count : 0) + (uint64_t)sqlite3_column_int64(st, 2);
-        if (se->buckets != NULL && bk_len == f->n_bounds * sizeof(uint64_t))
-            for (size_t i = 0; i < f->n_bounds; i++) {
-                uint64_t c;
-                memcpy(&c, (const char *)bk + i * sizeof(c), sizeof(c));
-                se->buckets[i] = (add ? se->buckets[i] : 0) + c;
-            }
-        se->dirty = add;
-        n++;
+        restore_one(f, se, v, (uint64_t)sqlite3_column_int64(st, 2),
+                    sqlite3_column_blob(st, 3));
+        se->dirty = true;
+        (*n)++;
     }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : fail(s, "cannot read series");
+}
+
+/*
+ * Loads the saved series of f into it. *rewrite is set when they must be
+ * saved anew: read from schema 1, or no longer in their saved slots (a
+ * lower max_series, a damaged chunk).
+ */
+static int load_family(struct state *s, struct family *f, bool *rewrite)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT chunk, data FROM chunks WHERE metric = ? "
+                           "ORDER BY chunk",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, "cannot read series");
+    sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
+    int rc;
+    size_t n = 0;
+    bool in_place = true;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        in_place &= load_chunk(f, sqlite3_column_int64(st, 0),
+                               sqlite3_column_blob(st, 1),
+                               (size_t)sqlite3_column_bytes(st, 1), &n);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return fail(s, "cannot read series");
+    if (!in_place)
+        log_warn("metric %s: saved series no longer fit their places (a "
+                 "lower max_series?); they are saved anew",
+                 f->name);
+    size_t chunked = n;
+    if (s->legacy && load_legacy(s, f, &n) != 0)
+        return -EIO;
+    *rewrite = !in_place || n > chunked;
     if (n > 0)
         log_info("restored %zu series of %s", n, f->name);
     return 0;
+}
+
+/* Replaces every saved chunk of f with its series as they are now. */
+static int rewrite_family(struct state *s, sqlite3_stmt *del, struct family *f)
+{
+    sqlite3_bind_text(del, 1, f->name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(del) == SQLITE_DONE ? 0 : fail(s, "cannot drop");
+    sqlite3_reset(del);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < f->n_series; i++)
+        f->by_slot[i]->dirty = true;
+    if (f->overflow)
+        f->overflow->dirty = true;
+    size_t n = 0;
+    return write_family(s, f, &n);
 }
 
 int state_restore_series(struct state *s, struct registry *reg)
@@ -267,7 +439,7 @@ int state_restore_series(struct state *s, struct registry *reg)
         sqlite3_prepare_v2(s->db,
                            "INSERT OR REPLACE INTO families VALUES (?, ?)", -1,
                            &put, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, "DELETE FROM series WHERE metric = ?", -1,
+        sqlite3_prepare_v2(s->db, "DELETE FROM chunks WHERE metric = ?", -1,
                            &del, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db, "SELECT metric FROM families", -1, &names,
                            NULL) != SQLITE_OK) {
@@ -288,8 +460,11 @@ int state_restore_series(struct state *s, struct registry *reg)
         sqlite3_step(del);
         sqlite3_reset(del);
     }
-    if (exec(s, "DELETE FROM families WHERE metric NOT IN "
-                "(SELECT DISTINCT metric FROM series)") != 0) {
+    if (exec(s, s->legacy ? "DELETE FROM families WHERE metric NOT IN "
+                            "(SELECT metric FROM chunks UNION "
+                            "SELECT metric FROM series)"
+                          : "DELETE FROM families WHERE metric NOT IN "
+                            "(SELECT metric FROM chunks)") != 0) {
         rc = -EIO;
         goto out;
     }
@@ -308,7 +483,10 @@ int state_restore_series(struct state *s, struct registry *reg)
                           : NULL;
         sqlite3_reset(sel);
         if (saved != NULL && strcmp(saved, sig) == 0) {
-            rc = load_family(s, f);
+            bool rewrite = false;
+            rc = load_family(s, f, &rewrite);
+            if (rc == 0 && rewrite)
+                rc = rewrite_family(s, del, f);
         } else if (saved != NULL) {
             log_warn("metric %s changed (was %s, now %s); its saved series "
                      "start afresh",
@@ -328,7 +506,14 @@ int state_restore_series(struct state *s, struct registry *reg)
         }
         sqlite3_reset(put);
     }
+    /* Schema 1's series are saved as chunks by now. */
+    if (s->legacy && exec(s, "DROP TABLE series") != 0) {
+        rc = -EIO;
+        goto out;
+    }
     rc = exec(s, "COMMIT");
+    if (rc == 0)
+        s->legacy = false;
 out:
     sqlite3_finalize(sel);
     sqlite3_finalize(put);
@@ -423,26 +608,6 @@ static bool any_dirty(const struct registry *reg)
     return false;
 }
 
-static int put_series(struct state *s, const struct family *f,
-                      const struct series *se)
-{
-    sqlite3_stmt *st = s->put_series;
-    bool ovf = se == f->overflow;
-    sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, ovf ? overflow_key : se->key,
-                      ovf ? 1 : (int)se->key_len, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, &se->value, sizeof(se->value), SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)se->count);
-    if (se->buckets != NULL)
-        sqlite3_bind_blob(st, 5, se->buckets,
-                          (int)(f->n_bounds * sizeof(uint64_t)), SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 5);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : fail(s, "cannot save a series");
-}
-
 static int put_file(struct state *s, const char *input, uint64_t dev,
                     uint64_t ino, const struct tail_mark *m, const char *path,
                     int64_t seen)
@@ -518,15 +683,7 @@ int state_checkpoint(struct state *s, struct registry *reg,
         const struct family *f = reg->fams[i];
         if (f->flags & FAMILY_SELF)
             continue;
-        for (size_t k = 0; k < f->n_series && rc == 0; k++)
-            if (f->order[k]->dirty) {
-                rc = put_series(s, f, f->order[k]);
-                (*series)++;
-            }
-        if (rc == 0 && f->overflow && f->overflow->dirty) {
-            rc = put_series(s, f, f->overflow);
-            (*series)++;
-        }
+        rc = write_family(s, f, series);
     }
     if (rc == 0 && !s->inputs_written)
         rc = write_inputs(s, inputs, n);

@@ -25,7 +25,7 @@
 #include "input.h"
 #include "registry.h"
 
-#define STATE_SCHEMA_VERSION 1
+#define STATE_SCHEMA_VERSION 2
 #define STATE_RECORD_TTL_S   (7 * 24 * 3600) /* forget files unseen this long */
 
 struct state;

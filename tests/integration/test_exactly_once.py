@@ -536,6 +536,123 @@ def test_bad_state_files():
                 t.stop()
 
 
+def read_chunks(path):
+    """Decodes the saved counter series: {metric: {key: (value, count)}}.
+
+    A chunk holds, per series, the key length (4 bytes), the key, the value
+    (16: a 128-bit count of 1e-12 units), the count (8); counters have no
+    buckets.
+    """
+    out = {}
+    db = sqlite3.connect(path)
+    for metric, chunk, data in db.execute("SELECT metric, chunk, data FROM chunks"):
+        at = 0
+        while at < len(data):
+            n = int.from_bytes(data[at:at + 4], "little")
+            key = data[at + 4:at + 4 + n]
+            v = int.from_bytes(data[at + 4 + n:at + 20 + n], "little", signed=True)
+            c = int.from_bytes(data[at + 20 + n:at + 28 + n], "little")
+            out.setdefault(metric, {})[b"\xff" if chunk == -1 else key] = (v, c)
+            at += 28 + n
+    db.close()
+    return out
+
+
+def test_state_from_schema_1():
+    """A state file in the first layout (one row per series) is converted."""
+    with tempfile.TemporaryDirectory() as tmp:
+        app = os.path.join(tmp, "app.log")
+        state = os.path.join(tmp, "state.db")
+        lines = Lines()
+        append(app, lines.make(100))
+        t = started(tmp, [app], state=state)
+        try:
+            expect(t, lines)
+        finally:
+            t.stop()
+        saved = read_chunks(state)
+        assert saved["v_total"][b""] == (lines.sum * 10**12, 0), saved
+        # Rewrite it as the first schema wrote it.
+        db = sqlite3.connect(state)
+        db.execute("CREATE TABLE series (metric TEXT NOT NULL, key BLOB NOT NULL, "
+                   "value BLOB NOT NULL, count INTEGER NOT NULL, buckets BLOB, "
+                   "PRIMARY KEY (metric, key)) WITHOUT ROWID")
+        for metric, series in saved.items():
+            for key, (v, c) in series.items():
+                db.execute("INSERT INTO series VALUES (?,?,?,?,NULL)",
+                           (metric, key, v.to_bytes(16, "little", signed=True), c))
+        db.execute("DELETE FROM chunks")
+        db.execute("PRAGMA user_version = 1")
+        db.commit()
+        db.close()
+        append(app, lines.make(50))
+        t = started(tmp, [app], state=state)
+        try:
+            expect(t, lines)
+        finally:
+            t.stop()
+        db = sqlite3.connect(state)
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("SELECT count(*) FROM sqlite_master "
+                          "WHERE name = 'series'").fetchone() == (0,)
+        db.close()
+        assert read_chunks(state)["v_total"][b""] == (lines.sum * 10**12, 0)
+
+
+LABELLED = """
+inputs:
+  - name: app
+    paths: [%(path)s]
+    start_at: beginning
+    reconcile_interval: 200ms
+state:
+  checkpoint_interval: 200ms
+metrics:
+  - name: by_key_total
+    type: counter
+    help: Sum of v by key.
+    value: v
+    labels: {k: k}
+    max_series: %(cap)d
+"""
+
+
+def test_state_when_the_cap_shrinks():
+    """Saved series beyond a lowered cap add up in the overflow series, and
+    what is saved then restores to the same values."""
+    with tempfile.TemporaryDirectory() as tmp:
+        app = os.path.join(tmp, "app.log")
+        state = os.path.join(tmp, "state.db")
+        # 200 keys, so several chunks; key i carries v = i + 1, twice.
+        text = "".join('{"k": "key%03d", "v": %d}\n' % (i % 200, i % 200 + 1)
+                       for i in range(400))
+        append(app, text.encode())
+        want = {"key%03d" % i: 2 * (i + 1) for i in range(200)}
+
+        def run(cap, expected):
+            cfg = write_config(tmp, LABELLED % {"path": json.dumps(app), "cap": cap})
+            t = Tokentail(cfg, state=state)
+            try:
+                def check():
+                    fam = t.scrape().family("by_key_total")
+                    got = {"overflow" if dict(lb).get("tokentail_overflow") else dict(lb)["k"]:
+                           int(v) for lb, v in fam.items()}
+                    return got if got == expected else None
+                poll("series %d" % cap, check)
+            finally:
+                t.stop()
+
+        run(1000, want)
+        # A cap of 50 keeps the 50 first series and adds the rest up.
+        keep = sorted(want)[:50]
+        small = {k: want[k] for k in keep}
+        small["overflow"] = sum(want[k] for k in want if k not in keep)
+        run(50, small)
+        run(50, small)
+        saved = read_chunks(state)["by_key_total"]
+        assert len(saved) == 51 and saved[b"\xff"][0] == small["overflow"] * 10**12
+
+
 def test_envelopes():
     """The same application lines, bare, Docker-wrapped and CRI-wrapped."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -603,4 +720,5 @@ if __name__ == "__main__":
           test_directory_created_later, test_symlinks, test_same_file_two_paths,
           test_overlong_line_between_good_lines, test_concurrent_writers,
           test_restart_with_rotation_while_down, test_crash_loop,
-          test_bad_state_files, test_envelopes, test_sparse_region])
+          test_bad_state_files, test_state_from_schema_1,
+          test_state_when_the_cap_shrinks, test_envelopes, test_sparse_region])
