@@ -12,8 +12,9 @@
  *   GET /         a small page linking both
  *
  * HEAD works wherever GET does; other methods get 405 with Allow, unknown
- * paths 404. Connections are bounded in number (overall and per client
- * address), in memory and in idle time.
+ * paths 404, a first line that is not a request line 400. Connections are
+ * bounded in number (overall and per client address), in memory and in
+ * idle time.
  */
 #ifndef TOKENTAIL_HTTP_H
 #define TOKENTAIL_HTTP_H
@@ -68,6 +69,13 @@ struct http_listen {
  * "localhost:8653"). Returns 0, or -EINVAL with a reason in *why.
  */
 int http_parse_listen(const char *s, struct http_listen *out, const char **why);
+
+/*
+ * Whether the first n bytes of a connection begin a well-formed request
+ * line: 1 yes (or too many bytes to judge here), -1 no, 0 too early to
+ * tell. Exposed for the tests.
+ */
+int http_gate_judge(const char *p, size_t n);
 
 /* Starts serving; l and h are borrowed. Returns 0 or -errno. */
 int http_start(struct loop *l, const struct http_listen *listen,
