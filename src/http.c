@@ -481,7 +481,11 @@ static int listen_socket(const struct http_listen *l, uint16_t *port)
     if (addr.ss_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, l->any ? &off : &on,
                    sizeof(int));
-    if (bind(fd, (struct sockaddr *)&addr, len) != 0 || listen(fd, 64) != 0) {
+    /* A long queue: connections over the limits are accepted and closed
+     * at once rather than left to retry their SYN for seconds. */
+    if (bind(fd, (struct sockaddr *)&addr, len) != 0 ||
+        listen(fd, SOMAXCONN) != 0) {
+
         int e = errno;
         close(fd);
         return -e;
