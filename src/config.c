@@ -820,10 +820,20 @@ static void load_state(struct loader *L, const yaml_node_t *n)
                      &L->cfg->checkpoint_ms);
 }
 
+static void load_limits(struct loader *L, const yaml_node_t *n)
+{
+    static const char *const keys[] = {"max_series", NULL};
+    yaml_node_t *v;
+    if (!cfg_keys(L, n, keys, "limits"))
+        return;
+    if ((v = cfg_get(L, n, "max_series")) != NULL)
+        cfg_size(L, v, "max_series", 1, 100000000, false, &L->cfg->max_series);
+}
+
 static void load_root(struct loader *L, const yaml_node_t *root)
 {
-    static const char *const keys[] = {"inputs", "metrics", "state", "pricing",
-                                       NULL};
+    static const char *const keys[] = {"inputs",  "metrics", "state",
+                                       "pricing", "limits",  NULL};
     struct config *cfg = L->cfg;
     yaml_node_t *v;
 
@@ -836,6 +846,9 @@ static void load_root(struct loader *L, const yaml_node_t *root)
     v = cfg_get(L, root, "pricing");
     if (v != NULL)
         load_pricing(L, v);
+    v = cfg_get(L, root, "limits");
+    if (v != NULL)
+        load_limits(L, v);
 
     v = cfg_get(L, root, "inputs");
     if (v == NULL) {
@@ -887,6 +900,7 @@ int config_load_text(const char *name, const char *text, size_t len,
     }
     L.cfg->file = arena_strdup(&L.cfg->arena, name);
     L.cfg->checkpoint_ms = CONFIG_DEFAULT_CHECKPOINT_MS;
+    L.cfg->max_series = CONFIG_DEFAULT_TOTAL_SERIES;
     L.cfg->default_price = -1;
 
     if (!yaml_parser_initialize(&parser)) {

@@ -28,11 +28,12 @@
 #define CONFIG_DEFAULT_MAX_LINE      (1024 * 1024) /* bytes */
 #define CONFIG_MIN_MAX_LINE          256           /* bytes */
 #define CONFIG_MAX_MAX_LINE          (64 * 1024 * 1024)
-#define CONFIG_DEFAULT_MAX_SERIES    10000 /* series per metric */
-#define CONFIG_MAX_ERRORS            100   /* reported before giving up */
-#define CONFIG_DEFAULT_GRACE_MS      5000  /* keep a rotated file open */
-#define CONFIG_DEFAULT_RECONCILE_MS  2000  /* re-check every file this often */
-#define CONFIG_DEFAULT_CHECKPOINT_MS 1000  /* save state this often */
+#define CONFIG_DEFAULT_MAX_SERIES    10000  /* series per metric */
+#define CONFIG_DEFAULT_TOTAL_SERIES  100000 /* series of all metrics */
+#define CONFIG_MAX_ERRORS            100    /* reported before giving up */
+#define CONFIG_DEFAULT_GRACE_MS      5000   /* keep a rotated file open */
+#define CONFIG_DEFAULT_RECONCILE_MS  2000   /* re-check every file this often */
+#define CONFIG_DEFAULT_CHECKPOINT_MS 1000   /* save state this often */
 #define CONFIG_DEFAULT_STATE_FILE    "/var/lib/tokentail/tokentail.db"
 
 enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
@@ -194,6 +195,7 @@ struct cfg_metric {
     int *inputs;           /* indices into config.inputs; none: all */
     size_t n_inputs;
     size_t max_series;
+    uint64_t expire_ms; /* gauges: drop series unchanged this long (0: never) */
 };
 
 struct config {
@@ -201,6 +203,7 @@ struct config {
     const char *file;
     const char *state_file; /* "" disables durable state */
     uint64_t checkpoint_ms;
+    size_t max_series; /* over all metrics */
     struct cfg_input *inputs;
     size_t n_inputs;
     struct cfg_metric *metrics;

@@ -617,9 +617,9 @@ void cfg_load_metric(struct loader *L, const yaml_node_t *n,
                      struct cfg_metric *m)
 {
     static const char *const keys[] = {
-        "name",  "type",   "help",       "labels", "const_labels",
-        "value", "values", "scale",      "cost",   "buckets",
-        "when",  "inputs", "max_series", NULL};
+        "name",  "type",   "help",       "labels",       "const_labels",
+        "value", "values", "scale",      "cost",         "buckets",
+        "when",  "inputs", "max_series", "expire_after", NULL};
     yaml_node_t *v;
 
     m->max_series = CONFIG_DEFAULT_MAX_SERIES;
@@ -699,6 +699,15 @@ void cfg_load_metric(struct loader *L, const yaml_node_t *n,
 
     if ((v = cfg_get(L, n, "max_series")) != NULL)
         cfg_size(L, v, "max_series", 1, 10000000, false, &m->max_series);
+    if ((v = cfg_get(L, n, "expire_after")) != NULL) {
+        if (m->type != METRIC_GAUGE)
+            cfg_err(L, v,
+                    "expire_after applies to gauges only: a counter or "
+                    "histogram series that disappears reads as a reset");
+        else
+            cfg_duration(L, v, "expire_after", 1000, 31 * 86400000ULL,
+                         &m->expire_ms);
+    }
 
     if (m->help == NULL)
         default_help(L, m);

@@ -45,6 +45,8 @@ struct daemon {
     struct watch *watch;
     struct http *http;
     struct loop_timer *ckpt_timer;
+    struct loop_timer *expire_timer;
+    uint64_t expire_every_ms; /* 0: no metric expires */
     uint64_t started_ms;
 };
 
@@ -179,6 +181,36 @@ static void on_checkpoint(void *ctx)
         loop_timer_add(d->loop, d->cfg->checkpoint_ms, on_checkpoint, d);
 }
 
+/* Removes the gauge series nobody updated within their expire_after. */
+static void on_expire(void *ctx)
+{
+    struct daemon *d = ctx;
+    uint32_t now_s = (uint32_t)(loop_now_ms() / 1000);
+    for (size_t i = 0; i < d->reg->n_fams; i++) {
+        struct family *f = d->reg->fams[i];
+        size_t gone = family_expire(f, now_s);
+        if (gone > 0)
+            log_debug("metric %s: %zu series expired", f->name, gone);
+    }
+    d->expire_timer = loop_timer_add(d->loop, d->expire_every_ms, on_expire, d);
+}
+
+/* How often to look for expired series: a tenth of the shortest
+ * expire_after, from 1 s to 1 min; 0 when nothing expires. */
+static uint64_t expire_interval(const struct config *cfg)
+{
+    uint64_t shortest = 0;
+    for (size_t i = 0; i < cfg->n_metrics; i++) {
+        uint64_t e = cfg->metrics[i].expire_ms;
+        if (e > 0 && (shortest == 0 || e < shortest))
+            shortest = e;
+    }
+    if (shortest == 0)
+        return 0;
+    uint64_t every = shortest / 10;
+    return every < 1000 ? 1000 : every > 60000 ? 60000 : every;
+}
+
 /* --- assembly ------------------------------------------------------------ */
 
 int daemon_new(struct config *cfg, bool follow, const char *state_file,
@@ -197,8 +229,9 @@ int daemon_new(struct config *cfg, bool follow, const char *state_file,
     d->sink.ctx = d;
     d->started_ms = loop_now_ms();
 
-    if ((rc = registry_new(&d->reg)) != 0 ||
-        (rc = pipeline_new(cfg, d->reg, &d->pipe)) != 0 ||
+    if ((rc = registry_new(&d->reg)) == 0)
+        d->reg->max_series = cfg->max_series;
+    if (rc != 0 || (rc = pipeline_new(cfg, d->reg, &d->pipe)) != 0 ||
         (rc = selfmetrics_new(d->reg, cfg, &d->self)) != 0)
         goto fail;
     if (follow) {
@@ -239,6 +272,7 @@ void daemon_free(struct daemon *d)
     free(d->inputs);
     if (d->loop)
         loop_timer_cancel(d->loop, d->ckpt_timer);
+    loop_timer_cancel(d->loop, d->expire_timer);
     watch_free(d->watch);
     loop_free(d->loop);
     state_close(d->state);
@@ -493,6 +527,9 @@ int daemon_run(struct daemon *d, const struct http_listen *listen)
     checkpoint(d);
     d->ckpt_timer =
         loop_timer_add(d->loop, d->cfg->checkpoint_ms, on_checkpoint, d);
+    if ((d->expire_every_ms = expire_interval(d->cfg)) > 0)
+        d->expire_timer =
+            loop_timer_add(d->loop, d->expire_every_ms, on_expire, d);
 
     describe_listen(listen, http_port(d->http), where, sizeof(where));
     snprintf(extra, sizeof(extra), "address=%s version=%s", where,

@@ -485,7 +485,6 @@ static int listen_socket(const struct http_listen *l, uint16_t *port)
      * at once rather than left to retry their SYN for seconds. */
     if (bind(fd, (struct sockaddr *)&addr, len) != 0 ||
         listen(fd, SOMAXCONN) != 0) {
-
         int e = errno;
         close(fd);
         return -e;

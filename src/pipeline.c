@@ -82,6 +82,7 @@ static int add_family(struct registry *reg, struct rule *rule)
         .bounds = m->buckets,
         .n_bounds = m->n_buckets,
         .max_series = m->max_series,
+        .expire_s = (uint32_t)(m->expire_ms / 1000),
     };
     rule->family = registry_add(reg, &spec);
     return rule->family ? 0 : -ENOMEM;
@@ -566,6 +567,24 @@ static bool read_labels(struct pipeline *p, struct rule *r)
 
 /* --- updates ------------------------------------------------------------- */
 
+/* Says (rate-limited per metric) that it is full, and which cap it hit. */
+static void warn_overflow(struct rule *r)
+{
+    const struct family *f = r->family;
+    if (f->over_global)
+        log_limited(&r->overflow_log, LOG_WARN,
+                    "metric %s: the limit of %zu series over all metrics "
+                    "(limits.max_series) is reached; updates for new label "
+                    "values go to its overflow series",
+                    f->name, f->reg->max_series);
+    else
+        log_limited(&r->overflow_log, LOG_WARN,
+                    "metric %s: its limit of %zu series (max_series) is "
+                    "reached; updates for new label values go to its "
+                    "overflow series",
+                    f->name, f->max_series);
+}
+
 static bool update(struct pipeline *p, struct rule *r, num_fixed v)
 {
     uint32_t key_len = (uint32_t)p->key.len;
@@ -574,6 +593,10 @@ static bool update(struct pipeline *p, struct rule *r, num_fixed v)
         family_get(r->family, key, key_len, registry_hash(key, key_len));
     if (s == NULL)
         return false;
+    if (s == r->family->overflow)
+        warn_overflow(r);
+    if (r->family->expire_s > 0)
+        s->touched = (uint32_t)(log_now_ms() / 1000);
     switch (r->metric->type) {
     case METRIC_COUNTER:
         series_add(s, v);

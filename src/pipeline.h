@@ -29,6 +29,7 @@
 #include "../parsers/parser.h"
 #include "buf.h"
 #include "config.h"
+#include "log.h"
 #include "registry.h"
 
 /* Longest label value kept; longer ones skip the update (label_too_long). */
@@ -80,6 +81,7 @@ struct rule {
     struct cond *when;
     uint64_t updates;
     uint64_t skipped[UPDATE_SKIP_COUNT];
+    struct log_limit overflow_log; /* "series cap reached" warnings */
 };
 
 struct pipeline_input {

@@ -54,6 +54,8 @@ struct family *registry_add(struct registry *r, const struct family_spec *spec)
     f->help = strdup(spec->help ? spec->help : "");
     f->type = spec->type;
     f->max_series = spec->max_series;
+    f->expire_s = spec->expire_s;
+    f->reg = r;
     f->flags = spec->flags;
     f->n_labels = spec->n_labels;
     f->label_names = calloc(spec->n_labels + 1, sizeof(*f->label_names));
@@ -176,6 +178,19 @@ static bool table_grow(struct family *f)
     return true;
 }
 
+/* Whether a new series would go over the family's cap or the registry's. */
+static bool family_full(struct family *f)
+{
+    if (f->max_series > 0 && f->n_series >= f->max_series) {
+        f->over_global = false;
+        return true;
+    }
+    const struct registry *r = f->reg;
+    f->over_global = r->max_series > 0 && !(f->flags & FAMILY_SELF) &&
+                     r->n_series >= r->max_series;
+    return f->over_global;
+}
+
 struct series *family_get(struct family *f, const char *key, uint32_t key_len,
                           uint64_t hash)
 {
@@ -190,7 +205,7 @@ struct series *family_get(struct family *f, const char *key, uint32_t key_len,
         i = (i + 1) & mask;
     }
 
-    if (f->max_series > 0 && f->n_series >= f->max_series) {
+    if (family_full(f)) {
         f->overflow_updates++;
         return family_overflow(f);
     }
@@ -222,7 +237,55 @@ struct series *family_get(struct family *f, const char *key, uint32_t key_len,
     s->slot = (uint32_t)f->n_series;
     f->by_slot[f->n_series] = s;
     f->order[f->n_series++] = s;
+    if (!(f->flags & FAMILY_SELF))
+        f->reg->n_series++;
     return s;
+}
+
+static bool expired(const struct family *f, const struct series *s,
+                    uint32_t now_s)
+{
+    return now_s - s->touched >= f->expire_s;
+}
+
+size_t family_expire(struct family *f, uint32_t now_s)
+{
+    if (f->expire_s == 0)
+        return 0;
+    /* The survivors keep their slots' order, renumbered, in a new table. */
+    size_t kept = 0, mask = f->table_cap - 1;
+    memset(f->table, 0, f->table_cap * sizeof(*f->table));
+    for (size_t i = 0; i < f->n_series; i++) {
+        struct series *s = f->by_slot[i];
+        if (expired(f, s, now_s))
+            continue;
+        f->by_slot[kept] = s;
+        s->slot = (uint32_t)kept++;
+        size_t j = s->hash & mask;
+        while (f->table[j] != NULL)
+            j = (j + 1) & mask;
+        f->table[j] = s;
+    }
+    /* And the exposition order, whose sorted part stays sorted. */
+    size_t gone = f->n_series - kept, at = 0, sorted = 0;
+    for (size_t i = 0; gone > 0 && i < f->n_series; i++) {
+        struct series *s = f->order[i];
+        if (expired(f, s, now_s)) {
+            free(s);
+            continue;
+        }
+        sorted += i < f->n_sorted;
+        f->order[at++] = s;
+    }
+    if (gone == 0)
+        return 0;
+    f->n_series = kept;
+    f->n_sorted = sorted;
+    f->expired += gone;
+    f->renumbered = true;
+    if (!(f->flags & FAMILY_SELF))
+        f->reg->n_series -= gone;
+    return gone;
 }
 
 struct series *family_overflow(struct family *f)

@@ -36,7 +36,8 @@ struct series {
     uint64_t count;    /* histogram: number of observations */
     uint64_t *buckets; /* histogram: count per bucket (not cumulative) */
     uint32_t key_len;
-    char key[]; /* label values, each followed by a NUL */
+    uint32_t touched; /* expiring families: when last updated (seconds) */
+    char key[];       /* label values, each followed by a NUL */
 };
 
 struct family {
@@ -59,6 +60,12 @@ struct family {
     size_t n_sorted;
     struct series *overflow; /* created on the first update over the cap */
     uint64_t overflow_updates;
+    bool over_global; /* the last overflow was for the registry's cap */
+
+    uint32_t expire_s; /* gauges: series unchanged this long go (0: never) */
+    uint64_t expired;  /* series removed so */
+    bool renumbered;   /* slots changed since the last checkpoint */
+    struct registry *reg;
 };
 
 /* What a family is made from; everything is copied. */
@@ -74,6 +81,7 @@ struct family_spec {
     const num_fixed *bounds;
     size_t n_bounds;
     size_t max_series; /* 0: unlimited */
+    uint32_t expire_s; /* 0: series never expire */
     unsigned flags;
 };
 
@@ -81,6 +89,8 @@ struct registry {
     struct family **fams; /* in exposition order */
     size_t n_fams;
     size_t cap_fams;
+    size_t max_series; /* over all families but tokentail's own; 0: none */
+    size_t n_series;   /* series counted against max_series */
 };
 
 int registry_new(struct registry **out);
@@ -99,11 +109,17 @@ uint64_t registry_hash(const char *key, size_t len);
 
 /*
  * The series for key (label values, each NUL-terminated; key_len counts
- * the NULs), created at zero if absent. Over the family's cap, returns the
- * overflow series; NULL only when out of memory.
+ * the NULs), created at zero if absent. Over the family's cap or the
+ * registry's, returns the overflow series; NULL only when out of memory.
  */
 struct series *family_get(struct family *f, const char *key, uint32_t key_len,
                           uint64_t hash);
+
+/*
+ * Removes the series of an expiring family not updated since
+ * now_s - f->expire_s, renumbering the others; returns how many went.
+ */
+size_t family_expire(struct family *f, uint32_t now_s);
 
 /* Sorts the series not yet in order (the exposition calls it). */
 void family_sort(struct family *f);

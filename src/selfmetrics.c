@@ -22,6 +22,7 @@ struct selfmetrics {
     struct family *updates_skipped;
     struct family *series;
     struct family *overflow;
+    struct family *expired;
     struct family *files;
     struct family *files_opened;
     struct family *rotations;
@@ -144,6 +145,10 @@ int selfmetrics_new(struct registry *reg, const struct config *cfg,
                        "Updates sent to the overflow series because the metric "
                        "reached its series limit.",
                        "metric", NULL);
+    sm->expired = add(reg, "tokentail_series_expired_total", METRIC_COUNTER,
+                      "Series removed because they were not updated within "
+                      "the metric's expire_after.",
+                      "metric", NULL);
     sm->files = add(reg, "tokentail_files_watched", METRIC_GAUGE,
                     "Log files being followed.", "input", NULL);
     sm->files_opened = add(reg, "tokentail_files_opened_total", METRIC_COUNTER,
@@ -206,10 +211,10 @@ int selfmetrics_new(struct registry *reg, const struct config *cfg,
         "Start time of the process since unix epoch in seconds.", NULL, NULL);
     if (!sm->build_info || !sm->lines || !sm->bytes || !sm->lines_skipped ||
         !sm->updates || !sm->updates_skipped || !sm->series || !sm->overflow ||
-        !sm->files || !sm->files_opened || !sm->rotations || !sm->truncations ||
-        !sm->file_errors || !sm->read_errors || !sm->lag || !sm->watches ||
-        !sm->http || !sm->cpu || !sm->rss || !sm->vsize || !sm->fds ||
-        !sm->max_fds || !sm->start_time) {
+        !sm->expired || !sm->files || !sm->files_opened || !sm->rotations ||
+        !sm->truncations || !sm->file_errors || !sm->read_errors || !sm->lag ||
+        !sm->watches || !sm->http || !sm->cpu || !sm->rss || !sm->vsize ||
+        !sm->fds || !sm->max_fds || !sm->start_time) {
         free(sm);
         return -ENOMEM;
     }
@@ -324,6 +329,8 @@ void selfmetrics_collect(struct selfmetrics *sm, const struct self_sources *src)
                 count(r->skipped[k]));
         put(sm->series, name, NULL, count(r->family->n_series));
         put(sm->overflow, name, NULL, count(r->family->overflow_updates));
+        if (r->family->expire_s > 0)
+            put(sm->expired, name, NULL, count(r->family->expired));
     }
     if (src->state != NULL) {
         put(sm->checkpoints, NULL, NULL, count(src->state->checkpoints));

@@ -38,6 +38,7 @@ static const char schema[] =
 struct state {
     sqlite3 *db;
     sqlite3_stmt *put_chunk;
+    sqlite3_stmt *del_chunks;
     struct buf blob;
     bool legacy; /* series still in schema 1's one-row-per-series table */
     sqlite3_stmt *put_file;
@@ -155,6 +156,8 @@ static int prepare(struct state *s)
     if (sqlite3_prepare_v2(s->db,
                            "INSERT OR REPLACE INTO chunks VALUES (?,?,?)", -1,
                            &s->put_chunk, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "DELETE FROM chunks WHERE metric = ?", -1,
+                           &s->del_chunks, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db,
                            "INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?,?)", -1,
                            &s->put_file, NULL) != SQLITE_OK ||
@@ -207,6 +210,7 @@ void state_close(struct state *s)
     if (s == NULL)
         return;
     sqlite3_finalize(s->put_chunk);
+    sqlite3_finalize(s->del_chunks);
     buf_free(&s->blob);
     sqlite3_finalize(s->put_file);
     sqlite3_finalize(s->put_input);
@@ -287,6 +291,8 @@ static void restore_one(struct family *f, struct series *se, num_fixed v,
         se->buckets[i] = (add ? se->buckets[i] : 0) + c;
     }
     se->dirty = add;
+    /* An expiring series restarts its time to live. */
+    se->touched = (uint32_t)(log_now_ms() / 1000);
 }
 
 /*
@@ -412,7 +418,8 @@ static int load_family(struct state *s, struct family *f, bool *rewrite)
 }
 
 /* Replaces every saved chunk of f with its series as they are now. */
-static int rewrite_family(struct state *s, sqlite3_stmt *del, struct family *f)
+static int rewrite_family(struct state *s, sqlite3_stmt *del, struct family *f,
+                          size_t *series)
 {
     sqlite3_bind_text(del, 1, f->name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(del) == SQLITE_DONE ? 0 : fail(s, "cannot drop");
@@ -423,8 +430,7 @@ static int rewrite_family(struct state *s, sqlite3_stmt *del, struct family *f)
         f->by_slot[i]->dirty = true;
     if (f->overflow)
         f->overflow->dirty = true;
-    size_t n = 0;
-    return write_family(s, f, &n);
+    return write_family(s, f, series);
 }
 
 int state_restore_series(struct state *s, struct registry *reg)
@@ -484,9 +490,10 @@ int state_restore_series(struct state *s, struct registry *reg)
         sqlite3_reset(sel);
         if (saved != NULL && strcmp(saved, sig) == 0) {
             bool rewrite = false;
+            size_t n = 0;
             rc = load_family(s, f, &rewrite);
             if (rc == 0 && rewrite)
-                rc = rewrite_family(s, del, f);
+                rc = rewrite_family(s, del, f, &n);
         } else if (saved != NULL) {
             log_warn("metric %s changed (was %s, now %s); its saved series "
                      "start afresh",
@@ -599,7 +606,7 @@ static bool any_dirty(const struct registry *reg)
         const struct family *f = reg->fams[i];
         if (f->flags & FAMILY_SELF)
             continue;
-        if (f->overflow && f->overflow->dirty)
+        if (f->renumbered || (f->overflow && f->overflow->dirty))
             return true;
         for (size_t k = 0; k < f->n_series; k++)
             if (f->order[k]->dirty)
@@ -680,10 +687,12 @@ int state_checkpoint(struct state *s, struct registry *reg,
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < reg->n_fams && rc == 0; i++) {
-        const struct family *f = reg->fams[i];
+        struct family *f = reg->fams[i];
         if (f->flags & FAMILY_SELF)
             continue;
-        rc = write_family(s, f, series);
+        /* Series expired: the others moved to lower slots. */
+        rc = f->renumbered ? rewrite_family(s, s->del_chunks, f, series)
+                           : write_family(s, f, series);
     }
     if (rc == 0 && !s->inputs_written)
         rc = write_inputs(s, inputs, n);
@@ -707,6 +716,7 @@ int state_checkpoint(struct state *s, struct registry *reg,
             f->order[k]->dirty = false;
         if (f->overflow)
             f->overflow->dirty = false;
+        f->renumbered = false;
     }
     for (size_t i = 0; i < n; i++) {
         inputs[i]->changed = false;

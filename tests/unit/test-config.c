@@ -116,8 +116,36 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->inputs[0].max_line_bytes, 1048576);
     assert_int_equal(cfg->metrics[0].n_buckets, 11);
     assert_int_equal(cfg->metrics[0].max_series, 10000);
+    assert_int_equal(cfg->metrics[0].expire_ms, 0);
+    assert_int_equal(cfg->max_series, 100000);
     assert_string_equal(cfg->metrics[0].help, "Distribution of log field x.");
     config_free(cfg);
+}
+
+static void test_limits(void **state)
+{
+    struct config *cfg;
+    (void)state;
+    assert_string_equal(load(INPUT "limits: {max_series: 5000}\n"
+                                   "metrics:\n"
+                                   "  - {name: g, type: gauge, value: v, "
+                                   "expire_after: 5m}\n",
+                             &cfg),
+                        "");
+    assert_int_equal(cfg->max_series, 5000);
+    assert_int_equal(cfg->metrics[0].expire_ms, 300000);
+    config_free(cfg);
+    expect_error(INPUT "limits: {max_series: 0}\n",
+                 "t.yaml:3:22: max_series must be between 1 and");
+    expect_error(INPUT "limits: {max_seris: 10}\n",
+                 "t.yaml:3:10: unknown key \"max_seris\" in limits");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a_total, type: counter, expire_after: 1m}\n",
+                 "t.yaml:4:50: expire_after applies to gauges only");
+    expect_error(INPUT
+                 "metrics:\n"
+                 "  - {name: g, type: gauge, value: v, expire_after: 10ms}\n",
+                 "t.yaml:4:52: expire_after must be between 1000ms");
 }
 
 static void test_dotted_paths(void **state)
@@ -484,6 +512,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_dotted_paths),
         cmocka_unit_test(test_unknown_key),
         cmocka_unit_test(test_wrong_types),

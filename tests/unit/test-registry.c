@@ -98,6 +98,90 @@ static void test_cap(void **state)
     registry_free(r);
 }
 
+static void test_global_cap(void **state)
+{
+    struct registry *r;
+    const char *names[] = {"user"};
+    char key[32];
+    (void)state;
+    assert_int_equal(registry_new(&r), 0);
+    r->max_series = 150;
+    struct family_spec a = {.name = "a_total",
+                            .type = METRIC_COUNTER,
+                            .label_names = names,
+                            .n_labels = 1,
+                            .max_series = 100};
+    struct family_spec b = a, self = a;
+    b.name = "b_total";
+    self.name = "tokentail_x_total";
+    self.flags = FAMILY_SELF;
+    struct family *fa = registry_add(r, &a), *fb = registry_add(r, &b),
+                  *fs = registry_add(r, &self);
+    struct family *fams[] = {fa, fb, fs};
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < 1000; i++) {
+            int n = snprintf(key, sizeof(key), "user%d", i) + 1;
+            series_add(get(fams[k], key, (size_t)n), NUM_ONE);
+        }
+    /* a reaches its own cap first; b gets what is left of the total. */
+    assert_int_equal(fa->n_series, 100);
+    assert_false(fa->over_global);
+    assert_int_equal(fb->n_series, 50);
+    assert_true(fb->over_global);
+    assert_int_equal(r->n_series, 150);
+    assert_true(fb->overflow->value == 950 * NUM_ONE);
+    assert_int_equal(fb->overflow_updates, 950);
+    /* tokentail's own families do not count against the total. */
+    assert_int_equal(fs->n_series, 100);
+    registry_free(r);
+}
+
+static void test_expiry(void **state)
+{
+    struct registry *r;
+    const char *names[] = {"k"};
+    char key[32];
+    (void)state;
+    assert_int_equal(registry_new(&r), 0);
+    struct family_spec spec = {.name = "g",
+                               .type = METRIC_GAUGE,
+                               .label_names = names,
+                               .n_labels = 1,
+                               .expire_s = 60};
+    struct family *f = registry_add(r, &spec);
+    /* 100 series; the even ones last updated at 1000 s, the odd at 1050. */
+    for (int i = 0; i < 100; i++) {
+        int n = snprintf(key, sizeof(key), "k%02d", i) + 1;
+        struct series *s = get(f, key, (size_t)n);
+        series_set(s, i * NUM_ONE);
+        s->touched = i % 2 ? 1050 : 1000;
+    }
+    family_sort(f);
+    assert_int_equal(family_expire(f, 1059), 0);
+    assert_int_equal(f->n_series, 100);
+    assert_int_equal(family_expire(f, 1060), 50);
+    assert_int_equal(f->n_series, 50);
+    assert_int_equal(r->n_series, 50);
+    assert_int_equal(f->expired, 50);
+    assert_true(f->renumbered);
+    for (int i = 0; i < 50; i++) {
+        /* Slots are renumbered densely, in creation order... */
+        assert_int_equal(f->by_slot[i]->slot, i);
+        assert_int_equal(f->by_slot[i]->key[2] - '0', (2 * i + 1) % 10);
+        /* ...and the exposition order stays sorted. */
+        if (i > 0)
+            assert_true(strcmp(f->order[i - 1]->key, f->order[i]->key) < 0);
+    }
+    assert_int_equal(f->n_sorted, 50);
+    /* The survivors are found; the expired ones come back at zero. */
+    assert_true(get(f, "k51", 4)->value == 51 * NUM_ONE);
+    assert_int_equal(f->n_series, 50);
+    assert_true(get(f, "k50", 4)->value == 0);
+    assert_int_equal(f->n_series, 51);
+    assert_int_equal(r->n_series, 51);
+    registry_free(r);
+}
+
 static void test_sort(void **state)
 {
     struct registry *r;
@@ -133,6 +217,8 @@ int main(void)
         cmocka_unit_test(test_buckets),
         cmocka_unit_test(test_lookup_and_growth),
         cmocka_unit_test(test_cap),
+        cmocka_unit_test(test_global_cap),
+        cmocka_unit_test(test_expiry),
         cmocka_unit_test(test_sort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
