@@ -411,6 +411,42 @@ def test_overlong_line_between_good_lines():
             t.stop()
 
 
+def vm_hwm_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_endless_line():
+    """200 MiB without a newline, written while tokentail reads: it is
+    skipped as one too_long line without being held in memory, and the
+    lines around it count."""
+    size = (200 if BIG == 1 else 10) << 20
+    with tempfile.TemporaryDirectory() as tmp:
+        app = os.path.join(tmp, "app.log")
+        lines = Lines()
+        append(app, lines.make(100))
+        t = started(tmp, [app])
+        try:
+            expect(t, lines)
+            before = vm_hwm_kib(t.proc.pid)
+            block = b"z" * (1 << 20)
+            with open(app, "ab", buffering=0) as w:
+                for _ in range(size >> 20):
+                    w.write(block)
+                w.write(b"\n" + lines.make(100))
+            e = expect(t, lines, seconds=120)
+            assert e.value("tokentail_lines_skipped_total", input="app",
+                           reason="too_long") == "1"
+            if BIG == 1:
+                grew = vm_hwm_kib(t.proc.pid) - before
+                assert grew < 4096, "peak RSS grew by %d KiB" % grew
+        finally:
+            t.stop()
+
+
 def test_concurrent_writers():
     with tempfile.TemporaryDirectory() as tmp:
         lines = Lines()
@@ -718,7 +754,8 @@ if __name__ == "__main__":
           test_rename_rotation_with_late_writes, test_two_rotations_while_stopped,
           test_copytruncate, test_copy_in_progress, test_truncate_and_regrow, test_delete_while_open,
           test_directory_created_later, test_symlinks, test_same_file_two_paths,
-          test_overlong_line_between_good_lines, test_concurrent_writers,
+          test_overlong_line_between_good_lines, test_endless_line,
+          test_concurrent_writers,
           test_restart_with_rotation_while_down, test_crash_loop,
           test_bad_state_files, test_state_from_schema_1,
           test_state_when_the_cap_shrinks, test_envelopes, test_sparse_region])

@@ -62,11 +62,16 @@ def corpus(seed, n):
 def test_exact_values():
     with tempfile.TemporaryDirectory() as tmp:
         data, _ = corpus(11, 20000)
-        long_line = b'{"endpoint": "/long", "pad": "' + b"x" * (1536 * 1024) + b'"}'
+        # 3 MiB, over the default max_line_bytes of 1 MiB; and 100,000
+        # nested brackets, too deep for any parser's good.
+        long_line = b'{"endpoint": "/long", "pad": "' + b"x" * (3 << 20) + b'"}'
+        deep = b'{"endpoint": ' + b"[" * 100000 + b"]" * 100000 + b"}"
         path = os.path.join(tmp, "app.log")
         half = data.index(b"\n", len(data) // 2) + 1  # a line boundary
+        third = data.index(b"\n", len(data) // 3) + 1
         with open(path, "wb") as f:
-            f.write(data[:half] + long_line + b"\n" + data[half:])
+            f.write(data[:third] + deep + b"\n" + data[third:half] + long_line +
+                    b"\n" + data[half:])
             f.write(b'{"endpoint": "/unfinished", "method": "GET"')
         oracle = FlashcaseOracle()
         rest = feed_all(oracle, data)
@@ -79,12 +84,12 @@ def test_exact_values():
         promtool_check(out)
 
         # Every line is accounted for exactly once.
-        lines = oracle.lines + 2  # the long line and the unfinished one
+        lines = oracle.lines + 3  # the long, deep and unfinished ones
         assert e.value("tokentail_lines_read_total", input="app") == str(lines)
         assert e.value("tokentail_read_bytes_total", input="app") == str(
             os.path.getsize(path))
         skipped = dict(oracle.skipped, too_long=1, incomplete=1, not_object=2,
-                       too_complex=0)
+                       too_complex=1)
         for reason, want in skipped.items():
             got = e.value("tokentail_lines_skipped_total", input="app", reason=reason)
             assert got == str(want), (reason, got, want)
