@@ -217,7 +217,7 @@ int daemon_new(struct config *cfg, bool follow, const char *state_file,
                struct daemon **out)
 {
     struct daemon *d = calloc(1, sizeof(*d));
-    int rc = -ENOMEM;
+    int rc;
     if (d == NULL) {
         config_free(cfg);
         return -ENOMEM;
@@ -267,12 +267,13 @@ void daemon_free(struct daemon *d)
     if (d == NULL)
         return;
     http_stop(d->http);
-    for (size_t i = 0; i < d->n_inputs; i++)
+    for (size_t i = 0; d->inputs != NULL && i < d->n_inputs; i++)
         input_free(d->inputs[i]);
     free(d->inputs);
-    if (d->loop)
+    if (d->loop) {
         loop_timer_cancel(d->loop, d->ckpt_timer);
-    loop_timer_cancel(d->loop, d->expire_timer);
+        loop_timer_cancel(d->loop, d->expire_timer);
+    }
     watch_free(d->watch);
     loop_free(d->loop);
     state_close(d->state);

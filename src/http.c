@@ -414,7 +414,7 @@ static void on_accept(void *ctx, uint32_t events)
     struct http *s = ctx;
     (void)events;
     for (int k = 0; k < 64; k++) {
-        struct sockaddr_storage addr;
+        struct sockaddr_storage addr = {0};
         socklen_t len = sizeof(addr);
         int fd = accept4(s->listen_fd, (struct sockaddr *)&addr, &len,
                          SOCK_NONBLOCK | SOCK_CLOEXEC);

@@ -171,6 +171,7 @@ static void drop_record(struct input *in, size_t i)
 {
     free(in->records[i].path);
     in->records[i] = in->records[--in->n_records];
+    in->records[in->n_records].path = NULL; /* moved, or freed just now */
     in->changed = true;
 }
 
@@ -718,8 +719,9 @@ static void place(struct scan *sc)
             start_following(in, t, "once it is known not to be a copy");
             continue;
         }
-        if (from_end && tailer_seek_end(t, in->cfg->max_line_bytes) != 0)
-            from_end = false;
+        /* If the end cannot be found, it is read from its beginning. */
+        if (from_end)
+            tailer_seek_end(t, in->cfg->max_line_bytes);
         snprintf(how, sizeof(how), "from offset %llu",
                  (unsigned long long)t->offset);
         start_following(in, t, how);

@@ -25,7 +25,7 @@ static void family_free(struct family *f)
     free(f->order);
     free(f->by_slot);
     free(f->table);
-    for (size_t i = 0; i < f->n_labels; i++)
+    for (size_t i = 0; f->label_names != NULL && i < f->n_labels; i++)
         free(f->label_names[i]);
     free(f->label_names);
     free(f->const_labels);

@@ -95,11 +95,12 @@ static void put(struct family *f, const char *v1, const char *v2, num_fixed v)
     char key[512];
     size_t n = 0;
     const char *vals[2] = {v1, v2};
-    for (size_t i = 0; i < f->n_labels; i++) {
-        size_t len = strlen(vals[i]);
+    for (size_t i = 0; i < f->n_labels && i < 2; i++) {
+        const char *val = vals[i] ? vals[i] : "";
+        size_t len = strlen(val);
         if (n + len + 1 > sizeof(key))
             return;
-        memcpy(key + n, vals[i], len + 1);
+        memcpy(key + n, val, len + 1);
         n += len + 1;
     }
     struct series *s = family_get(f, key, (uint32_t)n, registry_hash(key, n));
@@ -248,22 +249,37 @@ void selfmetrics_free(struct selfmetrics *sm)
     free(sm);
 }
 
+/* The k-th space-separated field of s (from 0), a whole number. */
+static bool stat_field(const char *s, int k, uint64_t *out)
+{
+    for (; k > 0 && s != NULL; k--)
+        if ((s = strchr(s, ' ')) != NULL)
+            s++;
+    if (s == NULL || *s < '0' || *s > '9')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || (*end != ' ' && *end != '\0' && *end != '\n'))
+        return false;
+    *out = v;
+    return true;
+}
+
 static void collect_process(struct selfmetrics *sm)
 {
-    char buf[1024];
     FILE *f = fopen("/proc/self/stat", "r");
     if (f != NULL) {
+        char buf[1024];
         size_t n = fread(buf, 1, sizeof(buf) - 1, f);
         fclose(f);
         buf[n] = '\0';
         /* Fields after the command name, which may hold spaces. */
         char *p = strrchr(buf, ')');
-        unsigned long utime = 0, stime = 0, vsize = 0;
-        long rss = 0;
-        if (p && sscanf(p + 2,
-                        "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu "
-                        "%*d %*d %*d %*d %*d %*d %*u %lu %ld",
-                        &utime, &stime, &vsize, &rss) == 4) {
+        uint64_t utime, stime, vsize, rss;
+        if (p && stat_field(p + 2, 11, &utime) &&
+            stat_field(p + 2, 12, &stime) && stat_field(p + 2, 20, &vsize) &&
+            stat_field(p + 2, 21, &rss)) {
             long tick = sysconf(_SC_CLK_TCK);
             if (tick <= 0)
                 tick = 100;
@@ -271,7 +287,7 @@ static void collect_process(struct selfmetrics *sm)
                 (num_fixed)(utime + stime) * NUM_ONE / tick);
             put(sm->vsize, NULL, NULL, count(vsize));
             put(sm->rss, NULL, NULL,
-                count((uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE)));
+                count(rss * (uint64_t)sysconf(_SC_PAGESIZE)));
         }
     }
     DIR *d = opendir("/proc/self/fd");

@@ -127,7 +127,7 @@ static enum state_recovery try_open(struct state *s, const char *path, int *rc)
         *rc = fail(s, "cannot read");
         return STATE_RECOVERY_NONE;
     }
-    if (atol(v) > STATE_SCHEMA_VERSION)
+    if (strtol(v, NULL, 10) > STATE_SCHEMA_VERSION)
         return STATE_RECOVERY_FUTURE;
     const char *check = pragma(s, "PRAGMA quick_check", buf, sizeof(buf));
     if (check == NULL || strcmp(check, "ok") != 0)

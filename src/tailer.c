@@ -195,13 +195,13 @@ bool tailer_starts_with(const struct tailer *t, uint32_t len, uint64_t hash)
 
 bool tailer_fits_mark(const struct tailer *t, const struct tail_mark *m)
 {
-    unsigned char buf[TAILER_TAIL_BYTES];
     struct stat st;
     if (t->stream || fstat(t->fd, &st) != 0 || (uint64_t)st.st_size < m->offset)
         return false;
     if (m->head_len > 0 && !tailer_starts_with(t, m->head_len, m->head_hash))
         return false;
     if (m->tail_len > 0) {
+        unsigned char buf[TAILER_TAIL_BYTES];
         if (m->tail_len > m->offset ||
             pread(t->fd, buf, m->tail_len, (off_t)(m->offset - m->tail_len)) !=
                 (ssize_t)m->tail_len ||

@@ -135,6 +135,8 @@ enum transform_result transform_apply(struct transform *t, const char *text,
     }
     if (c->mask)
         mask(text, len, is_string, out);
+    else if (text == NULL) /* only a mask shows a missing field */
+        return TRANSFORM_MISSING;
     else if (c->hash)
         hash(text, len, out);
     else

@@ -164,7 +164,7 @@ static void compact(struct watch *w)
     w->dirty = false;
 }
 
-void watch_remove(struct watch *w, int wd, void *owner)
+void watch_remove(struct watch *w, int wd, const void *owner)
 {
     bool found;
     unsigned i = find(w, wd, &found);

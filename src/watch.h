@@ -43,7 +43,7 @@ int watch_add(struct watch *w, const char *path, uint32_t mask, watch_fn fn,
               void *owner);
 
 /* Drops owner's interest in wd; the last owner removes the kernel watch. */
-void watch_remove(struct watch *w, int wd, void *owner);
+void watch_remove(struct watch *w, int wd, const void *owner);
 
 /* Reads and dispatches every queued event. Returns 0 or -errno. */
 int watch_dispatch(struct watch *w);
