@@ -182,6 +182,12 @@ def test_bad_requests():
             e = t.wait_lines(7)
             assert e.value("http_requests_total", method="GET", path="/x",
                            status="200") == "7"
+            # Counted: the two 400s and the 404 under "other", the 405 under
+            # its path; not the 431 and 505 libmicrohttpd sent itself.
+            assert e.value("tokentail_http_responses_total", path="other",
+                           code="4xx") == "3"
+            assert e.value("tokentail_http_responses_total", path="/metrics",
+                           code="4xx") == "1"
         finally:
             t.stop()
 
