@@ -41,6 +41,13 @@ def binary():
     return os.path.abspath(path)
 
 
+def sanitized():
+    """Whether the binary is built with AddressSanitizer, whose allocator
+    keeps freed memory for a while: memory bounds must allow for it."""
+    with open(binary(), "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def wrapper():
     return shlex.split(os.environ.get("TOKENTAIL_WRAPPER", ""))
 
