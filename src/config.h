@@ -31,6 +31,8 @@
 #define CONFIG_DEFAULT_MAX_SERIES    10000  /* series per metric */
 #define CONFIG_DEFAULT_TOTAL_SERIES  100000 /* series of all metrics */
 #define CONFIG_MAX_ERRORS            100    /* reported before giving up */
+#define CONFIG_MAX_LABELS            128    /* per metric, value labels too */
+#define CONFIG_MAX_CONST_LABELS      64     /* per metric */
 #define CONFIG_DEFAULT_GRACE_MS      5000   /* keep a rotated file open */
 #define CONFIG_DEFAULT_RECONCILE_MS  2000   /* re-check every file this often */
 #define CONFIG_DEFAULT_CHECKPOINT_MS 1000   /* save state this often */

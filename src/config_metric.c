@@ -588,17 +588,27 @@ static void load_name_and_type(struct loader *L, const yaml_node_t *n,
                 "histogram names must not end in _bucket, _sum or _count");
 }
 
-/* Label names are unique across labels, value labels and constants. */
+/*
+ * Label names are unique across labels, value labels and constants, and
+ * no more than the registry takes.
+ */
 static void check_label_names(struct loader *L, const yaml_node_t *n,
                               const struct cfg_metric *m)
 {
-    const char *names[256];
+    const char *names[CONFIG_MAX_LABELS + CONFIG_MAX_CONST_LABELS];
+    const size_t max = sizeof(names) / sizeof(*names);
     size_t cnt = 0;
-    for (size_t i = 0; i < m->n_labels && cnt < 256; i++)
+    if (m->n_labels + m->n_value_labels > CONFIG_MAX_LABELS)
+        cfg_err(L, n, "metric %s: more than %d labels", m->name ? m->name : "?",
+                CONFIG_MAX_LABELS);
+    if (m->n_const_labels > CONFIG_MAX_CONST_LABELS)
+        cfg_err(L, n, "metric %s: more than %d const_labels",
+                m->name ? m->name : "?", CONFIG_MAX_CONST_LABELS);
+    for (size_t i = 0; i < m->n_labels && cnt < max; i++)
         names[cnt++] = m->labels[i].name;
-    for (size_t i = 0; m->n_values && i < m->n_value_labels && cnt < 256; i++)
+    for (size_t i = 0; m->n_values && i < m->n_value_labels && cnt < max; i++)
         names[cnt++] = m->values[0].labels[i].name;
-    for (size_t i = 0; i < m->n_const_labels && cnt < 256; i++)
+    for (size_t i = 0; i < m->n_const_labels && cnt < max; i++)
         names[cnt++] = m->const_labels[i].name;
     for (size_t i = 0; i < cnt; i++) {
         if (names[i] == NULL)

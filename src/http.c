@@ -292,7 +292,7 @@ int http_gate_judge(const char *p, size_t n)
     static const char version[] = "HTTP/d.d";
     for (size_t k = 0; k < sizeof(version) - 1; k++, i++) {
         if (i == n)
-            return 0;
+            return n >= GATE_PEEK ? 1 : 0;
         bool ok =
             version[k] == 'd' ? p[i] >= '0' && p[i] <= '9' : p[i] == version[k];
         if (!ok)
@@ -301,7 +301,7 @@ int http_gate_judge(const char *p, size_t n)
     if (i < n && p[i] == '\r')
         i++;
     if (i == n)
-        return 0;
+        return n >= GATE_PEEK ? 1 : 0;
     return p[i] == '\n' ? 1 : -1;
 }
 

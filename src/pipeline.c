@@ -58,10 +58,13 @@ const char *pipeline_update_skip_name(enum update_skip r)
 static int add_family(struct registry *reg, struct rule *rule)
 {
     const struct cfg_metric *m = rule->metric;
-    const char *names[128], *cnames[64], *cvalues[64];
+    const char *names[CONFIG_MAX_LABELS];
+    const char *cnames[CONFIG_MAX_CONST_LABELS];
+    const char *cvalues[CONFIG_MAX_CONST_LABELS];
     size_t n = 0;
-    if (m->n_labels + m->n_value_labels > 128 || m->n_const_labels > 64)
-        return -EINVAL;
+    if (m->n_labels + m->n_value_labels > CONFIG_MAX_LABELS ||
+        m->n_const_labels > CONFIG_MAX_CONST_LABELS)
+        return -EINVAL; /* the loader refuses such a metric */
     for (size_t i = 0; i < m->n_labels; i++)
         names[n++] = m->labels[i].name;
     for (size_t i = 0; i < m->n_value_labels; i++)

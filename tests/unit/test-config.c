@@ -122,6 +122,19 @@ static void test_defaults(void **state)
     config_free(cfg);
 }
 
+static void test_too_many_labels(void **state)
+{
+    static char text[8192];
+    (void)state;
+    /* Refused when loaded, not when the daemon starts. */
+    size_t n = (size_t)snprintf(text, sizeof(text),
+                                INPUT "metrics:\n  - name: m_total\n"
+                                      "    type: counter\n    labels:\n");
+    for (int i = 0; i < 129; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "      l%d: f\n", i);
+    expect_error(text, "t.yaml:4:5: metric m_total: more than 128 labels");
+}
+
 static void test_limits(void **state)
 {
     struct config *cfg;
@@ -513,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_good),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_too_many_labels),
         cmocka_unit_test(test_dotted_paths),
         cmocka_unit_test(test_unknown_key),
         cmocka_unit_test(test_wrong_types),

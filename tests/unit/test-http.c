@@ -65,6 +65,13 @@ static void test_long_lines(void **state)
     assert_int_equal(http_gate_judge(line, 100), 0);
     memset(line, 'A', sizeof(line));
     assert_int_equal(http_gate_judge(line, sizeof(line)), 1);
+    /* The version cut off where the gate stops looking: still the
+     * server's to judge, not a wait until the timeout. */
+    memset(line, 'a', sizeof(line));
+    memcpy(line, "GET /", 5);
+    memcpy(line + 2040, " HTTP/1.1\r\n", 11);
+    assert_int_equal(http_gate_judge(line, 2048), 1);
+    assert_int_equal(http_gate_judge(line, 2045), 0);
 }
 
 int main(void)
