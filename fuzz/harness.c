@@ -1,0 +1,466 @@
+#include "harness.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/buf.h"
+#include "../src/expfmt.h"
+
+/*
+ * Four inputs, one per parser and one trying all three in turn; labels
+ * through every transform; conditions of every kind; one value, several,
+ * scaled, taken by a regex, and a cost from the pricing table. The series
+ * caps are small, so that one input can reach them and its overflow
+ * series.
+ */
+static const char pipeline_yaml[] =
+    "inputs:\n"
+    "  - name: json\n"
+    "    paths: [/nonexistent/json.log]\n"
+    "    parser: json\n"
+    "  - name: logfmt\n"
+    "    paths: [/nonexistent/logfmt.log]\n"
+    "    parser: logfmt\n"
+    "  - name: regex\n"
+    "    paths: [/nonexistent/regex.log]\n"
+    "    parser:\n"
+    "      type: regex\n"
+    "      pattern: '^\\[(?<level>\\w+)\\] (?<time>[\\d-]+ [\\d:]+) - "
+    "(?<logger>\\S+) - (?<message>.*)$'\n"
+    "  - name: mixed\n"
+    "    paths: [/nonexistent/mixed.log]\n"
+    "    parser:\n"
+    "      - json\n"
+    "      - logfmt\n"
+    "      - type: regex\n"
+    "        pattern: '^(?<method>[A-Z]+) (?<endpoint>/\\S*) "
+    "(?<status_code>\\d+)(?: (?<latency>\\S+))?'\n"
+    "\n"
+    "state: {file: \"\"}\n"
+    "limits: {max_series: 30}\n"
+    "\n"
+    "pricing:\n"
+    "  per: 1M\n"
+    "  models:\n"
+    "    gpt-4o-mini: {input: 0.15, output: 0.60, cached_input: 0.075}\n"
+    "    gpt-4o: {prompt: 2.5, completion: 10, embedding: 0.02, cached: 1.25}\n"
+    "    default: {prompt: 1, completion: 3}\n"
+    "\n"
+    "metrics:\n"
+    "  - name: http_requests_total\n"
+    "    type: counter\n"
+    "    help: \"Requests; a backslash \\\\ and a\\nnewline in the help.\"\n"
+    "    labels:\n"
+    "      method: {field: method, lower: true}\n"
+    "      path: endpoint\n"
+    "      status: status_code\n"
+    "      class: {field: status_code, status_class: true}\n"
+    "    const_labels: {service: fuzz}\n"
+    "    when:\n"
+    "      all:\n"
+    "        - {field: endpoint, exists: true}\n"
+    "        - {field: method, in: [GET, POST, PUT, get, post]}\n"
+    "    max_series: 10\n"
+    "\n"
+    "  - name: http_request_duration_seconds\n"
+    "    type: histogram\n"
+    "    value: {field: duration_ms, scale: 0.001}\n"
+    "    buckets: [0.005, 0.1, 1, 10]\n"
+    "    labels:\n"
+    "      path: {field: endpoint, regex: '^(/[^/?]*)'}\n"
+    "    when: {field: duration_ms, ge: 0}\n"
+    "    max_series: 5\n"
+    "\n"
+    "  - name: llm_tokens_total\n"
+    "    type: counter\n"
+    "    labels:\n"
+    "      model: {field: model, default: none}\n"
+    "    values:\n"
+    "      - {field: usage.prompt_tokens, labels: {type: prompt}}\n"
+    "      - {field: usage.completion_tokens, labels: {type: completion}}\n"
+    "      - {field: tokens_used, labels: {type: total}}\n"
+    "    max_series: 10\n"
+    "\n"
+    "  - name: llm_cost_usd_total\n"
+    "    type: counter\n"
+    "    labels: {model: model}\n"
+    "    cost:\n"
+    "      model: model\n"
+    "      prompt: usage.prompt_tokens\n"
+    "      completion: usage.completion_tokens\n"
+    "      embedding: embedding_tokens\n"
+    "      cached: cached_tokens\n"
+    "      prefer: cost_usd\n"
+    "    max_series: 5\n"
+    "\n"
+    "  - name: api_key_requests_total\n"
+    "    type: counter\n"
+    "    labels:\n"
+    "      masked: {field: api_key, mask: true}\n"
+    "      hashed: {field: api_key, hash: true}\n"
+    "    when:\n"
+    "      any:\n"
+    "        - {field: api_key, exists: true}\n"
+    "        - {field: user, matches: '^u[0-9]+$'}\n"
+    "    max_series: 5\n"
+    "\n"
+    "  - name: log_messages_total\n"
+    "    type: counter\n"
+    "    labels:\n"
+    "      level:\n"
+    "        field: level\n"
+    "        lower: true\n"
+    "        map: {info: info, warning: warn, warn: warn, error: error}\n"
+    "        unmapped: other\n"
+    "      logger: {field: logger, default: none}\n"
+    "      message: message\n"
+    "    when: {not: {field: level, equals: DEBUG}}\n"
+    "    max_series: 10\n"
+    "\n"
+    "  - name: response_seconds\n"
+    "    type: gauge\n"
+    "    value: {field: latency, regex: '([0-9.]+)ms', scale: 0.001}\n"
+    "    labels:\n"
+    "      severity:\n"
+    "        cases:\n"
+    "          - {when: {field: latency_ms, gt: 2000}, value: critical}\n"
+    "          - {when: {field: latency_ms, lt: 10}, value: fast}\n"
+    "        default: ok\n"
+    "    expire_after: 10m\n"
+    "    max_series: 3\n";
+
+void fuzz_fail(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("fuzz: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    abort();
+}
+
+void *fuzz_alloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (p == NULL)
+        fuzz_fail("out of memory");
+    return p;
+}
+
+const struct config *fuzz_config(void)
+{
+    static struct config *cfg;
+    struct buf errors = {0};
+
+    if (cfg == NULL &&
+        config_load_text("pipeline.yaml", pipeline_yaml,
+                         sizeof(pipeline_yaml) - 1, &cfg, &errors) != 0)
+        fuzz_fail("the fuzz configuration does not load:\n%s", errors.data);
+    buf_free(&errors);
+    return cfg;
+}
+
+void fuzz_pipeline_new(const struct config *cfg, struct fuzz_pipeline *out)
+{
+    int rc;
+    if (registry_new(&out->reg) != 0)
+        fuzz_fail("registry_new failed");
+    out->reg->max_series = cfg->max_series; /* as the daemon does */
+    if ((rc = pipeline_new(cfg, out->reg, &out->pipe)) != 0)
+        fuzz_fail("the configuration loads, but pipeline_new says %d", rc);
+}
+
+void fuzz_pipeline_free(struct fuzz_pipeline *fp)
+{
+    pipeline_free(fp->pipe);
+    registry_free(fp->reg);
+}
+
+void fuzz_lines(const uint8_t *data, size_t size,
+                void (*fn)(void *ctx, const char *line, size_t len), void *ctx)
+{
+    const char *p = (const char *)data, *end = p + size;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = (size_t)((nl ? nl : end) - p);
+        char *copy = fuzz_alloc(len);
+        memcpy(copy, p, len);
+        fn(ctx, copy, len);
+        free(copy);
+        p += len + 1;
+    }
+}
+
+/* --- the exposition check ------------------------------------------------ */
+
+/*
+ * The length of the well-formed UTF-8 sequence at s, or 0 (NUL included).
+ * Written from table 3-7 of the Unicode Standard, independently of
+ * src/utf8.c, whose repair it checks.
+ */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+    size_t len;
+    if (c < 0x80)
+        return c != 0;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4;
+    else
+        return 0;
+    if (c == 0xe0)
+        lo = 0xa0; /* overlong */
+    else if (c == 0xed)
+        hi = 0x9f; /* surrogates */
+    else if (c == 0xf0)
+        lo = 0x90; /* overlong */
+    else if (c == 0xf4)
+        hi = 0x8f; /* past U+10FFFF */
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return len;
+}
+
+/* A name: [a-zA-Z_][a-zA-Z0-9_]*, with ':' too for metric names. */
+static const char *scan_name(const char *p, const char *e, bool colon)
+{
+    const char *s = p;
+    for (; p < e; p++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+              (colon && c == ':') || (p > s && c >= '0' && c <= '9')))
+            break;
+    }
+    return p > s ? p : NULL;
+}
+
+/* A label value after its opening quote: escapes \\, \" and \n only. */
+static const char *scan_label_value(const char *p, const char *e)
+{
+    for (; p < e; p++) {
+        if (*p == '"')
+            return p + 1;
+        if (*p == '\\' && (++p >= e || (*p != '\\' && *p != '"' && *p != 'n')))
+            return NULL;
+    }
+    return NULL;
+}
+
+/* An exact decimal as num_format() writes it: no leading or trailing 0. */
+static bool is_decimal(const char *p, const char *e)
+{
+    if (p < e && *p == '-')
+        p++;
+    if (p < e && *p == '0')
+        p++;
+    else if (p < e && *p >= '1' && *p <= '9')
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+    else
+        return false;
+    if (p < e && *p == '.') {
+        const char *frac = ++p;
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+        if (p == frac || p[-1] == '0')
+            return false;
+    }
+    return p == e;
+}
+
+static bool parse_count(const char *p, const char *e, uint64_t *v)
+{
+    *v = 0;
+    if (p == e || (*p == '0' && e - p > 1))
+        return false;
+    for (; p < e; p++) {
+        if (*p < '0' || *p > '9' || *v > (UINT64_MAX - 9) / 10)
+            return false;
+        *v = *v * 10 + (uint64_t)(*p - '0');
+    }
+    return true;
+}
+
+static bool starts(const char *p, const char *e, const char *s)
+{
+    size_t n = strlen(s);
+    return (size_t)(e - p) >= n && memcmp(p, s, n) == 0;
+}
+
+/* What the lines read so far say about the ones to come. */
+struct expo {
+    const char *family; /* from the last HELP line */
+    size_t family_len;
+    const char *type; /* from the last TYPE line, or NULL */
+    const char *prev; /* the previous sample's name and labels */
+    size_t prev_len;
+    const char *series; /* the last bucket's labels before le */
+    size_t series_len;
+    uint64_t bucket; /* its count */
+    bool have_inf;
+    uint64_t inf; /* the count of the last +Inf bucket */
+};
+
+/* Checks a HELP or TYPE line; NULL or why it is wrong. */
+static const char *check_meta(struct expo *x, const char *p, const char *e)
+{
+    bool help = starts(p, e, "# HELP ");
+    const char *name = p + 7, *q = scan_name(name, e, true);
+    if (q == NULL || q >= e || *q != ' ')
+        return "bad metric name";
+    if (help) {
+        x->family = name;
+        x->family_len = (size_t)(q - name);
+        x->type = NULL;
+        x->prev = NULL;
+        x->series = NULL;
+        for (q++; q < e; q++)
+            if (*q == '\\' && (++q >= e || (*q != '\\' && *q != 'n')))
+                return "bad escape in HELP";
+        return NULL;
+    }
+    if (x->family == NULL || x->type != NULL ||
+        (size_t)(q - name) != x->family_len ||
+        memcmp(name, x->family, x->family_len) != 0)
+        return "TYPE without its HELP";
+    q++;
+    if ((e - q == 7 && memcmp(q, "counter", 7) == 0) ||
+        (e - q == 5 && memcmp(q, "gauge", 5) == 0) ||
+        (e - q == 9 && memcmp(q, "histogram", 9) == 0))
+        x->type = q;
+    return x->type ? NULL : "unknown TYPE";
+}
+
+/* Checks a sample line; NULL or why it is wrong. */
+static const char *check_sample(struct expo *x, const char *p, const char *e)
+{
+    if (x->type == NULL)
+        return "a sample before HELP and TYPE";
+    bool histogram = *x->type == 'h';
+    const char *q = scan_name(p, e, true);
+    if (q == NULL || (size_t)(q - p) < x->family_len ||
+        memcmp(p, x->family, x->family_len) != 0)
+        return "a sample of another family";
+    const char *suffix = p + x->family_len;
+    bool bucket = false, count = false;
+    if (histogram) {
+        bucket = starts(suffix, q, "_bucket") && q - suffix == 7;
+        count = starts(suffix, q, "_count") && q - suffix == 6;
+        if (!bucket && !count &&
+            !(starts(suffix, q, "_sum") && q - suffix == 4))
+            return "a histogram sample without _bucket, _sum or _count";
+    } else if (q != suffix) {
+        return "a sample of another family";
+    }
+
+    const char *labels = q, *le = NULL, *le_value = NULL;
+    if (q < e && *q == '{') {
+        for (q++;; q++) {
+            const char *name = q;
+            if ((q = scan_name(q, e, false)) == NULL || e - q < 2 ||
+                q[0] != '=' || q[1] != '"')
+                return "bad label name";
+            /* le is reserved in histograms only. */
+            bool is_le =
+                histogram && q - name == 2 && memcmp(name, "le", 2) == 0;
+            if (is_le) {
+                le = name;
+                le_value = q + 2;
+            }
+            if ((q = scan_label_value(q + 2, e)) == NULL)
+                return "bad label value";
+            if (q < e && *q == '}')
+                break;
+            if (is_le)
+                return "le is not the last label";
+            if (q >= e || *q != ',')
+                return "labels not separated by commas";
+        }
+        q++;
+    }
+    if (bucket != (le != NULL))
+        return "le on a sample that is not a bucket, or a bucket without it";
+    size_t key_len = (size_t)(q - p);
+    if (x->prev != NULL && key_len == x->prev_len &&
+        memcmp(p, x->prev, key_len) == 0)
+        return "the same series twice";
+    x->prev = p;
+    x->prev_len = key_len;
+
+    if (q >= e || *q != ' ')
+        return "no space before the value";
+    const char *value = q + 1;
+    uint64_t n = 0;
+    if (bucket || count) {
+        if (!parse_count(value, e, &n))
+            return "a histogram count that is not a whole number";
+    } else if (!is_decimal(value, e)) {
+        return "a value that is not an exact decimal";
+    }
+    if (*x->type == 'c' && *value == '-')
+        return "a negative counter";
+    if (bucket) {
+        size_t len = (size_t)(le - labels);
+        if (x->series == NULL || len != x->series_len ||
+            memcmp(labels, x->series, len) != 0) {
+            x->series = labels; /* the first bucket of a series */
+            x->series_len = len;
+        } else if (n < x->bucket) {
+            return "bucket counts decrease";
+        }
+        x->bucket = n;
+        bool inf = starts(le_value, e, "+Inf\"");
+        if (!inf && !is_decimal(le_value,
+                                memchr(le_value, '"', (size_t)(e - le_value))))
+            return "a bucket bound that is not a decimal";
+        x->have_inf = inf;
+        x->inf = n;
+    } else if (count) {
+        if (!x->have_inf || n != x->inf)
+            return "_count differs from the +Inf bucket";
+        x->series = NULL;
+    }
+    return NULL;
+}
+
+void fuzz_check_exposition(struct registry *r)
+{
+    struct buf out = {0};
+    struct expo x = {0};
+    expfmt_write(r, &out);
+    if (out.oom)
+        fuzz_fail("expfmt_write ran out of memory");
+    const unsigned char *u = (const unsigned char *)out.data;
+    for (size_t i = 0; i < out.len;) {
+        size_t n = utf8_len(u + i, out.len - i);
+        if (n == 0)
+            fuzz_fail("exposition: invalid UTF-8 or NUL at byte %zu:\n%s", i,
+                      out.data);
+        i += n;
+    }
+    if (out.len > 0 && out.data[out.len - 1] != '\n')
+        fuzz_fail("exposition: no newline at the end:\n%s", out.data);
+    const char *p = out.len ? out.data : "", *end = p + out.len;
+    for (size_t line = 1; p < end; line++) {
+        const char *e = memchr(p, '\n', (size_t)(end - p));
+        const char *why = starts(p, e, "# HELP ") || starts(p, e, "# TYPE ")
+                              ? check_meta(&x, p, e)
+                              : check_sample(&x, p, e);
+        if (why != NULL)
+            fuzz_fail("exposition line %zu: %s:\n%.*s\n\nthe exposition:\n%s",
+                      line, why, (int)(e - p), p, out.data);
+        p = e + 1;
+    }
+    buf_free(&out);
+}
