@@ -264,12 +264,9 @@ static bool is_tchar(unsigned char c)
            (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-/*
- * Judges the first bytes of a connection: 1 when they begin a well-formed
- * request line (or are too many to judge), -1 when they cannot, 0 when it
- * is too early to tell.
- */
-int http_gate_judge(const char *p, size_t n)
+/* 1: the bytes begin a well-formed request line; -1: they cannot; 0: they
+ * may, once more bytes arrive. */
+static int judge_line(const char *p, size_t n)
 {
     size_t i = 0;
     while (i < n && (p[i] == '\r' || p[i] == '\n')) /* empty lines first */
@@ -278,21 +275,21 @@ int http_gate_judge(const char *p, size_t n)
     while (i < n && is_tchar((unsigned char)p[i]))
         i++;
     if (i == n)
-        return n >= GATE_PEEK ? 1 : 0;
+        return 0;
     if (i == start || p[i] != ' ')
         return -1;
     size_t target = ++i;
     while (i < n && (unsigned char)p[i] > ' ' && (unsigned char)p[i] < 0x7f)
         i++;
     if (i == n)
-        return n >= GATE_PEEK ? 1 : 0;
+        return 0;
     if (i == target || p[i] != ' ')
         return -1;
     i++;
     static const char version[] = "HTTP/d.d";
     for (size_t k = 0; k < sizeof(version) - 1; k++, i++) {
         if (i == n)
-            return n >= GATE_PEEK ? 1 : 0;
+            return 0;
         bool ok =
             version[k] == 'd' ? p[i] >= '0' && p[i] <= '9' : p[i] == version[k];
         if (!ok)
@@ -301,8 +298,20 @@ int http_gate_judge(const char *p, size_t n)
     if (i < n && p[i] == '\r')
         i++;
     if (i == n)
-        return n >= GATE_PEEK ? 1 : 0;
+        return 0;
     return p[i] == '\n' ? 1 : -1;
+}
+
+/*
+ * Judges the first bytes of a connection: 1 when they begin a well-formed
+ * request line, -1 when they cannot, 0 when it is too early to tell. The
+ * gate peeks at GATE_PEEK bytes at most: a line still undecided there is
+ * libmicrohttpd's to judge (414, 431), never a wait for more.
+ */
+int http_gate_judge(const char *p, size_t n)
+{
+    int v = judge_line(p, n);
+    return v == 0 && n >= GATE_PEEK ? 1 : v;
 }
 
 static void gate_close(struct gate_conn *g)

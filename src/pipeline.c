@@ -574,7 +574,7 @@ static bool read_labels(struct pipeline *p, struct rule *r)
 static void warn_overflow(struct rule *r)
 {
     const struct family *f = r->family;
-    if (f->over_global)
+    if (family_over_global(f))
         log_limited(&r->overflow_log, LOG_WARN,
                     "metric %s: the limit of %zu series over all metrics "
                     "(limits.max_series) is reached; updates for new label "

@@ -157,21 +157,24 @@ static struct series *series_new(const struct family *f, const char *key,
     return s;
 }
 
+/* Puts s in the first free place from its hash on (cap: a power of two). */
+static void table_put(struct series **t, size_t cap, struct series *s)
+{
+    size_t j = s->hash & (cap - 1);
+    while (t[j] != NULL)
+        j = (j + 1) & (cap - 1);
+    t[j] = s;
+}
+
 static bool table_grow(struct family *f)
 {
     size_t cap = f->table_cap * 2;
     struct series **t = calloc(cap, sizeof(*t));
     if (t == NULL)
         return false;
-    for (size_t i = 0; i < f->table_cap; i++) {
-        struct series *s = f->table[i];
-        if (s == NULL)
-            continue;
-        size_t j = s->hash & (cap - 1);
-        while (t[j] != NULL)
-            j = (j + 1) & (cap - 1);
-        t[j] = s;
-    }
+    for (size_t i = 0; i < f->table_cap; i++)
+        if (f->table[i] != NULL)
+            table_put(t, cap, f->table[i]);
     free(f->table);
     f->table = t;
     f->table_cap = cap;
@@ -179,16 +182,10 @@ static bool table_grow(struct family *f)
 }
 
 /* Whether a new series would go over the family's cap or the registry's. */
-static bool family_full(struct family *f)
+static bool family_full(const struct family *f)
 {
-    if (f->max_series > 0 && f->n_series >= f->max_series) {
-        f->over_global = false;
-        return true;
-    }
-    const struct registry *r = f->reg;
-    f->over_global = r->max_series > 0 && !(f->flags & FAMILY_SELF) &&
-                     r->n_series >= r->max_series;
-    return f->over_global;
+    return (f->max_series > 0 && f->n_series >= f->max_series) ||
+           family_over_global(f);
 }
 
 struct series *family_get(struct family *f, const char *key, uint32_t key_len,
@@ -234,7 +231,6 @@ struct series *family_get(struct family *f, const char *key, uint32_t key_len,
     if (s == NULL)
         return NULL;
     f->table[i] = s;
-    s->slot = (uint32_t)f->n_series;
     f->by_slot[f->n_series] = s;
     f->order[f->n_series++] = s;
     if (!(f->flags & FAMILY_SELF))
@@ -250,25 +246,25 @@ static bool expired(const struct family *f, const struct series *s,
 
 size_t family_expire(struct family *f, uint32_t now_s)
 {
-    if (f->expire_s == 0)
+    size_t gone = 0;
+    for (size_t i = 0; f->expire_s > 0 && i < f->n_series; i++)
+        gone += expired(f, f->by_slot[i], now_s);
+    if (gone == 0)
         return 0;
-    /* The survivors keep their slots' order, renumbered, in a new table. */
-    size_t kept = 0, mask = f->table_cap - 1;
+    /* The survivors keep their creation order, in lower slots, and a new
+     * table. */
+    size_t kept = 0;
     memset(f->table, 0, f->table_cap * sizeof(*f->table));
     for (size_t i = 0; i < f->n_series; i++) {
         struct series *s = f->by_slot[i];
-        if (expired(f, s, now_s))
-            continue;
-        f->by_slot[kept] = s;
-        s->slot = (uint32_t)kept++;
-        size_t j = s->hash & mask;
-        while (f->table[j] != NULL)
-            j = (j + 1) & mask;
-        f->table[j] = s;
+        if (!expired(f, s, now_s)) {
+            f->by_slot[kept++] = s;
+            table_put(f->table, f->table_cap, s);
+        }
     }
     /* And the exposition order, whose sorted part stays sorted. */
-    size_t gone = f->n_series - kept, at = 0, sorted = 0;
-    for (size_t i = 0; gone > 0 && i < f->n_series; i++) {
+    size_t at = 0, sorted = 0;
+    for (size_t i = 0; i < f->n_series; i++) {
         struct series *s = f->order[i];
         if (expired(f, s, now_s)) {
             free(s);
@@ -277,8 +273,6 @@ size_t family_expire(struct family *f, uint32_t now_s)
         sorted += i < f->n_sorted;
         f->order[at++] = s;
     }
-    if (gone == 0)
-        return 0;
     f->n_series = kept;
     f->n_sorted = sorted;
     f->expired += gone;

@@ -31,7 +31,6 @@
 struct series {
     uint64_t hash;
     bool dirty;        /* changed since the last checkpoint */
-    uint32_t slot;     /* its place in by_slot: creation order */
     num_fixed value;   /* counter or gauge value; histogram sum */
     uint64_t count;    /* histogram: number of observations */
     uint64_t *buckets; /* histogram: count per bucket (not cumulative) */
@@ -60,7 +59,6 @@ struct family {
     size_t n_sorted;
     struct series *overflow; /* created on the first update over the cap */
     uint64_t overflow_updates;
-    bool over_global; /* the last overflow was for the registry's cap */
 
     uint32_t expire_s; /* gauges: series unchanged this long go (0: never) */
     uint64_t expired;  /* series removed so */
@@ -114,6 +112,16 @@ uint64_t registry_hash(const char *key, size_t len);
  */
 struct series *family_get(struct family *f, const char *key, uint32_t key_len,
                           uint64_t hash);
+
+/* Whether f is full because all families together reached the registry's
+ * cap (false when its own max_series is reached). */
+static inline bool family_over_global(const struct family *f)
+{
+    if (f->max_series > 0 && f->n_series >= f->max_series)
+        return false;
+    return f->reg->max_series > 0 && !(f->flags & FAMILY_SELF) &&
+           f->reg->n_series >= f->reg->max_series;
+}
 
 /*
  * Removes the series of an expiring family not updated since

@@ -327,8 +327,9 @@ static bool load_chunk(struct family *f, int64_t chunk, const unsigned char *d,
         if (se == NULL)
             return false;
         restore_one(f, se, v, count, bk);
+        size_t slot = (size_t)chunk * STATE_CHUNK + k;
         if (chunk != OVERFLOW_CHUNK &&
-            se->slot != (uint64_t)chunk * STATE_CHUNK + k)
+            (slot >= f->n_series || f->by_slot[slot] != se))
             in_place = false;
         k++;
         (*n)++;
@@ -417,13 +418,20 @@ static int load_family(struct state *s, struct family *f, bool *rewrite)
     return 0;
 }
 
-/* Replaces every saved chunk of f with its series as they are now. */
-static int rewrite_family(struct state *s, sqlite3_stmt *del, struct family *f,
-                          size_t *series)
+/* Deletes every saved chunk of the metric. */
+static int drop_chunks(struct state *s, const char *metric)
 {
-    sqlite3_bind_text(del, 1, f->name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(del) == SQLITE_DONE ? 0 : fail(s, "cannot drop");
-    sqlite3_reset(del);
+    sqlite3_bind_text(s->del_chunks, 1, metric, -1, SQLITE_TRANSIENT);
+    int rc =
+        sqlite3_step(s->del_chunks) == SQLITE_DONE ? 0 : fail(s, "cannot drop");
+    sqlite3_reset(s->del_chunks);
+    return rc;
+}
+
+/* Replaces every saved chunk of f with its series as they are now. */
+static int rewrite_family(struct state *s, struct family *f, size_t *series)
+{
+    int rc = drop_chunks(s, f->name);
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < f->n_series; i++)
@@ -435,7 +443,7 @@ static int rewrite_family(struct state *s, sqlite3_stmt *del, struct family *f,
 
 int state_restore_series(struct state *s, struct registry *reg)
 {
-    sqlite3_stmt *sel = NULL, *put = NULL, *del = NULL, *names = NULL;
+    sqlite3_stmt *sel = NULL, *put = NULL, *names = NULL;
     int rc = exec(s, "BEGIN");
     if (rc != 0)
         return rc;
@@ -445,8 +453,6 @@ int state_restore_series(struct state *s, struct registry *reg)
         sqlite3_prepare_v2(s->db,
                            "INSERT OR REPLACE INTO families VALUES (?, ?)", -1,
                            &put, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, "DELETE FROM chunks WHERE metric = ?", -1,
-                           &del, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db, "SELECT metric FROM families", -1, &names,
                            NULL) != SQLITE_OK) {
         rc = fail(s, "cannot prepare");
@@ -462,9 +468,7 @@ int state_restore_series(struct state *s, struct registry *reg)
         log_info("metric %s is no longer configured; its saved series are "
                  "dropped",
                  m);
-        sqlite3_bind_text(del, 1, m, -1, SQLITE_TRANSIENT);
-        sqlite3_step(del);
-        sqlite3_reset(del);
+        drop_chunks(s, m);
     }
     if (exec(s, s->legacy ? "DELETE FROM families WHERE metric NOT IN "
                             "(SELECT metric FROM chunks UNION "
@@ -493,14 +497,12 @@ int state_restore_series(struct state *s, struct registry *reg)
             size_t n = 0;
             rc = load_family(s, f, &rewrite);
             if (rc == 0 && rewrite)
-                rc = rewrite_family(s, del, f, &n);
+                rc = rewrite_family(s, f, &n);
         } else if (saved != NULL) {
             log_warn("metric %s changed (was %s, now %s); its saved series "
                      "start afresh",
                      f->name, saved, sig);
-            sqlite3_bind_text(del, 1, f->name, -1, SQLITE_STATIC);
-            rc = sqlite3_step(del) == SQLITE_DONE ? 0 : fail(s, "cannot drop");
-            sqlite3_reset(del);
+            rc = drop_chunks(s, f->name);
         }
         free(saved);
         if (rc != 0)
@@ -524,7 +526,6 @@ int state_restore_series(struct state *s, struct registry *reg)
 out:
     sqlite3_finalize(sel);
     sqlite3_finalize(put);
-    sqlite3_finalize(del);
     sqlite3_finalize(names);
     if (rc != 0)
         exec(s, "ROLLBACK");
@@ -691,7 +692,7 @@ int state_checkpoint(struct state *s, struct registry *reg,
         if (f->flags & FAMILY_SELF)
             continue;
         /* Series expired: the others moved to lower slots. */
-        rc = f->renumbered ? rewrite_family(s, s->del_chunks, f, series)
+        rc = f->renumbered ? rewrite_family(s, f, series)
                            : write_family(s, f, series);
     }
     if (rc == 0 && !s->inputs_written)
