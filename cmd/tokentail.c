@@ -12,11 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../src/buf.h"
-#include "../src/config.h"
-#include "../src/daemon.h"
-#include "../src/http.h"
-#include "../src/log.h"
+#include "buf.h"
+#include "config.h"
+#include "daemon.h"
+#include "http.h"
+#include "log.h"
 
 #ifndef TOKENTAIL_VERSION
 #define TOKENTAIL_VERSION "unknown"

@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../parsers/parser.h"
-#include "../src/buf.h"
+#include "parser.h"
+#include "buf.h"
 #include "harness.h"
 
 #define NAME "fuzz.yaml"

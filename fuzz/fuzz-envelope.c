@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../src/envelope.h"
+#include "envelope.h"
 #include "harness.h"
 
 /* Small, so that joined lines go over it. */

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/buf.h"
-#include "../src/expfmt.h"
+#include "buf.h"
+#include "expfmt.h"
 #include "harness.h"
 
 /*

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/http.h"
+#include "http.h"
 #include "harness.h"
 
 #define GATE_PEEK 2048 /* src/http.c: the bytes the gate peeks at */

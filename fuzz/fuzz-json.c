@@ -23,8 +23,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../parsers/parser.h"
-#include "../tests/unit/json_reference.h"
+#include "parser.h"
+#include "json_reference.h"
 #include "harness.h"
 
 #define N_PATHS 7

@@ -19,7 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../src/tailer.h"
+#include "tailer.h"
 #include "harness.h"
 
 /* What the tailer delivered, compared as it arrives. */

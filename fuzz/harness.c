@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/buf.h"
-#include "../src/expfmt.h"
+#include "buf.h"
+#include "expfmt.h"
 
 /*
  * Four inputs, one per parser and one trying all three in turn; labels

@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../src/config.h"
-#include "../src/pipeline.h"
-#include "../src/registry.h"
+#include "config.h"
+#include "pipeline.h"
+#include "registry.h"
 
 /*
  * The configuration fuzz-pipeline and fuzz-envelope run lines through

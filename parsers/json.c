@@ -21,6 +21,7 @@
  * validation pass); the tests require both to agree on every line.
  */
 #include "parser.h"
+#include "jsonstr.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -529,105 +530,4 @@ int json_parser_new(const struct cfg_field *fields, size_t n_fields,
     }
     *out = &jp->base;
     return 0;
-}
-
-/* --- unescaping ---------------------------------------------------------- */
-
-static int hex4(const char *p)
-{
-    int v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= c - '0';
-        else if (c >= 'a' && c <= 'f')
-            v |= c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            v |= c - 'A' + 10;
-        else
-            return -1;
-    }
-    return v;
-}
-
-static size_t put_utf8(char *out, uint32_t cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xc0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
-size_t json_unescape(const char *in, size_t len, char *out)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (in[i] != '\\' || i + 1 >= len) {
-            out[o++] = in[i];
-            continue;
-        }
-        char c = in[++i];
-        switch (c) {
-        case 'b':
-            out[o++] = '\b';
-            break;
-        case 'f':
-            out[o++] = '\f';
-            break;
-        case 'n':
-            out[o++] = '\n';
-            break;
-        case 'r':
-            out[o++] = '\r';
-            break;
-        case 't':
-            out[o++] = '\t';
-            break;
-        case 'u': {
-            int cp = i + 4 < len ? hex4(in + i + 1) : -1;
-            if (cp < 0) {
-                out[o++] = '\\';
-                out[o++] = 'u';
-                break;
-            }
-            i += 4;
-            if (cp >= 0xd800 && cp <= 0xdbff && i + 6 < len &&
-                in[i + 1] == '\\' && in[i + 2] == 'u') {
-                int lo = hex4(in + i + 3);
-                if (lo >= 0xdc00 && lo <= 0xdfff) {
-                    uint32_t full = 0x10000 + (((uint32_t)cp - 0xd800) << 10) +
-                                    ((uint32_t)lo - 0xdc00);
-                    o += put_utf8(out + o, full);
-                    i += 6;
-                    break;
-                }
-            }
-            if (cp >= 0xd800 && cp <= 0xdfff)
-                cp = 0xfffd; /* a lone surrogate */
-            o += put_utf8(out + o, (uint32_t)cp);
-            break;
-        }
-        default: /* '"', '\\', '/' */
-            out[o++] = c;
-            break;
-        }
-    }
-    return o;
 }

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../src/config.h"
+#include "config.h"
 
 enum field_type {
     FIELD_STRING, /* p/len: the text between the quotes, still escaped */
@@ -93,14 +93,6 @@ int logfmt_parser_new(const struct cfg_field *fields, size_t n_fields,
 
 /* A field's whole path ("usage.total"), for parsers without nesting. */
 size_t parser_field_name(const struct cfg_field *f, char *out, size_t cap);
-
-/*
- * Decodes the JSON escapes of a string's content (in/len, as a
- * FIELD_STRING holds it) into out, which must hold len bytes: decoding
- * never lengthens. \u escapes become UTF-8; a lone surrogate becomes
- * U+FFFD. Returns the decoded length.
- */
-size_t json_unescape(const char *in, size_t len, char *out);
 
 static inline enum parse_result parser_parse(struct parser *p, const char *line,
                                              size_t len, struct field_set *out)

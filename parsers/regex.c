@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/rx.h"
+#include "rx.h"
 
 struct regex_parser {
     struct parser base;

@@ -987,19 +987,6 @@ int config_input_index(const struct config *cfg, const char *name)
     return -1;
 }
 
-const char *config_metric_type_name(enum metric_type t)
-{
-    switch (t) {
-    case METRIC_COUNTER:
-        return "counter";
-    case METRIC_GAUGE:
-        return "gauge";
-    case METRIC_HISTOGRAM:
-        return "histogram";
-    }
-    return "untyped";
-}
-
 void config_free(struct config *cfg)
 {
     if (cfg == NULL)

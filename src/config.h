@@ -24,6 +24,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "num.h"
+#include "registry.h"
 
 #define CONFIG_DEFAULT_MAX_LINE      (1024 * 1024) /* bytes */
 #define CONFIG_MIN_MAX_LINE          256           /* bytes */
@@ -37,8 +38,6 @@
 #define CONFIG_DEFAULT_RECONCILE_MS  2000   /* re-check every file this often */
 #define CONFIG_DEFAULT_CHECKPOINT_MS 1000   /* save state this often */
 #define CONFIG_DEFAULT_STATE_FILE    "/var/lib/tokentail/tokentail.db"
-
-enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
 
 enum start_at { START_AT_END, START_AT_BEGINNING };
 
@@ -231,8 +230,6 @@ int config_load_text(const char *name, const char *text, size_t len,
 
 /* Finds an input by name; -1 when absent. */
 int config_input_index(const struct config *cfg, const char *name);
-
-const char *config_metric_type_name(enum metric_type t);
 
 /* The price entry for a model, the default entry, or NULL. */
 const struct cfg_price *config_price(const struct config *cfg,

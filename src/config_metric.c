@@ -566,12 +566,9 @@ static void load_name_and_type(struct loader *L, const yaml_node_t *n,
         return;
     }
     const char *t = cfg_scalar(L, v, "metric type", NULL);
-    if (t && strcmp(t, "counter") == 0)
-        m->type = METRIC_COUNTER;
-    else if (t && strcmp(t, "gauge") == 0)
-        m->type = METRIC_GAUGE;
-    else if (t && strcmp(t, "histogram") == 0)
-        m->type = METRIC_HISTOGRAM;
+    int type = t ? metric_type_parse(t) : -1;
+    if (type >= 0)
+        m->type = (enum metric_type)type;
     else if (t)
         cfg_err(L, v,
                 "unknown metric type \"%s\" (counter, gauge or histogram)", t);
@@ -672,7 +669,7 @@ void cfg_load_metric(struct loader *L, const yaml_node_t *n,
         load_cost(L, cost, m);
     if (m->n_values == 0 && m->cost == NULL && m->type != METRIC_COUNTER)
         cfg_err(L, n, "a %s needs a \"value\" field",
-                config_metric_type_name(m->type));
+                metric_type_name(m->type));
     check_label_names(L, n, m);
 
     if ((v = cfg_get(L, n, "buckets")) != NULL) {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../parsers/parser.h"
+#include "jsonstr.h"
 
 #define JSMN_STATIC
 #define JSMN_STRICT

@@ -133,7 +133,7 @@ void expfmt_write(struct registry *r, struct buf *out)
         buf_puts(out, "\n# TYPE ");
         buf_puts(out, f->name);
         buf_putc(out, ' ');
-        buf_puts(out, config_metric_type_name(f->type));
+        buf_puts(out, metric_type_name(f->type));
         buf_putc(out, '\n');
 
         if (f->type == METRIC_HISTOGRAM) {

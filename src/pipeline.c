@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rx.h"
+#include "jsonstr.h"
 #include "transform.h"
 #include "utf8.h"
 

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../parsers/parser.h"
+#include "parser.h"
 #include "buf.h"
 #include "config.h"
 #include "log.h"

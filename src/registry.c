@@ -9,6 +9,25 @@
 
 #define REGISTRY_INITIAL_TABLE 16
 
+static const char *const type_names[METRIC_TYPE_COUNT] = {
+    [METRIC_COUNTER] = "counter",
+    [METRIC_GAUGE] = "gauge",
+    [METRIC_HISTOGRAM] = "histogram",
+};
+
+const char *metric_type_name(enum metric_type t)
+{
+    return (unsigned)t < METRIC_TYPE_COUNT ? type_names[t] : "untyped";
+}
+
+int metric_type_parse(const char *s)
+{
+    for (int t = 0; t < METRIC_TYPE_COUNT; t++)
+        if (strcmp(s, type_names[t]) == 0)
+            return t;
+    return -1;
+}
+
 int registry_new(struct registry **out)
 {
     *out = calloc(1, sizeof(**out));
@@ -292,7 +311,7 @@ struct series *family_overflow(struct family *f)
 size_t family_signature(const struct family *f, char *sig, size_t cap)
 {
     struct buf b = {0};
-    buf_puts(&b, config_metric_type_name(f->type));
+    buf_puts(&b, metric_type_name(f->type));
     buf_putc(&b, '|');
     for (size_t i = 0; i < f->n_labels; i++) {
         if (i > 0)

@@ -23,10 +23,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
 #include "num.h"
 
 #define FAMILY_SELF 1u /* tokentail's own metric */
+
+/* What a family's values mean; the registry owns the names. */
+enum metric_type {
+    METRIC_COUNTER,
+    METRIC_GAUGE,
+    METRIC_HISTOGRAM,
+};
+#define METRIC_TYPE_COUNT (METRIC_HISTOGRAM + 1)
+
+/* "counter", "gauge" or "histogram": as the exposition's TYPE line and
+ * the configuration write it. */
+const char *metric_type_name(enum metric_type t);
+
+/* The type named s; -1 when there is none of that name. */
+int metric_type_parse(const char *s);
 
 struct series {
     uint64_t hash;

@@ -4,8 +4,8 @@
 
 #include <string.h>
 
-#include "../../src/num.h"
-#include "../../src/registry.h"
+#include "num.h"
+#include "registry.h"
 
 /* The fixed-point value of a decimal written in the test. */
 static inline num_fixed dec(const char *s)

@@ -7,7 +7,8 @@
  * parser before the single-pass scanner in parsers/json.c, which must
  * agree with it on every line (test-json compares them).
  */
-#include "../../parsers/parser.h"
+#include "parser.h"
+#include "jsonstr.h"
 #include "json_reference.h"
 
 #include <errno.h>

@@ -2,7 +2,7 @@
 #ifndef TOKENTAIL_JSON_REFERENCE_H
 #define TOKENTAIL_JSON_REFERENCE_H
 
-#include "../../parsers/parser.h"
+#include "parser.h"
 
 /* Too many tokens for the reference (a limit of its own, not RFC 8259). */
 #define JSON_REFERENCE_MAX_TOKENS 65536

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/config.h"
+#include "config.h"
 
 /* Loads text; returns the error output (static) and stores the config. */
 static const char *load(const char *text, struct config **cfg)

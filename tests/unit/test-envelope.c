@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/envelope.h"
+#include "envelope.h"
 
 static const char *unwrap(struct envelope *e, const char *line,
                           enum envelope_result want)

@@ -8,7 +8,7 @@
 
 #include "helpers.h"
 
-#include "../../src/expfmt.h"
+#include "expfmt.h"
 
 static void expect_exposition(struct registry *r, const char *want)
 {

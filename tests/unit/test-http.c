@@ -4,7 +4,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/http.h"
+#include "http.h"
 
 static int judge(const char *s)
 {

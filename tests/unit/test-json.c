@@ -6,7 +6,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../parsers/parser.h"
+#include "parser.h"
+#include "jsonstr.h"
 #include "json_reference.h"
 
 /* A parser for a fixed set of paths, split at dots like the config does. */

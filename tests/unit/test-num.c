@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/num.h"
+#include "num.h"
 
 static num_fixed fixed(const char *s, const char *scale)
 {

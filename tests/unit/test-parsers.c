@@ -6,7 +6,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../parsers/parser.h"
+#include "parser.h"
+#include "jsonstr.h"
 
 static const char *names[] = {"level",  "time",      "logger", "message",
                               "status", "http.path", "missing"};

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/expfmt.h"
-#include "../../src/pipeline.h"
+#include "expfmt.h"
+#include "pipeline.h"
 
 struct fixture {
     struct config *cfg;

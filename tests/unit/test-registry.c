@@ -7,7 +7,7 @@
 
 #include "helpers.h"
 
-#include "../../src/registry.h"
+#include "registry.h"
 
 static void test_buckets(void **state)
 {

@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../src/tailer.h"
+#include "tailer.h"
 
 struct collected {
     char lines[64][64];

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/transform.h"
+#include "transform.h"
 
 /* Applies cfg to text (NULL: missing); returns the result or "!<code>". */
 static const char *apply(const struct cfg_transform *cfg, const char *text,
