@@ -38,7 +38,7 @@ struct daemon {
     struct state *state;
     char *state_path;
     char state_err[256]; /* why there is none, or the last failure */
-    struct self_state_stats st;
+    struct state_stats st;
 
     /* Following mode only. */
     struct loop *loop;
@@ -185,13 +185,7 @@ static void on_checkpoint(void *ctx)
 static void on_expire(void *ctx)
 {
     struct daemon *d = ctx;
-    uint32_t now_s = (uint32_t)(loop_now_ms() / 1000);
-    for (size_t i = 0; i < d->reg->n_fams; i++) {
-        struct family *f = d->reg->fams[i];
-        size_t gone = family_expire(f, now_s);
-        if (gone > 0)
-            log_debug("metric %s: %zu series expired", f->name, gone);
-    }
+    registry_expire(d->reg, (uint32_t)(loop_now_ms() / 1000));
     d->expire_timer = loop_timer_add(d->loop, d->expire_every_ms, on_expire, d);
 }
 
@@ -334,35 +328,54 @@ static void json_time(struct buf *b, const char *key, time_t t)
     buf_json_string(b, stamp, strlen(stamp));
 }
 
-static void health_file(struct buf *out, const struct tailer *t)
+/* Where the health document is being written, and how many items the
+ * current list has. */
+struct health_walk {
+    struct buf *out;
+    size_t n;
+};
+
+static void health_file(void *ctx, const struct input_file_info *f)
 {
-    struct stat st;
+    struct health_walk *w = ctx;
+    struct buf *out = w->out;
+    if (w->n++ > 0)
+        buf_putc(out, ',');
     buf_putc(out, '{');
-    json_str(out, "path", t->path);
+    json_str(out, "path", f->path);
     /* Everything before offset has been processed; pending bytes wait
      * for their newline. */
     buf_printf(out, ",\"offset\":%llu,\"pending\":%zu",
-               (unsigned long long)tailer_consumed(t), tailer_pending(t));
-    if (!t->stream && fstat(t->fd, &st) == 0) {
-        uint64_t size = (uint64_t)st.st_size;
-        buf_printf(out, ",\"size\":%llu,\"lag\":%llu", (unsigned long long)size,
-                   (unsigned long long)(t->shadow_of != NULL || size < t->offset
-                                            ? 0
-                                            : size - t->offset));
-    }
+               (unsigned long long)f->offset, f->pending);
+    if (f->has_size)
+        buf_printf(out, ",\"size\":%llu,\"lag\":%llu",
+                   (unsigned long long)f->size, (unsigned long long)f->lag);
     buf_putc(out, ',');
-    json_time(out, "last_read", t->last_read);
-    buf_printf(out, ",\"rotated\":%s", t->orphan ? "true" : "false");
-    if (t->shadow_of != NULL) {
+    json_time(out, "last_read", f->last_read);
+    buf_printf(out, ",\"rotated\":%s", f->rotated ? "true" : "false");
+    if (f->copy_of != NULL) {
         buf_putc(out, ',');
-        json_str(out, "copy_of", t->shadow_of->path);
+        json_str(out, "copy_of", f->copy_of);
     }
-    if (t->undecided)
+    if (f->undecided)
         buf_puts(out, ",\"undecided\":true");
-    if (t->env.kind != ENVELOPE_AUTO) {
+    if (f->envelope != ENVELOPE_AUTO) {
         buf_putc(out, ',');
-        json_str(out, "envelope", envelope_name(t->env.kind));
+        json_str(out, "envelope", envelope_name(f->envelope));
     }
+    buf_putc(out, '}');
+}
+
+static void health_error(void *ctx, const char *path, int err)
+{
+    struct health_walk *w = ctx;
+    struct buf *out = w->out;
+    if (w->n++ > 0)
+        buf_putc(out, ',');
+    buf_putc(out, '{');
+    json_str(out, "path", path);
+    buf_putc(out, ',');
+    json_str(out, "error", strerror(err));
     buf_putc(out, '}');
 }
 
@@ -370,8 +383,11 @@ static bool on_health(void *ctx, struct buf *out)
 {
     struct daemon *d = ctx;
     bool healthy = d->state_err[0] == '\0';
-    for (size_t i = 0; i < d->n_inputs; i++)
-        healthy &= d->inputs[i]->n_errors == 0;
+    struct input_stats st;
+    for (size_t i = 0; i < d->n_inputs; i++) {
+        input_get_stats(d->inputs[i], &st);
+        healthy &= st.path_errors == 0;
+    }
 
     buf_putc(out, '{');
     json_str(out, "status", healthy ? "healthy" : "degraded");
@@ -393,33 +409,24 @@ static bool on_health(void *ctx, struct buf *out)
     buf_puts(out, "},\"inputs\":[");
     for (size_t i = 0; i < d->n_inputs; i++) {
         const struct input *in = d->inputs[i];
+        const struct cfg_input *ci = &d->cfg->inputs[i];
+        struct health_walk w = {out, 0};
         if (i > 0)
             buf_putc(out, ',');
         buf_putc(out, '{');
-        json_str(out, "name", in->cfg->name);
+        json_str(out, "name", input_name(in));
         buf_puts(out, ",\"paths\":[");
-        for (size_t k = 0; k < in->cfg->n_paths; k++) {
+        for (size_t k = 0; k < ci->n_paths; k++) {
             if (k > 0)
                 buf_putc(out, ',');
-            buf_json_string(out, in->cfg->paths[k], strlen(in->cfg->paths[k]));
+            buf_json_string(out, ci->paths[k], strlen(ci->paths[k]));
         }
         buf_printf(out, "],\"lag\":%llu,\"files\":[",
                    (unsigned long long)input_lag_bytes(in));
-        for (const struct tailer *t = in->tailers; t; t = t->next) {
-            if (t != in->tailers)
-                buf_putc(out, ',');
-            health_file(out, t);
-        }
+        input_each_file(in, health_file, &w);
         buf_puts(out, "],\"errors\":[");
-        for (size_t k = 0; k < in->n_errors; k++) {
-            if (k > 0)
-                buf_putc(out, ',');
-            buf_putc(out, '{');
-            json_str(out, "path", in->errors[k].path);
-            buf_putc(out, ',');
-            json_str(out, "error", strerror(in->errors[k].err));
-            buf_putc(out, '}');
-        }
+        w.n = 0;
+        input_each_error(in, health_error, &w);
         buf_puts(out, "]}");
     }
     buf_puts(out, "]}\n");
@@ -440,11 +447,8 @@ static void on_watch(void *ctx, uint32_t events)
 static void on_overflow(void *ctx)
 {
     struct daemon *d = ctx;
-    for (size_t i = 0; i < d->n_inputs; i++) {
-        d->inputs[i]->rescan = true;
-        for (struct tailer *t = d->inputs[i]->tailers; t; t = t->next)
-            t->ready = t->shadow_of == NULL;
-    }
+    for (size_t i = 0; i < d->n_inputs; i++)
+        input_rescan_all(d->inputs[i]);
 }
 
 static bool on_idle(void *ctx)
@@ -548,6 +552,7 @@ int daemon_run(struct daemon *d, const struct http_listen *listen)
 
 int daemon_once(struct daemon *d, char *const *files, size_t n_files, FILE *out)
 {
+    struct input_stats st;
     int status = 0;
     if (n_files > 0) {
         for (size_t i = 0; i < n_files; i++) {
@@ -562,7 +567,8 @@ int daemon_once(struct daemon *d, char *const *files, size_t n_files, FILE *out)
     } else {
         for (size_t i = 0; i < d->n_inputs; i++) {
             input_scan(d->inputs[i], INPUT_SCAN_ONCE);
-            if (d->inputs[i]->n_errors > 0)
+            input_get_stats(d->inputs[i], &st);
+            if (st.path_errors > 0)
                 status = -1;
         }
         /* Saved positions are written before the files are closed. */
@@ -573,9 +579,11 @@ int daemon_once(struct daemon *d, char *const *files, size_t n_files, FILE *out)
         for (size_t i = 0; i < d->n_inputs; i++)
             input_drain_all(d->inputs[i]);
     }
-    for (size_t i = 0; i < d->n_inputs; i++)
-        if (d->inputs[i]->read_errors > 0)
+    for (size_t i = 0; i < d->n_inputs; i++) {
+        input_get_stats(d->inputs[i], &st);
+        if (st.read_errors > 0)
             status = -1;
+    }
     if (d->state_err[0] != '\0')
         status = -1;
 

@@ -966,3 +966,121 @@ uint64_t input_lag_bytes(const struct input *in)
     }
     return lag;
 }
+
+const char *input_name(const struct input *in)
+{
+    return in->cfg->name;
+}
+
+void input_get_stats(const struct input *in, struct input_stats *out)
+{
+    uint64_t truncs = in->closed_truncations;
+    for (const struct tailer *t = in->tailers; t; t = t->next)
+        truncs += t->truncations;
+    *out = (struct input_stats){
+        .bytes_read = in->bytes_read,
+        .files = input_files(in),
+        .files_opened = in->files_opened,
+        .files_closed = in->files_closed,
+        .rotations = in->rotations,
+        .truncations = truncs,
+        .copies = in->copies,
+        .resumed = in->resumed,
+        .reconciles = in->reconciles,
+        .read_errors = in->read_errors,
+        .path_errors = in->n_errors,
+        .lag_bytes = input_lag_bytes(in),
+    };
+}
+
+void input_each_file(const struct input *in,
+                     void (*fn)(void *ctx, const struct input_file_info *f),
+                     void *ctx)
+{
+    for (const struct tailer *t = in->tailers; t; t = t->next) {
+        struct input_file_info f = {
+            .path = t->path,
+            .offset = tailer_consumed(t),
+            .pending = tailer_pending(t),
+            .last_read = t->last_read,
+            .rotated = t->orphan,
+            .copy_of = t->shadow_of ? t->shadow_of->path : NULL,
+            .undecided = t->undecided,
+            .envelope = t->env.kind,
+        };
+        struct stat st;
+        if (!t->stream && fstat(t->fd, &st) == 0) {
+            f.has_size = true;
+            f.size = (uint64_t)st.st_size;
+            f.lag = t->shadow_of != NULL || f.size < t->offset
+                        ? 0
+                        : f.size - t->offset;
+        }
+        fn(ctx, &f);
+    }
+}
+
+void input_each_error(const struct input *in,
+                      void (*fn)(void *ctx, const char *path, int err),
+                      void *ctx)
+{
+    for (size_t k = 0; k < in->n_errors; k++)
+        fn(ctx, in->errors[k].path, in->errors[k].err);
+}
+
+void input_rescan_all(struct input *in)
+{
+    in->rescan = true;
+    for (struct tailer *t = in->tailers; t; t = t->next)
+        t->ready = t->shadow_of == NULL;
+}
+
+void input_set_history(struct input *in, bool known)
+{
+    in->has_history = known;
+    /* Records added from the state are not changes to save again. */
+    in->changed = false;
+}
+
+bool input_positions_changed(const struct input *in)
+{
+    if (in->changed)
+        return true;
+    for (const struct tailer *t = in->tailers; t; t = t->next)
+        if (t->shadow_of == NULL && !t->undecided && !t->stream &&
+            tailer_consumed(t) != t->saved_offset)
+            return true;
+    return false;
+}
+
+int input_each_position(const struct input *in, int64_t now,
+                        int (*fn)(void *ctx, uint64_t dev, uint64_t ino,
+                                  const struct tail_mark *m, const char *path,
+                                  int64_t last_seen),
+                        void *ctx)
+{
+    int rc;
+    for (const struct tailer *t = in->tailers; t; t = t->next) {
+        struct tail_mark m;
+        if (t->shadow_of != NULL || t->undecided || t->stream)
+            continue;
+        tailer_mark(t, &m);
+        if ((rc = fn(ctx, (uint64_t)t->dev, (uint64_t)t->ino, &m, t->path,
+                     now)) != 0)
+            return rc;
+    }
+    for (size_t k = 0; k < in->n_records; k++) {
+        const struct input_record *r = &in->records[k];
+        if ((rc = fn(ctx, r->dev, r->ino, &r->mark, r->path, r->last_seen)) !=
+            0)
+            return rc;
+    }
+    return 0;
+}
+
+void input_positions_saved(struct input *in)
+{
+    in->changed = false;
+    for (struct tailer *t = in->tailers; t; t = t->next)
+        t->saved_offset = tailer_consumed(t);
+}

@@ -38,6 +38,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "config.h"
 #include "log.h"
@@ -149,5 +150,81 @@ size_t input_files(const struct input *in);
 
 /* Bytes written to the followed files but not read yet. */
 uint64_t input_lag_bytes(const struct input *in);
+
+/* The configured name. */
+const char *input_name(const struct input *in);
+
+/* What an input has done since it started, for tokentail's own metrics. */
+struct input_stats {
+    uint64_t bytes_read;
+    uint64_t files; /* open now, rotated ones being drained included */
+    uint64_t files_opened;
+    uint64_t files_closed;
+    uint64_t rotations;
+    uint64_t truncations; /* of every file, open or closed since */
+    uint64_t copies;      /* byte-identical copies recognised */
+    uint64_t resumed;     /* files continued from a saved or retired mark */
+    uint64_t reconciles;
+    uint64_t read_errors;
+    uint64_t path_errors; /* paths that exist but cannot be followed now */
+    uint64_t lag_bytes;   /* written to the files, not read yet */
+};
+
+void input_get_stats(const struct input *in, struct input_stats *out);
+
+/* One open file, as /health shows it; pointers valid during the call. */
+struct input_file_info {
+    const char *path;
+    uint64_t offset; /* consumed: every line before it was delivered */
+    size_t pending;  /* bytes of an unfinished line held back */
+    bool has_size;   /* a regular file whose size could be read */
+    uint64_t size;
+    uint64_t lag;        /* with has_size: bytes not read yet */
+    time_t last_read;    /* 0: never */
+    bool rotated;        /* renamed away or removed: read to its end */
+    const char *copy_of; /* a copy of that followed file: not read */
+    bool undecided;      /* maybe a copy still being written: waiting */
+    enum envelope_kind envelope;
+};
+
+/* Calls fn for every open file, in the input's order. */
+void input_each_file(const struct input *in,
+                     void (*fn)(void *ctx, const struct input_file_info *f),
+                     void *ctx);
+
+/* Calls fn for every path the latest scan could not follow (errno). */
+void input_each_error(const struct input *in,
+                      void (*fn)(void *ctx, const char *path, int err),
+                      void *ctx);
+
+/*
+ * After an inotify queue overflow: events were lost, so every glob is
+ * walked again and every file read at the next pump.
+ */
+void input_rescan_all(struct input *in);
+
+/* --- for the durable state (input_store) ------------------------------- */
+
+/* Tells the input whether the state knew it: then every file it has not
+ * seen before is new, and read from its start. */
+void input_set_history(struct input *in, bool known);
+
+/* Whether a position to save changed since input_positions_saved(). */
+bool input_positions_changed(const struct input *in);
+
+/*
+ * Calls fn with every position worth saving: each file being read (not a
+ * copy, not undecided, not a stream), with now as when it was last seen,
+ * then each remembered record. Stops at the first fn that does not return
+ * 0, and returns what it returned.
+ */
+int input_each_position(const struct input *in, int64_t now,
+                        int (*fn)(void *ctx, uint64_t dev, uint64_t ino,
+                                  const struct tail_mark *m, const char *path,
+                                  int64_t last_seen),
+                        void *ctx);
+
+/* The positions given to input_each_position() are saved. */
+void input_positions_saved(struct input *in);
 
 #endif

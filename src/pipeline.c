@@ -800,3 +800,26 @@ void pipeline_skip(struct pipeline *p, size_t input, enum line_skip reason)
     p->inputs[input].lines++;
     p->inputs[input].skipped[reason]++;
 }
+
+void pipeline_input_stats(const struct pipeline *p, size_t input,
+                          struct pipeline_input_stats *out)
+{
+    const struct pipeline_input *in = &p->inputs[input];
+    out->lines = in->lines;
+    memcpy(out->skipped, in->skipped, sizeof(out->skipped));
+}
+
+size_t pipeline_n_metrics(const struct pipeline *p)
+{
+    return p->n_rules;
+}
+
+void pipeline_metric_stats(const struct pipeline *p, size_t metric,
+                           struct pipeline_metric_stats *out)
+{
+    const struct rule *r = &p->rules[metric];
+    out->name = r->metric->name;
+    out->updates = r->updates;
+    memcpy(out->skipped, r->skipped, sizeof(out->skipped));
+    family_get_stats(r->family, &out->family);
+}

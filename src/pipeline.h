@@ -124,4 +124,27 @@ void pipeline_line(struct pipeline *p, size_t input, const char *line,
 /* Counts a line the reader had to drop before parsing (too long). */
 void pipeline_skip(struct pipeline *p, size_t input, enum line_skip reason);
 
+/* What became of the lines of one input, for tokentail's own metrics. */
+struct pipeline_input_stats {
+    uint64_t lines; /* complete lines seen, used or not */
+    uint64_t skipped[LINE_SKIP_COUNT];
+};
+
+void pipeline_input_stats(const struct pipeline *p, size_t input,
+                          struct pipeline_input_stats *out);
+
+/* Configured metrics, in the configuration's order. */
+size_t pipeline_n_metrics(const struct pipeline *p);
+
+/* What one configured metric received, and what it holds. */
+struct pipeline_metric_stats {
+    const char *name;
+    uint64_t updates;
+    uint64_t skipped[UPDATE_SKIP_COUNT];
+    struct family_stats family;
+};
+
+void pipeline_metric_stats(const struct pipeline *p, size_t metric,
+                           struct pipeline_metric_stats *out);
+
 #endif

@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "expfmt.h"
+#include "log.h"
 
 #define REGISTRY_INITIAL_TABLE 16
 
@@ -301,6 +302,19 @@ size_t family_expire(struct family *f, uint32_t now_s)
     return gone;
 }
 
+size_t registry_expire(struct registry *r, uint32_t now_s)
+{
+    size_t all = 0;
+    for (size_t i = 0; i < r->n_fams; i++) {
+        struct family *f = r->fams[i];
+        size_t gone = f->expire_s > 0 ? family_expire(f, now_s) : 0;
+        if (gone > 0)
+            log_debug("metric %s: %zu series expired", f->name, gone);
+        all += gone;
+    }
+    return all;
+}
+
 struct series *family_overflow(struct family *f)
 {
     if (f->overflow == NULL)
@@ -388,4 +402,12 @@ void series_observe(const struct family *f, struct series *s, num_fixed v)
     s->count++;
     s->value = num_add_sat(s->value, v);
     s->dirty = true;
+}
+
+void family_get_stats(const struct family *f, struct family_stats *out)
+{
+    out->series = f->n_series;
+    out->overflow_updates = f->overflow_updates;
+    out->expired = f->expired;
+    out->expires = f->expire_s > 0;
 }

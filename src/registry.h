@@ -143,6 +143,10 @@ static inline bool family_over_global(const struct family *f)
  */
 size_t family_expire(struct family *f, uint32_t now_s);
 
+/* Expires the idle series of every family (family_expire); returns how
+ * many went in all. */
+size_t registry_expire(struct registry *r, uint32_t now_s);
+
 /* Sorts the series not yet in order (the exposition calls it). */
 void family_sort(struct family *f);
 
@@ -165,6 +169,16 @@ struct series *family_overflow(struct family *f);
  * names and bucket bounds. Written to sig (cap bytes); returns its length
  * or 0 when it does not fit. */
 size_t family_signature(const struct family *f, char *sig, size_t cap);
+
+/* What a family holds and has done, for tokentail's own metrics. */
+struct family_stats {
+    size_t series;             /* held now, the overflow series not counted */
+    uint64_t overflow_updates; /* sent to the overflow series */
+    uint64_t expired;          /* series removed by expire_after */
+    bool expires;              /* the family has an expire_after */
+};
+
+void family_get_stats(const struct family *f, struct family_stats *out);
 
 /* Records one observation of v in a histogram series. */
 void series_observe(const struct family *f, struct series *s, num_fixed v);

@@ -310,43 +310,42 @@ void selfmetrics_collect(struct selfmetrics *sm, const struct self_sources *src)
     const struct pipeline *p = src->pipe;
 
     for (size_t i = 0; i < src->n_inputs; i++) {
-        struct input *in = src->inputs[i];
-        const char *name = in->cfg->name;
-        uint64_t truncs = in->closed_truncations;
-        for (const struct tailer *t = in->tailers; t; t = t->next)
-            truncs += t->truncations;
-        put(sm->bytes, name, NULL, count(in->bytes_read));
-        put(sm->files, name, NULL, count(input_files(in)));
-        put(sm->files_opened, name, NULL, count(in->files_opened));
-        put(sm->rotations, name, NULL, count(in->rotations));
-        put(sm->truncations, name, NULL, count(truncs));
-        put(sm->file_errors, name, NULL, count(in->n_errors));
-        put(sm->read_errors, name, NULL, count(in->read_errors));
-        put(sm->lag, name, NULL, count(input_lag_bytes(in)));
-        put(sm->copies, name, NULL, count(in->copies));
-        put(sm->resumed, name, NULL, count(in->resumed));
-        put(sm->reconciles, name, NULL, count(in->reconciles));
+        struct input_stats st;
+        const char *name = input_name(src->inputs[i]);
+        input_get_stats(src->inputs[i], &st);
+        put(sm->bytes, name, NULL, count(st.bytes_read));
+        put(sm->files, name, NULL, count(st.files));
+        put(sm->files_opened, name, NULL, count(st.files_opened));
+        put(sm->rotations, name, NULL, count(st.rotations));
+        put(sm->truncations, name, NULL, count(st.truncations));
+        put(sm->file_errors, name, NULL, count(st.path_errors));
+        put(sm->read_errors, name, NULL, count(st.read_errors));
+        put(sm->lag, name, NULL, count(st.lag_bytes));
+        put(sm->copies, name, NULL, count(st.copies));
+        put(sm->resumed, name, NULL, count(st.resumed));
+        put(sm->reconciles, name, NULL, count(st.reconciles));
         if (p != NULL) {
-            const struct pipeline_input *pi = &p->inputs[i];
-            put(sm->lines, name, NULL, count(pi->lines));
+            struct pipeline_input_stats pi;
+            pipeline_input_stats(p, i, &pi);
+            put(sm->lines, name, NULL, count(pi.lines));
             for (int r = 0; r < LINE_SKIP_COUNT; r++)
                 put(sm->lines_skipped, name,
                     pipeline_line_skip_name((enum line_skip)r),
-                    count(pi->skipped[r]));
+                    count(pi.skipped[r]));
         }
     }
-    for (size_t i = 0; p != NULL && i < p->n_rules; i++) {
-        const struct rule *r = &p->rules[i];
-        const char *name = r->metric->name;
-        put(sm->updates, name, NULL, count(r->updates));
+    for (size_t i = 0; p != NULL && i < pipeline_n_metrics(p); i++) {
+        struct pipeline_metric_stats ms;
+        pipeline_metric_stats(p, i, &ms);
+        put(sm->updates, ms.name, NULL, count(ms.updates));
         for (int k = 0; k < UPDATE_SKIP_COUNT; k++)
-            put(sm->updates_skipped, name,
+            put(sm->updates_skipped, ms.name,
                 pipeline_update_skip_name((enum update_skip)k),
-                count(r->skipped[k]));
-        put(sm->series, name, NULL, count(r->family->n_series));
-        put(sm->overflow, name, NULL, count(r->family->overflow_updates));
-        if (r->family->expire_s > 0)
-            put(sm->expired, name, NULL, count(r->family->expired));
+                count(ms.skipped[k]));
+        put(sm->series, ms.name, NULL, count(ms.family.series));
+        put(sm->overflow, ms.name, NULL, count(ms.family.overflow_updates));
+        if (ms.family.expires)
+            put(sm->expired, ms.name, NULL, count(ms.family.expired));
     }
     if (src->state != NULL) {
         put(sm->checkpoints, NULL, NULL, count(src->state->checkpoints));

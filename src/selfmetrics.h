@@ -24,16 +24,6 @@
 
 struct selfmetrics;
 
-/* What the daemon counts about its durable state. */
-struct self_state_stats {
-    uint64_t checkpoints;
-    uint64_t errors;
-    uint64_t last_us; /* duration of the last checkpoint */
-    time_t last_time; /* when it was written */
-    uint64_t recoveries[STATE_RECOVERY_COUNT];
-    struct log_limit log_limit;
-};
-
 /* What the figures are read from; every pointer borrowed, any may be NULL. */
 struct self_sources {
     const struct pipeline *pipe;
@@ -41,7 +31,7 @@ struct self_sources {
     size_t n_inputs;
     const struct watch *watch;
     const struct http *http;
-    const struct self_state_stats *state;
+    const struct state_stats *state;
 };
 
 /* Adds the tokentail_ and process_ families to reg (borrowed). */

@@ -549,10 +549,11 @@ int state_restore_inputs(struct state *s, struct input *const *inputs, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         struct input *in = inputs[i];
-        sqlite3_bind_text(known, 1, in->cfg->name, -1, SQLITE_STATIC);
-        in->has_history = sqlite3_step(known) == SQLITE_ROW;
+        const char *name = input_name(in);
+        sqlite3_bind_text(known, 1, name, -1, SQLITE_STATIC);
+        bool history = sqlite3_step(known) == SQLITE_ROW;
         sqlite3_reset(known);
-        sqlite3_bind_text(files, 1, in->cfg->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(files, 1, name, -1, SQLITE_STATIC);
         size_t loaded = 0;
         while (sqlite3_step(files) == SQLITE_ROW) {
             struct tail_mark m = {0};
@@ -575,10 +576,9 @@ int state_restore_inputs(struct state *s, struct input *const *inputs, size_t n)
             loaded++;
         }
         sqlite3_reset(files);
-        in->changed = false;
+        input_set_history(in, history);
         if (loaded > 0)
-            log_info("input %s: %zu files known from the state", in->cfg->name,
-                     loaded);
+            log_info("input %s: %zu files known from the state", name, loaded);
     }
 out:
     sqlite3_finalize(known);
@@ -590,14 +590,9 @@ out:
 
 static bool files_changed(struct input *const *inputs, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (inputs[i]->changed)
+    for (size_t i = 0; i < n; i++)
+        if (input_positions_changed(inputs[i]))
             return true;
-        for (const struct tailer *t = inputs[i]->tailers; t; t = t->next)
-            if (t->shadow_of == NULL && !t->undecided && !t->stream &&
-                tailer_consumed(t) != t->saved_offset)
-                return true;
-    }
     return false;
 }
 
@@ -636,28 +631,28 @@ static int put_file(struct state *s, const char *input, uint64_t dev,
     return rc == SQLITE_DONE ? 0 : fail(s, "cannot save a file");
 }
 
+struct file_writer {
+    struct state *s;
+    const char *input;
+};
+
+static int write_position(void *ctx, uint64_t dev, uint64_t ino,
+                          const struct tail_mark *m, const char *path,
+                          int64_t last_seen)
+{
+    struct file_writer *w = ctx;
+    return put_file(w->s, w->input, dev, ino, m, path, last_seen);
+}
+
 static int write_files(struct state *s, struct input *const *inputs, size_t n)
 {
     int64_t now = (int64_t)time(NULL);
     if (exec(s, "DELETE FROM files") != 0)
         return -EIO;
     for (size_t i = 0; i < n; i++) {
-        const struct input *in = inputs[i];
-        for (const struct tailer *t = in->tailers; t; t = t->next) {
-            struct tail_mark m;
-            if (t->shadow_of != NULL || t->undecided || t->stream)
-                continue;
-            tailer_mark(t, &m);
-            if (put_file(s, in->cfg->name, (uint64_t)t->dev, (uint64_t)t->ino,
-                         &m, t->path, now) != 0)
-                return -EIO;
-        }
-        for (size_t k = 0; k < in->n_records; k++) {
-            const struct input_record *r = &in->records[k];
-            if (put_file(s, in->cfg->name, r->dev, r->ino, &r->mark, r->path,
-                         r->last_seen) != 0)
-                return -EIO;
-        }
+        struct file_writer w = {s, input_name(inputs[i])};
+        if (input_each_position(inputs[i], now, write_position, &w) != 0)
+            return -EIO;
     }
     return 0;
 }
@@ -665,7 +660,7 @@ static int write_files(struct state *s, struct input *const *inputs, size_t n)
 static int write_inputs(struct state *s, struct input *const *inputs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        sqlite3_bind_text(s->put_input, 1, inputs[i]->cfg->name, -1,
+        sqlite3_bind_text(s->put_input, 1, input_name(inputs[i]), -1,
                           SQLITE_STATIC);
         int rc = sqlite3_step(s->put_input);
         sqlite3_reset(s->put_input);
@@ -719,11 +714,8 @@ int state_checkpoint(struct state *s, struct registry *reg,
             f->overflow->dirty = false;
         f->renumbered = false;
     }
-    for (size_t i = 0; i < n; i++) {
-        inputs[i]->changed = false;
-        for (struct tailer *t = inputs[i]->tailers; t; t = t->next)
-            t->saved_offset = tailer_consumed(t);
-    }
+    for (size_t i = 0; i < n; i++)
+        input_positions_saved(inputs[i]);
     s->inputs_written = true;
     *wrote = true;
     return 0;

@@ -21,8 +21,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "input.h"
+#include "log.h"
 #include "registry.h"
 
 #define STATE_SCHEMA_VERSION 2
@@ -40,6 +42,16 @@ enum state_recovery {
 };
 
 const char *state_recovery_name(enum state_recovery r);
+
+/* What tokentail's own metrics and /health say about the durable state. */
+struct state_stats {
+    uint64_t checkpoints; /* written */
+    uint64_t errors;      /* failed, and retried */
+    uint64_t last_us;     /* duration of the last checkpoint written */
+    time_t last_time;     /* when it was written; 0: never */
+    uint64_t recoveries[STATE_RECOVERY_COUNT]; /* files set aside, by why */
+    struct log_limit log_limit;                /* "checkpoint failed" */
+};
 
 /*
  * Opens (or creates) the database at path. A bad file is set aside and
