@@ -322,28 +322,36 @@ struct series *family_overflow(struct family *f)
     return f->overflow;
 }
 
-size_t family_signature(const struct family *f, char *sig, size_t cap)
+size_t registry_signature(enum metric_type type, const char *const *labels,
+                          size_t n_labels, const num_fixed *bounds,
+                          size_t n_bounds, char *sig, size_t cap)
 {
     struct buf b = {0};
-    buf_puts(&b, metric_type_name(f->type));
+    buf_puts(&b, metric_type_name(type));
     buf_putc(&b, '|');
-    for (size_t i = 0; i < f->n_labels; i++) {
+    for (size_t i = 0; i < n_labels; i++) {
         if (i > 0)
             buf_putc(&b, ',');
-        buf_puts(&b, f->label_names[i]);
+        buf_puts(&b, labels[i]);
     }
     buf_putc(&b, '|');
-    for (size_t i = 0; i < f->n_bounds; i++) {
+    for (size_t i = 0; i < n_bounds; i++) {
         char tmp[NUM_FMT_MAX];
         if (i > 0)
             buf_putc(&b, ',');
-        buf_append(&b, tmp, num_format(f->bounds[i], tmp));
+        buf_append(&b, tmp, num_format(bounds[i], tmp));
     }
     size_t n = b.oom || b.len >= cap ? 0 : b.len;
     if (n > 0)
         memcpy(sig, b.data, n + 1);
     buf_free(&b);
     return n;
+}
+
+size_t family_signature(const struct family *f, char *sig, size_t cap)
+{
+    return registry_signature(f->type, (const char *const *)f->label_names,
+                              f->n_labels, f->bounds, f->n_bounds, sig, cap);
 }
 
 static int series_cmp(const void *a, const void *b)

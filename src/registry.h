@@ -165,9 +165,18 @@ static inline void series_set(struct series *s, num_fixed v)
 /* The overflow series, created if needed; NULL when out of memory. */
 struct series *family_overflow(struct family *f);
 
-/* A signature of what a family's saved values depend on: its type, label
- * names and bucket bounds. Written to sig (cap bytes); returns its length
- * or 0 when it does not fit. */
+/*
+ * A signature of what a family's saved values depend on: its type, label
+ * names and bucket bounds ("histogram|model,status|0.1,1"). Two
+ * definitions with the same name and signature can share series. Written
+ * to sig (cap bytes, NUL-terminated); returns its length, or 0 when it
+ * does not fit.
+ */
+size_t registry_signature(enum metric_type type, const char *const *labels,
+                          size_t n_labels, const num_fixed *bounds,
+                          size_t n_bounds, char *sig, size_t cap);
+
+/* The signature of f (registry_signature). */
 size_t family_signature(const struct family *f, char *sig, size_t cap);
 
 /* What a family holds and has done, for tokentail's own metrics. */
