@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "envelope.h"
 #include "expfmt.h"
 #include "input.h"
 #include "log.h"
@@ -32,7 +33,6 @@ struct daemon {
     struct input **inputs;
     size_t n_inputs;
     struct tail_buf rb;
-    struct tail_sink sink;
 
     /* The durable state, when there is one. */
     struct state *state;
@@ -49,46 +49,6 @@ struct daemon {
     uint64_t expire_every_ms; /* 0: no metric expires */
     uint64_t started_ms;
 };
-
-/* --- the line sink ------------------------------------------------------- */
-
-static void sink_line(void *ctx, struct tailer *t, const char *line, size_t len)
-{
-    struct daemon *d = ctx;
-    const char *app;
-    size_t app_len;
-    if (t->env.kind == ENVELOPE_NONE) {
-        pipeline_line(d->pipe, t->input, line, len);
-        return;
-    }
-    switch (envelope_unwrap(&t->env, line, len,
-                            d->cfg->inputs[t->input].max_line_bytes, &app,
-                            &app_len)) {
-    case ENVELOPE_LINE:
-        pipeline_line(d->pipe, t->input, app, app_len);
-        break;
-    case ENVELOPE_PIECE:
-        break;
-    case ENVELOPE_BAD:
-        pipeline_skip(d->pipe, t->input, LINE_SKIP_BAD_ENVELOPE);
-        break;
-    case ENVELOPE_TOO_LONG:
-        pipeline_skip(d->pipe, t->input, LINE_SKIP_TOO_LONG);
-        break;
-    }
-}
-
-static void sink_too_long(void *ctx, struct tailer *t)
-{
-    struct daemon *d = ctx;
-    pipeline_skip(d->pipe, t->input, LINE_SKIP_TOO_LONG);
-}
-
-static void sink_incomplete(void *ctx, struct tailer *t)
-{
-    struct daemon *d = ctx;
-    pipeline_skip(d->pipe, t->input, LINE_SKIP_INCOMPLETE);
-}
 
 /* --- state --------------------------------------------------------------- */
 
@@ -217,10 +177,6 @@ int daemon_new(struct config *cfg, bool follow, const char *state_file,
         return -ENOMEM;
     }
     d->cfg = cfg;
-    d->sink.line = sink_line;
-    d->sink.too_long = sink_too_long;
-    d->sink.incomplete = sink_incomplete;
-    d->sink.ctx = d;
     d->started_ms = loop_now_ms();
 
     if ((rc = registry_new(&d->reg)) == 0)
@@ -238,8 +194,8 @@ int daemon_new(struct config *cfg, bool follow, const char *state_file,
         goto fail;
     }
     for (size_t i = 0; i < cfg->n_inputs; i++) {
-        rc = input_new(&cfg->inputs[i], i, d->watch, d->loop, &d->rb, &d->sink,
-                       &d->inputs[i]);
+        rc = input_new(&cfg->inputs[i], d->watch, d->loop, &d->rb,
+                       pipeline_sink(d->pipe, i), &d->inputs[i]);
         if (rc != 0)
             goto fail;
         d->n_inputs++;

@@ -52,9 +52,15 @@ static inline bool envelope_pending(const struct envelope *e)
     return e->joining;
 }
 
+/* Memory held for the line being joined, in bytes. */
+static inline size_t envelope_held_bytes(const struct envelope *e)
+{
+    return e->cap;
+}
+
 const char *envelope_name(enum envelope_kind k);
 
-/* Frees the join buffer; the envelope itself belongs to its tailer. */
+/* Frees the join buffer; the envelope itself belongs to its reader. */
 void envelope_free(struct envelope *e);
 
 #endif

@@ -210,10 +210,15 @@ static int parser_build(const struct config *cfg, const struct cfg_parser *c,
     }
 }
 
+static void sink_line(void *ctx, const char *line, size_t len);
+static void sink_skip(void *ctx, enum tail_skip why);
+
 static int input_build(struct pipeline *p, size_t i)
 {
     const struct cfg_input *ci = &p->cfg->inputs[i];
     struct pipeline_input *in = &p->inputs[i];
+    in->pipe = p;
+    in->sink = (struct tail_sink){sink_line, sink_skip, in};
     in->parsers =
         calloc(ci->n_parsers ? ci->n_parsers : 1, sizeof(*in->parsers));
     in->rules = calloc(p->n_rules ? p->n_rules : 1, sizeof(*in->rules));
@@ -770,10 +775,10 @@ static const enum line_skip parse_skip[] = {
     [PARSE_NOT_LOGFMT] = LINE_SKIP_NOT_LOGFMT,
 };
 
-void pipeline_line(struct pipeline *p, size_t input, const char *line,
-                   size_t len)
+/* One line of in: parsed, then offered to every rule of the input. */
+static void input_line(struct pipeline *p, struct pipeline_input *in,
+                       const char *line, size_t len)
 {
-    struct pipeline_input *in = &p->inputs[input];
     enum parse_result pr = PARSE_NOT_JSON;
     in->lines++;
     for (size_t i = 0; i < in->n_parsers; i++) {
@@ -793,6 +798,35 @@ void pipeline_line(struct pipeline *p, size_t input, const char *line,
         used |= rule_apply(p, in->rules[i]);
     if (!used)
         in->skipped[LINE_SKIP_UNMATCHED]++;
+}
+
+void pipeline_line(struct pipeline *p, size_t input, const char *line,
+                   size_t len)
+{
+    input_line(p, &p->inputs[input], line, len);
+}
+
+static void sink_line(void *ctx, const char *line, size_t len)
+{
+    struct pipeline_input *in = ctx;
+    input_line(in->pipe, in, line, len);
+}
+
+static void sink_skip(void *ctx, enum tail_skip why)
+{
+    static const enum line_skip reason[] = {
+        [TAIL_SKIP_TOO_LONG] = LINE_SKIP_TOO_LONG,
+        [TAIL_SKIP_INCOMPLETE] = LINE_SKIP_INCOMPLETE,
+        [TAIL_SKIP_BAD_ENVELOPE] = LINE_SKIP_BAD_ENVELOPE,
+    };
+    struct pipeline_input *in = ctx;
+    in->lines++;
+    in->skipped[reason[why]]++;
+}
+
+const struct tail_sink *pipeline_sink(struct pipeline *p, size_t input)
+{
+    return &p->inputs[input].sink;
 }
 
 void pipeline_skip(struct pipeline *p, size_t input, enum line_skip reason)

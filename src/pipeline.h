@@ -31,6 +31,7 @@
 #include "config.h"
 #include "log.h"
 #include "registry.h"
+#include "tailer.h"
 
 /* Longest label value kept; longer ones skip the update (label_too_long). */
 #define PIPELINE_MAX_LABEL_BYTES 1024
@@ -85,6 +86,8 @@ struct rule {
 };
 
 struct pipeline_input {
+    struct pipeline *pipe; /* the pipeline it belongs to */
+    struct tail_sink sink; /* where the input's reader sends its lines */
     struct parser **parsers;
     size_t n_parsers;
     struct rule **rules; /* the rules that apply to this input */
@@ -123,6 +126,13 @@ void pipeline_line(struct pipeline *p, size_t input, const char *line,
 
 /* Counts a line the reader had to drop before parsing (too long). */
 void pipeline_skip(struct pipeline *p, size_t input, enum line_skip reason);
+
+/*
+ * Where the reader of input sends its lines (tailer.h): complete lines to
+ * pipeline_line, lines it could not deliver counted by reason. Owned by
+ * the pipeline; valid as long as it is.
+ */
+const struct tail_sink *pipeline_sink(struct pipeline *p, size_t input);
 
 /* What became of the lines of one input, for tokentail's own metrics. */
 struct pipeline_input_stats {
