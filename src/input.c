@@ -319,6 +319,7 @@ bool input_pump(struct input *in, size_t budget)
 {
     bool more = false;
 
+    in->woken = false;
     if (in->rescan) {
         in->rescan = false;
         input_scan(in, INPUT_SCAN_LATER);
@@ -336,7 +337,9 @@ bool input_pump(struct input *in, size_t budget)
         }
         f->ready = false;
     }
-    return more;
+    /* A copy that took over from a file read in this pass may stand
+     * before it in the list: read it without waiting for an event. */
+    return more || in->woken;
 }
 
 static void on_reconcile(void *ctx)

@@ -118,6 +118,7 @@ struct input {
     size_t n_records, cap_records;
     bool has_history; /* the state knew this input: new files are new */
     bool rescan;
+    bool woken;   /* a file became readable during the current pump */
     bool changed; /* a file opened, closed or retired since the checkpoint */
     struct loop_timer *rotated_timer;
     struct loop_timer *reconcile_timer;

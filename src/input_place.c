@@ -94,6 +94,7 @@ static void release_shadows(struct input *in, struct input_file *f,
         s->role = FILE_READING;
         s->copy_of = NULL;
         s->ready = true;
+        in->woken = true;
         in->changed = true;
         if (tailer_fits_mark(s->t, m)) {
             tailer_seek_mark(s->t, m);
