@@ -29,6 +29,7 @@
 #include "parser.h"
 #include "buf.h"
 #include "config.h"
+#include "fields.h"
 #include "log.h"
 #include "registry.h"
 #include "tailer.h"
@@ -103,12 +104,10 @@ struct pipeline {
     size_t n_rules;
     struct pipeline_input *inputs;
     size_t n_inputs;
-    struct field_set fields;
+    struct fields fields;    /* the current line's */
     struct family *unpriced; /* tokentail_unpriced_tokens_total, or NULL */
     struct buf key;          /* series key under construction */
     struct buf text;         /* a transformed label value */
-    char *scratch;           /* decoded string values */
-    size_t scratch_cap;
 };
 
 /*
