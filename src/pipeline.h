@@ -43,7 +43,7 @@
 enum line_skip {
     LINE_SKIP_NOT_JSON,     /* not valid JSON */
     LINE_SKIP_NOT_OBJECT,   /* JSON, but not an object */
-    LINE_SKIP_TOO_COMPLEX,  /* more JSON tokens than the parser allows */
+    LINE_SKIP_TOO_COMPLEX,  /* nested deeper than JSON_MAX_DEPTH */
     LINE_SKIP_NO_MATCH,     /* the regex parser's pattern did not match */
     LINE_SKIP_NOT_LOGFMT,   /* not key=value pairs */
     LINE_SKIP_UNPARSED,     /* none of several parsers accepted it */
