@@ -182,7 +182,7 @@ int daemon_new(struct config *cfg, bool follow, const char *state_file,
     if ((rc = registry_new(&d->reg)) == 0)
         d->reg->max_series = cfg->max_series;
     if (rc != 0 || (rc = pipeline_new(cfg, d->reg, &d->pipe)) != 0 ||
-        (rc = selfmetrics_new(d->reg, cfg, &d->self)) != 0)
+        (rc = selfmetrics_new(d->reg, &d->self)) != 0)
         goto fail;
     if (follow) {
         if ((rc = loop_new(&d->loop)) != 0 || (rc = watch_new(&d->watch)) != 0)
