@@ -441,7 +441,8 @@ static const struct self_row process_rows[] = {
 
 /* --- adding rows ---------------------------------------------------------- */
 
-/* Whether the figure a row reads lies within its source's stats. */
+/* Whether the figures a row reads lie within its field, and the field
+ * within its source's stats. */
 static bool row_fits(const struct self_row *r)
 {
     const struct self_source *s = r->source;
@@ -456,7 +457,7 @@ static bool row_fits(const struct self_row *r)
     bool width = r->width == sizeof(uint32_t) || r->width == sizeof(uint64_t) ||
                  r->width == sizeof(num_fixed);
     return s->read != NULL && s->stats_size <= SELF_MAX_STATS_BYTES && width &&
-           r->offset + n * r->width <= s->stats_size &&
+           n * r->width <= r->size && r->offset + r->size <= s->stats_size &&
            (!r->gated || r->only_if + sizeof(bool) <= s->stats_size);
 }
 

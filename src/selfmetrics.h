@@ -71,25 +71,31 @@ struct self_row {
     const char *name;
     enum metric_type type;
     const char *help;
-    const struct self_source *source; /* NULL: observed, not collected */
-    size_t offset;                    /* of the figure in the source's stats */
-    size_t width;                  /* of the figure (of one element with by) */
-    const struct self_reasons *by; /* the figure is an array by reason */
+
+    /* Where the figure is; NULL for a family observed, not collected. */
+    const struct self_source *source;
+    size_t offset; /* in the source's stats */
+    size_t width;  /* of the figure (of one element with by) */
+    size_t size;   /* of the field (with by, the whole array) */
+
+    const struct self_reasons *by; /* the field is an array by reason */
     bool nonzero;   /* put only series whose figure is not zero */
     bool gated;     /* put only for items whose bool at only_if is true */
     size_t only_if; /* with gated: offset of that bool in the stats */
+
     const num_fixed *bounds; /* histograms: bucket upper bounds */
     size_t n_bounds;
 };
 
 /* The figure is field of the source's stats struct type. */
 #define SELF_FIELD(type, field)                                                \
-    .offset = offsetof(type, field), .width = sizeof(((type *)0)->field)
+    .offset = offsetof(type, field), .width = sizeof(((type *)0)->field),      \
+    .size = sizeof(((type *)0)->field)
 
 /* The figure is array[reason] of the source's stats struct type. */
 #define SELF_BY(type, array, reasons)                                          \
     .offset = offsetof(type, array), .width = sizeof(((type *)0)->array[0]),   \
-    .by = (reasons)
+    .size = sizeof(((type *)0)->array), .by = (reasons)
 
 /* Items whose bool flag in the stats struct type is false are skipped. */
 #define SELF_ONLY_IF(type, flag) .gated = true, .only_if = offsetof(type, flag)
@@ -121,7 +127,17 @@ void selfmetrics_free(struct selfmetrics *sm);
  * collects them from now on: their sources are called with ctx. rows and
  * ctx are borrowed and must outlive sm. Returns 0, -EINVAL for a row that
  * does not fit its source, or -ENOMEM; on failure some of the families may
- * already be in the registry, without series.
+ * already be in the registry, without series. A module adds its figures
+ * so, one row each:
+ *
+ *   static const struct self_source ledger_source = {
+ *       NULL, sizeof(struct ledger_stats), NULL, ledger_read};
+ *   static const struct self_row ledger_rows[] = {
+ *       {.name = "tokentail_ledger_rows", .type = METRIC_GAUGE,
+ *        .help = "Rows held.", .source = &ledger_source,
+ *        SELF_FIELD(struct ledger_stats, rows)},
+ *   };
+ *   rc = selfmetrics_add(sm, ledger_rows, 1, ledger);
  */
 int selfmetrics_add(struct selfmetrics *sm, const struct self_row *rows,
                     size_t n, const void *ctx);
