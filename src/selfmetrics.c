@@ -442,10 +442,12 @@ static const struct self_row process_rows[] = {
 /* --- adding rows ---------------------------------------------------------- */
 
 /* Whether the figures a row reads lie within its field, and the field
- * within its source's stats. */
+ * within its source's stats. Histograms are observed, the others set. */
 static bool row_fits(const struct self_row *r)
 {
     const struct self_source *s = r->source;
+    if ((s == NULL) != (r->type == METRIC_HISTOGRAM))
+        return false;
     if (s == NULL)
         return r->by == NULL && !r->gated;
     size_t n = 1;

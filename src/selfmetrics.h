@@ -72,7 +72,7 @@ struct self_row {
     enum metric_type type;
     const char *help;
 
-    /* Where the figure is; NULL for a family observed, not collected. */
+    /* Where the figure is; NULL for a histogram, observed not collected. */
     const struct self_source *source;
     size_t offset; /* in the source's stats */
     size_t width;  /* of the figure (of one element with by) */

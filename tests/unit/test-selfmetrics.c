@@ -504,6 +504,10 @@ static void test_rows_that_do_not_fit(void **state)
     static const struct self_reasons too_many = {"why", fake_reason, 0, 4};
     struct self_row by = fake_rows[3];
     by.by = &too_many;
+    struct self_row histogram = fake_rows[1];
+    histogram.type = METRIC_HISTOGRAM;
+    struct self_row unread = fake_rows[1];
+    unread.source = NULL;
     struct registry *reg;
     struct selfmetrics *sm;
     (void)state;
@@ -512,6 +516,12 @@ static void test_rows_that_do_not_fit(void **state)
     assert_int_equal(selfmetrics_add(sm, &wide, 1, NULL), -EINVAL);
     assert_int_equal(selfmetrics_add(sm, &past, 1, NULL), -EINVAL);
     assert_int_equal(selfmetrics_add(sm, &by, 1, NULL), -EINVAL);
+    assert_int_equal(selfmetrics_add(sm, &histogram, 1, NULL), -EINVAL);
+    assert_int_equal(selfmetrics_add(sm, &unread, 1, NULL), -EINVAL);
+    /* Refused before any family is made. */
+    char *text = exposition(reg);
+    assert_null(strstr(text, "fake_"));
+    free(text);
     selfmetrics_free(sm);
     registry_free(reg);
 }
