@@ -238,6 +238,10 @@ const struct cfg_price *config_price(const struct config *cfg,
 /* Names of the cost kinds as the configuration writes them. */
 const char *config_cost_kind_name(enum cost_kind k);
 
+/* The kind named s, by its name or the providers' ("input" for prompt);
+ * -1 when there is none of that name. */
+int config_cost_kind_parse(const char *s);
+
 void config_free(struct config *cfg);
 
 #endif

@@ -8,7 +8,8 @@
 #include <string.h>
 
 #include "config.h"
-#include "config_load.h"
+#include "config_metric.h"
+#include "config_yaml.h"
 
 #define LOADER_MAX_COND_DEPTH 16
 

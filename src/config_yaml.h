@@ -1,14 +1,16 @@
 /*
- * The configuration loader's own helpers, shared by config.c (inputs,
- * state, pricing, the top level) and config_metric.c (metrics, labels,
- * transforms, conditions). Not part of the module's interface.
+ * The configuration loader's YAML helpers (config_yaml.c), shared by
+ * config.c (inputs, state, pricing, the top level) and config_metric.c
+ * (metrics, labels, transforms, conditions). Not part of the module's
+ * interface.
  *
  * Every helper reports what is wrong with the node it was given, at that
  * node's line and column, and returns a failure value; loading continues
- * so that one run shows every mistake.
+ * so that one run shows every mistake. Strings a helper returns live in
+ * the configuration's arena.
  */
-#ifndef TOKENTAIL_CONFIG_LOAD_H
-#define TOKENTAIL_CONFIG_LOAD_H
+#ifndef TOKENTAIL_CONFIG_YAML_H
+#define TOKENTAIL_CONFIG_YAML_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -72,10 +74,5 @@ bool cfg_regex(struct loader *L, const yaml_node_t *n, const char *what,
 bool cfg_is_metric_name(const char *s);
 bool cfg_is_label_name(const char *s);
 bool cfg_ends_with(const char *s, const char *suffix);
-
-/* config_metric.c */
-void cfg_load_metric(struct loader *L, const yaml_node_t *n,
-                     struct cfg_metric *m);
-void cfg_check_metric_names(struct loader *L, const yaml_node_t *seq);
 
 #endif
