@@ -20,25 +20,25 @@ static bool load_parser(struct loader *L, const yaml_node_t *n,
                         struct cfg_parser *p)
 {
     static const char *const keys[] = {"type", "pattern", NULL};
-    static const char *const names[] = {"json", "regex", "logfmt"};
+    char kinds[64] = "";
+    for (int k = 0; k < PARSER_KIND_COUNT; k++)
+        cfg_choice_add(kinds, sizeof(kinds), (size_t)k, PARSER_KIND_COUNT,
+                       config_parser_name((enum parser_kind)k), false);
     const yaml_node_t *type = n;
     if (n->type == YAML_MAPPING_NODE) {
         if (!cfg_keys(L, n, keys, "a parser"))
             return false;
         if ((type = cfg_get(L, n, "type")) == NULL) {
-            cfg_err(L, n, "a parser needs a \"type\": json, regex or logfmt");
+            cfg_err(L, n, "a parser needs a \"type\": %s", kinds);
             return false;
         }
     }
     const char *s = cfg_scalar(L, type, "parser type", NULL);
     if (s == NULL)
         return false;
-    int kind = -1;
-    for (int i = 0; i < 3; i++)
-        if (strcmp(s, names[i]) == 0)
-            kind = i;
+    int kind = config_parser_parse(s);
     if (kind < 0) {
-        cfg_err(L, type, "unknown parser \"%s\" (json, regex or logfmt)", s);
+        cfg_err(L, type, "unknown parser \"%s\" (%s)", s, kinds);
         return false;
     }
     p->kind = (enum parser_kind)kind;
@@ -137,13 +137,16 @@ static void load_input(struct loader *L, const yaml_node_t *n,
 
     if ((v = cfg_get(L, n, "start_at")) != NULL) {
         const char *s = cfg_scalar(L, v, "start_at", NULL);
-        if (s && strcmp(s, "end") == 0)
-            in->start_at = START_AT_END;
-        else if (s && strcmp(s, "beginning") == 0)
-            in->start_at = START_AT_BEGINNING;
-        else if (s)
-            cfg_err(L, v,
-                    "start_at must be \"end\" or \"beginning\", not \"%s\"", s);
+        int at = s ? config_start_at_parse(s) : -1;
+        if (at >= 0) {
+            in->start_at = (enum start_at)at;
+        } else if (s) {
+            char list[64] = "";
+            for (int k = 0; k < START_AT_COUNT; k++)
+                cfg_choice_add(list, sizeof(list), (size_t)k, START_AT_COUNT,
+                               config_start_at_name((enum start_at)k), true);
+            cfg_err(L, v, "start_at must be %s, not \"%s\"", list, s);
+        }
     }
 
     load_parsers(L, cfg_get(L, n, "parser"), in);
@@ -153,18 +156,18 @@ static void load_input(struct loader *L, const yaml_node_t *n,
                  CONFIG_MAX_MAX_LINE, true, &in->max_line_bytes);
 
     if ((v = cfg_get(L, n, "envelope")) != NULL) {
-        static const char *const names[] = {"auto", "none", "docker", "cri"};
         const char *e = cfg_scalar(L, v, "envelope", NULL);
-        bool known = false;
-        for (int i = 0; e && i < 4; i++)
-            if (strcmp(e, names[i]) == 0) {
-                in->envelope = (enum envelope_kind)i;
-                known = true;
-            }
-        if (e && !known)
-            cfg_err(L, v,
-                    "envelope must be auto, none, docker or cri, not \"%s\"",
-                    e);
+        int kind = e ? envelope_kind_parse(e) : -1;
+        if (kind >= 0) {
+            in->envelope = (enum envelope_kind)kind;
+        } else if (e) {
+            char list[64] = "";
+            for (int k = 0; k < ENVELOPE_KIND_COUNT; k++)
+                cfg_choice_add(list, sizeof(list), (size_t)k,
+                               ENVELOPE_KIND_COUNT,
+                               envelope_name((enum envelope_kind)k), false);
+            cfg_err(L, v, "envelope must be %s, not \"%s\"", list, e);
+        }
     }
     if ((v = cfg_get(L, n, "rotate_grace")) != NULL)
         cfg_duration(L, v, "rotate_grace", 0, 3600000, &in->rotate_grace_ms);
@@ -179,9 +182,15 @@ static void load_price(struct loader *L, const yaml_node_t *key,
                        const yaml_node_t *n, int32_t unit_exp,
                        struct cfg_price *p)
 {
-    static const char *const keys[] = {
-        "prompt",    "input",  "completion",   "output",
-        "embedding", "cached", "cached_input", NULL};
+    /* Each kind by its name, then by the providers' name. */
+    const char *keys[2 * COST_KINDS + 1];
+    size_t n_keys = 0;
+    for (int c = 0; c < COST_KINDS; c++) {
+        keys[n_keys++] = config_cost_kind_name((enum cost_kind)c);
+        if (config_cost_kind_alias((enum cost_kind)c) != NULL)
+            keys[n_keys++] = config_cost_kind_alias((enum cost_kind)c);
+    }
+    keys[n_keys] = NULL;
     size_t len;
     p->model = cfg_scalar(L, key, "model name", &len);
     p->model_len = (uint32_t)len;

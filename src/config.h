@@ -23,6 +23,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "envelope.h"
 #include "num.h"
 #include "registry.h"
 
@@ -39,25 +40,39 @@
 #define CONFIG_DEFAULT_CHECKPOINT_MS 1000   /* save state this often */
 #define CONFIG_DEFAULT_STATE_FILE    "/var/lib/tokentail/tokentail.db"
 
+/*
+ * Each enum the file names has one name table (config_names.c, or the
+ * owning module's: metric_type in registry.h, envelope_kind in
+ * envelope.h); its name and parse functions serve the loader, its
+ * messages and anyone who prints a setting.
+ */
+
+/* Where a file present at start-up is first read from. */
 enum start_at { START_AT_END, START_AT_BEGINNING };
+#define START_AT_COUNT (START_AT_BEGINNING + 1)
+
+/* "end" or "beginning". */
+const char *config_start_at_name(enum start_at s);
+
+/* The start_at named s; -1 when there is none of that name. */
+int config_start_at_parse(const char *s);
 
 enum parser_kind {
     PARSER_JSON,   /* one JSON object per line; fields by dotted path */
     PARSER_REGEX,  /* PCRE2 named groups; fields by group name */
     PARSER_LOGFMT, /* key=value pairs; fields by key */
 };
+#define PARSER_KIND_COUNT (PARSER_LOGFMT + 1)
+
+/* "json", "regex" or "logfmt". */
+const char *config_parser_name(enum parser_kind k);
+
+/* The parser kind named s; -1 when there is none of that name. */
+int config_parser_parse(const char *s);
 
 struct cfg_parser {
     enum parser_kind kind;
     const char *pattern; /* PARSER_REGEX */
-};
-
-/* How lines are wrapped by a container runtime before the app's own text. */
-enum envelope_kind {
-    ENVELOPE_AUTO,   /* decide per file from its first line */
-    ENVELOPE_NONE,   /* the line is the app's line */
-    ENVELOPE_DOCKER, /* Docker json-file: {"log":"...\n","stream":...} */
-    ENVELOPE_CRI,    /* CRI: <time> <stream> <P|F> <text> */
 };
 
 /* A field path as written ("usage.prompt_tokens"), split at the dots. */
@@ -163,6 +178,15 @@ enum cost_kind {
     COST_KINDS
 };
 
+/* "prompt", "completion", "embedding" or "cached". */
+const char *config_cost_kind_name(enum cost_kind k);
+
+/* The name providers use for k ("input" for prompt), or NULL. */
+const char *config_cost_kind_alias(enum cost_kind k);
+
+/* The kind named s, by its name or its alias; -1 when there is none. */
+int config_cost_kind_parse(const char *s);
+
 /* A metric's value computed from token counts and the pricing table. */
 struct cfg_cost {
     int model;              /* field naming the model; -1: the default */
@@ -234,13 +258,6 @@ int config_input_index(const struct config *cfg, const char *name);
 /* The price entry for a model, the default entry, or NULL. */
 const struct cfg_price *config_price(const struct config *cfg,
                                      const char *model, size_t len);
-
-/* Names of the cost kinds as the configuration writes them. */
-const char *config_cost_kind_name(enum cost_kind k);
-
-/* The kind named s, by its name or the providers' ("input" for prompt);
- * -1 when there is none of that name. */
-int config_cost_kind_parse(const char *s);
 
 void config_free(struct config *cfg);
 

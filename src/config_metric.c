@@ -444,8 +444,14 @@ static void load_values(struct loader *L, const yaml_node_t *n,
 static void load_cost(struct loader *L, const yaml_node_t *n,
                       struct cfg_metric *m)
 {
-    static const char *const keys[] = {
-        "model", "prompt", "completion", "embedding", "cached", "prefer", NULL};
+    const char *keys[COST_KINDS + 3] = {"model"};
+    char kinds[64] = "";
+    for (int k = 0; k < COST_KINDS; k++) {
+        keys[k + 1] = config_cost_kind_name((enum cost_kind)k);
+        cfg_choice_add(kinds, sizeof(kinds), (size_t)k, COST_KINDS, keys[k + 1],
+                       false);
+    }
+    keys[COST_KINDS + 1] = "prefer";
     yaml_node_t *v;
     struct cfg_cost *c = cfg_alloc(L, sizeof(*c));
     if (c == NULL || !cfg_keys(L, n, keys, "a cost"))
@@ -461,9 +467,7 @@ static void load_cost(struct loader *L, const yaml_node_t *n,
         }
     }
     if (!any)
-        cfg_err(L, n,
-                "a cost needs at least one token field: prompt, "
-                "completion, embedding or cached");
+        cfg_err(L, n, "a cost needs at least one token field: %s", kinds);
     if ((v = cfg_get(L, n, "model")) != NULL)
         c->model = cfg_field_ref(L, v, "model field");
     if ((v = cfg_get(L, n, "prefer")) != NULL)
@@ -562,8 +566,12 @@ static void load_name_and_type(struct loader *L, const yaml_node_t *n,
                     "metric names starting with \"tokentail_\" or \"process_\" "
                     "are reserved for tokentail's own metrics");
     }
+    char types[64] = "";
+    for (int k = 0; k < METRIC_TYPE_COUNT; k++)
+        cfg_choice_add(types, sizeof(types), (size_t)k, METRIC_TYPE_COUNT,
+                       metric_type_name((enum metric_type)k), false);
     if (v == NULL) {
-        cfg_err(L, n, "a metric needs a \"type\": counter, gauge or histogram");
+        cfg_err(L, n, "a metric needs a \"type\": %s", types);
         return;
     }
     const char *t = cfg_scalar(L, v, "metric type", NULL);
@@ -571,8 +579,7 @@ static void load_name_and_type(struct loader *L, const yaml_node_t *n,
     if (type >= 0)
         m->type = (enum metric_type)type;
     else if (t)
-        cfg_err(L, v,
-                "unknown metric type \"%s\" (counter, gauge or histogram)", t);
+        cfg_err(L, v, "unknown metric type \"%s\" (%s)", t, types);
     if (m->name == NULL || name_node == NULL || t == NULL)
         return;
     if (m->type == METRIC_COUNTER && !cfg_ends_with(m->name, "_total"))

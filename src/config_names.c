@@ -7,24 +7,58 @@
 
 #include "config.h"
 
+static const char *const start_at_names[START_AT_COUNT] = {"end", "beginning"};
+static const char *const parser_names[PARSER_KIND_COUNT] = {"json", "regex",
+                                                            "logfmt"};
 static const char *const cost_names[COST_KINDS] = {"prompt", "completion",
                                                    "embedding", "cached"};
 /* The names providers also use, accepted as the same kinds. */
 static const char *const cost_aliases[COST_KINDS] = {"input", "output", NULL,
                                                      "cached_input"};
 
+/* The index of s in names (n of them), or -1. */
+static int find(const char *const *names, int n, const char *s)
+{
+    for (int i = 0; i < n; i++)
+        if (names[i] != NULL && strcmp(s, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *config_start_at_name(enum start_at s)
+{
+    return start_at_names[s];
+}
+
+int config_start_at_parse(const char *s)
+{
+    return find(start_at_names, START_AT_COUNT, s);
+}
+
+const char *config_parser_name(enum parser_kind k)
+{
+    return parser_names[k];
+}
+
+int config_parser_parse(const char *s)
+{
+    return find(parser_names, PARSER_KIND_COUNT, s);
+}
+
 const char *config_cost_kind_name(enum cost_kind k)
 {
     return cost_names[k];
 }
 
+const char *config_cost_kind_alias(enum cost_kind k)
+{
+    return cost_aliases[k];
+}
+
 int config_cost_kind_parse(const char *s)
 {
-    for (int k = 0; k < COST_KINDS; k++)
-        if (strcmp(s, cost_names[k]) == 0 ||
-            (cost_aliases[k] != NULL && strcmp(s, cost_aliases[k]) == 0))
-            return k;
-    return -1;
+    int k = find(cost_names, COST_KINDS, s);
+    return k >= 0 ? k : find(cost_aliases, COST_KINDS, s);
 }
 
 int config_input_index(const struct config *cfg, const char *name)

@@ -449,6 +449,16 @@ size_t cfg_map_len(const yaml_node_t *n)
 
 /* --- names and fields ---------------------------------------------------- */
 
+void cfg_choice_add(char *list, size_t cap, size_t i, size_t n,
+                    const char *name, bool quoted)
+{
+    size_t len = strnlen(list, cap);
+    const char *sep = i == 0 ? "" : i + 1 < n ? ", " : " or ";
+    const char *q = quoted ? "\"" : "";
+    if (len < cap)
+        snprintf(list + len, cap - len, "%s%s%s%s", sep, q, name, q);
+}
+
 bool cfg_is_metric_name(const char *s)
 {
     if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' ||

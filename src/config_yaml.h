@@ -71,6 +71,15 @@ int cfg_field_ref(struct loader *L, const yaml_node_t *n, const char *what);
 bool cfg_regex(struct loader *L, const yaml_node_t *n, const char *what,
                const char **out);
 
+/*
+ * Appends name, the i-th of n choices, to list (cap bytes, NUL-terminated,
+ * "" at first) as messages write a choice: "a, b or c", each name in
+ * double quotes when quoted. Lists come from the enums' name tables, so a
+ * new kind shows in every message.
+ */
+void cfg_choice_add(char *list, size_t cap, size_t i, size_t n,
+                    const char *name, bool quoted);
+
 bool cfg_is_metric_name(const char *s);
 bool cfg_is_label_name(const char *s);
 bool cfg_ends_with(const char *s, const char *suffix);
