@@ -170,10 +170,11 @@ static void load_input(struct loader *L, const yaml_node_t *n,
         }
     }
     if ((v = cfg_get(L, n, "rotate_grace")) != NULL)
-        cfg_duration(L, v, "rotate_grace", 0, 3600000, &in->rotate_grace_ms);
+        cfg_duration(L, v, "rotate_grace", 0, CONFIG_MAX_INTERVAL_MS,
+                     &in->rotate_grace_ms);
     if ((v = cfg_get(L, n, "reconcile_interval")) != NULL)
-        cfg_duration(L, v, "reconcile_interval", 10, 3600000,
-                     &in->reconcile_ms);
+        cfg_duration(L, v, "reconcile_interval", CONFIG_MIN_INTERVAL_MS,
+                     CONFIG_MAX_INTERVAL_MS, &in->reconcile_ms);
 }
 
 /* --- top level ----------------------------------------------------------- */
@@ -227,7 +228,7 @@ static void load_pricing(struct loader *L, const yaml_node_t *n)
     if (!cfg_keys(L, n, keys, "pricing"))
         return;
     yaml_node_t *per = cfg_get(L, n, "per"), *models = cfg_get(L, n, "models");
-    int32_t unit_exp = 0;
+    int32_t unit_exp = 0; /* prices are per 10^unit_exp tokens */
     if (per == NULL) {
         cfg_err(L, n, "pricing needs \"per\": 1k or 1M tokens");
     } else {
@@ -274,8 +275,8 @@ static void load_state(struct loader *L, const yaml_node_t *n)
     if ((v = cfg_get(L, n, "file")) != NULL)
         L->cfg->state_file = cfg_scalar(L, v, "state file", NULL);
     if ((v = cfg_get(L, n, "checkpoint_interval")) != NULL)
-        cfg_duration(L, v, "checkpoint_interval", 10, 3600000,
-                     &L->cfg->checkpoint_ms);
+        cfg_duration(L, v, "checkpoint_interval", CONFIG_MIN_INTERVAL_MS,
+                     CONFIG_MAX_INTERVAL_MS, &L->cfg->checkpoint_ms);
 }
 
 static void load_limits(struct loader *L, const yaml_node_t *n)
@@ -285,7 +286,8 @@ static void load_limits(struct loader *L, const yaml_node_t *n)
     if (!cfg_keys(L, n, keys, "limits"))
         return;
     if ((v = cfg_get(L, n, "max_series")) != NULL)
-        cfg_size(L, v, "max_series", 1, 100000000, false, &L->cfg->max_series);
+        cfg_size(L, v, "max_series", 1, CONFIG_MAX_TOTAL_SERIES, false,
+                 &L->cfg->max_series);
 }
 
 static void load_root(struct loader *L, const yaml_node_t *root)

@@ -27,18 +27,38 @@
 #include "num.h"
 #include "registry.h"
 
-#define CONFIG_DEFAULT_MAX_LINE      (1024 * 1024) /* bytes */
-#define CONFIG_MIN_MAX_LINE          256           /* bytes */
-#define CONFIG_MAX_MAX_LINE          (64 * 1024 * 1024)
-#define CONFIG_DEFAULT_MAX_SERIES    10000  /* series per metric */
-#define CONFIG_DEFAULT_TOTAL_SERIES  100000 /* series of all metrics */
-#define CONFIG_MAX_ERRORS            100    /* reported before giving up */
-#define CONFIG_MAX_LABELS            128    /* per metric, value labels too */
-#define CONFIG_MAX_CONST_LABELS      64     /* per metric */
-#define CONFIG_DEFAULT_GRACE_MS      5000   /* keep a rotated file open */
-#define CONFIG_DEFAULT_RECONCILE_MS  2000   /* re-check every file this often */
-#define CONFIG_DEFAULT_CHECKPOINT_MS 1000   /* save state this often */
-#define CONFIG_DEFAULT_STATE_FILE    "/var/lib/tokentail/tokentail.db"
+/* Lines: an input's max_line_bytes. */
+#define CONFIG_DEFAULT_MAX_LINE (1024 * 1024)      /* bytes */
+#define CONFIG_MIN_MAX_LINE     256                /* bytes */
+#define CONFIG_MAX_MAX_LINE     (64 * 1024 * 1024) /* bytes */
+
+/* Series: a metric's max_series, and limits.max_series over all metrics. */
+#define CONFIG_DEFAULT_MAX_SERIES   10000     /* series per metric */
+#define CONFIG_MAX_MAX_SERIES       10000000  /* series per metric, at most */
+#define CONFIG_DEFAULT_TOTAL_SERIES 100000    /* series of all metrics */
+#define CONFIG_MAX_TOTAL_SERIES     100000000 /* of all metrics, at most */
+
+/* Shapes the loader refuses beyond these. */
+#define CONFIG_MAX_ERRORS       100 /* reported before giving up */
+#define CONFIG_MAX_LABELS       128 /* per metric, value labels too */
+#define CONFIG_MAX_CONST_LABELS 64  /* per metric */
+#define CONFIG_MAX_COND_DEPTH   16  /* conditions nested in all, any, not */
+
+/* Durations, all in milliseconds. */
+#define CONFIG_DEFAULT_GRACE_MS      5000 /* keep a rotated file open */
+#define CONFIG_DEFAULT_RECONCILE_MS  2000 /* re-check every file this often */
+#define CONFIG_DEFAULT_CHECKPOINT_MS 1000 /* save state this often */
+/* The shortest reconcile or checkpoint interval: shorter would keep the
+ * loop busy re-checking instead of reading. */
+#define CONFIG_MIN_INTERVAL_MS 10
+/* The longest rotate_grace, reconcile or checkpoint interval (one hour). */
+#define CONFIG_MAX_INTERVAL_MS (60 * 60 * 1000)
+/* expire_after: series expire in whole seconds (registry), so at least one
+ * second, and at most 31 days. */
+#define CONFIG_MIN_EXPIRE_MS 1000
+#define CONFIG_MAX_EXPIRE_MS (31 * 24 * 60 * 60 * 1000ULL)
+
+#define CONFIG_DEFAULT_STATE_FILE "/var/lib/tokentail/tokentail.db"
 
 /*
  * Each enum the file names has one name table (config_names.c, or the

@@ -11,8 +11,6 @@
 #include "config_metric.h"
 #include "config_yaml.h"
 
-#define LOADER_MAX_COND_DEPTH 16
-
 /* Prometheus' client defaults, for histograms that name no buckets. */
 static const char *const default_buckets[] = {"0.005", "0.01", "0.025", "0.05",
                                               "0.1",   "0.25", "0.5",   "1",
@@ -106,7 +104,7 @@ static bool load_test(struct loader *L, const yaml_node_t *v, const char *name,
     }
     static const enum cond_op cmp[] = {COND_GT, COND_GE, COND_LT, COND_LE};
     static const char *const cmp_names[] = {"gt", "ge", "lt", "le"};
-    for (int i = 0; i < 4; i++)
+    for (size_t i = 0; i < sizeof(cmp) / sizeof(*cmp); i++)
         if (strcmp(name, cmp_names[i]) == 0) {
             struct num_dec d;
             c->op = cmp[i];
@@ -127,9 +125,9 @@ static bool load_cond(struct loader *L, const yaml_node_t *n,
     static const char *const keys[] = {
         "field", "equals",  "in",  "exists", "gt",  "ge", "lt",
         "le",    "matches", "all", "any",    "not", NULL};
-    if (depth > LOADER_MAX_COND_DEPTH) {
+    if (depth > CONFIG_MAX_COND_DEPTH) {
         cfg_err(L, n, "conditions nest deeper than %d levels",
-                LOADER_MAX_COND_DEPTH);
+                CONFIG_MAX_COND_DEPTH);
         return false;
     }
     if (n->type == YAML_SEQUENCE_NODE)
@@ -271,7 +269,7 @@ static void load_label(struct loader *L, const yaml_node_t *key,
         cfg_err(L, key,
                 "\"%s\" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)",
                 lab->name);
-    else if (lab->name && strncmp(lab->name, "__", 2) == 0)
+    else if (lab->name && cfg_starts_with(lab->name, "__"))
         cfg_err(L, key, "label names starting with \"__\" are reserved");
     if (constant) {
         size_t len;
@@ -444,7 +442,7 @@ static void load_values(struct loader *L, const yaml_node_t *n,
 static void load_cost(struct loader *L, const yaml_node_t *n,
                       struct cfg_metric *m)
 {
-    const char *keys[COST_KINDS + 3] = {"model"};
+    const char *keys[1 + COST_KINDS + 2] = {"model"}; /* + prefer, NULL */
     char kinds[64] = "";
     for (int k = 0; k < COST_KINDS; k++) {
         keys[k + 1] = config_cost_kind_name((enum cost_kind)k);
@@ -560,8 +558,8 @@ static void load_name_and_type(struct loader *L, const yaml_node_t *n,
                     "\"%s\" is not a valid metric name "
                     "([a-zA-Z_:][a-zA-Z0-9_:]*)",
                     m->name);
-        else if (strncmp(m->name, "tokentail_", 10) == 0 ||
-                 strncmp(m->name, "process_", 8) == 0)
+        else if (cfg_starts_with(m->name, "tokentail_") ||
+                 cfg_starts_with(m->name, "process_"))
             cfg_err(L, name_node,
                     "metric names starting with \"tokentail_\" or \"process_\" "
                     "are reserved for tokentail's own metrics");
@@ -713,15 +711,16 @@ void cfg_load_metric(struct loader *L, const yaml_node_t *n,
     }
 
     if ((v = cfg_get(L, n, "max_series")) != NULL)
-        cfg_size(L, v, "max_series", 1, 10000000, false, &m->max_series);
+        cfg_size(L, v, "max_series", 1, CONFIG_MAX_MAX_SERIES, false,
+                 &m->max_series);
     if ((v = cfg_get(L, n, "expire_after")) != NULL) {
         if (m->type != METRIC_GAUGE)
             cfg_err(L, v,
                     "expire_after applies to gauges only: a counter or "
                     "histogram series that disappears reads as a reset");
         else
-            cfg_duration(L, v, "expire_after", 1000, 31 * 86400000ULL,
-                         &m->expire_ms);
+            cfg_duration(L, v, "expire_after", CONFIG_MIN_EXPIRE_MS,
+                         CONFIG_MAX_EXPIRE_MS, &m->expire_ms);
     }
 
     if (m->help == NULL)
@@ -752,7 +751,7 @@ void cfg_check_metric_names(struct loader *L, const yaml_node_t *seq)
             if (b->type != METRIC_HISTOGRAM)
                 continue;
             size_t bl = strlen(b->name);
-            for (int s = 0; s < 3; s++)
+            for (size_t s = 0; s < sizeof(suffixes) / sizeof(*suffixes); s++)
                 if (strncmp(a->name, b->name, bl) == 0 &&
                     strcmp(a->name + bl, suffixes[s]) == 0)
                     cfg_err(L, an,

@@ -231,6 +231,44 @@ bool cfg_bool(struct loader *L, const yaml_node_t *n, const char *what,
     return true;
 }
 
+/* A unit written right after a whole number, and what one of it is worth. */
+struct unit {
+    const char *suffix;
+    uint64_t worth;
+};
+
+static const struct unit plain_units[] = {{"", 1}};
+static const struct unit byte_units[] = {
+    {"", 1},
+    {"KiB", 1024},
+    {"MiB", 1024 * 1024},
+    {"GiB", 1024 * 1024 * 1024ULL},
+};
+static const struct unit ms_units[] = {
+    {"ms", 1},
+    {"s", 1000},
+    {"m", 60 * 1000},
+    {"h", 60 * 60 * 1000},
+};
+
+/*
+ * Reads s, a whole number with one of units right after it, into *v and
+ * returns what that unit is worth; 0 when s is no such thing.
+ */
+static uint64_t whole_number(const char *s, const struct unit *units, size_t n,
+                             unsigned long long *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtoull(s, &end, 10);
+    if (end == s || s[0] == '-' || errno != 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(end, units[i].suffix) == 0)
+            return units[i].worth;
+    return 0;
+}
+
 /* A whole number in [min, max]; accepts KiB/MiB/GiB suffixes when bytes. */
 bool cfg_size(struct loader *L, const yaml_node_t *n, const char *what,
               size_t min, size_t max, bool bytes, size_t *out)
@@ -238,19 +276,12 @@ bool cfg_size(struct loader *L, const yaml_node_t *n, const char *what,
     const char *s = cfg_plain(L, n, what, "a whole number");
     if (s == NULL)
         return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned long long mult = 1;
-    if (bytes && end != s) {
-        if (strcmp(end, "KiB") == 0)
-            mult = 1024ULL, end += 3;
-        else if (strcmp(end, "MiB") == 0)
-            mult = 1024ULL * 1024, end += 3;
-        else if (strcmp(end, "GiB") == 0)
-            mult = 1024ULL * 1024 * 1024, end += 3;
-    }
-    if (end == s || *end != '\0' || s[0] == '-' || errno != 0) {
+    unsigned long long v;
+    uint64_t mult =
+        bytes ? whole_number(s, byte_units,
+                             sizeof(byte_units) / sizeof(*byte_units), &v)
+              : whole_number(s, plain_units, 1, &v);
+    if (mult == 0) {
         cfg_err(L, n, "%s must be a whole number%s, not \"%s\"", what,
                 bytes ? " of bytes (optionally with KiB, MiB or GiB)" : "", s);
         return false;
@@ -287,20 +318,9 @@ bool cfg_duration(struct loader *L, const yaml_node_t *n, const char *what,
     const char *s = cfg_plain(L, n, what, "a duration");
     if (s == NULL)
         return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    uint64_t unit = 0;
-    if (end != s && s[0] != '-' && errno == 0) {
-        if (strcmp(end, "ms") == 0)
-            unit = 1;
-        else if (strcmp(end, "s") == 0)
-            unit = 1000;
-        else if (strcmp(end, "m") == 0)
-            unit = 60000;
-        else if (strcmp(end, "h") == 0)
-            unit = 3600000;
-    }
+    unsigned long long v;
+    uint64_t unit =
+        whole_number(s, ms_units, sizeof(ms_units) / sizeof(*ms_units), &v);
     if (unit == 0) {
         cfg_err(L, n,
                 "%s must be a duration such as 500ms, 5s, 2m or 1h, not "
@@ -341,13 +361,24 @@ bool cfg_regex(struct loader *L, const yaml_node_t *n, const char *what,
 
 /* --- mappings ------------------------------------------------------------ */
 
+/*
+ * "Did you mean": an unknown key is taken for an allowed one at most
+ * SUGGEST_MAX_EDITS edits away (characters inserted, deleted or replaced),
+ * or for one it starts, when at least SUGGEST_MIN_PREFIX characters long
+ * ("checkpoint" for "checkpoint_interval"). Keys of EDIT_MAX_LEN
+ * characters or more get no suggestion.
+ */
+#define SUGGEST_MAX_EDITS  2
+#define SUGGEST_MIN_PREFIX 4
+#define EDIT_MAX_LEN       64
+
 /* Edit distance, for "did you mean" hints on misspelt keys. */
 static size_t edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
-    size_t row[64];
-    if (la >= 64 || lb >= 64)
-        return 99;
+    size_t row[EDIT_MAX_LEN];
+    if (la >= EDIT_MAX_LEN || lb >= EDIT_MAX_LEN)
+        return SIZE_MAX;
     for (size_t j = 0; j <= lb; j++)
         row[j] = j;
     for (size_t i = 1; i <= la; i++) {
@@ -391,12 +422,12 @@ bool cfg_keys(struct loader *L, const yaml_node_t *n,
                 known = true;
         if (!known) {
             const char *best = NULL;
-            size_t best_d = 3;
+            size_t best_d = SUGGEST_MAX_EDITS + 1;
             for (const char *const *a = allowed; *a; a++) {
                 size_t d = edit_distance(key, *a);
                 /* A shortened key ("checkpoint") suggests the full one. */
                 size_t kl = strlen(key), al = strlen(*a);
-                if (d >= best_d && kl >= 4 && kl < al &&
+                if (d >= best_d && kl >= SUGGEST_MIN_PREFIX && kl < al &&
                     strncmp(key, *a, kl) == 0)
                     d = best_d - 1;
                 if (d < best_d)
@@ -480,6 +511,11 @@ bool cfg_is_label_name(const char *s)
               (*s >= '0' && *s <= '9') || *s == '_'))
             return false;
     return true;
+}
+
+bool cfg_starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
 bool cfg_ends_with(const char *s, const char *suffix)

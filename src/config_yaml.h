@@ -82,6 +82,7 @@ void cfg_choice_add(char *list, size_t cap, size_t i, size_t n,
 
 bool cfg_is_metric_name(const char *s);
 bool cfg_is_label_name(const char *s);
+bool cfg_starts_with(const char *s, const char *prefix);
 bool cfg_ends_with(const char *s, const char *suffix);
 
 #endif
