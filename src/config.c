@@ -15,15 +15,29 @@
 
 /* --- inputs -------------------------------------------------------------- */
 
+/* The enums' names by index, for cfg_choice and cfg_choices. */
+static const char *parser_name(size_t i)
+{
+    return config_parser_name((enum parser_kind)i);
+}
+
+static const char *start_at_name(size_t i)
+{
+    return config_start_at_name((enum start_at)i);
+}
+
+static const char *envelope_kind_name(size_t i)
+{
+    return envelope_name((enum envelope_kind)i);
+}
+
 /* One parser: "json", "logfmt", or {type: regex, pattern: ...}. */
 static bool load_parser(struct loader *L, const yaml_node_t *n,
                         struct cfg_parser *p)
 {
     static const char *const keys[] = {"type", "pattern", NULL};
-    char kinds[64] = "";
-    for (int k = 0; k < PARSER_KIND_COUNT; k++)
-        cfg_choice_add(kinds, sizeof(kinds), (size_t)k, PARSER_KIND_COUNT,
-                       config_parser_name((enum parser_kind)k), false);
+    char kinds[64];
+    cfg_choices(kinds, sizeof(kinds), parser_name, PARSER_KIND_COUNT, false);
     const yaml_node_t *type = n;
     if (n->type == YAML_MAPPING_NODE) {
         if (!cfg_keys(L, n, keys, "a parser"))
@@ -85,6 +99,31 @@ static void load_parsers(struct loader *L, const yaml_node_t *n,
                     &in->parsers[i]);
 }
 
+/* paths: one glob, or a list of them. */
+static void load_paths(struct loader *L, const yaml_node_t *v,
+                       struct cfg_input *in)
+{
+    if (v->type == YAML_SCALAR_NODE) {
+        in->paths = cfg_alloc(L, sizeof(*in->paths));
+        if (in->paths && (in->paths[0] = cfg_string(L, v, "path")) != NULL)
+            in->n_paths = 1;
+        return;
+    }
+    if (!cfg_want(L, v, YAML_SEQUENCE_NODE, "paths"))
+        return;
+    size_t cnt = cfg_seq_len(v);
+    if (cnt == 0)
+        cfg_err(L, v, "paths must list at least one file or glob");
+    in->paths = cfg_alloc(L, (cnt ? cnt : 1) * sizeof(*in->paths));
+    for (size_t i = 0; in->paths && i < cnt; i++) {
+        const char *p =
+            cfg_string(L, cfg_node(L, v->data.sequence.items.start[i]), "path");
+        if (p)
+            in->paths[in->n_paths++] = p;
+    }
+}
+
+/* One entry of "inputs"; index names it when it has no name. */
 static void load_input(struct loader *L, const yaml_node_t *n,
                        struct cfg_input *in, size_t index)
 {
@@ -98,6 +137,7 @@ static void load_input(struct loader *L, const yaml_node_t *n,
                                        "reconcile_interval",
                                        NULL};
     yaml_node_t *v;
+    int k;
 
     in->start_at = START_AT_END;
     in->max_line_bytes = CONFIG_DEFAULT_MAX_LINE;
@@ -114,61 +154,22 @@ static void load_input(struct loader *L, const yaml_node_t *n,
         snprintf(name, sizeof(name), "input%zu", index);
         in->name = arena_strdup(&L->cfg->arena, name);
     }
-
-    v = cfg_get(L, n, "paths");
-    if (v == NULL) {
+    if ((v = cfg_get(L, n, "paths")) != NULL)
+        load_paths(L, v, in);
+    else
         cfg_err(L, n, "an input needs \"paths\": the log files to follow");
-    } else if (v->type == YAML_SCALAR_NODE) {
-        in->paths = cfg_alloc(L, sizeof(*in->paths));
-        if (in->paths && (in->paths[0] = cfg_string(L, v, "path")) != NULL)
-            in->n_paths = 1;
-    } else if (cfg_want(L, v, YAML_SEQUENCE_NODE, "paths")) {
-        size_t cnt = cfg_seq_len(v);
-        if (cnt == 0)
-            cfg_err(L, v, "paths must list at least one file or glob");
-        in->paths = cfg_alloc(L, (cnt ? cnt : 1) * sizeof(*in->paths));
-        for (size_t i = 0; in->paths && i < cnt; i++) {
-            const char *p = cfg_string(
-                L, cfg_node(L, v->data.sequence.items.start[i]), "path");
-            if (p)
-                in->paths[in->n_paths++] = p;
-        }
-    }
-
-    if ((v = cfg_get(L, n, "start_at")) != NULL) {
-        const char *s = cfg_scalar(L, v, "start_at", NULL);
-        int at = s ? config_start_at_parse(s) : -1;
-        if (at >= 0) {
-            in->start_at = (enum start_at)at;
-        } else if (s) {
-            char list[64] = "";
-            for (int k = 0; k < START_AT_COUNT; k++)
-                cfg_choice_add(list, sizeof(list), (size_t)k, START_AT_COUNT,
-                               config_start_at_name((enum start_at)k), true);
-            cfg_err(L, v, "start_at must be %s, not \"%s\"", list, s);
-        }
-    }
-
+    if ((v = cfg_get(L, n, "start_at")) != NULL &&
+        (k = cfg_choice(L, v, "start_at", config_start_at_parse, start_at_name,
+                        START_AT_COUNT, true)) >= 0)
+        in->start_at = (enum start_at)k;
     load_parsers(L, cfg_get(L, n, "parser"), in);
-
     if ((v = cfg_get(L, n, "max_line_bytes")) != NULL)
         cfg_size(L, v, "max_line_bytes", CONFIG_MIN_MAX_LINE,
                  CONFIG_MAX_MAX_LINE, true, &in->max_line_bytes);
-
-    if ((v = cfg_get(L, n, "envelope")) != NULL) {
-        const char *e = cfg_scalar(L, v, "envelope", NULL);
-        int kind = e ? envelope_kind_parse(e) : -1;
-        if (kind >= 0) {
-            in->envelope = (enum envelope_kind)kind;
-        } else if (e) {
-            char list[64] = "";
-            for (int k = 0; k < ENVELOPE_KIND_COUNT; k++)
-                cfg_choice_add(list, sizeof(list), (size_t)k,
-                               ENVELOPE_KIND_COUNT,
-                               envelope_name((enum envelope_kind)k), false);
-            cfg_err(L, v, "envelope must be %s, not \"%s\"", list, e);
-        }
-    }
+    if ((v = cfg_get(L, n, "envelope")) != NULL &&
+        (k = cfg_choice(L, v, "envelope", envelope_kind_parse,
+                        envelope_kind_name, ENVELOPE_KIND_COUNT, false)) >= 0)
+        in->envelope = (enum envelope_kind)k;
     if ((v = cfg_get(L, n, "rotate_grace")) != NULL)
         cfg_duration(L, v, "rotate_grace", 0, CONFIG_MAX_INTERVAL_MS,
                      &in->rotate_grace_ms);

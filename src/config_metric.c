@@ -16,6 +16,17 @@ static const char *const default_buckets[] = {"0.005", "0.01", "0.025", "0.05",
                                               "0.1",   "0.25", "0.5",   "1",
                                               "2.5",   "5",    "10"};
 
+/* The enums' names by index, for cfg_choices. */
+static const char *type_name(size_t i)
+{
+    return metric_type_name((enum metric_type)i);
+}
+
+static const char *cost_kind_name(size_t i)
+{
+    return config_cost_kind_name((enum cost_kind)i);
+}
+
 /* --- conditions ---------------------------------------------------------- */
 
 static bool load_cond(struct loader *L, const yaml_node_t *n,
@@ -255,56 +266,12 @@ static void load_cases(struct loader *L, const yaml_node_t *n,
     }
 }
 
-static void load_label(struct loader *L, const yaml_node_t *key,
-                       const yaml_node_t *val, struct cfg_label *lab,
-                       bool constant)
+/* The steps that turn a field's text into the label's value. */
+static void load_transform(struct loader *L, const yaml_node_t *val,
+                           struct cfg_label *lab)
 {
-    static const char *const keys[] = {
-        "field",        "default", "regex", "lower", "map", "unmapped",
-        "status_class", "mask",    "hash",  "cases", NULL};
-    yaml_node_t *v;
-    lab->field = -1;
-    lab->name = cfg_string(L, key, "label name");
-    if (lab->name && !cfg_is_label_name(lab->name))
-        cfg_err(L, key,
-                "\"%s\" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)",
-                lab->name);
-    else if (lab->name && cfg_starts_with(lab->name, "__"))
-        cfg_err(L, key, "label names starting with \"__\" are reserved");
-    if (constant) {
-        size_t len;
-        lab->value = cfg_scalar(L, val, "label value", &len);
-        lab->value_len = (uint32_t)len;
-        lab->has_value = lab->value != NULL;
-        return;
-    }
-    if (val->type == YAML_SCALAR_NODE) {
-        lab->field = cfg_field_ref(L, val, "label field");
-        return;
-    }
-    if (!cfg_keys(L, val, keys, "a label"))
-        return;
-    yaml_node_t *f = cfg_get(L, val, "field"), *d = cfg_get(L, val, "default");
-    yaml_node_t *cases = cfg_get(L, val, "cases");
-    if (cases != NULL) {
-        if (f != NULL)
-            cfg_err(L, val,
-                    "label \"%s\" takes its value from a field or "
-                    "from cases, not both",
-                    lab->name ? lab->name : "?");
-        load_cases(L, cases, lab);
-    } else if (f == NULL)
-        cfg_err(L, val, "label \"%s\" needs \"field\" (or \"cases\")",
-                lab->name ? lab->name : "?");
-    else
-        lab->field = cfg_field_ref(L, f, "label field");
-    if (d != NULL) {
-        size_t len;
-        lab->value = cfg_scalar(L, d, "label default", &len);
-        lab->value_len = (uint32_t)len;
-        lab->has_value = lab->value != NULL;
-    }
     struct cfg_transform *tf = &lab->tf;
+    yaml_node_t *v;
     if ((v = cfg_get(L, val, "regex")) != NULL)
         lab->has_tf |= cfg_regex(L, v, "regex", &tf->regex);
     if ((v = cfg_get(L, val, "lower")) != NULL &&
@@ -336,6 +303,64 @@ static void load_label(struct loader *L, const yaml_node_t *key,
         cfg_err(L, val,
                 "a masked label needs no default: a missing key is "
                 "\"unknown\"");
+}
+
+/* The text a label takes when its field is missing, or its constant. */
+static void load_label_value(struct loader *L, const yaml_node_t *v,
+                             const char *what, struct cfg_label *lab)
+{
+    size_t len;
+    lab->value = cfg_scalar(L, v, what, &len);
+    lab->value_len = (uint32_t)len;
+    lab->has_value = lab->value != NULL;
+}
+
+/*
+ * One label: name: FIELD, or name: {field or cases, default, transform
+ * steps}; a constant label (const_labels, a value's labels) is name: TEXT.
+ */
+static void load_label(struct loader *L, const yaml_node_t *key,
+                       const yaml_node_t *val, struct cfg_label *lab,
+                       bool constant)
+{
+    static const char *const keys[] = {
+        "field",        "default", "regex", "lower", "map", "unmapped",
+        "status_class", "mask",    "hash",  "cases", NULL};
+    lab->field = -1;
+    lab->name = cfg_string(L, key, "label name");
+    if (lab->name && !cfg_is_label_name(lab->name))
+        cfg_err(L, key,
+                "\"%s\" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)",
+                lab->name);
+    else if (lab->name && cfg_starts_with(lab->name, "__"))
+        cfg_err(L, key, "label names starting with \"__\" are reserved");
+    if (constant) {
+        load_label_value(L, val, "label value", lab);
+        return;
+    }
+    if (val->type == YAML_SCALAR_NODE) {
+        lab->field = cfg_field_ref(L, val, "label field");
+        return;
+    }
+    if (!cfg_keys(L, val, keys, "a label"))
+        return;
+    yaml_node_t *f = cfg_get(L, val, "field"), *d = cfg_get(L, val, "default");
+    yaml_node_t *cases = cfg_get(L, val, "cases");
+    if (cases != NULL) {
+        if (f != NULL)
+            cfg_err(L, val,
+                    "label \"%s\" takes its value from a field or "
+                    "from cases, not both",
+                    lab->name ? lab->name : "?");
+        load_cases(L, cases, lab);
+    } else if (f == NULL)
+        cfg_err(L, val, "label \"%s\" needs \"field\" (or \"cases\")",
+                lab->name ? lab->name : "?");
+    else
+        lab->field = cfg_field_ref(L, f, "label field");
+    if (d != NULL)
+        load_label_value(L, d, "label default", lab);
+    load_transform(L, val, lab);
 }
 
 static void load_labels(struct loader *L, const yaml_node_t *n,
@@ -443,12 +468,8 @@ static void load_cost(struct loader *L, const yaml_node_t *n,
                       struct cfg_metric *m)
 {
     const char *keys[1 + COST_KINDS + 2] = {"model"}; /* + prefer, NULL */
-    char kinds[64] = "";
-    for (int k = 0; k < COST_KINDS; k++) {
+    for (int k = 0; k < COST_KINDS; k++)
         keys[k + 1] = config_cost_kind_name((enum cost_kind)k);
-        cfg_choice_add(kinds, sizeof(kinds), (size_t)k, COST_KINDS, keys[k + 1],
-                       false);
-    }
     keys[COST_KINDS + 1] = "prefer";
     yaml_node_t *v;
     struct cfg_cost *c = cfg_alloc(L, sizeof(*c));
@@ -464,8 +485,12 @@ static void load_cost(struct loader *L, const yaml_node_t *n,
             any = true;
         }
     }
-    if (!any)
-        cfg_err(L, n, "a cost needs at least one token field: %s", kinds);
+    if (!any) {
+        char kinds[64];
+        cfg_err(L, n, "a cost needs at least one token field: %s",
+                cfg_choices(kinds, sizeof(kinds), cost_kind_name, COST_KINDS,
+                            false));
+    }
     if ((v = cfg_get(L, n, "model")) != NULL)
         c->model = cfg_field_ref(L, v, "model field");
     if ((v = cfg_get(L, n, "prefer")) != NULL)
@@ -546,6 +571,61 @@ static void default_help(struct loader *L, struct cfg_metric *m)
 
 /* --- a metric ------------------------------------------------------------ */
 
+/* Where the values come from: value (with scale), values, or cost. */
+static void load_sources(struct loader *L, const yaml_node_t *n,
+                         struct cfg_metric *m)
+{
+    yaml_node_t *value = cfg_get(L, n, "value"),
+                *values = cfg_get(L, n, "values"),
+                *cost = cfg_get(L, n, "cost"), *scale = cfg_get(L, n, "scale");
+    if (!!value + !!values + !!cost > 1)
+        cfg_err(L, n, "a metric takes one of value, values and cost");
+    if (value != NULL) {
+        m->values = cfg_alloc(L, sizeof(*m->values));
+        if (m->values != NULL) {
+            load_value(L, value, m, &m->values[0], false);
+            m->n_values = 1;
+            if (scale != NULL && m->values[0].has_scale)
+                cfg_err(L, scale, "the value already has a scale");
+            else if (scale != NULL)
+                m->values[0].has_scale =
+                    load_scale(L, scale, m->type, &m->values[0].scale);
+        }
+    } else if (scale != NULL) {
+        cfg_err(L, scale,
+                "scale applies to a value; this metric has none "
+                "(entries of values take their own)");
+    }
+    if (values != NULL)
+        load_values(L, values, m);
+    if (cost != NULL)
+        load_cost(L, cost, m);
+    if (m->n_values == 0 && m->cost == NULL && m->type != METRIC_COUNTER)
+        cfg_err(L, n, "a %s needs a \"value\" field",
+                metric_type_name(m->type));
+}
+
+/* inputs: the names of the inputs whose lines the metric reads. */
+static void load_metric_inputs(struct loader *L, const yaml_node_t *v,
+                               struct cfg_metric *m)
+{
+    if (!cfg_want(L, v, YAML_SEQUENCE_NODE, "inputs"))
+        return;
+    size_t cnt = cfg_seq_len(v);
+    m->inputs = cfg_alloc(L, (cnt ? cnt : 1) * sizeof(*m->inputs));
+    for (size_t i = 0; m->inputs && i < cnt; i++) {
+        yaml_node_t *in = cfg_node(L, v->data.sequence.items.start[i]);
+        const char *s = cfg_string(L, in, "input name");
+        if (s == NULL)
+            continue;
+        int idx = config_input_index(L->cfg, s);
+        if (idx < 0)
+            cfg_err(L, in, "no input is named \"%s\"", s);
+        else
+            m->inputs[m->n_inputs++] = idx;
+    }
+}
+
 static void load_name_and_type(struct loader *L, const yaml_node_t *n,
                                struct cfg_metric *m)
 {
@@ -564,10 +644,8 @@ static void load_name_and_type(struct loader *L, const yaml_node_t *n,
                     "metric names starting with \"tokentail_\" or \"process_\" "
                     "are reserved for tokentail's own metrics");
     }
-    char types[64] = "";
-    for (int k = 0; k < METRIC_TYPE_COUNT; k++)
-        cfg_choice_add(types, sizeof(types), (size_t)k, METRIC_TYPE_COUNT,
-                       metric_type_name((enum metric_type)k), false);
+    char types[64];
+    cfg_choices(types, sizeof(types), type_name, METRIC_TYPE_COUNT, false);
     if (v == NULL) {
         cfg_err(L, n, "a metric needs a \"type\": %s", types);
         return;
@@ -648,34 +726,7 @@ void cfg_load_metric(struct loader *L, const yaml_node_t *n,
         load_labels(L, v, &m->const_labels, &m->n_const_labels, true,
                     "const_labels");
 
-    yaml_node_t *value = cfg_get(L, n, "value"),
-                *values = cfg_get(L, n, "values"),
-                *cost = cfg_get(L, n, "cost"), *scale = cfg_get(L, n, "scale");
-    if (!!value + !!values + !!cost > 1)
-        cfg_err(L, n, "a metric takes one of value, values and cost");
-    if (value != NULL) {
-        m->values = cfg_alloc(L, sizeof(*m->values));
-        if (m->values != NULL) {
-            load_value(L, value, m, &m->values[0], false);
-            m->n_values = 1;
-            if (scale != NULL && m->values[0].has_scale)
-                cfg_err(L, scale, "the value already has a scale");
-            else if (scale != NULL)
-                m->values[0].has_scale =
-                    load_scale(L, scale, m->type, &m->values[0].scale);
-        }
-    } else if (scale != NULL) {
-        cfg_err(L, scale,
-                "scale applies to a value; this metric has none "
-                "(entries of values take their own)");
-    }
-    if (values != NULL)
-        load_values(L, values, m);
-    if (cost != NULL)
-        load_cost(L, cost, m);
-    if (m->n_values == 0 && m->cost == NULL && m->type != METRIC_COUNTER)
-        cfg_err(L, n, "a %s needs a \"value\" field",
-                metric_type_name(m->type));
+    load_sources(L, n, m);
     check_label_names(L, n, m);
 
     if ((v = cfg_get(L, n, "buckets")) != NULL) {
@@ -693,23 +744,8 @@ void cfg_load_metric(struct loader *L, const yaml_node_t *n,
             m->when = NULL;
     }
 
-    if ((v = cfg_get(L, n, "inputs")) != NULL &&
-        cfg_want(L, v, YAML_SEQUENCE_NODE, "inputs")) {
-        size_t cnt = cfg_seq_len(v);
-        m->inputs = cfg_alloc(L, (cnt ? cnt : 1) * sizeof(*m->inputs));
-        for (size_t i = 0; m->inputs && i < cnt; i++) {
-            yaml_node_t *in = cfg_node(L, v->data.sequence.items.start[i]);
-            const char *s = cfg_string(L, in, "input name");
-            if (s == NULL)
-                continue;
-            int idx = config_input_index(L->cfg, s);
-            if (idx < 0)
-                cfg_err(L, in, "no input is named \"%s\"", s);
-            else
-                m->inputs[m->n_inputs++] = idx;
-        }
-    }
-
+    if ((v = cfg_get(L, n, "inputs")) != NULL)
+        load_metric_inputs(L, v, m);
     if ((v = cfg_get(L, n, "max_series")) != NULL)
         cfg_size(L, v, "max_series", 1, CONFIG_MAX_MAX_SERIES, false,
                  &m->max_series);

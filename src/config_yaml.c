@@ -99,6 +99,51 @@ static bool is_env_name(const char *s, size_t n)
 }
 
 /*
+ * Appends the expansion of one reference, body being the text between
+ * "${" and "}" (body_len bytes): the variable's value, or the default
+ * after ":-" when the variable is unset or empty. Returns false (after
+ * reporting) when body is no reference or names an unset variable without
+ * a default.
+ */
+static bool expand_var(struct loader *L, const yaml_node_t *n, const char *what,
+                       const char *body, size_t body_len, struct buf *out)
+{
+    const char *sep = NULL;
+    for (size_t k = 0; k + 1 < body_len; k++)
+        if (body[k] == ':' && body[k + 1] == '-') {
+            sep = body + k;
+            break;
+        }
+    size_t name_len = sep ? (size_t)(sep - body) : body_len;
+    if (!is_env_name(body, name_len)) {
+        cfg_err(L, n, "%s: \"${%.*s}\" is not a variable reference", what,
+                (int)body_len, body);
+        return false;
+    }
+    char name[256];
+    if (name_len >= sizeof(name)) {
+        cfg_err(L, n, "%s: variable name too long", what);
+        return false;
+    }
+    memcpy(name, body, name_len);
+    name[name_len] = '\0';
+    const char *val = getenv(name);
+    if (sep != NULL && (val == NULL || val[0] == '\0')) {
+        buf_append(out, sep + 2, body_len - name_len - 2);
+        return true;
+    }
+    if (val == NULL) {
+        cfg_err(L, n,
+                "%s: environment variable %s is not set (use ${%s:-default} "
+                "for a fallback)",
+                what, name, name);
+        return false;
+    }
+    buf_puts(out, val);
+    return true;
+}
+
+/*
  * The scalar's text with ${VAR} and ${VAR:-default} expanded; NULL (with
  * an error) when n is not a scalar or an expansion is malformed.
  */
@@ -112,7 +157,7 @@ const char *cfg_scalar(struct loader *L, const yaml_node_t *n, const char *what,
     struct buf out = {0};
     bool ok = true;
 
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; ok && i < len; i++) {
         if (s[i] != '$' || i + 1 >= len) {
             buf_putc(&out, s[i]);
             continue;
@@ -126,55 +171,16 @@ const char *cfg_scalar(struct loader *L, const yaml_node_t *n, const char *what,
             buf_putc(&out, '$');
             continue;
         }
-        const char *close = memchr(s + i + 2, '}', len - i - 2);
+        const char *body = s + i + 2;
+        const char *close = memchr(body, '}', len - i - 2);
         if (close == NULL) {
             cfg_err(L, n, "%s: unterminated \"${\" (write $$ for a literal $)",
                     what);
             ok = false;
-            break;
+        } else {
+            ok = expand_var(L, n, what, body, (size_t)(close - body), &out);
+            i = (size_t)(close - s);
         }
-        const char *body = s + i + 2;
-        size_t body_len = (size_t)(close - body);
-        const char *sep = NULL;
-        for (size_t k = 0; k + 1 < body_len; k++)
-            if (body[k] == ':' && body[k + 1] == '-') {
-                sep = body + k;
-                break;
-            }
-        size_t name_len = sep ? (size_t)(sep - body) : body_len;
-        if (!is_env_name(body, name_len)) {
-            cfg_err(L, n, "%s: \"${%.*s}\" is not a variable reference", what,
-                    (int)body_len, body);
-            ok = false;
-            break;
-        }
-        char name[256];
-        if (name_len >= sizeof(name)) {
-            cfg_err(L, n, "%s: variable name too long", what);
-            ok = false;
-            break;
-        }
-        memcpy(name, body, name_len);
-        name[name_len] = '\0';
-        const char *val = getenv(name);
-        if (sep != NULL) {
-            if (val == NULL || val[0] == '\0') {
-                val = sep + 2;
-                buf_append(&out, val, (size_t)(close - val));
-                val = NULL;
-            }
-        } else if (val == NULL) {
-            cfg_err(
-                L, n,
-                "%s: environment variable %s is not set (use ${%s:-default} "
-                "for a fallback)",
-                what, name, name);
-            ok = false;
-            break;
-        }
-        if (val != NULL)
-            buf_puts(&out, val);
-        i = (size_t)(close - s);
     }
     const char *r = NULL;
     if (ok) {
@@ -480,14 +486,34 @@ size_t cfg_map_len(const yaml_node_t *n)
 
 /* --- names and fields ---------------------------------------------------- */
 
-void cfg_choice_add(char *list, size_t cap, size_t i, size_t n,
-                    const char *name, bool quoted)
+const char *cfg_choices(char *list, size_t cap, const char *(*name)(size_t),
+                        size_t n, bool quoted)
 {
-    size_t len = strnlen(list, cap);
-    const char *sep = i == 0 ? "" : i + 1 < n ? ", " : " or ";
     const char *q = quoted ? "\"" : "";
-    if (len < cap)
-        snprintf(list + len, cap - len, "%s%s%s%s", sep, q, name, q);
+    size_t len = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < n && len < cap; i++) {
+        const char *sep = i == 0 ? "" : i + 1 < n ? ", " : " or ";
+        int w = snprintf(list + len, cap - len, "%s%s%s%s", sep, q, name(i), q);
+        len += w > 0 ? (size_t)w : 0;
+    }
+    return list;
+}
+
+int cfg_choice(struct loader *L, const yaml_node_t *n, const char *what,
+               int (*parse)(const char *), const char *(*name)(size_t),
+               size_t count, bool quoted)
+{
+    const char *s = cfg_scalar(L, n, what, NULL);
+    if (s == NULL)
+        return -1;
+    int v = parse(s);
+    if (v < 0) {
+        char list[128];
+        cfg_err(L, n, "%s must be %s, not \"%s\"", what,
+                cfg_choices(list, sizeof(list), name, count, quoted), s);
+    }
+    return v;
 }
 
 bool cfg_is_metric_name(const char *s)

@@ -72,13 +72,23 @@ bool cfg_regex(struct loader *L, const yaml_node_t *n, const char *what,
                const char **out);
 
 /*
- * Appends name, the i-th of n choices, to list (cap bytes, NUL-terminated,
- * "" at first) as messages write a choice: "a, b or c", each name in
- * double quotes when quoted. Lists come from the enums' name tables, so a
- * new kind shows in every message.
+ * Choices are an enum's values by name; name(i) gives the name of the
+ * i-th of n. Messages list them from the enum's one name table, so a new
+ * value shows in every message.
+ *
+ * cfg_choices writes "a, b or c" (each name in double quotes when quoted)
+ * to list (cap bytes, NUL-terminated) and returns list.
  */
-void cfg_choice_add(char *list, size_t cap, size_t i, size_t n,
-                    const char *name, bool quoted);
+const char *cfg_choices(char *list, size_t cap, const char *(*name)(size_t),
+                        size_t n, bool quoted);
+
+/*
+ * A scalar naming one of the choices: the value parse gives for it, or
+ * -1 after reporting "<what> must be a, b or c, not "x"".
+ */
+int cfg_choice(struct loader *L, const yaml_node_t *n, const char *what,
+               int (*parse)(const char *), const char *(*name)(size_t),
+               size_t count, bool quoted);
 
 bool cfg_is_metric_name(const char *s);
 bool cfg_is_label_name(const char *s);
