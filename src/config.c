@@ -1,7 +1,8 @@
 /*
  * Loading the configuration: the file, its top level, the inputs, the
- * state, the prices and the limits. The metrics are config_metric.c's,
- * the YAML helpers config_yaml.c's; neither calls back here.
+ * state, the prices and the limits. The metrics are config_metric.c's
+ * (with config_cond.c's conditions), the YAML helpers config_yaml.c's;
+ * none of them calls back here.
  */
 #include "config.h"
 #include "config_metric.h"
