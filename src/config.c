@@ -104,24 +104,20 @@ static void load_parsers(struct loader *L, const yaml_node_t *n,
 static void load_paths(struct loader *L, const yaml_node_t *v,
                        struct cfg_input *in)
 {
-    if (v->type == YAML_SCALAR_NODE) {
-        in->paths = cfg_alloc(L, sizeof(*in->paths));
-        if (in->paths && (in->paths[0] = cfg_string(L, v, "path")) != NULL)
-            in->n_paths = 1;
+    bool one = v->type == YAML_SCALAR_NODE;
+    if (!one && !cfg_want(L, v, YAML_SEQUENCE_NODE, "paths"))
         return;
-    }
-    if (!cfg_want(L, v, YAML_SEQUENCE_NODE, "paths"))
-        return;
-    size_t cnt = cfg_seq_len(v);
+    size_t cnt = one ? 1 : cfg_seq_len(v);
     if (cnt == 0)
         cfg_err(L, v, "paths must list at least one file or glob");
-    in->paths = cfg_alloc(L, (cnt ? cnt : 1) * sizeof(*in->paths));
-    for (size_t i = 0; in->paths && i < cnt; i++) {
-        const char *p =
-            cfg_string(L, cfg_node(L, v->data.sequence.items.start[i]), "path");
+    const char **paths = cfg_alloc(L, (cnt ? cnt : 1) * sizeof(*paths));
+    for (size_t i = 0; paths && i < cnt; i++) {
+        const char *p = cfg_string(
+            L, one ? v : cfg_node(L, v->data.sequence.items.start[i]), "path");
         if (p)
-            in->paths[in->n_paths++] = p;
+            paths[in->n_paths++] = p;
     }
+    in->paths = paths;
 }
 
 /* One entry of "inputs"; index names it when it has no name. */

@@ -98,14 +98,14 @@ struct cfg_parser {
 /* A field path as written ("usage.prompt_tokens"), split at the dots. */
 struct cfg_field {
     const char *path;
-    const char **parts;
+    const char *const *parts;
     const uint32_t *part_lens;
     uint32_t n_parts;
 };
 
 struct cfg_input {
     const char *name;
-    const char **paths; /* globs */
+    const char *const *paths; /* globs */
     size_t n_paths;
     enum start_at start_at;     /* for files present at start-up */
     struct cfg_parser *parsers; /* tried in order; the first that fits wins */
@@ -134,7 +134,7 @@ enum cond_op {
 struct cfg_cond {
     enum cond_op op;
     int field; /* index into config.fields; -1 for ALL/ANY/NOT */
-    const char **values;
+    const char *const *values;
     const uint32_t *value_lens;
     size_t n_values;
     num_fixed number;    /* COND_GT ... COND_LE */
@@ -151,8 +151,8 @@ struct cfg_cond {
 struct cfg_transform {
     const char *regex; /* keep the first capture group (else the match) */
     bool lower;        /* ASCII lower case */
-    const char **map_from, **map_to; /* exact text -> replacement */
-    uint32_t *map_from_len, *map_to_len;
+    const char *const *map_from, *const *map_to; /* text -> replacement */
+    const uint32_t *map_from_len, *map_to_len;
     size_t n_map;
     const char *unmapped; /* for texts not in the map; NULL: drop */
     uint32_t unmapped_len;
@@ -232,12 +232,12 @@ struct cfg_metric {
     size_t n_const_labels;
     struct cfg_value *values; /* none: a counter counting matching lines */
     size_t n_values;
-    size_t n_value_labels; /* labels each source adds (the same names) */
-    struct cfg_cost *cost; /* instead of values: the price of the tokens */
-    num_fixed *buckets;    /* histograms: upper bounds, increasing, no +Inf */
+    size_t n_value_labels;    /* labels each source adds (the same names) */
+    struct cfg_cost *cost;    /* instead of values: the price of the tokens */
+    const num_fixed *buckets; /* histograms: increasing bounds, no +Inf */
     size_t n_buckets;
     struct cfg_cond *when; /* NULL: every line */
-    int *inputs;           /* indices into config.inputs; none: all */
+    const int *inputs;     /* indices into config.inputs; none: all */
     size_t n_inputs;
     size_t max_series;
     uint64_t expire_ms; /* gauges: drop series unchanged this long (0: never) */

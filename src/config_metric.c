@@ -40,31 +40,31 @@ static void load_map(struct loader *L, const yaml_node_t *n,
         cfg_err(L, n, "map must not be empty");
         return;
     }
-    tf->map_from = cfg_alloc(L, cnt * sizeof(*tf->map_from));
-    tf->map_to = cfg_alloc(L, cnt * sizeof(*tf->map_to));
-    tf->map_from_len = cfg_alloc(L, cnt * sizeof(*tf->map_from_len));
-    tf->map_to_len = cfg_alloc(L, cnt * sizeof(*tf->map_to_len));
-    if (!tf->map_from || !tf->map_to || !tf->map_from_len || !tf->map_to_len)
+    const char **from = cfg_alloc(L, cnt * sizeof(*from));
+    const char **to = cfg_alloc(L, cnt * sizeof(*to));
+    uint32_t *from_len = cfg_alloc(L, cnt * sizeof(*from_len));
+    uint32_t *to_len = cfg_alloc(L, cnt * sizeof(*to_len));
+    if (!from || !to || !from_len || !to_len)
         return;
     for (size_t i = 0; i < cnt; i++) {
         yaml_node_pair_t *p = &n->data.mapping.pairs.start[i];
-        size_t a, b;
-        const char *from =
-            cfg_scalar(L, cfg_node(L, p->key), "a text to map", &a);
-        const char *to =
-            cfg_scalar(L, cfg_node(L, p->value), "what it maps to", &b);
-        if (from == NULL || to == NULL)
+        size_t k = tf->n_map, a, b;
+        from[k] = cfg_scalar(L, cfg_node(L, p->key), "a text to map", &a);
+        to[k] = cfg_scalar(L, cfg_node(L, p->value), "what it maps to", &b);
+        if (from[k] == NULL || to[k] == NULL)
             continue;
-        for (size_t j = 0; j < tf->n_map; j++)
-            if (tf->map_from_len[j] == a &&
-                memcmp(tf->map_from[j], from, a) == 0)
-                cfg_err(L, cfg_node(L, p->key), "\"%s\" is mapped twice", from);
-        tf->map_from[tf->n_map] = from;
-        tf->map_from_len[tf->n_map] = (uint32_t)a;
-        tf->map_to[tf->n_map] = to;
-        tf->map_to_len[tf->n_map] = (uint32_t)b;
+        for (size_t j = 0; j < k; j++)
+            if (from_len[j] == a && memcmp(from[j], from[k], a) == 0)
+                cfg_err(L, cfg_node(L, p->key), "\"%s\" is mapped twice",
+                        from[k]);
+        from_len[k] = (uint32_t)a;
+        to_len[k] = (uint32_t)b;
         tf->n_map++;
     }
+    tf->map_from = from;
+    tf->map_to = to;
+    tf->map_from_len = from_len;
+    tf->map_to_len = to_len;
 }
 
 /* cases: [{when: CONDITION, value: TEXT}, ...], the first that holds. */
@@ -351,8 +351,8 @@ static void load_buckets(struct loader *L, const yaml_node_t *n,
         cfg_err(L, n, "buckets must list at least one upper bound");
         return;
     }
-    m->buckets = cfg_alloc(L, cnt * sizeof(*m->buckets));
-    if (m->buckets == NULL)
+    num_fixed *bounds = cfg_alloc(L, cnt * sizeof(*bounds));
+    if (bounds == NULL)
         return;
     for (size_t i = 0; i < cnt; i++) {
         yaml_node_t *b = cfg_node(L, n->data.sequence.items.start[i]);
@@ -364,24 +364,26 @@ static void load_buckets(struct loader *L, const yaml_node_t *n,
             cfg_err(L, b, "bucket bound is out of range");
             continue;
         }
-        if (m->n_buckets > 0 && v <= m->buckets[m->n_buckets - 1]) {
+        if (m->n_buckets > 0 && v <= bounds[m->n_buckets - 1]) {
             cfg_err(L, b, "bucket bounds must increase strictly");
             continue;
         }
-        m->buckets[m->n_buckets++] = v;
+        bounds[m->n_buckets++] = v;
     }
+    m->buckets = bounds;
 }
 
 static void default_buckets_for(struct loader *L, struct cfg_metric *m)
 {
     size_t cnt = sizeof(default_buckets) / sizeof(default_buckets[0]);
-    m->buckets = cfg_alloc(L, cnt * sizeof(*m->buckets));
-    for (size_t i = 0; m->buckets && i < cnt; i++) {
+    num_fixed *bounds = cfg_alloc(L, cnt * sizeof(*bounds));
+    for (size_t i = 0; bounds && i < cnt; i++) {
         struct num_dec d;
         num_parse_text(default_buckets[i], strlen(default_buckets[i]), &d);
-        num_to_fixed(&d, NULL, &m->buckets[i]);
+        num_to_fixed(&d, NULL, &bounds[i]);
         m->n_buckets++;
     }
+    m->buckets = bounds;
 }
 
 static void default_help(struct loader *L, struct cfg_metric *m)
@@ -447,8 +449,8 @@ static void load_metric_inputs(struct loader *L, const yaml_node_t *v,
     if (!cfg_want(L, v, YAML_SEQUENCE_NODE, "inputs"))
         return;
     size_t cnt = cfg_seq_len(v);
-    m->inputs = cfg_alloc(L, (cnt ? cnt : 1) * sizeof(*m->inputs));
-    for (size_t i = 0; m->inputs && i < cnt; i++) {
+    int *inputs = cfg_alloc(L, (cnt ? cnt : 1) * sizeof(*inputs));
+    for (size_t i = 0; inputs && i < cnt; i++) {
         yaml_node_t *in = cfg_node(L, v->data.sequence.items.start[i]);
         const char *s = cfg_string(L, in, "input name");
         if (s == NULL)
@@ -457,8 +459,9 @@ static void load_metric_inputs(struct loader *L, const yaml_node_t *v,
         if (idx < 0)
             cfg_err(L, in, "no input is named \"%s\"", s);
         else
-            m->inputs[m->n_inputs++] = idx;
+            inputs[m->n_inputs++] = idx;
     }
+    m->inputs = inputs;
 }
 
 static void load_name_and_type(struct loader *L, const yaml_node_t *n,
