@@ -281,4 +281,23 @@ const struct cfg_price *config_price(const struct config *cfg,
 
 void config_free(struct config *cfg);
 
+/*
+ * The names of m's labels in the order its family has them: the labels as
+ * written, then the labels its value sources add. Stores at most
+ * CONFIG_MAX_LABELS of them in names (borrowed from the configuration)
+ * and returns how many m has, which exceeds CONFIG_MAX_LABELS only for a
+ * metric the loader refuses.
+ */
+size_t config_metric_label_names(const struct cfg_metric *m,
+                                 const char *names[CONFIG_MAX_LABELS]);
+
+/*
+ * The signature of what m's saved series depend on (registry_signature of
+ * its type, label names and buckets): the same as the family built for m
+ * has. Written to sig (cap bytes, NUL-terminated); returns its length, or
+ * 0 when it does not fit.
+ */
+size_t config_metric_signature(const struct cfg_metric *m, char *sig,
+                               size_t cap);
+
 #endif

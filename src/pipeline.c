@@ -68,14 +68,9 @@ static int add_family(struct registry *reg, struct rule *rule)
     const char *names[CONFIG_MAX_LABELS];
     const char *cnames[CONFIG_MAX_CONST_LABELS];
     const char *cvalues[CONFIG_MAX_CONST_LABELS];
-    size_t n = 0;
-    if (m->n_labels + m->n_value_labels > CONFIG_MAX_LABELS ||
-        m->n_const_labels > CONFIG_MAX_CONST_LABELS)
+    size_t n = config_metric_label_names(m, names);
+    if (n > CONFIG_MAX_LABELS || m->n_const_labels > CONFIG_MAX_CONST_LABELS)
         return -EINVAL; /* the loader refuses such a metric */
-    for (size_t i = 0; i < m->n_labels; i++)
-        names[n++] = m->labels[i].name;
-    for (size_t i = 0; i < m->n_value_labels; i++)
-        names[n++] = m->values[0].labels[i].name;
     for (size_t i = 0; i < m->n_const_labels; i++) {
         cnames[i] = m->const_labels[i].name;
         cvalues[i] = m->const_labels[i].value;

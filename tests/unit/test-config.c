@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "pipeline.h"
 
 /* Loads text; returns the error output (static) and stores the config. */
 static const char *load(const char *text, struct config **cfg)
@@ -520,6 +521,69 @@ static void test_pricing(void **state)
     config_free(cfg);
 }
 
+/* Loads text that must be accepted. */
+static struct config *good(const char *text)
+{
+    struct config *cfg;
+    const char *out = load(text, &cfg);
+    if (cfg == NULL)
+        fail_msg("refused:\n%s", out);
+    return cfg;
+}
+
+/*
+ * Metrics of every shape: labels and value labels (whose order the
+ * family keeps), histograms with written and default buckets, a cost.
+ */
+#define SHAPES                                                                 \
+    INPUT "pricing: {per: 1M, models: {default: {prompt: 1}}}\n"               \
+          "metrics:\n"                                                         \
+          "  - name: req_total\n"                                              \
+          "    type: counter\n"                                                \
+          "    labels: {route: path, tier: {field: plan, default: free}}\n"    \
+          "    const_labels: {service: api}\n"                                 \
+          "  - name: tokens_total\n"                                           \
+          "    type: counter\n"                                                \
+          "    labels: {model: model}\n"                                       \
+          "    values:\n"                                                      \
+          "      - {field: usage.in, labels: {kind: in, dir: up}}\n"           \
+          "      - {field: usage.out, labels: {kind: out, dir: down}}\n"       \
+          "  - {name: latency_seconds, type: histogram, value: ms, "           \
+          "buckets: [0.1, 1, 2.5]}\n"                                          \
+          "  - {name: size_bytes, type: histogram, value: size}\n"             \
+          "  - {name: queue, type: gauge, value: q, labels: {host: h}}\n"      \
+          "  - {name: cost_total, type: counter, cost: {prompt: p}}\n"
+
+/* A metric's signature is the one of the family the pipeline builds. */
+static void test_signature(void **state)
+{
+    struct config *cfg = good(SHAPES);
+    struct registry *reg;
+    struct pipeline *p;
+    (void)state;
+    assert_int_equal(registry_new(&reg), 0);
+    assert_int_equal(pipeline_new(cfg, reg, &p), 0);
+    for (size_t i = 0; i < cfg->n_metrics; i++) {
+        const struct cfg_metric *m = &cfg->metrics[i];
+        char a[512], b[512];
+        struct family *f = registry_find(reg, m->name);
+        assert_non_null(f);
+        assert_true(config_metric_signature(m, a, sizeof(a)) > 0);
+        assert_true(family_signature(f, b, sizeof(b)) > 0);
+        assert_string_equal(a, b);
+    }
+    char sig[64];
+    config_metric_signature(&cfg->metrics[1], sig, sizeof(sig));
+    assert_string_equal(sig, "counter|model,kind,dir|");
+    config_metric_signature(&cfg->metrics[2], sig, sizeof(sig));
+    assert_string_equal(sig, "histogram||0.1,1,2.5");
+    /* Too small a buffer: 0, as registry_signature says. */
+    assert_int_equal(config_metric_signature(&cfg->metrics[1], sig, 8), 0);
+    pipeline_free(p);
+    registry_free(reg);
+    config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -540,6 +604,7 @@ int main(void)
         cmocka_unit_test(test_state_and_lifecycle),
         cmocka_unit_test(test_rules_errors),
         cmocka_unit_test(test_pricing),
+        cmocka_unit_test(test_signature),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
