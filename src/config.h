@@ -7,7 +7,8 @@
  * expand ${VAR} and ${VAR:-default} from the environment ($$ is a literal
  * dollar). Everything the struct points to lives in its arena and is
  * released by config_free(); nothing in it changes after loading. A reload
- * builds a new struct config.
+ * builds a new struct config and matches it with the running one
+ * (config_match, at the end of this file).
  *
  * Field paths used anywhere in the file (labels, values, conditions) are
  * collected into config.fields, deduplicated; the rest of the
@@ -275,6 +276,9 @@ int config_load_text(const char *name, const char *text, size_t len,
 /* Finds an input by name; -1 when absent. */
 int config_input_index(const struct config *cfg, const char *name);
 
+/* Finds a metric by name; -1 when absent. */
+int config_metric_index(const struct config *cfg, const char *name);
+
 /* The price entry for a model, the default entry, or NULL. */
 const struct cfg_price *config_price(const struct config *cfg,
                                      const char *model, size_t len);
@@ -299,5 +303,57 @@ size_t config_metric_label_names(const struct cfg_metric *m,
  */
 size_t config_metric_signature(const struct cfg_metric *m, char *sig,
                                size_t cap);
+
+/*
+ * Swapping configurations. Runtime objects know a definition by its
+ * identity: an input by its name (the state keeps file positions under
+ * it), a metric by its name and signature (the state keeps series under
+ * them). A reload will load the new file into a second struct config
+ * while the old one runs on (a refused file changes nothing), match the
+ * two with config_match, keep each family whose metric is KEPT (help,
+ * limits and constant labels are not in the signature: it takes the new
+ * ones) and each KEPT input with its open files, start afresh the family
+ * of a CHANGED metric (its series no longer fit) and rebuild a CHANGED
+ * input (its files' positions still apply), drop what is gone, add what
+ * was ADDED, point every runtime object at the new configuration, and
+ * free the old one.
+ */
+enum config_fate {
+    CONFIG_ADDED,   /* no old definition has its name */
+    CONFIG_KEPT,    /* the same-named old one is the same where it counts */
+    CONFIG_CHANGED, /* the same-named old one differs where it counts */
+};
+
+/*
+ * What counts: for a metric, its signature (config_metric_signature);
+ * for an input, what it reads and how: paths, parsers, envelope,
+ * max_line_bytes, start_at, rotate_grace and reconcile_interval.
+ */
+struct config_pair {
+    enum config_fate fate;
+    int old; /* the same-named old definition's index; -1 when ADDED */
+};
+
+struct config_match {
+    struct config_pair *metrics; /* one per new metric, in its order */
+    size_t n_metrics;
+    struct config_pair *inputs; /* one per new input, in its order */
+    size_t n_inputs;
+    int *gone_metrics; /* indices of the old metrics no new one names */
+    size_t n_gone_metrics;
+    int *gone_inputs; /* indices of the old inputs no new one names */
+    size_t n_gone_inputs;
+};
+
+/*
+ * Matches the definitions of next with those of old, by name, without
+ * changing either (both borrowed). Stores the answer in *out (caller
+ * frees with config_match_free). Returns 0 or -ENOMEM.
+ */
+int config_match(const struct config *old, const struct config *next,
+                 struct config_match **out);
+
+/* Frees the whole answer at once; NULL is a no-op. */
+void config_match_free(struct config_match *m);
 
 #endif

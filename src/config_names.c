@@ -1,7 +1,7 @@
 /*
  * What a loaded configuration answers by name: the names its enums are
- * written with, and its inputs and prices looked up by name. The loader
- * and the daemon both ask; nothing here knows YAML.
+ * written with, and its inputs, metrics and prices looked up by name. The
+ * loader and the daemon both ask; nothing here knows YAML.
  */
 #include <string.h>
 
@@ -65,6 +65,14 @@ int config_input_index(const struct config *cfg, const char *name)
 {
     for (size_t i = 0; i < cfg->n_inputs; i++)
         if (cfg->inputs[i].name && strcmp(cfg->inputs[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int config_metric_index(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_metrics; i++)
+        if (cfg->metrics[i].name && strcmp(cfg->metrics[i].name, name) == 0)
             return (int)i;
     return -1;
 }
