@@ -149,7 +149,7 @@ static void load_input(struct loader *L, const yaml_node_t *n,
     } else {
         char name[32];
         snprintf(name, sizeof(name), "input%zu", index);
-        in->name = arena_strdup(&L->cfg->arena, name);
+        in->name = cfg_strdup(L, name);
     }
     if ((v = cfg_get(L, n, "paths")) != NULL)
         load_paths(L, v, in);
@@ -356,7 +356,7 @@ int config_load_text(const char *name, const char *text, size_t len,
         cfg_err_at(&L, NULL, "out of memory");
         return -1;
     }
-    L.cfg->file = arena_strdup(&L.cfg->arena, name);
+    L.cfg->file = cfg_strdup(&L, name);
     L.cfg->checkpoint_ms = CONFIG_DEFAULT_CHECKPOINT_MS;
     L.cfg->max_series = CONFIG_DEFAULT_TOTAL_SERIES;
     L.cfg->default_price = -1;

@@ -247,7 +247,7 @@ struct cfg_metric {
 struct config {
     struct arena arena;
     const char *file;
-    const char *state_file; /* "" disables durable state */
+    const char *state_file; /* NULL: not set, the daemon picks; "": none */
     uint64_t checkpoint_ms;
     size_t max_series; /* over all metrics */
     struct cfg_input *inputs;

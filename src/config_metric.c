@@ -403,7 +403,7 @@ static void default_help(struct loader *L, struct cfg_metric *m)
         snprintf(text, sizeof(text), "Last value of log field %s.", field);
     else
         snprintf(text, sizeof(text), "Distribution of log field %s.", field);
-    m->help = arena_strdup(&L->cfg->arena, text);
+    m->help = cfg_strdup(L, text);
 }
 
 /* --- a metric ------------------------------------------------------------ */

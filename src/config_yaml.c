@@ -50,6 +50,14 @@ void *cfg_alloc(struct loader *L, size_t n)
     return p;
 }
 
+const char *cfg_strdup(struct loader *L, const char *s)
+{
+    const char *p = arena_strdup(&L->cfg->arena, s);
+    if (p == NULL)
+        cfg_oom(L);
+    return p;
+}
+
 yaml_node_t *cfg_node(struct loader *L, int index)
 {
     return yaml_document_get_node(&L->doc, index);

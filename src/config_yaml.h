@@ -37,6 +37,8 @@ void cfg_err_at(struct loader *L, const yaml_mark_t *mark, const char *fmt, ...)
 void cfg_oom(struct loader *L);
 /* Zeroed memory from the configuration's arena; NULL (reported) on -ENOMEM. */
 void *cfg_alloc(struct loader *L, size_t n);
+/* A copy of s in the configuration's arena; NULL (reported) on -ENOMEM. */
+const char *cfg_strdup(struct loader *L, const char *s);
 yaml_node_t *cfg_node(struct loader *L, int index);
 bool cfg_want(struct loader *L, const yaml_node_t *n, yaml_node_type_t t,
               const char *what);
