@@ -1,5 +1,5 @@
 /*
- * The request-line gate (http_gate_judge in src/http.c), which sees the
+ * The request-line gate (http_gate_judge in src/http_gate.c), which sees the
  * first bytes of every connection before libmicrohttpd does. For the input
  * and some of its prefixes:
  *   - the verdict is -1, 0 or 1;
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "http_gate.h"
 #include "harness.h"
 
 #define GATE_PEEK 2048 /* src/http.c: the bytes the gate peeks at */

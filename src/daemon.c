@@ -251,14 +251,18 @@ static void collect(struct daemon *d)
     selfmetrics_collect(d->self, &src);
 }
 
-static void on_metrics(void *ctx, struct buf *out)
+static void on_metrics(void *ctx, const struct http_request *req,
+                       struct http_reply *rep)
 {
     struct daemon *d = ctx;
+    (void)req;
     collect(d);
-    expfmt_write(d->reg, out);
+    rep->content_type = EXPFMT_CONTENT_TYPE;
+    expfmt_write(d->reg, &rep->body);
 }
 
-static bool on_health(void *ctx, struct buf *out)
+static void on_health(void *ctx, const struct http_request *req,
+                      struct http_reply *rep)
 {
     struct daemon *d = ctx;
     struct health_sources src = {
@@ -270,7 +274,9 @@ static bool on_health(void *ctx, struct buf *out)
         .state_error = d->state_err,
         .uptime_ms = loop_now_ms() - d->started_ms,
     };
-    return health_write(&src, out);
+    (void)req;
+    rep->content_type = "application/json";
+    rep->status = health_write(&src, &rep->body) ? 200 : 503;
 }
 
 /* --- following ----------------------------------------------------------- */
@@ -334,8 +340,6 @@ static void describe_listen(const struct http_listen *l, uint16_t port,
 int daemon_run(struct daemon *d, const struct http_listen *listen)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, 0};
-    struct http_handlers h = {
-        .metrics = on_metrics, .health = on_health, .ctx = d};
     char where[80], extra[128];
     int rc;
 
@@ -355,13 +359,17 @@ int daemon_run(struct daemon *d, const struct http_listen *listen)
     }
     watch_on_overflow(d->watch, on_overflow, d);
 
-    if ((rc = http_start(d->loop, listen, &h, &d->http)) != 0) {
+    if ((rc = http_start(d->loop, listen, &d->http)) != 0) {
         describe_listen(listen, listen->port, where, sizeof(where));
         log_error("cannot listen on %s: %s", where,
                   rc == -EADDRINUSE ? "address in use or not available"
                                     : strerror(-rc));
         return rc;
     }
+    if ((rc = http_route(d->http, "/metrics", on_metrics, d)) != 0 ||
+        (rc = http_route(d->http, "/health", on_health, d)) != 0 ||
+        (rc = http_route(d->http, "/", http_index_page, NULL)) != 0)
+        return rc;
 
     for (size_t i = 0; i < d->n_inputs; i++) {
         input_scan(d->inputs[i], INPUT_SCAN_STARTUP);

@@ -1,54 +1,44 @@
 #include "http.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <microhttpd.h>
 
-#include "expfmt.h"
+#include "http_gate.h"
 #include "log.h"
 
-/* A new connection whose request line has not arrived yet. */
-struct gate_conn {
-    struct http *s;
-    int fd; /* -1: a free place */
-    struct sockaddr_storage addr;
-    socklen_t addr_len;
-    uint64_t deadline_ms;
+#define HTTP_MAX_ROUTES 32 /* paths served; a fixed, small set */
+
+struct route {
+    const char *path; /* borrowed */
+    http_handler fn;
+    void *ctx;
+    uint64_t responses[HTTP_STATUS_CLASSES]; /* by status code / 100 */
 };
 
 struct http {
     struct MHD_Daemon *mhd;
     struct loop *loop;
     struct loop_timer *timer;
-    struct http_handlers h;
-    struct http_stats stats;
+    struct http_gate *gate;
     int epfd;
-    int listen_fd;
     uint16_t port;
-    struct gate_conn gate[HTTP_CONN_LIMIT];
-    size_t n_gate;
-    struct loop_timer *gate_timer;
+    struct route routes[HTTP_MAX_ROUTES];
+    size_t n_routes;
+    uint64_t
+        other[HTTP_STATUS_CLASSES]; /* unknown paths, requests that are not */
 };
 
-static const char *const route_names[HTTP_ROUTE_COUNT] = {
-    [HTTP_ROUTE_METRICS] = "/metrics",
-    [HTTP_ROUTE_HEALTH] = "/health",
-    [HTTP_ROUTE_INDEX] = "/",
-    [HTTP_ROUTE_OTHER] = "other",
+struct http_request {
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;
 };
-
-const char *http_route_name(enum http_route r)
-{
-    return route_names[r];
-}
 
 /* --- listen address ------------------------------------------------------ */
 
@@ -108,7 +98,52 @@ int http_parse_listen(const char *s, struct http_listen *out, const char **why)
     return 0;
 }
 
-/* --- requests ------------------------------------------------------------ */
+/* --- routes ------------------------------------------------------------- */
+
+int http_route(struct http *s, const char *path, http_handler fn, void *ctx)
+{
+    for (size_t i = 0; i < s->n_routes; i++)
+        if (strcmp(s->routes[i].path, path) == 0)
+            return -EEXIST;
+    if (s->n_routes == HTTP_MAX_ROUTES)
+        return -ENOSPC;
+    s->routes[s->n_routes++] =
+        (struct route){.path = path, .fn = fn, .ctx = ctx};
+    return 0;
+}
+
+size_t http_n_routes(const struct http *s)
+{
+    return s->n_routes + 1;
+}
+
+const char *http_route_stats(const struct http *s, size_t i,
+                             uint64_t responses[HTTP_STATUS_CLASSES])
+{
+    const uint64_t *from = i < s->n_routes ? s->routes[i].responses : s->other;
+    memcpy(responses, from, sizeof(s->other));
+    return i < s->n_routes ? s->routes[i].path : "other";
+}
+
+const char *http_request_method(const struct http_request *r)
+{
+    return r->method;
+}
+
+const char *http_request_path(const struct http_request *r)
+{
+    return r->path;
+}
+
+const char *http_request_query(const struct http_request *r, const char *key)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *http_request_header(const struct http_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
 
 static const char index_page[] =
     "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>tokentail"
@@ -116,8 +151,26 @@ static const char index_page[] =
     "JSON logs.</p>\n<ul><li><a href=\"metrics\">/metrics</a></li>\n"
     "<li><a href=\"health\">/health</a></li></ul>\n</body></html>\n";
 
+void http_index_page(void *ctx, const struct http_request *req,
+                     struct http_reply *rep)
+{
+    (void)ctx;
+    (void)req;
+    rep->content_type = "text/html; charset=utf-8";
+    buf_append(&rep->body, index_page, sizeof(index_page) - 1);
+}
+
+/* --- answering ----------------------------------------------------------- */
+
+/* Counts a response of code for the route (NULL: other). */
+static void count(struct http *s, struct route *route, unsigned code)
+{
+    if (code / 100 < HTTP_STATUS_CLASSES)
+        (route ? route->responses : s->other)[code / 100]++;
+}
+
 static enum MHD_Result respond(struct http *s, struct MHD_Connection *c,
-                               enum http_route route, unsigned code,
+                               struct route *route, unsigned code,
                                const char *type, char *body, size_t len,
                                bool owned)
 {
@@ -134,33 +187,41 @@ static enum MHD_Result respond(struct http *s, struct MHD_Connection *c,
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     enum MHD_Result rc = MHD_queue_response(c, code, r);
     MHD_destroy_response(r);
-    if (code / 100 < 6)
-        s->stats.responses[route][code / 100]++;
+    count(s, route, code);
     return rc;
 }
 
 static enum MHD_Result respond_text(struct http *s, struct MHD_Connection *c,
-                                    enum http_route route, unsigned code,
+                                    struct route *route, unsigned code,
                                     const char *text)
 {
-    return respond(s, c, route, code, "text/plain; charset=utf-8", (char *)text,
-                   strlen(text), false);
+    return respond(s, c, route, code, HTTP_TEXT, (char *)text, strlen(text),
+                   false);
 }
 
-/* Sends what out holds (taking it), or 500 if building it ran out of memory. */
-static enum MHD_Result respond_buf(struct http *s, struct MHD_Connection *c,
-                                   enum http_route route, unsigned code,
-                                   const char *type, struct buf *out)
+/* Sends what the handler made (taking its body), or 500 if making it ran
+ * out of memory. */
+static enum MHD_Result respond_reply(struct http *s, struct MHD_Connection *c,
+                                     struct route *route,
+                                     struct http_reply *rep)
 {
-    if (out->oom) {
-        buf_free(out);
+    if (rep->body.oom) {
+        buf_free(&rep->body);
         return respond_text(s, c, route, MHD_HTTP_INTERNAL_SERVER_ERROR,
                             "500 out of memory\n");
     }
     size_t len;
-    char *body = buf_release(out, &len);
-    return respond(s, c, route, code, type, body ? body : strdup(""), len,
-                   true);
+    char *body = buf_release(&rep->body, &len);
+    return respond(s, c, route, rep->status, rep->content_type,
+                   body ? body : strdup(""), len, true);
+}
+
+static struct route *find_route(struct http *s, const char *path)
+{
+    for (size_t i = 0; i < s->n_routes; i++)
+        if (strcmp(s->routes[i].path, path) == 0)
+            return &s->routes[i];
+    return NULL;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -169,7 +230,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   size_t *upload_size, void **req_cls)
 {
     struct http *s = cls;
-    enum http_route route = HTTP_ROUTE_OTHER;
     (void)version;
     (void)upload;
 
@@ -185,36 +245,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         return MHD_YES;
     }
 
-    if (strcmp(url, "/metrics") == 0)
-        route = HTTP_ROUTE_METRICS;
-    else if (strcmp(url, "/health") == 0)
-        route = HTTP_ROUTE_HEALTH;
-    else if (strcmp(url, "/") == 0)
-        route = HTTP_ROUTE_INDEX;
-
+    struct route *route = find_route(s, url);
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
         strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return respond_text(s, c, route, MHD_HTTP_METHOD_NOT_ALLOWED,
                             "405 method not allowed: use GET or HEAD\n");
-
-    struct buf out = {0};
-    switch (route) {
-    case HTTP_ROUTE_METRICS:
-        s->h.metrics(s->h.ctx, &out);
-        return respond_buf(s, c, route, MHD_HTTP_OK, EXPFMT_CONTENT_TYPE, &out);
-    case HTTP_ROUTE_HEALTH: {
-        bool healthy = s->h.health(s->h.ctx, &out);
-        return respond_buf(s, c, route,
-                           healthy ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
-                           "application/json", &out);
-    }
-    case HTTP_ROUTE_INDEX:
-        return respond(s, c, route, MHD_HTTP_OK, "text/html; charset=utf-8",
-                       (char *)index_page, sizeof(index_page) - 1, false);
-    default:
-        return respond_text(s, c, route, MHD_HTTP_NOT_FOUND,
+    if (route == NULL)
+        return respond_text(s, c, NULL, MHD_HTTP_NOT_FOUND,
                             "404 not found: try /metrics or /health\n");
-    }
+    struct http_request req = {c, method, url};
+    struct http_reply rep = {.status = MHD_HTTP_OK, .content_type = HTTP_TEXT};
+    route->fn(route->ctx, &req, &rep);
+    return respond_reply(s, c, route, &rep);
 }
 
 /* --- running inside the loop --------------------------------------------- */
@@ -244,266 +286,22 @@ static void on_ready(void *ctx, uint32_t events)
     run_mhd(ctx);
 }
 
-/* --- the request-line gate ------------------------------------------------
- *
- * libmicrohttpd 0.9 closes a connection whose request line has no spaces
- * without a word, and waits out its timeout on one with a NUL in it. So
- * tokentail accepts connections itself and looks at the first line before
- * handing a connection over: a line that is not METHOD SP TARGET SP
- * HTTP/d.d gets 400 at once. The bytes are only peeked at, so
- * libmicrohttpd reads the request from its start. Waiting connections are
- * bounded like the others (in number, per address, in time).
- */
+/* --- connections from the gate ------------------------------------------ */
 
-#define GATE_PEEK 2048 /* a longer first line is libmicrohttpd's to judge */
-
-static bool is_tchar(unsigned char c)
+static void on_pass(void *ctx, int fd, const struct sockaddr *addr,
+                    socklen_t len)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') ||
-           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-/* 1: the bytes begin a well-formed request line; -1: they cannot; 0: they
- * may, once more bytes arrive. */
-static int judge_line(const char *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n && (p[i] == '\r' || p[i] == '\n')) /* empty lines first */
-        i++;
-    size_t start = i;
-    while (i < n && is_tchar((unsigned char)p[i]))
-        i++;
-    if (i == n)
-        return 0;
-    if (i == start || p[i] != ' ')
-        return -1;
-    size_t target = ++i;
-    while (i < n && (unsigned char)p[i] > ' ' && (unsigned char)p[i] < 0x7f)
-        i++;
-    if (i == n)
-        return 0;
-    if (i == target || p[i] != ' ')
-        return -1;
-    i++;
-    static const char version[] = "HTTP/d.d";
-    for (size_t k = 0; k < sizeof(version) - 1; k++, i++) {
-        if (i == n)
-            return 0;
-        bool ok =
-            version[k] == 'd' ? p[i] >= '0' && p[i] <= '9' : p[i] == version[k];
-        if (!ok)
-            return -1;
-    }
-    if (i < n && p[i] == '\r')
-        i++;
-    if (i == n)
-        return 0;
-    return p[i] == '\n' ? 1 : -1;
-}
-
-/*
- * Judges the first bytes of a connection: 1 when they begin a well-formed
- * request line, -1 when they cannot, 0 when it is too early to tell. The
- * gate peeks at GATE_PEEK bytes at most: a line still undecided there is
- * libmicrohttpd's to judge (414, 431), never a wait for more.
- */
-int http_gate_judge(const char *p, size_t n)
-{
-    int v = judge_line(p, n);
-    return v == 0 && n >= GATE_PEEK ? 1 : v;
-}
-
-static void gate_close(struct gate_conn *g)
-{
-    loop_del_fd(g->s->loop, g->fd);
-    close(g->fd);
-    g->fd = -1;
-    g->s->n_gate--;
-}
-
-static void gate_reject(struct gate_conn *g)
-{
-    static const char body[] = "400 bad request: not an HTTP request line\n";
-    char msg[256];
-    int len = snprintf(msg, sizeof(msg),
-                       "HTTP/1.1 400 Bad Request\r\n"
-                       "Content-Type: text/plain; charset=utf-8\r\n"
-                       "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                       sizeof(body) - 1, body);
-    /* A few hundred bytes fit in any socket buffer. Then what the client
-     * sent is read and dropped, so that closing does not reset the
-     * connection before the answer arrives. */
-    if (send(g->fd, msg, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT) == len)
-        g->s->stats.responses[HTTP_ROUTE_OTHER][4]++;
-    shutdown(g->fd, SHUT_WR);
-    char sink[4096];
-    for (int i = 0; i < 64; i++)
-        if (recv(g->fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
-            break;
-    gate_close(g);
-}
-
-static void gate_pass(struct gate_conn *g)
-{
-    struct http *s = g->s;
-    loop_del_fd(s->loop, g->fd);
+    struct http *s = ctx;
     /* On failure libmicrohttpd closes the socket itself. */
-    if (MHD_add_connection(s->mhd, g->fd, (const struct sockaddr *)&g->addr,
-                           g->addr_len) != MHD_YES)
+    if (MHD_add_connection(s->mhd, fd, addr, len) != MHD_YES)
         log_debug("http: connection refused by the server's limits");
-    g->fd = -1;
-    s->n_gate--;
     run_mhd(s);
 }
 
-static void on_gate_ready(void *ctx, uint32_t events)
-{
-    struct gate_conn *g = ctx;
-    char head[GATE_PEEK];
-    (void)events;
-    ssize_t n = recv(g->fd, head, sizeof(head), MSG_PEEK | MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    if (n <= 0) {
-        gate_close(g); /* closed before a request: nothing to answer */
-        return;
-    }
-    int verdict = http_gate_judge(head, (size_t)n);
-    if (verdict > 0)
-        gate_pass(g);
-    else if (verdict < 0)
-        gate_reject(g);
-}
-
-static void on_gate_timer(void *ctx)
+static void on_rejected(void *ctx)
 {
     struct http *s = ctx;
-    uint64_t now = loop_now_ms();
-    s->gate_timer = NULL;
-    for (size_t i = 0; i < HTTP_CONN_LIMIT; i++)
-        if (s->gate[i].fd >= 0 && s->gate[i].deadline_ms <= now)
-            gate_close(&s->gate[i]);
-    if (s->n_gate > 0)
-        s->gate_timer = loop_timer_add(s->loop, 1000, on_gate_timer, s);
-}
-
-static bool same_host(const struct sockaddr_storage *a,
-                      const struct sockaddr_storage *b)
-{
-    if (a->ss_family != b->ss_family)
-        return false;
-    if (a->ss_family == AF_INET)
-        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-    if (a->ss_family == AF_INET6)
-        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-                      &((const struct sockaddr_in6 *)b)->sin6_addr,
-                      sizeof(struct in6_addr)) == 0;
-    return false;
-}
-
-/* A place for a new connection from addr, or NULL over the limits. */
-static struct gate_conn *gate_place(struct http *s,
-                                    const struct sockaddr_storage *addr)
-{
-    struct gate_conn *free_place = NULL;
-    size_t same = 0;
-    for (size_t i = 0; i < HTTP_CONN_LIMIT; i++) {
-        if (s->gate[i].fd < 0)
-            free_place = free_place ? free_place : &s->gate[i];
-        else if (same_host(&s->gate[i].addr, addr))
-            same++;
-    }
-    return same < HTTP_PER_IP_LIMIT ? free_place : NULL;
-}
-
-static void on_accept(void *ctx, uint32_t events)
-{
-    struct http *s = ctx;
-    (void)events;
-    for (int k = 0; k < 64; k++) {
-        struct sockaddr_storage addr = {0};
-        socklen_t len = sizeof(addr);
-        int fd = accept4(s->listen_fd, (struct sockaddr *)&addr, &len,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-                log_debug("http: accept: %s", strerror(errno));
-            return;
-        }
-        struct gate_conn *g = gate_place(s, &addr);
-        if (g == NULL) {
-            log_debug("http: too many connections waiting; one refused");
-            close(fd);
-            continue;
-        }
-        *g = (struct gate_conn){.s = s,
-                                .fd = fd,
-                                .addr = addr,
-                                .addr_len = len,
-                                .deadline_ms =
-                                    loop_now_ms() + HTTP_CONN_TIMEOUT * 1000};
-        /* Edge-triggered: peeking leaves the bytes, so only new ones may
-         * wake it again. Adding reports what is already there. */
-        if (loop_add_fd(s->loop, fd, EPOLLIN | EPOLLRDHUP | EPOLLET,
-                        on_gate_ready, g) != 0) {
-            close(fd);
-            g->fd = -1;
-            continue;
-        }
-        s->n_gate++;
-        if (s->gate_timer == NULL)
-            s->gate_timer = loop_timer_add(s->loop, 1000, on_gate_timer, s);
-    }
-}
-
-/* The listening socket: every address (IPv6 and IPv4) or the one given. */
-static int listen_socket(const struct http_listen *l, uint16_t *port)
-{
-    struct sockaddr_storage addr = l->addr;
-    socklen_t len = l->addr_len;
-    if (l->any) {
-        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&addr;
-        memset(&addr, 0, sizeof(addr));
-        a6->sin6_family = AF_INET6;
-        a6->sin6_addr = in6addr_any;
-        a6->sin6_port = htons(l->port);
-        len = sizeof(*a6);
-    }
-    int fd =
-        socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 && l->any && errno == EAFNOSUPPORT) {
-        /* No IPv6 here: every IPv4 address. */
-        struct sockaddr_in *a4 = (struct sockaddr_in *)&addr;
-        memset(&addr, 0, sizeof(addr));
-        a4->sin_family = AF_INET;
-        a4->sin_addr.s_addr = htonl(INADDR_ANY);
-        a4->sin_port = htons(l->port);
-        len = sizeof(*a4);
-        fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    }
-    if (fd < 0)
-        return -errno;
-    int on = 1, off = 0;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-    if (addr.ss_family == AF_INET6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, l->any ? &off : &on,
-                   sizeof(int));
-    /* A long queue: connections over the limits are accepted and closed
-     * at once rather than left to retry their SYN for seconds. */
-    if (bind(fd, (struct sockaddr *)&addr, len) != 0 ||
-        listen(fd, SOMAXCONN) != 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
-    len = sizeof(addr);
-    getsockname(fd, (struct sockaddr *)&addr, &len);
-    *port = ntohs(addr.ss_family == AF_INET
-                      ? ((struct sockaddr_in *)&addr)->sin_port
-                      : ((struct sockaddr_in6 *)&addr)->sin6_port);
-    return fd;
+    count(s, NULL, MHD_HTTP_BAD_REQUEST);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -517,24 +315,10 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("http: %s", msg);
 }
 
-int http_start(struct loop *l, const struct http_listen *listen,
-               const struct http_handlers *h, struct http **out)
+/* libmicrohttpd in external epoll mode, connections handed over by the
+ * gate; its epoll descriptor joins the loop. */
+static int start_server(struct http *s)
 {
-    struct http *s = calloc(1, sizeof(*s));
-    if (s == NULL)
-        return -ENOMEM;
-    s->loop = l;
-    s->h = *h;
-    for (size_t i = 0; i < HTTP_CONN_LIMIT; i++)
-        s->gate[i].fd = -1;
-    s->listen_fd = listen_socket(listen, &s->port);
-    if (s->listen_fd < 0) {
-        int rc = s->listen_fd;
-        free(s);
-        return rc == -EADDRNOTAVAIL ? -EADDRINUSE : rc;
-    }
-
-    /* Connections come from the gate (MHD_add_connection). */
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_CONNECTION_LIMIT, HTTP_CONN_LIMIT, NULL},
         {MHD_OPTION_PER_IP_CONNECTION_LIMIT, HTTP_PER_IP_LIMIT, NULL},
@@ -548,18 +332,27 @@ int http_start(struct loop *l, const struct http_listen *listen,
         MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     const union MHD_DaemonInfo *info =
         s->mhd ? MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
-    int rc = info == NULL ? -ENOTSUP : 0;
+    if (info == NULL)
+        return -ENOTSUP;
+    s->epfd = info->epoll_fd;
+    return loop_add_fd(s->loop, s->epfd, EPOLLIN, on_ready, s);
+}
+
+int http_start(struct loop *l, const struct http_listen *listen,
+               struct http **out)
+{
+    struct http *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return -ENOMEM;
+    s->loop = l;
+    s->epfd = -1;
+    int rc = start_server(s);
     if (rc == 0) {
-        s->epfd = info->epoll_fd;
-        rc = loop_add_fd(l, s->epfd, EPOLLIN, on_ready, s);
+        struct http_gate_ops ops = {on_pass, on_rejected, s};
+        rc = http_gate_new(l, listen, &ops, &s->port, &s->gate);
     }
-    if (rc == 0 && (rc = loop_add_fd(l, s->listen_fd, EPOLLIN, on_accept, s)))
-        loop_del_fd(l, s->epfd);
     if (rc != 0) {
-        if (s->mhd)
-            MHD_stop_daemon(s->mhd);
-        close(s->listen_fd);
-        free(s);
+        http_stop(s);
         return rc;
     }
     run_mhd(s);
@@ -572,23 +365,15 @@ uint16_t http_port(const struct http *s)
     return s->port;
 }
 
-const struct http_stats *http_stats(const struct http *s)
-{
-    return &s->stats;
-}
-
 void http_stop(struct http *s)
 {
     if (s == NULL)
         return;
-    for (size_t i = 0; i < HTTP_CONN_LIMIT; i++)
-        if (s->gate[i].fd >= 0)
-            gate_close(&s->gate[i]);
-    loop_timer_cancel(s->loop, s->gate_timer);
-    loop_del_fd(s->loop, s->listen_fd);
-    close(s->listen_fd);
-    loop_del_fd(s->loop, s->epfd);
+    http_gate_free(s->gate);
+    if (s->epfd >= 0)
+        loop_del_fd(s->loop, s->epfd);
     loop_timer_cancel(s->loop, s->timer);
-    MHD_stop_daemon(s->mhd);
+    if (s->mhd != NULL)
+        MHD_stop_daemon(s->mhd);
     free(s);
 }

@@ -7,14 +7,13 @@
  * therefore answered on the loop's thread, between reads, and see the
  * registry without locks.
  *
- *   GET /metrics  the exposition (text format 0.0.4)
- *   GET /health   JSON status; 200 healthy, 503 degraded
- *   GET /         a small page linking both
- *
- * HEAD works wherever GET does; other methods get 405 with Allow, unknown
- * paths 404, a first line that is not a request line 400. Connections are
- * bounded in number (overall and per client address), in memory and in
- * idle time.
+ * The paths served are a table of routes (http_route): each module that
+ * answers over HTTP adds its own (/metrics, /health, /) with a handler
+ * that fills a reply. HEAD works wherever GET does; other methods get 405
+ * with Allow, unknown paths 404. A connection whose first line is not an
+ * HTTP request line gets 400 from the gate in front (http_gate.h).
+ * Connections are bounded in number (overall and per client address), in
+ * memory and in idle time.
  */
 #ifndef TOKENTAIL_HTTP_H
 #define TOKENTAIL_HTTP_H
@@ -32,29 +31,31 @@
 #define HTTP_CONN_TIMEOUT      10    /* seconds a connection may idle */
 #define HTTP_CONN_MEMORY_LIMIT 32768 /* bytes per connection for headers */
 
-/* What the endpoints call; ctx is borrowed. */
-struct http_handlers {
-    /* Appends the exposition to out. */
-    void (*metrics)(void *ctx, struct buf *out);
-    /* Appends the health document to out; returns true when healthy. */
-    bool (*health)(void *ctx, struct buf *out);
-    void *ctx;
-};
+#define HTTP_STATUS_CLASSES 6 /* responses are counted by code / 100 */
 
-enum http_route {
-    HTTP_ROUTE_METRICS,
-    HTTP_ROUTE_HEALTH,
-    HTTP_ROUTE_INDEX,
-    HTTP_ROUTE_OTHER,
-    HTTP_ROUTE_COUNT
-};
-
-/* Responses sent, by route and status code class. */
-struct http_stats {
-    uint64_t responses[HTTP_ROUTE_COUNT][6]; /* [route][code / 100] */
-};
+#define HTTP_TEXT "text/plain; charset=utf-8"
 
 struct http;
+
+/* A request, as a route's handler sees it; valid during the call. */
+struct http_request;
+
+const char *http_request_method(const struct http_request *r); /* GET, HEAD */
+const char *http_request_path(const struct http_request *r);
+/* The value of a query parameter (?key=value), or NULL. */
+const char *http_request_query(const struct http_request *r, const char *key);
+/* The value of a request header, or NULL. */
+const char *http_request_header(const struct http_request *r, const char *name);
+
+/* What a handler answers: it fills body and may change the defaults. */
+struct http_reply {
+    unsigned status;          /* 200 unless the handler says otherwise */
+    const char *content_type; /* HTTP_TEXT unless set; borrowed */
+    struct buf body;          /* taken by the server; HEAD sends none */
+};
+
+typedef void (*http_handler)(void *ctx, const struct http_request *req,
+                             struct http_reply *rep);
 
 /* A parsed --web.listen-address. */
 struct http_listen {
@@ -71,24 +72,36 @@ struct http_listen {
 int http_parse_listen(const char *s, struct http_listen *out, const char **why);
 
 /*
- * Whether the first n bytes of a connection begin a well-formed request
- * line: 1 yes (or too many bytes to judge here), -1 no, 0 too early to
- * tell. Exposed for the tests.
+ * Starts serving on listen (borrowed) inside l (borrowed), with no routes
+ * yet. Returns 0, -EADDRINUSE, or -errno.
  */
-int http_gate_judge(const char *p, size_t n);
-
-/* Starts serving; l and h are borrowed. Returns 0 or -errno. */
 int http_start(struct loop *l, const struct http_listen *listen,
-               const struct http_handlers *h, struct http **out);
+               struct http **out);
+
+/*
+ * Serves path (borrowed: a string that outlives the server) with fn,
+ * called with ctx (borrowed) for GET and HEAD. Other methods get 405,
+ * unknown paths 404. Returns 0, -EEXIST or -ENOSPC.
+ */
+int http_route(struct http *s, const char *path, http_handler fn, void *ctx);
+
+/* A small page linking /metrics and /health: a handler for "/". */
+void http_index_page(void *ctx, const struct http_request *req,
+                     struct http_reply *rep);
 
 /* The port actually bound (useful with port 0). */
 uint16_t http_port(const struct http *s);
 
-const struct http_stats *http_stats(const struct http *s);
+/*
+ * Responses sent, for tokentail's own metrics: route i of http_n_routes()
+ * (the last is "other": unknown paths and connections that were not HTTP)
+ * by status class, responses[code / 100]. Returns the route's path.
+ */
+size_t http_n_routes(const struct http *s);
+const char *http_route_stats(const struct http *s, size_t i,
+                             uint64_t responses[HTTP_STATUS_CLASSES]);
 
 /* Stops serving and frees; NULL is a no-op. */
 void http_stop(struct http *s);
-
-const char *http_route_name(enum http_route r);
 
 #endif

@@ -172,24 +172,22 @@ static const struct self_source watch_source = {
 
 /* The responses of one route. */
 struct route_figures {
-    uint64_t by_class[ARRAY_LEN(code_classes)];
+    uint64_t by_class[HTTP_STATUS_CLASSES];
 };
-_Static_assert(sizeof(struct route_figures) ==
-                   sizeof(((struct http_stats *)0)->responses[0]),
-               "a status class per element of http_stats.responses");
+_Static_assert(ARRAY_LEN(code_classes) == HTTP_STATUS_CLASSES,
+               "a name for every status class http counts");
 
 static size_t n_routes(const void *ctx)
 {
     const struct self_sources *src = ctx;
-    return src->http != NULL ? HTTP_ROUTE_COUNT : 0;
+    return src->http != NULL ? http_n_routes(src->http) : 0;
 }
 
 static const char *read_route(const void *ctx, size_t i, void *stats)
 {
     const struct self_sources *src = ctx;
-    memcpy(stats, http_stats(src->http)->responses[i],
-           sizeof(struct route_figures));
-    return http_route_name((enum http_route)i);
+    struct route_figures *r = stats;
+    return http_route_stats(src->http, i, r->by_class);
 }
 
 static const struct self_source route_source = {

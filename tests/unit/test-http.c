@@ -1,10 +1,18 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "http.h"
+#include "http_gate.h"
 
 static int judge(const char *s)
 {
@@ -74,13 +82,126 @@ static void test_long_lines(void **state)
     assert_int_equal(http_gate_judge(line, 2045), 0);
 }
 
+/* --- routes, through a real server on loopback --------------------------- */
+
+#define EXCHANGE_DEADLINE_MS 10000
+
+struct exchange {
+    struct loop *loop;
+    int fd;
+    char got[4096];
+    size_t n;
+    bool timed_out;
+};
+
+/* Reads what has arrived; stops the loop once the server closed. */
+static void on_client(void *ctx, uint32_t events)
+{
+    struct exchange *x = ctx;
+    (void)events;
+    ssize_t n =
+        recv(x->fd, x->got + x->n, sizeof(x->got) - 1 - x->n, MSG_DONTWAIT);
+    if (n > 0)
+        x->n += (size_t)n;
+    x->got[x->n] = '\0';
+    if (n == 0 || (n < 0 && errno != EAGAIN) || x->n == sizeof(x->got) - 1)
+        loop_stop(x->loop);
+}
+
+static void on_deadline(void *ctx)
+{
+    struct exchange *x = ctx;
+    x->timed_out = true;
+    loop_stop(x->loop);
+}
+
+/* Sends one request (with Connection: close) and returns the response. */
+static const char *exchange(struct loop *l, struct http *s, const char *req,
+                            struct exchange *x)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons(http_port(s)),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    *x = (struct exchange){.loop = l};
+    x->fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(x->fd >= 0);
+    assert_int_equal(connect(x->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(send(x->fd, req, strlen(req), 0), (ssize_t)strlen(req));
+    assert_int_equal(loop_add_fd(l, x->fd, EPOLLIN, on_client, x), 0);
+    struct loop_timer *t =
+        loop_timer_add(l, EXCHANGE_DEADLINE_MS, on_deadline, x);
+    assert_int_equal(loop_run(l), 0);
+    loop_timer_cancel(l, t);
+    loop_del_fd(l, x->fd);
+    close(x->fd);
+    assert_false(x->timed_out);
+    return x->got;
+}
+
+static void hello(void *ctx, const struct http_request *req,
+                  struct http_reply *rep)
+{
+    const char *who = http_request_query(req, "who");
+    (*(int *)ctx)++;
+    rep->status = 202;
+    rep->content_type = "text/x-test";
+    buf_printf(&rep->body, "hello %s via %s", who ? who : "nobody",
+               http_request_method(req));
+}
+
+static uint64_t responses(struct http *s, const char *path, int class)
+{
+    uint64_t by_class[HTTP_STATUS_CLASSES];
+    for (size_t i = 0; i < http_n_routes(s); i++)
+        if (strcmp(http_route_stats(s, i, by_class), path) == 0)
+            return by_class[class];
+    fail_msg("no route %s", path);
+    return 0;
+}
+
+static void test_routes(void **state)
+{
+    struct loop *l;
+    struct http *s;
+    struct http_listen where;
+    struct exchange x;
+    const char *why;
+    int calls = 0;
+    (void)state;
+    assert_int_equal(loop_new(&l), 0);
+    assert_int_equal(http_parse_listen("127.0.0.1:0", &where, &why), 0);
+    assert_int_equal(http_start(l, &where, &s), 0);
+    assert_int_equal(http_route(s, "/hello", hello, &calls), 0);
+    assert_int_equal(http_route(s, "/hello", hello, &calls), -EEXIST);
+
+    const char *r = exchange(
+        l, s, "GET /hello?who=me HTTP/1.1\r\nConnection: close\r\n\r\n", &x);
+    assert_non_null(strstr(r, "HTTP/1.1 202"));
+    assert_non_null(strstr(r, "Content-Type: text/x-test\r\n"));
+    assert_non_null(strstr(r, "\r\n\r\nhello me via GET"));
+    r = exchange(l, s, "POST /hello HTTP/1.1\r\nConnection: close\r\n\r\n", &x);
+    assert_non_null(strstr(r, "HTTP/1.1 405"));
+    assert_non_null(strstr(r, "Allow: GET, HEAD\r\n"));
+    r = exchange(l, s, "GET /nope HTTP/1.1\r\nConnection: close\r\n\r\n", &x);
+    assert_non_null(strstr(r, "HTTP/1.1 404"));
+    r = exchange(l, s, "not http at all\r\n", &x);
+    assert_non_null(strstr(r, "HTTP/1.1 400"));
+
+    assert_int_equal(calls, 1);
+    assert_int_equal(http_n_routes(s), 2);
+    assert_int_equal(responses(s, "/hello", 2), 1);
+    assert_int_equal(responses(s, "/hello", 4), 1); /* the 405 */
+    assert_int_equal(responses(s, "other", 4), 2);  /* the 404 and the 400 */
+    http_stop(s);
+    loop_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_request_lines),
-        cmocka_unit_test(test_too_early),
-        cmocka_unit_test(test_garbage),
-        cmocka_unit_test(test_long_lines),
+        cmocka_unit_test(test_request_lines), cmocka_unit_test(test_too_early),
+        cmocka_unit_test(test_garbage),       cmocka_unit_test(test_long_lines),
+        cmocka_unit_test(test_routes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
