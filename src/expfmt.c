@@ -32,12 +32,33 @@ void expfmt_escape_help(struct buf *b, const char *s)
     }
 }
 
+/* Appends the constant labels of f: a="x",b="y" (nothing when none). */
+static void write_const_labels(struct buf *b, const struct family *f)
+{
+    for (size_t i = 0; i < f->n_const; i++) {
+        if (i > 0)
+            buf_putc(b, ',');
+        buf_puts(b, f->const_names[i]);
+        buf_puts(b, "=\"");
+        expfmt_escape_label(b, f->const_values[i], strlen(f->const_values[i]));
+        buf_putc(b, '"');
+    }
+}
+
+/* A family being written, with what its series lines share. */
+struct fam_out {
+    const struct family *f;
+    const struct buf *consts; /* its constant labels, rendered once */
+    char (*les)[NUM_FMT_MAX]; /* histograms: each bound as le="..." */
+};
+
 /* Writes {labels} for series s, with an optional extra le="..." label. */
-static void write_labels(struct buf *b, const struct family *f,
+static void write_labels(struct buf *b, const struct fam_out *o,
                          const struct series *s, const char *le)
 {
+    const struct family *f = o->f;
     bool any = false;
-    if (s != f->overflow && f->n_labels == 0 && !f->const_labels[0] &&
+    if (s != f->overflow && f->n_labels == 0 && o->consts->len == 0 &&
         le == NULL)
         return;
     buf_putc(b, '{');
@@ -58,10 +79,10 @@ static void write_labels(struct buf *b, const struct family *f,
             v += len + 1;
         }
     }
-    if (f->const_labels[0]) {
+    if (o->consts->len > 0) {
         if (any)
             buf_putc(b, ',');
-        buf_puts(b, f->const_labels);
+        buf_append(b, o->consts->data, o->consts->len);
         any = true;
     }
     if (le != NULL) {
@@ -92,12 +113,13 @@ static void write_value_u64(struct buf *b, uint64_t v)
     buf_putc(b, '\n');
 }
 
-static void write_series(struct buf *b, const struct family *f,
-                         const struct series *s, char (*les)[NUM_FMT_MAX])
+static void write_series(struct buf *b, const struct fam_out *o,
+                         const struct series *s)
 {
+    const struct family *f = o->f;
     if (f->type != METRIC_HISTOGRAM) {
         buf_puts(b, f->name);
-        write_labels(b, f, s, NULL);
+        write_labels(b, o, s, NULL);
         write_value_fixed(b, s->value);
         return;
     }
@@ -106,52 +128,61 @@ static void write_series(struct buf *b, const struct family *f,
         cum = i < f->n_bounds ? cum + s->buckets[i] : s->count;
         buf_puts(b, f->name);
         buf_puts(b, "_bucket");
-        write_labels(b, f, s, i < f->n_bounds ? les[i] : "+Inf");
+        write_labels(b, o, s, i < f->n_bounds ? o->les[i] : "+Inf");
         write_value_u64(b, cum);
     }
     buf_puts(b, f->name);
     buf_puts(b, "_sum");
-    write_labels(b, f, s, NULL);
+    write_labels(b, o, s, NULL);
     write_value_fixed(b, s->value);
     buf_puts(b, f->name);
     buf_puts(b, "_count");
-    write_labels(b, f, s, NULL);
+    write_labels(b, o, s, NULL);
     write_value_u64(b, s->count);
+}
+
+static void write_header(struct buf *out, const struct family *f)
+{
+    buf_puts(out, "# HELP ");
+    buf_puts(out, f->name);
+    buf_putc(out, ' ');
+    expfmt_escape_help(out, f->help);
+    buf_puts(out, "\n# TYPE ");
+    buf_puts(out, f->name);
+    buf_putc(out, ' ');
+    buf_puts(out, metric_type_name(f->type));
+    buf_putc(out, '\n');
+}
+
+/* Writes f's lines; false when out of memory. */
+static bool write_family(struct buf *out, struct family *f, struct buf *consts)
+{
+    char les_small[16][NUM_FMT_MAX];
+    struct fam_out o = {.f = f, .consts = consts, .les = les_small};
+    size_t n_les = f->type == METRIC_HISTOGRAM ? f->n_bounds : 0;
+
+    write_header(out, f);
+    buf_reset(consts);
+    write_const_labels(consts, f);
+    if (n_les > 16 && (o.les = malloc(n_les * sizeof(*o.les))) == NULL)
+        return false;
+    for (size_t i = 0; i < n_les; i++)
+        num_format(f->bounds[i], o.les[i]);
+    family_sort(f);
+    for (size_t i = 0; i < f->n_series; i++)
+        write_series(out, &o, f->order[i]);
+    if (f->overflow != NULL)
+        write_series(out, &o, f->overflow);
+    if (o.les != les_small)
+        free(o.les);
+    return !consts->oom;
 }
 
 void expfmt_write(struct registry *r, struct buf *out)
 {
-    for (size_t fi = 0; fi < r->n_fams; fi++) {
-        struct family *f = r->fams[fi];
-        char(*les)[NUM_FMT_MAX] = NULL;
-        char les_small[16][NUM_FMT_MAX];
-
-        buf_puts(out, "# HELP ");
-        buf_puts(out, f->name);
-        buf_putc(out, ' ');
-        expfmt_escape_help(out, f->help);
-        buf_puts(out, "\n# TYPE ");
-        buf_puts(out, f->name);
-        buf_putc(out, ' ');
-        buf_puts(out, metric_type_name(f->type));
-        buf_putc(out, '\n');
-
-        if (f->type == METRIC_HISTOGRAM) {
-            les = f->n_bounds <= 16 ? les_small
-                                    : malloc(f->n_bounds * sizeof(*les));
-            if (les == NULL) {
-                out->oom = true;
-                return;
-            }
-            for (size_t i = 0; i < f->n_bounds; i++)
-                num_format(f->bounds[i], les[i]);
-        }
-        family_sort(f);
-        for (size_t i = 0; i < f->n_series; i++)
-            write_series(out, f, f->order[i], les);
-        if (f->overflow != NULL)
-            write_series(out, f, f->overflow, les);
-        if (les != les_small)
-            free(les);
-    }
+    struct buf consts = {0};
+    for (size_t fi = 0; fi < r->n_fams && !out->oom; fi++)
+        if (!write_family(out, r->fams[fi], &consts))
+            out->oom = true;
+    buf_free(&consts);
 }

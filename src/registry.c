@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "buf.h"
-#include "expfmt.h"
 #include "log.h"
 
 #define REGISTRY_INITIAL_TABLE 16
@@ -35,6 +34,25 @@ int registry_new(struct registry **out)
     return *out ? 0 : -ENOMEM;
 }
 
+static void free_strings(char **s, size_t n)
+{
+    for (size_t i = 0; s != NULL && i < n; i++)
+        free(s[i]);
+    free(s);
+}
+
+/* Copies n strings into a new array; NULL on -ENOMEM. */
+static char **copy_strings(const char *const *from, size_t n)
+{
+    char **to = calloc(n + 1, sizeof(*to));
+    for (size_t i = 0; to != NULL && i < n; i++)
+        if ((to[i] = strdup(from[i])) == NULL) {
+            free_strings(to, i);
+            return NULL;
+        }
+    return to;
+}
+
 static void family_free(struct family *f)
 {
     if (f == NULL)
@@ -45,10 +63,9 @@ static void family_free(struct family *f)
     free(f->order);
     free(f->by_slot);
     free(f->table);
-    for (size_t i = 0; f->label_names != NULL && i < f->n_labels; i++)
-        free(f->label_names[i]);
-    free(f->label_names);
-    free(f->const_labels);
+    free_strings(f->label_names, f->n_labels);
+    free_strings(f->const_names, f->n_const);
+    free_strings(f->const_values, f->n_const);
     free(f->bounds);
     free(f->name);
     free(f->help);
@@ -78,31 +95,15 @@ struct family *registry_add(struct registry *r, const struct family_spec *spec)
     f->reg = r;
     f->flags = spec->flags;
     f->n_labels = spec->n_labels;
-    f->label_names = calloc(spec->n_labels + 1, sizeof(*f->label_names));
+    f->label_names = copy_strings(spec->label_names, spec->n_labels);
+    f->n_const = spec->n_const;
+    f->const_names = copy_strings(spec->const_names, spec->n_const);
+    f->const_values = copy_strings(spec->const_values, spec->n_const);
     f->table_cap = REGISTRY_INITIAL_TABLE;
     f->table = calloc(f->table_cap, sizeof(*f->table));
-    if (!f->name || !f->help || !f->label_names || !f->table)
+    if (!f->name || !f->help || !f->label_names || !f->const_names ||
+        !f->const_values || !f->table)
         goto fail;
-    for (size_t i = 0; i < spec->n_labels; i++)
-        if ((f->label_names[i] = strdup(spec->label_names[i])) == NULL)
-            goto fail;
-
-    struct buf cl = {0};
-    for (size_t i = 0; i < spec->n_const; i++) {
-        if (i > 0)
-            buf_putc(&cl, ',');
-        buf_puts(&cl, spec->const_names[i]);
-        buf_puts(&cl, "=\"");
-        expfmt_escape_label(&cl, spec->const_values[i],
-                            strlen(spec->const_values[i]));
-        buf_putc(&cl, '"');
-    }
-    buf_putc(&cl, '\0');
-    if (cl.oom) {
-        buf_free(&cl);
-        goto fail;
-    }
-    f->const_labels = buf_release(&cl, NULL);
 
     if (spec->n_bounds > 0) {
         f->bounds = malloc(spec->n_bounds * sizeof(*f->bounds));

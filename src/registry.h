@@ -59,8 +59,10 @@ struct family {
     enum metric_type type;
     char **label_names;
     size_t n_labels;
-    char *const_labels; /* rendered: a="x",b="y" (or empty) */
-    num_fixed *bounds;  /* histogram bucket upper bounds, without +Inf */
+    char **const_names; /* constant labels, after the others */
+    char **const_values;
+    size_t n_const;
+    num_fixed *bounds; /* histogram bucket upper bounds, without +Inf */
     size_t n_bounds;
     size_t max_series;
     unsigned flags;
