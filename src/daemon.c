@@ -224,7 +224,7 @@ int daemon_new(struct config *cfg, bool follow, const char *state_file,
     d->started_ms = loop_now_ms();
 
     if ((rc = registry_new(&d->reg)) == 0)
-        d->reg->max_series = cfg->max_series;
+        registry_set_max_series(d->reg, cfg->max_series);
     if (rc != 0 || (rc = pipeline_new(cfg, d->reg, &d->pipe)) != 0 ||
         (rc = selfmetrics_new(d->reg, cfg, &d->self)) != 0)
         goto fail;

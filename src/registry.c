@@ -1,4 +1,4 @@
-#include "registry.h"
+#include "registry_private.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 #include "log.h"
 
 #define REGISTRY_INITIAL_TABLE 16
+#define MS_PER_S               1000
 
 static const char *const type_names[METRIC_TYPE_COUNT] = {
     [METRIC_COUNTER] = "counter",
@@ -128,6 +129,21 @@ fail:
     return NULL;
 }
 
+void registry_set_max_series(struct registry *r, size_t max_series)
+{
+    r->max_series = max_series;
+}
+
+size_t registry_n_families(const struct registry *r)
+{
+    return r->n_fams;
+}
+
+struct family *registry_family(struct registry *r, size_t i)
+{
+    return r->fams[i];
+}
+
 struct family *registry_find(struct registry *r, const char *name)
 {
     for (size_t i = 0; i < r->n_fams; i++)
@@ -202,6 +218,14 @@ static bool table_grow(struct family *f)
     return true;
 }
 
+bool family_over_global(const struct family *f)
+{
+    if (f->max_series > 0 && f->n_series >= f->max_series)
+        return false;
+    return f->reg->max_series > 0 && !(f->flags & FAMILY_SELF) &&
+           f->reg->n_series >= f->reg->max_series;
+}
+
 /* Whether a new series would go over the family's cap or the registry's. */
 static bool family_full(const struct family *f)
 {
@@ -209,8 +233,25 @@ static bool family_full(const struct family *f)
            family_over_global(f);
 }
 
-struct series *family_get(struct family *f, const char *key, uint32_t key_len,
-                          uint64_t hash)
+size_t family_cap(const struct family *f, bool *global)
+{
+    *global = family_over_global(f);
+    return *global ? f->reg->max_series : f->max_series;
+}
+
+const char *family_name(const struct family *f)
+{
+    return f->name;
+}
+
+size_t family_n_labels(const struct family *f)
+{
+    return f->n_labels;
+}
+
+/* The series for key, found or created (family_get without the touch). */
+static struct series *lookup(struct family *f, const char *key,
+                             uint32_t key_len, uint64_t hash)
 {
     size_t mask = f->table_cap - 1;
     size_t i = hash & mask;
@@ -256,6 +297,15 @@ struct series *family_get(struct family *f, const char *key, uint32_t key_len,
     f->order[f->n_series++] = s;
     if (!(f->flags & FAMILY_SELF))
         f->reg->n_series++;
+    return s;
+}
+
+struct series *family_get(struct family *f, const char *key, uint32_t key_len,
+                          uint64_t hash)
+{
+    struct series *s = lookup(f, key, key_len, hash);
+    if (s != NULL && f->expire_s > 0)
+        s->touched = (uint32_t)(log_now_ms() / MS_PER_S);
     return s;
 }
 
@@ -318,8 +368,8 @@ size_t registry_expire(struct registry *r, uint32_t now_s)
 
 struct series *family_overflow(struct family *f)
 {
-    if (f->overflow == NULL)
-        f->overflow = series_new(f, "", 0, 0);
+    if (f->overflow == NULL && (f->overflow = series_new(f, "", 0, 0)) != NULL)
+        f->overflow->overflow = true;
     return f->overflow;
 }
 
@@ -392,6 +442,32 @@ void family_sort(struct family *f)
         }
     }
     f->n_sorted = n;
+}
+
+void family_view(struct family *f, struct family_view *out)
+{
+    family_sort(f);
+    *out = (struct family_view){
+        .def =
+            {
+                .name = f->name,
+                .help = f->help,
+                .type = f->type,
+                .label_names = (const char *const *)f->label_names,
+                .n_labels = f->n_labels,
+                .const_names = (const char *const *)f->const_names,
+                .const_values = (const char *const *)f->const_values,
+                .n_const = f->n_const,
+                .bounds = f->bounds,
+                .n_bounds = f->n_bounds,
+                .max_series = f->max_series,
+                .expire_s = f->expire_s,
+                .flags = f->flags,
+            },
+        .series = (const struct series *const *)f->order,
+        .n_series = f->n_series,
+        .overflow = f->overflow,
+    };
 }
 
 void series_observe(const struct family *f, struct series *s, num_fixed v)

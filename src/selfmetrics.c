@@ -95,7 +95,7 @@ static void put(struct family *f, const char *v1, const char *v2, num_fixed v)
     char key[512];
     size_t n = 0;
     const char *vals[2] = {v1, v2};
-    for (size_t i = 0; i < f->n_labels && i < 2; i++) {
+    for (size_t i = 0; i < family_n_labels(f) && i < 2; i++) {
         const char *val = vals[i] ? vals[i] : "";
         size_t len = strlen(val);
         if (n + len + 1 > sizeof(key))

@@ -25,7 +25,7 @@
 
 #include "input.h"
 #include "log.h"
-#include "registry.h"
+#include "registry_private.h"
 
 #define STATE_SCHEMA_VERSION 2
 #define STATE_RECORD_TTL_S   (7 * 24 * 3600) /* forget files unseen this long */
