@@ -249,31 +249,23 @@ size_t family_n_labels(const struct family *f)
     return f->n_labels;
 }
 
-/* The series for key, found or created (family_get without the touch). */
-static struct series *lookup(struct family *f, const char *key,
-                             uint32_t key_len, uint64_t hash)
+/* s, which an expiring family keeps another expire_after from now. */
+static inline struct series *touched(const struct family *f, struct series *s)
 {
-    size_t mask = f->table_cap - 1;
-    size_t i = hash & mask;
-    struct series *s;
+    if (f->expire_s > 0)
+        s->touched = (uint32_t)(log_now_ms() / MS_PER_S);
+    return s;
+}
 
-    while ((s = f->table[i]) != NULL) {
-        if (s->hash == hash && s->key_len == key_len &&
-            memcmp(s->key, key, key_len) == 0)
-            return s;
-        i = (i + 1) & mask;
-    }
-
-    if (family_full(f)) {
-        f->overflow_updates++;
-        return family_overflow(f);
-    }
-
+/* Adds a series for key at place i of the table; NULL on -ENOMEM. */
+static struct series *add_series(struct family *f, const char *key,
+                                 uint32_t key_len, uint64_t hash, size_t i)
+{
     /* Keep the load under one half so probes stay short. */
     if ((f->n_series + 1) * 2 > f->table_cap) {
         if (!table_grow(f))
             return NULL;
-        mask = f->table_cap - 1;
+        size_t mask = f->table_cap - 1;
         i = hash & mask;
         while (f->table[i] != NULL)
             i = (i + 1) & mask;
@@ -289,7 +281,7 @@ static struct series *lookup(struct family *f, const char *key,
             return NULL;
         f->by_slot = o;
     }
-    s = series_new(f, key, key_len, hash);
+    struct series *s = series_new(f, key, key_len, hash);
     if (s == NULL)
         return NULL;
     f->table[i] = s;
@@ -303,10 +295,23 @@ static struct series *lookup(struct family *f, const char *key,
 struct series *family_get(struct family *f, const char *key, uint32_t key_len,
                           uint64_t hash)
 {
-    struct series *s = lookup(f, key, key_len, hash);
-    if (s != NULL && f->expire_s > 0)
-        s->touched = (uint32_t)(log_now_ms() / MS_PER_S);
-    return s;
+    size_t mask = f->table_cap - 1;
+    size_t i = hash & mask;
+    struct series *s;
+
+    while ((s = f->table[i]) != NULL) {
+        if (s->hash == hash && s->key_len == key_len &&
+            memcmp(s->key, key, key_len) == 0)
+            return touched(f, s);
+        i = (i + 1) & mask;
+    }
+    /* The overflow series never expires. */
+    if (family_full(f)) {
+        f->overflow_updates++;
+        return family_overflow(f);
+    }
+    s = add_series(f, key, key_len, hash, i);
+    return s ? touched(f, s) : NULL;
 }
 
 static bool expired(const struct family *f, const struct series *s,
