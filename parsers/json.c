@@ -500,7 +500,6 @@ static void json_free(struct parser *base)
 }
 
 static const struct parser_ops json_ops = {
-    .name = "json",
     .parse = json_parse,
     .free = json_free,
 };

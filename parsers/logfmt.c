@@ -116,7 +116,6 @@ static void logfmt_free(struct parser *base)
 }
 
 static const struct parser_ops logfmt_ops = {
-    .name = "logfmt",
     .parse = logfmt_parse,
     .free = logfmt_free,
 };

@@ -56,7 +56,6 @@ enum parse_result {
 struct parser;
 
 struct parser_ops {
-    const char *name;
     enum parse_result (*parse)(struct parser *p, const char *line, size_t len,
                                struct field_set *out);
     void (*free)(struct parser *p);

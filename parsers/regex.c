@@ -49,7 +49,6 @@ static void regex_free(struct parser *base)
 }
 
 static const struct parser_ops regex_ops = {
-    .name = "regex",
     .parse = regex_parse,
     .free = regex_free,
 };

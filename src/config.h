@@ -7,7 +7,8 @@
  * expand ${VAR} and ${VAR:-default} from the environment ($$ is a literal
  * dollar). Everything the struct points to lives in its arena and is
  * released by config_free(); nothing in it changes after loading. A reload
- * builds a new struct config.
+ * builds a new struct config and matches it with the running one
+ * (config_match, at the end of this file).
  *
  * Field paths used anywhere in the file (labels, values, conditions) are
  * collected into config.fields, deduplicated; the rest of the
@@ -23,54 +24,89 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "envelope.h"
 #include "num.h"
 #include "registry.h"
 
-#define CONFIG_DEFAULT_MAX_LINE      (1024 * 1024) /* bytes */
-#define CONFIG_MIN_MAX_LINE          256           /* bytes */
-#define CONFIG_MAX_MAX_LINE          (64 * 1024 * 1024)
-#define CONFIG_DEFAULT_MAX_SERIES    10000  /* series per metric */
-#define CONFIG_DEFAULT_TOTAL_SERIES  100000 /* series of all metrics */
-#define CONFIG_MAX_ERRORS            100    /* reported before giving up */
-#define CONFIG_MAX_LABELS            128    /* per metric, value labels too */
-#define CONFIG_MAX_CONST_LABELS      64     /* per metric */
-#define CONFIG_DEFAULT_GRACE_MS      5000   /* keep a rotated file open */
-#define CONFIG_DEFAULT_RECONCILE_MS  2000   /* re-check every file this often */
-#define CONFIG_DEFAULT_CHECKPOINT_MS 1000   /* save state this often */
-#define CONFIG_DEFAULT_STATE_FILE    "/var/lib/tokentail/tokentail.db"
+/* Lines: an input's max_line_bytes. */
+#define CONFIG_DEFAULT_MAX_LINE (1024 * 1024)      /* bytes */
+#define CONFIG_MIN_MAX_LINE     256                /* bytes */
+#define CONFIG_MAX_MAX_LINE     (64 * 1024 * 1024) /* bytes */
 
+/* Series: a metric's max_series, and limits.max_series over all metrics. */
+#define CONFIG_DEFAULT_MAX_SERIES   10000     /* series per metric */
+#define CONFIG_MAX_MAX_SERIES       10000000  /* series per metric, at most */
+#define CONFIG_DEFAULT_TOTAL_SERIES 100000    /* series of all metrics */
+#define CONFIG_MAX_TOTAL_SERIES     100000000 /* of all metrics, at most */
+
+/* Shapes the loader refuses beyond these. */
+#define CONFIG_MAX_ERRORS       100 /* reported before giving up */
+#define CONFIG_MAX_LABELS       128 /* per metric, value labels too */
+#define CONFIG_MAX_CONST_LABELS 64  /* per metric */
+#define CONFIG_MAX_COND_DEPTH   16  /* conditions nested in all, any, not */
+
+/* Durations, all in milliseconds. */
+#define CONFIG_DEFAULT_GRACE_MS      5000 /* keep a rotated file open */
+#define CONFIG_DEFAULT_RECONCILE_MS  2000 /* re-check every file this often */
+#define CONFIG_DEFAULT_CHECKPOINT_MS 1000 /* save state this often */
+/* The shortest reconcile or checkpoint interval: shorter would keep the
+ * loop busy re-checking instead of reading. */
+#define CONFIG_MIN_INTERVAL_MS 10
+/* The longest rotate_grace, reconcile or checkpoint interval (one hour). */
+#define CONFIG_MAX_INTERVAL_MS (60 * 60 * 1000)
+/* expire_after: series expire in whole seconds (registry), so at least one
+ * second, and at most 31 days. */
+#define CONFIG_MIN_EXPIRE_MS 1000
+#define CONFIG_MAX_EXPIRE_MS (31 * 24 * 60 * 60 * 1000ULL)
+
+#define CONFIG_DEFAULT_STATE_FILE "/var/lib/tokentail/tokentail.db"
+
+/*
+ * Each enum the file names has one name table (config_names.c, or the
+ * owning module's: metric_type in registry.h, envelope_kind in
+ * envelope.h); its name and parse functions serve the loader, its
+ * messages and anyone who prints a setting.
+ */
+
+/* Where a file present at start-up is first read from. */
 enum start_at { START_AT_END, START_AT_BEGINNING };
+#define START_AT_COUNT (START_AT_BEGINNING + 1)
+
+/* "end" or "beginning". */
+const char *config_start_at_name(enum start_at s);
+
+/* The start_at named s; -1 when there is none of that name. */
+int config_start_at_parse(const char *s);
 
 enum parser_kind {
     PARSER_JSON,   /* one JSON object per line; fields by dotted path */
     PARSER_REGEX,  /* PCRE2 named groups; fields by group name */
     PARSER_LOGFMT, /* key=value pairs; fields by key */
 };
+#define PARSER_KIND_COUNT (PARSER_LOGFMT + 1)
+
+/* "json", "regex" or "logfmt". */
+const char *config_parser_name(enum parser_kind k);
+
+/* The parser kind named s; -1 when there is none of that name. */
+int config_parser_parse(const char *s);
 
 struct cfg_parser {
     enum parser_kind kind;
     const char *pattern; /* PARSER_REGEX */
 };
 
-/* How lines are wrapped by a container runtime before the app's own text. */
-enum envelope_kind {
-    ENVELOPE_AUTO,   /* decide per file from its first line */
-    ENVELOPE_NONE,   /* the line is the app's line */
-    ENVELOPE_DOCKER, /* Docker json-file: {"log":"...\n","stream":...} */
-    ENVELOPE_CRI,    /* CRI: <time> <stream> <P|F> <text> */
-};
-
 /* A field path as written ("usage.prompt_tokens"), split at the dots. */
 struct cfg_field {
     const char *path;
-    const char **parts;
+    const char *const *parts;
     const uint32_t *part_lens;
     uint32_t n_parts;
 };
 
 struct cfg_input {
     const char *name;
-    const char **paths; /* globs */
+    const char *const *paths; /* globs */
     size_t n_paths;
     enum start_at start_at;     /* for files present at start-up */
     struct cfg_parser *parsers; /* tried in order; the first that fits wins */
@@ -99,7 +135,7 @@ enum cond_op {
 struct cfg_cond {
     enum cond_op op;
     int field; /* index into config.fields; -1 for ALL/ANY/NOT */
-    const char **values;
+    const char *const *values;
     const uint32_t *value_lens;
     size_t n_values;
     num_fixed number;    /* COND_GT ... COND_LE */
@@ -116,8 +152,8 @@ struct cfg_cond {
 struct cfg_transform {
     const char *regex; /* keep the first capture group (else the match) */
     bool lower;        /* ASCII lower case */
-    const char **map_from, **map_to; /* exact text -> replacement */
-    uint32_t *map_from_len, *map_to_len;
+    const char *const *map_from, *const *map_to; /* text -> replacement */
+    const uint32_t *map_from_len, *map_to_len;
     size_t n_map;
     const char *unmapped; /* for texts not in the map; NULL: drop */
     uint32_t unmapped_len;
@@ -163,6 +199,15 @@ enum cost_kind {
     COST_KINDS
 };
 
+/* "prompt", "completion", "embedding" or "cached". */
+const char *config_cost_kind_name(enum cost_kind k);
+
+/* The name providers use for k ("input" for prompt), or NULL. */
+const char *config_cost_kind_alias(enum cost_kind k);
+
+/* The kind named s, by its name or its alias; -1 when there is none. */
+int config_cost_kind_parse(const char *s);
+
 /* A metric's value computed from token counts and the pricing table. */
 struct cfg_cost {
     int model;              /* field naming the model; -1: the default */
@@ -188,12 +233,12 @@ struct cfg_metric {
     size_t n_const_labels;
     struct cfg_value *values; /* none: a counter counting matching lines */
     size_t n_values;
-    size_t n_value_labels; /* labels each source adds (the same names) */
-    struct cfg_cost *cost; /* instead of values: the price of the tokens */
-    num_fixed *buckets;    /* histograms: upper bounds, increasing, no +Inf */
+    size_t n_value_labels;    /* labels each source adds (the same names) */
+    struct cfg_cost *cost;    /* instead of values: the price of the tokens */
+    const num_fixed *buckets; /* histograms: increasing bounds, no +Inf */
     size_t n_buckets;
     struct cfg_cond *when; /* NULL: every line */
-    int *inputs;           /* indices into config.inputs; none: all */
+    const int *inputs;     /* indices into config.inputs; none: all */
     size_t n_inputs;
     size_t max_series;
     uint64_t expire_ms; /* gauges: drop series unchanged this long (0: never) */
@@ -202,7 +247,7 @@ struct cfg_metric {
 struct config {
     struct arena arena;
     const char *file;
-    const char *state_file; /* "" disables durable state */
+    const char *state_file; /* NULL: not set, the daemon picks; "": none */
     uint64_t checkpoint_ms;
     size_t max_series; /* over all metrics */
     struct cfg_input *inputs;
@@ -231,13 +276,84 @@ int config_load_text(const char *name, const char *text, size_t len,
 /* Finds an input by name; -1 when absent. */
 int config_input_index(const struct config *cfg, const char *name);
 
+/* Finds a metric by name; -1 when absent. */
+int config_metric_index(const struct config *cfg, const char *name);
+
 /* The price entry for a model, the default entry, or NULL. */
 const struct cfg_price *config_price(const struct config *cfg,
                                      const char *model, size_t len);
 
-/* Names of the cost kinds as the configuration writes them. */
-const char *config_cost_kind_name(enum cost_kind k);
-
 void config_free(struct config *cfg);
+
+/*
+ * The names of m's labels in the order its family has them: the labels as
+ * written, then the labels its value sources add. Stores at most
+ * CONFIG_MAX_LABELS of them in names (borrowed from the configuration)
+ * and returns how many m has, which exceeds CONFIG_MAX_LABELS only for a
+ * metric the loader refuses.
+ */
+size_t config_metric_label_names(const struct cfg_metric *m,
+                                 const char *names[CONFIG_MAX_LABELS]);
+
+/*
+ * The signature of what m's saved series depend on (registry_signature of
+ * its type, label names and buckets): the same as the family built for m
+ * has. Written to sig (cap bytes, NUL-terminated); returns its length, or
+ * 0 when it does not fit.
+ */
+size_t config_metric_signature(const struct cfg_metric *m, char *sig,
+                               size_t cap);
+
+/*
+ * Swapping configurations. Runtime objects know a definition by its
+ * identity: an input by its name (the state keeps file positions under
+ * it), a metric by its name and signature (the state keeps series under
+ * them). A reload will load the new file into a second struct config
+ * while the old one runs on (a refused file changes nothing), match the
+ * two with config_match, keep each family whose metric is KEPT (help,
+ * limits and constant labels are not in the signature: it takes the new
+ * ones) and each KEPT input with its open files, start afresh the family
+ * of a CHANGED metric (its series no longer fit) and rebuild a CHANGED
+ * input (its files' positions still apply), drop what is gone, add what
+ * was ADDED, point every runtime object at the new configuration, and
+ * free the old one.
+ */
+enum config_fate {
+    CONFIG_ADDED,   /* no old definition has its name */
+    CONFIG_KEPT,    /* the same-named old one is the same where it counts */
+    CONFIG_CHANGED, /* the same-named old one differs where it counts */
+};
+
+/*
+ * What counts: for a metric, its signature (config_metric_signature);
+ * for an input, what it reads and how: paths, parsers, envelope,
+ * max_line_bytes, start_at, rotate_grace and reconcile_interval.
+ */
+struct config_pair {
+    enum config_fate fate;
+    int old; /* the same-named old definition's index; -1 when ADDED */
+};
+
+struct config_match {
+    struct config_pair *metrics; /* one per new metric, in its order */
+    size_t n_metrics;
+    struct config_pair *inputs; /* one per new input, in its order */
+    size_t n_inputs;
+    int *gone_metrics; /* indices of the old metrics no new one names */
+    size_t n_gone_metrics;
+    int *gone_inputs; /* indices of the old inputs no new one names */
+    size_t n_gone_inputs;
+};
+
+/*
+ * Matches the definitions of next with those of old, by name, without
+ * changing either (both borrowed). Stores the answer in *out (caller
+ * frees with config_match_free). Returns 0 or -ENOMEM.
+ */
+int config_match(const struct config *old, const struct config *next,
+                 struct config_match **out);
+
+/* Frees the whole answer at once; NULL is a no-op. */
+void config_match_free(struct config_match *m);
 
 #endif

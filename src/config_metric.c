@@ -1,186 +1,31 @@
 /*
  * Loading the metrics: names, labels and their transforms, value sources,
- * costs, conditions and buckets. Part of the configuration loader
- * (config.c), sharing its helpers through config_load.h.
+ * costs and buckets. Part of the configuration loader (config.c), with the
+ * YAML helpers of config_yaml.c and the conditions of config_cond.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
-#include "config_load.h"
-
-#define LOADER_MAX_COND_DEPTH 16
+#include "config_cond.h"
+#include "config_metric.h"
+#include "config_yaml.h"
 
 /* Prometheus' client defaults, for histograms that name no buckets. */
 static const char *const default_buckets[] = {"0.005", "0.01", "0.025", "0.05",
                                               "0.1",   "0.25", "0.5",   "1",
                                               "2.5",   "5",    "10"};
 
-/* --- conditions ---------------------------------------------------------- */
-
-static bool load_cond(struct loader *L, const yaml_node_t *n,
-                      struct cfg_cond *c, int depth);
-
-static bool load_cond_list(struct loader *L, const yaml_node_t *n,
-                           struct cfg_cond *c, enum cond_op op, int depth)
+/* The enums' names by index, for cfg_choices. */
+static const char *type_name(size_t i)
 {
-    c->op = op;
-    c->field = -1;
-    if (!cfg_want(L, n, YAML_SEQUENCE_NODE, op == COND_ALL ? "all" : "any"))
-        return false;
-    c->n_subs = cfg_seq_len(n);
-    if (c->n_subs == 0) {
-        cfg_err(L, n, "a condition list must not be empty");
-        return false;
-    }
-    c->subs = cfg_alloc(L, c->n_subs * sizeof(*c->subs));
-    if (c->subs == NULL)
-        return false;
-    bool ok = true;
-    for (size_t i = 0; i < c->n_subs; i++)
-        ok &= load_cond(L, cfg_node(L, n->data.sequence.items.start[i]),
-                        &c->subs[i], depth + 1);
-    return ok;
+    return metric_type_name((enum metric_type)i);
 }
 
-/* The text of a scalar compared against field values. */
-static bool match_value(struct loader *L, const yaml_node_t *n,
-                        const char **value, uint32_t *len)
+static const char *cost_kind_name(size_t i)
 {
-    size_t l;
-    *value = cfg_scalar(L, n, "a value to compare with", &l);
-    *len = (uint32_t)l;
-    return *value != NULL;
-}
-
-/* The tests a condition on a field can make; exactly one per condition. */
-static const char *const tests[] = {"equals", "in", "exists", "gt",
-                                    "ge",     "lt", "le",     "matches"};
-#define N_TESTS (sizeof(tests) / sizeof(tests[0]))
-
-static bool load_test(struct loader *L, const yaml_node_t *v, const char *name,
-                      struct cfg_cond *c)
-{
-    if (strcmp(name, "equals") == 0) {
-        const char **vals = cfg_alloc(L, sizeof(*vals));
-        uint32_t *lens = cfg_alloc(L, sizeof(*lens));
-        c->op = COND_EQUALS;
-        c->n_values = 1;
-        c->values = vals;
-        c->value_lens = lens;
-        return vals && lens && match_value(L, v, &vals[0], &lens[0]);
-    }
-    if (strcmp(name, "in") == 0) {
-        c->op = COND_IN;
-        if (!cfg_want(L, v, YAML_SEQUENCE_NODE, "in"))
-            return false;
-        c->n_values = cfg_seq_len(v);
-        if (c->n_values == 0) {
-            cfg_err(L, v, "\"in\" must list at least one value");
-            return false;
-        }
-        const char **vals = cfg_alloc(L, c->n_values * sizeof(*vals));
-        uint32_t *lens = cfg_alloc(L, c->n_values * sizeof(*lens));
-        if (vals == NULL || lens == NULL)
-            return false;
-        bool ok = true;
-        for (size_t i = 0; i < c->n_values; i++)
-            ok &= match_value(L, cfg_node(L, v->data.sequence.items.start[i]),
-                              &vals[i], &lens[i]);
-        c->values = vals;
-        c->value_lens = lens;
-        return ok;
-    }
-    if (strcmp(name, "exists") == 0) {
-        bool b;
-        if (!cfg_bool(L, v, "exists", &b))
-            return false;
-        c->op = b ? COND_EXISTS : COND_ABSENT;
-        return true;
-    }
-    if (strcmp(name, "matches") == 0) {
-        c->op = COND_MATCHES;
-        return cfg_regex(L, v, "matches", &c->pattern);
-    }
-    static const enum cond_op cmp[] = {COND_GT, COND_GE, COND_LT, COND_LE};
-    static const char *const cmp_names[] = {"gt", "ge", "lt", "le"};
-    for (int i = 0; i < 4; i++)
-        if (strcmp(name, cmp_names[i]) == 0) {
-            struct num_dec d;
-            c->op = cmp[i];
-            if (!cfg_number(L, v, name, &d))
-                return false;
-            if (num_to_fixed(&d, NULL, &c->number) != 0) {
-                cfg_err(L, v, "%s is out of range", name);
-                return false;
-            }
-            return true;
-        }
-    return false;
-}
-
-static bool load_cond(struct loader *L, const yaml_node_t *n,
-                      struct cfg_cond *c, int depth)
-{
-    static const char *const keys[] = {
-        "field", "equals",  "in",  "exists", "gt",  "ge", "lt",
-        "le",    "matches", "all", "any",    "not", NULL};
-    if (depth > LOADER_MAX_COND_DEPTH) {
-        cfg_err(L, n, "conditions nest deeper than %d levels",
-                LOADER_MAX_COND_DEPTH);
-        return false;
-    }
-    if (n->type == YAML_SEQUENCE_NODE)
-        return load_cond_list(L, n, c, COND_ALL, depth);
-    if (!cfg_keys(L, n, keys, "a condition"))
-        return false;
-
-    yaml_node_t *all = cfg_get(L, n, "all"), *any = cfg_get(L, n, "any"),
-                *not = cfg_get(L, n, "not"), *field = cfg_get(L, n, "field");
-    int combinators = !!all + !!any + !!not ;
-    const char *test = NULL;
-    yaml_node_t *test_node = NULL;
-    int n_tests = 0;
-    for (size_t i = 0; i < N_TESTS; i++) {
-        yaml_node_t *v = cfg_get(L, n, tests[i]);
-        if (v != NULL) {
-            n_tests++;
-            test = tests[i];
-            test_node = v;
-        }
-    }
-
-    if (combinators > 0) {
-        if (combinators > 1 || field || n_tests) {
-            cfg_err(L, n,
-                    "a condition with all, any or not must have nothing else");
-            return false;
-        }
-        if (all)
-            return load_cond_list(L, all, c, COND_ALL, depth);
-        if (any)
-            return load_cond_list(L, any, c, COND_ANY, depth);
-        c->op = COND_NOT;
-        c->field = -1;
-        c->n_subs = 1;
-        c->subs = cfg_alloc(L, sizeof(*c->subs));
-        return c->subs && load_cond(L, not, c->subs, depth + 1);
-    }
-    if (field == NULL) {
-        cfg_err(L, n, "a condition needs \"field\" (or all, any, not)");
-        return false;
-    }
-    if (n_tests != 1) {
-        cfg_err(L, n,
-                "a condition needs exactly one of equals, in, exists, "
-                "gt, ge, lt, le, matches");
-        return false;
-    }
-    c->field = cfg_field_ref(L, field, "condition field");
-    if (c->field < 0)
-        return false;
-    return load_test(L, test_node, test, c);
+    return config_cost_kind_name((enum cost_kind)i);
 }
 
 /* --- labels and their transforms ----------------------------------------- */
@@ -195,31 +40,31 @@ static void load_map(struct loader *L, const yaml_node_t *n,
         cfg_err(L, n, "map must not be empty");
         return;
     }
-    tf->map_from = cfg_alloc(L, cnt * sizeof(*tf->map_from));
-    tf->map_to = cfg_alloc(L, cnt * sizeof(*tf->map_to));
-    tf->map_from_len = cfg_alloc(L, cnt * sizeof(*tf->map_from_len));
-    tf->map_to_len = cfg_alloc(L, cnt * sizeof(*tf->map_to_len));
-    if (!tf->map_from || !tf->map_to || !tf->map_from_len || !tf->map_to_len)
+    const char **from = cfg_alloc(L, cnt * sizeof(*from));
+    const char **to = cfg_alloc(L, cnt * sizeof(*to));
+    uint32_t *from_len = cfg_alloc(L, cnt * sizeof(*from_len));
+    uint32_t *to_len = cfg_alloc(L, cnt * sizeof(*to_len));
+    if (!from || !to || !from_len || !to_len)
         return;
     for (size_t i = 0; i < cnt; i++) {
         yaml_node_pair_t *p = &n->data.mapping.pairs.start[i];
-        size_t a, b;
-        const char *from =
-            cfg_scalar(L, cfg_node(L, p->key), "a text to map", &a);
-        const char *to =
-            cfg_scalar(L, cfg_node(L, p->value), "what it maps to", &b);
-        if (from == NULL || to == NULL)
+        size_t k = tf->n_map, a, b;
+        from[k] = cfg_scalar(L, cfg_node(L, p->key), "a text to map", &a);
+        to[k] = cfg_scalar(L, cfg_node(L, p->value), "what it maps to", &b);
+        if (from[k] == NULL || to[k] == NULL)
             continue;
-        for (size_t j = 0; j < tf->n_map; j++)
-            if (tf->map_from_len[j] == a &&
-                memcmp(tf->map_from[j], from, a) == 0)
-                cfg_err(L, cfg_node(L, p->key), "\"%s\" is mapped twice", from);
-        tf->map_from[tf->n_map] = from;
-        tf->map_from_len[tf->n_map] = (uint32_t)a;
-        tf->map_to[tf->n_map] = to;
-        tf->map_to_len[tf->n_map] = (uint32_t)b;
+        for (size_t j = 0; j < k; j++)
+            if (from_len[j] == a && memcmp(from[j], from[k], a) == 0)
+                cfg_err(L, cfg_node(L, p->key), "\"%s\" is mapped twice",
+                        from[k]);
+        from_len[k] = (uint32_t)a;
+        to_len[k] = (uint32_t)b;
         tf->n_map++;
     }
+    tf->map_from = from;
+    tf->map_to = to;
+    tf->map_from_len = from_len;
+    tf->map_to_len = to_len;
 }
 
 /* cases: [{when: CONDITION, value: TEXT}, ...], the first that holds. */
@@ -248,7 +93,7 @@ static void load_cases(struct loader *L, const yaml_node_t *n,
             continue;
         }
         size_t len;
-        if (!load_cond(L, w, &k->when, 0) ||
+        if (!cfg_load_cond(L, w, &k->when, 0) ||
             (k->value = cfg_scalar(L, v, "case value", &len)) == NULL)
             continue;
         k->value_len = (uint32_t)len;
@@ -256,56 +101,12 @@ static void load_cases(struct loader *L, const yaml_node_t *n,
     }
 }
 
-static void load_label(struct loader *L, const yaml_node_t *key,
-                       const yaml_node_t *val, struct cfg_label *lab,
-                       bool constant)
+/* The steps that turn a field's text into the label's value. */
+static void load_transform(struct loader *L, const yaml_node_t *val,
+                           struct cfg_label *lab)
 {
-    static const char *const keys[] = {
-        "field",        "default", "regex", "lower", "map", "unmapped",
-        "status_class", "mask",    "hash",  "cases", NULL};
-    yaml_node_t *v;
-    lab->field = -1;
-    lab->name = cfg_string(L, key, "label name");
-    if (lab->name && !cfg_is_label_name(lab->name))
-        cfg_err(L, key,
-                "\"%s\" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)",
-                lab->name);
-    else if (lab->name && strncmp(lab->name, "__", 2) == 0)
-        cfg_err(L, key, "label names starting with \"__\" are reserved");
-    if (constant) {
-        size_t len;
-        lab->value = cfg_scalar(L, val, "label value", &len);
-        lab->value_len = (uint32_t)len;
-        lab->has_value = lab->value != NULL;
-        return;
-    }
-    if (val->type == YAML_SCALAR_NODE) {
-        lab->field = cfg_field_ref(L, val, "label field");
-        return;
-    }
-    if (!cfg_keys(L, val, keys, "a label"))
-        return;
-    yaml_node_t *f = cfg_get(L, val, "field"), *d = cfg_get(L, val, "default");
-    yaml_node_t *cases = cfg_get(L, val, "cases");
-    if (cases != NULL) {
-        if (f != NULL)
-            cfg_err(L, val,
-                    "label \"%s\" takes its value from a field or "
-                    "from cases, not both",
-                    lab->name ? lab->name : "?");
-        load_cases(L, cases, lab);
-    } else if (f == NULL)
-        cfg_err(L, val, "label \"%s\" needs \"field\" (or \"cases\")",
-                lab->name ? lab->name : "?");
-    else
-        lab->field = cfg_field_ref(L, f, "label field");
-    if (d != NULL) {
-        size_t len;
-        lab->value = cfg_scalar(L, d, "label default", &len);
-        lab->value_len = (uint32_t)len;
-        lab->has_value = lab->value != NULL;
-    }
     struct cfg_transform *tf = &lab->tf;
+    yaml_node_t *v;
     if ((v = cfg_get(L, val, "regex")) != NULL)
         lab->has_tf |= cfg_regex(L, v, "regex", &tf->regex);
     if ((v = cfg_get(L, val, "lower")) != NULL &&
@@ -337,6 +138,64 @@ static void load_label(struct loader *L, const yaml_node_t *key,
         cfg_err(L, val,
                 "a masked label needs no default: a missing key is "
                 "\"unknown\"");
+}
+
+/* The text a label takes when its field is missing, or its constant. */
+static void load_label_value(struct loader *L, const yaml_node_t *v,
+                             const char *what, struct cfg_label *lab)
+{
+    size_t len;
+    lab->value = cfg_scalar(L, v, what, &len);
+    lab->value_len = (uint32_t)len;
+    lab->has_value = lab->value != NULL;
+}
+
+/*
+ * One label: name: FIELD, or name: {field or cases, default, transform
+ * steps}; a constant label (const_labels, a value's labels) is name: TEXT.
+ */
+static void load_label(struct loader *L, const yaml_node_t *key,
+                       const yaml_node_t *val, struct cfg_label *lab,
+                       bool constant)
+{
+    static const char *const keys[] = {
+        "field",        "default", "regex", "lower", "map", "unmapped",
+        "status_class", "mask",    "hash",  "cases", NULL};
+    lab->field = -1;
+    lab->name = cfg_string(L, key, "label name");
+    if (lab->name && !cfg_is_label_name(lab->name))
+        cfg_err(L, key,
+                "\"%s\" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)",
+                lab->name);
+    else if (lab->name && cfg_starts_with(lab->name, "__"))
+        cfg_err(L, key, "label names starting with \"__\" are reserved");
+    if (constant) {
+        load_label_value(L, val, "label value", lab);
+        return;
+    }
+    if (val->type == YAML_SCALAR_NODE) {
+        lab->field = cfg_field_ref(L, val, "label field");
+        return;
+    }
+    if (!cfg_keys(L, val, keys, "a label"))
+        return;
+    yaml_node_t *f = cfg_get(L, val, "field"), *d = cfg_get(L, val, "default");
+    yaml_node_t *cases = cfg_get(L, val, "cases");
+    if (cases != NULL) {
+        if (f != NULL)
+            cfg_err(L, val,
+                    "label \"%s\" takes its value from a field or "
+                    "from cases, not both",
+                    lab->name ? lab->name : "?");
+        load_cases(L, cases, lab);
+    } else if (f == NULL)
+        cfg_err(L, val, "label \"%s\" needs \"field\" (or \"cases\")",
+                lab->name ? lab->name : "?");
+    else
+        lab->field = cfg_field_ref(L, f, "label field");
+    if (d != NULL)
+        load_label_value(L, d, "label default", lab);
+    load_transform(L, val, lab);
 }
 
 static void load_labels(struct loader *L, const yaml_node_t *n,
@@ -443,8 +302,10 @@ static void load_values(struct loader *L, const yaml_node_t *n,
 static void load_cost(struct loader *L, const yaml_node_t *n,
                       struct cfg_metric *m)
 {
-    static const char *const keys[] = {
-        "model", "prompt", "completion", "embedding", "cached", "prefer", NULL};
+    const char *keys[1 + COST_KINDS + 2] = {"model"}; /* + prefer, NULL */
+    for (int k = 0; k < COST_KINDS; k++)
+        keys[k + 1] = config_cost_kind_name((enum cost_kind)k);
+    keys[COST_KINDS + 1] = "prefer";
     yaml_node_t *v;
     struct cfg_cost *c = cfg_alloc(L, sizeof(*c));
     if (c == NULL || !cfg_keys(L, n, keys, "a cost"))
@@ -459,10 +320,12 @@ static void load_cost(struct loader *L, const yaml_node_t *n,
             any = true;
         }
     }
-    if (!any)
-        cfg_err(L, n,
-                "a cost needs at least one token field: prompt, "
-                "completion, embedding or cached");
+    if (!any) {
+        char kinds[64];
+        cfg_err(L, n, "a cost needs at least one token field: %s",
+                cfg_choices(kinds, sizeof(kinds), cost_kind_name, COST_KINDS,
+                            false));
+    }
     if ((v = cfg_get(L, n, "model")) != NULL)
         c->model = cfg_field_ref(L, v, "model field");
     if ((v = cfg_get(L, n, "prefer")) != NULL)
@@ -488,8 +351,8 @@ static void load_buckets(struct loader *L, const yaml_node_t *n,
         cfg_err(L, n, "buckets must list at least one upper bound");
         return;
     }
-    m->buckets = cfg_alloc(L, cnt * sizeof(*m->buckets));
-    if (m->buckets == NULL)
+    num_fixed *bounds = cfg_alloc(L, cnt * sizeof(*bounds));
+    if (bounds == NULL)
         return;
     for (size_t i = 0; i < cnt; i++) {
         yaml_node_t *b = cfg_node(L, n->data.sequence.items.start[i]);
@@ -501,24 +364,26 @@ static void load_buckets(struct loader *L, const yaml_node_t *n,
             cfg_err(L, b, "bucket bound is out of range");
             continue;
         }
-        if (m->n_buckets > 0 && v <= m->buckets[m->n_buckets - 1]) {
+        if (m->n_buckets > 0 && v <= bounds[m->n_buckets - 1]) {
             cfg_err(L, b, "bucket bounds must increase strictly");
             continue;
         }
-        m->buckets[m->n_buckets++] = v;
+        bounds[m->n_buckets++] = v;
     }
+    m->buckets = bounds;
 }
 
 static void default_buckets_for(struct loader *L, struct cfg_metric *m)
 {
     size_t cnt = sizeof(default_buckets) / sizeof(default_buckets[0]);
-    m->buckets = cfg_alloc(L, cnt * sizeof(*m->buckets));
-    for (size_t i = 0; m->buckets && i < cnt; i++) {
+    num_fixed *bounds = cfg_alloc(L, cnt * sizeof(*bounds));
+    for (size_t i = 0; bounds && i < cnt; i++) {
         struct num_dec d;
         num_parse_text(default_buckets[i], strlen(default_buckets[i]), &d);
-        num_to_fixed(&d, NULL, &m->buckets[i]);
+        num_to_fixed(&d, NULL, &bounds[i]);
         m->n_buckets++;
     }
+    m->buckets = bounds;
 }
 
 static void default_help(struct loader *L, struct cfg_metric *m)
@@ -538,10 +403,66 @@ static void default_help(struct loader *L, struct cfg_metric *m)
         snprintf(text, sizeof(text), "Last value of log field %s.", field);
     else
         snprintf(text, sizeof(text), "Distribution of log field %s.", field);
-    m->help = arena_strdup(&L->cfg->arena, text);
+    m->help = cfg_strdup(L, text);
 }
 
 /* --- a metric ------------------------------------------------------------ */
+
+/* Where the values come from: value (with scale), values, or cost. */
+static void load_sources(struct loader *L, const yaml_node_t *n,
+                         struct cfg_metric *m)
+{
+    yaml_node_t *value = cfg_get(L, n, "value"),
+                *values = cfg_get(L, n, "values"),
+                *cost = cfg_get(L, n, "cost"), *scale = cfg_get(L, n, "scale");
+    if (!!value + !!values + !!cost > 1)
+        cfg_err(L, n, "a metric takes one of value, values and cost");
+    if (value != NULL) {
+        m->values = cfg_alloc(L, sizeof(*m->values));
+        if (m->values != NULL) {
+            load_value(L, value, m, &m->values[0], false);
+            m->n_values = 1;
+            if (scale != NULL && m->values[0].has_scale)
+                cfg_err(L, scale, "the value already has a scale");
+            else if (scale != NULL)
+                m->values[0].has_scale =
+                    load_scale(L, scale, m->type, &m->values[0].scale);
+        }
+    } else if (scale != NULL) {
+        cfg_err(L, scale,
+                "scale applies to a value; this metric has none "
+                "(entries of values take their own)");
+    }
+    if (values != NULL)
+        load_values(L, values, m);
+    if (cost != NULL)
+        load_cost(L, cost, m);
+    if (m->n_values == 0 && m->cost == NULL && m->type != METRIC_COUNTER)
+        cfg_err(L, n, "a %s needs a \"value\" field",
+                metric_type_name(m->type));
+}
+
+/* inputs: the names of the inputs whose lines the metric reads. */
+static void load_metric_inputs(struct loader *L, const yaml_node_t *v,
+                               struct cfg_metric *m)
+{
+    if (!cfg_want(L, v, YAML_SEQUENCE_NODE, "inputs"))
+        return;
+    size_t cnt = cfg_seq_len(v);
+    int *inputs = cfg_alloc(L, (cnt ? cnt : 1) * sizeof(*inputs));
+    for (size_t i = 0; inputs && i < cnt; i++) {
+        yaml_node_t *in = cfg_node(L, v->data.sequence.items.start[i]);
+        const char *s = cfg_string(L, in, "input name");
+        if (s == NULL)
+            continue;
+        int idx = config_input_index(L->cfg, s);
+        if (idx < 0)
+            cfg_err(L, in, "no input is named \"%s\"", s);
+        else
+            inputs[m->n_inputs++] = idx;
+    }
+    m->inputs = inputs;
+}
 
 static void load_name_and_type(struct loader *L, const yaml_node_t *n,
                                struct cfg_metric *m)
@@ -555,14 +476,16 @@ static void load_name_and_type(struct loader *L, const yaml_node_t *n,
                     "\"%s\" is not a valid metric name "
                     "([a-zA-Z_:][a-zA-Z0-9_:]*)",
                     m->name);
-        else if (strncmp(m->name, "tokentail_", 10) == 0 ||
-                 strncmp(m->name, "process_", 8) == 0)
+        else if (cfg_starts_with(m->name, "tokentail_") ||
+                 cfg_starts_with(m->name, "process_"))
             cfg_err(L, name_node,
                     "metric names starting with \"tokentail_\" or \"process_\" "
                     "are reserved for tokentail's own metrics");
     }
+    char types[64];
+    cfg_choices(types, sizeof(types), type_name, METRIC_TYPE_COUNT, false);
     if (v == NULL) {
-        cfg_err(L, n, "a metric needs a \"type\": counter, gauge or histogram");
+        cfg_err(L, n, "a metric needs a \"type\": %s", types);
         return;
     }
     const char *t = cfg_scalar(L, v, "metric type", NULL);
@@ -570,8 +493,7 @@ static void load_name_and_type(struct loader *L, const yaml_node_t *n,
     if (type >= 0)
         m->type = (enum metric_type)type;
     else if (t)
-        cfg_err(L, v,
-                "unknown metric type \"%s\" (counter, gauge or histogram)", t);
+        cfg_err(L, v, "unknown metric type \"%s\" (%s)", t, types);
     if (m->name == NULL || name_node == NULL || t == NULL)
         return;
     if (m->type == METRIC_COUNTER && !cfg_ends_with(m->name, "_total"))
@@ -642,34 +564,7 @@ void cfg_load_metric(struct loader *L, const yaml_node_t *n,
         load_labels(L, v, &m->const_labels, &m->n_const_labels, true,
                     "const_labels");
 
-    yaml_node_t *value = cfg_get(L, n, "value"),
-                *values = cfg_get(L, n, "values"),
-                *cost = cfg_get(L, n, "cost"), *scale = cfg_get(L, n, "scale");
-    if (!!value + !!values + !!cost > 1)
-        cfg_err(L, n, "a metric takes one of value, values and cost");
-    if (value != NULL) {
-        m->values = cfg_alloc(L, sizeof(*m->values));
-        if (m->values != NULL) {
-            load_value(L, value, m, &m->values[0], false);
-            m->n_values = 1;
-            if (scale != NULL && m->values[0].has_scale)
-                cfg_err(L, scale, "the value already has a scale");
-            else if (scale != NULL)
-                m->values[0].has_scale =
-                    load_scale(L, scale, m->type, &m->values[0].scale);
-        }
-    } else if (scale != NULL) {
-        cfg_err(L, scale,
-                "scale applies to a value; this metric has none "
-                "(entries of values take their own)");
-    }
-    if (values != NULL)
-        load_values(L, values, m);
-    if (cost != NULL)
-        load_cost(L, cost, m);
-    if (m->n_values == 0 && m->cost == NULL && m->type != METRIC_COUNTER)
-        cfg_err(L, n, "a %s needs a \"value\" field",
-                metric_type_name(m->type));
+    load_sources(L, n, m);
     check_label_names(L, n, m);
 
     if ((v = cfg_get(L, n, "buckets")) != NULL) {
@@ -683,37 +578,23 @@ void cfg_load_metric(struct loader *L, const yaml_node_t *n,
 
     if ((v = cfg_get(L, n, "when")) != NULL) {
         m->when = cfg_alloc(L, sizeof(*m->when));
-        if (m->when && !load_cond(L, v, m->when, 0))
+        if (m->when && !cfg_load_cond(L, v, m->when, 0))
             m->when = NULL;
     }
 
-    if ((v = cfg_get(L, n, "inputs")) != NULL &&
-        cfg_want(L, v, YAML_SEQUENCE_NODE, "inputs")) {
-        size_t cnt = cfg_seq_len(v);
-        m->inputs = cfg_alloc(L, (cnt ? cnt : 1) * sizeof(*m->inputs));
-        for (size_t i = 0; m->inputs && i < cnt; i++) {
-            yaml_node_t *in = cfg_node(L, v->data.sequence.items.start[i]);
-            const char *s = cfg_string(L, in, "input name");
-            if (s == NULL)
-                continue;
-            int idx = config_input_index(L->cfg, s);
-            if (idx < 0)
-                cfg_err(L, in, "no input is named \"%s\"", s);
-            else
-                m->inputs[m->n_inputs++] = idx;
-        }
-    }
-
+    if ((v = cfg_get(L, n, "inputs")) != NULL)
+        load_metric_inputs(L, v, m);
     if ((v = cfg_get(L, n, "max_series")) != NULL)
-        cfg_size(L, v, "max_series", 1, 10000000, false, &m->max_series);
+        cfg_size(L, v, "max_series", 1, CONFIG_MAX_MAX_SERIES, false,
+                 &m->max_series);
     if ((v = cfg_get(L, n, "expire_after")) != NULL) {
         if (m->type != METRIC_GAUGE)
             cfg_err(L, v,
                     "expire_after applies to gauges only: a counter or "
                     "histogram series that disappears reads as a reset");
         else
-            cfg_duration(L, v, "expire_after", 1000, 31 * 86400000ULL,
-                         &m->expire_ms);
+            cfg_duration(L, v, "expire_after", CONFIG_MIN_EXPIRE_MS,
+                         CONFIG_MAX_EXPIRE_MS, &m->expire_ms);
     }
 
     if (m->help == NULL)
@@ -744,7 +625,7 @@ void cfg_check_metric_names(struct loader *L, const yaml_node_t *seq)
             if (b->type != METRIC_HISTOGRAM)
                 continue;
             size_t bl = strlen(b->name);
-            for (int s = 0; s < 3; s++)
+            for (size_t s = 0; s < sizeof(suffixes) / sizeof(*suffixes); s++)
                 if (strncmp(a->name, b->name, bl) == 0 &&
                     strcmp(a->name + bl, suffixes[s]) == 0)
                     cfg_err(L, an,

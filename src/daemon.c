@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "expfmt.h"
+#include "health.h"
 #include "input.h"
 #include "input_store.h"
 #include "log.h"
@@ -33,7 +34,6 @@ struct daemon {
     struct input **inputs;
     size_t n_inputs;
     struct tail_buf rb;
-    struct tail_sink sink;
 
     struct state *state; /* with or without a file: see state.h */
 
@@ -46,46 +46,6 @@ struct daemon {
     uint64_t expire_every_ms; /* 0: no metric expires */
     uint64_t started_ms;
 };
-
-/* --- the line sink ------------------------------------------------------- */
-
-static void sink_line(void *ctx, struct tailer *t, const char *line, size_t len)
-{
-    struct daemon *d = ctx;
-    const char *app;
-    size_t app_len;
-    if (t->env.kind == ENVELOPE_NONE) {
-        pipeline_line(d->pipe, t->input, line, len);
-        return;
-    }
-    switch (envelope_unwrap(&t->env, line, len,
-                            d->cfg->inputs[t->input].max_line_bytes, &app,
-                            &app_len)) {
-    case ENVELOPE_LINE:
-        pipeline_line(d->pipe, t->input, app, app_len);
-        break;
-    case ENVELOPE_PIECE:
-        break;
-    case ENVELOPE_BAD:
-        pipeline_skip(d->pipe, t->input, LINE_SKIP_BAD_ENVELOPE);
-        break;
-    case ENVELOPE_TOO_LONG:
-        pipeline_skip(d->pipe, t->input, LINE_SKIP_TOO_LONG);
-        break;
-    }
-}
-
-static void sink_too_long(void *ctx, struct tailer *t)
-{
-    struct daemon *d = ctx;
-    pipeline_skip(d->pipe, t->input, LINE_SKIP_TOO_LONG);
-}
-
-static void sink_incomplete(void *ctx, struct tailer *t)
-{
-    struct daemon *d = ctx;
-    pipeline_skip(d->pipe, t->input, LINE_SKIP_INCOMPLETE);
-}
 
 /* --- state --------------------------------------------------------------- */
 
@@ -156,16 +116,12 @@ int daemon_new(struct config *cfg, bool follow, const char *state_file,
         return -ENOMEM;
     }
     d->cfg = cfg;
-    d->sink.line = sink_line;
-    d->sink.too_long = sink_too_long;
-    d->sink.incomplete = sink_incomplete;
-    d->sink.ctx = d;
     d->started_ms = loop_now_ms();
 
     if ((rc = registry_new(&d->reg)) == 0)
         registry_set_max_series(d->reg, cfg->max_series);
     if (rc != 0 || (rc = pipeline_new(cfg, d->reg, &d->pipe)) != 0 ||
-        (rc = selfmetrics_new(d->reg, cfg, &d->self)) != 0)
+        (rc = selfmetrics_new(d->reg, &d->self)) != 0)
         goto fail;
     if (follow) {
         if ((rc = loop_new(&d->loop)) != 0 || (rc = watch_new(&d->watch)) != 0)
@@ -177,8 +133,8 @@ int daemon_new(struct config *cfg, bool follow, const char *state_file,
         goto fail;
     }
     for (size_t i = 0; i < cfg->n_inputs; i++) {
-        rc = input_new(&cfg->inputs[i], i, d->watch, d->loop, &d->rb, &d->sink,
-                       &d->inputs[i]);
+        rc = input_new(&cfg->inputs[i], d->watch, d->loop, &d->rb,
+                       pipeline_sink(d->pipe, i), &d->inputs[i]);
         if (rc != 0)
             goto fail;
         d->n_inputs++;
@@ -240,138 +196,21 @@ static void on_metrics(void *ctx, struct buf *out)
     expfmt_write(d->reg, out);
 }
 
-static void json_key(struct buf *b, const char *key)
-{
-    buf_json_string(b, key, strlen(key));
-    buf_putc(b, ':');
-}
-
-static void json_str(struct buf *b, const char *key, const char *value)
-{
-    json_key(b, key);
-    buf_json_string(b, value, strlen(value));
-}
-
-static void json_time(struct buf *b, const char *key, time_t t)
-{
-    json_key(b, key);
-    if (t == 0) {
-        buf_puts(b, "null");
-        return;
-    }
-    char stamp[32];
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    buf_json_string(b, stamp, strlen(stamp));
-}
-
-/* Where the health document is being written, and how many items the
- * current list has. */
-struct health_walk {
-    struct buf *out;
-    size_t n;
-};
-
-static void health_file(void *ctx, const struct input_file_info *f)
-{
-    struct health_walk *w = ctx;
-    struct buf *out = w->out;
-    if (w->n++ > 0)
-        buf_putc(out, ',');
-    buf_putc(out, '{');
-    json_str(out, "path", f->path);
-    /* Everything before offset has been processed; pending bytes wait
-     * for their newline. */
-    buf_printf(out, ",\"offset\":%llu,\"pending\":%zu",
-               (unsigned long long)f->offset, f->pending);
-    if (f->has_size)
-        buf_printf(out, ",\"size\":%llu,\"lag\":%llu",
-                   (unsigned long long)f->size, (unsigned long long)f->lag);
-    buf_putc(out, ',');
-    json_time(out, "last_read", f->last_read);
-    buf_printf(out, ",\"rotated\":%s", f->rotated ? "true" : "false");
-    if (f->copy_of != NULL) {
-        buf_putc(out, ',');
-        json_str(out, "copy_of", f->copy_of);
-    }
-    if (f->undecided)
-        buf_puts(out, ",\"undecided\":true");
-    if (f->envelope != ENVELOPE_AUTO) {
-        buf_putc(out, ',');
-        json_str(out, "envelope", envelope_name(f->envelope));
-    }
-    buf_putc(out, '}');
-}
-
-static void health_error(void *ctx, const char *path, int err)
-{
-    struct health_walk *w = ctx;
-    struct buf *out = w->out;
-    if (w->n++ > 0)
-        buf_putc(out, ',');
-    buf_putc(out, '{');
-    json_str(out, "path", path);
-    buf_putc(out, ',');
-    json_str(out, "error", strerror(err));
-    buf_putc(out, '}');
-}
-
 static bool on_health(void *ctx, struct buf *out)
 {
     struct daemon *d = ctx;
-    const char *state_err = state_error(d->state);
     struct state_stats st;
-    bool healthy = state_err[0] == '\0';
-    struct input_stats is;
-    for (size_t i = 0; i < d->n_inputs; i++) {
-        input_get_stats(d->inputs[i], &is);
-        healthy &= is.path_errors == 0;
-    }
     state_get_stats(d->state, &st);
-
-    buf_putc(out, '{');
-    json_str(out, "status", healthy ? "healthy" : "degraded");
-    buf_putc(out, ',');
-    json_str(out, "version", TOKENTAIL_VERSION);
-    uint64_t up = loop_now_ms() - d->started_ms;
-    buf_printf(out, ",\"uptime_seconds\":%llu.%03llu,\"state\":{",
-               (unsigned long long)(up / 1000),
-               (unsigned long long)(up % 1000));
-    json_str(out, "file", state_file(d->state));
-    buf_putc(out, ',');
-    json_time(out, "last_checkpoint", st.last_time);
-    buf_putc(out, ',');
-    json_key(out, "error");
-    if (state_err[0])
-        buf_json_string(out, state_err, strlen(state_err));
-    else
-        buf_puts(out, "null");
-    buf_puts(out, "},\"inputs\":[");
-    for (size_t i = 0; i < d->n_inputs; i++) {
-        const struct input *in = d->inputs[i];
-        const struct cfg_input *ci = &d->cfg->inputs[i];
-        struct health_walk w = {out, 0};
-        if (i > 0)
-            buf_putc(out, ',');
-        buf_putc(out, '{');
-        json_str(out, "name", input_name(in));
-        buf_puts(out, ",\"paths\":[");
-        for (size_t k = 0; k < ci->n_paths; k++) {
-            if (k > 0)
-                buf_putc(out, ',');
-            buf_json_string(out, ci->paths[k], strlen(ci->paths[k]));
-        }
-        buf_printf(out, "],\"lag\":%llu,\"files\":[",
-                   (unsigned long long)input_lag_bytes(in));
-        input_each_file(in, health_file, &w);
-        buf_puts(out, "],\"errors\":[");
-        w.n = 0;
-        input_each_error(in, health_error, &w);
-        buf_puts(out, "]}");
-    }
-    buf_puts(out, "]}\n");
-    return healthy;
+    struct health_sources src = {
+        .cfg = d->cfg,
+        .inputs = d->inputs,
+        .n_inputs = d->n_inputs,
+        .state = &st,
+        .state_path = state_file(d->state),
+        .state_error = state_error(d->state),
+        .uptime_ms = loop_now_ms() - d->started_ms,
+    };
+    return health_write(&src, out);
 }
 
 /* --- following ----------------------------------------------------------- */

@@ -12,10 +12,20 @@
 
 #define ENVELOPE_TOKENS 64 /* a Docker object: log, stream, time, attrs */
 
+static const char *const names[ENVELOPE_KIND_COUNT] = {"auto", "none", "docker",
+                                                       "cri"};
+
 const char *envelope_name(enum envelope_kind k)
 {
-    static const char *const names[] = {"auto", "none", "docker", "cri"};
     return names[k];
+}
+
+int envelope_kind_parse(const char *s)
+{
+    for (int k = 0; k < ENVELOPE_KIND_COUNT; k++)
+        if (strcmp(s, names[k]) == 0)
+            return k;
+    return -1;
 }
 
 /* "2025-11-13T10:30:00.123456789Z stdout F " and where its text starts. */

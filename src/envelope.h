@@ -20,7 +20,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
+/* How lines are wrapped by a container runtime before the app's own text. */
+enum envelope_kind {
+    ENVELOPE_AUTO,   /* decide per file from its first line */
+    ENVELOPE_NONE,   /* the line is the app's line */
+    ENVELOPE_DOCKER, /* Docker json-file: {"log":"...\n","stream":...} */
+    ENVELOPE_CRI,    /* CRI: <time> <stream> <P|F> <text> */
+};
+#define ENVELOPE_KIND_COUNT (ENVELOPE_CRI + 1)
+
+/* "auto", "none", "docker" or "cri": as the configuration writes them. */
+const char *envelope_name(enum envelope_kind k);
+
+/* The kind named s; -1 when there is none of that name. */
+int envelope_kind_parse(const char *s);
 
 struct envelope {
     enum envelope_kind kind; /* ENVELOPE_AUTO until a line decides */
@@ -52,9 +65,13 @@ static inline bool envelope_pending(const struct envelope *e)
     return e->joining;
 }
 
-const char *envelope_name(enum envelope_kind k);
+/* Memory held for the line being joined, in bytes. */
+static inline size_t envelope_held_bytes(const struct envelope *e)
+{
+    return e->cap;
+}
 
-/* Frees the join buffer; the envelope itself belongs to its tailer. */
+/* Frees the join buffer; the envelope itself belongs to its reader. */
 void envelope_free(struct envelope *e);
 
 #endif

@@ -8,12 +8,12 @@
  * not exist yet the deepest directory that does. Any change there sets
  * the rescan flag; the next pump rescans before reading.
  *
- * Each matching regular file gets a tailer, at most one per inode however
- * many paths lead to it (symlinks, overlapping globs), with its own
- * inotify watch that marks it ready when written. A tailer whose inode no
- * longer appears under any glob (renamed away by rotation, or deleted)
- * becomes an orphan: it is read to its end, kept open for the rotation
- * grace period in case the writer still holds it, and closed.
+ * Each matching regular file is read by a tailer (tailer.h), at most one
+ * per inode however many paths lead to it (symlinks, overlapping globs),
+ * with its own inotify watch that marks it ready when written. A file
+ * whose inode no longer appears under any glob (renamed away by rotation,
+ * or deleted) is rotated: it is read to its end, kept open for the
+ * rotation grace period in case the writer still holds it, and closed.
  *
  * Where a new file starts. A file seen before (in the state store, or
  * before it was truncated or closed) continues from its mark if it still
@@ -22,7 +22,9 @@
  * followed is a shadow: not read, unless its original is truncated or
  * closed, when it continues from where the original stood. Otherwise a new
  * file is read from its beginning, except at the very first start, where
- * start_at decides.
+ * start_at decides. A file whose bytes so far begin a longer followed file
+ * may be a copy still being written: it waits, unread, until it is told
+ * apart (input_files.h describes these roles).
  *
  * inotify is only a hint: every reconcile interval, and after an inotify
  * queue overflow, every glob is walked again and every file read.
@@ -54,66 +56,15 @@ enum input_scan_mode {
     INPUT_SCAN_ONCE,    /* one pass, no watches, from the beginning */
 };
 
-struct input_error {
-    char *path;
-    int err; /* errno */
-};
-
-/* Where a file not open now stood: from the state store, or retired. */
-struct input_record {
-    uint64_t dev, ino;
-    struct tail_mark mark;
-    char *path;
-    int64_t last_seen; /* unix seconds */
-};
-
-struct input_dir {
-    char *path;
-    int wd;
-    bool seen;
-};
-
-struct input {
-    const struct cfg_input *cfg; /* borrowed */
-    size_t index;
-    struct watch *watch;          /* borrowed; NULL in one-pass mode */
-    struct loop *loop;            /* borrowed; NULL in one-pass mode */
-    struct tail_buf *rb;          /* borrowed */
-    const struct tail_sink *sink; /* borrowed */
-
-    struct tailer *tailers;
-    struct tailer **by_inode; /* every tailer, hashed by device and inode */
-    size_t by_inode_cap, by_inode_n;
-    struct input_dir *dirs;
-    size_t n_dirs, cap_dirs;
-    struct input_error *errors; /* from the latest scan */
-    size_t n_errors, cap_errors;
-    struct input_record *records;
-    size_t n_records, cap_records;
-    bool has_history; /* the state knew this input: new files are new */
-    bool rescan;
-    bool changed; /* a file opened, closed or retired since the checkpoint */
-    struct loop_timer *orphan_timer;
-    struct loop_timer *reconcile_timer;
-    struct log_limit log_limit;
-
-    uint64_t bytes_read;
-    uint64_t closed_truncations; /* of tailers already closed */
-    uint64_t files_opened;
-    uint64_t files_closed;
-    uint64_t rotations;
-    uint64_t copies;  /* byte-identical copies recognised */
-    uint64_t resumed; /* files continued from a saved or retired mark */
-    uint64_t reconciles;
-    uint64_t read_errors;
-};
+struct input;
 
 /*
  * A new input (no files yet). cfg, w, l, rb and sink are borrowed; w and l
- * are NULL for a one-pass run. Returns 0 or -ENOMEM.
+ * are NULL for a one-pass run. Every complete line of every file read goes
+ * to sink, without its envelope. Returns 0 or -ENOMEM.
  */
-int input_new(const struct cfg_input *cfg, size_t index, struct watch *w,
-              struct loop *l, struct tail_buf *rb, const struct tail_sink *sink,
+int input_new(const struct cfg_input *cfg, struct watch *w, struct loop *l,
+              struct tail_buf *rb, const struct tail_sink *sink,
               struct input **out);
 
 /* Closes every file and watch; NULL is a no-op. */
@@ -145,10 +96,18 @@ bool input_pump(struct input *in, size_t budget);
 /* Reads every file to its end and closes it (one-pass mode). */
 void input_drain_all(struct input *in);
 
+/*
+ * Closes the rotated files whose grace period is over, after reading them
+ * to their end. The input's own timer calls it when following; without a
+ * loop, the caller does.
+ */
+void input_close_rotated(struct input *in);
+
 /* Open files, rotated ones still being drained included. */
 size_t input_files(const struct input *in);
 
-/* Bytes written to the followed files but not read yet. */
+/* Bytes written to the files being read but not read yet (copies and
+ * files waiting to be told apart from copies are not read: no lag). */
 uint64_t input_lag_bytes(const struct input *in);
 
 /* The configured name. */

@@ -5,10 +5,11 @@
  *   ts=2026-11-22T04:51:16.123Z level=warn msg="cannot open file" path=/x
  * err="Permission denied"
  *
- * log_* take a printf format for the msg text; key=value context is
- * appended by the caller inside the format with log_kv-style helpers where
- * useful. Errors that can repeat per file or per line go through a
- * struct log_limit so a hostile input cannot flood the log.
+ * log_* take a printf format for the msg text, which is quoted and
+ * escaped; further key=value pairs, when a message has them, go in the
+ * extra argument of log_write. Errors that can repeat per file or per
+ * line go through a struct log_limit so a hostile input cannot flood the
+ * log.
  */
 #ifndef TOKENTAIL_LOG_H
 #define TOKENTAIL_LOG_H

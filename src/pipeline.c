@@ -6,16 +6,9 @@
 #include <string.h>
 
 #include "rx.h"
-#include "jsonstr.h"
+#include "cond.h"
 #include "transform.h"
 #include "utf8.h"
-
-/* A condition with its regular expression compiled. */
-struct cond {
-    const struct cfg_cond *cfg;
-    struct rx *rx; /* COND_MATCHES */
-    struct cond *subs;
-};
 
 static const char *const line_skip_names[LINE_SKIP_COUNT] = {
     [LINE_SKIP_NOT_JSON] = "not_json",
@@ -44,6 +37,19 @@ static const char *const update_skip_names[UPDATE_SKIP_COUNT] = {
 /* What a read yields when it succeeds (every skip reason is below). */
 #define READ_OK UPDATE_SKIP_COUNT
 
+static const enum update_skip read_skip[] = {
+    [FIELD_READ_MISSING] = UPDATE_SKIP_FIELD_MISSING,
+    [FIELD_READ_WRONG_TYPE] = UPDATE_SKIP_WRONG_TYPE,
+    [FIELD_READ_OUT_OF_RANGE] = UPDATE_SKIP_OUT_OF_RANGE,
+    [FIELD_READ_NO_MATCH] = UPDATE_SKIP_NO_MATCH,
+};
+
+/* A field read's outcome as READ_OK or the reason to skip the update. */
+static int read_outcome(enum field_read r)
+{
+    return r == FIELD_READ_OK ? READ_OK : (int)read_skip[r];
+}
+
 const char *pipeline_line_skip_name(enum line_skip r)
 {
     return line_skip_names[r];
@@ -62,14 +68,9 @@ static int add_family(struct registry *reg, struct rule *rule)
     const char *names[CONFIG_MAX_LABELS];
     const char *cnames[CONFIG_MAX_CONST_LABELS];
     const char *cvalues[CONFIG_MAX_CONST_LABELS];
-    size_t n = 0;
-    if (m->n_labels + m->n_value_labels > CONFIG_MAX_LABELS ||
-        m->n_const_labels > CONFIG_MAX_CONST_LABELS)
+    size_t n = config_metric_label_names(m, names);
+    if (n > CONFIG_MAX_LABELS || m->n_const_labels > CONFIG_MAX_CONST_LABELS)
         return -EINVAL; /* the loader refuses such a metric */
-    for (size_t i = 0; i < m->n_labels; i++)
-        names[n++] = m->labels[i].name;
-    for (size_t i = 0; i < m->n_value_labels; i++)
-        names[n++] = m->values[0].labels[i].name;
     for (size_t i = 0; i < m->n_const_labels; i++) {
         cnames[i] = m->const_labels[i].name;
         cvalues[i] = m->const_labels[i].value;
@@ -90,37 +91,6 @@ static int add_family(struct registry *reg, struct rule *rule)
     };
     rule->family = registry_add(reg, &spec);
     return rule->family ? 0 : -ENOMEM;
-}
-
-static int cond_build(const struct cfg_cond *c, struct cond *out)
-{
-    out->cfg = c;
-    if (c->op == COND_MATCHES) {
-        int rc = rx_new(c->pattern, &out->rx);
-        if (rc != 0)
-            return rc;
-    }
-    if (c->n_subs > 0) {
-        out->subs = calloc(c->n_subs, sizeof(*out->subs));
-        if (out->subs == NULL)
-            return -ENOMEM;
-        for (size_t i = 0; i < c->n_subs; i++) {
-            int rc = cond_build(&c->subs[i], &out->subs[i]);
-            if (rc != 0)
-                return rc;
-        }
-    }
-    return 0;
-}
-
-static void cond_free(struct cond *c)
-{
-    if (c == NULL)
-        return;
-    rx_free(c->rx);
-    for (size_t i = 0; c->subs && i < c->cfg->n_subs; i++)
-        cond_free(&c->subs[i]);
-    free(c->subs);
 }
 
 static int rule_build(struct registry *reg, struct rule *r,
@@ -210,10 +180,15 @@ static int parser_build(const struct config *cfg, const struct cfg_parser *c,
     }
 }
 
+static void sink_line(void *ctx, const char *line, size_t len);
+static void sink_skip(void *ctx, enum tail_skip why);
+
 static int input_build(struct pipeline *p, size_t i)
 {
     const struct cfg_input *ci = &p->cfg->inputs[i];
     struct pipeline_input *in = &p->inputs[i];
+    in->pipe = p;
+    in->sink = (struct tail_sink){sink_line, sink_skip, in};
     in->parsers =
         calloc(ci->n_parsers ? ci->n_parsers : 1, sizeof(*in->parsers));
     in->rules = calloc(p->n_rules ? p->n_rules : 1, sizeof(*in->rules));
@@ -244,10 +219,7 @@ int pipeline_new(const struct config *cfg, struct registry *reg,
     p->n_inputs = cfg->n_inputs;
     p->rules = calloc(p->n_rules ? p->n_rules : 1, sizeof(*p->rules));
     p->inputs = calloc(p->n_inputs ? p->n_inputs : 1, sizeof(*p->inputs));
-    p->fields.n = cfg->n_fields;
-    p->fields.vals =
-        calloc(cfg->n_fields ? cfg->n_fields : 1, sizeof(*p->fields.vals));
-    if (!p->rules || !p->inputs || !p->fields.vals)
+    if (!p->rules || !p->inputs || fields_init(&p->fields, cfg->n_fields) != 0)
         goto fail;
 
     bool costs = false;
@@ -295,160 +267,10 @@ void pipeline_free(struct pipeline *p)
             rule_free(&p->rules[i]);
     free(p->inputs);
     free(p->rules);
-    free(p->fields.vals);
-    free(p->scratch);
+    fields_free(&p->fields);
     buf_free(&p->key);
     buf_free(&p->text);
     free(p);
-}
-
-/* --- field access -------------------------------------------------------- */
-
-/* The field's value on this line, or NULL when absent or null. */
-static const struct field_val *field_get(const struct pipeline *p, int field)
-{
-    const struct field_val *fv = &p->fields.vals[field];
-    if (fv->gen != p->fields.gen || fv->type == FIELD_NULL)
-        return NULL;
-    return fv;
-}
-
-/*
- * The text of a scalar field: a string decoded, a number as written,
- * true/false. NULL for objects and arrays, or when out of memory.
- */
-static const char *field_text(struct pipeline *p, const struct field_val *fv,
-                              size_t *len)
-{
-    switch (fv->type) {
-    case FIELD_STRING:
-        if (!fv->escaped) {
-            *len = fv->len;
-            return fv->p;
-        }
-        if (fv->len > p->scratch_cap) {
-            char *s = realloc(p->scratch, fv->len);
-            if (s == NULL)
-                return NULL;
-            p->scratch = s;
-            p->scratch_cap = fv->len;
-        }
-        *len = json_unescape(fv->p, fv->len, p->scratch);
-        return p->scratch;
-    case FIELD_NUMBER:
-        *len = fv->len;
-        return fv->p;
-    case FIELD_TRUE:
-        *len = 4;
-        return "true";
-    case FIELD_FALSE:
-        *len = 5;
-        return "false";
-    default:
-        return NULL;
-    }
-}
-
-/*
- * Reads a field as a decimal: a JSON number, a string holding one, or —
- * with rx — the number its regex captures in the text. READ_OK or a skip.
- */
-static int read_dec(struct pipeline *p, int field, struct rx *rx,
-                    struct num_dec *out)
-{
-    const struct field_val *fv = field_get(p, field);
-    const char *text;
-    size_t len;
-    if (fv == NULL)
-        return UPDATE_SKIP_FIELD_MISSING;
-    if (fv->type == FIELD_NUMBER) {
-        text = fv->p;
-        len = fv->len;
-    } else if (fv->type == FIELD_STRING) {
-        /* Some services log numbers as strings: "12.5". */
-        if ((text = field_text(p, fv, &len)) == NULL)
-            return UPDATE_SKIP_WRONG_TYPE;
-    } else {
-        return UPDATE_SKIP_WRONG_TYPE;
-    }
-    if (rx != NULL && !rx_capture(rx, text, len, &text, &len))
-        return UPDATE_SKIP_NO_MATCH;
-    if (num_parse_json(text, len, out) != 0)
-        return UPDATE_SKIP_WRONG_TYPE;
-    return READ_OK;
-}
-
-/* A field's number, scaled, as fixed point. */
-static int read_number(struct pipeline *p, int field,
-                       const struct num_dec *scale, struct rx *rx,
-                       num_fixed *out)
-{
-    struct num_dec d;
-    int r = read_dec(p, field, rx, &d);
-    if (r != READ_OK)
-        return r;
-    if (num_to_fixed(&d, scale, out) != 0)
-        return UPDATE_SKIP_OUT_OF_RANGE;
-    return READ_OK;
-}
-
-/* --- conditions ---------------------------------------------------------- */
-
-static bool cond_eval(struct pipeline *p, const struct cond *c)
-{
-    const struct cfg_cond *cc = c->cfg;
-    const struct field_val *fv;
-    const char *text;
-    size_t len;
-    num_fixed v;
-
-    switch (cc->op) {
-    case COND_ALL:
-        for (size_t i = 0; i < cc->n_subs; i++) {
-            /* "Lines with X, Y and Z" are the common case: no call. */
-            const struct cfg_cond *s = c->subs[i].cfg;
-            if (s->op == COND_EXISTS ? field_get(p, s->field) == NULL
-                                     : !cond_eval(p, &c->subs[i]))
-                return false;
-        }
-        return true;
-    case COND_ANY:
-        for (size_t i = 0; i < cc->n_subs; i++)
-            if (cond_eval(p, &c->subs[i]))
-                return true;
-        return false;
-    case COND_NOT:
-        return !cond_eval(p, &c->subs[0]);
-    case COND_EXISTS:
-        return field_get(p, cc->field) != NULL;
-    case COND_ABSENT:
-        return field_get(p, cc->field) == NULL;
-    case COND_GT:
-    case COND_GE:
-    case COND_LT:
-    case COND_LE:
-        if (read_number(p, cc->field, NULL, NULL, &v) != READ_OK)
-            return false;
-        return cc->op == COND_GT   ? v > cc->number
-               : cc->op == COND_GE ? v >= cc->number
-               : cc->op == COND_LT ? v < cc->number
-                                   : v <= cc->number;
-    case COND_EQUALS:
-    case COND_IN:
-    case COND_MATCHES:
-        if ((fv = field_get(p, cc->field)) == NULL)
-            return false;
-        if ((text = field_text(p, fv, &len)) == NULL)
-            return false;
-        if (cc->op == COND_MATCHES)
-            return rx_search(c->rx, text, len);
-        for (size_t i = 0; i < cc->n_values; i++)
-            if (cc->value_lens[i] == len &&
-                memcmp(cc->values[i], text, len) == 0)
-                return true;
-        return false;
-    }
-    return false;
 }
 
 /* --- label values -------------------------------------------------------- */
@@ -495,14 +317,18 @@ static const enum update_skip transform_skip[] = {
     [TRANSFORM_NOT_STATUS] = UPDATE_SKIP_WRONG_TYPE,
 };
 
-/* One label's value: the field's text, transformed, or its default. */
-static bool read_label(struct pipeline *p, struct rule *r, size_t i,
-                       const char **text, size_t *len)
+/*
+ * One label's value: the field's text, transformed, or its default. Kept
+ * out of read_labels, whose loop stays tight for the common plain field.
+ */
+static __attribute__((noinline)) bool read_label(struct pipeline *p,
+                                                 struct rule *r, size_t i,
+                                                 const char **text, size_t *len)
 {
     const struct cfg_label *lab = &r->metric->labels[i];
     if (lab->n_cases > 0) {
         for (size_t k = 0; k < lab->n_cases; k++)
-            if (cond_eval(p, &r->label_cases[i][k])) {
+            if (cond_eval(&p->fields, &r->label_cases[i][k])) {
                 *text = lab->cases[k].value;
                 *len = lab->cases[k].value_len;
                 return true;
@@ -513,8 +339,8 @@ static bool read_label(struct pipeline *p, struct rule *r, size_t i,
         *len = lab->value_len;
         return true;
     }
-    const struct field_val *fv = field_get(p, lab->field);
-    *text = fv ? field_text(p, fv, len) : NULL;
+    const struct field_val *fv = fields_get(&p->fields, lab->field);
+    *text = fv ? fields_text(&p->fields, fv, len) : NULL;
     if (fv != NULL && *text == NULL && r->label_tf[i] == NULL)
         return rule_skip(r, UPDATE_SKIP_WRONG_TYPE);
     if (r->label_tf[i] != NULL) {
@@ -550,7 +376,7 @@ static bool read_labels(struct pipeline *p, struct rule *r)
         size_t len;
         /* The common case: a plain ASCII value copied as it is. */
         if (lab->field >= 0 && r->label_tf[i] == NULL) {
-            const struct field_val *fv = field_get(p, lab->field);
+            const struct field_val *fv = fields_get(&p->fields, lab->field);
             if (fv != NULL && fv->plain &&
                 (fv->type == FIELD_STRING || fv->type == FIELD_NUMBER)) {
                 if (fv->len > PIPELINE_MAX_LABEL_BYTES)
@@ -646,14 +472,16 @@ static int read_cost(struct pipeline *p, const struct cfg_cost *c,
                      num_fixed *out, bool *applies)
 {
     *applies = true;
-    if (c->prefer >= 0 && field_get(p, c->prefer) != NULL)
-        return read_number(p, c->prefer, NULL, NULL, out);
+    if (c->prefer >= 0 && fields_get(&p->fields, c->prefer) != NULL)
+        return read_outcome(
+            fields_number(&p->fields, c->prefer, NULL, NULL, out));
     struct num_dec tokens[COST_KINDS];
     bool have[COST_KINDS] = {false}, any = false;
     for (int k = 0; k < COST_KINDS; k++) {
-        if (c->tokens[k] < 0 || field_get(p, c->tokens[k]) == NULL)
+        if (c->tokens[k] < 0 || fields_get(&p->fields, c->tokens[k]) == NULL)
             continue;
-        int r = read_dec(p, c->tokens[k], NULL, &tokens[k]);
+        int r = read_outcome(
+            fields_decimal(&p->fields, c->tokens[k], NULL, &tokens[k]));
         if (r != READ_OK)
             return r;
         if (tokens[k].neg)
@@ -666,8 +494,9 @@ static int read_cost(struct pipeline *p, const struct cfg_cost *c,
     }
     const char *model = NULL;
     size_t len = 0;
-    const struct field_val *fv = c->model >= 0 ? field_get(p, c->model) : NULL;
-    if (fv != NULL && (model = field_text(p, fv, &len)) == NULL)
+    const struct field_val *fv =
+        c->model >= 0 ? fields_get(&p->fields, c->model) : NULL;
+    if (fv != NULL && (model = fields_text(&p->fields, fv, &len)) == NULL)
         return UPDATE_SKIP_WRONG_TYPE;
     const struct cfg_price *price = config_price(p->cfg, model, len);
     num_fixed total = 0;
@@ -691,13 +520,21 @@ static int read_cost(struct pipeline *p, const struct cfg_cost *c,
     return READ_OK;
 }
 
+/* One value source's number, scaled: READ_OK or a skip. */
+static int read_value(struct pipeline *p, const struct cfg_value *src,
+                      struct rx *rx, num_fixed *out)
+{
+    return read_outcome(fields_number(
+        &p->fields, src->field, src->has_scale ? &src->scale : NULL, rx, out));
+}
+
 static bool rule_apply(struct pipeline *p, struct rule *r)
 {
     const struct cfg_metric *m = r->metric;
     num_fixed v = NUM_ONE;
     int rs;
 
-    if (r->when != NULL && !cond_eval(p, r->when))
+    if (r->when != NULL && !cond_eval(&p->fields, r->when))
         return false;
     if (m->cost != NULL) {
         bool applies;
@@ -711,8 +548,7 @@ static bool rule_apply(struct pipeline *p, struct rule *r)
         return read_labels(p, r) && update(p, r, NUM_ONE);
     if (m->n_values == 1 && m->n_value_labels == 0) {
         const struct cfg_value *src = &m->values[0];
-        rs = read_number(p, src->field, src->has_scale ? &src->scale : NULL,
-                         r->value_rx[0], &v);
+        rs = read_value(p, src, r->value_rx[0], &v);
         if (rs != READ_OK)
             return rule_skip(r, (enum update_skip)rs);
         if (m->type == METRIC_COUNTER && v < 0)
@@ -724,10 +560,9 @@ static bool rule_apply(struct pipeline *p, struct rule *r)
     size_t prefix = 0;
     for (size_t i = 0; i < m->n_values; i++) {
         const struct cfg_value *src = &m->values[i];
-        if (field_get(p, src->field) == NULL)
+        if (fields_get(&p->fields, src->field) == NULL)
             continue;
-        rs = read_number(p, src->field, src->has_scale ? &src->scale : NULL,
-                         r->value_rx[i], &v);
+        rs = read_value(p, src, r->value_rx[i], &v);
         if (rs != READ_OK) {
             rule_skip(r, (enum update_skip)rs);
             continue;
@@ -751,16 +586,6 @@ static bool rule_apply(struct pipeline *p, struct rule *r)
     return used;
 }
 
-static void next_line(struct pipeline *p)
-{
-    if (++p->fields.gen == 0) {
-        /* After 2^32 stamps they wrap: forget them all once. */
-        for (size_t i = 0; i < p->fields.n; i++)
-            p->fields.vals[i].gen = 0;
-        p->fields.gen = 1;
-    }
-}
-
 static const enum line_skip parse_skip[] = {
     [PARSE_NOT_JSON] = LINE_SKIP_NOT_JSON,
     [PARSE_NOT_OBJECT] = LINE_SKIP_NOT_OBJECT,
@@ -769,17 +594,17 @@ static const enum line_skip parse_skip[] = {
     [PARSE_NOT_LOGFMT] = LINE_SKIP_NOT_LOGFMT,
 };
 
-void pipeline_line(struct pipeline *p, size_t input, const char *line,
-                   size_t len)
+/* One line of in: parsed, then offered to every rule of the input. */
+static void input_line(struct pipeline *p, struct pipeline_input *in,
+                       const char *line, size_t len)
 {
-    struct pipeline_input *in = &p->inputs[input];
     enum parse_result pr = PARSE_NOT_JSON;
     in->lines++;
     for (size_t i = 0; i < in->n_parsers; i++) {
         /* A fresh stamp per attempt: a parser that gave up part-way leaves
          * nothing behind for the next one. */
-        next_line(p);
-        if ((pr = parser_parse(in->parsers[i], line, len, &p->fields)) ==
+        fields_next(&p->fields);
+        if ((pr = parser_parse(in->parsers[i], line, len, &p->fields.set)) ==
             PARSE_OK)
             break;
     }
@@ -792,6 +617,35 @@ void pipeline_line(struct pipeline *p, size_t input, const char *line,
         used |= rule_apply(p, in->rules[i]);
     if (!used)
         in->skipped[LINE_SKIP_UNMATCHED]++;
+}
+
+void pipeline_line(struct pipeline *p, size_t input, const char *line,
+                   size_t len)
+{
+    input_line(p, &p->inputs[input], line, len);
+}
+
+static void sink_line(void *ctx, const char *line, size_t len)
+{
+    struct pipeline_input *in = ctx;
+    input_line(in->pipe, in, line, len);
+}
+
+static void sink_skip(void *ctx, enum tail_skip why)
+{
+    static const enum line_skip reason[] = {
+        [TAIL_SKIP_TOO_LONG] = LINE_SKIP_TOO_LONG,
+        [TAIL_SKIP_INCOMPLETE] = LINE_SKIP_INCOMPLETE,
+        [TAIL_SKIP_BAD_ENVELOPE] = LINE_SKIP_BAD_ENVELOPE,
+    };
+    struct pipeline_input *in = ctx;
+    in->lines++;
+    in->skipped[reason[why]]++;
+}
+
+const struct tail_sink *pipeline_sink(struct pipeline *p, size_t input)
+{
+    return &p->inputs[input].sink;
 }
 
 void pipeline_skip(struct pipeline *p, size_t input, enum line_skip reason)

@@ -29,8 +29,10 @@
 #include "parser.h"
 #include "buf.h"
 #include "config.h"
+#include "fields.h"
 #include "log.h"
 #include "registry.h"
+#include "tailer.h"
 
 /* Longest label value kept; longer ones skip the update (label_too_long). */
 #define PIPELINE_MAX_LABEL_BYTES 1024
@@ -41,7 +43,7 @@
 enum line_skip {
     LINE_SKIP_NOT_JSON,     /* not valid JSON */
     LINE_SKIP_NOT_OBJECT,   /* JSON, but not an object */
-    LINE_SKIP_TOO_COMPLEX,  /* more JSON tokens than the parser allows */
+    LINE_SKIP_TOO_COMPLEX,  /* nested deeper than JSON_MAX_DEPTH */
     LINE_SKIP_NO_MATCH,     /* the regex parser's pattern did not match */
     LINE_SKIP_NOT_LOGFMT,   /* not key=value pairs */
     LINE_SKIP_UNPARSED,     /* none of several parsers accepted it */
@@ -85,6 +87,8 @@ struct rule {
 };
 
 struct pipeline_input {
+    struct pipeline *pipe; /* the pipeline it belongs to */
+    struct tail_sink sink; /* where the input's reader sends its lines */
     struct parser **parsers;
     size_t n_parsers;
     struct rule **rules; /* the rules that apply to this input */
@@ -100,12 +104,10 @@ struct pipeline {
     size_t n_rules;
     struct pipeline_input *inputs;
     size_t n_inputs;
-    struct field_set fields;
+    struct fields fields;    /* the current line's */
     struct family *unpriced; /* tokentail_unpriced_tokens_total, or NULL */
     struct buf key;          /* series key under construction */
     struct buf text;         /* a transformed label value */
-    char *scratch;           /* decoded string values */
-    size_t scratch_cap;
 };
 
 /*
@@ -123,6 +125,13 @@ void pipeline_line(struct pipeline *p, size_t input, const char *line,
 
 /* Counts a line the reader had to drop before parsing (too long). */
 void pipeline_skip(struct pipeline *p, size_t input, enum line_skip reason);
+
+/*
+ * Where the reader of input sends its lines (tailer.h): complete lines to
+ * pipeline_line, lines it could not deliver counted by reason. Owned by
+ * the pipeline; valid as long as it is.
+ */
+const struct tail_sink *pipeline_sink(struct pipeline *p, size_t input);
 
 /* What became of the lines of one input, for tokentail's own metrics. */
 struct pipeline_input_stats {

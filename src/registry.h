@@ -178,6 +178,9 @@ size_t registry_signature(enum metric_type type, const char *const *labels,
                           size_t n_labels, const num_fixed *bounds,
                           size_t n_bounds, char *sig, size_t cap);
 
+/* The signature of f (registry_signature). */
+size_t family_signature(const struct family *f, char *sig, size_t cap);
+
 /* What a family holds and has done, for tokentail's own metrics. */
 struct family_stats {
     size_t series;             /* held now, the overflow series not counted */

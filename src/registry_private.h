@@ -68,7 +68,4 @@ void family_sort(struct family *f);
 /* The overflow series, created if needed; NULL when out of memory. */
 struct series *family_overflow(struct family *f);
 
-/* The signature of f (registry_signature). */
-size_t family_signature(const struct family *f, char *sig, size_t cap);
-
 #endif

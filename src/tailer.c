@@ -2,12 +2,39 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "envelope.h"
 #include "log.h"
+
+struct tailer {
+    char *path; /* the path it was found by, for logs and /health */
+    int fd;
+    dev_t dev;
+    ino_t ino;
+    bool stream;     /* a pipe or terminal: read, not pread */
+    size_t max_line; /* longer lines are skipped */
+    uint64_t offset; /* next byte to read */
+    char *pending;   /* an incomplete line read so far */
+    size_t pending_len, pending_cap;
+    bool discarding; /* inside a too-long line: skip to its newline */
+    uint32_t head_len;
+    uint64_t head_hash;
+    uint32_t tail_len;
+    unsigned char tail[TAILER_TAIL_BYTES]; /* before offset - pending_len */
+    time_t last_read; /* wall-clock time data last arrived, 0: never */
+    uint64_t bytes;   /* bytes read */
+    uint64_t truncations;
+    /* Set when a truncation was found: where the old content stood. */
+    bool retired_valid;
+    struct tail_mark retired;
+    struct envelope env;
+};
 
 uint64_t tailer_hash(const void *data, size_t len)
 {
@@ -22,7 +49,7 @@ uint64_t tailer_hash(const void *data, size_t len)
     return h;
 }
 
-static struct tailer *tailer_alloc(const char *path, int fd, size_t input,
+static struct tailer *tailer_alloc(const char *path, int fd, size_t max_line,
                                    enum envelope_kind env)
 {
     struct tailer *t = calloc(1, sizeof(*t));
@@ -34,8 +61,7 @@ static struct tailer *tailer_alloc(const char *path, int fd, size_t input,
         return NULL;
     }
     t->fd = fd;
-    t->input = input;
-    t->wd = -1;
+    t->max_line = max_line;
     t->env.kind = env;
     return t;
 }
@@ -108,8 +134,8 @@ static void load_tail(struct tailer *t)
         t->tail_len = 0;
 }
 
-int tailer_open(const char *path, size_t input, enum tail_start start,
-                size_t max_line, enum envelope_kind env, struct tailer **out)
+int tailer_open(const char *path, enum tail_start start, size_t max_line,
+                enum envelope_kind env, struct tailer **out)
 {
     struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -120,7 +146,7 @@ int tailer_open(const char *path, size_t input, enum tail_start start,
         close(fd);
         return -err;
     }
-    struct tailer *t = tailer_alloc(path, fd, input, env);
+    struct tailer *t = tailer_alloc(path, fd, max_line, env);
     if (t == NULL) {
         close(fd);
         return -ENOMEM;
@@ -142,13 +168,13 @@ int tailer_open(const char *path, size_t input, enum tail_start start,
     return 0;
 }
 
-int tailer_from_fd(int fd, const char *name, size_t input,
+int tailer_from_fd(int fd, const char *name, size_t max_line,
                    enum envelope_kind env, struct tailer **out)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
         return -errno;
-    struct tailer *t = tailer_alloc(name, fd, input, env);
+    struct tailer *t = tailer_alloc(name, fd, max_line, env);
     if (t == NULL)
         return -ENOMEM;
     t->dev = st.st_dev;
@@ -159,7 +185,7 @@ int tailer_from_fd(int fd, const char *name, size_t input,
     return 0;
 }
 
-int tailer_seek_end(struct tailer *t, size_t max_line)
+int tailer_seek_end(struct tailer *t)
 {
     struct stat st;
     if (t->stream)
@@ -167,8 +193,8 @@ int tailer_seek_end(struct tailer *t, size_t max_line)
     if (fstat(t->fd, &st) != 0)
         return -errno;
     t->pending_len = 0;
-    int rc = find_line_start(t->fd, (uint64_t)st.st_size, max_line, &t->offset,
-                             &t->discarding);
+    int rc = find_line_start(t->fd, (uint64_t)st.st_size, t->max_line,
+                             &t->offset, &t->discarding);
     if (rc == 0)
         load_tail(t);
     return rc;
@@ -259,9 +285,34 @@ static void remember_tail(struct tailer *t, const char *data, const char *end)
     t->tail_len = (uint32_t)(keep + n);
 }
 
+/* One complete line of the file: its envelope removed, to the sink. */
+static void deliver(struct tailer *t, const char *line, size_t len,
+                    const struct tail_sink *sink)
+{
+    const char *app;
+    size_t app_len;
+    if (t->env.kind == ENVELOPE_NONE) {
+        sink->line(sink->ctx, line, len);
+        return;
+    }
+    switch (envelope_unwrap(&t->env, line, len, t->max_line, &app, &app_len)) {
+    case ENVELOPE_LINE:
+        sink->line(sink->ctx, app, app_len);
+        break;
+    case ENVELOPE_PIECE:
+        break;
+    case ENVELOPE_BAD:
+        sink->skip(sink->ctx, TAIL_SKIP_BAD_ENVELOPE);
+        break;
+    case ENVELOPE_TOO_LONG:
+        sink->skip(sink->ctx, TAIL_SKIP_TOO_LONG);
+        break;
+    }
+}
+
 /* Splits data into lines; keeps the unfinished rest as pending. */
 static void split_lines(struct tailer *t, char *data, size_t len,
-                        size_t max_line, const struct tail_sink *sink)
+                        const struct tail_sink *sink)
 {
     char *p = data, *end = data + len, *nl;
 
@@ -283,17 +334,17 @@ static void split_lines(struct tailer *t, char *data, size_t len,
         if (nl == NULL)
             break;
         size_t n = (size_t)(nl - p);
-        if (n > max_line)
-            sink->too_long(sink->ctx, t);
+        if (n > t->max_line)
+            sink->skip(sink->ctx, TAIL_SKIP_TOO_LONG);
         else
-            sink->line(sink->ctx, t, p, n);
+            deliver(t, p, n, sink);
         p = nl + 1;
     }
     remember_tail(t, data, p);
     size_t rest = (size_t)(end - p);
-    if (rest > max_line || !keep_pending(t, p, rest)) {
+    if (rest > t->max_line || !keep_pending(t, p, rest)) {
         /* Too long (or no memory to hold it): skip to its newline. */
-        sink->too_long(sink->ctx, t);
+        sink->skip(sink->ctx, TAIL_SKIP_TOO_LONG);
         remember_tail(t, p, end);
         t->discarding = true;
         t->pending_len = 0;
@@ -328,8 +379,8 @@ static bool still_same(struct tailer *t, uint64_t size)
     return n == (ssize_t)t->tail_len && memcmp(buf, t->tail, t->tail_len) == 0;
 }
 
-ssize_t tailer_read(struct tailer *t, struct tail_buf *rb, size_t max_line,
-                    size_t budget, const struct tail_sink *sink)
+ssize_t tailer_read(struct tailer *t, struct tail_buf *rb, size_t budget,
+                    const struct tail_sink *sink)
 {
     size_t total = 0;
 
@@ -374,7 +425,7 @@ ssize_t tailer_read(struct tailer *t, struct tail_buf *rb, size_t max_line,
         t->bytes += (uint64_t)n;
         total += (size_t)n;
         t->pending_len = 0;
-        split_lines(t, rb->data, keep + (size_t)n, max_line, sink);
+        split_lines(t, rb->data, keep + (size_t)n, sink);
         if ((size_t)n < TAILER_READ_CHUNK && !t->stream)
             break; /* reached the end for now */
     }
@@ -383,6 +434,130 @@ ssize_t tailer_read(struct tailer *t, struct tail_buf *rb, size_t max_line,
         update_head(t);
     }
     return (ssize_t)total;
+}
+
+bool tailer_take_retired(struct tailer *t, struct tail_mark *out)
+{
+    if (!t->retired_valid)
+        return false;
+    t->retired_valid = false;
+    *out = t->retired;
+    return true;
+}
+
+void tailer_finish(struct tailer *t, const struct tail_sink *sink)
+{
+    if (t->pending_len > 0 || t->discarding || envelope_pending(&t->env))
+        sink->skip(sink->ctx, TAIL_SKIP_INCOMPLETE);
+}
+
+/* --- accessors ----------------------------------------------------------- */
+
+const char *tailer_path(const struct tailer *t)
+{
+    return t->path;
+}
+
+int tailer_set_path(struct tailer *t, const char *path)
+{
+    char *copy = strdup(path);
+    if (copy == NULL)
+        return -ENOMEM;
+    free(t->path);
+    t->path = copy;
+    return 0;
+}
+
+void tailer_proc_path(const struct tailer *t, char *out, size_t cap)
+{
+    snprintf(out, cap, "/proc/self/fd/%d", t->fd);
+}
+
+void tailer_follow_name(struct tailer *t)
+{
+    char proc[64], target[PATH_MAX];
+    tailer_proc_path(t, proc, sizeof(proc));
+    ssize_t n = readlink(proc, target, sizeof(target) - 1);
+    if (n <= 0)
+        return;
+    target[n] = '\0';
+    tailer_set_path(t, target);
+}
+
+dev_t tailer_dev(const struct tailer *t)
+{
+    return t->dev;
+}
+
+ino_t tailer_ino(const struct tailer *t)
+{
+    return t->ino;
+}
+
+bool tailer_is_stream(const struct tailer *t)
+{
+    return t->stream;
+}
+
+void tailer_head(const struct tailer *t, uint32_t *len, uint64_t *hash)
+{
+    *len = t->head_len;
+    *hash = t->head_hash;
+}
+
+bool tailer_unlinked(const struct tailer *t)
+{
+    struct stat st;
+    return fstat(t->fd, &st) == 0 && st.st_nlink == 0;
+}
+
+uint64_t tailer_offset(const struct tailer *t)
+{
+    return t->offset;
+}
+
+size_t tailer_pending(const struct tailer *t)
+{
+    return t->pending_len;
+}
+
+uint64_t tailer_consumed(const struct tailer *t)
+{
+    return t->offset - t->pending_len;
+}
+
+bool tailer_size(const struct tailer *t, uint64_t *size)
+{
+    struct stat st;
+    if (t->stream || fstat(t->fd, &st) != 0)
+        return false;
+    *size = (uint64_t)st.st_size;
+    return true;
+}
+
+uint64_t tailer_lag(const struct tailer *t)
+{
+    uint64_t size;
+    if (!tailer_size(t, &size) || size < t->offset)
+        return 0;
+    return size - t->offset;
+}
+
+enum envelope_kind tailer_envelope(const struct tailer *t)
+{
+    return t->env.kind;
+}
+
+void tailer_get_stats(const struct tailer *t, struct tailer_stats *out)
+{
+    out->bytes = t->bytes;
+    out->truncations = t->truncations;
+    out->last_read = t->last_read;
+}
+
+size_t tailer_held_bytes(const struct tailer *t)
+{
+    return t->pending_cap + envelope_held_bytes(&t->env);
 }
 
 void tailer_free(struct tailer *t)

@@ -1,15 +1,17 @@
 /*
- * One followed file: its identity, its read offset, and the start of a
- * line still waiting for its newline.
+ * One file read line by line: its identity, its read offset, the start of
+ * a line still waiting for its newline, and the container envelope its
+ * lines are wrapped in.
  *
  * A tailer reads with pread at its own offset, into a read buffer shared by
- * all tailers (the daemon has one thread), and hands every complete line
- * to a sink. Only the unfinished tail of a read is copied, into the
- * tailer's own small pending buffer. A line longer than the limit is
- * reported once as too long and skipped up to its newline. NUL bytes at
- * the start of a line are padding (a sparse region left by a writer that
- * kept its offset after a truncation), not text: they are skipped and never
- * held in memory.
+ * all tailers (the daemon has one thread), splits what it read into lines,
+ * removes the container envelope (envelope.h) and hands every complete
+ * application line to a sink. Only the unfinished tail of a read is
+ * copied, into the tailer's own small pending buffer. A line longer than
+ * the limit is reported once as too long and skipped up to its newline.
+ * NUL bytes at the start of a line are padding (a sparse region left by a
+ * writer that kept its offset after a truncation), not text: they are
+ * skipped and never held in memory.
  *
  * Identity. A file is its device and inode plus a fingerprint of its first
  * TAILER_HEAD_BYTES bytes (the "head"): an inode reused by a new file has
@@ -23,6 +25,9 @@
  * is read again from the start. The pair (consumed offset, those bytes) is
  * a mark: what the state store saves and what a copy of the file continues
  * from.
+ *
+ * A tailer knows nothing of why it is read: which files to follow, copies,
+ * rotation and saved positions are the input's (input.h).
  */
 #ifndef TOKENTAIL_TAILER_H
 #define TOKENTAIL_TAILER_H
@@ -33,7 +38,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "envelope.h"
+#include "config.h"
 
 #define TAILER_READ_CHUNK (256 * 1024) /* bytes per read(2) */
 #define TAILER_HEAD_BYTES 1024         /* bytes fingerprinted for identity */
@@ -44,13 +49,20 @@
 
 struct tailer;
 
-/* Where complete lines go; ctx is borrowed. */
+/* Why a line read from the file reaches no parser. */
+enum tail_skip {
+    TAIL_SKIP_TOO_LONG,     /* longer than the limit, with or without its
+                               envelope */
+    TAIL_SKIP_INCOMPLETE,   /* the file closed while it ended inside a line */
+    TAIL_SKIP_BAD_ENVELOPE, /* not in the container envelope of its file */
+};
+
+/* Where the application's lines go; ctx is borrowed. */
 struct tail_sink {
-    void (*line)(void *ctx, struct tailer *t, const char *line, size_t len);
-    /* A line over the limit, skipped. */
-    void (*too_long)(void *ctx, struct tailer *t);
-    /* A file closed while it ended inside a line: that line is lost. */
-    void (*incomplete)(void *ctx, struct tailer *t);
+    /* A complete line, without its newline or envelope. */
+    void (*line)(void *ctx, const char *line, size_t len);
+    /* A line that could not be delivered, and why. */
+    void (*skip)(void *ctx, enum tail_skip why);
     void *ctx;
 };
 
@@ -70,42 +82,11 @@ struct tail_mark {
     bool discarding; /* offset lies inside a too-long line */
 };
 
-struct tailer {
-    char *path; /* the path it was found by, for logs and /health */
-    int fd;
-    dev_t dev;
-    ino_t ino;
-    size_t input;
-    bool stream;     /* a pipe or terminal: read, not pread */
-    uint64_t offset; /* next byte to read */
-    char *pending;   /* an incomplete line read so far */
-    size_t pending_len, pending_cap;
-    bool discarding; /* inside a too-long line: skip to its newline */
-    uint32_t head_len;
-    uint64_t head_hash;
-    uint32_t tail_len;
-    unsigned char tail[TAILER_TAIL_BYTES]; /* before offset - pending_len */
-    time_t last_read; /* wall-clock time data last arrived, 0: never */
-    uint64_t bytes;   /* bytes read */
-    uint64_t truncations;
-    /* Set when a truncation was found: where the old content stood. */
-    bool retired_valid;
-    struct tail_mark retired;
-    struct envelope env;
-
-    /* Owned by the input that follows it. */
-    void *owner;
-    int wd;               /* inotify watch on the file, or -1 */
-    bool ready;           /* may have data to read */
-    bool seen;            /* found by the latest scan */
-    bool orphan;          /* its path now names another file, or it is gone */
-    uint64_t close_at_ms; /* orphan: close after this (monotonic ms) */
-    struct tailer *shadow_of; /* a copy of that tailer's file: not read */
-    bool undecided;           /* maybe a copy still being written: wait */
-    uint64_t decide_by_ms;    /* undecided: read it as new after this */
-    uint64_t saved_offset;    /* consumed offset in the last checkpoint */
-    struct tailer *next;
-    struct tailer *hnext; /* in the input's index by inode */
+/* What a tailer has done, for statistics and /health. */
+struct tailer_stats {
+    uint64_t bytes;       /* read */
+    uint64_t truncations; /* found shorter than the offset, or rewritten */
+    time_t last_read;     /* wall-clock time data last arrived; 0: never */
 };
 
 /* Where a newly opened file starts. */
@@ -116,19 +97,61 @@ enum tail_start {
 
 /*
  * Opens path for reading at its beginning or end (after the last newline,
- * so a line being written is not cut). env is the input's envelope
- * setting. Returns 0 or -errno.
+ * so a line being written is not cut). Lines over max_line bytes are
+ * skipped; env is the input's envelope setting. path is copied. Returns 0
+ * or -errno.
  */
-int tailer_open(const char *path, size_t input, enum tail_start start,
-                size_t max_line, enum envelope_kind env, struct tailer **out);
+int tailer_open(const char *path, enum tail_start start, size_t max_line,
+                enum envelope_kind env, struct tailer **out);
 
 /* Wraps an already open descriptor (taken), e.g. standard input. */
-int tailer_from_fd(int fd, const char *name, size_t input,
+int tailer_from_fd(int fd, const char *name, size_t max_line,
                    enum envelope_kind env, struct tailer **out);
+
+/* Closes the file; NULL is a no-op. */
+void tailer_free(struct tailer *t);
+
+/* --- identity ------------------------------------------------------------ */
+
+/* The path it was found by, for logs and /health (borrowed). */
+const char *tailer_path(const struct tailer *t);
+
+/* Renames it (path is copied); 0 or -ENOMEM, the old name kept. */
+int tailer_set_path(struct tailer *t, const char *path);
+
+/* Renames it to where its inode is linked now (app.log.1 after a rename),
+ * when the system can tell. */
+void tailer_follow_name(struct tailer *t);
+
+dev_t tailer_dev(const struct tailer *t);
+ino_t tailer_ino(const struct tailer *t);
+
+/* A pipe or terminal: read, not pread; it has no size, copies or marks. */
+bool tailer_is_stream(const struct tailer *t);
+
+/* The head fingerprint: its length (bytes) and hash. */
+void tailer_head(const struct tailer *t, uint32_t *len, uint64_t *hash);
+
+/* Re-reads the head fingerprint while it is shorter than the full size. */
+void tailer_refresh_head(struct tailer *t);
+
+/* Whether the file's first len bytes hash to hash. Reads from the file. */
+bool tailer_starts_with(const struct tailer *t, uint32_t len, uint64_t hash);
+
+/* Whether no path leads to the file any more (unlinked). */
+bool tailer_unlinked(const struct tailer *t);
+
+/* "/proc/self/fd/N": a path naming the very inode it reads. */
+void tailer_proc_path(const struct tailer *t, char *out, size_t cap);
+
+/* The 64-bit fingerprint hash tokentail uses for heads. */
+uint64_t tailer_hash(const void *data, size_t len);
+
+/* --- position ------------------------------------------------------------ */
 
 /* Moves a freshly opened tailer to its file's end (after the last
  * complete line). Returns 0 or -errno. */
-int tailer_seek_end(struct tailer *t, size_t max_line);
+int tailer_seek_end(struct tailer *t);
 
 /* Where the tailer stands now. */
 void tailer_mark(const struct tailer *t, struct tail_mark *out);
@@ -140,41 +163,51 @@ void tailer_mark(const struct tailer *t, struct tail_mark *out);
  */
 bool tailer_fits_mark(const struct tailer *t, const struct tail_mark *m);
 
-/* Re-reads the head fingerprint of a file not being read. */
-void tailer_refresh_head(struct tailer *t);
-
-/* Whether the file's first len bytes hash to hash. Reads from the file. */
-bool tailer_starts_with(const struct tailer *t, uint32_t len, uint64_t hash);
-
 /* Moves the tailer to the mark (which must fit). */
 void tailer_seek_mark(struct tailer *t, const struct tail_mark *m);
 
-/*
- * Reads up to budget bytes past the offset and delivers the complete
- * lines. Returns the number of bytes read (0 at end of file) or -errno. A
- * file shorter than the offset, or whose bytes before the offset changed,
- * was truncated: t->retired records where the old content stood, and
- * reading restarts at 0 with the pending line dropped.
- */
-ssize_t tailer_read(struct tailer *t, struct tail_buf *rb, size_t max_line,
-                    size_t budget, const struct tail_sink *sink);
+/* The next byte to read. */
+uint64_t tailer_offset(const struct tailer *t);
 
 /* Bytes of an unfinished line held back. */
-static inline size_t tailer_pending(const struct tailer *t)
-{
-    return t->pending_len;
-}
+size_t tailer_pending(const struct tailer *t);
 
 /* The consumed offset: every line before it has been delivered. */
-static inline uint64_t tailer_consumed(const struct tailer *t)
-{
-    return t->offset - t->pending_len;
-}
+uint64_t tailer_consumed(const struct tailer *t);
 
-/* The 64-bit fingerprint hash tokentail uses for heads. */
-uint64_t tailer_hash(const void *data, size_t len);
+/* Bytes written to the file past the read offset; 0 for a stream. */
+uint64_t tailer_lag(const struct tailer *t);
 
-void tailer_free(struct tailer *t);
+/* The file's size now; false for a stream or when it cannot be read. */
+bool tailer_size(const struct tailer *t, uint64_t *size);
+
+/* --- reading ------------------------------------------------------------- */
+
+/*
+ * Reads up to budget bytes past the offset and delivers the complete
+ * lines to sink (borrowed). Returns the number of bytes read (0 at end of
+ * file) or -errno. A file shorter than the offset, or whose bytes before
+ * the offset changed, was truncated: the old content's mark is kept
+ * (tailer_take_retired) and reading restarts at 0 with the pending line
+ * dropped.
+ */
+ssize_t tailer_read(struct tailer *t, struct tail_buf *rb, size_t budget,
+                    const struct tail_sink *sink);
+
+/* After a truncation found by tailer_read: where the old content stood.
+ * Returns false when there was none since the last call. */
+bool tailer_take_retired(struct tailer *t, struct tail_mark *out);
+
+/* Reports a line the file ended inside, if any, before it is closed. */
+void tailer_finish(struct tailer *t, const struct tail_sink *sink);
+
+/* The envelope the file's lines are in (ENVELOPE_AUTO: not known yet). */
+enum envelope_kind tailer_envelope(const struct tailer *t);
+
+void tailer_get_stats(const struct tailer *t, struct tailer_stats *out);
+
+/* Memory held for lines not finished yet (pending bytes, joined pieces). */
+size_t tailer_held_bytes(const struct tailer *t);
 
 void tail_buf_free(struct tail_buf *rb);
 

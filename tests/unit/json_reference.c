@@ -347,7 +347,6 @@ static void json_free(struct parser *base)
 }
 
 static const struct parser_ops json_ops = {
-    .name = "json-reference",
     .parse = json_parse,
     .free = json_free,
 };

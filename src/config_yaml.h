@@ -1,14 +1,16 @@
 /*
- * The configuration loader's own helpers, shared by config.c (inputs,
- * state, pricing, the top level) and config_metric.c (metrics, labels,
- * transforms, conditions). Not part of the module's interface.
+ * The configuration loader's YAML helpers (config_yaml.c), shared by
+ * config.c (inputs, state, pricing, the top level), config_metric.c
+ * (metrics, labels, transforms) and config_cond.c (conditions). Not part
+ * of the module's interface.
  *
  * Every helper reports what is wrong with the node it was given, at that
  * node's line and column, and returns a failure value; loading continues
- * so that one run shows every mistake.
+ * so that one run shows every mistake. Strings a helper returns live in
+ * the configuration's arena.
  */
-#ifndef TOKENTAIL_CONFIG_LOAD_H
-#define TOKENTAIL_CONFIG_LOAD_H
+#ifndef TOKENTAIL_CONFIG_YAML_H
+#define TOKENTAIL_CONFIG_YAML_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,6 +37,8 @@ void cfg_err_at(struct loader *L, const yaml_mark_t *mark, const char *fmt, ...)
 void cfg_oom(struct loader *L);
 /* Zeroed memory from the configuration's arena; NULL (reported) on -ENOMEM. */
 void *cfg_alloc(struct loader *L, size_t n);
+/* A copy of s in the configuration's arena; NULL (reported) on -ENOMEM. */
+const char *cfg_strdup(struct loader *L, const char *s);
 yaml_node_t *cfg_node(struct loader *L, int index);
 bool cfg_want(struct loader *L, const yaml_node_t *n, yaml_node_type_t t,
               const char *what);
@@ -69,13 +73,28 @@ int cfg_field_ref(struct loader *L, const yaml_node_t *n, const char *what);
 bool cfg_regex(struct loader *L, const yaml_node_t *n, const char *what,
                const char **out);
 
+/*
+ * Choices are an enum's values by name; name(i) gives the name of the
+ * i-th of n. Messages list them from the enum's one name table, so a new
+ * value shows in every message.
+ *
+ * cfg_choices writes "a, b or c" (each name in double quotes when quoted)
+ * to list (cap bytes, NUL-terminated) and returns list.
+ */
+const char *cfg_choices(char *list, size_t cap, const char *(*name)(size_t),
+                        size_t n, bool quoted);
+
+/*
+ * A scalar naming one of the choices: the value parse gives for it, or
+ * -1 after reporting "<what> must be a, b or c, not "x"".
+ */
+int cfg_choice(struct loader *L, const yaml_node_t *n, const char *what,
+               int (*parse)(const char *), const char *(*name)(size_t),
+               size_t count, bool quoted);
+
 bool cfg_is_metric_name(const char *s);
 bool cfg_is_label_name(const char *s);
+bool cfg_starts_with(const char *s, const char *prefix);
 bool cfg_ends_with(const char *s, const char *suffix);
-
-/* config_metric.c */
-void cfg_load_metric(struct loader *L, const yaml_node_t *n,
-                     struct cfg_metric *m);
-void cfg_check_metric_names(struct loader *L, const yaml_node_t *seq);
 
 #endif

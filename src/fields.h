@@ -1,0 +1,102 @@
+/*
+ * The current line's fields, read as text and as numbers.
+ *
+ * The parsers fill a field set (parser.h) whose values point into the
+ * line; this module reads them for the rules and the conditions: a
+ * string's text with its JSON escapes decoded, a number as an exact
+ * decimal (a JSON number, or a string holding one), optionally taken
+ * from a regular expression's capture and scaled. Whatever cannot be read
+ * says why, so that the caller can count it.
+ *
+ * Decoded text lives in a scratch buffer owned by the fields and reused:
+ * it stays valid until the next call that decodes.
+ */
+#ifndef TOKENTAIL_FIELDS_H
+#define TOKENTAIL_FIELDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "num.h"
+#include "parser.h"
+
+struct rx;
+
+struct fields {
+    struct field_set set; /* what the parsers filled for this line */
+    char *scratch;        /* decoded string values */
+    size_t scratch_cap;
+};
+
+/* Why a field's value could not be read. */
+enum field_read {
+    FIELD_READ_OK,
+    FIELD_READ_MISSING,      /* absent, or null */
+    FIELD_READ_WRONG_TYPE,   /* e.g. an object where a number belongs */
+    FIELD_READ_OUT_OF_RANGE, /* beyond what a fixed-point value holds */
+    FIELD_READ_NO_MATCH,     /* the value's regular expression missed */
+};
+
+/* Room for n fields (config.fields). Returns 0 or -ENOMEM. */
+int fields_init(struct fields *fs, size_t n);
+
+/* Frees what the fields hold; the struct itself is the caller's. */
+void fields_free(struct fields *fs);
+
+/* Forgets every value: a new line, or a new parser's attempt at it. */
+void fields_next(struct fields *fs);
+
+/* The field's value on this line, or NULL when absent or null. */
+static inline const struct field_val *fields_get(const struct fields *fs,
+                                                 int field)
+{
+    const struct field_val *fv = &fs->set.vals[field];
+    if (fv->gen != fs->set.gen || fv->type == FIELD_NULL)
+        return NULL;
+    return fv;
+}
+
+/* Decodes an escaped string's text into the scratch buffer. */
+const char *fields_decode(struct fields *fs, const struct field_val *fv,
+                          size_t *len);
+
+/*
+ * The text of a scalar value: a string decoded, a number as written,
+ * true/false. NULL for objects and arrays, or when out of memory.
+ */
+static inline const char *fields_text(struct fields *fs,
+                                      const struct field_val *fv, size_t *len)
+{
+    switch (fv->type) {
+    case FIELD_STRING:
+        if (fv->escaped)
+            return fields_decode(fs, fv, len);
+        *len = fv->len;
+        return fv->p;
+    case FIELD_NUMBER:
+        *len = fv->len;
+        return fv->p;
+    case FIELD_TRUE:
+        *len = 4;
+        return "true";
+    case FIELD_FALSE:
+        *len = 5;
+        return "false";
+    default:
+        return NULL;
+    }
+}
+
+/*
+ * A field as a decimal: a JSON number, a string holding one, or — with rx
+ * (borrowed; NULL for none) — the number its regex captures in the text.
+ */
+enum field_read fields_decimal(struct fields *fs, int field, struct rx *rx,
+                               struct num_dec *out);
+
+/* A field's number times scale (NULL: 1), as fixed point. */
+enum field_read fields_number(struct fields *fs, int field,
+                              const struct num_dec *scale, struct rx *rx,
+                              num_fixed *out);
+
+#endif
