@@ -244,11 +244,6 @@ const char *family_name(const struct family *f)
     return f->name;
 }
 
-size_t family_n_labels(const struct family *f)
-{
-    return f->n_labels;
-}
-
 /* s, which an expiring family keeps another expire_after from now. */
 static inline struct series *touched(const struct family *f, struct series *s)
 {

@@ -131,9 +131,6 @@ size_t family_cap(const struct family *f, bool *global);
 /* The metric's name; borrowed, valid as long as the family. */
 const char *family_name(const struct family *f);
 
-/* How many labels each series of f has (the constant ones not counted). */
-size_t family_n_labels(const struct family *f);
-
 /*
  * Removes the series of expiring families not looked up since now_s minus
  * their expire_after; returns how many went in all.
