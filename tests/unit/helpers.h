@@ -58,6 +58,23 @@ static inline void tmp_remove(const struct tmp *t)
         nftw(t->dir, tmp_remove_one, TMP_MAX_FDS, FTW_DEPTH | FTW_PHYS), 0);
 }
 
+/* cmocka fixtures: the test's state is a struct tmp, its directory made. */
+static inline int tmp_setup(void **state)
+{
+    struct tmp *t = calloc(1, sizeof(*t));
+    assert_non_null(t);
+    tmp_make(t);
+    *state = t;
+    return 0;
+}
+
+static inline int tmp_teardown(void **state)
+{
+    tmp_remove(*state);
+    free(*state);
+    return 0;
+}
+
 /* The first column of the first row sql gives; -1 when none. */
 static inline long query(sqlite3 *db, const char *sql)
 {

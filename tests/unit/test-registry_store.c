@@ -137,12 +137,10 @@ static uint64_t series_written(struct state *s)
 
 static void test_round_trip(void **state)
 {
-    struct tmp t = {0};
-    (void)state;
-    tmp_make(&t);
+    const struct tmp *t = *state;
     struct registry *a = families(3);
     fill(a);
-    struct state *s = open_for(t.path, a);
+    struct state *s = open_for(t->path, a);
     assert_int_equal(state_checkpoint(s), 1);
     /* c_total, h's two, g, o_total's three and its overflow. */
     assert_int_equal(series_written(s), MANY + 2 + 1 + 3 + 1);
@@ -161,7 +159,7 @@ static void test_round_trip(void **state)
     state_close(s);
 
     struct registry *b = families(3);
-    s = open_for(t.path, b);
+    s = open_for(t->path, b);
     same_families(a, b);
     assert_int_equal(registry_find(b, "tokentail_own")->n_series, 0);
     /* What was restored is saved; then nothing is left to write. */
@@ -173,27 +171,24 @@ static void test_round_trip(void **state)
     assert_int_equal(series_written(s), 64);
     state_close(s);
 
-    restores_as(t.path, families(3), b);
+    restores_as(t->path, families(3), b);
     registry_free(a);
     registry_free(b);
-    tmp_remove(&t);
 }
 
 static void test_lower_cap(void **state)
 {
-    struct tmp t = {0};
-    (void)state;
-    tmp_make(&t);
+    const struct tmp *t = *state;
     struct registry *a = families(100);
     fill(a); /* o0..o4 worth 1..5 */
-    struct state *s = open_for(t.path, a);
+    struct state *s = open_for(t->path, a);
     assert_int_equal(state_checkpoint(s), 1);
     state_close(s);
 
     /* Two fit now; the other three add up in the overflow series, which
      * is saved anew. */
     struct registry *b = families(2);
-    s = open_for(t.path, b);
+    s = open_for(t->path, b);
     struct family *o = registry_find(b, "o_total");
     assert_int_equal(o->n_series, 2);
     assert_true(o->overflow->value == 12 * NUM_ONE);
@@ -203,10 +198,9 @@ static void test_lower_cap(void **state)
         2);
     state_close(s);
 
-    restores_as(t.path, families(2), b);
+    restores_as(t->path, families(2), b);
     registry_free(a);
     registry_free(b);
-    tmp_remove(&t);
 }
 
 static struct registry *expiring(void)
@@ -225,10 +219,8 @@ static struct registry *expiring(void)
 
 static void test_renumbered(void **state)
 {
-    struct tmp t = {0};
+    const struct tmp *t = *state;
     char k[16];
-    (void)state;
-    tmp_make(&t);
     struct registry *a = expiring();
     struct family *f = registry_find(a, "e");
     for (int i = 0; i < 100; i++) {
@@ -237,7 +229,7 @@ static void test_renumbered(void **state)
         series_set(se, i * NUM_ONE);
         se->touched = i % 2 ? 1000 : 2000;
     }
-    struct state *s = open_for(t.path, a);
+    struct state *s = open_for(t->path, a);
     assert_int_equal(state_checkpoint(s), 1);
     /* The odd ones go; the even move down to slots 0-49. */
     assert_int_equal(family_expire(f, 2059), 50);
@@ -247,9 +239,8 @@ static void test_renumbered(void **state)
     state_close(s);
 
     assert_string_equal(f->by_slot[49]->key, "k98");
-    restores_as(t.path, expiring(), a);
+    restores_as(t->path, expiring(), a);
     registry_free(a);
-    tmp_remove(&t);
 }
 
 /* Writes a schema 1 file: one row per series, the overflow under "\xff". */
@@ -312,15 +303,13 @@ static void write_schema_1(const char *path, struct registry *r)
 
 static void test_schema_1(void **state)
 {
-    struct tmp t = {0};
-    (void)state;
-    tmp_make(&t);
+    const struct tmp *t = *state;
     struct registry *a = families(3);
     fill(a);
-    write_schema_1(t.path, a);
+    write_schema_1(t->path, a);
 
     struct registry *b = families(3);
-    struct state *s = open_for(t.path, b);
+    struct state *s = open_for(t->path, b);
     same_families(a, b);
     assert_int_equal(query(state_db(s), "PRAGMA user_version"), 2);
     assert_int_equal(query(state_db(s), "SELECT count(*) FROM sqlite_master "
@@ -332,21 +321,18 @@ static void test_schema_1(void **state)
         4);
     state_close(s);
 
-    restores_as(t.path, families(3), a);
+    restores_as(t->path, families(3), a);
     registry_free(a);
     registry_free(b);
-    tmp_remove(&t);
 }
 
 static void test_changed_and_gone(void **state)
 {
-    struct tmp t = {0};
+    const struct tmp *t = *state;
     static const char *const kj[] = {"k", "j"};
-    (void)state;
-    tmp_make(&t);
     struct registry *a = families(3);
     fill(a);
-    struct state *s = open_for(t.path, a);
+    struct state *s = open_for(t->path, a);
     assert_int_equal(state_checkpoint(s), 1);
     state_close(s);
 
@@ -358,7 +344,7 @@ static void test_changed_and_gone(void **state)
                                .n_labels = 2};
     assert_int_equal(registry_new(&b), 0);
     assert_non_null(registry_add(b, &spec));
-    s = open_for(t.path, b);
+    s = open_for(t->path, b);
     assert_int_equal(registry_find(b, "c_total")->n_series, 0);
     assert_int_equal(query(state_db(s), "SELECT count(*) FROM chunks"), 0);
     assert_int_equal(query(state_db(s), "SELECT count(*) FROM families"), 1);
@@ -368,17 +354,20 @@ static void test_changed_and_gone(void **state)
     state_close(s);
     registry_free(a);
     registry_free(b);
-    tmp_remove(&t);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_lower_cap),
-        cmocka_unit_test(test_renumbered),
-        cmocka_unit_test(test_schema_1),
-        cmocka_unit_test(test_changed_and_gone),
+        cmocka_unit_test_setup_teardown(test_round_trip, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_lower_cap, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_renumbered, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_schema_1, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_changed_and_gone, tmp_setup,
+                                        tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

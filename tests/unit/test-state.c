@@ -128,13 +128,11 @@ static struct state *open_two(const char *path, struct fake *a, struct fake *b)
 
 static void test_one_transaction(void **state)
 {
-    struct tmp t = {0};
+    const struct tmp *t = *state;
     struct fake a = {.table = "a", .id = 0, .dirty = true};
     struct fake b = {.table = "b", .id = 1, .dirty = true, .fail_saves = 1};
     struct state_stats st;
-    (void)state;
-    tmp_make(&t);
-    struct state *s = open_two(t.path, &a, &b);
+    struct state *s = open_two(t->path, &a, &b);
 
     /* b fails after a wrote its row: neither row stays, nobody is told
      * it committed, and both stay to be written. */
@@ -163,7 +161,6 @@ static void test_one_transaction(void **state)
     assert_int_equal(st.last_written[STATE_PART_POSITIONS], 1);
     assert_true(st.last_time > 0);
     state_close(s);
-    tmp_remove(&t);
 }
 
 /* Counts the transactions begun on the database. */
@@ -178,12 +175,10 @@ static int count_begin(unsigned what, void *ctx, void *stmt, void *x)
 
 static void test_nothing_changed(void **state)
 {
-    struct tmp t = {0};
+    const struct tmp *t = *state;
     struct fake a = {.table = "a", .id = 0}, b = {.table = "b", .id = 1};
     int begun = 0;
-    (void)state;
-    tmp_make(&t);
-    struct state *s = open_two(t.path, &a, &b);
+    struct state *s = open_two(t->path, &a, &b);
     sqlite3_trace_v2(state_db(s), SQLITE_TRACE_STMT, count_begin, &begun);
     assert_int_equal(state_checkpoint(s), 0);
     assert_int_equal(begun, 0);
@@ -197,21 +192,18 @@ static void test_nothing_changed(void **state)
     assert_int_equal(b.saves, 1);
     assert_int_equal(a.commits, 0);
     state_close(s);
-    tmp_remove(&t);
 }
 
 static void test_restore_order(void **state)
 {
-    struct tmp t = {0};
+    const struct tmp *t = *state;
     struct calls c = {0};
     struct fake a = {.table = "a", .id = 0, .calls = &c};
     struct fake b = {.table = "b", .id = 1, .calls = &c};
     struct state *s;
     static const char *const want[] = {"prepare 0", "prepare 1", "restore 0",
                                        "restore 1"};
-    (void)state;
-    tmp_make(&t);
-    assert_int_equal(state_open(t.path, &s), 0);
+    assert_int_equal(state_open(t->path, &s), 0);
     /* Joined the other way round. */
     join(s, STATE_PART_POSITIONS, &b);
     join(s, STATE_PART_SERIES, &a);
@@ -224,7 +216,6 @@ static void test_restore_order(void **state)
     assert_int_equal(state_join(s, STATE_PART_SERIES, &fakes[0], &a), -EINVAL);
     assert_int_equal(state_join(s, STATE_PART_COUNT, &fakes[0], &a), -EINVAL);
     state_close(s);
-    tmp_remove(&t);
 }
 
 /* Whether dir holds a state file set aside. */
@@ -243,25 +234,23 @@ static bool set_aside(const char *dir)
 
 static void test_versions(void **state)
 {
-    struct tmp t = {0};
+    const struct tmp *t = *state;
     struct fake a = {.table = "a", .id = 0}, b = {.table = "b", .id = 1};
-    (void)state;
-    tmp_make(&t);
     /* A new file: version 0, then the current one. */
-    struct state *s = open_two(t.path, &a, &b);
+    struct state *s = open_two(t->path, &a, &b);
     assert_int_equal(a.version, 0);
     assert_int_equal(b.version, 0);
     assert_int_equal(query(state_db(s), "PRAGMA user_version"),
                      STATE_SCHEMA_VERSION);
     state_close(s);
-    s = open_two(t.path, &a, &b);
+    s = open_two(t->path, &a, &b);
     assert_int_equal(a.version, STATE_SCHEMA_VERSION);
     assert_int_equal(b.version, STATE_SCHEMA_VERSION);
 
     /* A newer tokentail's file is set aside, and a fresh one made. */
     assert_int_equal(state_exec(s, "PRAGMA user_version=99"), 0);
     state_close(s);
-    s = open_two(t.path, &a, &b);
+    s = open_two(t->path, &a, &b);
     struct state_stats st;
     state_get_stats(s, &st);
     assert_int_equal(st.recoveries[STATE_RECOVERY_FUTURE], 1);
@@ -269,20 +258,17 @@ static void test_versions(void **state)
     assert_int_equal(query(state_db(s), "PRAGMA user_version"),
                      STATE_SCHEMA_VERSION);
     state_close(s);
-    assert_true(set_aside(t.dir));
-    tmp_remove(&t);
+    assert_true(set_aside(t->dir));
 }
 
 /* A failed restore rolls back, yet leaves the tables for checkpoints. */
 static void test_restore_fails(void **state)
 {
-    struct tmp t = {0};
+    const struct tmp *t = *state;
     struct fake a = {.table = "a", .id = 0, .dirty = true};
     struct fake b = {.table = "b", .id = 1, .fail_restores = 1};
     struct state *s;
-    (void)state;
-    tmp_make(&t);
-    assert_int_equal(state_open(t.path, &s), 0);
+    assert_int_equal(state_open(t->path, &s), 0);
     join(s, STATE_PART_SERIES, &a);
     join(s, STATE_PART_POSITIONS, &b);
     assert_true(state_restore(s) < 0);
@@ -291,7 +277,6 @@ static void test_restore_fails(void **state)
     assert_int_equal(state_checkpoint(s), 1);
     assert_int_equal(query(state_db(s), "SELECT count(*) FROM a"), 1);
     state_close(s);
-    tmp_remove(&t);
 }
 
 static void test_without_a_file(void **state)
@@ -327,13 +312,11 @@ static void test_without_a_file(void **state)
 
 static void test_choose_path(void **state)
 {
-    struct tmp t = {0};
+    const struct tmp *t = *state;
     char fallback[200], sub[100];
     struct stat st;
     char *p;
-    (void)state;
-    tmp_make(&t);
-    snprintf(sub, sizeof(sub), "%s/sub", t.dir);
+    snprintf(sub, sizeof(sub), "%s/sub", t->dir);
     snprintf(fallback, sizeof(fallback), "%s/t.db", sub);
     unsetenv("STATE_DIRECTORY");
     p = state_choose_path("/flag.db", "/conf.db", true, fallback);
@@ -357,19 +340,23 @@ static void test_choose_path(void **state)
     assert_int_equal(stat(sub, &st), 0);
     assert_true(S_ISDIR(st.st_mode));
     free(p);
-    tmp_remove(&t);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_one_transaction),
-        cmocka_unit_test(test_nothing_changed),
-        cmocka_unit_test(test_restore_order),
-        cmocka_unit_test(test_versions),
-        cmocka_unit_test(test_restore_fails),
+        cmocka_unit_test_setup_teardown(test_one_transaction, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_nothing_changed, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_restore_order, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_versions, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_restore_fails, tmp_setup,
+                                        tmp_teardown),
         cmocka_unit_test(test_without_a_file),
-        cmocka_unit_test(test_choose_path),
+        cmocka_unit_test_setup_teardown(test_choose_path, tmp_setup,
+                                        tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
