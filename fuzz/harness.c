@@ -169,7 +169,7 @@ void fuzz_pipeline_new(const struct config *cfg, struct fuzz_pipeline *out)
     int rc;
     if (registry_new(&out->reg) != 0)
         fuzz_fail("registry_new failed");
-    out->reg->max_series = cfg->max_series; /* as the daemon does */
+    registry_set_max_series(out->reg, cfg->max_series); /* as the daemon does */
     if ((rc = pipeline_new(cfg, out->reg, &out->pipe)) != 0)
         fuzz_fail("the configuration loads, but pipeline_new says %d", rc);
 }

@@ -7,16 +7,17 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "expfmt.h"
 #include "health.h"
 #include "input.h"
+#include "input_store.h"
 #include "log.h"
 #include "loop.h"
 #include "pipeline.h"
 #include "registry.h"
+#include "registry_store.h"
 #include "selfmetrics.h"
 #include "state.h"
 #include "watch.h"
@@ -34,11 +35,7 @@ struct daemon {
     size_t n_inputs;
     struct tail_buf rb;
 
-    /* The durable state, when there is one. */
-    struct state *state;
-    char *state_path;
-    char state_err[256]; /* why there is none, or the last failure */
-    struct state_stats st;
+    struct state *state; /* with or without a file: see state.h */
 
     /* Following mode only. */
     struct loop *loop;
@@ -52,84 +49,26 @@ struct daemon {
 
 /* --- state --------------------------------------------------------------- */
 
-/* The path to use: the flag, the configuration, or the default location. */
-static char *state_path(const struct config *cfg, bool follow, const char *flag)
+/* Opens the state and restores what it saved into the registry and the
+ * inputs; without a usable file tokentail runs on. Returns 0 or -errno. */
+static int open_state(struct daemon *d, bool follow, const char *flag)
 {
-    if (flag != NULL)
-        return strdup(flag);
-    if (cfg->state_file != NULL)
-        return strdup(cfg->state_file);
-    if (!follow)
-        return strdup("");
-    /* systemd's StateDirectory= (the first, when several are listed). */
-    const char *dir = getenv("STATE_DIRECTORY");
-    if (dir != NULL && dir[0] != '\0') {
-        size_t n = strcspn(dir, ":");
-        char *p = malloc(n + 16);
-        if (p != NULL)
-            snprintf(p, n + 16, "%.*s/tokentail.db", (int)n, dir);
-        return p;
-    }
-    /* The default directory is made if its parent allows it. */
-    mkdir("/var/lib/tokentail", 0750);
-    return strdup(CONFIG_DEFAULT_STATE_FILE);
-}
-
-static void open_state(struct daemon *d)
-{
-    enum state_recovery why;
-    const char *err;
-    if (d->state_path[0] == '\0')
-        return;
-    int rc = state_open(d->state_path, &d->state, &why, &err);
-    if (why != STATE_RECOVERY_NONE) {
-        d->st.recoveries[why]++;
-        log_warn("state file %s was %s; starting afresh", d->state_path,
-                 why == STATE_RECOVERY_EMPTY    ? "empty"
-                 : why == STATE_RECOVERY_FUTURE ? "written by a newer tokentail"
-                                                : "corrupt");
-    }
-    if (rc != 0) {
-        snprintf(d->state_err, sizeof(d->state_err), "%s", err ? err : "");
-        log_error("cannot use the state file %s (%s): values and positions "
-                  "will not survive a restart",
-                  d->state_path, d->state_err);
-        return;
-    }
-    if (state_restore_series(d->state, d->reg) != 0 ||
-        state_restore_inputs(d->state, d->inputs, d->n_inputs) != 0) {
-        snprintf(d->state_err, sizeof(d->state_err), "%s",
-                 state_error(d->state));
-        log_error("cannot restore from %s: %s", d->state_path, d->state_err);
-    }
+    char *path = state_choose_path(flag, d->cfg->state_file, follow,
+                                   CONFIG_DEFAULT_STATE_FILE);
+    int rc = path ? state_open(path, &d->state) : -ENOMEM;
+    free(path);
+    if (rc == 0 && (rc = registry_store_join(d->state, d->reg)) == 0 &&
+        (rc = input_store_join(d->state, d->inputs, d->n_inputs)) == 0)
+        state_restore(d->state);
+    return rc;
 }
 
 static void checkpoint(struct daemon *d)
 {
-    bool wrote;
-    size_t series;
-    if (d->state == NULL)
-        return;
-    uint64_t start = loop_now_us();
-    int rc = state_checkpoint(d->state, d->reg, d->inputs, d->n_inputs, &wrote,
-                              &series);
-    uint64_t took = loop_now_us() - start;
-    if (rc != 0) {
-        d->st.errors++;
-        snprintf(d->state_err, sizeof(d->state_err), "%s",
-                 state_error(d->state));
-        log_limited(&d->st.log_limit, LOG_ERROR, "checkpoint failed: %s",
-                    d->state_err);
-        return;
-    }
-    d->state_err[0] = '\0';
-    if (wrote) {
-        log_debug("checkpoint: %zu series written in %llu us", series,
-                  (unsigned long long)took);
-        d->st.checkpoints++;
-        d->st.last_us = took;
-        d->st.last_time = time(NULL);
-        selfmetrics_observe_checkpoint(d->self, took);
+    struct state_stats st;
+    if (state_checkpoint(d->state) > 0) {
+        state_get_stats(d->state, &st);
+        selfmetrics_observe_checkpoint(d->self, st.last_us);
     }
 }
 
@@ -180,7 +119,7 @@ int daemon_new(struct config *cfg, bool follow, const char *state_file,
     d->started_ms = loop_now_ms();
 
     if ((rc = registry_new(&d->reg)) == 0)
-        d->reg->max_series = cfg->max_series;
+        registry_set_max_series(d->reg, cfg->max_series);
     if (rc != 0 || (rc = pipeline_new(cfg, d->reg, &d->pipe)) != 0 ||
         (rc = selfmetrics_new(d->reg, &d->self)) != 0)
         goto fail;
@@ -200,11 +139,8 @@ int daemon_new(struct config *cfg, bool follow, const char *state_file,
             goto fail;
         d->n_inputs++;
     }
-    if ((d->state_path = state_path(cfg, follow, state_file)) == NULL) {
-        rc = -ENOMEM;
+    if ((rc = open_state(d, follow, state_file)) != 0)
         goto fail;
-    }
-    open_state(d);
     *out = d;
     return 0;
 fail:
@@ -217,6 +153,8 @@ void daemon_free(struct daemon *d)
     if (d == NULL)
         return;
     http_stop(d->http);
+    /* The state's participants borrow the registry and the inputs. */
+    state_close(d->state);
     for (size_t i = 0; d->inputs != NULL && i < d->n_inputs; i++)
         input_free(d->inputs[i]);
     free(d->inputs);
@@ -226,8 +164,6 @@ void daemon_free(struct daemon *d)
     }
     watch_free(d->watch);
     loop_free(d->loop);
-    state_close(d->state);
-    free(d->state_path);
     selfmetrics_free(d->self);
     pipeline_free(d->pipe);
     registry_free(d->reg);
@@ -240,13 +176,15 @@ void daemon_free(struct daemon *d)
 
 static void collect(struct daemon *d)
 {
+    struct state_stats st;
+    state_get_stats(d->state, &st);
     struct self_sources src = {
         .pipe = d->pipe,
         .inputs = d->inputs,
         .n_inputs = d->n_inputs,
         .watch = d->watch,
         .http = d->http,
-        .state = &d->st,
+        .state = &st,
     };
     selfmetrics_collect(d->self, &src);
 }
@@ -265,13 +203,15 @@ static void on_health(void *ctx, const struct http_request *req,
                       struct http_reply *rep)
 {
     struct daemon *d = ctx;
+    struct state_stats st;
+    state_get_stats(d->state, &st);
     struct health_sources src = {
         .cfg = d->cfg,
         .inputs = d->inputs,
         .n_inputs = d->n_inputs,
-        .state = &d->st,
-        .state_path = d->state_path,
-        .state_error = d->state_err,
+        .state = &st,
+        .state_path = state_file(d->state),
+        .state_error = state_error(d->state),
         .uptime_ms = loop_now_ms() - d->started_ms,
     };
     (void)req;
@@ -432,7 +372,7 @@ int daemon_once(struct daemon *d, char *const *files, size_t n_files, FILE *out)
         if (st.read_errors > 0)
             status = -1;
     }
-    if (d->state_err[0] != '\0')
+    if (state_error(d->state)[0] != '\0')
         status = -1;
 
     struct buf b = {0};

@@ -5,6 +5,10 @@
 
 #include "num.h"
 
+/* Histograms with up to this many buckets format their bounds on the
+ * stack. */
+#define EXPFMT_LES_ON_STACK 16
+
 void expfmt_escape_label(struct buf *b, const char *s, size_t n)
 {
     size_t run = 0;
@@ -32,36 +36,57 @@ void expfmt_escape_help(struct buf *b, const char *s)
     }
 }
 
+/* Appends the constant labels of d: a="x",b="y" (nothing when none). */
+static void write_const_labels(struct buf *b, const struct family_spec *d)
+{
+    for (size_t i = 0; i < d->n_const; i++) {
+        if (i > 0)
+            buf_putc(b, ',');
+        buf_puts(b, d->const_names[i]);
+        buf_puts(b, "=\"");
+        expfmt_escape_label(b, d->const_values[i], strlen(d->const_values[i]));
+        buf_putc(b, '"');
+    }
+}
+
+/* A family being written, with what its series lines share. */
+struct fam_out {
+    const struct family_spec *def;
+    const struct buf *consts; /* its constant labels, rendered once */
+    char (*les)[NUM_FMT_MAX]; /* histograms: each bound as le="..." */
+};
+
 /* Writes {labels} for series s, with an optional extra le="..." label. */
-static void write_labels(struct buf *b, const struct family *f,
+static void write_labels(struct buf *b, const struct fam_out *o,
                          const struct series *s, const char *le)
 {
+    const struct family_spec *d = o->def;
     bool any = false;
-    if (s != f->overflow && f->n_labels == 0 && !f->const_labels[0] &&
+    if (!series_is_overflow(s) && d->n_labels == 0 && o->consts->len == 0 &&
         le == NULL)
         return;
     buf_putc(b, '{');
-    if (s == f->overflow) {
+    if (series_is_overflow(s)) {
         buf_puts(b, "tokentail_overflow=\"true\"");
         any = true;
     } else {
-        const char *v = s->key;
-        for (size_t i = 0; i < f->n_labels; i++) {
-            size_t len = strlen(v);
+        const char *val = s->key;
+        for (size_t i = 0; i < d->n_labels; i++) {
+            size_t len = strlen(val);
             if (any)
                 buf_putc(b, ',');
-            buf_puts(b, f->label_names[i]);
+            buf_puts(b, d->label_names[i]);
             buf_puts(b, "=\"");
-            expfmt_escape_label(b, v, len);
+            expfmt_escape_label(b, val, len);
             buf_putc(b, '"');
             any = true;
-            v += len + 1;
+            val += len + 1;
         }
     }
-    if (f->const_labels[0]) {
+    if (o->consts->len > 0) {
         if (any)
             buf_putc(b, ',');
-        buf_puts(b, f->const_labels);
+        buf_append(b, o->consts->data, o->consts->len);
         any = true;
     }
     if (le != NULL) {
@@ -92,66 +117,79 @@ static void write_value_u64(struct buf *b, uint64_t v)
     buf_putc(b, '\n');
 }
 
-static void write_series(struct buf *b, const struct family *f,
-                         const struct series *s, char (*les)[NUM_FMT_MAX])
+static void write_series(struct buf *b, const struct fam_out *o,
+                         const struct series *s)
 {
-    if (f->type != METRIC_HISTOGRAM) {
-        buf_puts(b, f->name);
-        write_labels(b, f, s, NULL);
+    const struct family_spec *d = o->def;
+    if (d->type != METRIC_HISTOGRAM) {
+        buf_puts(b, d->name);
+        write_labels(b, o, s, NULL);
         write_value_fixed(b, s->value);
         return;
     }
     uint64_t cum = 0;
-    for (size_t i = 0; i <= f->n_bounds; i++) {
-        cum = i < f->n_bounds ? cum + s->buckets[i] : s->count;
-        buf_puts(b, f->name);
+    for (size_t i = 0; i <= d->n_bounds; i++) {
+        cum = i < d->n_bounds ? cum + s->buckets[i] : s->count;
+        buf_puts(b, d->name);
         buf_puts(b, "_bucket");
-        write_labels(b, f, s, i < f->n_bounds ? les[i] : "+Inf");
+        write_labels(b, o, s, i < d->n_bounds ? o->les[i] : "+Inf");
         write_value_u64(b, cum);
     }
-    buf_puts(b, f->name);
+    buf_puts(b, d->name);
     buf_puts(b, "_sum");
-    write_labels(b, f, s, NULL);
+    write_labels(b, o, s, NULL);
     write_value_fixed(b, s->value);
-    buf_puts(b, f->name);
+    buf_puts(b, d->name);
     buf_puts(b, "_count");
-    write_labels(b, f, s, NULL);
+    write_labels(b, o, s, NULL);
     write_value_u64(b, s->count);
+}
+
+static void write_header(struct buf *out, const struct family_spec *d)
+{
+    buf_puts(out, "# HELP ");
+    buf_puts(out, d->name);
+    buf_putc(out, ' ');
+    expfmt_escape_help(out, d->help);
+    buf_puts(out, "\n# TYPE ");
+    buf_puts(out, d->name);
+    buf_putc(out, ' ');
+    buf_puts(out, metric_type_name(d->type));
+    buf_putc(out, '\n');
+}
+
+/* Writes f's lines; false when out of memory. */
+static bool write_family(struct buf *out, struct family *f, struct buf *consts)
+{
+    char les_small[EXPFMT_LES_ON_STACK][NUM_FMT_MAX];
+    struct family_view v;
+    struct fam_out o = {.def = &v.def, .consts = consts, .les = les_small};
+
+    family_view(f, &v);
+    size_t n_les = v.def.type == METRIC_HISTOGRAM ? v.def.n_bounds : 0;
+    write_header(out, &v.def);
+    buf_reset(consts);
+    write_const_labels(consts, &v.def);
+    if (n_les > EXPFMT_LES_ON_STACK &&
+        (o.les = malloc(n_les * sizeof(*o.les))) == NULL)
+        return false;
+    for (size_t i = 0; i < n_les; i++)
+        num_format(v.def.bounds[i], o.les[i]);
+    for (size_t i = 0; i < v.n_series; i++)
+        write_series(out, &o, v.series[i]);
+    if (v.overflow != NULL)
+        write_series(out, &o, v.overflow);
+    if (o.les != les_small)
+        free(o.les);
+    return !consts->oom;
 }
 
 void expfmt_write(struct registry *r, struct buf *out)
 {
-    for (size_t fi = 0; fi < r->n_fams; fi++) {
-        struct family *f = r->fams[fi];
-        char(*les)[NUM_FMT_MAX] = NULL;
-        char les_small[16][NUM_FMT_MAX];
-
-        buf_puts(out, "# HELP ");
-        buf_puts(out, f->name);
-        buf_putc(out, ' ');
-        expfmt_escape_help(out, f->help);
-        buf_puts(out, "\n# TYPE ");
-        buf_puts(out, f->name);
-        buf_putc(out, ' ');
-        buf_puts(out, metric_type_name(f->type));
-        buf_putc(out, '\n');
-
-        if (f->type == METRIC_HISTOGRAM) {
-            les = f->n_bounds <= 16 ? les_small
-                                    : malloc(f->n_bounds * sizeof(*les));
-            if (les == NULL) {
-                out->oom = true;
-                return;
-            }
-            for (size_t i = 0; i < f->n_bounds; i++)
-                num_format(f->bounds[i], les[i]);
-        }
-        family_sort(f);
-        for (size_t i = 0; i < f->n_series; i++)
-            write_series(out, f, f->order[i], les);
-        if (f->overflow != NULL)
-            write_series(out, f, f->overflow, les);
-        if (les != les_small)
-            free(les);
-    }
+    struct buf consts = {0};
+    size_t n = registry_n_families(r);
+    for (size_t i = 0; i < n && !out->oom; i++)
+        if (!write_family(out, registry_family(r, i), &consts))
+            out->oom = true;
+    buf_free(&consts);
 }

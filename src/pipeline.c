@@ -400,19 +400,20 @@ static bool read_labels(struct pipeline *p, struct rule *r)
 /* Says (rate-limited per metric) that it is full, and which cap it hit. */
 static void warn_overflow(struct rule *r)
 {
-    const struct family *f = r->family;
-    if (family_over_global(f))
+    bool global;
+    size_t cap = family_cap(r->family, &global);
+    if (global)
         log_limited(&r->overflow_log, LOG_WARN,
                     "metric %s: the limit of %zu series over all metrics "
                     "(limits.max_series) is reached; updates for new label "
                     "values go to its overflow series",
-                    f->name, f->reg->max_series);
+                    family_name(r->family), cap);
     else
         log_limited(&r->overflow_log, LOG_WARN,
                     "metric %s: its limit of %zu series (max_series) is "
                     "reached; updates for new label values go to its "
                     "overflow series",
-                    f->name, f->max_series);
+                    family_name(r->family), cap);
 }
 
 static bool update(struct pipeline *p, struct rule *r, num_fixed v)
@@ -423,10 +424,8 @@ static bool update(struct pipeline *p, struct rule *r, num_fixed v)
         family_get(r->family, key, key_len, registry_hash(key, key_len));
     if (s == NULL)
         return false;
-    if (s == r->family->overflow)
+    if (series_is_overflow(s))
         warn_overflow(r);
-    if (r->family->expire_s > 0)
-        s->touched = (uint32_t)(log_now_ms() / 1000);
     switch (r->metric->type) {
     case METRIC_COUNTER:
         series_add(s, v);

@@ -1,14 +1,14 @@
-#include "registry.h"
+#include "registry_private.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
-#include "expfmt.h"
 #include "log.h"
 
 #define REGISTRY_INITIAL_TABLE 16
+#define MS_PER_S               1000
 
 static const char *const type_names[METRIC_TYPE_COUNT] = {
     [METRIC_COUNTER] = "counter",
@@ -35,6 +35,25 @@ int registry_new(struct registry **out)
     return *out ? 0 : -ENOMEM;
 }
 
+static void free_strings(char **s, size_t n)
+{
+    for (size_t i = 0; s != NULL && i < n; i++)
+        free(s[i]);
+    free(s);
+}
+
+/* Copies n strings into a new array; NULL on -ENOMEM. */
+static char **copy_strings(const char *const *from, size_t n)
+{
+    char **to = calloc(n + 1, sizeof(*to));
+    for (size_t i = 0; to != NULL && i < n; i++)
+        if ((to[i] = strdup(from[i])) == NULL) {
+            free_strings(to, i);
+            return NULL;
+        }
+    return to;
+}
+
 static void family_free(struct family *f)
 {
     if (f == NULL)
@@ -45,10 +64,9 @@ static void family_free(struct family *f)
     free(f->order);
     free(f->by_slot);
     free(f->table);
-    for (size_t i = 0; f->label_names != NULL && i < f->n_labels; i++)
-        free(f->label_names[i]);
-    free(f->label_names);
-    free(f->const_labels);
+    free_strings(f->label_names, f->n_labels);
+    free_strings(f->const_names, f->n_const);
+    free_strings(f->const_values, f->n_const);
     free(f->bounds);
     free(f->name);
     free(f->help);
@@ -78,31 +96,15 @@ struct family *registry_add(struct registry *r, const struct family_spec *spec)
     f->reg = r;
     f->flags = spec->flags;
     f->n_labels = spec->n_labels;
-    f->label_names = calloc(spec->n_labels + 1, sizeof(*f->label_names));
+    f->label_names = copy_strings(spec->label_names, spec->n_labels);
+    f->n_const = spec->n_const;
+    f->const_names = copy_strings(spec->const_names, spec->n_const);
+    f->const_values = copy_strings(spec->const_values, spec->n_const);
     f->table_cap = REGISTRY_INITIAL_TABLE;
     f->table = calloc(f->table_cap, sizeof(*f->table));
-    if (!f->name || !f->help || !f->label_names || !f->table)
+    if (!f->name || !f->help || !f->label_names || !f->const_names ||
+        !f->const_values || !f->table)
         goto fail;
-    for (size_t i = 0; i < spec->n_labels; i++)
-        if ((f->label_names[i] = strdup(spec->label_names[i])) == NULL)
-            goto fail;
-
-    struct buf cl = {0};
-    for (size_t i = 0; i < spec->n_const; i++) {
-        if (i > 0)
-            buf_putc(&cl, ',');
-        buf_puts(&cl, spec->const_names[i]);
-        buf_puts(&cl, "=\"");
-        expfmt_escape_label(&cl, spec->const_values[i],
-                            strlen(spec->const_values[i]));
-        buf_putc(&cl, '"');
-    }
-    buf_putc(&cl, '\0');
-    if (cl.oom) {
-        buf_free(&cl);
-        goto fail;
-    }
-    f->const_labels = buf_release(&cl, NULL);
 
     if (spec->n_bounds > 0) {
         f->bounds = malloc(spec->n_bounds * sizeof(*f->bounds));
@@ -125,6 +127,21 @@ struct family *registry_add(struct registry *r, const struct family_spec *spec)
 fail:
     family_free(f);
     return NULL;
+}
+
+void registry_set_max_series(struct registry *r, size_t max_series)
+{
+    r->max_series = max_series;
+}
+
+size_t registry_n_families(const struct registry *r)
+{
+    return r->n_fams;
+}
+
+struct family *registry_family(struct registry *r, size_t i)
+{
+    return r->fams[i];
 }
 
 struct family *registry_find(struct registry *r, const char *name)
@@ -201,6 +218,14 @@ static bool table_grow(struct family *f)
     return true;
 }
 
+bool family_over_global(const struct family *f)
+{
+    if (f->max_series > 0 && f->n_series >= f->max_series)
+        return false;
+    return f->reg->max_series > 0 && !(f->flags & FAMILY_SELF) &&
+           f->reg->n_series >= f->reg->max_series;
+}
+
 /* Whether a new series would go over the family's cap or the registry's. */
 static bool family_full(const struct family *f)
 {
@@ -208,30 +233,34 @@ static bool family_full(const struct family *f)
            family_over_global(f);
 }
 
-struct series *family_get(struct family *f, const char *key, uint32_t key_len,
-                          uint64_t hash)
+size_t family_cap(const struct family *f, bool *global)
 {
-    size_t mask = f->table_cap - 1;
-    size_t i = hash & mask;
-    struct series *s;
+    *global = family_over_global(f);
+    return *global ? f->reg->max_series : f->max_series;
+}
 
-    while ((s = f->table[i]) != NULL) {
-        if (s->hash == hash && s->key_len == key_len &&
-            memcmp(s->key, key, key_len) == 0)
-            return s;
-        i = (i + 1) & mask;
-    }
+const char *family_name(const struct family *f)
+{
+    return f->name;
+}
 
-    if (family_full(f)) {
-        f->overflow_updates++;
-        return family_overflow(f);
-    }
+/* s, which an expiring family keeps another expire_after from now. */
+static inline struct series *touched(const struct family *f, struct series *s)
+{
+    if (f->expire_s > 0)
+        s->touched = (uint32_t)(log_now_ms() / MS_PER_S);
+    return s;
+}
 
+/* Adds a series for key at place i of the table; NULL on -ENOMEM. */
+static struct series *add_series(struct family *f, const char *key,
+                                 uint32_t key_len, uint64_t hash, size_t i)
+{
     /* Keep the load under one half so probes stay short. */
     if ((f->n_series + 1) * 2 > f->table_cap) {
         if (!table_grow(f))
             return NULL;
-        mask = f->table_cap - 1;
+        size_t mask = f->table_cap - 1;
         i = hash & mask;
         while (f->table[i] != NULL)
             i = (i + 1) & mask;
@@ -247,7 +276,7 @@ struct series *family_get(struct family *f, const char *key, uint32_t key_len,
             return NULL;
         f->by_slot = o;
     }
-    s = series_new(f, key, key_len, hash);
+    struct series *s = series_new(f, key, key_len, hash);
     if (s == NULL)
         return NULL;
     f->table[i] = s;
@@ -256,6 +285,28 @@ struct series *family_get(struct family *f, const char *key, uint32_t key_len,
     if (!(f->flags & FAMILY_SELF))
         f->reg->n_series++;
     return s;
+}
+
+struct series *family_get(struct family *f, const char *key, uint32_t key_len,
+                          uint64_t hash)
+{
+    size_t mask = f->table_cap - 1;
+    size_t i = hash & mask;
+    struct series *s;
+
+    while ((s = f->table[i]) != NULL) {
+        if (s->hash == hash && s->key_len == key_len &&
+            memcmp(s->key, key, key_len) == 0)
+            return touched(f, s);
+        i = (i + 1) & mask;
+    }
+    /* The overflow series never expires. */
+    if (family_full(f)) {
+        f->overflow_updates++;
+        return family_overflow(f);
+    }
+    s = add_series(f, key, key_len, hash, i);
+    return s ? touched(f, s) : NULL;
 }
 
 static bool expired(const struct family *f, const struct series *s,
@@ -317,8 +368,8 @@ size_t registry_expire(struct registry *r, uint32_t now_s)
 
 struct series *family_overflow(struct family *f)
 {
-    if (f->overflow == NULL)
-        f->overflow = series_new(f, "", 0, 0);
+    if (f->overflow == NULL && (f->overflow = series_new(f, "", 0, 0)) != NULL)
+        f->overflow->overflow = true;
     return f->overflow;
 }
 
@@ -391,6 +442,32 @@ void family_sort(struct family *f)
         }
     }
     f->n_sorted = n;
+}
+
+void family_view(struct family *f, struct family_view *out)
+{
+    family_sort(f);
+    *out = (struct family_view){
+        .def =
+            {
+                .name = f->name,
+                .help = f->help,
+                .type = f->type,
+                .label_names = (const char *const *)f->label_names,
+                .n_labels = f->n_labels,
+                .const_names = (const char *const *)f->const_names,
+                .const_values = (const char *const *)f->const_values,
+                .n_const = f->n_const,
+                .bounds = f->bounds,
+                .n_bounds = f->n_bounds,
+                .max_series = f->max_series,
+                .expire_s = f->expire_s,
+                .flags = f->flags,
+            },
+        .series = (const struct series *const *)f->order,
+        .n_series = f->n_series,
+        .overflow = f->overflow,
+    };
 }
 
 void series_observe(const struct family *f, struct series *s, num_fixed v)

@@ -42,43 +42,25 @@ const char *metric_type_name(enum metric_type t);
 /* The type named s; -1 when there is none of that name. */
 int metric_type_parse(const char *s);
 
+/*
+ * One series: a value (or a histogram's buckets) for one set of label
+ * values. Public because the per-line path updates it inline; only the
+ * registry creates, moves and frees series.
+ */
 struct series {
     uint64_t hash;
     bool dirty;        /* changed since the last checkpoint */
+    bool overflow;     /* the family's overflow series */
     num_fixed value;   /* counter or gauge value; histogram sum */
     uint64_t count;    /* histogram: number of observations */
     uint64_t *buckets; /* histogram: count per bucket (not cumulative) */
     uint32_t key_len;
-    uint32_t touched; /* expiring families: when last updated (seconds) */
+    uint32_t touched; /* expiring families: when last looked up (seconds) */
     char key[];       /* label values, each followed by a NUL */
 };
 
-struct family {
-    char *name;
-    char *help;
-    enum metric_type type;
-    char **label_names;
-    size_t n_labels;
-    char *const_labels; /* rendered: a="x",b="y" (or empty) */
-    num_fixed *bounds;  /* histogram bucket upper bounds, without +Inf */
-    size_t n_bounds;
-    size_t max_series;
-    unsigned flags;
-
-    struct series **table; /* open addressing, power-of-two size */
-    size_t table_cap;
-    struct series **order;   /* every series; the first n_sorted in key order */
-    struct series **by_slot; /* every series in the order it was created */
-    size_t n_series;
-    size_t n_sorted;
-    struct series *overflow; /* created on the first update over the cap */
-    uint64_t overflow_updates;
-
-    uint32_t expire_s; /* gauges: series unchanged this long go (0: never) */
-    uint64_t expired;  /* series removed so */
-    bool renumbered;   /* slots changed since the last checkpoint */
-    struct registry *reg;
-};
+/* A family: a metric's name, help, type and label names, and its series. */
+struct family;
 
 /* What a family is made from; everything is copied. */
 struct family_spec {
@@ -97,18 +79,19 @@ struct family_spec {
     unsigned flags;
 };
 
-struct registry {
-    struct family **fams; /* in exposition order */
-    size_t n_fams;
-    size_t cap_fams;
-    size_t max_series; /* over all families but tokentail's own; 0: none */
-    size_t n_series;   /* series counted against max_series */
-};
+struct registry;
 
 int registry_new(struct registry **out);
 
 /* Frees every family and series; NULL is a no-op. */
 void registry_free(struct registry *r);
+
+/*
+ * Caps the series of all families together, tokentail's own not counted
+ * (0: no cap, the default). Updates over it go to overflow series, as
+ * over a family's own max_series.
+ */
+void registry_set_max_series(struct registry *r, size_t max_series);
 
 /* Adds a family at the end of the exposition order; NULL on -ENOMEM. */
 struct family *registry_add(struct registry *r, const struct family_spec *spec);
@@ -116,39 +99,58 @@ struct family *registry_add(struct registry *r, const struct family_spec *spec);
 /* The family named name, or NULL. */
 struct family *registry_find(struct registry *r, const char *name);
 
+/* How many families r holds; registry_family(r, i) is the i-th of them,
+ * in exposition order. */
+size_t registry_n_families(const struct registry *r);
+struct family *registry_family(struct registry *r, size_t i);
+
 /* The hash of a series key, as family_get expects it. */
 uint64_t registry_hash(const char *key, size_t len);
 
 /*
  * The series for key (label values, each NUL-terminated; key_len counts
  * the NULs), created at zero if absent. Over the family's cap or the
- * registry's, returns the overflow series; NULL only when out of memory.
+ * registry's, returns the overflow series (series_is_overflow); NULL only
+ * when out of memory. In an expiring family, the series found restarts
+ * its time to live: the per-line path needs no second call.
  */
 struct series *family_get(struct family *f, const char *key, uint32_t key_len,
                           uint64_t hash);
 
-/* Whether f is full because all families together reached the registry's
- * cap (false when its own max_series is reached). */
-static inline bool family_over_global(const struct family *f)
+static inline bool series_is_overflow(const struct series *s)
 {
-    if (f->max_series > 0 && f->n_series >= f->max_series)
-        return false;
-    return f->reg->max_series > 0 && !(f->flags & FAMILY_SELF) &&
-           f->reg->n_series >= f->reg->max_series;
+    return s->overflow;
 }
 
 /*
- * Removes the series of an expiring family not updated since
- * now_s - f->expire_s, renumbering the others; returns how many went.
+ * The cap a full family reached (family_get gave its overflow series): its
+ * own max_series, or, with *global set, the registry's over all families.
  */
-size_t family_expire(struct family *f, uint32_t now_s);
+size_t family_cap(const struct family *f, bool *global);
 
-/* Expires the idle series of every family (family_expire); returns how
- * many went in all. */
+/* The metric's name; borrowed, valid as long as the family. */
+const char *family_name(const struct family *f);
+
+/*
+ * Removes the series of expiring families not looked up since now_s minus
+ * their expire_after; returns how many went in all.
+ */
 size_t registry_expire(struct registry *r, uint32_t now_s);
 
-/* Sorts the series not yet in order (the exposition calls it). */
-void family_sort(struct family *f);
+/*
+ * What the exposition shows of a family: its definition, as registry_add
+ * copied it, and its series. Every pointer is borrowed from the family and
+ * stays valid until it next changes (a new series, an expiry).
+ */
+struct family_view {
+    struct family_spec def;
+    const struct series *const *series; /* in the order of their keys */
+    size_t n_series;
+    const struct series *overflow; /* NULL until an update went over */
+};
+
+/* Fills *out for f, sorting first the series added since the last time. */
+void family_view(struct family *f, struct family_view *out);
 
 static inline void series_add(struct series *s, num_fixed v)
 {
@@ -161,9 +163,6 @@ static inline void series_set(struct series *s, num_fixed v)
     s->value = v;
     s->dirty = true;
 }
-
-/* The overflow series, created if needed; NULL when out of memory. */
-struct series *family_overflow(struct family *f);
 
 /*
  * A signature of what a family's saved values depend on: its type, label

@@ -1,36 +1,82 @@
 /*
- * The durable state: one SQLite database in WAL mode.
+ * The durable state: one SQLite database in WAL mode, and the checkpoints
+ * that write it.
  *
- * A checkpoint writes, in one transaction, every series changed since the
- * previous one and where every file stands (its identity and its mark, see
- * tailer.h). Because the values and the offsets are committed together,
- * they always agree: after a restart, even after kill -9 at any moment,
- * the values continue from the last checkpoint and the lines after it are
- * read again, so each line is counted exactly once. A transaction either
- * commits whole or not at all, so a crash during a checkpoint only means
- * the previous one is used.
+ * Modules that keep durable data take part as participants: each owns its
+ * tables, creates or converts them when the state is restored, reads them
+ * back then, and at each checkpoint writes what it changed since the
+ * previous one. A checkpoint is one transaction for all of them, so the
+ * series values (registry_store.h) and where every file stands
+ * (input_store.h) always agree: after a restart, even after kill -9 at
+ * any moment, the values continue from the last checkpoint and the lines
+ * after it are read again, so each line is counted exactly once. A
+ * transaction commits whole or not at all, so a crash during a checkpoint
+ * only means the previous one is used.
+ *
+ * The state owns the database, the transaction, the schema version and
+ * the order in which participants restore; it knows nothing of what they
+ * save.
  *
  * A database that is empty, corrupt or written by a newer tokentail never
  * stops start-up: it is renamed aside (path.bad-<time>) and a fresh one is
- * created; the reason is reported for a self-metric. Saved series of a
- * metric that is no longer configured, or whose type, label names or
- * buckets changed, are dropped.
+ * created; the reason is counted for a self-metric. Without a usable file
+ * tokentail runs on, keeping nothing: restoring and checkpoints do
+ * nothing, state_error() says why, and the statistics can still be read.
  */
 #ifndef TOKENTAIL_STATE_H
 #define TOKENTAIL_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
-#include "input.h"
-#include "log.h"
-#include "registry.h"
-
+/*
+ * The schema version, kept in the file's user_version. Each participant
+ * converts its own tables from the version the file had.
+ *   1  families (signatures), series (one row per series), inputs, files.
+ *   2  series saved 64 to a row by creation order (chunks); schema 1's
+ *      series table is converted at the first start.
+ */
 #define STATE_SCHEMA_VERSION 2
-#define STATE_RECORD_TTL_S   (7 * 24 * 3600) /* forget files unseen this long */
 
 struct state;
+struct sqlite3;
+struct sqlite3_stmt;
+
+/* The participants, in the order they restore. */
+enum state_part {
+    STATE_PART_SERIES,    /* the registry's values: registry_store.h */
+    STATE_PART_POSITIONS, /* where every file stands: input_store.h */
+    STATE_PART_COUNT
+};
+
+/*
+ * What a module does to take part: a table of callbacks, one per module,
+ * each given back the ctx the module joined with. Every callback returns
+ * 0 or -errno: state_fail() records SQLite's message; for another failure
+ * the state says which participant failed doing what. They run inside the
+ * state's transaction: a participant never begins or ends one.
+ */
+struct state_participant {
+    const char *name; /* what it keeps, for messages: "series" */
+    /* Creates its tables, or converts them from version: the file's
+     * schema version before this start, 0 for a new file. */
+    int (*prepare)(void *ctx, struct state *s, int version);
+    /* Reads back what it saved. */
+    int (*restore)(void *ctx, struct state *s);
+    /* Whether it has anything to write. */
+    bool (*changed)(void *ctx);
+    /* Writes what changed, adding to *written how many items (series,
+     * files) it wrote. Called only when changed() said so. */
+    int (*save)(void *ctx, struct state *s, size_t *written);
+    /* The checkpoint committed: what save() wrote is clean. Not called
+     * when the transaction was rolled back, so it is all written again. */
+    void (*committed)(void *ctx);
+    /* Frees ctx; state_close() calls it before the database closes, so it
+     * can finalize its statements. NULL: nothing to free. */
+    void (*free)(void *ctx);
+};
 
 /* Why a database was set aside at start-up. */
 enum state_recovery {
@@ -49,47 +95,84 @@ struct state_stats {
     uint64_t errors;      /* failed, and retried */
     uint64_t last_us;     /* duration of the last checkpoint written */
     time_t last_time;     /* when it was written; 0: never */
+    uint64_t last_written[STATE_PART_COUNT];   /* what each part wrote then */
     uint64_t recoveries[STATE_RECOVERY_COUNT]; /* files set aside, by why */
-    struct log_limit log_limit;                /* "checkpoint failed" */
 };
 
 /*
- * Opens (or creates) the database at path. A bad file is set aside and
- * *why says why (STATE_RECOVERY_NONE otherwise). Returns 0, or -errno when
- * no database can be used at that path (its directory is missing or not
- * writable); *err then holds SQLite's or the system's message.
+ * The state file to use: flag (the command line's) when given, else
+ * configured (the configuration's), else none ("") in one-pass mode
+ * (follow false), else systemd's $STATE_DIRECTORY with fallback's file
+ * name, else fallback itself, whose directory is made if its parent
+ * allows. Every argument is borrowed and may be NULL but fallback. Caller
+ * frees; NULL on -ENOMEM.
  */
-int state_open(const char *path, struct state **out, enum state_recovery *why,
-               const char **err);
+char *state_choose_path(const char *flag, const char *configured, bool follow,
+                        const char *fallback);
 
 /*
- * Loads the saved series of every configured family of reg (skipping
- * tokentail's own) and drops those that no longer match. Returns 0 or a
- * negative error.
+ * Opens (or creates) the database at path (borrowed; "" for none),
+ * setting a bad file aside. A file that cannot be used is logged, kept in
+ * state_error() and leaves a state without a database: it is not a
+ * failure. Returns 0, or -ENOMEM.
  */
-int state_restore_series(struct state *s, struct registry *reg);
+int state_open(const char *path, struct state **out);
 
 /*
- * Gives each input the records of its files and tells it whether the
- * state knew it (then files it has not seen are read from their start).
+ * Makes p, with ctx, the participant for part. p is borrowed (a static
+ * table: it must outlive s); ctx is taken, freed with p->free at
+ * state_close(), or at once when joining fails. Returns 0, or -EINVAL for
+ * a part out of range or already taken.
  */
-int state_restore_inputs(struct state *s, struct input *const *inputs,
-                         size_t n);
+int state_join(struct state *s, enum state_part part,
+               const struct state_participant *p, void *ctx);
 
 /*
- * Writes a checkpoint if anything changed. *series tells how many series
- * it wrote, *wrote whether it wrote one at all. Returns 0 or a negative
- * error (the transaction is rolled back and everything stays to be
- * written next time).
+ * Prepares then restores every participant, in the order of enum
+ * state_part, and records STATE_SCHEMA_VERSION, all in one transaction.
+ * A failure is logged and kept in state_error(); the tables are still
+ * made, so checkpoints can go on. Returns 0 or -errno.
  */
-int state_checkpoint(struct state *s, struct registry *reg,
-                     struct input *const *inputs, size_t n, bool *wrote,
-                     size_t *series);
+int state_restore(struct state *s);
 
-/* SQLite's message for the last failure. */
+/*
+ * Writes a checkpoint if any participant changed anything: one
+ * transaction, rolled back on any failure (logged, rate limited, and all
+ * of it written again next time). Returns 1 when one was written, 0 when
+ * there was nothing to write or no database, or -errno.
+ */
+int state_checkpoint(struct state *s);
+
+void state_get_stats(const struct state *s, struct state_stats *out);
+
+/* The file's path as given to state_open ("" for none); borrowed. */
+const char *state_file(const struct state *s);
+
+/* Why there is no database, or the last failure until a checkpoint
+ * succeeds; "" when all is well. Borrowed. */
 const char *state_error(const struct state *s);
 
-/* Closes the database; NULL is a no-op. */
+/* Closes the database after freeing the participants; NULL is a no-op. */
 void state_close(struct state *s);
+
+/* --- for participants ---------------------------------------------------- */
+
+/* The database, to prepare statements on; borrowed. */
+struct sqlite3 *state_db(struct state *s);
+
+/* Records "what: SQLite's last message" as the state's error; returns
+ * -EIO. */
+int state_fail(struct state *s, const char *what);
+
+/*
+ * Prepares sql into *st, unless *st already holds a statement: a
+ * participant's statements can outlive one prepare() call. Returns 0, or
+ * -EIO with SQLite's message recorded.
+ */
+int state_prepare(struct state *s, struct sqlite3_stmt **st, const char *sql);
+
+/* Runs sql (statements without results); returns 0, or -EIO with
+ * SQLite's message recorded. */
+int state_exec(struct state *s, const char *sql);
 
 #endif

@@ -2,6 +2,10 @@
 #ifndef TOKENTAIL_TEST_HELPERS_H
 #define TOKENTAIL_TEST_HELPERS_H
 
+#include <ftw.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "num.h"
@@ -21,6 +25,66 @@ static inline num_fixed dec(const char *s)
 static inline struct series *get(struct family *f, const char *key, size_t len)
 {
     return family_get(f, key, (uint32_t)len, registry_hash(key, len));
+}
+
+#define TMP_MAX_FDS 8 /* directories nftw may hold open at once */
+
+/* A temporary directory, and the path of a state file in it. */
+struct tmp {
+    char dir[64];
+    char path[128];
+};
+
+static inline void tmp_make(struct tmp *t)
+{
+    snprintf(t->dir, sizeof(t->dir), "/tmp/tokentail-test-XXXXXX");
+    assert_non_null(mkdtemp(t->dir));
+    snprintf(t->path, sizeof(t->path), "%s/state.db", t->dir);
+}
+
+static inline int tmp_remove_one(const char *path, const struct stat *st,
+                                 int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    return remove(path);
+}
+
+/* Removes the directory and everything in it. */
+static inline void tmp_remove(const struct tmp *t)
+{
+    assert_int_equal(
+        nftw(t->dir, tmp_remove_one, TMP_MAX_FDS, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+/* cmocka fixtures: the test's state is a struct tmp, its directory made. */
+static inline int tmp_setup(void **state)
+{
+    struct tmp *t = calloc(1, sizeof(*t));
+    assert_non_null(t);
+    tmp_make(t);
+    *state = t;
+    return 0;
+}
+
+static inline int tmp_teardown(void **state)
+{
+    tmp_remove(*state);
+    free(*state);
+    return 0;
+}
+
+/* The first column of the first row sql gives; -1 when none. */
+static inline long query(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    long v = -1;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
 }
 
 #endif

@@ -7,7 +7,7 @@
 
 #include "helpers.h"
 
-#include "registry.h"
+#include "registry_private.h"
 
 static void test_buckets(void **state)
 {
@@ -105,7 +105,7 @@ static void test_global_cap(void **state)
     char key[32];
     (void)state;
     assert_int_equal(registry_new(&r), 0);
-    r->max_series = 150;
+    registry_set_max_series(r, 150);
     struct family_spec a = {.name = "a_total",
                             .type = METRIC_COUNTER,
                             .label_names = names,
