@@ -2,12 +2,16 @@
  * The files an input follows, and the input's own bookkeeping: shared by
  * the input's three files and by nothing else.
  *
- *   input.c        lifecycle, events, reading (pump, drain), rotation,
+ *   input.c        lifecycle, scans, reading (pump, drain), rotation,
  *                  statistics and positions
  *   input_scan.c   walking the globs: directory watches, new files, errors
  *   input_place.c  where a new file starts: saved marks, copies, files that
  *                  may be copies still being written; handing a file's
  *                  position on when it is truncated or closed
+ *   input_files.c  the files followed: index by inode, watches, the list
+ *
+ * Calls go down that list: input.c uses the three others, input_scan.c
+ * and input_place.c use input_files.c, which uses none of them.
  *
  * Each followed file is a reader (tailer.h: descriptor, offset, pending
  * line, fingerprints, envelope) wrapped in a struct input_file that says
@@ -135,7 +139,7 @@ struct input {
     uint64_t read_errors;
 };
 
-/* --- input.c ------------------------------------------------------------- */
+/* --- input_files.c ------------------------------------------------------- */
 
 /* The file with that identity, or NULL. */
 struct input_file *input_find(const struct input *in, dev_t dev, ino_t ino);
@@ -144,20 +148,23 @@ struct input_file *input_find(const struct input *in, dev_t dev, ino_t ino);
  * NULL (t freed) when out of memory. */
 struct input_file *input_file_new(struct input *in, struct tailer *t);
 
-/* Frees a file that was never followed. */
-void input_file_discard(struct input *in, struct input_file *f);
-
-/* Starts following f (placed), with how it starts for the log. */
+/* Starts following f (placed): listed, watched, and logged with how it
+ * starts. */
 void input_follow(struct input *in, struct input_file *f, const char *how);
 
-/* Arms the timer that closes rotated files, for the earliest due. */
-void input_arm_rotated(struct input *in);
+/* Stops watching f and drops it from the index (it leaves the list
+ * apart). */
+void input_file_unfollow(struct input *in, struct input_file *f);
 
 /* --- input_scan.c -------------------------------------------------------- */
 
-/* Records a persistent error found by the current scan (path copied). */
-void input_note_error(struct input *in, const char *path, int err,
-                      const struct input_error *prev, size_t n_prev);
+/*
+ * Walks the globs: watches the directories they need, marks the files
+ * followed that were found (seen), keeps the paths that cannot be
+ * followed, and returns the files found for the first time (a list by
+ * next, indexed, not placed yet).
+ */
+struct input_file *input_walk(struct input *in);
 
 void input_clear_errors(struct input *in);
 

@@ -1,7 +1,6 @@
 /*
  * Walking an input's globs: which directories to watch, which files are
- * new, which followed files no glob leads to any more, and which paths
- * cannot be followed.
+ * new, which followed ones were seen, and which paths cannot be followed.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -38,9 +37,10 @@ static bool had_error(const struct input_error *errs, size_t n,
     return false;
 }
 
-/* Logs it only when the previous scan did not already have it. */
-void input_note_error(struct input *in, const char *path, int err,
-                      const struct input_error *prev, size_t n_prev)
+/* Records a persistent error found by the current scan (path copied);
+ * logs it only when the previous scan did not already have it. */
+static void note_error(struct input *in, const char *path, int err,
+                       const struct input_error *prev, size_t n_prev)
 {
     if (!had_error(prev, n_prev, path, err))
         log_limited(&in->log_limit, LOG_WARN, "input %s: cannot follow %s: %s",
@@ -72,7 +72,7 @@ void input_clear_errors(struct input *in)
 
 static void scan_error(struct scan *sc, const char *path, int err)
 {
-    input_note_error(sc->in, path, err, sc->prev, sc->n_prev);
+    note_error(sc->in, path, err, sc->prev, sc->n_prev);
 }
 
 /* --- directories --------------------------------------------------------- */
@@ -242,27 +242,6 @@ static void candidate(struct scan *sc, const char *path)
     sc->found = f;
 }
 
-/* Followed files no glob leads to any more: rotated away, or deleted. */
-static void mark_rotated(struct input *in)
-{
-    bool any = false;
-    for (struct input_file *f = in->files; f; f = f->next) {
-        if (f->seen || f->rotated)
-            continue;
-        f->rotated = true;
-        file_wake(f);
-        f->close_at_ms = loop_now_ms() + in->cfg->rotate_grace_ms;
-        in->rotations++;
-        any = true;
-        tailer_follow_name(f->t);
-        log_info("input %s: %s was rotated or removed; reading it to its "
-                 "end",
-                 in->cfg->name, tailer_path(f->t));
-    }
-    if (any)
-        input_arm_rotated(in);
-}
-
 /* --- globs --------------------------------------------------------------- */
 
 static bool has_wildcard(const char *s)
@@ -349,7 +328,7 @@ static void scan_glob(struct scan *sc, const char *glob)
     free(copy);
 }
 
-void input_scan(struct input *in, enum input_scan_mode mode)
+struct input_file *input_walk(struct input *in)
 {
     struct scan sc = {.in = in};
 
@@ -366,12 +345,10 @@ void input_scan(struct input *in, enum input_scan_mode mode)
 
     for (size_t i = 0; i < in->cfg->n_paths; i++)
         scan_glob(&sc, in->cfg->paths[i]);
-    input_place(in, sc.found, mode);
 
     for (size_t i = 0; i < sc.n_prev; i++)
         free(sc.prev[i].path);
     free((void *)sc.prev);
-
     drop_unseen_dirs(in);
-    mark_rotated(in);
+    return sc.found;
 }
