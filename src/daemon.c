@@ -88,22 +88,6 @@ static void on_expire(void *ctx)
     d->expire_timer = loop_timer_add(d->loop, d->expire_every_ms, on_expire, d);
 }
 
-/* How often to look for expired series: a tenth of the shortest
- * expire_after, from 1 s to 1 min; 0 when nothing expires. */
-static uint64_t expire_interval(const struct config *cfg)
-{
-    uint64_t shortest = 0;
-    for (size_t i = 0; i < cfg->n_metrics; i++) {
-        uint64_t e = cfg->metrics[i].expire_ms;
-        if (e > 0 && (shortest == 0 || e < shortest))
-            shortest = e;
-    }
-    if (shortest == 0)
-        return 0;
-    uint64_t every = shortest / 10;
-    return every < 1000 ? 1000 : every > 60000 ? 60000 : every;
-}
-
 /* --- assembly ------------------------------------------------------------ */
 
 int daemon_new(struct config *cfg, bool follow, const char *state_file,
@@ -320,7 +304,7 @@ int daemon_run(struct daemon *d, const struct http_listen *listen)
     checkpoint(d);
     d->ckpt_timer =
         loop_timer_add(d->loop, d->cfg->checkpoint_ms, on_checkpoint, d);
-    if ((d->expire_every_ms = expire_interval(d->cfg)) > 0)
+    if ((d->expire_every_ms = registry_expire_every_ms(d->reg)) > 0)
         d->expire_timer =
             loop_timer_add(d->loop, d->expire_every_ms, on_expire, d);
 

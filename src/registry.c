@@ -366,6 +366,22 @@ size_t registry_expire(struct registry *r, uint32_t now_s)
     return all;
 }
 
+uint64_t registry_expire_every_ms(const struct registry *r)
+{
+    uint64_t shortest = 0; /* seconds */
+    for (size_t i = 0; i < r->n_fams; i++) {
+        uint64_t e = r->fams[i]->expire_s;
+        if (e > 0 && (shortest == 0 || e < shortest))
+            shortest = e;
+    }
+    if (shortest == 0)
+        return 0;
+    uint64_t every = shortest * 1000 / 10;
+    return every < REGISTRY_EXPIRE_MIN_EVERY_MS   ? REGISTRY_EXPIRE_MIN_EVERY_MS
+           : every > REGISTRY_EXPIRE_MAX_EVERY_MS ? REGISTRY_EXPIRE_MAX_EVERY_MS
+                                                  : every;
+}
+
 struct series *family_overflow(struct family *f)
 {
     if (f->overflow == NULL && (f->overflow = series_new(f, "", 0, 0)) != NULL)

@@ -137,6 +137,13 @@ const char *family_name(const struct family *f);
  */
 size_t registry_expire(struct registry *r, uint32_t now_s);
 
+/* How often to call registry_expire: a tenth of the shortest expire_after,
+ * from REGISTRY_EXPIRE_MIN_EVERY_MS to REGISTRY_EXPIRE_MAX_EVERY_MS; 0 when
+ * no family expires. */
+#define REGISTRY_EXPIRE_MIN_EVERY_MS 1000  /* milliseconds */
+#define REGISTRY_EXPIRE_MAX_EVERY_MS 60000 /* milliseconds */
+uint64_t registry_expire_every_ms(const struct registry *r);
+
 /*
  * What the exposition shows of a family: its definition, as registry_add
  * copied it, and its series. Every pointer is borrowed from the family and

@@ -183,6 +183,33 @@ static void test_expiry(void **state)
     registry_free(r);
 }
 
+/* How often expiry runs follows the shortest expire_after, within bounds. */
+static void test_expire_every(void **state)
+{
+    struct registry *r;
+    (void)state;
+    assert_int_equal(registry_new(&r), 0);
+    assert_int_equal(registry_expire_every_ms(r), 0);
+    struct family_spec spec = {.name = "a", .type = METRIC_GAUGE};
+    assert_non_null(registry_add(r, &spec));
+    assert_int_equal(registry_expire_every_ms(r), 0);
+    spec = (struct family_spec){
+        .name = "b", .type = METRIC_GAUGE, .expire_s = 300};
+    assert_non_null(registry_add(r, &spec));
+    assert_int_equal(registry_expire_every_ms(r), 30000);
+    spec =
+        (struct family_spec){.name = "c", .type = METRIC_GAUGE, .expire_s = 5};
+    assert_non_null(registry_add(r, &spec));
+    assert_int_equal(registry_expire_every_ms(r), REGISTRY_EXPIRE_MIN_EVERY_MS);
+    registry_free(r);
+    assert_int_equal(registry_new(&r), 0);
+    spec = (struct family_spec){
+        .name = "d", .type = METRIC_GAUGE, .expire_s = 86400};
+    assert_non_null(registry_add(r, &spec));
+    assert_int_equal(registry_expire_every_ms(r), REGISTRY_EXPIRE_MAX_EVERY_MS);
+    registry_free(r);
+}
+
 static void test_sort(void **state)
 {
     struct registry *r;
@@ -220,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_cap),
         cmocka_unit_test(test_global_cap),
         cmocka_unit_test(test_expiry),
+        cmocka_unit_test(test_expire_every),
         cmocka_unit_test(test_sort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
