@@ -343,6 +343,41 @@ static const char *check_meta(struct expo *x, const char *p, const char *e)
 }
 
 /* Checks a sample line; NULL or why it is wrong. */
+/*
+ * The {labels} of a sample at *qp, if it has any: *qp moves past them, and
+ * in a histogram *le and *le_value say where le and its value stand.
+ * NULL, or what is wrong.
+ */
+static const char *check_labels(const char **qp, const char *e, bool histogram,
+                                const char **le, const char **le_value)
+{
+    const char *q = *qp;
+    if (q >= e || *q != '{')
+        return NULL;
+    for (q++;; q++) {
+        const char *name = q;
+        if ((q = scan_name(q, e, false)) == NULL || e - q < 2 || q[0] != '=' ||
+            q[1] != '"')
+            return "bad label name";
+        /* le is reserved in histograms only. */
+        bool is_le = histogram && q - name == 2 && memcmp(name, "le", 2) == 0;
+        if (is_le) {
+            *le = name;
+            *le_value = q + 2;
+        }
+        if ((q = scan_label_value(q + 2, e)) == NULL)
+            return "bad label value";
+        if (q < e && *q == '}')
+            break;
+        if (is_le)
+            return "le is not the last label";
+        if (q >= e || *q != ',')
+            return "labels not separated by commas";
+    }
+    *qp = q + 1;
+    return NULL;
+}
+
 static const char *check_sample(struct expo *x, const char *p, const char *e)
 {
     if (x->type == NULL)
@@ -365,30 +400,9 @@ static const char *check_sample(struct expo *x, const char *p, const char *e)
     }
 
     const char *labels = q, *le = NULL, *le_value = NULL;
-    if (q < e && *q == '{') {
-        for (q++;; q++) {
-            const char *name = q;
-            if ((q = scan_name(q, e, false)) == NULL || e - q < 2 ||
-                q[0] != '=' || q[1] != '"')
-                return "bad label name";
-            /* le is reserved in histograms only. */
-            bool is_le =
-                histogram && q - name == 2 && memcmp(name, "le", 2) == 0;
-            if (is_le) {
-                le = name;
-                le_value = q + 2;
-            }
-            if ((q = scan_label_value(q + 2, e)) == NULL)
-                return "bad label value";
-            if (q < e && *q == '}')
-                break;
-            if (is_le)
-                return "le is not the last label";
-            if (q >= e || *q != ',')
-                return "labels not separated by commas";
-        }
-        q++;
-    }
+    const char *why = check_labels(&q, e, histogram, &le, &le_value);
+    if (why != NULL)
+        return why;
     if (bucket != (le != NULL))
         return "le on a sample that is not a bucket, or a bucket without it";
     size_t key_len = (size_t)(q - p);
