@@ -38,7 +38,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "config.h"
+#include "envelope.h"
 
 #define TAILER_READ_CHUNK (256 * 1024) /* bytes per read(2) */
 #define TAILER_HEAD_BYTES 1024         /* bytes fingerprinted for identity */
