@@ -251,7 +251,9 @@ static int next_timeout(const struct loop *l)
 int loop_run(struct loop *l)
 {
     struct epoll_event evs[LOOP_MAX_EVENTS];
-    bool busy = false;
+    /* The idle callbacks have not said yet whether they have work (a
+     * backlog found at start-up): the first wait must not block. */
+    bool busy = true;
 
     l->stop = false;
     while (!l->stop) {
