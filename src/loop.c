@@ -227,7 +227,8 @@ static void run_timers(struct loop *l)
     uint64_t now = loop_now_ms();
     for (struct loop_timer *t = l->timers; t && t->due_ms <= now; t = t->next)
         t->ready = !t->dead;
-    for (struct loop_timer *t = l->timers; t && t->due_ms <= now; t = t->next) {
+    for (struct loop_timer *t = l->timers; t && t->due_ms <= now && !l->stop;
+         t = t->next) {
         if (t->dead || !t->ready)
             continue;
         t->dead = true; /* one-shot: marked before the call, freed later */
@@ -264,15 +265,16 @@ int loop_run(struct loop *l)
                 return -errno;
             n = 0;
         }
-        for (int i = 0; i < n && !l->stop; i++) {
+        /* Even once stopped: the kernel has handed these over, and an
+         * edge-triggered descriptor would not report its event again. */
+        for (int i = 0; i < n; i++) {
             struct loop_fd *f = evs[i].data.ptr;
             if (!f->dead)
                 f->fn(f->ctx, evs[i].events);
         }
         /* Timers before idle work, so what a timer asks for is done in
          * the same pass. */
-        if (!l->stop)
-            run_timers(l);
+        run_timers(l);
         reap(l);
         busy = false;
         for (unsigned i = 0; i < l->n_idles && !l->stop; i++)
