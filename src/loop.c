@@ -26,6 +26,7 @@ struct loop_timer {
     loop_timer_fn fn;
     void *ctx;
     bool dead;
+    bool ready; /* due when the current pass began */
     struct loop_timer *next;
 };
 
@@ -38,7 +39,7 @@ struct loop {
     int epfd;
     bool stop;
     struct loop_fd *fds;
-    struct loop_timer *timers;
+    struct loop_timer *timers; /* by deadline; ties in the order added */
     struct loop_idle *idles;
     unsigned n_idles;
     int sigfd;
@@ -135,8 +136,14 @@ struct loop_timer *loop_timer_add(struct loop *l, uint64_t delay_ms,
     t->due_ms = loop_now_ms() + delay_ms;
     t->fn = fn;
     t->ctx = ctx;
-    t->next = l->timers;
-    l->timers = t;
+    /* Sorted, so that a pass that starts late runs its overdue timers as
+     * they would have run on time. A linear walk is enough: there are a
+     * handful of timers per input and a few for the HTTP server. */
+    struct loop_timer **pt = &l->timers;
+    while (*pt != NULL && (*pt)->due_ms <= t->due_ms)
+        pt = &(*pt)->next;
+    t->next = *pt;
+    *pt = t;
     return t;
 }
 
@@ -208,12 +215,21 @@ static void reap(struct loop *l)
     }
 }
 
-/* Runs the timers that are due. */
+/*
+ * Runs the timers that are due, earliest first. Which ones is settled
+ * before the first call: a timer added by a callback, even with no delay,
+ * waits for the next pass, so one re-arming itself cannot hold the loop
+ * away from its descriptors. Added timers are never due before now, so
+ * the walks can stop at the first timer that is not due.
+ */
 static void run_timers(struct loop *l)
 {
     uint64_t now = loop_now_ms();
-    for (struct loop_timer *t = l->timers; t; t = t->next) {
-        if (t->dead || t->due_ms > now)
+    for (struct loop_timer *t = l->timers; t && t->due_ms <= now; t = t->next)
+        t->ready = !t->dead;
+    for (struct loop_timer *t = l->timers; t && t->due_ms <= now && !l->stop;
+         t = t->next) {
+        if (t->dead || !t->ready)
             continue;
         t->dead = true; /* one-shot: marked before the call, freed later */
         t->fn(t->ctx);
@@ -223,22 +239,22 @@ static void run_timers(struct loop *l)
 /* Milliseconds until the next timer, or -1 when there is none. */
 static int next_timeout(const struct loop *l)
 {
+    const struct loop_timer *t = l->timers;
+    while (t != NULL && t->dead)
+        t = t->next;
+    if (t == NULL)
+        return -1;
     uint64_t now = loop_now_ms();
-    int64_t next = -1;
-    for (const struct loop_timer *t = l->timers; t; t = t->next) {
-        if (t->dead)
-            continue;
-        int64_t d = t->due_ms > now ? (int64_t)(t->due_ms - now) : 0;
-        if (next < 0 || d < next)
-            next = d;
-    }
-    return next > INT32_MAX ? INT32_MAX : (int)next;
+    uint64_t d = t->due_ms > now ? t->due_ms - now : 0;
+    return d > INT32_MAX ? INT32_MAX : (int)d;
 }
 
 int loop_run(struct loop *l)
 {
     struct epoll_event evs[LOOP_MAX_EVENTS];
-    bool busy = false;
+    /* The idle callbacks have not said yet whether they have work (a
+     * backlog found at start-up): the first wait must not block. */
+    bool busy = true;
 
     l->stop = false;
     while (!l->stop) {
@@ -249,15 +265,16 @@ int loop_run(struct loop *l)
                 return -errno;
             n = 0;
         }
-        for (int i = 0; i < n && !l->stop; i++) {
+        /* Even once stopped: the kernel has handed these over, and an
+         * edge-triggered descriptor would not report its event again. */
+        for (int i = 0; i < n; i++) {
             struct loop_fd *f = evs[i].data.ptr;
             if (!f->dead)
                 f->fn(f->ctx, evs[i].events);
         }
         /* Timers before idle work, so what a timer asks for is done in
          * the same pass. */
-        if (!l->stop)
-            run_timers(l);
+        run_timers(l);
         reap(l);
         busy = false;
         for (unsigned i = 0; i < l->n_idles && !l->stop; i++)

@@ -53,7 +53,11 @@ int loop_add_signals(struct loop *l, const int *sigs,
 /* Runs until loop_stop(); returns 0 or -errno from epoll. */
 int loop_run(struct loop *l);
 
-/* Makes loop_run() return after the current pass. */
+/*
+ * Makes loop_run() return after the current pass. The descriptor events
+ * the pass has already received are all delivered; timers and idle work
+ * not yet run wait for the next loop_run().
+ */
 void loop_stop(struct loop *l);
 
 /* Monotonic milliseconds, the clock timers use. */
