@@ -179,6 +179,8 @@ int loop_add_signals(struct loop *l, const int *sigs,
                      void (*fn)(void *ctx, int sig), void *ctx)
 {
     sigset_t set;
+    if (l->sigfd >= 0)
+        return -EEXIST; /* one signalfd per loop */
     sigemptyset(&set);
     for (const int *s = sigs; *s; s++)
         sigaddset(&set, *s);

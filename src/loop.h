@@ -45,7 +45,8 @@ int loop_add_idle(struct loop *l, loop_idle_fn fn, void *ctx);
 
 /*
  * Blocks the given signals and delivers them to fn through a signalfd;
- * sigs is a 0-terminated list.
+ * sigs is a 0-terminated list. Once per loop: a second call returns
+ * -EEXIST.
  */
 int loop_add_signals(struct loop *l, const int *sigs,
                      void (*fn)(void *ctx, int sig), void *ctx);

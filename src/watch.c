@@ -84,6 +84,37 @@ static unsigned find(const struct watch *w, int wd, bool *found)
     return lo;
 }
 
+static bool entry_live(const struct watch_entry *e)
+{
+    for (unsigned k = 0; k < e->n_owners; k++)
+        if (e->owners[k].fn != NULL)
+            return true;
+    return false;
+}
+
+/* Drops marked owners and entries without owners. */
+static void compact(struct watch *w)
+{
+    unsigned o = 0;
+    for (unsigned i = 0; i < w->n; i++) {
+        struct watch_entry *e = &w->entries[i];
+        unsigned k2 = 0;
+        for (unsigned k = 0; k < e->n_owners; k++)
+            if (e->owners[k].fn != NULL)
+                e->owners[k2++] = e->owners[k];
+        e->n_owners = k2;
+        if (k2 == 0 || e->dead) {
+            if (!e->dead)
+                inotify_rm_watch(w->fd, e->wd);
+            free(e->owners);
+            continue;
+        }
+        w->entries[o++] = *e;
+    }
+    w->n = o;
+    w->dirty = false;
+}
+
 int watch_add(struct watch *w, const char *path, uint32_t mask, watch_fn fn,
               void *owner)
 {
@@ -122,8 +153,15 @@ int watch_add(struct watch *w, const char *path, uint32_t mask, watch_fn fn,
     if (e->n_owners == e->cap_owners) {
         unsigned cap = e->cap_owners ? e->cap_owners * 2 : 2;
         struct watch_owner *o = realloc(e->owners, cap * sizeof(*o));
-        if (o == NULL)
+        if (o == NULL) {
+            /* A new entry left without owners goes, kernel watch and all. */
+            if (!entry_live(e)) {
+                w->dirty = true;
+                if (w->dispatching == 0)
+                    compact(w);
+            }
             return -ENOMEM;
+        }
         e->owners = o;
         e->cap_owners = cap;
     }
@@ -131,37 +169,6 @@ int watch_add(struct watch *w, const char *path, uint32_t mask, watch_fn fn,
     e->owners[e->n_owners].owner = owner;
     e->n_owners++;
     return wd;
-}
-
-static bool entry_live(const struct watch_entry *e)
-{
-    for (unsigned k = 0; k < e->n_owners; k++)
-        if (e->owners[k].fn != NULL)
-            return true;
-    return false;
-}
-
-/* Drops marked owners and entries without owners. */
-static void compact(struct watch *w)
-{
-    unsigned o = 0;
-    for (unsigned i = 0; i < w->n; i++) {
-        struct watch_entry *e = &w->entries[i];
-        unsigned k2 = 0;
-        for (unsigned k = 0; k < e->n_owners; k++)
-            if (e->owners[k].fn != NULL)
-                e->owners[k2++] = e->owners[k];
-        e->n_owners = k2;
-        if (k2 == 0 || e->dead) {
-            if (!e->dead)
-                inotify_rm_watch(w->fd, e->wd);
-            free(e->owners);
-            continue;
-        }
-        w->entries[o++] = *e;
-    }
-    w->n = o;
-    w->dirty = false;
 }
 
 void watch_remove(struct watch *w, int wd, const void *owner)
@@ -172,13 +179,14 @@ void watch_remove(struct watch *w, int wd, const void *owner)
         return;
     struct watch_entry *e = &w->entries[i];
     for (unsigned k = 0; k < e->n_owners; k++)
-        if (e->owners[k].owner == owner)
+        if (e->owners[k].owner == owner && e->owners[k].fn != NULL) {
             e->owners[k].fn = NULL;
-    if (!entry_live(e)) {
-        w->dirty = true;
-        if (w->dispatching == 0)
-            compact(w);
-    }
+            /* Compacted even when others remain: an owner that leaves and
+             * comes back must not grow the list. */
+            w->dirty = true;
+        }
+    if (w->dirty && w->dispatching == 0)
+        compact(w);
 }
 
 int watch_dispatch(struct watch *w)

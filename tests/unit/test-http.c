@@ -111,7 +111,7 @@ static void on_client(void *ctx, uint32_t events)
 static void on_deadline(void *ctx)
 {
     struct exchange *x = ctx;
-    x->timed_out = true;
+    x->timed_out = true; /* the timer is gone once it has fired */
     loop_stop(x->loop);
 }
 
@@ -131,7 +131,8 @@ static const char *exchange(struct loop *l, struct http *s, const char *req,
     struct loop_timer *t =
         loop_timer_add(l, EXCHANGE_DEADLINE_MS, on_deadline, x);
     assert_int_equal(loop_run(l), 0);
-    loop_timer_cancel(l, t);
+    if (!x->timed_out)
+        loop_timer_cancel(l, t);
     loop_del_fd(l, x->fd);
     close(x->fd);
     assert_false(x->timed_out);

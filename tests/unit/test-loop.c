@@ -499,6 +499,8 @@ static void test_signals(void **state)
     sigset_t before;
     assert_int_equal(sigprocmask(SIG_BLOCK, NULL, &before), 0);
     assert_int_equal(loop_add_signals(f->loop, sigs, on_signal, &c), 0);
+    /* One signalfd per loop: a second would leak the first. */
+    assert_int_equal(loop_add_signals(f->loop, sigs, on_signal, &c), -EEXIST);
     assert_int_equal(raise(SIGUSR1), 0);
     assert_int_equal(kill(getpid(), SIGUSR2), 0);
     run(f);
