@@ -245,6 +245,46 @@ static uint64_t rnd(void)
 }
 
 /*
+ * Up to three random edits of line (n bytes, cap at most): a byte
+ * deleted, one inserted from the characters that matter to JSON, or a
+ * short run duplicated. Returns the new length.
+ */
+static size_t mutate(char *line, size_t n, size_t cap)
+{
+    static const char interesting[] = "{}[]\":,\\ \t0123456789.eE+-tfnulras"
+                                      "\x01\x7f\xc3\xa9\x00/ubx";
+    int mutations = (int)(rnd() % 4);
+    for (int m = 0; m < mutations; m++) {
+        size_t at = n ? rnd() % n : 0;
+        switch (rnd() % 3) {
+        case 0: /* delete */
+            if (n > 0) {
+                memmove(line + at, line + at + 1, n - at - 1);
+                n--;
+            }
+            break;
+        case 1: /* insert */
+            if (n + 1 < cap) {
+                memmove(line + at + 1, line + at, n - at);
+                line[at] = interesting[rnd() % (sizeof(interesting) - 1)];
+                n++;
+            }
+            break;
+        default: /* duplicate a short run */
+        {
+            size_t len = rnd() % 8;
+            if (at + len <= n && n + len < cap) {
+                memmove(line + at + len, line + at, n - at);
+                n += len;
+            }
+            break;
+        }
+        }
+    }
+    return n;
+}
+
+/*
  * The single-pass scanner and the jsmn reference agree on every line:
  * the same verdict and, when accepted, the same fields with the same text.
  * Lines are valid ones mutated at random: bytes deleted, inserted (from
@@ -264,8 +304,6 @@ static void test_differential(void **state)
         "{\"endpoint\": \"/api/v1/ai/chat\", \"method\": \"POST\", "
         "\"status_code\": 200, \"duration_ms\": 1250.5}",
     };
-    static const char interesting[] = "{}[]\":,\\ \t0123456789.eE+-tfnulras"
-                                      "\x01\x7f\xc3\xa9\x00/ubx";
     struct fixture f, g;
     (void)state;
     setup_paths(&f, paths, 7);
@@ -279,34 +317,7 @@ static void test_differential(void **state)
         const char *seed = seeds[rnd() % 5];
         size_t n = strlen(seed);
         memcpy(line, seed, n);
-        int mutations = (int)(rnd() % 4);
-        for (int m = 0; m < mutations; m++) {
-            size_t at = n ? rnd() % n : 0;
-            switch (rnd() % 3) {
-            case 0: /* delete */
-                if (n > 0) {
-                    memmove(line + at, line + at + 1, n - at - 1);
-                    n--;
-                }
-                break;
-            case 1: /* insert */
-                if (n + 1 < sizeof(line)) {
-                    memmove(line + at + 1, line + at, n - at);
-                    line[at] = interesting[rnd() % (sizeof(interesting) - 1)];
-                    n++;
-                }
-                break;
-            default: /* duplicate a short run */
-            {
-                size_t len = rnd() % 8;
-                if (at + len <= n && n + len < sizeof(line)) {
-                    memmove(line + at + len, line + at, n - at);
-                    n += len;
-                }
-                break;
-            }
-            }
-        }
+        n = mutate(line, n, sizeof(line));
         f.set.gen++;
         g.set.gen = f.set.gen;
         enum parse_result a = parser_parse(f.p, line, n, &f.set);
