@@ -5,9 +5,8 @@
 
 #include "num.h"
 
-/* Histograms with up to this many buckets format their bounds on the
- * stack. */
-#define EXPFMT_LES_ON_STACK 16
+#define EXPFMT_LES_ON_STACK    16 /* bucket bounds formatted without malloc */
+#define EXPFMT_LABELS_ON_STACK 16 /* label names placed without malloc */
 
 void expfmt_escape_label(struct buf *b, const char *s, size_t n)
 {
@@ -52,7 +51,10 @@ static void write_const_labels(struct buf *b, const struct family_spec *d)
 /* A family being written, with what its series lines share. */
 struct fam_out {
     const struct family_spec *def;
+    size_t name_len;          /* of def->name: every line starts with it */
     const struct buf *consts; /* its constant labels, rendered once */
+    const struct buf *names;  /* name=" of each label, rendered once */
+    const size_t *name_at;    /* where label i's starts in names; n + 1 */
     char (*les)[NUM_FMT_MAX]; /* histograms: each bound as le="..." */
 };
 
@@ -75,8 +77,8 @@ static void write_labels(struct buf *b, const struct fam_out *o,
             size_t len = strlen(val);
             if (any)
                 buf_putc(b, ',');
-            buf_puts(b, d->label_names[i]);
-            buf_puts(b, "=\"");
+            buf_append(b, o->names->data + o->name_at[i],
+                       o->name_at[i + 1] - o->name_at[i]);
             expfmt_escape_label(b, val, len);
             buf_putc(b, '"');
             any = true;
@@ -122,7 +124,7 @@ static void write_series(struct buf *b, const struct fam_out *o,
 {
     const struct family_spec *d = o->def;
     if (d->type != METRIC_HISTOGRAM) {
-        buf_puts(b, d->name);
+        buf_append(b, d->name, o->name_len);
         write_labels(b, o, s, NULL);
         write_value_fixed(b, s->value);
         return;
@@ -130,16 +132,16 @@ static void write_series(struct buf *b, const struct fam_out *o,
     uint64_t cum = 0;
     for (size_t i = 0; i <= d->n_bounds; i++) {
         cum = i < d->n_bounds ? cum + s->buckets[i] : s->count;
-        buf_puts(b, d->name);
+        buf_append(b, d->name, o->name_len);
         buf_puts(b, "_bucket");
         write_labels(b, o, s, i < d->n_bounds ? o->les[i] : "+Inf");
         write_value_u64(b, cum);
     }
-    buf_puts(b, d->name);
+    buf_append(b, d->name, o->name_len);
     buf_puts(b, "_sum");
     write_labels(b, o, s, NULL);
     write_value_fixed(b, s->value);
-    buf_puts(b, d->name);
+    buf_append(b, d->name, o->name_len);
     buf_puts(b, "_count");
     write_labels(b, o, s, NULL);
     write_value_u64(b, s->count);
@@ -158,38 +160,71 @@ static void write_header(struct buf *out, const struct family_spec *d)
     buf_putc(out, '\n');
 }
 
+/* Renders name=" of each label of d into names, label i's starting at
+ * at[i]; at has d->n_labels + 1 places. */
+static void write_label_names(struct buf *names, size_t *at,
+                              const struct family_spec *d)
+{
+    buf_reset(names);
+    for (size_t i = 0; i < d->n_labels; i++) {
+        at[i] = names->len;
+        buf_puts(names, d->label_names[i]);
+        buf_puts(names, "=\"");
+    }
+    at[d->n_labels] = names->len;
+}
+
+/* What a family's lines share, rendered once per family. */
+struct shared {
+    struct buf consts, names;
+};
+
 /* Writes f's lines; false when out of memory. */
-static bool write_family(struct buf *out, struct family *f, struct buf *consts)
+static bool write_family(struct buf *out, struct family *f, struct shared *sh)
 {
     char les_small[EXPFMT_LES_ON_STACK][NUM_FMT_MAX];
+    size_t at_small[EXPFMT_LABELS_ON_STACK + 1], *at = at_small;
     struct family_view v;
-    struct fam_out o = {.def = &v.def, .consts = consts, .les = les_small};
+    struct fam_out o = {.def = &v.def,
+                        .consts = &sh->consts,
+                        .names = &sh->names,
+                        .les = les_small};
+    bool ok = true;
 
     family_view(f, &v);
+    o.name_len = strlen(v.def.name);
     size_t n_les = v.def.type == METRIC_HISTOGRAM ? v.def.n_bounds : 0;
     write_header(out, &v.def);
-    buf_reset(consts);
-    write_const_labels(consts, &v.def);
+    buf_reset(&sh->consts);
+    write_const_labels(&sh->consts, &v.def);
+    if (v.def.n_labels > EXPFMT_LABELS_ON_STACK &&
+        (at = malloc((v.def.n_labels + 1) * sizeof(*at))) == NULL)
+        return false;
+    write_label_names(&sh->names, at, &v.def);
+    o.name_at = at;
     if (n_les > EXPFMT_LES_ON_STACK &&
         (o.les = malloc(n_les * sizeof(*o.les))) == NULL)
-        return false;
-    for (size_t i = 0; i < n_les; i++)
+        ok = false;
+    for (size_t i = 0; ok && i < n_les; i++)
         num_format(v.def.bounds[i], o.les[i]);
-    for (size_t i = 0; i < v.n_series; i++)
+    for (size_t i = 0; ok && i < v.n_series; i++)
         write_series(out, &o, v.series[i]);
-    if (v.overflow != NULL)
+    if (ok && v.overflow != NULL)
         write_series(out, &o, v.overflow);
     if (o.les != les_small)
         free(o.les);
-    return !consts->oom;
+    if (at != at_small)
+        free(at);
+    return ok && !sh->consts.oom && !sh->names.oom;
 }
 
 void expfmt_write(struct registry *r, struct buf *out)
 {
-    struct buf consts = {0};
+    struct shared sh = {0};
     size_t n = registry_n_families(r);
     for (size_t i = 0; i < n && !out->oom; i++)
-        if (!write_family(out, registry_family(r, i), &consts))
+        if (!write_family(out, registry_family(r, i), &sh))
             out->oom = true;
-    buf_free(&consts);
+    buf_free(&sh.consts);
+    buf_free(&sh.names);
 }

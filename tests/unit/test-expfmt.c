@@ -120,6 +120,49 @@ static void test_histogram(void **state)
     registry_free(r);
 }
 
+/* More labels and buckets than fit the renderer's stack arrays. */
+static void test_many_labels_and_buckets(void **state)
+{
+    struct registry *r;
+    const char *names[20];
+    char name_text[20][8], key[64];
+    num_fixed bounds[20];
+    size_t n = 0;
+    (void)state;
+    for (int i = 0; i < 20; i++) {
+        snprintf(name_text[i], sizeof(name_text[i]), "l%02d", i);
+        names[i] = name_text[i];
+        bounds[i] = (num_fixed)(i + 1) * NUM_ONE;
+        key[n++] = (char)('a' + i);
+        key[n++] = '\0';
+    }
+    assert_int_equal(registry_new(&r), 0);
+    struct family_spec spec = {.name = "h",
+                               .help = "H.",
+                               .type = METRIC_HISTOGRAM,
+                               .label_names = names,
+                               .n_labels = 20,
+                               .bounds = bounds,
+                               .n_bounds = 20};
+    struct family *f = registry_add(r, &spec);
+    series_observe(f, get(f, key, n), dec("19.5"));
+    struct buf b = {0};
+    expfmt_write(r, &b);
+    assert_false(b.oom);
+    char want[512];
+    size_t w = (size_t)snprintf(want, sizeof(want), "h_bucket{");
+    for (int i = 0; i < 20; i++)
+        w += (size_t)snprintf(want + w, sizeof(want) - w, "l%02d=\"%c\",", i,
+                              'a' + i);
+    snprintf(want + w, sizeof(want) - w, "le=\"19\"} 0\nh_bucket{");
+    assert_non_null(strstr(b.data, want));
+    want[w] = '\0';
+    strcat(want, "le=\"20\"} 1\n");
+    assert_non_null(strstr(b.data, want));
+    buf_free(&b);
+    registry_free(r);
+}
+
 static void test_escape_helpers(void **state)
 {
     struct buf b = {0};
@@ -139,6 +182,7 @@ int main(void)
         cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_values_and_order),
         cmocka_unit_test(test_histogram),
+        cmocka_unit_test(test_many_labels_and_buckets),
         cmocka_unit_test(test_escape_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
