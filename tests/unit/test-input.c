@@ -319,6 +319,17 @@ static void restart(struct fixture *f, const struct saved *s)
     input_set_history(f->in, true);
 }
 
+/* The common start: name holds lines 1..n of tag, read at start-up. */
+static void read_new_file(struct fixture *f, const char *name, const char *tag,
+                          int n)
+{
+    add_lines(f, name, tag, 1, n);
+    start(f);
+    input_scan(f->in, INPUT_SCAN_STARTUP);
+    pump(f);
+    expect_lines(f, tag, 1, n);
+}
+
 /* --- where a file found at start-up starts ------------------------------- */
 
 /* At the very first start, start_at: end skips what is there, cutting no
@@ -349,11 +360,7 @@ static void test_first_start_at_end(void **state)
 static void test_first_start_at_beginning(void **state)
 {
     struct fixture *f = *state;
-    add_lines(f, "app.log", "app", 1, 3);
-    start(f);
-    input_scan(f->in, INPUT_SCAN_STARTUP);
-    pump(f);
-    expect_lines(f, "app", 1, 3);
+    read_new_file(f, "app.log", "app", 3);
     assert_int_equal(stats(f).files_opened, 1);
 }
 
@@ -390,11 +397,7 @@ static void test_resume_same_inode(void **state)
 {
     struct fixture *f = *state;
     struct saved s;
-    add_lines(f, "app.log", "app", 1, 10);
-    start(f);
-    input_scan(f->in, INPUT_SCAN_STARTUP);
-    pump(f);
-    expect_lines(f, "app", 1, 10);
+    read_new_file(f, "app.log", "app", 10);
     save(f, &s);
     assert_int_equal(s.n, 1);
     assert_int_equal(s.mark[0].offset, 10 * LINE_LEN);
@@ -413,11 +416,7 @@ static void test_rewritten_file_not_resumed(void **state)
 {
     struct fixture *f = *state;
     struct saved s;
-    add_lines(f, "app.log", "app", 1, 5);
-    start(f);
-    input_scan(f->in, INPUT_SCAN_STARTUP);
-    pump(f);
-    expect_lines(f, "app", 1, 5);
+    read_new_file(f, "app.log", "app", 5);
     save(f, &s);
 
     truncate_file(f, "app.log");
@@ -437,11 +436,7 @@ static void test_copytruncate_while_away(void **state)
     struct fixture *f = *state;
     struct saved s;
     snprintf(f->glob, sizeof(f->glob), "%s/app.log*", f->dir);
-    add_lines(f, "app.log", "app", 1, 10);
-    start(f);
-    input_scan(f->in, INPUT_SCAN_STARTUP);
-    pump(f);
-    expect_lines(f, "app", 1, 10);
+    read_new_file(f, "app.log", "app", 10);
     save(f, &s);
 
     add_lines(f, "app.log", "app", 11, 12); /* written, not read */
@@ -468,11 +463,7 @@ static void test_copytruncate_while_away(void **state)
 static void test_copy_is_shadow(void **state)
 {
     struct fixture *f = *state;
-    add_lines(f, "app.log", "app", 1, 10);
-    start(f);
-    input_scan(f->in, INPUT_SCAN_STARTUP);
-    pump(f);
-    expect_lines(f, "app", 1, 10);
+    read_new_file(f, "app.log", "app", 10);
 
     copy_file(f, "app.log", "copy.log", SIZE_MAX);
     input_scan(f->in, INPUT_SCAN_LATER);
@@ -507,11 +498,7 @@ static void test_shadow_continues_after_truncation(void **state)
 {
     struct fixture *f = *state;
     snprintf(f->glob, sizeof(f->glob), "%s/app.log*", f->dir);
-    add_lines(f, "app.log", "app", 1, 10);
-    start(f);
-    input_scan(f->in, INPUT_SCAN_STARTUP);
-    pump(f);
-    expect_lines(f, "app", 1, 10);
+    read_new_file(f, "app.log", "app", 10);
 
     add_lines(f, "app.log", "app", 11, 12); /* not read yet */
     copy_file(f, "app.log", "app.log.1", SIZE_MAX);
@@ -534,11 +521,7 @@ static void test_shadow_continues_after_truncation(void **state)
 static void test_shadow_continues_after_close(void **state)
 {
     struct fixture *f = *state;
-    add_lines(f, "app.log", "app", 1, 10);
-    start(f);
-    input_scan(f->in, INPUT_SCAN_STARTUP);
-    pump(f);
-    expect_lines(f, "app", 1, 10);
+    read_new_file(f, "app.log", "app", 10);
 
     add_lines(f, "app.log", "app", 11, 12);
     copy_file(f, "app.log", "copy.log", SIZE_MAX);
@@ -565,11 +548,7 @@ static void test_half_copy_becomes_shadow(void **state)
 {
     struct fixture *f = *state;
     f->cfg.rotate_grace_ms = LONG_WAIT_MS;
-    add_lines(f, "app.log", "app", 1, 15);
-    start(f);
-    input_scan(f->in, INPUT_SCAN_STARTUP);
-    pump(f);
-    expect_lines(f, "app", 1, 15);
+    read_new_file(f, "app.log", "app", 15);
 
     copy_file(f, "app.log", "copy.log", 7 * LINE_LEN);
     input_scan(f->in, INPUT_SCAN_LATER);
@@ -590,11 +569,7 @@ static void test_half_copy_diverges(void **state)
 {
     struct fixture *f = *state;
     f->cfg.rotate_grace_ms = LONG_WAIT_MS;
-    add_lines(f, "app.log", "app", 1, 15);
-    start(f);
-    input_scan(f->in, INPUT_SCAN_STARTUP);
-    pump(f);
-    expect_lines(f, "app", 1, 15);
+    read_new_file(f, "app.log", "app", 15);
 
     copy_file(f, "app.log", "other.log", 7 * LINE_LEN);
     input_scan(f->in, INPUT_SCAN_LATER);
@@ -612,11 +587,7 @@ static void test_half_copy_diverges(void **state)
 static void test_half_copy_times_out(void **state)
 {
     struct fixture *f = *state;
-    add_lines(f, "app.log", "app", 1, 15);
-    start(f);
-    input_scan(f->in, INPUT_SCAN_STARTUP);
-    pump(f);
-    expect_lines(f, "app", 1, 15);
+    read_new_file(f, "app.log", "app", 15);
 
     copy_file(f, "app.log", "copy.log", 7 * LINE_LEN);
     input_scan(f->in, INPUT_SCAN_LATER);
@@ -637,11 +608,7 @@ static void test_renamed_away(void **state)
 {
     struct fixture *f = *state;
     struct saved s;
-    add_lines(f, "app.log", "app", 1, 3);
-    start(f);
-    input_scan(f->in, INPUT_SCAN_STARTUP);
-    pump(f);
-    expect_lines(f, "app", 1, 3);
+    read_new_file(f, "app.log", "app", 3);
 
     rename_file(f, "app.log", "app.1");
     add_lines(f, "app.1", "app", 4, 5);
@@ -666,11 +633,7 @@ static void test_deleted_while_open(void **state)
 {
     struct fixture *f = *state;
     struct saved s;
-    add_lines(f, "app.log", "app", 1, 3);
-    start(f);
-    input_scan(f->in, INPUT_SCAN_STARTUP);
-    pump(f);
-    expect_lines(f, "app", 1, 3);
+    read_new_file(f, "app.log", "app", 3);
     remove_file(f, "app.log");
     input_scan(f->in, INPUT_SCAN_LATER);
     input_close_rotated(f->in);
@@ -683,11 +646,7 @@ static void test_deleted_while_open(void **state)
 static void test_truncated_in_place(void **state)
 {
     struct fixture *f = *state;
-    add_lines(f, "app.log", "app", 1, 10);
-    start(f);
-    input_scan(f->in, INPUT_SCAN_STARTUP);
-    pump(f);
-    expect_lines(f, "app", 1, 10);
+    read_new_file(f, "app.log", "app", 10);
     truncate_file(f, "app.log");
     add_lines(f, "app.log", "after", 1, 2);
     reconcile(f);
