@@ -169,6 +169,11 @@ static void load_label(struct loader *L, const yaml_node_t *key,
                 lab->name);
     else if (lab->name && cfg_starts_with(lab->name, "__"))
         cfg_err(L, key, "label names starting with \"__\" are reserved");
+    else if (lab->name && cfg_starts_with(lab->name, "tokentail_"))
+        cfg_err(L, key,
+                "label names starting with \"tokentail_\" are reserved "
+                "(tokentail_overflow=\"true\" marks a metric's overflow "
+                "series)");
     if (constant) {
         load_label_value(L, val, "label value", lab);
         return;

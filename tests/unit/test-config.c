@@ -239,6 +239,26 @@ static void test_names(void **state)
     expect_error(INPUT "metrics:\n"
                        "  - {name: a_total, type: counter, labels: {__a: x}}\n",
                  "t.yaml:4:45: label names starting with \"__\" are reserved");
+    /* With a series cap, a user's tokentail_overflow would print exactly
+     * like the overflow series: reserved wherever a label is named. */
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a_total, type: counter, labels: "
+                       "{tokentail_overflow: x}}\n",
+                 "t.yaml:4:45: label names starting with \"tokentail_\" are "
+                 "reserved");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a_total, type: counter, const_labels: "
+                       "{tokentail_x: y}}\n",
+                 "t.yaml:4:51: label names starting with \"tokentail_\" are "
+                 "reserved");
+    expect_error(INPUT "metrics:\n"
+                       "  - name: a_total\n"
+                       "    type: counter\n"
+                       "    values:\n"
+                       "      - {field: a, labels: {tokentail_overflow: "
+                       "\"true\"}}\n",
+                 "t.yaml:7:29: label names starting with \"tokentail_\" are "
+                 "reserved");
     expect_error(INPUT "metrics:\n"
                        "  - {name: h, type: histogram, value: v, labels: "
                        "{le: x}}\n",
