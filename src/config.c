@@ -177,6 +177,24 @@ static void load_input(struct loader *L, const yaml_node_t *n,
 
 /* --- top level ----------------------------------------------------------- */
 
+/* "a price takes prompt (or input), ... or cache_write", for messages. */
+static const char *price_keys_hint(char *out, size_t cap)
+{
+    size_t len = (size_t)snprintf(out, cap, "a price takes");
+    for (int c = 0; c < COST_KINDS && len < cap; c++) {
+        const char *alias = config_cost_kind_alias((enum cost_kind)c);
+        int w = snprintf(out + len, cap - len, "%s%s%s%s%s",
+                         c == 0               ? " "
+                         : c + 1 < COST_KINDS ? ", "
+                                              : " or ",
+                         config_cost_kind_name((enum cost_kind)c),
+                         alias ? " (or " : "", alias ? alias : "",
+                         alias ? ")" : "");
+        len += w > 0 ? (size_t)w : 0;
+    }
+    return out;
+}
+
 static void load_price(struct loader *L, const yaml_node_t *key,
                        const yaml_node_t *n, int32_t unit_exp,
                        struct cfg_price *p)
@@ -184,6 +202,7 @@ static void load_price(struct loader *L, const yaml_node_t *key,
     /* Each kind by its name, then by the providers' name. */
     const char *keys[2 * COST_KINDS + 1];
     size_t n_keys = 0;
+    char hint[256];
     for (int c = 0; c < COST_KINDS; c++) {
         keys[n_keys++] = config_cost_kind_name((enum cost_kind)c);
         if (config_cost_kind_alias((enum cost_kind)c) != NULL)
@@ -193,7 +212,8 @@ static void load_price(struct loader *L, const yaml_node_t *key,
     size_t len;
     p->model = cfg_scalar(L, key, "model name", &len);
     p->model_len = (uint32_t)len;
-    if (!cfg_keys(L, n, keys, "a price"))
+    if (!cfg_keys_hint(L, n, keys, "a price",
+                       price_keys_hint(hint, sizeof(hint))))
         return;
     for (yaml_node_pair_t *pair = n->data.mapping.pairs.start;
          pair < n->data.mapping.pairs.top; pair++) {

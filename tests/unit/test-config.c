@@ -501,7 +501,12 @@ static void test_rules_errors(void **state)
     expect_error(
         INPUT "pricing: {per: 1k, models: {m: {prompts: 1}}}\n",
         "t.yaml:3:33: unknown key \"prompts\" in a price (did you mean "
-        "\"prompt\"?)");
+        "\"prompt\"?); a price takes prompt (or input), completion (or "
+        "output), embedding or cached (or cached_input)\n");
+    expect_error(INPUT "pricing: {per: 1k, models: {m: {inptu_cost: 1}}}\n",
+                 "t.yaml:3:33: unknown key \"inptu_cost\" in a price; a "
+                 "price takes prompt (or input), completion (or output), "
+                 "embedding or cached (or cached_input)\n");
     expect_error(INPUT "pricing: {per: 1k, models: {d: {prompt: 1}}}\n"
                        "metrics:\n"
                        "  - {name: h, type: histogram, cost: {prompt: p}}\n",
