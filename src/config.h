@@ -279,10 +279,6 @@ int config_input_index(const struct config *cfg, const char *name);
 /* Finds a metric by name; -1 when absent. */
 int config_metric_index(const struct config *cfg, const char *name);
 
-/* The price entry for a model, the default entry, or NULL. */
-const struct cfg_price *config_price(const struct config *cfg,
-                                     const char *model, size_t len);
-
 void config_free(struct config *cfg);
 
 /*

@@ -73,6 +73,8 @@ const char *pipeline_update_skip_name(enum update_skip r);
 struct transform;
 struct rx;
 struct cond;
+struct cost;
+struct cost_prices;
 
 struct rule {
     const struct cfg_metric *metric; /* borrowed from the config */
@@ -81,6 +83,7 @@ struct rule {
     struct cond **label_cases;       /* per label: its cases, compiled */
     struct rx **value_rx;            /* per value source: NULL without regex */
     struct cond *when;
+    struct cost *cost; /* NULL for a metric without one */
     uint64_t updates;
     uint64_t skipped[UPDATE_SKIP_COUNT];
     struct log_limit overflow_log; /* "series cap reached" warnings */
@@ -108,6 +111,8 @@ struct pipeline {
     struct family *unpriced; /* tokentail_unpriced_tokens_total, or NULL */
     struct buf key;          /* series key under construction */
     struct buf text;         /* a transformed label value */
+
+    struct cost_prices *prices; /* the pricing table, or NULL for none */
 };
 
 /*

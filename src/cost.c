@@ -1,0 +1,156 @@
+#include "cost.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cost_prices {
+    const struct config *cfg;
+};
+
+struct cost {
+    const struct cfg_cost *cfg;
+    const struct cost_prices *prices;
+};
+
+/* --- the price list ------------------------------------------------------ */
+
+int cost_prices_new(const struct config *cfg, struct cost_prices **out)
+{
+    struct cost_prices *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return -ENOMEM;
+    t->cfg = cfg;
+    *out = t;
+    return 0;
+}
+
+void cost_prices_free(struct cost_prices *t)
+{
+    free(t);
+}
+
+const struct cfg_price *cost_prices_find(const struct cost_prices *t,
+                                         const char *model, size_t len)
+{
+    const struct config *cfg = t->cfg;
+    for (size_t i = 0; model != NULL && i < cfg->n_prices; i++)
+        if (cfg->prices[i].model_len == len &&
+            memcmp(cfg->prices[i].model, model, len) == 0)
+            return &cfg->prices[i];
+    return cfg->default_price >= 0 ? &cfg->prices[cfg->default_price] : NULL;
+}
+
+/* --- the arithmetic ------------------------------------------------------ */
+
+/* Adds tokens to the unpriced count. */
+static enum cost_result add_unpriced(const struct num_dec *tokens,
+                                     struct cost_bill *out)
+{
+    num_fixed v;
+    if (num_to_fixed(tokens, NULL, &v) != 0)
+        return COST_OUT_OF_RANGE;
+    out->unpriced = num_add_sat(out->unpriced, v);
+    out->has_unpriced = true;
+    return COST_OK;
+}
+
+enum cost_result cost_bill(const struct cfg_cost *c,
+                           const struct cfg_price *price,
+                           const struct cost_tokens *t, struct cost_bill *out)
+{
+    bool priced = false;
+    (void)c;
+    out->usd = out->unpriced = 0;
+    out->has_unpriced = false;
+    for (int k = 0; k < COST_KINDS; k++) {
+        if (!t->have[k])
+            continue;
+        if (price == NULL || !price->has[k]) {
+            if (add_unpriced(&t->n[k], out) != COST_OK)
+                goto out_of_range;
+            continue;
+        }
+        num_fixed part;
+        if (num_to_fixed(&t->n[k], &price->per_token[k], &part) != 0)
+            goto out_of_range;
+        out->usd = num_add_sat(out->usd, part);
+        priced = true;
+    }
+    return priced ? COST_OK : COST_UNPRICED;
+out_of_range:
+    out->unpriced = 0; /* a line skipped counts nothing */
+    out->has_unpriced = false;
+    return COST_OUT_OF_RANGE;
+}
+
+/* --- a metric's cost ----------------------------------------------------- */
+
+int cost_new(const struct cfg_cost *cfg, const struct cost_prices *prices,
+             struct cost **out)
+{
+    struct cost *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return -ENOMEM;
+    c->cfg = cfg;
+    c->prices = prices;
+    *out = c;
+    return 0;
+}
+
+void cost_free(struct cost *c)
+{
+    free(c);
+}
+
+static const enum cost_result read_result[] = {
+    [FIELD_READ_OK] = COST_OK,
+    [FIELD_READ_MISSING] = COST_NONE,
+    [FIELD_READ_WRONG_TYPE] = COST_WRONG_TYPE,
+    [FIELD_READ_OUT_OF_RANGE] = COST_OUT_OF_RANGE,
+    [FIELD_READ_NO_MATCH] = COST_WRONG_TYPE, /* no regex: cannot happen */
+};
+
+/* The line's token counts; COST_NONE when it has none. */
+static enum cost_result read_tokens(const struct cfg_cost *c, struct fields *fs,
+                                    struct cost_tokens *t)
+{
+    bool any = false;
+    for (int k = 0; k < COST_KINDS; k++) {
+        t->have[k] = false;
+        if (c->tokens[k] < 0 || fields_get(fs, c->tokens[k]) == NULL)
+            continue;
+        enum field_read r = fields_decimal(fs, c->tokens[k], NULL, &t->n[k]);
+        if (r != FIELD_READ_OK)
+            return read_result[r];
+        if (t->n[k].neg)
+            return COST_NEGATIVE;
+        t->have[k] = any = true;
+    }
+    return any ? COST_OK : COST_NONE;
+}
+
+enum cost_result cost_read(struct cost *c, struct fields *fs,
+                           struct cost_bill *out)
+{
+    const struct cfg_cost *cfg = c->cfg;
+    struct cost_tokens t;
+    enum cost_result r;
+
+    out->has_unpriced = false;
+    out->model = NULL;
+    out->model_len = 0;
+    if (cfg->prefer >= 0 && fields_get(fs, cfg->prefer) != NULL) {
+        r = read_result[fields_number(fs, cfg->prefer, NULL, NULL, &out->usd)];
+        return r == COST_OK && out->usd < 0 ? COST_NEGATIVE : r;
+    }
+    if ((r = read_tokens(cfg, fs, &t)) != COST_OK)
+        return r;
+    const struct field_val *fv =
+        cfg->model >= 0 ? fields_get(fs, cfg->model) : NULL;
+    if (fv != NULL &&
+        (out->model = fields_text(fs, fv, &out->model_len)) == NULL)
+        return COST_WRONG_TYPE;
+    return cost_bill(
+        cfg, cost_prices_find(c->prices, out->model, out->model_len), &t, out);
+}

@@ -1,0 +1,220 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cost.h"
+#include "parser.h"
+
+/* A configuration, its price list, its first metric's cost and a JSON
+ * parser filling the fields that cost reads. */
+struct fixture {
+    struct config *cfg;
+    struct cost_prices *prices;
+    struct cost *cost;
+    struct parser *json;
+    struct fields fields;
+};
+
+static void build(struct fixture *f, const char *yaml)
+{
+    struct buf errors = {0};
+    if (config_load_text("t.yaml", yaml, strlen(yaml), &f->cfg, &errors) != 0)
+        fail_msg("%s", errors.data);
+    buf_free(&errors);
+    assert_int_equal(cost_prices_new(f->cfg, &f->prices), 0);
+    assert_int_equal(cost_new(f->cfg->metrics[0].cost, f->prices, &f->cost), 0);
+    assert_int_equal(
+        json_parser_new(f->cfg->fields, f->cfg->n_fields, &f->json), 0);
+    assert_int_equal(fields_init(&f->fields, f->cfg->n_fields), 0);
+}
+
+static void teardown_fixture(struct fixture *f)
+{
+    fields_free(&f->fields);
+    parser_free(f->json);
+    cost_free(f->cost);
+    cost_prices_free(f->prices);
+    config_free(f->cfg);
+}
+
+/* Reads the cost of one JSON line. */
+static enum cost_result read_line(struct fixture *f, const char *line,
+                                  struct cost_bill *bill)
+{
+    fields_next(&f->fields);
+    assert_int_equal(parser_parse(f->json, line, strlen(line), &f->fields.set),
+                     PARSE_OK);
+    return cost_read(f->cost, &f->fields, bill);
+}
+
+/* The exact decimal text of a fixed-point value. */
+static const char *text(num_fixed v)
+{
+    static char out[NUM_FMT_MAX];
+    num_format(v, out);
+    return out;
+}
+
+static const char *model(const struct cost_bill *b)
+{
+    static char out[64];
+    snprintf(out, sizeof(out), "%.*s", (int)b->model_len,
+             b->model ? b->model : "(none)");
+    return out;
+}
+
+#define INPUT "inputs:\n  - paths: [x]\n"
+
+/* Tokens of each kind at their prices, per 1k and per 1M, exactly. */
+static void test_bill(void **state)
+{
+    struct fixture f;
+    struct cost_bill b;
+    (void)state;
+    build(&f, INPUT "pricing:\n"
+                    "  per: 1M\n"
+                    "  models:\n"
+                    "    gpt-4o-mini: {input: 0.15, output: 0.6, "
+                    "cached_input: 0.075}\n"
+                    "    text-embedding-3-small: {embedding: 0.02}\n"
+                    "metrics:\n"
+                    "  - name: cost_total\n"
+                    "    type: counter\n"
+                    "    cost: {model: model, prompt: p, completion: c,\n"
+                    "           embedding: e, cached: k}\n");
+    /* 1234 * 0.15e-6 + 56 * 0.6e-6 + 7 * 0.075e-6 */
+    assert_int_equal(
+        read_line(&f,
+                  "{\"model\": \"gpt-4o-mini\", \"p\": 1234, \"c\": 56, "
+                  "\"k\": 7}",
+                  &b),
+        COST_OK);
+    assert_string_equal(text(b.usd), "0.000219225");
+    assert_false(b.has_unpriced);
+    assert_string_equal(model(&b), "gpt-4o-mini");
+
+    /* A kind the entry has no price for is counted, the rest priced. */
+    assert_int_equal(read_line(&f,
+                               "{\"model\": \"gpt-4o-mini\", \"p\": \"10\", "
+                               "\"e\": 99}",
+                               &b),
+                     COST_OK);
+    assert_string_equal(text(b.usd), "0.0000015");
+    assert_true(b.has_unpriced);
+    assert_string_equal(text(b.unpriced), "99");
+
+    /* No entry for the model: every token unpriced, the update skipped. */
+    assert_int_equal(
+        read_line(&f, "{\"model\": \"mystery\", \"p\": 5, \"c\": 6}", &b),
+        COST_UNPRICED);
+    assert_string_equal(text(b.unpriced), "11");
+    assert_string_equal(model(&b), "mystery");
+
+    /* No model field and no default entry: the same, with no model. */
+    assert_int_equal(read_line(&f, "{\"e\": 3}", &b), COST_UNPRICED);
+    assert_string_equal(text(b.unpriced), "3");
+    assert_null(b.model);
+
+    /* 1e34 cached tokens cost 7.5e26 USD, beyond what a value holds: the
+     * line is skipped, and its unpriced embedding tokens are not counted. */
+    assert_int_equal(read_line(&f,
+                               "{\"model\": \"gpt-4o-mini\", \"e\": 5, "
+                               "\"k\": 1e34}",
+                               &b),
+                     COST_OUT_OF_RANGE);
+    assert_false(b.has_unpriced);
+    teardown_fixture(&f);
+
+    /* Per 1k, and a default entry for every other model. */
+    build(&f, INPUT "pricing:\n"
+                    "  per: 1k\n"
+                    "  models:\n"
+                    "    gpt-4o: {prompt: 0.0025, completion: 0.01}\n"
+                    "    default: {prompt: 0.001}\n"
+                    "metrics:\n"
+                    "  - {name: c_total, type: counter, cost: "
+                    "{model: m, prompt: p, completion: c}}\n");
+    assert_int_equal(
+        read_line(&f, "{\"m\": \"gpt-4o\", \"p\": 1, \"c\": 3}", &b), COST_OK);
+    assert_string_equal(text(b.usd), "0.0000325");
+    assert_int_equal(read_line(&f, "{\"m\": \"x\", \"p\": 1000, \"c\": 3}", &b),
+                     COST_OK);
+    assert_string_equal(text(b.usd), "0.001");
+    assert_string_equal(text(b.unpriced), "3");
+    teardown_fixture(&f);
+}
+
+/* What keeps a line from being priced, and a line's own cost. */
+static void test_read(void **state)
+{
+    struct fixture f;
+    struct cost_bill b;
+    (void)state;
+    build(&f, INPUT "pricing: {per: 1M, models: {default: {input: 1}}}\n"
+                    "metrics:\n"
+                    "  - {name: c_total, type: counter, cost: "
+                    "{model: m, prompt: p, prefer: usd}}\n");
+    assert_int_equal(read_line(&f, "{\"other\": 1}", &b), COST_NONE);
+    assert_int_equal(read_line(&f, "{\"p\": null}", &b), COST_NONE);
+    assert_int_equal(read_line(&f, "{\"p\": -1}", &b), COST_NEGATIVE);
+    assert_int_equal(read_line(&f, "{\"p\": \"many\"}", &b), COST_WRONG_TYPE);
+    assert_int_equal(read_line(&f, "{\"p\": {}}", &b), COST_WRONG_TYPE);
+    assert_int_equal(read_line(&f, "{\"p\": 1, \"m\": [1]}", &b),
+                     COST_WRONG_TYPE);
+    /* A number names a model as written. */
+    assert_int_equal(read_line(&f, "{\"p\": 2, \"m\": 4}", &b), COST_OK);
+    assert_string_equal(text(b.usd), "0.000002");
+    assert_string_equal(model(&b), "4");
+    /* The line's own cost wins over its tokens. */
+    assert_int_equal(read_line(&f, "{\"p\": 2, \"usd\": 0.25}", &b), COST_OK);
+    assert_string_equal(text(b.usd), "0.25");
+    assert_int_equal(read_line(&f, "{\"usd\": \"0.5\"}", &b), COST_OK);
+    assert_string_equal(text(b.usd), "0.5");
+    assert_int_equal(read_line(&f, "{\"usd\": -0.5}", &b), COST_NEGATIVE);
+    assert_int_equal(read_line(&f, "{\"usd\": true}", &b), COST_WRONG_TYPE);
+    teardown_fixture(&f);
+}
+
+/* The entry of the model's name, else the default entry, else none. */
+static void test_find(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, INPUT "pricing:\n"
+                    "  per: 1M\n"
+                    "  models:\n"
+                    "    gpt-4o: {input: 2.5}\n"
+                    "    gpt-4o-mini: {input: 0.15}\n"
+                    "    default: {input: 1}\n"
+                    "metrics:\n"
+                    "  - {name: c_total, type: counter, cost: {prompt: p}}\n");
+    const struct cfg_price *p = f.cfg->prices;
+    assert_ptr_equal(cost_prices_find(f.prices, "gpt-4o", 6), &p[0]);
+    assert_ptr_equal(cost_prices_find(f.prices, "gpt-4o-mini", 11), &p[1]);
+    assert_ptr_equal(cost_prices_find(f.prices, "gpt-4", 5), &p[2]);
+    assert_ptr_equal(cost_prices_find(f.prices, "", 0), &p[2]);
+    assert_ptr_equal(cost_prices_find(f.prices, NULL, 0), &p[2]);
+    teardown_fixture(&f);
+
+    build(&f, INPUT "pricing: {per: 1M, models: {a: {input: 1}}}\n"
+                    "metrics:\n"
+                    "  - {name: c_total, type: counter, cost: {prompt: p}}\n");
+    assert_ptr_equal(cost_prices_find(f.prices, "a", 1), &f.cfg->prices[0]);
+    assert_null(cost_prices_find(f.prices, "b", 1));
+    assert_null(cost_prices_find(f.prices, NULL, 0));
+    teardown_fixture(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bill),
+        cmocka_unit_test(test_read),
+        cmocka_unit_test(test_find),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
