@@ -191,15 +191,22 @@ struct cfg_value {
     size_t n_labels;
 };
 
+/*
+ * The kinds of tokens a provider bills at prices of their own. Cached
+ * tokens are prompt tokens read from the provider's prompt cache;
+ * cache_write tokens are prompt tokens written to it (Anthropic bills
+ * those above the prompt price).
+ */
 enum cost_kind {
     COST_PROMPT,
     COST_COMPLETION,
     COST_EMBEDDING,
     COST_CACHED,
+    COST_CACHE_WRITE,
     COST_KINDS
 };
 
-/* "prompt", "completion", "embedding" or "cached". */
+/* "prompt", "completion", "embedding", "cached" or "cache_write". */
 const char *config_cost_kind_name(enum cost_kind k);
 
 /* The name providers use for k ("input" for prompt), or NULL. */
@@ -208,11 +215,17 @@ const char *config_cost_kind_alias(enum cost_kind k);
 /* The kind named s, by its name or its alias; -1 when there is none. */
 int config_cost_kind_parse(const char *s);
 
-/* A metric's value computed from token counts and the pricing table. */
+/*
+ * A metric's value computed from token counts and the pricing table.
+ * cached_in_prompt: the prompt field counts the cached and cache_write
+ * tokens too (OpenAI's usage); otherwise they are apart from it
+ * (Anthropic's).
+ */
 struct cfg_cost {
     int model;              /* field naming the model; -1: the default */
     int tokens[COST_KINDS]; /* fields with token counts; -1: none */
     int prefer;             /* a field holding the cost itself; -1: none */
+    bool cached_in_prompt;
 };
 
 /* USD per token (already divided by the table's 1k or 1M). */

@@ -304,13 +304,33 @@ static void load_values(struct loader *L, const yaml_node_t *n,
     m->n_value_labels = m->values[0].n_labels;
 }
 
+/* cached_in_prompt (v) of the cost n: does the prompt count the cached? */
+static void load_cached_in_prompt(struct loader *L, const yaml_node_t *n,
+                                  const yaml_node_t *v, struct cfg_cost *c)
+{
+    if (!cfg_bool(L, v, "cached_in_prompt", &c->cached_in_prompt) ||
+        !c->cached_in_prompt)
+        return;
+    if (cfg_get(L, n, config_cost_kind_name(COST_PROMPT)) == NULL)
+        cfg_err(L, v,
+                "cached_in_prompt says the prompt field counts the cached "
+                "tokens, but this cost names no prompt field");
+    else if (cfg_get(L, n, config_cost_kind_name(COST_CACHED)) == NULL &&
+             cfg_get(L, n, config_cost_kind_name(COST_CACHE_WRITE)) == NULL)
+        cfg_err(L, v,
+                "cached_in_prompt needs a cached (or cache_write) field: the "
+                "tokens the prompt field counts that are billed apart");
+}
+
 static void load_cost(struct loader *L, const yaml_node_t *n,
                       struct cfg_metric *m)
 {
-    const char *keys[1 + COST_KINDS + 2] = {"model"}; /* + prefer, NULL */
+    /* model, the kinds, prefer, cached_in_prompt, NULL */
+    const char *keys[1 + COST_KINDS + 3] = {"model"};
     for (int k = 0; k < COST_KINDS; k++)
         keys[k + 1] = config_cost_kind_name((enum cost_kind)k);
     keys[COST_KINDS + 1] = "prefer";
+    keys[COST_KINDS + 2] = "cached_in_prompt";
     yaml_node_t *v;
     struct cfg_cost *c = cfg_alloc(L, sizeof(*c));
     if (c == NULL || !cfg_keys(L, n, keys, "a cost"))
@@ -326,7 +346,7 @@ static void load_cost(struct loader *L, const yaml_node_t *n,
         }
     }
     if (!any) {
-        char kinds[64];
+        char kinds[128];
         cfg_err(L, n, "a cost needs at least one token field: %s",
                 cfg_choices(kinds, sizeof(kinds), cost_kind_name, COST_KINDS,
                             false));
@@ -335,6 +355,8 @@ static void load_cost(struct loader *L, const yaml_node_t *n,
         c->model = cfg_field_ref(L, v, "model field");
     if ((v = cfg_get(L, n, "prefer")) != NULL)
         c->prefer = cfg_field_ref(L, v, "cost field");
+    if ((v = cfg_get(L, n, "cached_in_prompt")) != NULL)
+        load_cached_in_prompt(L, n, v, c);
     if (m->type != METRIC_COUNTER)
         cfg_err(L, n, "a cost is added up: the metric must be a counter");
     if (L->cfg->n_prices == 0)

@@ -11,11 +11,11 @@
 static const char *const start_at_names[START_AT_COUNT] = {"end", "beginning"};
 static const char *const parser_names[PARSER_KIND_COUNT] = {"json", "regex",
                                                             "logfmt"};
-static const char *const cost_names[COST_KINDS] = {"prompt", "completion",
-                                                   "embedding", "cached"};
+static const char *const cost_names[COST_KINDS] = {
+    "prompt", "completion", "embedding", "cached", "cache_write"};
 /* The names providers also use, accepted as the same kinds. */
 static const char *const cost_aliases[COST_KINDS] = {"input", "output", NULL,
-                                                     "cached_input"};
+                                                     "cached_input", NULL};
 
 /* The index of s in names (n of them), or -1. */
 static int find(const char *const *names, int n, const char *s)

@@ -43,15 +43,36 @@ const struct cfg_price *cost_prices_find(const struct cost_prices *t,
 
 /* --- the arithmetic ------------------------------------------------------ */
 
-/* Adds tokens to the unpriced count. */
-static enum cost_result add_unpriced(const struct num_dec *tokens,
-                                     struct cost_bill *out)
+/* The kinds a prompt counts when cached_in_prompt is set. */
+static const enum cost_kind in_prompt[] = {COST_CACHED, COST_CACHE_WRITE};
+
+/*
+ * The prompt tokens not read from or written to the cache: prompt minus
+ * cached minus cache_write, exact to the 10^-12 token (tokens are whole
+ * numbers in practice, so exact).
+ */
+static enum cost_result uncached_prompt(const struct cost_tokens *t,
+                                        struct num_dec *out)
 {
-    num_fixed v;
-    if (num_to_fixed(tokens, NULL, &v) != 0)
+    num_fixed rest, part;
+    if (num_to_fixed(&t->n[COST_PROMPT], NULL, &rest) != 0)
         return COST_OUT_OF_RANGE;
-    out->unpriced = num_add_sat(out->unpriced, v);
-    out->has_unpriced = true;
+    for (size_t i = 0; i < sizeof(in_prompt) / sizeof(*in_prompt); i++) {
+        if (!t->have[in_prompt[i]])
+            continue;
+        if (num_to_fixed(&t->n[in_prompt[i]], NULL, &part) != 0)
+            return COST_OUT_OF_RANGE;
+        /* rest >= 0 and part >= 0 here: the difference cannot overflow. */
+        if ((rest -= part) < 0)
+            return COST_CACHED_EXCEEDS_PROMPT;
+    }
+    out->mant = (num_u128)rest;
+    out->exp = -NUM_FRAC_DIGITS;
+    out->neg = false;
+    while (out->mant != 0 && out->mant % 10 == 0) {
+        out->mant /= 10;
+        out->exp++;
+    }
     return COST_OK;
 }
 
@@ -59,29 +80,34 @@ enum cost_result cost_bill(const struct cfg_cost *c,
                            const struct cfg_price *price,
                            const struct cost_tokens *t, struct cost_bill *out)
 {
+    const struct num_dec *n[COST_KINDS];
+    struct num_dec prompt;
+    num_fixed v, usd = 0, unpriced = 0;
     bool priced = false;
-    (void)c;
-    out->usd = out->unpriced = 0;
-    out->has_unpriced = false;
+
+    for (int k = 0; k < COST_KINDS; k++)
+        n[k] = &t->n[k];
+    if (c->cached_in_prompt && t->have[COST_PROMPT]) {
+        enum cost_result r = uncached_prompt(t, &prompt);
+        if (r != COST_OK)
+            return r;
+        n[COST_PROMPT] = &prompt;
+    }
     for (int k = 0; k < COST_KINDS; k++) {
         if (!t->have[k])
             continue;
-        if (price == NULL || !price->has[k]) {
-            if (add_unpriced(&t->n[k], out) != COST_OK)
-                goto out_of_range;
-            continue;
-        }
-        num_fixed part;
-        if (num_to_fixed(&t->n[k], &price->per_token[k], &part) != 0)
-            goto out_of_range;
-        out->usd = num_add_sat(out->usd, part);
-        priced = true;
+        bool has = price != NULL && price->has[k];
+        if (num_to_fixed(n[k], has ? &price->per_token[k] : NULL, &v) != 0)
+            return COST_OUT_OF_RANGE;
+        if (has)
+            usd = num_add_sat(usd, v);
+        else
+            unpriced = num_add_sat(unpriced, v);
+        priced |= has;
     }
+    out->usd = usd;
+    out->unpriced = unpriced;
     return priced ? COST_OK : COST_UNPRICED;
-out_of_range:
-    out->unpriced = 0; /* a line skipped counts nothing */
-    out->has_unpriced = false;
-    return COST_OUT_OF_RANGE;
 }
 
 /* --- a metric's cost ----------------------------------------------------- */
@@ -137,7 +163,7 @@ enum cost_result cost_read(struct cost *c, struct fields *fs,
     struct cost_tokens t;
     enum cost_result r;
 
-    out->has_unpriced = false;
+    out->unpriced = 0;
     out->model = NULL;
     out->model_len = 0;
     if (cfg->prefer >= 0 && fields_get(fs, cfg->prefer) != NULL) {

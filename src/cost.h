@@ -2,12 +2,21 @@
  * Costs: what a line's tokens cost, from the pricing table.
  *
  * A metric with a cost (struct cfg_cost) names fields holding token
- * counts of several kinds — prompt, completion, embedding, cached — and a
+ * counts of several kinds — prompt, completion, embedding, cached (read
+ * from the provider's prompt cache), cache_write (written to it) — and a
  * field naming the model. The price list (struct cost_prices) finds the
  * model's entry of the top-level pricing table; cost_bill multiplies each
  * kind's tokens by that entry's price per token, exactly (num.h), and
  * counts the tokens no price covers; cost_read does both for the current
  * line's fields.
+ *
+ * Providers count cached tokens in two ways. OpenAI's prompt_tokens
+ * include the cached ones (cached_in_prompt: true): the cached and
+ * cache_write tokens are billed at their prices and only the rest of the
+ * prompt at the prompt price; cached and cache_write tokens beyond the
+ * prompt are an inconsistent line, not a negative price. Anthropic's
+ * input_tokens exclude them (the default): each kind is billed as it is.
+ * Either way every token is billed, or counted as unpriced, exactly once.
  *
  * Ownership: configurations are borrowed and must outlive what is built
  * from them. A struct cost_prices or struct cost is the caller's, freed
@@ -31,7 +40,8 @@ enum cost_result {
     COST_WRONG_TYPE,   /* a token, model or cost field of the wrong type */
     COST_OUT_OF_RANGE, /* a number or a product beyond +-1.7e26 */
     COST_NEGATIVE,     /* a negative token count or cost */
-    COST_UNPRICED,     /* no token on the line has a price */
+    COST_CACHED_EXCEEDS_PROMPT, /* cached_in_prompt, and they exceed it */
+    COST_UNPRICED,              /* no token on the line has a price */
     COST_RESULT_COUNT
 };
 
@@ -60,17 +70,16 @@ struct cost_tokens {
 struct cost_bill {
     num_fixed usd;      /* the priced tokens times their prices */
     num_fixed unpriced; /* tokens of kinds price has no price for */
-    bool has_unpriced;  /* some were (unpriced may still be 0) */
     const char *model;  /* cost_read: the model text looked up, or NULL; */
     size_t model_len;   /*   valid until the next line */
 };
 
 /*
  * The cost of tokens under c at price (both borrowed; price NULL: no
- * entry). Every token is counted once, priced or unpriced. Returns COST_OK
- * with out->usd, COST_UNPRICED when no kind had a price, or
- * COST_OUT_OF_RANGE, which counts nothing as unpriced either. out->model
- * is left as it is.
+ * entry). Returns COST_OK with out->usd and out->unpriced, COST_UNPRICED
+ * when no kind had a price (out->unpriced still counts them), or
+ * COST_CACHED_EXCEEDS_PROMPT or COST_OUT_OF_RANGE, with nothing counted.
+ * out->model is left as it is.
  */
 enum cost_result cost_bill(const struct cfg_cost *c,
                            const struct cfg_price *price,
@@ -87,9 +96,9 @@ void cost_free(struct cost *c);
 
 /*
  * The cost of the line in fs (borrowed): the preferred cost field if the
- * line has it, else its tokens at their prices. out->unpriced and
- * out->model are meaningful whenever out->has_unpriced is set, whatever
- * the result.
+ * line has it, else its tokens at their prices. out->unpriced counts the
+ * tokens of out->model no price covers, whatever the result (0 when
+ * there are none).
  */
 enum cost_result cost_read(struct cost *c, struct fields *fs,
                            struct cost_bill *out);

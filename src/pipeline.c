@@ -33,6 +33,7 @@ static const char *const update_skip_names[UPDATE_SKIP_COUNT] = {
     [UPDATE_SKIP_NO_MATCH] = "no_match",
     [UPDATE_SKIP_UNMAPPED] = "unmapped",
     [UPDATE_SKIP_UNPRICED] = "unpriced",
+    [UPDATE_SKIP_CACHED_EXCEEDS_PROMPT] = "cached_exceeds_prompt",
 };
 
 /* What a read yields when it succeeds (every skip reason is below). */
@@ -237,14 +238,14 @@ int pipeline_new(const struct config *cfg, struct registry *reg,
         costs |= cfg->metrics[i].cost != NULL;
     }
     if (costs) {
-        const char *names[] = {"model"};
+        const char *names[] = {"metric", "model"};
         struct family_spec spec = {
             .name = "tokentail_unpriced_tokens_total",
             .help = "Tokens of models the pricing table has no price for.",
             .type = METRIC_COUNTER,
             .label_names = names,
-            .n_labels = 1,
-            .max_series = PIPELINE_MAX_UNPRICED_MODELS,
+            .n_labels = 2,
+            .max_series = PIPELINE_MAX_UNPRICED_SERIES,
             .flags = FAMILY_SELF,
         };
         if ((p->unpriced = registry_add(reg, &spec)) == NULL)
@@ -450,16 +451,18 @@ static bool update(struct pipeline *p, struct rule *r, num_fixed v)
     return true;
 }
 
-/* Counts tokens no price covers, by model (capped). Uses the key buffer,
- * which the rule has not filled yet. */
-static void unpriced(struct pipeline *p, const struct cost_bill *bill)
+/* Counts tokens no price covers, by metric and model (capped). Uses the
+ * key buffer, which the rule has not filled yet. */
+static void unpriced(struct pipeline *p, const struct rule *r,
+                     const struct cost_bill *bill)
 {
-    if (p->unpriced == NULL || !bill->has_unpriced || bill->unpriced < 0)
+    if (p->unpriced == NULL || bill->unpriced <= 0)
         return;
     size_t len = bill->model_len;
     if (len > PIPELINE_MAX_LABEL_BYTES)
         len = PIPELINE_MAX_LABEL_BYTES;
     buf_reset(&p->key);
+    key_append(&p->key, r->metric->name, strlen(r->metric->name));
     key_append(&p->key, bill->model ? bill->model : "", bill->model ? len : 0);
     if (p->key.oom)
         return;
@@ -474,6 +477,7 @@ static const enum update_skip cost_skip[COST_RESULT_COUNT] = {
     [COST_WRONG_TYPE] = UPDATE_SKIP_WRONG_TYPE,
     [COST_OUT_OF_RANGE] = UPDATE_SKIP_OUT_OF_RANGE,
     [COST_NEGATIVE] = UPDATE_SKIP_NEGATIVE,
+    [COST_CACHED_EXCEEDS_PROMPT] = UPDATE_SKIP_CACHED_EXCEEDS_PROMPT,
     [COST_UNPRICED] = UPDATE_SKIP_UNPRICED,
 };
 
@@ -482,7 +486,7 @@ static bool rule_apply_cost(struct pipeline *p, struct rule *r)
 {
     struct cost_bill bill;
     enum cost_result cr = cost_read(r->cost, &p->fields, &bill);
-    unpriced(p, &bill);
+    unpriced(p, r, &bill);
     if (cr == COST_NONE)
         return false;
     if (cr != COST_OK)

@@ -502,11 +502,34 @@ static void test_rules_errors(void **state)
         INPUT "pricing: {per: 1k, models: {m: {prompts: 1}}}\n",
         "t.yaml:3:33: unknown key \"prompts\" in a price (did you mean "
         "\"prompt\"?); a price takes prompt (or input), completion (or "
-        "output), embedding or cached (or cached_input)\n");
+        "output), embedding, cached (or cached_input) or cache_write\n");
     expect_error(INPUT "pricing: {per: 1k, models: {m: {inptu_cost: 1}}}\n",
                  "t.yaml:3:33: unknown key \"inptu_cost\" in a price; a "
                  "price takes prompt (or input), completion (or output), "
-                 "embedding or cached (or cached_input)\n");
+                 "embedding, cached (or cached_input) or cache_write\n");
+    expect_error(INPUT "pricing: {per: 1k, models: {d: {prompt: 1}}}\n"
+                       "metrics:\n"
+                       "  - {name: a_total, type: counter, cost: {prompt: p,\n"
+                       "     cached_in_prompt: yes}}\n",
+                 "t.yaml:6:24: cached_in_prompt must be true or false, not "
+                 "\"yes\"");
+    expect_error(INPUT "pricing: {per: 1k, models: {d: {prompt: 1}}}\n"
+                       "metrics:\n"
+                       "  - {name: a_total, type: counter, cost: {cached: c,\n"
+                       "     cached_in_prompt: true}}\n",
+                 "t.yaml:6:24: cached_in_prompt says the prompt field counts "
+                 "the cached tokens, but this cost names no prompt field");
+    expect_error(INPUT "pricing: {per: 1k, models: {d: {prompt: 1}}}\n"
+                       "metrics:\n"
+                       "  - {name: a_total, type: counter, cost: {prompt: p,\n"
+                       "     completion: c, cached_in_prompt: true}}\n",
+                 "t.yaml:6:39: cached_in_prompt needs a cached (or "
+                 "cache_write) field");
+    expect_error(INPUT "pricing: {per: 1k, models: {d: {prompt: 1}}}\n"
+                       "metrics:\n"
+                       "  - {name: a_total, type: counter, cost: {model: m}}\n",
+                 "t.yaml:5:42: a cost needs at least one token field: prompt, "
+                 "completion, embedding, cached or cache_write");
     expect_error(INPUT "pricing: {per: 1k, models: {d: {prompt: 1}}}\n"
                        "metrics:\n"
                        "  - {name: h, type: histogram, cost: {prompt: p}}\n",
@@ -522,15 +545,20 @@ static void test_pricing(void **state)
 {
     struct config *cfg;
     (void)state;
-    assert_string_equal(load(INPUT
-                             "pricing:\n"
-                             "  per: 1M\n"
-                             "  models:\n"
-                             "    gpt-4o-mini: {input: 0.15, output: 0.6, "
-                             "cached_input: 0.075}\n"
-                             "    default: {prompt: 1}\n",
-                             &cfg),
-                        "");
+    assert_string_equal(
+        load(INPUT "pricing:\n"
+                   "  per: 1M\n"
+                   "  models:\n"
+                   "    gpt-4o-mini: {input: 0.15, output: 0.6, "
+                   "cached_input: 0.075}\n"
+                   "    default: {prompt: 1, cache_write: 1.25}\n"
+                   "metrics:\n"
+                   "  - name: c_total\n"
+                   "    type: counter\n"
+                   "    cost: {prompt: p, cached: c, cache_write: w,\n"
+                   "           cached_in_prompt: true}\n",
+             &cfg),
+        "");
     assert_int_equal(cfg->n_prices, 2);
     assert_int_equal(cfg->default_price, 1);
     const struct cfg_price *p = &cfg->prices[0];
@@ -540,6 +568,14 @@ static void test_pricing(void **state)
     assert_int_equal(num_to_fixed(&p->per_token[COST_PROMPT], NULL, &v), 0);
     assert_true(v == 150000);
     assert_true(p->has[COST_CACHED] && !p->has[COST_EMBEDDING]);
+    assert_false(p->has[COST_CACHE_WRITE]);
+    assert_int_equal(
+        num_to_fixed(&cfg->prices[1].per_token[COST_CACHE_WRITE], NULL, &v), 0);
+    assert_true(v == 1250000); /* 1.25 USD per 1M is 1.25e-6 per token */
+    const struct cfg_cost *c = cfg->metrics[0].cost;
+    assert_true(c->cached_in_prompt);
+    assert_int_equal(c->tokens[COST_CACHE_WRITE], 2);
+    assert_int_equal(c->tokens[COST_EMBEDDING], -1);
     config_free(cfg);
 }
 

@@ -94,7 +94,7 @@ static void test_bill(void **state)
                   &b),
         COST_OK);
     assert_string_equal(text(b.usd), "0.000219225");
-    assert_false(b.has_unpriced);
+    assert_true(b.unpriced == 0);
     assert_string_equal(model(&b), "gpt-4o-mini");
 
     /* A kind the entry has no price for is counted, the rest priced. */
@@ -104,7 +104,6 @@ static void test_bill(void **state)
                                &b),
                      COST_OK);
     assert_string_equal(text(b.usd), "0.0000015");
-    assert_true(b.has_unpriced);
     assert_string_equal(text(b.unpriced), "99");
 
     /* No entry for the model: every token unpriced, the update skipped. */
@@ -126,7 +125,7 @@ static void test_bill(void **state)
                                "\"k\": 1e34}",
                                &b),
                      COST_OUT_OF_RANGE);
-    assert_false(b.has_unpriced);
+    assert_true(b.unpriced == 0);
     teardown_fixture(&f);
 
     /* Per 1k, and a default entry for every other model. */
@@ -145,6 +144,185 @@ static void test_bill(void **state)
                      COST_OK);
     assert_string_equal(text(b.usd), "0.001");
     assert_string_equal(text(b.unpriced), "3");
+    teardown_fixture(&f);
+}
+
+/*
+ * OpenAI's usage: prompt_tokens include the cached tokens, billed at the
+ * cached price; only the rest at the prompt price.
+ */
+static void test_cached_in_prompt(void **state)
+{
+    struct fixture f;
+    struct cost_bill b;
+    (void)state;
+    build(&f, INPUT "pricing:\n"
+                    "  per: 1M\n"
+                    "  models:\n"
+                    "    m: {input: 1, cached_input: 0.5, output: 4}\n"
+                    "    no-cache-price: {input: 1, output: 4}\n"
+                    "metrics:\n"
+                    "  - name: c_total\n"
+                    "    type: counter\n"
+                    "    cost:\n"
+                    "      model: model\n"
+                    "      prompt: usage.prompt_tokens\n"
+                    "      completion: usage.completion_tokens\n"
+                    "      cached: usage.prompt_tokens_details.cached_tokens\n"
+                    "      cached_in_prompt: true\n");
+    /* 500,000 * 1e-6 + 500,000 * 0.5e-6, not 1,000,000 * 1e-6 + ... */
+    assert_int_equal(read_line(&f,
+                               "{\"model\": \"m\", \"usage\": "
+                               "{\"prompt_tokens\": 1000000, "
+                               "\"prompt_tokens_details\": "
+                               "{\"cached_tokens\": 500000}}}",
+                               &b),
+                     COST_OK);
+    assert_string_equal(text(b.usd), "0.75");
+    assert_true(b.unpriced == 0);
+    /* 86 * 1e-6 + 1920 * 0.5e-6 + 300 * 4e-6 */
+    assert_int_equal(read_line(&f,
+                               "{\"model\": \"m\", \"usage\": "
+                               "{\"prompt_tokens\": 2006, "
+                               "\"completion_tokens\": 300, "
+                               "\"prompt_tokens_details\": "
+                               "{\"cached_tokens\": 1920}}}",
+                               &b),
+                     COST_OK);
+    assert_string_equal(text(b.usd), "0.002246");
+    /* All of the prompt from the cache; none of it; no details at all. */
+    assert_int_equal(read_line(&f,
+                               "{\"model\": \"m\", \"usage\": "
+                               "{\"prompt_tokens\": 3, "
+                               "\"prompt_tokens_details\": "
+                               "{\"cached_tokens\": 3}}}",
+                               &b),
+                     COST_OK);
+    assert_string_equal(text(b.usd), "0.0000015");
+    assert_int_equal(read_line(&f,
+                               "{\"model\": \"m\", \"usage\": "
+                               "{\"prompt_tokens\": 3, "
+                               "\"prompt_tokens_details\": "
+                               "{\"cached_tokens\": 0}}}",
+                               &b),
+                     COST_OK);
+    assert_string_equal(text(b.usd), "0.000003");
+    assert_int_equal(read_line(&f,
+                               "{\"model\": \"m\", \"usage\": "
+                               "{\"prompt_tokens\": 3}}",
+                               &b),
+                     COST_OK);
+    assert_string_equal(text(b.usd), "0.000003");
+    /* More cached than prompt: an inconsistent line, never a negative
+     * price, and nothing counted as unpriced. */
+    assert_int_equal(read_line(&f,
+                               "{\"model\": \"unknown\", \"usage\": "
+                               "{\"prompt_tokens\": 3, "
+                               "\"prompt_tokens_details\": "
+                               "{\"cached_tokens\": 4}}}",
+                               &b),
+                     COST_CACHED_EXCEEDS_PROMPT);
+    assert_true(b.unpriced == 0);
+    /* Unpriced tokens are counted once: 10 uncached, 90 cached. */
+    assert_int_equal(read_line(&f,
+                               "{\"model\": \"unknown\", \"usage\": "
+                               "{\"prompt_tokens\": 100, "
+                               "\"completion_tokens\": 7, "
+                               "\"prompt_tokens_details\": "
+                               "{\"cached_tokens\": 90}}}",
+                               &b),
+                     COST_UNPRICED);
+    assert_string_equal(text(b.unpriced), "107");
+    /* A model without a cached price: the cached tokens are unpriced,
+     * not billed at the prompt price. */
+    assert_int_equal(read_line(&f,
+                               "{\"model\": \"no-cache-price\", \"usage\": "
+                               "{\"prompt_tokens\": 100, "
+                               "\"prompt_tokens_details\": "
+                               "{\"cached_tokens\": 90}}}",
+                               &b),
+                     COST_OK);
+    assert_string_equal(text(b.usd), "0.00001");
+    assert_string_equal(text(b.unpriced), "90");
+    /* Cached tokens with no prompt field: billed as they are. */
+    assert_int_equal(read_line(&f,
+                               "{\"model\": \"m\", \"usage\": "
+                               "{\"prompt_tokens_details\": "
+                               "{\"cached_tokens\": 10}}}",
+                               &b),
+                     COST_OK);
+    assert_string_equal(text(b.usd), "0.000005");
+    teardown_fixture(&f);
+
+    /* The prompt counting cache writes as well (an OpenAI-shaped usage
+     * of an Anthropic model, as gateways report it). */
+    build(&f, INPUT "pricing:\n"
+                    "  per: 1M\n"
+                    "  models:\n"
+                    "    default: {input: 3, cache_write: 3.75, cached: 0.3}\n"
+                    "metrics:\n"
+                    "  - name: c_total\n"
+                    "    type: counter\n"
+                    "    cost: {prompt: p, cached: r, cache_write: w,\n"
+                    "           cached_in_prompt: true}\n");
+    /* 10 * 3e-6 + 100 * 0.3e-6 + 1000 * 3.75e-6 */
+    assert_int_equal(
+        read_line(&f, "{\"p\": 1110, \"r\": 100, \"w\": 1000}", &b), COST_OK);
+    assert_string_equal(text(b.usd), "0.00381");
+    assert_int_equal(
+        read_line(&f, "{\"p\": 1099, \"r\": 100, \"w\": 1000}", &b),
+        COST_CACHED_EXCEEDS_PROMPT);
+    assert_int_equal(read_line(&f, "{\"p\": 1000, \"w\": 1000}", &b), COST_OK);
+    assert_string_equal(text(b.usd), "0.00375");
+    /* Fractions of tokens subtract exactly too. */
+    assert_int_equal(read_line(&f, "{\"p\": 1.5, \"r\": 0.25}", &b), COST_OK);
+    assert_string_equal(text(b.usd), "0.000003825");
+    teardown_fixture(&f);
+}
+
+/*
+ * Anthropic's usage: input_tokens exclude cache reads and writes, each
+ * billed at its own price.
+ */
+static void test_cached_apart(void **state)
+{
+    struct fixture f;
+    struct cost_bill b;
+    (void)state;
+    build(&f, INPUT "pricing:\n"
+                    "  per: 1M\n"
+                    "  models:\n"
+                    "    claude-3-5-sonnet-20241022: {input: 3, output: 15,\n"
+                    "        cache_write: 3.75, cached: 0.3}\n"
+                    "metrics:\n"
+                    "  - name: c_total\n"
+                    "    type: counter\n"
+                    "    cost:\n"
+                    "      model: model\n"
+                    "      prompt: usage.input_tokens\n"
+                    "      completion: usage.output_tokens\n"
+                    "      cached: usage.cache_read_input_tokens\n"
+                    "      cache_write: usage.cache_creation_input_tokens\n");
+    /* 21 * 3e-6 + 393 * 15e-6 + 188086 * 3.75e-6 */
+    assert_int_equal(read_line(&f,
+                               "{\"model\": \"claude-3-5-sonnet-20241022\", "
+                               "\"usage\": {\"input_tokens\": 21, "
+                               "\"cache_creation_input_tokens\": 188086, "
+                               "\"cache_read_input_tokens\": 0, "
+                               "\"output_tokens\": 393}}",
+                               &b),
+                     COST_OK);
+    assert_string_equal(text(b.usd), "0.7112805");
+    /* Reads far beyond input_tokens are the usual case, not an error. */
+    assert_int_equal(read_line(&f,
+                               "{\"model\": \"claude-3-5-sonnet-20241022\", "
+                               "\"usage\": {\"input_tokens\": 21, "
+                               "\"cache_creation_input_tokens\": 0, "
+                               "\"cache_read_input_tokens\": 188086, "
+                               "\"output_tokens\": 393}}",
+                               &b),
+                     COST_OK);
+    assert_string_equal(text(b.usd), "0.0623838");
     teardown_fixture(&f);
 }
 
@@ -213,6 +391,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bill),
+        cmocka_unit_test(test_cached_in_prompt),
+        cmocka_unit_test(test_cached_apart),
         cmocka_unit_test(test_read),
         cmocka_unit_test(test_find),
     };
