@@ -228,10 +228,24 @@ struct cfg_cost {
     bool cached_in_prompt;
 };
 
-/* USD per token (already divided by the table's 1k or 1M). */
+/*
+ * Which models a price entry prices, by the form of its key (cost.h
+ * looks them up in this order: an exact name, the longest prefix, the
+ * patterns in the order written, the default).
+ */
+enum price_match {
+    PRICE_EXACT,   /* gpt-4o-mini: that model */
+    PRICE_PREFIX,  /* gpt-4o*: the models starting with gpt-4o */
+    PRICE_PATTERN, /* name: {match: REGEX}: the models REGEX finds a match in */
+    PRICE_DEFAULT, /* default: every model no other entry prices */
+};
+
+/* A price entry: USD per token (already divided by the table's 1k or 1M). */
 struct cfg_price {
-    const char *model;
-    uint32_t model_len;
+    const char *model;  /* the key as written */
+    uint32_t model_len; /* bytes compared: the name, or the prefix before "*" */
+    enum price_match match;
+    const char *pattern; /* PRICE_PATTERN */
     struct num_dec per_token[COST_KINDS];
     bool has[COST_KINDS];
 };

@@ -1,7 +1,7 @@
 /*
- * Loading the pricing table: its unit and one entry per model. Part of
- * the configuration loader (config.c), with the YAML helpers of
- * config_yaml.c.
+ * Loading the pricing table: its unit and one entry per model, or per
+ * family of models (a prefix, a pattern). Part of the configuration
+ * loader (config.c), with the YAML helpers of config_yaml.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +10,13 @@
 #include "config_pricing.h"
 #include "config_yaml.h"
 
-/* "a price takes prompt (or input), ... or cache_write", for messages. */
+#define PRICE_KEY_DEFAULT "default"
+#define PRICE_KEY_MATCH   "match"
+
+/*
+ * "a price takes prompt (or input), ... or cache_write, and match", for
+ * messages.
+ */
 static const char *price_keys_hint(char *out, size_t cap)
 {
     size_t len = (size_t)snprintf(out, cap, "a price takes");
@@ -25,15 +31,52 @@ static const char *price_keys_hint(char *out, size_t cap)
                          alias ? ")" : "");
         len += w > 0 ? (size_t)w : 0;
     }
+    if (len < cap)
+        snprintf(out + len, cap - len, ", and " PRICE_KEY_MATCH);
     return out;
+}
+
+/*
+ * How the entry keyed key (the text p->model) matches models: its name,
+ * a prefix ending in "*", or the regular expression of its match.
+ */
+static void load_price_match(struct loader *L, const yaml_node_t *key,
+                             const yaml_node_t *n, struct cfg_price *p)
+{
+    const yaml_node_t *m = cfg_get(L, n, PRICE_KEY_MATCH);
+    const char *star = strchr(p->model, '*');
+    bool is_default = strcmp(p->model, PRICE_KEY_DEFAULT) == 0;
+    p->match = is_default ? PRICE_DEFAULT : PRICE_EXACT;
+    if (star != NULL && star[1] == '\0' && star != p->model) {
+        p->match = PRICE_PREFIX;
+        p->model_len--;
+    } else if (star != NULL) {
+        cfg_err(L, key,
+                star == p->model && star[1] == '\0'
+                    ? "a price for every model is the \"" PRICE_KEY_DEFAULT
+                      "\" entry"
+                    : "only a trailing \"*\" is a wildcard, for a prefix "
+                      "(gpt-4o*); other patterns take \"" PRICE_KEY_MATCH "\"");
+    }
+    if (m == NULL)
+        return;
+    if (p->match != PRICE_EXACT) {
+        cfg_err(L, m,
+                "\"%s\" names %s; a pattern's entry takes a name of its own",
+                p->model,
+                p->match == PRICE_DEFAULT ? "the default entry" : "a prefix");
+        return;
+    }
+    if (cfg_regex(L, m, PRICE_KEY_MATCH, &p->pattern))
+        p->match = PRICE_PATTERN;
 }
 
 static void load_price(struct loader *L, const yaml_node_t *key,
                        const yaml_node_t *n, int32_t unit_exp,
                        struct cfg_price *p)
 {
-    /* Each kind by its name, then by the providers' name. */
-    const char *keys[2 * COST_KINDS + 1];
+    /* Each kind by its name, then by the providers' name; match. */
+    const char *keys[2 * COST_KINDS + 2];
     size_t n_keys = 0;
     char hint[256];
     for (int c = 0; c < COST_KINDS; c++) {
@@ -41,6 +84,7 @@ static void load_price(struct loader *L, const yaml_node_t *key,
         if (config_cost_kind_alias((enum cost_kind)c) != NULL)
             keys[n_keys++] = config_cost_kind_alias((enum cost_kind)c);
     }
+    keys[n_keys++] = PRICE_KEY_MATCH;
     keys[n_keys] = NULL;
     size_t len;
     p->model = cfg_scalar(L, key, "model name", &len);
@@ -48,6 +92,8 @@ static void load_price(struct loader *L, const yaml_node_t *key,
     if (!cfg_keys_hint(L, n, keys, "a price",
                        price_keys_hint(hint, sizeof(hint))))
         return;
+    if (p->model != NULL)
+        load_price_match(L, key, n, p);
     for (yaml_node_pair_t *pair = n->data.mapping.pairs.start;
          pair < n->data.mapping.pairs.top; pair++) {
         yaml_node_t *k = cfg_node(L, pair->key), *v = cfg_node(L, pair->value);
@@ -111,7 +157,7 @@ void cfg_load_pricing(struct loader *L, const yaml_node_t *n)
         for (size_t j = 0; j < cfg->n_prices; j++)
             if (strcmp(cfg->prices[j].model, p->model) == 0)
                 cfg_err(L, k, "model %s is priced twice", p->model);
-        if (strcmp(p->model, "default") == 0)
+        if (p->match == PRICE_DEFAULT)
             cfg->default_price = (int)cfg->n_prices;
         cfg->n_prices++;
     }

@@ -4,8 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rx.h"
+
+/* The entries of the pricing table by how they match, in lookup order. */
 struct cost_prices {
-    const struct config *cfg;
+    const struct cfg_price **exact; /* by name */
+    size_t n_exact;
+    const struct cfg_price **prefix; /* longest first */
+    size_t n_prefix;
+    const struct cfg_price **pattern; /* in the order written */
+    struct rx **rx;                   /* each pattern's, compiled */
+    size_t n_pattern;
+    const struct cfg_price *fallback; /* the default entry, or NULL */
 };
 
 struct cost {
@@ -15,30 +25,85 @@ struct cost {
 
 /* --- the price list ------------------------------------------------------ */
 
+/* For qsort: the longer prefix first. */
+static int longer_first(const void *a, const void *b)
+{
+    const struct cfg_price *x = *(const struct cfg_price *const *)a;
+    const struct cfg_price *y = *(const struct cfg_price *const *)b;
+    return (x->model_len < y->model_len) - (x->model_len > y->model_len);
+}
+
 int cost_prices_new(const struct config *cfg, struct cost_prices **out)
 {
+    size_t n = cfg->n_prices ? cfg->n_prices : 1;
     struct cost_prices *t = calloc(1, sizeof(*t));
     if (t == NULL)
         return -ENOMEM;
-    t->cfg = cfg;
+    t->exact = calloc(n, sizeof(*t->exact));
+    t->prefix = calloc(n, sizeof(*t->prefix));
+    t->pattern = calloc(n, sizeof(*t->pattern));
+    t->rx = calloc(n, sizeof(*t->rx));
+    if (!t->exact || !t->prefix || !t->pattern || !t->rx) {
+        cost_prices_free(t);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < cfg->n_prices; i++) {
+        const struct cfg_price *p = &cfg->prices[i];
+        int rc;
+        switch (p->match) {
+        case PRICE_EXACT:
+            t->exact[t->n_exact++] = p;
+            break;
+        case PRICE_PREFIX:
+            t->prefix[t->n_prefix++] = p;
+            break;
+        case PRICE_PATTERN:
+            if ((rc = rx_new(p->pattern, &t->rx[t->n_pattern])) != 0) {
+                cost_prices_free(t);
+                return rc;
+            }
+            t->pattern[t->n_pattern++] = p;
+            break;
+        case PRICE_DEFAULT:
+            t->fallback = p;
+            break;
+        }
+    }
+    qsort(t->prefix, t->n_prefix, sizeof(*t->prefix), longer_first);
     *out = t;
     return 0;
 }
 
 void cost_prices_free(struct cost_prices *t)
 {
+    if (t == NULL)
+        return;
+    for (size_t i = 0; i < t->n_pattern; i++)
+        rx_free(t->rx[i]);
+    free(t->exact);
+    free(t->prefix);
+    free(t->pattern);
+    free(t->rx);
     free(t);
 }
 
 const struct cfg_price *cost_prices_find(const struct cost_prices *t,
                                          const char *model, size_t len)
 {
-    const struct config *cfg = t->cfg;
-    for (size_t i = 0; model != NULL && i < cfg->n_prices; i++)
-        if (cfg->prices[i].model_len == len &&
-            memcmp(cfg->prices[i].model, model, len) == 0)
-            return &cfg->prices[i];
-    return cfg->default_price >= 0 ? &cfg->prices[cfg->default_price] : NULL;
+    if (model == NULL)
+        return t->fallback;
+    for (size_t i = 0; i < t->n_exact; i++)
+        if (t->exact[i]->model_len == len &&
+            memcmp(t->exact[i]->model, model, len) == 0)
+            return t->exact[i];
+    for (size_t i = 0; i < t->n_prefix; i++)
+        if (t->prefix[i]->model_len <= len &&
+            memcmp(t->prefix[i]->model, model, t->prefix[i]->model_len) == 0)
+            return t->prefix[i];
+    for (size_t i = 0; i < t->n_pattern; i++)
+        if (rx_search(t->rx[i], model, len))
+            return t->pattern[i];
+    return t->fallback;
 }
 
 /* --- the arithmetic ------------------------------------------------------ */

@@ -55,7 +55,11 @@ void cost_prices_free(struct cost_prices *t);
 
 /*
  * The entry that prices model (len bytes; NULL when the line names none):
- * the entry of that name, else the default entry, else NULL.
+ * the entry of exactly that name; else the longest prefix entry the name
+ * starts with; else the first pattern entry, in the order written, whose
+ * regular expression finds a match in it; else the default entry; else
+ * NULL. gpt-4o-mini-2024-07-18 is priced by gpt-4o-mini* rather than
+ * gpt-4o*, and gpt-4o-2024-05-13 by its own entry rather than either.
  */
 const struct cfg_price *cost_prices_find(const struct cost_prices *t,
                                          const char *model, size_t len);

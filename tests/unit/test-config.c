@@ -493,6 +493,28 @@ static void test_rules_errors(void **state)
                  "t.yaml:3:10: pricing needs \"per\": 1k or 1M tokens");
     expect_error(INPUT "pricing: {per: 1K, models: {m: {prompt: 1}}}\n",
                  "t.yaml:3:16: per must be 1k or 1M, not \"1K\"");
+    expect_error(INPUT "pricing: {per: 1k, models: {\"*\": {prompt: 1}}}\n",
+                 "t.yaml:3:29: a price for every model is the \"default\" "
+                 "entry");
+    expect_error(INPUT
+                 "pricing: {per: 1k, models: {gpt-*-mini: {prompt: 1}}}\n",
+                 "t.yaml:3:29: only a trailing \"*\" is a wildcard, for a "
+                 "prefix (gpt-4o*); other patterns take \"match\"");
+    expect_error(INPUT "pricing: {per: 1k, models: {\"gpt**\": {prompt: 1}}}\n",
+                 "t.yaml:3:29: only a trailing \"*\" is a wildcard");
+    expect_error(INPUT "pricing:\n"
+                       "  per: 1k\n"
+                       "  models:\n"
+                       "    gpt*: {match: '^gpt', prompt: 1}\n"
+                       "    default: {match: x, prompt: 1}\n"
+                       "    sonnet: {match: 'claude-(3-5|3-7-sonnet', "
+                       "prompt: 1}\n",
+                 "t.yaml:6:19: \"gpt*\" names a prefix; a pattern's entry "
+                 "takes a name of its own\n"
+                 "t.yaml:7:22: \"default\" names the default entry; a "
+                 "pattern's entry takes a name of its own\n"
+                 "t.yaml:8:21: match: missing closing parenthesis at offset "
+                 "22 of the expression\n");
     expect_error(INPUT "pricing: {per: 1k, models: {m: {prompt: -1}}}\n",
                  "t.yaml:3:41: prices must not be negative");
     expect_error(INPUT "pricing: {per: 1k, models: {m: {prompt: 1, input: "
@@ -502,11 +524,13 @@ static void test_rules_errors(void **state)
         INPUT "pricing: {per: 1k, models: {m: {prompts: 1}}}\n",
         "t.yaml:3:33: unknown key \"prompts\" in a price (did you mean "
         "\"prompt\"?); a price takes prompt (or input), completion (or "
-        "output), embedding, cached (or cached_input) or cache_write\n");
+        "output), embedding, cached (or cached_input) or cache_write, and "
+        "match\n");
     expect_error(INPUT "pricing: {per: 1k, models: {m: {inptu_cost: 1}}}\n",
                  "t.yaml:3:33: unknown key \"inptu_cost\" in a price; a "
                  "price takes prompt (or input), completion (or output), "
-                 "embedding, cached (or cached_input) or cache_write\n");
+                 "embedding, cached (or cached_input) or cache_write, and "
+                 "match\n");
     expect_error(INPUT "pricing: {per: 1k, models: {d: {prompt: 1}}}\n"
                        "metrics:\n"
                        "  - {name: a_total, type: counter, cost: {prompt: p,\n"
@@ -561,6 +585,8 @@ static void test_pricing(void **state)
         "");
     assert_int_equal(cfg->n_prices, 2);
     assert_int_equal(cfg->default_price, 1);
+    assert_int_equal(cfg->prices[0].match, PRICE_EXACT);
+    assert_int_equal(cfg->prices[1].match, PRICE_DEFAULT);
     const struct cfg_price *p = &cfg->prices[0];
     assert_string_equal(p->model, "gpt-4o-mini");
     num_fixed v;
@@ -576,6 +602,27 @@ static void test_pricing(void **state)
     assert_true(c->cached_in_prompt);
     assert_int_equal(c->tokens[COST_CACHE_WRITE], 2);
     assert_int_equal(c->tokens[COST_EMBEDDING], -1);
+    config_free(cfg);
+
+    /* Entries by name, by prefix and by pattern. */
+    assert_string_equal(load(INPUT
+                             "pricing:\n"
+                             "  per: 1M\n"
+                             "  models:\n"
+                             "    gpt-4o*: {input: 2.5}\n"
+                             "    sonnet: {match: 'claude-3-[57]-sonnet', "
+                             "input: 3}\n"
+                             "    gpt-4o-2024-05-13: {input: 5}\n",
+                             &cfg),
+                        "");
+    assert_int_equal(cfg->prices[0].match, PRICE_PREFIX);
+    assert_string_equal(cfg->prices[0].model, "gpt-4o*");
+    assert_int_equal(cfg->prices[0].model_len, 6);
+    assert_int_equal(cfg->prices[1].match, PRICE_PATTERN);
+    assert_string_equal(cfg->prices[1].pattern, "claude-3-[57]-sonnet");
+    assert_int_equal(cfg->prices[2].match, PRICE_EXACT);
+    assert_int_equal(cfg->prices[2].model_len, 17);
+    assert_int_equal(cfg->default_price, -1);
     config_free(cfg);
 }
 

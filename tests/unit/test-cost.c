@@ -387,6 +387,58 @@ static void test_find(void **state)
     teardown_fixture(&f);
 }
 
+/* The name, then the longest prefix, then the patterns in file order. */
+static void test_find_order(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, INPUT "pricing:\n"
+                    "  per: 1M\n"
+                    "  models:\n"
+                    "    any-sonnet: {match: sonnet, input: 3}\n"
+                    "    gpt-4o*: {input: 2.5}\n"
+                    "    gpt-4o-mini*: {input: 0.15}\n"
+                    "    gpt-4o-2024-05-13: {input: 5}\n"
+                    "    gpt*: {input: 9}\n"
+                    "    bedrock-3-5: {match: '^[a-z]+\\.anthropic\\.claude-"
+                    "3-5-', input: 3.3}\n"
+                    "    dated: {match: '-[0-9]{8}$', input: 7}\n"
+                    "    default: {input: 1}\n"
+                    "metrics:\n"
+                    "  - {name: c_total, type: counter, cost: {prompt: p}}\n");
+    const struct cfg_price *p = f.cfg->prices;
+    const struct {
+        const char *model;
+        const struct cfg_price *want;
+    } cases[] = {
+        {"gpt-4o", &p[1]},                 /* a prefix of itself */
+        {"gpt-4o-2024-08-06", &p[1]},      /* dated */
+        {"gpt-4o-mini", &p[2]},            /* the longer prefix */
+        {"gpt-4o-mini-2024-07-18", &p[2]}, /* whatever the order written */
+        {"gpt-4o-2024-05-13", &p[3]},      /* its name beats every prefix */
+        {"gpt-4o-2024-05-13x", &p[1]},     /* not its name */
+        {"gpt-4", &p[4]},
+        {"gpt", &p[4]},
+        {"gp", &p[7]},
+        {"claude-3-5-sonnet-20241022", &p[0]}, /* the first pattern */
+        {"us.anthropic.claude-3-5-haiku-20241022-v1:0", &p[5]},
+        {"claude-3-5-haiku-20241022", &p[6]},
+        {"", &p[7]},
+        {"GPT-4o", &p[7]}, /* case matters: see the model's transform */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        const struct cfg_price *got =
+            cost_prices_find(f.prices, cases[i].model, strlen(cases[i].model));
+        if (got != cases[i].want)
+            fail_msg("%s: priced by %s, not %s", cases[i].model,
+                     got ? got->model : "nothing", cases[i].want->model);
+    }
+    /* The model's bytes are compared, not a C string: a NUL is a byte. */
+    assert_ptr_equal(cost_prices_find(f.prices, "gpt-4o\0-2024-05-13", 18),
+                     &p[1]);
+    teardown_fixture(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_cached_apart),
         cmocka_unit_test(test_read),
         cmocka_unit_test(test_find),
+        cmocka_unit_test(test_find_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
