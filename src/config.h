@@ -217,12 +217,15 @@ int config_cost_kind_parse(const char *s);
 
 /*
  * A metric's value computed from token counts and the pricing table.
+ * The model's text is taken as a label's is: its field (model.field; -1:
+ * none, the default price), through the label transforms (model.tf when
+ * model.has_tf: regex, lower, map), and looked up in the pricing table.
  * cached_in_prompt: the prompt field counts the cached and cache_write
  * tokens too (OpenAI's usage); otherwise they are apart from it
  * (Anthropic's).
  */
 struct cfg_cost {
-    int model;              /* field naming the model; -1: the default */
+    struct cfg_label model;
     int tokens[COST_KINDS]; /* fields with token counts; -1: none */
     int prefer;             /* a field holding the cost itself; -1: none */
     bool cached_in_prompt;

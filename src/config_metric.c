@@ -322,6 +322,30 @@ static void load_cached_in_prompt(struct loader *L, const yaml_node_t *n,
                 "tokens the prompt field counts that are billed apart");
 }
 
+/*
+ * A cost's model: a field path, or {field, regex, lower, map, unmapped}
+ * whose steps turn the field's text into the name looked up.
+ */
+static void load_cost_model(struct loader *L, const yaml_node_t *v,
+                            struct cfg_cost *c)
+{
+    static const char *const keys[] = {"field", "regex",    "lower",
+                                       "map",   "unmapped", NULL};
+    struct cfg_label *lab = &c->model;
+    if (v->type == YAML_SCALAR_NODE) {
+        lab->field = cfg_field_ref(L, v, "model field");
+        return;
+    }
+    if (!cfg_keys(L, v, keys, "a cost's model"))
+        return;
+    const yaml_node_t *f = cfg_get(L, v, "field");
+    if (f == NULL)
+        cfg_err(L, v, "a cost's model needs \"field\"");
+    else
+        lab->field = cfg_field_ref(L, f, "model field");
+    load_transform(L, v, lab);
+}
+
 static void load_cost(struct loader *L, const yaml_node_t *n,
                       struct cfg_metric *m)
 {
@@ -335,7 +359,8 @@ static void load_cost(struct loader *L, const yaml_node_t *n,
     struct cfg_cost *c = cfg_alloc(L, sizeof(*c));
     if (c == NULL || !cfg_keys(L, n, keys, "a cost"))
         return;
-    c->model = c->prefer = -1;
+    c->model.name = "model";
+    c->model.field = c->prefer = -1;
     bool any = false;
     for (int k = 0; k < COST_KINDS; k++) {
         c->tokens[k] = -1;
@@ -352,7 +377,7 @@ static void load_cost(struct loader *L, const yaml_node_t *n,
                             false));
     }
     if ((v = cfg_get(L, n, "model")) != NULL)
-        c->model = cfg_field_ref(L, v, "model field");
+        load_cost_model(L, v, c);
     if ((v = cfg_get(L, n, "prefer")) != NULL)
         c->prefer = cfg_field_ref(L, v, "cost field");
     if ((v = cfg_get(L, n, "cached_in_prompt")) != NULL)

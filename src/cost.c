@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "rx.h"
+#include "transform.h"
 
 /* The entries of the pricing table by how they match, in lookup order. */
 struct cost_prices {
@@ -21,6 +22,8 @@ struct cost_prices {
 struct cost {
     const struct cfg_cost *cfg;
     const struct cost_prices *prices;
+    struct transform *model_tf; /* NULL without one */
+    struct buf model_text;      /* the transformed model */
 };
 
 /* --- the price list ------------------------------------------------------ */
@@ -185,12 +188,23 @@ int cost_new(const struct cfg_cost *cfg, const struct cost_prices *prices,
         return -ENOMEM;
     c->cfg = cfg;
     c->prices = prices;
+    if (cfg->model.has_tf) {
+        int rc = transform_new(&cfg->model.tf, &c->model_tf);
+        if (rc != 0) {
+            free(c);
+            return rc;
+        }
+    }
     *out = c;
     return 0;
 }
 
 void cost_free(struct cost *c)
 {
+    if (c == NULL)
+        return;
+    transform_free(c->model_tf);
+    buf_free(&c->model_text);
     free(c);
 }
 
@@ -221,6 +235,39 @@ static enum cost_result read_tokens(const struct cfg_cost *c, struct fields *fs,
     return any ? COST_OK : COST_NONE;
 }
 
+static const enum cost_result transform_result[] = {
+    [TRANSFORM_OK] = COST_OK,
+    [TRANSFORM_MISSING] = COST_WRONG_TYPE, /* present, but not a scalar */
+    [TRANSFORM_NO_MATCH] = COST_NO_MATCH,
+    [TRANSFORM_UNMAPPED] = COST_UNMAPPED,
+    [TRANSFORM_NOT_STATUS] = COST_WRONG_TYPE, /* no status_class: cannot */
+};
+
+/* The model's text as looked up (out->model), NULL when it has none. */
+static enum cost_result read_model(struct cost *c, struct fields *fs,
+                                   struct cost_bill *out)
+{
+    int field = c->cfg->model.field;
+    const struct field_val *fv = field >= 0 ? fields_get(fs, field) : NULL;
+    if (fv == NULL)
+        return COST_OK;
+    size_t len = 0;
+    const char *text = fields_text(fs, fv, &len);
+    enum transform_result tr = text ? TRANSFORM_OK : TRANSFORM_MISSING;
+    if (text != NULL && c->model_tf != NULL) {
+        buf_reset(&c->model_text);
+        tr = transform_apply(c->model_tf, text, len, fv->type == FIELD_STRING,
+                             &c->model_text);
+        text = c->model_text.data ? c->model_text.data : "";
+        len = c->model_text.len;
+    }
+    if (tr != TRANSFORM_OK || c->model_text.oom)
+        return c->model_text.oom ? COST_WRONG_TYPE : transform_result[tr];
+    out->model = text;
+    out->model_len = len;
+    return COST_OK;
+}
+
 enum cost_result cost_read(struct cost *c, struct fields *fs,
                            struct cost_bill *out)
 {
@@ -235,13 +282,9 @@ enum cost_result cost_read(struct cost *c, struct fields *fs,
         r = read_result[fields_number(fs, cfg->prefer, NULL, NULL, &out->usd)];
         return r == COST_OK && out->usd < 0 ? COST_NEGATIVE : r;
     }
-    if ((r = read_tokens(cfg, fs, &t)) != COST_OK)
+    if ((r = read_tokens(cfg, fs, &t)) != COST_OK ||
+        (r = read_model(c, fs, out)) != COST_OK)
         return r;
-    const struct field_val *fv =
-        cfg->model >= 0 ? fields_get(fs, cfg->model) : NULL;
-    if (fv != NULL &&
-        (out->model = fields_text(fs, fv, &out->model_len)) == NULL)
-        return COST_WRONG_TYPE;
     return cost_bill(
         cfg, cost_prices_find(c->prices, out->model, out->model_len), &t, out);
 }

@@ -4,8 +4,10 @@
  * A metric with a cost (struct cfg_cost) names fields holding token
  * counts of several kinds — prompt, completion, embedding, cached (read
  * from the provider's prompt cache), cache_write (written to it) — and a
- * field naming the model. The price list (struct cost_prices) finds the
- * model's entry of the top-level pricing table; cost_bill multiplies each
+ * field naming the model, whose text may pass through the label
+ * transforms (transform.h: regex, lower, map) before the price list
+ * (struct cost_prices) finds its entry in the top-level pricing table
+ * ("gpt-4o-2024-08-06" looked up as "gpt-4o"); cost_bill multiplies each
  * kind's tokens by that entry's price per token, exactly (num.h), and
  * counts the tokens no price covers; cost_read does both for the current
  * line's fields.
@@ -40,6 +42,8 @@ enum cost_result {
     COST_WRONG_TYPE,   /* a token, model or cost field of the wrong type */
     COST_OUT_OF_RANGE, /* a number or a product beyond +-1.7e26 */
     COST_NEGATIVE,     /* a negative token count or cost */
+    COST_NO_MATCH,     /* the model's regex did not match */
+    COST_UNMAPPED,     /* the model's text is not in its map */
     COST_CACHED_EXCEEDS_PROMPT, /* cached_in_prompt, and they exceed it */
     COST_UNPRICED,              /* no token on the line has a price */
     COST_RESULT_COUNT
@@ -100,9 +104,9 @@ void cost_free(struct cost *c);
 
 /*
  * The cost of the line in fs (borrowed): the preferred cost field if the
- * line has it, else its tokens at their prices. out->unpriced counts the
- * tokens of out->model no price covers, whatever the result (0 when
- * there are none).
+ * line has it, else its tokens at their prices. out->model is the model's
+ * text as looked up, after its transform; out->unpriced counts the tokens
+ * no price covers, whatever the result (0 when there are none).
  */
 enum cost_result cost_read(struct cost *c, struct fields *fs,
                            struct cost_bill *out);

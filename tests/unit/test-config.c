@@ -551,6 +551,22 @@ static void test_rules_errors(void **state)
                  "cache_write) field");
     expect_error(INPUT "pricing: {per: 1k, models: {d: {prompt: 1}}}\n"
                        "metrics:\n"
+                       "  - {name: a_total, type: counter, cost: {prompt: p,\n"
+                       "     model: {field: m, mask: true}}}\n",
+                 "t.yaml:6:24: unknown key \"mask\" in a cost's model (did "
+                 "you mean \"map\"?)");
+    expect_error(INPUT "pricing: {per: 1k, models: {d: {prompt: 1}}}\n"
+                       "metrics:\n"
+                       "  - {name: a_total, type: counter, cost: {prompt: p,\n"
+                       "     model: {regex: '^(.*)-'}}}\n",
+                 "t.yaml:6:13: a cost's model needs \"field\"");
+    expect_error(INPUT "pricing: {per: 1k, models: {d: {prompt: 1}}}\n"
+                       "metrics:\n"
+                       "  - {name: a_total, type: counter, cost: {prompt: p,\n"
+                       "     model: {field: m, regex: '^(.*-'}}}\n",
+                 "t.yaml:6:31: regex: missing closing parenthesis");
+    expect_error(INPUT "pricing: {per: 1k, models: {d: {prompt: 1}}}\n"
+                       "metrics:\n"
                        "  - {name: a_total, type: counter, cost: {model: m}}\n",
                  "t.yaml:5:42: a cost needs at least one token field: prompt, "
                  "completion, embedding, cached or cache_write");

@@ -62,8 +62,9 @@ static const char *text(num_fixed v)
 static const char *model(const struct cost_bill *b)
 {
     static char out[64];
-    snprintf(out, sizeof(out), "%.*s", (int)b->model_len,
-             b->model ? b->model : "(none)");
+    if (b->model == NULL)
+        return "(none)";
+    snprintf(out, sizeof(out), "%.*s", (int)b->model_len, b->model);
     return out;
 }
 
@@ -387,6 +388,112 @@ static void test_find(void **state)
     teardown_fixture(&f);
 }
 
+/* The model's text through its transform, then looked up. */
+static void test_model_transform(void **state)
+{
+    struct fixture f;
+    struct cost_bill b;
+    (void)state;
+    build(&f, INPUT "pricing:\n"
+                    "  per: 1M\n"
+                    "  models:\n"
+                    "    claude-3-5-sonnet: {input: 3}\n"
+                    "    claude-3-5-haiku: {input: 0.8}\n"
+                    "metrics:\n"
+                    "  - name: c_total\n"
+                    "    type: counter\n"
+                    "    cost:\n"
+                    "      prompt: p\n"
+                    "      model:\n"
+                    "        field: model\n"
+                    "        regex: '^(claude-.+?)(?:-[0-9]{8}|-latest)?$'\n"
+                    "        lower: true\n"
+                    "        map: {claude-sonnet: claude-3-5-sonnet}\n"
+                    "        unmapped: other\n");
+    /* Not in the map: unmapped stands in, and has no price. */
+    assert_int_equal(read_line(&f,
+                               "{\"model\": \"claude-3-5-sonnet-20241022\", "
+                               "\"p\": 1000}",
+                               &b),
+                     COST_UNPRICED);
+    assert_string_equal(model(&b), "other");
+    assert_string_equal(text(b.unpriced), "1000");
+    assert_int_equal(
+        read_line(&f, "{\"model\": \"claude-Sonnet-latest\", \"p\": 1000}", &b),
+        COST_OK);
+    assert_string_equal(model(&b), "claude-3-5-sonnet");
+    assert_string_equal(text(b.usd), "0.003");
+    teardown_fixture(&f);
+
+    build(&f, INPUT "pricing:\n"
+                    "  per: 1M\n"
+                    "  models:\n"
+                    "    claude-3-5-sonnet: {input: 3}\n"
+                    "    claude-3-5-haiku: {input: 0.8}\n"
+                    "    default: {input: 1}\n"
+                    "metrics:\n"
+                    "  - name: c_total\n"
+                    "    type: counter\n"
+                    "    cost:\n"
+                    "      prompt: p\n"
+                    "      model:\n"
+                    "        field: model\n"
+                    "        regex: '^(claude-.+?)(?:-[0-9]{8}|-latest)?$'\n"
+                    "        lower: true\n"
+                    "        map: {claude-3-5-sonnet: claude-3-5-sonnet,\n"
+                    "              claude-3-5-haiku: claude-3-5-haiku,\n"
+                    "              claude-sonnet: claude-3-5-sonnet}\n");
+    const struct {
+        const char *line, *model, *usd;
+        enum cost_result r;
+    } cases[] = {
+        {"{\"model\": \"claude-3-5-haiku-latest\", \"p\": 1000}",
+         "claude-3-5-haiku", "0.0008", COST_OK},
+        {"{\"model\": \"claude-3-5-Sonnet-20240620\", \"p\": 1000}",
+         "claude-3-5-sonnet", "0.003", COST_OK},
+        {"{\"model\": \"claude-sonnet\", \"p\": 1000}", "claude-3-5-sonnet",
+         "0.003", COST_OK},
+        /* The regex keeps nothing of a name it does not match, the map
+         * nothing of a name it lacks: the update is skipped, as a label's
+         * would be, and nothing is counted as unpriced. */
+        {"{\"model\": \"gpt-4o\", \"p\": 1000}", "(none)", "", COST_NO_MATCH},
+        {"{\"model\": \"claude-2-1\", \"p\": 1000}", "(none)", "",
+         COST_UNMAPPED},
+        /* Missing: the default entry, with no model. */
+        {"{\"p\": 1000}", "(none)", "0.001", COST_OK},
+        {"{\"model\": {\"id\": 1}, \"p\": 1000}", "(none)", "",
+         COST_WRONG_TYPE},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        enum cost_result r = read_line(&f, cases[i].line, &b);
+        if (r != cases[i].r)
+            fail_msg("%s: result %d, not %d", cases[i].line, r, cases[i].r);
+        assert_string_equal(model(&b), cases[i].model);
+        if (r == COST_OK)
+            assert_string_equal(text(b.usd), cases[i].usd);
+        assert_true(b.unpriced == 0);
+    }
+    teardown_fixture(&f);
+
+    /* Unpriced tokens are counted under the model as looked up. */
+    build(&f, INPUT "pricing: {per: 1M, models: {gpt-4o: {input: 2.5}}}\n"
+                    "metrics:\n"
+                    "  - name: c_total\n"
+                    "    type: counter\n"
+                    "    cost:\n"
+                    "      prompt: p\n"
+                    "      model: {field: m, regex: '^(.+?)(?:-\\d{4}-\\d{2}-"
+                    "\\d{2})?$'}\n");
+    assert_int_equal(read_line(&f, "{\"m\": \"o3-2025-04-16\", \"p\": 5}", &b),
+                     COST_UNPRICED);
+    assert_string_equal(model(&b), "o3");
+    assert_string_equal(text(b.unpriced), "5");
+    assert_int_equal(
+        read_line(&f, "{\"m\": \"gpt-4o-2024-11-20\", \"p\": 4}", &b), COST_OK);
+    assert_string_equal(text(b.usd), "0.00001");
+    teardown_fixture(&f);
+}
+
 /* The name, then the longest prefix, then the patterns in file order. */
 static void test_find_order(void **state)
 {
@@ -448,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_read),
         cmocka_unit_test(test_find),
         cmocka_unit_test(test_find_order),
+        cmocka_unit_test(test_model_transform),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
