@@ -241,7 +241,7 @@ int pipeline_new(const struct config *cfg, struct registry *reg,
         const char *names[] = {"metric", "model"};
         struct family_spec spec = {
             .name = "tokentail_unpriced_tokens_total",
-            .help = "Tokens of models the pricing table has no price for.",
+            .help = "Tokens a cost metric found no price for, by model.",
             .type = METRIC_COUNTER,
             .label_names = names,
             .n_labels = 2,
