@@ -22,6 +22,8 @@ struct cost_prices {
 struct cost {
     const struct cfg_cost *cfg;
     const struct cost_prices *prices;
+    uint8_t kinds[COST_KINDS]; /* the kinds it has token fields for */
+    size_t n_kinds;
     struct transform *model_tf; /* NULL without one */
     struct buf model_text;      /* the transformed model */
 };
@@ -148,24 +150,22 @@ enum cost_result cost_bill(const struct cfg_cost *c,
                            const struct cfg_price *price,
                            const struct cost_tokens *t, struct cost_bill *out)
 {
-    const struct num_dec *n[COST_KINDS];
-    struct num_dec prompt;
+    const struct num_dec *prompt = &t->n[COST_PROMPT];
+    struct num_dec rest;
     num_fixed v, usd = 0, unpriced = 0;
     bool priced = false;
 
-    for (int k = 0; k < COST_KINDS; k++)
-        n[k] = &t->n[k];
     if (c->cached_in_prompt && t->have[COST_PROMPT]) {
-        enum cost_result r = uncached_prompt(t, &prompt);
+        enum cost_result r = uncached_prompt(t, &rest);
         if (r != COST_OK)
             return r;
-        n[COST_PROMPT] = &prompt;
+        prompt = &rest;
     }
-    for (int k = 0; k < COST_KINDS; k++) {
-        if (!t->have[k])
-            continue;
+    for (size_t i = 0; i < t->n_kinds; i++) {
+        int k = t->kinds[i];
+        const struct num_dec *n = k == COST_PROMPT ? prompt : &t->n[k];
         bool has = price != NULL && price->has[k];
-        if (num_to_fixed(n[k], has ? &price->per_token[k] : NULL, &v) != 0)
+        if (num_to_fixed(n, has ? &price->per_token[k] : NULL, &v) != 0)
             return COST_OUT_OF_RANGE;
         if (has)
             usd = num_add_sat(usd, v);
@@ -188,6 +188,9 @@ int cost_new(const struct cfg_cost *cfg, const struct cost_prices *prices,
         return -ENOMEM;
     c->cfg = cfg;
     c->prices = prices;
+    for (int k = 0; k < COST_KINDS; k++)
+        if (cfg->tokens[k] >= 0)
+            c->kinds[c->n_kinds++] = (uint8_t)k;
     if (cfg->model.has_tf) {
         int rc = transform_new(&cfg->model.tf, &c->model_tf);
         if (rc != 0) {
@@ -217,22 +220,24 @@ static const enum cost_result read_result[] = {
 };
 
 /* The line's token counts; COST_NONE when it has none. */
-static enum cost_result read_tokens(const struct cfg_cost *c, struct fields *fs,
+static enum cost_result read_tokens(const struct cost *c, struct fields *fs,
                                     struct cost_tokens *t)
 {
-    bool any = false;
-    for (int k = 0; k < COST_KINDS; k++) {
-        t->have[k] = false;
-        if (c->tokens[k] < 0 || fields_get(fs, c->tokens[k]) == NULL)
+    memset(t->have, 0, sizeof(t->have));
+    t->n_kinds = 0;
+    for (size_t i = 0; i < c->n_kinds; i++) {
+        int k = c->kinds[i], field = c->cfg->tokens[k];
+        if (fields_get(fs, field) == NULL)
             continue;
-        enum field_read r = fields_decimal(fs, c->tokens[k], NULL, &t->n[k]);
+        enum field_read r = fields_decimal(fs, field, NULL, &t->n[k]);
         if (r != FIELD_READ_OK)
             return read_result[r];
         if (t->n[k].neg)
             return COST_NEGATIVE;
-        t->have[k] = any = true;
+        t->have[k] = true;
+        t->kinds[t->n_kinds++] = (uint8_t)k;
     }
-    return any ? COST_OK : COST_NONE;
+    return t->n_kinds > 0 ? COST_OK : COST_NONE;
 }
 
 static const enum cost_result transform_result[] = {
@@ -282,7 +287,7 @@ enum cost_result cost_read(struct cost *c, struct fields *fs,
         r = read_result[fields_number(fs, cfg->prefer, NULL, NULL, &out->usd)];
         return r == COST_OK && out->usd < 0 ? COST_NEGATIVE : r;
     }
-    if ((r = read_tokens(cfg, fs, &t)) != COST_OK ||
+    if ((r = read_tokens(c, fs, &t)) != COST_OK ||
         (r = read_model(c, fs, out)) != COST_OK)
         return r;
     return cost_bill(

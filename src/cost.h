@@ -30,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "fields.h"
@@ -71,7 +72,9 @@ const struct cfg_price *cost_prices_find(const struct cost_prices *t,
 /* A line's token counts, by kind. */
 struct cost_tokens {
     struct num_dec n[COST_KINDS];
-    bool have[COST_KINDS]; /* the line has the kind's field */
+    bool have[COST_KINDS];     /* the line has the kind's field */
+    uint8_t kinds[COST_KINDS]; /* those it has, in kind order */
+    size_t n_kinds;
 };
 
 /* What a line's tokens cost, and what no price covered. */
