@@ -116,6 +116,36 @@ const struct cfg_price *cost_prices_find(const struct cost_prices *t,
 /* The kinds a prompt counts when cached_in_prompt is set. */
 static const enum cost_kind in_prompt[] = {COST_CACHED, COST_CACHE_WRITE};
 
+#define N_IN_PROMPT (sizeof(in_prompt) / sizeof(*in_prompt))
+
+/*
+ * prompt - cached - cache_write when all are written with one exponent,
+ * as whole numbers are: their mantissas subtract. false when they are not.
+ */
+static bool uncached_same_exp(const struct cost_tokens *t, enum cost_result *r,
+                              struct num_dec *out)
+{
+    *out = t->n[COST_PROMPT];
+    for (size_t i = 0; i < N_IN_PROMPT; i++) {
+        const struct num_dec *n = &t->n[in_prompt[i]];
+        if (t->have[in_prompt[i]] && n->mant != 0 && n->exp != out->exp)
+            return false;
+    }
+    *r = COST_OK;
+    for (size_t i = 0; i < N_IN_PROMPT && *r == COST_OK; i++) {
+        const struct num_dec *n = &t->n[in_prompt[i]];
+        if (!t->have[in_prompt[i]])
+            continue;
+        if (n->mant > out->mant)
+            *r = COST_CACHED_EXCEEDS_PROMPT;
+        else
+            out->mant -= n->mant;
+    }
+    if (out->mant == 0)
+        out->exp = 0;
+    return true;
+}
+
 /*
  * The prompt tokens not read from or written to the cache: prompt minus
  * cached minus cache_write, exact to the 10^-12 token (tokens are whole
@@ -124,10 +154,13 @@ static const enum cost_kind in_prompt[] = {COST_CACHED, COST_CACHE_WRITE};
 static enum cost_result uncached_prompt(const struct cost_tokens *t,
                                         struct num_dec *out)
 {
+    enum cost_result r;
+    if (uncached_same_exp(t, &r, out))
+        return r;
     num_fixed rest, part;
     if (num_to_fixed(&t->n[COST_PROMPT], NULL, &rest) != 0)
         return COST_OUT_OF_RANGE;
-    for (size_t i = 0; i < sizeof(in_prompt) / sizeof(*in_prompt); i++) {
+    for (size_t i = 0; i < N_IN_PROMPT; i++) {
         if (!t->have[in_prompt[i]])
             continue;
         if (num_to_fixed(&t->n[in_prompt[i]], NULL, &part) != 0)
@@ -136,13 +169,11 @@ static enum cost_result uncached_prompt(const struct cost_tokens *t,
         if ((rest -= part) < 0)
             return COST_CACHED_EXCEEDS_PROMPT;
     }
+    /* Trailing zeros stay: num_to_fixed drops digits it cannot hold from
+     * the end, and dropping these loses nothing. */
     out->mant = (num_u128)rest;
     out->exp = -NUM_FRAC_DIGITS;
     out->neg = false;
-    while (out->mant != 0 && out->mant % 10 == 0) {
-        out->mant /= 10;
-        out->exp++;
-    }
     return COST_OK;
 }
 

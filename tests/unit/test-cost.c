@@ -275,9 +275,21 @@ static void test_cached_in_prompt(void **state)
         COST_CACHED_EXCEEDS_PROMPT);
     assert_int_equal(read_line(&f, "{\"p\": 1000, \"w\": 1000}", &b), COST_OK);
     assert_string_equal(text(b.usd), "0.00375");
-    /* Fractions of tokens subtract exactly too. */
+    /* Fractions of tokens and other exponents subtract exactly too:
+     * 1.25 * 3e-6 + 0.25 * 0.3e-6; 976 * 3e-6 + 24 * 0.3e-6 + 0. */
     assert_int_equal(read_line(&f, "{\"p\": 1.5, \"r\": 0.25}", &b), COST_OK);
     assert_string_equal(text(b.usd), "0.000003825");
+    assert_int_equal(read_line(&f, "{\"p\": 1e3, \"r\": 24, \"w\": 0}", &b),
+                     COST_OK);
+    assert_string_equal(text(b.usd), "0.0029352");
+    assert_int_equal(read_line(&f, "{\"p\": 1e3, \"r\": 1.0001e3}", &b),
+                     COST_CACHED_EXCEEDS_PROMPT);
+    /* One exponent: mantissas subtract (1.5 - 0.5 - 1.0 = 0). */
+    assert_int_equal(read_line(&f, "{\"p\": 1.5, \"r\": 0.5, \"w\": 1.0}", &b),
+                     COST_OK);
+    assert_string_equal(text(b.usd), "0.0000039");
+    assert_int_equal(read_line(&f, "{\"p\": 1.5, \"r\": 0.5, \"w\": 1.1}", &b),
+                     COST_CACHED_EXCEEDS_PROMPT);
     teardown_fixture(&f);
 }
 
