@@ -259,6 +259,8 @@ PROVIDERS = {
 
 
 def check(pack, seed, n):
+    """n lines of seed through the example; returns what the cost metric
+    could not price or use."""
     make, fn, cost_metric, families = PROVIDERS[pack]
     rnd = random.Random(seed)
     data = "".join(make(rnd, i) + "\n" for i in range(n)).encode()
@@ -287,29 +289,30 @@ def check(pack, seed, n):
     return costs
 
 
-def test_openai():
-    seen = Costs()
+def check_seeds(pack):
+    """Three seeds of 4,000 lines; what the cost metric skipped and the
+    models it could not price, over all of them."""
+    skipped, unpriced = defaultdict(int), set()
     for seed in (1, 2, 3):
-        costs = check("openai", seed, 4000)
+        costs = check(pack, seed, 4000)
         for k, v in costs.skipped.items():
-            seen.skipped[k] += v
-        seen.unpriced.update(costs.unpriced)
+            skipped[k] += v
+        unpriced |= {model for _, model in costs.unpriced}
+    return skipped, unpriced
+
+
+def test_openai():
+    skipped, unpriced = check_seeds("openai")
     # The cases the generator is for did occur.
-    assert seen.skipped["cached_exceeds_prompt"] > 0
-    assert seen.skipped["unpriced"] > 0
-    assert {m for _, m in seen.unpriced} == {"o3-2025-04-16", "chatgpt-4o-latest"}
+    assert skipped["cached_exceeds_prompt"] > 0 and skipped["unpriced"] > 0
+    assert unpriced == {"o3-2025-04-16", "chatgpt-4o-latest"}
 
 
 def test_anthropic():
-    seen = Costs()
-    for seed in (1, 2, 3):
-        costs = check("anthropic", seed, 4000)
-        for k, v in costs.skipped.items():
-            seen.skipped[k] += v
-        seen.unpriced.update(costs.unpriced)
-    assert seen.skipped["negative"] > 0 and seen.skipped["unpriced"] > 0
-    # Priced under the name as looked up, without its date.
-    assert {m for _, m in seen.unpriced} == {"claude-2.1", "claude-instant-1.2"}
+    skipped, unpriced = check_seeds("anthropic")
+    assert skipped["negative"] > 0 and skipped["unpriced"] > 0
+    # Counted under the name as looked up, without its date.
+    assert unpriced == {"claude-2.1", "claude-instant-1.2"}
 
 
 def test_readme_examples():

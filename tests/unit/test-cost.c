@@ -59,13 +59,28 @@ static const char *text(num_fixed v)
     return out;
 }
 
-static const char *model(const struct cost_bill *b)
+/*
+ * Reads the cost of line and checks it: the result, the cost when priced,
+ * the tokens counted as unpriced, and (unless NULL) the model's name as
+ * looked up, "(none)" for none.
+ */
+static void expect(struct fixture *f, const char *line, enum cost_result want,
+                   const char *usd, const char *unpriced, const char *model)
 {
-    static char out[64];
-    if (b->model == NULL)
-        return "(none)";
-    snprintf(out, sizeof(out), "%.*s", (int)b->model_len, b->model);
-    return out;
+    struct cost_bill b;
+    enum cost_result r = read_line(f, line, &b);
+    if (r != want)
+        fail_msg("%s: result %d, not %d", line, r, want);
+    if (r == COST_OK && strcmp(text(b.usd), usd) != 0)
+        fail_msg("%s: cost %s, not %s", line, text(b.usd), usd);
+    if (strcmp(text(b.unpriced), unpriced) != 0)
+        fail_msg("%s: unpriced %s, not %s", line, text(b.unpriced), unpriced);
+    if (model != NULL &&
+        (b.model == NULL ? strcmp(model, "(none)") != 0
+                         : strlen(model) != b.model_len ||
+                               memcmp(model, b.model, b.model_len) != 0))
+        fail_msg("%s: model %.*s, not %s", line, (int)b.model_len,
+                 b.model ? b.model : "(none)", model);
 }
 
 #define INPUT "inputs:\n  - paths: [x]\n"
@@ -74,7 +89,6 @@ static const char *model(const struct cost_bill *b)
 static void test_bill(void **state)
 {
     struct fixture f;
-    struct cost_bill b;
     (void)state;
     build(&f, INPUT "pricing:\n"
                     "  per: 1M\n"
@@ -88,45 +102,20 @@ static void test_bill(void **state)
                     "    cost: {model: model, prompt: p, completion: c,\n"
                     "           embedding: e, cached: k}\n");
     /* 1234 * 0.15e-6 + 56 * 0.6e-6 + 7 * 0.075e-6 */
-    assert_int_equal(
-        read_line(&f,
-                  "{\"model\": \"gpt-4o-mini\", \"p\": 1234, \"c\": 56, "
-                  "\"k\": 7}",
-                  &b),
-        COST_OK);
-    assert_string_equal(text(b.usd), "0.000219225");
-    assert_true(b.unpriced == 0);
-    assert_string_equal(model(&b), "gpt-4o-mini");
-
+    expect(&f, "{\"model\": \"gpt-4o-mini\", \"p\": 1234, \"c\": 56, \"k\": 7}",
+           COST_OK, "0.000219225", "0", "gpt-4o-mini");
     /* A kind the entry has no price for is counted, the rest priced. */
-    assert_int_equal(read_line(&f,
-                               "{\"model\": \"gpt-4o-mini\", \"p\": \"10\", "
-                               "\"e\": 99}",
-                               &b),
-                     COST_OK);
-    assert_string_equal(text(b.usd), "0.0000015");
-    assert_string_equal(text(b.unpriced), "99");
-
+    expect(&f, "{\"model\": \"gpt-4o-mini\", \"p\": \"10\", \"e\": 99}",
+           COST_OK, "0.0000015", "99", NULL);
     /* No entry for the model: every token unpriced, the update skipped. */
-    assert_int_equal(
-        read_line(&f, "{\"model\": \"mystery\", \"p\": 5, \"c\": 6}", &b),
-        COST_UNPRICED);
-    assert_string_equal(text(b.unpriced), "11");
-    assert_string_equal(model(&b), "mystery");
-
+    expect(&f, "{\"model\": \"mystery\", \"p\": 5, \"c\": 6}", COST_UNPRICED,
+           "", "11", "mystery");
     /* No model field and no default entry: the same, with no model. */
-    assert_int_equal(read_line(&f, "{\"e\": 3}", &b), COST_UNPRICED);
-    assert_string_equal(text(b.unpriced), "3");
-    assert_null(b.model);
-
+    expect(&f, "{\"e\": 3}", COST_UNPRICED, "", "3", "(none)");
     /* 1e34 cached tokens cost 7.5e26 USD, beyond what a value holds: the
      * line is skipped, and its unpriced embedding tokens are not counted. */
-    assert_int_equal(read_line(&f,
-                               "{\"model\": \"gpt-4o-mini\", \"e\": 5, "
-                               "\"k\": 1e34}",
-                               &b),
-                     COST_OUT_OF_RANGE);
-    assert_true(b.unpriced == 0);
+    expect(&f, "{\"model\": \"gpt-4o-mini\", \"e\": 5, \"k\": 1e34}",
+           COST_OUT_OF_RANGE, "", "0", NULL);
     teardown_fixture(&f);
 
     /* Per 1k, and a default entry for every other model. */
@@ -138,13 +127,10 @@ static void test_bill(void **state)
                     "metrics:\n"
                     "  - {name: c_total, type: counter, cost: "
                     "{model: m, prompt: p, completion: c}}\n");
-    assert_int_equal(
-        read_line(&f, "{\"m\": \"gpt-4o\", \"p\": 1, \"c\": 3}", &b), COST_OK);
-    assert_string_equal(text(b.usd), "0.0000325");
-    assert_int_equal(read_line(&f, "{\"m\": \"x\", \"p\": 1000, \"c\": 3}", &b),
-                     COST_OK);
-    assert_string_equal(text(b.usd), "0.001");
-    assert_string_equal(text(b.unpriced), "3");
+    expect(&f, "{\"m\": \"gpt-4o\", \"p\": 1, \"c\": 3}", COST_OK, "0.0000325",
+           "0", NULL);
+    expect(&f, "{\"m\": \"x\", \"p\": 1000, \"c\": 3}", COST_OK, "0.001", "3",
+           NULL);
     teardown_fixture(&f);
 }
 
@@ -155,7 +141,6 @@ static void test_bill(void **state)
 static void test_cached_in_prompt(void **state)
 {
     struct fixture f;
-    struct cost_bill b;
     (void)state;
     build(&f, INPUT "pricing:\n"
                     "  per: 1M\n"
@@ -167,92 +152,55 @@ static void test_cached_in_prompt(void **state)
                     "    type: counter\n"
                     "    cost:\n"
                     "      model: model\n"
-                    "      prompt: usage.prompt_tokens\n"
-                    "      completion: usage.completion_tokens\n"
-                    "      cached: usage.prompt_tokens_details.cached_tokens\n"
+                    "      prompt: u.prompt_tokens\n"
+                    "      completion: u.completion_tokens\n"
+                    "      cached: u.prompt_tokens_details.cached_tokens\n"
                     "      cached_in_prompt: true\n");
     /* 500,000 * 1e-6 + 500,000 * 0.5e-6, not 1,000,000 * 1e-6 + ... */
-    assert_int_equal(read_line(&f,
-                               "{\"model\": \"m\", \"usage\": "
-                               "{\"prompt_tokens\": 1000000, "
-                               "\"prompt_tokens_details\": "
-                               "{\"cached_tokens\": 500000}}}",
-                               &b),
-                     COST_OK);
-    assert_string_equal(text(b.usd), "0.75");
-    assert_true(b.unpriced == 0);
+    expect(&f,
+           "{\"model\": \"m\", \"u\": {\"prompt_tokens\": 1000000, "
+           "\"prompt_tokens_details\": {\"cached_tokens\": 500000}}}",
+           COST_OK, "0.75", "0", NULL);
     /* 86 * 1e-6 + 1920 * 0.5e-6 + 300 * 4e-6 */
-    assert_int_equal(read_line(&f,
-                               "{\"model\": \"m\", \"usage\": "
-                               "{\"prompt_tokens\": 2006, "
-                               "\"completion_tokens\": 300, "
-                               "\"prompt_tokens_details\": "
-                               "{\"cached_tokens\": 1920}}}",
-                               &b),
-                     COST_OK);
-    assert_string_equal(text(b.usd), "0.002246");
+    expect(&f,
+           "{\"model\": \"m\", \"u\": {\"prompt_tokens\": 2006, "
+           "\"completion_tokens\": 300, "
+           "\"prompt_tokens_details\": {\"cached_tokens\": 1920}}}",
+           COST_OK, "0.002246", "0", NULL);
     /* All of the prompt from the cache; none of it; no details at all. */
-    assert_int_equal(read_line(&f,
-                               "{\"model\": \"m\", \"usage\": "
-                               "{\"prompt_tokens\": 3, "
-                               "\"prompt_tokens_details\": "
-                               "{\"cached_tokens\": 3}}}",
-                               &b),
-                     COST_OK);
-    assert_string_equal(text(b.usd), "0.0000015");
-    assert_int_equal(read_line(&f,
-                               "{\"model\": \"m\", \"usage\": "
-                               "{\"prompt_tokens\": 3, "
-                               "\"prompt_tokens_details\": "
-                               "{\"cached_tokens\": 0}}}",
-                               &b),
-                     COST_OK);
-    assert_string_equal(text(b.usd), "0.000003");
-    assert_int_equal(read_line(&f,
-                               "{\"model\": \"m\", \"usage\": "
-                               "{\"prompt_tokens\": 3}}",
-                               &b),
-                     COST_OK);
-    assert_string_equal(text(b.usd), "0.000003");
+    expect(&f,
+           "{\"model\": \"m\", \"u\": {\"prompt_tokens\": 3, "
+           "\"prompt_tokens_details\": {\"cached_tokens\": 3}}}",
+           COST_OK, "0.0000015", "0", NULL);
+    expect(&f,
+           "{\"model\": \"m\", \"u\": {\"prompt_tokens\": 3, "
+           "\"prompt_tokens_details\": {\"cached_tokens\": 0}}}",
+           COST_OK, "0.000003", "0", NULL);
+    expect(&f, "{\"model\": \"m\", \"u\": {\"prompt_tokens\": 3}}", COST_OK,
+           "0.000003", "0", NULL);
     /* More cached than prompt: an inconsistent line, never a negative
      * price, and nothing counted as unpriced. */
-    assert_int_equal(read_line(&f,
-                               "{\"model\": \"unknown\", \"usage\": "
-                               "{\"prompt_tokens\": 3, "
-                               "\"prompt_tokens_details\": "
-                               "{\"cached_tokens\": 4}}}",
-                               &b),
-                     COST_CACHED_EXCEEDS_PROMPT);
-    assert_true(b.unpriced == 0);
-    /* Unpriced tokens are counted once: 10 uncached, 90 cached. */
-    assert_int_equal(read_line(&f,
-                               "{\"model\": \"unknown\", \"usage\": "
-                               "{\"prompt_tokens\": 100, "
-                               "\"completion_tokens\": 7, "
-                               "\"prompt_tokens_details\": "
-                               "{\"cached_tokens\": 90}}}",
-                               &b),
-                     COST_UNPRICED);
-    assert_string_equal(text(b.unpriced), "107");
+    expect(&f,
+           "{\"model\": \"unknown\", \"u\": {\"prompt_tokens\": 3, "
+           "\"prompt_tokens_details\": {\"cached_tokens\": 4}}}",
+           COST_CACHED_EXCEEDS_PROMPT, "", "0", NULL);
+    /* Unpriced tokens are counted once: 10 uncached, 90 cached, 7. */
+    expect(&f,
+           "{\"model\": \"unknown\", \"u\": {\"prompt_tokens\": 100, "
+           "\"completion_tokens\": 7, "
+           "\"prompt_tokens_details\": {\"cached_tokens\": 90}}}",
+           COST_UNPRICED, "", "107", "unknown");
     /* A model without a cached price: the cached tokens are unpriced,
      * not billed at the prompt price. */
-    assert_int_equal(read_line(&f,
-                               "{\"model\": \"no-cache-price\", \"usage\": "
-                               "{\"prompt_tokens\": 100, "
-                               "\"prompt_tokens_details\": "
-                               "{\"cached_tokens\": 90}}}",
-                               &b),
-                     COST_OK);
-    assert_string_equal(text(b.usd), "0.00001");
-    assert_string_equal(text(b.unpriced), "90");
+    expect(&f,
+           "{\"model\": \"no-cache-price\", \"u\": {\"prompt_tokens\": 100, "
+           "\"prompt_tokens_details\": {\"cached_tokens\": 90}}}",
+           COST_OK, "0.00001", "90", NULL);
     /* Cached tokens with no prompt field: billed as they are. */
-    assert_int_equal(read_line(&f,
-                               "{\"model\": \"m\", \"usage\": "
-                               "{\"prompt_tokens_details\": "
-                               "{\"cached_tokens\": 10}}}",
-                               &b),
-                     COST_OK);
-    assert_string_equal(text(b.usd), "0.000005");
+    expect(&f,
+           "{\"model\": \"m\", \"u\": "
+           "{\"prompt_tokens_details\": {\"cached_tokens\": 10}}}",
+           COST_OK, "0.000005", "0", NULL);
     teardown_fixture(&f);
 
     /* The prompt counting cache writes as well (an OpenAI-shaped usage
@@ -267,29 +215,23 @@ static void test_cached_in_prompt(void **state)
                     "    cost: {prompt: p, cached: r, cache_write: w,\n"
                     "           cached_in_prompt: true}\n");
     /* 10 * 3e-6 + 100 * 0.3e-6 + 1000 * 3.75e-6 */
-    assert_int_equal(
-        read_line(&f, "{\"p\": 1110, \"r\": 100, \"w\": 1000}", &b), COST_OK);
-    assert_string_equal(text(b.usd), "0.00381");
-    assert_int_equal(
-        read_line(&f, "{\"p\": 1099, \"r\": 100, \"w\": 1000}", &b),
-        COST_CACHED_EXCEEDS_PROMPT);
-    assert_int_equal(read_line(&f, "{\"p\": 1000, \"w\": 1000}", &b), COST_OK);
-    assert_string_equal(text(b.usd), "0.00375");
+    expect(&f, "{\"p\": 1110, \"r\": 100, \"w\": 1000}", COST_OK, "0.00381",
+           "0", NULL);
+    expect(&f, "{\"p\": 1099, \"r\": 100, \"w\": 1000}",
+           COST_CACHED_EXCEEDS_PROMPT, "", "0", NULL);
+    expect(&f, "{\"p\": 1000, \"w\": 1000}", COST_OK, "0.00375", "0", NULL);
     /* Fractions of tokens and other exponents subtract exactly too:
      * 1.25 * 3e-6 + 0.25 * 0.3e-6; 976 * 3e-6 + 24 * 0.3e-6 + 0. */
-    assert_int_equal(read_line(&f, "{\"p\": 1.5, \"r\": 0.25}", &b), COST_OK);
-    assert_string_equal(text(b.usd), "0.000003825");
-    assert_int_equal(read_line(&f, "{\"p\": 1e3, \"r\": 24, \"w\": 0}", &b),
-                     COST_OK);
-    assert_string_equal(text(b.usd), "0.0029352");
-    assert_int_equal(read_line(&f, "{\"p\": 1e3, \"r\": 1.0001e3}", &b),
-                     COST_CACHED_EXCEEDS_PROMPT);
+    expect(&f, "{\"p\": 1.5, \"r\": 0.25}", COST_OK, "0.000003825", "0", NULL);
+    expect(&f, "{\"p\": 1e3, \"r\": 24, \"w\": 0}", COST_OK, "0.0029352", "0",
+           NULL);
+    expect(&f, "{\"p\": 1e3, \"r\": 1.0001e3}", COST_CACHED_EXCEEDS_PROMPT, "",
+           "0", NULL);
     /* One exponent: mantissas subtract (1.5 - 0.5 - 1.0 = 0). */
-    assert_int_equal(read_line(&f, "{\"p\": 1.5, \"r\": 0.5, \"w\": 1.0}", &b),
-                     COST_OK);
-    assert_string_equal(text(b.usd), "0.0000039");
-    assert_int_equal(read_line(&f, "{\"p\": 1.5, \"r\": 0.5, \"w\": 1.1}", &b),
-                     COST_CACHED_EXCEEDS_PROMPT);
+    expect(&f, "{\"p\": 1.5, \"r\": 0.5, \"w\": 1.0}", COST_OK, "0.0000039",
+           "0", NULL);
+    expect(&f, "{\"p\": 1.5, \"r\": 0.5, \"w\": 1.1}",
+           COST_CACHED_EXCEEDS_PROMPT, "", "0", NULL);
     teardown_fixture(&f);
 }
 
@@ -300,7 +242,6 @@ static void test_cached_in_prompt(void **state)
 static void test_cached_apart(void **state)
 {
     struct fixture f;
-    struct cost_bill b;
     (void)state;
     build(&f, INPUT "pricing:\n"
                     "  per: 1M\n"
@@ -312,30 +253,22 @@ static void test_cached_apart(void **state)
                     "    type: counter\n"
                     "    cost:\n"
                     "      model: model\n"
-                    "      prompt: usage.input_tokens\n"
-                    "      completion: usage.output_tokens\n"
-                    "      cached: usage.cache_read_input_tokens\n"
-                    "      cache_write: usage.cache_creation_input_tokens\n");
+                    "      prompt: u.input_tokens\n"
+                    "      completion: u.output_tokens\n"
+                    "      cached: u.cache_read_input_tokens\n"
+                    "      cache_write: u.cache_creation_input_tokens\n");
     /* 21 * 3e-6 + 393 * 15e-6 + 188086 * 3.75e-6 */
-    assert_int_equal(read_line(&f,
-                               "{\"model\": \"claude-3-5-sonnet-20241022\", "
-                               "\"usage\": {\"input_tokens\": 21, "
-                               "\"cache_creation_input_tokens\": 188086, "
-                               "\"cache_read_input_tokens\": 0, "
-                               "\"output_tokens\": 393}}",
-                               &b),
-                     COST_OK);
-    assert_string_equal(text(b.usd), "0.7112805");
+    expect(&f,
+           "{\"model\": \"claude-3-5-sonnet-20241022\", \"u\": "
+           "{\"input_tokens\": 21, \"cache_creation_input_tokens\": 188086, "
+           "\"cache_read_input_tokens\": 0, \"output_tokens\": 393}}",
+           COST_OK, "0.7112805", "0", "claude-3-5-sonnet-20241022");
     /* Reads far beyond input_tokens are the usual case, not an error. */
-    assert_int_equal(read_line(&f,
-                               "{\"model\": \"claude-3-5-sonnet-20241022\", "
-                               "\"usage\": {\"input_tokens\": 21, "
-                               "\"cache_creation_input_tokens\": 0, "
-                               "\"cache_read_input_tokens\": 188086, "
-                               "\"output_tokens\": 393}}",
-                               &b),
-                     COST_OK);
-    assert_string_equal(text(b.usd), "0.0623838");
+    expect(&f,
+           "{\"model\": \"claude-3-5-sonnet-20241022\", \"u\": "
+           "{\"input_tokens\": 21, \"cache_creation_input_tokens\": 0, "
+           "\"cache_read_input_tokens\": 188086, \"output_tokens\": 393}}",
+           COST_OK, "0.0623838", "0", NULL);
     teardown_fixture(&f);
 }
 
@@ -343,30 +276,24 @@ static void test_cached_apart(void **state)
 static void test_read(void **state)
 {
     struct fixture f;
-    struct cost_bill b;
     (void)state;
     build(&f, INPUT "pricing: {per: 1M, models: {default: {input: 1}}}\n"
                     "metrics:\n"
                     "  - {name: c_total, type: counter, cost: "
                     "{model: m, prompt: p, prefer: usd}}\n");
-    assert_int_equal(read_line(&f, "{\"other\": 1}", &b), COST_NONE);
-    assert_int_equal(read_line(&f, "{\"p\": null}", &b), COST_NONE);
-    assert_int_equal(read_line(&f, "{\"p\": -1}", &b), COST_NEGATIVE);
-    assert_int_equal(read_line(&f, "{\"p\": \"many\"}", &b), COST_WRONG_TYPE);
-    assert_int_equal(read_line(&f, "{\"p\": {}}", &b), COST_WRONG_TYPE);
-    assert_int_equal(read_line(&f, "{\"p\": 1, \"m\": [1]}", &b),
-                     COST_WRONG_TYPE);
+    expect(&f, "{\"other\": 1}", COST_NONE, "", "0", NULL);
+    expect(&f, "{\"p\": null}", COST_NONE, "", "0", NULL);
+    expect(&f, "{\"p\": -1}", COST_NEGATIVE, "", "0", NULL);
+    expect(&f, "{\"p\": \"many\"}", COST_WRONG_TYPE, "", "0", NULL);
+    expect(&f, "{\"p\": {}}", COST_WRONG_TYPE, "", "0", NULL);
+    expect(&f, "{\"p\": 1, \"m\": [1]}", COST_WRONG_TYPE, "", "0", NULL);
     /* A number names a model as written. */
-    assert_int_equal(read_line(&f, "{\"p\": 2, \"m\": 4}", &b), COST_OK);
-    assert_string_equal(text(b.usd), "0.000002");
-    assert_string_equal(model(&b), "4");
+    expect(&f, "{\"p\": 2, \"m\": 4}", COST_OK, "0.000002", "0", "4");
     /* The line's own cost wins over its tokens. */
-    assert_int_equal(read_line(&f, "{\"p\": 2, \"usd\": 0.25}", &b), COST_OK);
-    assert_string_equal(text(b.usd), "0.25");
-    assert_int_equal(read_line(&f, "{\"usd\": \"0.5\"}", &b), COST_OK);
-    assert_string_equal(text(b.usd), "0.5");
-    assert_int_equal(read_line(&f, "{\"usd\": -0.5}", &b), COST_NEGATIVE);
-    assert_int_equal(read_line(&f, "{\"usd\": true}", &b), COST_WRONG_TYPE);
+    expect(&f, "{\"p\": 2, \"usd\": 0.25}", COST_OK, "0.25", "0", NULL);
+    expect(&f, "{\"usd\": \"0.5\"}", COST_OK, "0.5", "0", NULL);
+    expect(&f, "{\"usd\": -0.5}", COST_NEGATIVE, "", "0", NULL);
+    expect(&f, "{\"usd\": true}", COST_WRONG_TYPE, "", "0", NULL);
     teardown_fixture(&f);
 }
 
@@ -404,13 +331,11 @@ static void test_find(void **state)
 static void test_model_transform(void **state)
 {
     struct fixture f;
-    struct cost_bill b;
     (void)state;
     build(&f, INPUT "pricing:\n"
                     "  per: 1M\n"
                     "  models:\n"
                     "    claude-3-5-sonnet: {input: 3}\n"
-                    "    claude-3-5-haiku: {input: 0.8}\n"
                     "metrics:\n"
                     "  - name: c_total\n"
                     "    type: counter\n"
@@ -423,18 +348,10 @@ static void test_model_transform(void **state)
                     "        map: {claude-sonnet: claude-3-5-sonnet}\n"
                     "        unmapped: other\n");
     /* Not in the map: unmapped stands in, and has no price. */
-    assert_int_equal(read_line(&f,
-                               "{\"model\": \"claude-3-5-sonnet-20241022\", "
-                               "\"p\": 1000}",
-                               &b),
-                     COST_UNPRICED);
-    assert_string_equal(model(&b), "other");
-    assert_string_equal(text(b.unpriced), "1000");
-    assert_int_equal(
-        read_line(&f, "{\"model\": \"claude-Sonnet-latest\", \"p\": 1000}", &b),
-        COST_OK);
-    assert_string_equal(model(&b), "claude-3-5-sonnet");
-    assert_string_equal(text(b.usd), "0.003");
+    expect(&f, "{\"model\": \"claude-3-5-sonnet-20241022\", \"p\": 1000}",
+           COST_UNPRICED, "", "1000", "other");
+    expect(&f, "{\"model\": \"claude-Sonnet-latest\", \"p\": 1000}", COST_OK,
+           "0.003", "0", "claude-3-5-sonnet");
     teardown_fixture(&f);
 
     build(&f, INPUT "pricing:\n"
@@ -455,36 +372,23 @@ static void test_model_transform(void **state)
                     "        map: {claude-3-5-sonnet: claude-3-5-sonnet,\n"
                     "              claude-3-5-haiku: claude-3-5-haiku,\n"
                     "              claude-sonnet: claude-3-5-sonnet}\n");
-    const struct {
-        const char *line, *model, *usd;
-        enum cost_result r;
-    } cases[] = {
-        {"{\"model\": \"claude-3-5-haiku-latest\", \"p\": 1000}",
-         "claude-3-5-haiku", "0.0008", COST_OK},
-        {"{\"model\": \"claude-3-5-Sonnet-20240620\", \"p\": 1000}",
-         "claude-3-5-sonnet", "0.003", COST_OK},
-        {"{\"model\": \"claude-sonnet\", \"p\": 1000}", "claude-3-5-sonnet",
-         "0.003", COST_OK},
-        /* The regex keeps nothing of a name it does not match, the map
-         * nothing of a name it lacks: the update is skipped, as a label's
-         * would be, and nothing is counted as unpriced. */
-        {"{\"model\": \"gpt-4o\", \"p\": 1000}", "(none)", "", COST_NO_MATCH},
-        {"{\"model\": \"claude-2-1\", \"p\": 1000}", "(none)", "",
-         COST_UNMAPPED},
-        /* Missing: the default entry, with no model. */
-        {"{\"p\": 1000}", "(none)", "0.001", COST_OK},
-        {"{\"model\": {\"id\": 1}, \"p\": 1000}", "(none)", "",
-         COST_WRONG_TYPE},
-    };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-        enum cost_result r = read_line(&f, cases[i].line, &b);
-        if (r != cases[i].r)
-            fail_msg("%s: result %d, not %d", cases[i].line, r, cases[i].r);
-        assert_string_equal(model(&b), cases[i].model);
-        if (r == COST_OK)
-            assert_string_equal(text(b.usd), cases[i].usd);
-        assert_true(b.unpriced == 0);
-    }
+    expect(&f, "{\"model\": \"claude-3-5-haiku-latest\", \"p\": 1000}", COST_OK,
+           "0.0008", "0", "claude-3-5-haiku");
+    expect(&f, "{\"model\": \"claude-3-5-Sonnet-20240620\", \"p\": 1000}",
+           COST_OK, "0.003", "0", "claude-3-5-sonnet");
+    expect(&f, "{\"model\": \"claude-sonnet\", \"p\": 1000}", COST_OK, "0.003",
+           "0", "claude-3-5-sonnet");
+    /* The regex keeps nothing of a name it does not match, the map nothing
+     * of a name it lacks: the update is skipped, as a label's would be, and
+     * nothing is counted as unpriced. */
+    expect(&f, "{\"model\": \"gpt-4o\", \"p\": 1000}", COST_NO_MATCH, "", "0",
+           "(none)");
+    expect(&f, "{\"model\": \"claude-2-1\", \"p\": 1000}", COST_UNMAPPED, "",
+           "0", "(none)");
+    /* Missing: the default entry, with no model. */
+    expect(&f, "{\"p\": 1000}", COST_OK, "0.001", "0", "(none)");
+    expect(&f, "{\"model\": {\"id\": 1}, \"p\": 1000}", COST_WRONG_TYPE, "",
+           "0", "(none)");
     teardown_fixture(&f);
 
     /* Unpriced tokens are counted under the model as looked up. */
@@ -496,13 +400,10 @@ static void test_model_transform(void **state)
                     "      prompt: p\n"
                     "      model: {field: m, regex: '^(.+?)(?:-\\d{4}-\\d{2}-"
                     "\\d{2})?$'}\n");
-    assert_int_equal(read_line(&f, "{\"m\": \"o3-2025-04-16\", \"p\": 5}", &b),
-                     COST_UNPRICED);
-    assert_string_equal(model(&b), "o3");
-    assert_string_equal(text(b.unpriced), "5");
-    assert_int_equal(
-        read_line(&f, "{\"m\": \"gpt-4o-2024-11-20\", \"p\": 4}", &b), COST_OK);
-    assert_string_equal(text(b.usd), "0.00001");
+    expect(&f, "{\"m\": \"o3-2025-04-16\", \"p\": 5}", COST_UNPRICED, "", "5",
+           "o3");
+    expect(&f, "{\"m\": \"gpt-4o-2024-11-20\", \"p\": 4}", COST_OK, "0.00001",
+           "0", "gpt-4o");
     teardown_fixture(&f);
 }
 
