@@ -23,7 +23,8 @@
  * Ownership: configurations are borrowed and must outlive what is built
  * from them. A struct cost_prices or struct cost is the caller's, freed
  * with its _free (NULL is a no-op). Constructors return 0 or -errno.
- * Nothing is allocated per line.
+ * Nothing is allocated per line once the buffer of a transformed model
+ * name has grown.
  */
 #ifndef TOKENTAIL_COST_H
 #define TOKENTAIL_COST_H
