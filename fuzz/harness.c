@@ -12,9 +12,10 @@
 /*
  * Four inputs, one per parser and one trying all three in turn; labels
  * through every transform; conditions of every kind; one value, several,
- * scaled, taken by a regex, and a cost from the pricing table. The series
- * caps are small, so that one input can reach them and its overflow
- * series.
+ * scaled, taken by a regex; and costs from a pricing table of names,
+ * prefixes and patterns, in both shapes of cached tokens, with model
+ * names transformed. The series caps are small, so that one input can
+ * reach them and its overflow series.
  */
 static const char pipeline_yaml[] =
     "inputs:\n"
@@ -45,8 +46,14 @@ static const char pipeline_yaml[] =
     "pricing:\n"
     "  per: 1M\n"
     "  models:\n"
-    "    gpt-4o-mini: {input: 0.15, output: 0.60, cached_input: 0.075}\n"
-    "    gpt-4o: {prompt: 2.5, completion: 10, embedding: 0.02, cached: 1.25}\n"
+    "    gpt-4o-mini*: {input: 0.15, output: 0.60, cached_input: 0.075}\n"
+    "    gpt-4o*: {prompt: 2.5, completion: 10, embedding: 0.02, cached: "
+    "1.25}\n"
+    "    gpt-4o-2024-05-13: {input: 5, output: 15}\n"
+    "    sonnet: {match: 'claude-(3-[57]-)?sonnet', input: 3, output: 15,\n"
+    "             cache_write: 3.75, cached: 0.30}\n"
+    "    claude-3-5-haiku: {input: 0.8, output: 4, cache_write: 1, cached: "
+    "0.08}\n"
     "    default: {prompt: 1, completion: 3}\n"
     "\n"
     "metrics:\n"
@@ -88,12 +95,32 @@ static const char pipeline_yaml[] =
     "    type: counter\n"
     "    labels: {model: model}\n"
     "    cost:\n"
-    "      model: model\n"
+    "      model:\n"
+    "        field: model\n"
+    "        regex: '^(.+?)(?:-\\d{4}-?\\d{2}-?\\d{2}|-latest)?$'\n"
+    "        lower: true\n"
     "      prompt: usage.prompt_tokens\n"
     "      completion: usage.completion_tokens\n"
     "      embedding: embedding_tokens\n"
-    "      cached: cached_tokens\n"
+    "      cached: usage.prompt_tokens_details.cached_tokens\n"
+    "      cache_write: cached_tokens\n"
+    "      cached_in_prompt: true\n"
     "      prefer: cost_usd\n"
+    "    max_series: 5\n"
+    "\n"
+    "  - name: anthropic_cost_usd_total\n"
+    "    type: counter\n"
+    "    labels: {model: {field: model, default: none}}\n"
+    "    cost:\n"
+    "      model:\n"
+    "        field: model\n"
+    "        map: {claude-3-5-haiku-20241022: claude-3-5-haiku,\n"
+    "              claude-3-5-haiku-latest: claude-3-5-haiku}\n"
+    "        unmapped: claude-3-5-sonnet\n"
+    "      prompt: usage.input_tokens\n"
+    "      completion: usage.output_tokens\n"
+    "      cached: usage.cache_read_input_tokens\n"
+    "      cache_write: usage.cache_creation_input_tokens\n"
     "    max_series: 5\n"
     "\n"
     "  - name: api_key_requests_total\n"

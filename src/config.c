@@ -1,11 +1,12 @@
 /*
  * Loading the configuration: the file, its top level, the inputs, the
- * state, the prices and the limits. The metrics are config_metric.c's
- * (with config_cond.c's conditions), the YAML helpers config_yaml.c's;
- * none of them calls back here.
+ * state and the limits. The metrics are config_metric.c's (with
+ * config_cond.c's conditions), the prices config_pricing.c's, the YAML
+ * helpers config_yaml.c's; none of them calls back here.
  */
 #include "config.h"
 #include "config_metric.h"
+#include "config_pricing.h"
 #include "config_yaml.h"
 
 #include <errno.h>
@@ -177,93 +178,6 @@ static void load_input(struct loader *L, const yaml_node_t *n,
 
 /* --- top level ----------------------------------------------------------- */
 
-static void load_price(struct loader *L, const yaml_node_t *key,
-                       const yaml_node_t *n, int32_t unit_exp,
-                       struct cfg_price *p)
-{
-    /* Each kind by its name, then by the providers' name. */
-    const char *keys[2 * COST_KINDS + 1];
-    size_t n_keys = 0;
-    for (int c = 0; c < COST_KINDS; c++) {
-        keys[n_keys++] = config_cost_kind_name((enum cost_kind)c);
-        if (config_cost_kind_alias((enum cost_kind)c) != NULL)
-            keys[n_keys++] = config_cost_kind_alias((enum cost_kind)c);
-    }
-    keys[n_keys] = NULL;
-    size_t len;
-    p->model = cfg_scalar(L, key, "model name", &len);
-    p->model_len = (uint32_t)len;
-    if (!cfg_keys(L, n, keys, "a price"))
-        return;
-    for (yaml_node_pair_t *pair = n->data.mapping.pairs.start;
-         pair < n->data.mapping.pairs.top; pair++) {
-        yaml_node_t *k = cfg_node(L, pair->key), *v = cfg_node(L, pair->value);
-        const char *name = (const char *)k->data.scalar.value;
-        int c = config_cost_kind_parse(name); /* cfg_keys let no other in */
-        if (c < 0)
-            continue;
-        if (p->has[c]) {
-            cfg_err(L, k, "%s is priced twice for %s",
-                    config_cost_kind_name((enum cost_kind)c),
-                    p->model ? p->model : "?");
-            continue;
-        }
-        if (!cfg_number(L, v, "price", &p->per_token[c]))
-            continue;
-        if (p->per_token[c].neg) {
-            cfg_err(L, v, "prices must not be negative");
-            continue;
-        }
-        p->per_token[c].exp -= unit_exp; /* per 1k or 1M -> per token */
-        p->has[c] = true;
-    }
-}
-
-static void load_pricing(struct loader *L, const yaml_node_t *n)
-{
-    static const char *const keys[] = {"per", "models", NULL};
-    struct config *cfg = L->cfg;
-    if (!cfg_keys(L, n, keys, "pricing"))
-        return;
-    yaml_node_t *per = cfg_get(L, n, "per"), *models = cfg_get(L, n, "models");
-    int32_t unit_exp = 0; /* prices are per 10^unit_exp tokens */
-    if (per == NULL) {
-        cfg_err(L, n, "pricing needs \"per\": 1k or 1M tokens");
-    } else {
-        const char *s = cfg_scalar(L, per, "per", NULL);
-        if (s && strcmp(s, "1k") == 0)
-            unit_exp = 3;
-        else if (s && strcmp(s, "1M") == 0)
-            unit_exp = 6;
-        else if (s)
-            cfg_err(L, per, "per must be 1k or 1M, not \"%s\"", s);
-    }
-    if (models == NULL) {
-        cfg_err(L, n, "pricing needs \"models\": prices per model");
-        return;
-    }
-    if (!cfg_want(L, models, YAML_MAPPING_NODE, "models"))
-        return;
-    size_t cnt = cfg_map_len(models);
-    cfg->prices = cfg_alloc(L, (cnt ? cnt : 1) * sizeof(*cfg->prices));
-    if (cfg->prices == NULL)
-        return;
-    for (size_t i = 0; i < cnt; i++) {
-        yaml_node_pair_t *pair = &models->data.mapping.pairs.start[i];
-        yaml_node_t *k = cfg_node(L, pair->key), *v = cfg_node(L, pair->value);
-        struct cfg_price *p = &cfg->prices[cfg->n_prices];
-        load_price(L, k, v, unit_exp, p);
-        if (p->model == NULL)
-            continue;
-        for (size_t j = 0; j < cfg->n_prices; j++)
-            if (strcmp(cfg->prices[j].model, p->model) == 0)
-                cfg_err(L, k, "model %s is priced twice", p->model);
-        if (strcmp(p->model, "default") == 0)
-            cfg->default_price = (int)cfg->n_prices;
-        cfg->n_prices++;
-    }
-}
-
 static void load_state(struct loader *L, const yaml_node_t *n)
 {
     static const char *const keys[] = {"file", "checkpoint_interval", NULL};
@@ -303,7 +217,7 @@ static void load_root(struct loader *L, const yaml_node_t *root)
         load_state(L, v);
     v = cfg_get(L, root, "pricing");
     if (v != NULL)
-        load_pricing(L, v);
+        cfg_load_pricing(L, v);
     v = cfg_get(L, root, "limits");
     if (v != NULL)
         load_limits(L, v);

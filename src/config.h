@@ -191,15 +191,22 @@ struct cfg_value {
     size_t n_labels;
 };
 
+/*
+ * The kinds of tokens a provider bills at prices of their own. Cached
+ * tokens are prompt tokens read from the provider's prompt cache;
+ * cache_write tokens are prompt tokens written to it (Anthropic bills
+ * those above the prompt price).
+ */
 enum cost_kind {
     COST_PROMPT,
     COST_COMPLETION,
     COST_EMBEDDING,
     COST_CACHED,
+    COST_CACHE_WRITE,
     COST_KINDS
 };
 
-/* "prompt", "completion", "embedding" or "cached". */
+/* "prompt", "completion", "embedding", "cached" or "cache_write". */
 const char *config_cost_kind_name(enum cost_kind k);
 
 /* The name providers use for k ("input" for prompt), or NULL. */
@@ -208,17 +215,40 @@ const char *config_cost_kind_alias(enum cost_kind k);
 /* The kind named s, by its name or its alias; -1 when there is none. */
 int config_cost_kind_parse(const char *s);
 
-/* A metric's value computed from token counts and the pricing table. */
+/*
+ * A metric's value computed from token counts and the pricing table.
+ * The model's text is taken as a label's is: its field (model.field; -1:
+ * none, the default price), through the label transforms (model.tf when
+ * model.has_tf: regex, lower, map), and looked up in the pricing table.
+ * cached_in_prompt: the prompt field counts the cached and cache_write
+ * tokens too (OpenAI's usage); otherwise they are apart from it
+ * (Anthropic's).
+ */
 struct cfg_cost {
-    int model;              /* field naming the model; -1: the default */
+    struct cfg_label model;
     int tokens[COST_KINDS]; /* fields with token counts; -1: none */
     int prefer;             /* a field holding the cost itself; -1: none */
+    bool cached_in_prompt;
 };
 
-/* USD per token (already divided by the table's 1k or 1M). */
+/*
+ * Which models a price entry prices, by the form of its key (cost.h
+ * looks them up in this order: an exact name, the longest prefix, the
+ * patterns in the order written, the default).
+ */
+enum price_match {
+    PRICE_EXACT,   /* gpt-4o-mini: that model */
+    PRICE_PREFIX,  /* gpt-4o*: the models starting with gpt-4o */
+    PRICE_PATTERN, /* name: {match: REGEX}: the models REGEX finds a match in */
+    PRICE_DEFAULT, /* default: every model no other entry prices */
+};
+
+/* A price entry: USD per token (already divided by the table's 1k or 1M). */
 struct cfg_price {
-    const char *model;
-    uint32_t model_len;
+    const char *model;  /* the key as written */
+    uint32_t model_len; /* bytes compared: the name, or the prefix before "*" */
+    enum price_match match;
+    const char *pattern; /* PRICE_PATTERN */
     struct num_dec per_token[COST_KINDS];
     bool has[COST_KINDS];
 };
@@ -278,10 +308,6 @@ int config_input_index(const struct config *cfg, const char *name);
 
 /* Finds a metric by name; -1 when absent. */
 int config_metric_index(const struct config *cfg, const char *name);
-
-/* The price entry for a model, the default entry, or NULL. */
-const struct cfg_price *config_price(const struct config *cfg,
-                                     const char *model, size_t len);
 
 void config_free(struct config *cfg);
 

@@ -169,6 +169,11 @@ static void load_label(struct loader *L, const yaml_node_t *key,
                 lab->name);
     else if (lab->name && cfg_starts_with(lab->name, "__"))
         cfg_err(L, key, "label names starting with \"__\" are reserved");
+    else if (lab->name && cfg_starts_with(lab->name, "tokentail_"))
+        cfg_err(L, key,
+                "label names starting with \"tokentail_\" are reserved "
+                "(tokentail_overflow=\"true\" marks a metric's overflow "
+                "series)");
     if (constant) {
         load_label_value(L, val, "label value", lab);
         return;
@@ -299,18 +304,63 @@ static void load_values(struct loader *L, const yaml_node_t *n,
     m->n_value_labels = m->values[0].n_labels;
 }
 
+/* cached_in_prompt (v) of the cost n: does the prompt count the cached? */
+static void load_cached_in_prompt(struct loader *L, const yaml_node_t *n,
+                                  const yaml_node_t *v, struct cfg_cost *c)
+{
+    if (!cfg_bool(L, v, "cached_in_prompt", &c->cached_in_prompt) ||
+        !c->cached_in_prompt)
+        return;
+    if (cfg_get(L, n, config_cost_kind_name(COST_PROMPT)) == NULL)
+        cfg_err(L, v,
+                "cached_in_prompt says the prompt field counts the cached "
+                "tokens, but this cost names no prompt field");
+    else if (cfg_get(L, n, config_cost_kind_name(COST_CACHED)) == NULL &&
+             cfg_get(L, n, config_cost_kind_name(COST_CACHE_WRITE)) == NULL)
+        cfg_err(L, v,
+                "cached_in_prompt needs a cached (or cache_write) field: the "
+                "tokens the prompt field counts that are billed apart");
+}
+
+/*
+ * A cost's model: a field path, or {field, regex, lower, map, unmapped}
+ * whose steps turn the field's text into the name looked up.
+ */
+static void load_cost_model(struct loader *L, const yaml_node_t *v,
+                            struct cfg_cost *c)
+{
+    static const char *const keys[] = {"field", "regex",    "lower",
+                                       "map",   "unmapped", NULL};
+    struct cfg_label *lab = &c->model;
+    if (v->type == YAML_SCALAR_NODE) {
+        lab->field = cfg_field_ref(L, v, "model field");
+        return;
+    }
+    if (!cfg_keys(L, v, keys, "a cost's model"))
+        return;
+    const yaml_node_t *f = cfg_get(L, v, "field");
+    if (f == NULL)
+        cfg_err(L, v, "a cost's model needs \"field\"");
+    else
+        lab->field = cfg_field_ref(L, f, "model field");
+    load_transform(L, v, lab);
+}
+
 static void load_cost(struct loader *L, const yaml_node_t *n,
                       struct cfg_metric *m)
 {
-    const char *keys[1 + COST_KINDS + 2] = {"model"}; /* + prefer, NULL */
+    /* model, the kinds, prefer, cached_in_prompt, NULL */
+    const char *keys[1 + COST_KINDS + 3] = {"model"};
     for (int k = 0; k < COST_KINDS; k++)
         keys[k + 1] = config_cost_kind_name((enum cost_kind)k);
     keys[COST_KINDS + 1] = "prefer";
+    keys[COST_KINDS + 2] = "cached_in_prompt";
     yaml_node_t *v;
     struct cfg_cost *c = cfg_alloc(L, sizeof(*c));
     if (c == NULL || !cfg_keys(L, n, keys, "a cost"))
         return;
-    c->model = c->prefer = -1;
+    c->model.name = "model";
+    c->model.field = c->prefer = -1;
     bool any = false;
     for (int k = 0; k < COST_KINDS; k++) {
         c->tokens[k] = -1;
@@ -321,15 +371,17 @@ static void load_cost(struct loader *L, const yaml_node_t *n,
         }
     }
     if (!any) {
-        char kinds[64];
+        char kinds[128];
         cfg_err(L, n, "a cost needs at least one token field: %s",
                 cfg_choices(kinds, sizeof(kinds), cost_kind_name, COST_KINDS,
                             false));
     }
     if ((v = cfg_get(L, n, "model")) != NULL)
-        c->model = cfg_field_ref(L, v, "model field");
+        load_cost_model(L, v, c);
     if ((v = cfg_get(L, n, "prefer")) != NULL)
         c->prefer = cfg_field_ref(L, v, "cost field");
+    if ((v = cfg_get(L, n, "cached_in_prompt")) != NULL)
+        load_cached_in_prompt(L, n, v, c);
     if (m->type != METRIC_COUNTER)
         cfg_err(L, n, "a cost is added up: the metric must be a counter");
     if (L->cfg->n_prices == 0)

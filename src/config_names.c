@@ -1,7 +1,8 @@
 /*
  * What a loaded configuration answers by name: the names its enums are
- * written with, and its inputs, metrics and prices looked up by name. The
- * loader and the daemon both ask; nothing here knows YAML.
+ * written with, and its inputs and metrics looked up by name (prices are
+ * looked up by cost.h). The loader and the daemon both ask; nothing here
+ * knows YAML.
  */
 #include <string.h>
 
@@ -10,11 +11,11 @@
 static const char *const start_at_names[START_AT_COUNT] = {"end", "beginning"};
 static const char *const parser_names[PARSER_KIND_COUNT] = {"json", "regex",
                                                             "logfmt"};
-static const char *const cost_names[COST_KINDS] = {"prompt", "completion",
-                                                   "embedding", "cached"};
+static const char *const cost_names[COST_KINDS] = {
+    "prompt", "completion", "embedding", "cached", "cache_write"};
 /* The names providers also use, accepted as the same kinds. */
 static const char *const cost_aliases[COST_KINDS] = {"input", "output", NULL,
-                                                     "cached_input"};
+                                                     "cached_input", NULL};
 
 /* The index of s in names (n of them), or -1. */
 static int find(const char *const *names, int n, const char *s)
@@ -75,14 +76,4 @@ int config_metric_index(const struct config *cfg, const char *name)
         if (cfg->metrics[i].name && strcmp(cfg->metrics[i].name, name) == 0)
             return (int)i;
     return -1;
-}
-
-const struct cfg_price *config_price(const struct config *cfg,
-                                     const char *model, size_t len)
-{
-    for (size_t i = 0; model != NULL && i < cfg->n_prices; i++)
-        if (cfg->prices[i].model_len == len &&
-            memcmp(cfg->prices[i].model, model, len) == 0)
-            return &cfg->prices[i];
-    return cfg->default_price >= 0 ? &cfg->prices[cfg->default_price] : NULL;
 }

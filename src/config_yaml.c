@@ -420,6 +420,13 @@ static size_t edit_distance(const char *a, const char *b)
 bool cfg_keys(struct loader *L, const yaml_node_t *n,
               const char *const *allowed, const char *what)
 {
+    return cfg_keys_hint(L, n, allowed, what, NULL);
+}
+
+bool cfg_keys_hint(struct loader *L, const yaml_node_t *n,
+                   const char *const *allowed, const char *what,
+                   const char *hint)
+{
     if (!cfg_want(L, n, YAML_MAPPING_NODE, what))
         return false;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
@@ -447,11 +454,11 @@ bool cfg_keys(struct loader *L, const yaml_node_t *n,
                 if (d < best_d)
                     best_d = d, best = *a;
             }
+            char mean[EDIT_MAX_LEN + 32] = "";
             if (best)
-                cfg_err(L, k, "unknown key \"%s\" in %s (did you mean \"%s\"?)",
-                        key, what, best);
-            else
-                cfg_err(L, k, "unknown key \"%s\" in %s", key, what);
+                snprintf(mean, sizeof(mean), " (did you mean \"%s\"?)", best);
+            cfg_err(L, k, "unknown key \"%s\" in %s%s%s%s", key, what, mean,
+                    hint ? "; " : "", hint ? hint : "");
             continue;
         }
         for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {

@@ -62,6 +62,11 @@ bool cfg_duration(struct loader *L, const yaml_node_t *n, const char *what,
 /* Mappings: allowed keys (NULL-terminated), lookups, sizes. */
 bool cfg_keys(struct loader *L, const yaml_node_t *n,
               const char *const *allowed, const char *what);
+/* The same, with hint (borrowed; NULL for none) after an unknown key's
+ * message: "...; a price takes ...". */
+bool cfg_keys_hint(struct loader *L, const yaml_node_t *n,
+                   const char *const *allowed, const char *what,
+                   const char *hint);
 yaml_node_t *cfg_get(struct loader *L, const yaml_node_t *n, const char *key);
 size_t cfg_seq_len(const yaml_node_t *n);
 size_t cfg_map_len(const yaml_node_t *n);

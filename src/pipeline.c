@@ -7,6 +7,7 @@
 
 #include "rx.h"
 #include "cond.h"
+#include "cost.h"
 #include "transform.h"
 #include "utf8.h"
 
@@ -32,6 +33,7 @@ static const char *const update_skip_names[UPDATE_SKIP_COUNT] = {
     [UPDATE_SKIP_NO_MATCH] = "no_match",
     [UPDATE_SKIP_UNMAPPED] = "unmapped",
     [UPDATE_SKIP_UNPRICED] = "unpriced",
+    [UPDATE_SKIP_CACHED_EXCEEDS_PROMPT] = "cached_exceeds_prompt",
 };
 
 /* What a read yields when it succeeds (every skip reason is below). */
@@ -94,7 +96,8 @@ static int add_family(struct registry *reg, struct rule *rule)
 }
 
 static int rule_build(struct registry *reg, struct rule *r,
-                      const struct cfg_metric *m)
+                      const struct cfg_metric *m,
+                      const struct cost_prices *prices)
 {
     int rc;
     r->metric = m;
@@ -135,6 +138,8 @@ static int rule_build(struct registry *reg, struct rule *r,
         if ((rc = cond_build(m->when, r->when)) != 0)
             return rc;
     }
+    if (m->cost != NULL && (rc = cost_new(m->cost, prices, &r->cost)) != 0)
+        return rc;
     return 0;
 }
 
@@ -155,6 +160,7 @@ static void rule_free(struct rule *r)
     free(r->value_rx);
     cond_free(r->when);
     free(r->when);
+    cost_free(r->cost);
 }
 
 static bool rule_applies(const struct cfg_metric *m, size_t input)
@@ -222,21 +228,24 @@ int pipeline_new(const struct config *cfg, struct registry *reg,
     if (!p->rules || !p->inputs || fields_init(&p->fields, cfg->n_fields) != 0)
         goto fail;
 
+    if (cfg->n_prices > 0 && (rc = cost_prices_new(cfg, &p->prices)) != 0)
+        goto fail;
     bool costs = false;
     for (size_t i = 0; i < p->n_rules; i++) {
-        if ((rc = rule_build(reg, &p->rules[i], &cfg->metrics[i])) != 0)
+        rc = rule_build(reg, &p->rules[i], &cfg->metrics[i], p->prices);
+        if (rc != 0)
             goto fail;
         costs |= cfg->metrics[i].cost != NULL;
     }
     if (costs) {
-        const char *names[] = {"model"};
+        const char *names[] = {"metric", "model"};
         struct family_spec spec = {
             .name = "tokentail_unpriced_tokens_total",
-            .help = "Tokens of models the pricing table has no price for.",
+            .help = "Tokens a cost metric found no price for, by model.",
             .type = METRIC_COUNTER,
             .label_names = names,
-            .n_labels = 1,
-            .max_series = PIPELINE_MAX_UNPRICED_MODELS,
+            .n_labels = 2,
+            .max_series = PIPELINE_MAX_UNPRICED_SERIES,
             .flags = FAMILY_SELF,
         };
         if ((p->unpriced = registry_add(reg, &spec)) == NULL)
@@ -267,6 +276,7 @@ void pipeline_free(struct pipeline *p)
             rule_free(&p->rules[i]);
     free(p->inputs);
     free(p->rules);
+    cost_prices_free(p->prices);
     fields_free(&p->fields);
     buf_free(&p->key);
     buf_free(&p->text);
@@ -441,83 +451,49 @@ static bool update(struct pipeline *p, struct rule *r, num_fixed v)
     return true;
 }
 
-/* Counts tokens no price covers, by model (capped). */
-static void unpriced(struct pipeline *p, const char *model, size_t len,
-                     const struct num_dec *tokens)
+/* Counts tokens no price covers, by metric and model (capped). Uses the
+ * key buffer, which the rule has not filled yet. */
+static void unpriced(struct pipeline *p, const struct rule *r,
+                     const struct cost_bill *bill)
 {
-    char key[PIPELINE_MAX_LABEL_BYTES + 8];
-    num_fixed v;
-    struct buf b = {0};
-    if (p->unpriced == NULL || num_to_fixed(tokens, NULL, &v) != 0 || v < 0)
+    if (p->unpriced == NULL || bill->unpriced <= 0)
         return;
+    size_t len = bill->model_len;
     if (len > PIPELINE_MAX_LABEL_BYTES)
         len = PIPELINE_MAX_LABEL_BYTES;
-    key_append(&b, model ? model : "", model ? len : 0);
-    if (!b.oom && b.len <= sizeof(key)) {
-        memcpy(key, b.data, b.len);
-        struct series *s = family_get(p->unpriced, key, (uint32_t)b.len,
-                                      registry_hash(key, b.len));
-        if (s != NULL)
-            series_add(s, v);
-    }
-    buf_free(&b);
+    buf_reset(&p->key);
+    key_append(&p->key, r->metric->name, strlen(r->metric->name));
+    key_append(&p->key, bill->model ? bill->model : "", bill->model ? len : 0);
+    if (p->key.oom)
+        return;
+    struct series *s =
+        family_get(p->unpriced, p->key.data, (uint32_t)p->key.len,
+                   registry_hash(p->key.data, p->key.len));
+    if (s != NULL)
+        series_add(s, bill->unpriced);
 }
 
-/*
- * The cost of the line's tokens: the preferred cost field if the line has
- * it, else the tokens times their prices. *applies is false when the line
- * has no token field at all.
- */
-static int read_cost(struct pipeline *p, const struct cfg_cost *c,
-                     num_fixed *out, bool *applies)
+static const enum update_skip cost_skip[COST_RESULT_COUNT] = {
+    [COST_WRONG_TYPE] = UPDATE_SKIP_WRONG_TYPE,
+    [COST_OUT_OF_RANGE] = UPDATE_SKIP_OUT_OF_RANGE,
+    [COST_NEGATIVE] = UPDATE_SKIP_NEGATIVE,
+    [COST_NO_MATCH] = UPDATE_SKIP_NO_MATCH,
+    [COST_UNMAPPED] = UPDATE_SKIP_UNMAPPED,
+    [COST_CACHED_EXCEEDS_PROMPT] = UPDATE_SKIP_CACHED_EXCEEDS_PROMPT,
+    [COST_UNPRICED] = UPDATE_SKIP_UNPRICED,
+};
+
+/* A metric with a cost: the line's cost, if it has tokens or its own. */
+static bool rule_apply_cost(struct pipeline *p, struct rule *r)
 {
-    *applies = true;
-    if (c->prefer >= 0 && fields_get(&p->fields, c->prefer) != NULL)
-        return read_outcome(
-            fields_number(&p->fields, c->prefer, NULL, NULL, out));
-    struct num_dec tokens[COST_KINDS];
-    bool have[COST_KINDS] = {false}, any = false;
-    for (int k = 0; k < COST_KINDS; k++) {
-        if (c->tokens[k] < 0 || fields_get(&p->fields, c->tokens[k]) == NULL)
-            continue;
-        int r = read_outcome(
-            fields_decimal(&p->fields, c->tokens[k], NULL, &tokens[k]));
-        if (r != READ_OK)
-            return r;
-        if (tokens[k].neg)
-            return UPDATE_SKIP_NEGATIVE;
-        have[k] = any = true;
-    }
-    if (!any) {
-        *applies = false;
-        return UPDATE_SKIP_FIELD_MISSING;
-    }
-    const char *model = NULL;
-    size_t len = 0;
-    const struct field_val *fv =
-        c->model >= 0 ? fields_get(&p->fields, c->model) : NULL;
-    if (fv != NULL && (model = fields_text(&p->fields, fv, &len)) == NULL)
-        return UPDATE_SKIP_WRONG_TYPE;
-    const struct cfg_price *price = config_price(p->cfg, model, len);
-    num_fixed total = 0;
-    bool priced = false;
-    for (int k = 0; k < COST_KINDS; k++) {
-        if (!have[k])
-            continue;
-        if (price == NULL || !price->has[k]) {
-            unpriced(p, model, len, &tokens[k]);
-            continue;
-        }
-        num_fixed part;
-        if (num_to_fixed(&tokens[k], &price->per_token[k], &part) != 0)
-            return UPDATE_SKIP_OUT_OF_RANGE;
-        total = num_add_sat(total, part);
-        priced = true;
-    }
-    if (!priced)
-        return UPDATE_SKIP_UNPRICED;
-    *out = total;
-    return READ_OK;
+    struct cost_bill bill;
+    enum cost_result cr = cost_read(r->cost, &p->fields, &bill);
+    unpriced(p, r, &bill);
+    if (cr == COST_NONE)
+        return false;
+    if (cr != COST_OK)
+        return rule_skip(r, cost_skip[cr]);
+    return read_labels(p, r) && update(p, r, bill.usd);
 }
 
 /* One value source's number, scaled: READ_OK or a skip. */
@@ -536,14 +512,8 @@ static bool rule_apply(struct pipeline *p, struct rule *r)
 
     if (r->when != NULL && !cond_eval(&p->fields, r->when))
         return false;
-    if (m->cost != NULL) {
-        bool applies;
-        if ((rs = read_cost(p, m->cost, &v, &applies)) != READ_OK)
-            return applies && rule_skip(r, (enum update_skip)rs);
-        if (v < 0)
-            return rule_skip(r, UPDATE_SKIP_NEGATIVE);
-        return read_labels(p, r) && update(p, r, v);
-    }
+    if (m->cost != NULL)
+        return rule_apply_cost(p, r);
     if (m->n_values == 0)
         return read_labels(p, r) && update(p, r, NUM_ONE);
     if (m->n_values == 1 && m->n_value_labels == 0) {

@@ -14,7 +14,8 @@
  * accepts in lines_skipped[reason]; a metric that cannot be updated from a
  * line (a field missing, of the wrong type, out of range, a label its
  * transform drops) in the rule's skipped[reason]; tokens of a model the
- * pricing table does not know in tokentail_unpriced_tokens_total{model}.
+ * pricing table does not know in
+ * tokentail_unpriced_tokens_total{metric,model}.
  *
  * Label values are exposed as valid UTF-8: invalid byte sequences and NUL
  * bytes become U+FFFD before the series is looked up, so two values that
@@ -36,8 +37,8 @@
 
 /* Longest label value kept; longer ones skip the update (label_too_long). */
 #define PIPELINE_MAX_LABEL_BYTES 1024
-/* Distinct models tokentail_unpriced_tokens_total keeps apart. */
-#define PIPELINE_MAX_UNPRICED_MODELS 100
+/* Series (metric and model) tokentail_unpriced_tokens_total keeps apart. */
+#define PIPELINE_MAX_UNPRICED_SERIES 100
 
 /* Why a whole line was not used. */
 enum line_skip {
@@ -64,6 +65,7 @@ enum update_skip {
     UPDATE_SKIP_NO_MATCH,       /* a label's or value's regex did not match */
     UPDATE_SKIP_UNMAPPED,       /* a label's text is not in its map */
     UPDATE_SKIP_UNPRICED,       /* no price for the line's model */
+    UPDATE_SKIP_CACHED_EXCEEDS_PROMPT, /* more cached tokens than prompt */
     UPDATE_SKIP_COUNT
 };
 
@@ -73,6 +75,8 @@ const char *pipeline_update_skip_name(enum update_skip r);
 struct transform;
 struct rx;
 struct cond;
+struct cost;
+struct cost_prices;
 
 struct rule {
     const struct cfg_metric *metric; /* borrowed from the config */
@@ -81,6 +85,7 @@ struct rule {
     struct cond **label_cases;       /* per label: its cases, compiled */
     struct rx **value_rx;            /* per value source: NULL without regex */
     struct cond *when;
+    struct cost *cost; /* NULL for a metric without one */
     uint64_t updates;
     uint64_t skipped[UPDATE_SKIP_COUNT];
     struct log_limit overflow_log; /* "series cap reached" warnings */
@@ -108,6 +113,8 @@ struct pipeline {
     struct family *unpriced; /* tokentail_unpriced_tokens_total, or NULL */
     struct buf key;          /* series key under construction */
     struct buf text;         /* a transformed label value */
+
+    struct cost_prices *prices; /* the pricing table, or NULL for none */
 };
 
 /*

@@ -355,11 +355,76 @@ static void test_cost(void **state)
     assert_string_equal(value(&f, "cost_total{op=\"emb\"}"), "0.0000007");
     assert_string_equal(value(&f, "cost_total{op=\"own\"}"), "0.5");
     assert_string_equal(
-        value(&f, "tokentail_unpriced_tokens_total{model=\"mystery\"}"), "50");
+        value(&f, "tokentail_unpriced_tokens_total{metric=\"cost_total\","
+                  "model=\"mystery\"}"),
+        "50");
     assert_string_equal(
-        value(&f, "tokentail_unpriced_tokens_total{model=\"gpt-4o\"}"), "9");
+        value(&f, "tokentail_unpriced_tokens_total{metric=\"cost_total\","
+                  "model=\"gpt-4o\"}"),
+        "9");
     assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_UNPRICED], 1);
     assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_FIELD_MISSING], 0);
+    teardown_fixture(&f);
+
+    /* Two costs of the same tokens, OpenAI's shape: each counts the line's
+     * unpriced tokens once, under its own name; a model with no cached
+     * price and no cached tokens shows no unpriced series. */
+    build(&f, "inputs:\n  - paths: [x]\n"
+              "pricing:\n"
+              "  per: 1M\n"
+              "  models:\n"
+              "    gpt-4o: {input: 2.5, cached_input: 1.25, output: 10}\n"
+              "    gpt-4o-2024-05-13: {input: 5, output: 15}\n"
+              "metrics:\n"
+              "  - name: by_model_total\n"
+              "    type: counter\n"
+              "    labels: {model: model}\n"
+              "    cost: &cost\n"
+              "      model: model\n"
+              "      prompt: usage.prompt_tokens\n"
+              "      completion: usage.completion_tokens\n"
+              "      cached: usage.prompt_tokens_details.cached_tokens\n"
+              "      cached_in_prompt: true\n"
+              "  - name: by_user_total\n"
+              "    type: counter\n"
+              "    labels: {user: user}\n"
+              "    cost: *cost\n");
+    line(&f, "{\"model\": \"gpt-4o\", \"user\": \"a\", \"usage\": "
+             "{\"prompt_tokens\": 1000000, \"completion_tokens\": 0, "
+             "\"prompt_tokens_details\": {\"cached_tokens\": 500000}}}");
+    line(&f, "{\"model\": \"o3\", \"user\": \"a\", \"usage\": "
+             "{\"prompt_tokens\": 100, \"completion_tokens\": 7, "
+             "\"prompt_tokens_details\": {\"cached_tokens\": 90}}}");
+    line(&f, "{\"model\": \"gpt-4o-2024-05-13\", \"user\": \"b\", "
+             "\"usage\": {\"prompt_tokens\": 1000, \"completion_tokens\": "
+             "100, \"prompt_tokens_details\": {\"cached_tokens\": 0}}}");
+    line(&f, "{\"model\": \"gpt-4o\", \"user\": \"b\", \"usage\": "
+             "{\"prompt_tokens\": 10, \"prompt_tokens_details\": "
+             "{\"cached_tokens\": 11}}}");
+    assert_string_equal(value(&f, "by_model_total{model=\"gpt-4o\"}"), "1.875");
+    assert_string_equal(
+        value(&f, "by_model_total{model=\"gpt-4o-2024-05-13\"}"), "0.0065");
+    assert_string_equal(value(&f, "by_user_total{user=\"a\"}"), "1.875");
+    assert_string_equal(value(&f, "by_user_total{user=\"b\"}"), "0.0065");
+    assert_string_equal(value(&f, "tokentail_unpriced_tokens_total{metric="
+                                  "\"by_model_total\",model=\"o3\"}"),
+                        "107");
+    assert_string_equal(value(&f, "tokentail_unpriced_tokens_total{metric="
+                                  "\"by_user_total\",model=\"o3\"}"),
+                        "107");
+    assert_string_equal(value(&f, "tokentail_unpriced_tokens_total{metric="
+                                  "\"by_model_total\",model=\"gpt-4o-2024-"
+                                  "05-13\"}"),
+                        "");
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(f.p->rules[i].skipped[UPDATE_SKIP_UNPRICED], 1);
+        assert_int_equal(
+            f.p->rules[i].skipped[UPDATE_SKIP_CACHED_EXCEEDS_PROMPT], 1);
+        assert_int_equal(f.p->rules[i].updates, 2);
+    }
+    assert_string_equal(
+        pipeline_update_skip_name(UPDATE_SKIP_CACHED_EXCEEDS_PROMPT),
+        "cached_exceeds_prompt");
     teardown_fixture(&f);
 
     /* With a default entry every model has a price; money does not drift. */
