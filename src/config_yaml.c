@@ -258,12 +258,15 @@ static const struct unit byte_units[] = {
     {"MiB", 1024 * 1024},
     {"GiB", 1024 * 1024 * 1024ULL},
 };
+/* Largest first: a limit is written in the largest unit it is whole in. */
 static const struct unit ms_units[] = {
-    {"ms", 1},
-    {"s", 1000},
-    {"m", 60 * 1000},
+    {"d", 24 * 60 * 60 * 1000},
     {"h", 60 * 60 * 1000},
+    {"m", 60 * 1000},
+    {"s", 1000},
+    {"ms", 1},
 };
+#define DURATION_TEXT_MAX 32 /* "18446744073709551615ms" and a NUL */
 
 /*
  * Reads s, a whole number with one of units right after it, into *v and
@@ -322,8 +325,22 @@ bool cfg_number(struct loader *L, const yaml_node_t *n, const char *what,
     return true;
 }
 
+/* ms as the user would write it: "31d" rather than "2678400000ms". */
+static const char *duration_text(uint64_t ms, char out[DURATION_TEXT_MAX])
+{
+    const struct unit *u = &ms_units[sizeof(ms_units) / sizeof(*ms_units) - 1];
+    for (size_t i = 0; ms > 0 && i < sizeof(ms_units) / sizeof(*ms_units); i++)
+        if (ms % ms_units[i].worth == 0) {
+            u = &ms_units[i];
+            break;
+        }
+    snprintf(out, DURATION_TEXT_MAX, "%llu%s",
+             (unsigned long long)(ms / u->worth), ms > 0 ? u->suffix : "s");
+    return out;
+}
+
 /*
- * A duration: a whole number followed by ms, s, m or h ("500ms", "5s").
+ * A duration: a whole number followed by ms, s, m, h or d ("500ms", "5s").
  * Stores milliseconds; the value must lie in [min_ms, max_ms].
  */
 bool cfg_duration(struct loader *L, const yaml_node_t *n, const char *what,
@@ -337,14 +354,15 @@ bool cfg_duration(struct loader *L, const yaml_node_t *n, const char *what,
         whole_number(s, ms_units, sizeof(ms_units) / sizeof(*ms_units), &v);
     if (unit == 0) {
         cfg_err(L, n,
-                "%s must be a duration such as 500ms, 5s, 2m or 1h, not "
+                "%s must be a duration such as 500ms, 5s, 2m, 1h or 7d, not "
                 "\"%s\"",
                 what, s);
         return false;
     }
     if (v > max_ms / unit || v * unit < min_ms) {
-        cfg_err(L, n, "%s must be between %llums and %llums, not %s", what,
-                (unsigned long long)min_ms, (unsigned long long)max_ms, s);
+        char lo[DURATION_TEXT_MAX], hi[DURATION_TEXT_MAX];
+        cfg_err(L, n, "%s must be between %s and %s, not %s", what,
+                duration_text(min_ms, lo), duration_text(max_ms, hi), s);
         return false;
     }
     *out = v * unit;

@@ -158,7 +158,20 @@ static void test_limits(void **state)
     expect_error(INPUT
                  "metrics:\n"
                  "  - {name: g, type: gauge, value: v, expire_after: 10ms}\n",
-                 "t.yaml:4:52: expire_after must be between 1000ms");
+                 "t.yaml:4:52: expire_after must be between 1s and 31d, not "
+                 "10ms");
+    expect_error(INPUT
+                 "metrics:\n"
+                 "  - {name: g, type: gauge, value: v, expire_after: 32d}\n",
+                 "t.yaml:4:52: expire_after must be between 1s and 31d, not "
+                 "32d");
+    assert_string_equal(load(INPUT "metrics:\n"
+                                   "  - {name: g, type: gauge, value: v, "
+                                   "expire_after: 31d}\n",
+                             &cfg),
+                        "");
+    assert_int_equal(cfg->metrics[0].expire_ms, 31ULL * 24 * 3600 * 1000);
+    config_free(cfg);
 }
 
 static void test_dotted_paths(void **state)
@@ -432,10 +445,12 @@ static void test_state_and_lifecycle(void **state)
 
     expect_error("inputs:\n  - paths: [a]\n    rotate_grace: 5\n",
                  "t.yaml:3:19: rotate_grace must be a duration such as 500ms, "
-                 "5s, 2m or 1h, not \"5\"");
+                 "5s, 2m, 1h or 7d, not \"5\"");
+    expect_error("inputs:\n  - paths: [a]\n    rotate_grace: 2h\n",
+                 "t.yaml:3:19: rotate_grace must be between 0s and 1h, not 2h");
     expect_error("inputs:\n  - paths: [a]\n    reconcile_interval: 1ms\n",
                  "t.yaml:3:25: reconcile_interval must be between 10ms and "
-                 "3600000ms, not 1ms");
+                 "1h, not 1ms");
     expect_error("inputs:\n  - paths: [a]\n    envelope: podman\n",
                  "t.yaml:3:15: envelope must be auto, none, docker or cri, "
                  "not \"podman\"");
