@@ -257,17 +257,55 @@ static void load_root(struct loader *L, const yaml_node_t *root)
     }
 }
 
+/* Parses text into L->doc; false (reported) on a syntax error. */
+static bool parse_document(struct loader *L, const char *text, size_t len)
+{
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser)) {
+        cfg_err_at(L, NULL, "cannot initialise the YAML parser");
+        return false;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    bool ok = yaml_parser_load(&parser, &L->doc) != 0;
+    if (!ok && parser.context != NULL)
+        cfg_err_at(L, &parser.problem_mark, "YAML syntax error: %s %s",
+                   parser.problem ? parser.problem : "", parser.context);
+    else if (!ok)
+        cfg_err_at(L, &parser.problem_mark, "YAML syntax error: %s",
+                   parser.problem ? parser.problem : "unknown");
+    yaml_parser_delete(&parser);
+    return ok;
+}
+
+/* The configuration in L->doc, checked; its fields copied once all is well. */
+static void load_document(struct loader *L)
+{
+    yaml_node_t *root = yaml_document_get_root_node(&L->doc);
+    if (root == NULL)
+        cfg_err_at(L, NULL, "the configuration is empty");
+    else
+        load_root(L, root);
+    if (L->n_errors == 0 && L->n_fields > 0) {
+        L->cfg->fields = cfg_alloc(L, L->n_fields * sizeof(*L->cfg->fields));
+        if (L->cfg->fields) {
+            memcpy(L->cfg->fields, L->fields,
+                   L->n_fields * sizeof(*L->cfg->fields));
+            L->cfg->n_fields = L->n_fields;
+        }
+    }
+    yaml_document_delete(&L->doc);
+}
+
 int config_load_text(const char *name, const char *text, size_t len,
                      struct config **out, struct buf *errors)
 {
     struct loader L = {.name = name, .errors = errors};
-    yaml_parser_t parser;
-    int rc = -1;
 
     *out = NULL;
     L.cfg = calloc(1, sizeof(*L.cfg));
     if (L.cfg == NULL) {
         cfg_err_at(&L, NULL, "out of memory");
+        cfg_flush_errors(&L);
         return -1;
     }
     L.cfg->file = cfg_strdup(&L, name);
@@ -275,53 +313,16 @@ int config_load_text(const char *name, const char *text, size_t len,
     L.cfg->max_series = CONFIG_DEFAULT_TOTAL_SERIES;
     L.cfg->default_price = -1;
 
-    if (!yaml_parser_initialize(&parser)) {
-        cfg_err_at(&L, NULL, "cannot initialise the YAML parser");
-        config_free(L.cfg);
-        return -1;
-    }
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &L.doc)) {
-        const char *ctx = parser.context ? parser.context : NULL;
-        if (ctx)
-            cfg_err_at(&L, &parser.problem_mark, "YAML syntax error: %s %s",
-                       parser.problem ? parser.problem : "", ctx);
-        else
-            cfg_err_at(&L, &parser.problem_mark, "YAML syntax error: %s",
-                       parser.problem ? parser.problem : "unknown");
-        yaml_parser_delete(&parser);
-        config_free(L.cfg);
-        return -1;
-    }
-    yaml_parser_delete(&parser);
-
-    yaml_node_t *root = yaml_document_get_root_node(&L.doc);
-    if (root == NULL)
-        cfg_err_at(&L, NULL, "the configuration is empty");
-    else
-        load_root(&L, root);
-
-    if (L.n_errors > CONFIG_MAX_ERRORS)
-        buf_printf(errors, "%s: %d more errors not shown\n", name,
-                   L.n_errors - CONFIG_MAX_ERRORS);
-
-    if (L.n_errors == 0 && L.n_fields > 0) {
-        L.cfg->fields = cfg_alloc(&L, L.n_fields * sizeof(*L.cfg->fields));
-        if (L.cfg->fields) {
-            memcpy(L.cfg->fields, L.fields,
-                   L.n_fields * sizeof(*L.cfg->fields));
-            L.cfg->n_fields = L.n_fields;
-        }
-    }
+    if (parse_document(&L, text, len))
+        load_document(&L);
     free(L.fields);
-    yaml_document_delete(&L.doc);
-    if (L.n_errors == 0) {
-        *out = L.cfg;
-        rc = 0;
-    } else {
+    cfg_flush_errors(&L);
+    if (L.n_errors > 0) {
         config_free(L.cfg);
+        return -1;
     }
-    return rc;
+    *out = L.cfg;
+    return 0;
 }
 
 int config_load(const char *path, struct config **out, struct buf *errors)

@@ -18,20 +18,68 @@
 
 /* --- reporting ----------------------------------------------------------- */
 
+#define CFG_ERRORS_MIN 16 /* room for errors, at first */
+
 void cfg_err_at(struct loader *L, const yaml_mark_t *mark, const char *fmt, ...)
 {
     va_list ap;
-    if (++L->n_errors > CONFIG_MAX_ERRORS)
-        return;
-    if (mark != NULL)
-        buf_printf(L->errors, "%s:%zu:%zu: ", L->name, mark->line + 1,
-                   mark->column + 1);
-    else
-        buf_printf(L->errors, "%s: ", L->name);
+    L->n_errors++;
+    /* Kept apart, to be written in the order of the file. */
+    if (L->n_errs == L->cap_errs) {
+        size_t cap = L->cap_errs ? L->cap_errs * 2 : CFG_ERRORS_MIN;
+        struct cfg_error *e = realloc(L->errs, cap * sizeof(*e));
+        if (e == NULL) {
+            L->err_text.oom = true;
+            return;
+        }
+        L->errs = e;
+        L->cap_errs = cap;
+    }
+    struct cfg_error *e = &L->errs[L->n_errs++];
+    e->line = mark ? mark->line + 1 : 0;
+    e->column = mark ? mark->column + 1 : 0;
+    e->seq = L->n_errs;
+    e->at = L->err_text.len;
     va_start(ap, fmt);
-    buf_vprintf(L->errors, fmt, ap);
+    buf_vprintf(&L->err_text, fmt, ap);
     va_end(ap);
-    buf_putc(L->errors, '\n');
+    e->len = L->err_text.len - e->at;
+}
+
+static int error_cmp(const void *a, const void *b)
+{
+    const struct cfg_error *x = a, *y = b;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    if (x->column != y->column)
+        return x->column < y->column ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void cfg_flush_errors(struct loader *L)
+{
+    qsort(L->errs, L->n_errs, sizeof(*L->errs), error_cmp);
+    size_t shown =
+        L->n_errs < CONFIG_MAX_ERRORS ? L->n_errs : CONFIG_MAX_ERRORS;
+    for (size_t i = 0; i < shown; i++) {
+        const struct cfg_error *e = &L->errs[i];
+        if (e->line > 0)
+            buf_printf(L->errors, "%s:%zu:%zu: ", L->name, e->line, e->column);
+        else
+            buf_printf(L->errors, "%s: ", L->name);
+        if (!L->err_text.oom)
+            buf_append(L->errors, L->err_text.data + e->at, e->len);
+        buf_putc(L->errors, '\n');
+    }
+    if (L->err_text.oom)
+        buf_printf(L->errors, "%s: out of memory\n", L->name);
+    if ((size_t)L->n_errors > shown)
+        buf_printf(L->errors, "%s: %zu more errors not shown\n", L->name,
+                   (size_t)L->n_errors - shown);
+    free(L->errs);
+    buf_free(&L->err_text);
+    L->errs = NULL;
+    L->n_errs = L->cap_errs = 0;
 }
 
 void cfg_oom(struct loader *L)
