@@ -275,13 +275,30 @@ static void test_names(void **state)
     expect_error(INPUT "metrics:\n"
                        "  - {name: h, type: histogram, value: v, labels: "
                        "{le: x}}\n",
-                 "t.yaml:4:5: histogram h: the label \"le\" is reserved");
+                 "t.yaml:4:51: the label \"le\" is reserved in a histogram");
     expect_error(INPUT "metrics:\n"
                        "  - name: a_total\n"
                        "    type: counter\n"
                        "    labels: {x: f}\n"
                        "    const_labels: {x: y}\n",
-                 "t.yaml:4:5: metric a_total: label \"x\" is defined twice");
+                 "t.yaml:7:20: label \"x\" is defined twice (first at line 6)");
+    /* A mapping may repeat a key: the repeat is the error. */
+    expect_error(INPUT "metrics:\n"
+                       "  - name: a_total\n"
+                       "    type: counter\n"
+                       "    labels:\n"
+                       "      x: f\n"
+                       "      y: g\n"
+                       "      x: h\n",
+                 "t.yaml:9:7: label \"x\" is defined twice (first at line 7)");
+    expect_error(INPUT "metrics:\n"
+                       "  - name: a_total\n"
+                       "    type: counter\n"
+                       "    labels: {type: t}\n"
+                       "    values:\n"
+                       "      - {field: a, labels: {type: a}}\n",
+                 "t.yaml:8:29: label \"type\" is defined twice (first at line "
+                 "6)");
 }
 
 static void test_duplicates(void **state)
