@@ -257,6 +257,30 @@ static void load_root(struct loader *L, const yaml_node_t *root)
     }
 }
 
+/*
+ * Whether a syntax error at mark is a tab in a line's indentation: libyaml
+ * says only that the character "cannot start any token". Lines are
+ * counted at '\n' and columns in UTF-8 characters, as libyaml counts them.
+ */
+static bool tab_in_indent(const char *text, size_t len, const yaml_mark_t *m)
+{
+    size_t i = 0, line = 0, col = 0;
+    while (i < len && line < m->line)
+        if (text[i++] == '\n')
+            line++;
+    size_t start = i;
+    while (i < len && text[i] != '\n' && col < m->column) {
+        i++;
+        col += i < len && ((unsigned char)text[i] & 0xc0) != 0x80;
+    }
+    if (line != m->line || col != m->column || i >= len || text[i] != '\t')
+        return false;
+    for (size_t k = start; k < i; k++)
+        if (text[k] != ' ' && text[k] != '\t')
+            return false;
+    return true;
+}
+
 /* Parses text into L->doc; false (reported) on a syntax error. */
 static bool parse_document(struct loader *L, const char *text, size_t len)
 {
@@ -267,7 +291,11 @@ static bool parse_document(struct loader *L, const char *text, size_t len)
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     bool ok = yaml_parser_load(&parser, &L->doc) != 0;
-    if (!ok && parser.context != NULL)
+    if (!ok && tab_in_indent(text, len, &parser.problem_mark))
+        cfg_err_at(L, &parser.problem_mark,
+                   "YAML syntax error: a tab in the indentation (YAML "
+                   "indents with spaces only)");
+    else if (!ok && parser.context != NULL)
         cfg_err_at(L, &parser.problem_mark, "YAML syntax error: %s %s",
                    parser.problem ? parser.problem : "", parser.context);
     else if (!ok)

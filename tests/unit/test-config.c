@@ -382,6 +382,13 @@ static void test_syntax_error(void **state)
     expect_error(
         "inputs:\n  - paths: [a\n  - b\n",
         "t.yaml:4:1: YAML syntax error: did not find expected ',' or ']'");
+    expect_error("inputs:\n\t- paths: [a]\n",
+                 "t.yaml:2:1: YAML syntax error: a tab in the indentation "
+                 "(YAML indents with spaces only)");
+    expect_error("inputs:\n  - paths:\n    \t- a\n",
+                 "t.yaml:3:5: YAML syntax error: a tab in the indentation");
+    expect_error("inputs:\n  - paths: [\xc3\xa9]\n  \t- x\n",
+                 "t.yaml:3:3: YAML syntax error: a tab in the indentation");
     expect_error("", "t.yaml: the configuration is empty");
     expect_error("metrics: []\n",
                  "t.yaml:1:1: the configuration needs \"inputs\"");
