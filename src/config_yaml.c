@@ -250,14 +250,20 @@ const char *cfg_scalar(struct loader *L, const yaml_node_t *n, const char *what,
     return r;
 }
 
-/* A plain (unquoted) scalar, as typed values require. */
+/*
+ * A plain (unquoted) scalar, as typed values require: "100" is text. A
+ * quoted one holding a ${VAR} reference is typed after expansion, because
+ * in a flow mapping ({max_series: ${MAX:-5}}) the braces are YAML's and
+ * the reference must be quoted.
+ */
 const char *cfg_plain(struct loader *L, const yaml_node_t *n, const char *what,
                       const char *type_name)
 {
     const char *s = cfg_scalar(L, n, what, NULL);
     if (s == NULL)
         return NULL;
-    if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+    if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE &&
+        strstr((const char *)n->data.scalar.value, "${") == NULL) {
         cfg_err(L, n, "%s must be %s, not a quoted string", what, type_name);
         return NULL;
     }

@@ -374,6 +374,26 @@ static void test_env(void **state)
                  "t.yaml:2:13: path: unterminated \"${\"");
     expect_error("inputs:\n  - paths: [\"${1X}\"]\n",
                  "t.yaml:2:13: path: \"${1X}\" is not a variable reference");
+
+    /* In a flow mapping a reference is quoted, and still typed. */
+    setenv("TT_MAX", "7", 1);
+    assert_string_equal(
+        load("inputs: [{paths: [a], max_line_bytes: \"${TT_UNSET:-2KiB}\"}]\n"
+             "limits: {max_series: '${TT_MAX:-5}'}\n"
+             "metrics:\n"
+             "  - {name: g, type: gauge, value: v, "
+             "expire_after: \"${TT_UNSET:-5m}\"}\n",
+             &cfg),
+        "");
+    assert_int_equal(cfg->inputs[0].max_line_bytes, 2048);
+    assert_int_equal(cfg->max_series, 7);
+    assert_int_equal(cfg->metrics[0].expire_ms, 300000);
+    config_free(cfg);
+    expect_error(INPUT "limits: {max_series: \"${TT_EMPTY:-x}\"}\n",
+                 "t.yaml:3:22: max_series must be a whole number, not \"x\"");
+    expect_error(INPUT "limits: {max_series: \"5\"}\n",
+                 "t.yaml:3:22: max_series must be a whole number, not a quoted "
+                 "string");
 }
 
 static void test_syntax_error(void **state)
