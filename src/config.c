@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 /* --- inputs -------------------------------------------------------------- */
@@ -353,6 +355,21 @@ int config_load_text(const char *name, const char *text, size_t len,
     return 0;
 }
 
+/* A directory given for the file: say so, and name the file it may hold. */
+static void report_directory(const char *path, struct buf *errors)
+{
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    struct buf inside = {0};
+    buf_printf(&inside, "%.*s/%s", (int)n, path, CONFIG_FILE_NAME);
+    buf_printf(errors, "%s: is a directory, not a configuration file", path);
+    if (!inside.oom && access(inside.data, F_OK) == 0)
+        buf_printf(errors, " (did you mean %s?)", inside.data);
+    buf_putc(errors, '\n');
+    buf_free(&inside);
+}
+
 int config_load(const char *path, struct config **out, struct buf *errors)
 {
     FILE *f = fopen(path, "rb");
@@ -363,6 +380,12 @@ int config_load(const char *path, struct config **out, struct buf *errors)
     *out = NULL;
     if (f == NULL) {
         buf_printf(errors, "%s: cannot open: %s\n", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        report_directory(path, errors);
         return -1;
     }
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)

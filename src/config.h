@@ -60,6 +60,8 @@
 #define CONFIG_MAX_EXPIRE_MS (31 * 24 * 60 * 60 * 1000ULL)
 
 #define CONFIG_DEFAULT_STATE_FILE "/var/lib/tokentail/tokentail.db"
+/* The configuration's file name where it is looked for by default. */
+#define CONFIG_FILE_NAME "exporter.yaml"
 
 /*
  * Each enum the file names has one name table (config_names.c, or the

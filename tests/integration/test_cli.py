@@ -47,6 +47,11 @@ def test_bad_config_stops_daemon():
     rc, out, err = run(["--config.file=/nonexistent.yaml", "--check-config"])
     assert rc == 1
     assert err == "/nonexistent.yaml: cannot open: No such file or directory\n", err
+    # A directory is named as one, with the file in it when there is one.
+    rc, out, err = run(["--config.file=" + ROOT, "--check-config"])
+    assert rc == 1
+    assert err == ("%s: is a directory, not a configuration file (did you mean "
+                   "%s/exporter.yaml?)\n" % (ROOT, ROOT)), err
 
 
 def test_flags():

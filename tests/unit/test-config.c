@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "config.h"
@@ -396,6 +398,37 @@ static void test_env(void **state)
                  "string");
 }
 
+/* A directory given for the file is named as one, with the file it holds. */
+static void test_directory(void **state)
+{
+    char dir[] = "/tmp/test-config-XXXXXX", file[64], want[192];
+    struct buf errors = {0};
+    struct config *cfg;
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(config_load(dir, &cfg, &errors), -1);
+    snprintf(want, sizeof(want),
+             "%s: is a directory, not a configuration file\n", dir);
+    assert_string_equal(errors.data, want);
+    buf_reset(&errors);
+
+    snprintf(file, sizeof(file), "%s/exporter.yaml", dir);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fclose(f);
+    strcat(dir, "/");
+    assert_int_equal(config_load(dir, &cfg, &errors), -1);
+    snprintf(want, sizeof(want),
+             "%s: is a directory, not a configuration file (did you mean "
+             "%s?)\n",
+             dir, file);
+    assert_string_equal(errors.data, want);
+    buf_free(&errors);
+    assert_int_equal(unlink(file), 0);
+    dir[strlen(dir) - 1] = '\0';
+    assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_syntax_error(void **state)
 {
     (void)state;
@@ -743,6 +776,7 @@ int main(void)
         cmocka_unit_test(test_syntax_error),
         cmocka_unit_test(test_all_errors),
         cmocka_unit_test(test_errors_by_line),
+        cmocka_unit_test(test_directory),
         cmocka_unit_test(test_conditions),
         cmocka_unit_test(test_state_and_lifecycle),
         cmocka_unit_test(test_rules_errors),
