@@ -328,9 +328,11 @@ static int restore_family(struct registry_store *rs, struct state *s,
         if (rc == 0 && rewrite)
             rc = rewrite_family(rs, s, f, &n);
     } else if (saved != NULL) {
-        log_warn("metric %s changed (was %s, now %s); its saved series "
-                 "start afresh",
-                 f->name, saved, sig);
+        struct buf change = {0};
+        registry_signature_change(saved, sig, &change);
+        log_warn("metric %s changed %s; its saved series start afresh", f->name,
+                 change.oom ? "its definition" : change.data);
+        buf_free(&change);
         rc = drop_chunks(rs, s, f->name);
     }
     free(saved);
