@@ -182,7 +182,8 @@ static void load_input(struct loader *L, const yaml_node_t *n,
 
 static void load_state(struct loader *L, const yaml_node_t *n)
 {
-    static const char *const keys[] = {"file", "checkpoint_interval", NULL};
+    static const char *const keys[] = {"file", "checkpoint_interval",
+                                       "keep_removed_metrics", NULL};
     yaml_node_t *v;
     if (!cfg_keys(L, n, keys, "state"))
         return;
@@ -191,6 +192,9 @@ static void load_state(struct loader *L, const yaml_node_t *n)
     if ((v = cfg_get(L, n, "checkpoint_interval")) != NULL)
         cfg_duration(L, v, "checkpoint_interval", CONFIG_MIN_INTERVAL_MS,
                      CONFIG_MAX_INTERVAL_MS, &L->cfg->checkpoint_ms);
+    if ((v = cfg_get(L, n, "keep_removed_metrics")) != NULL)
+        cfg_duration(L, v, "keep_removed_metrics", 0,
+                     CONFIG_MAX_KEEP_REMOVED_MS, &L->cfg->keep_removed_ms);
 }
 
 static void load_limits(struct loader *L, const yaml_node_t *n)
@@ -340,6 +344,7 @@ int config_load_text(const char *name, const char *text, size_t len,
     }
     L.cfg->file = cfg_strdup(&L, name);
     L.cfg->checkpoint_ms = CONFIG_DEFAULT_CHECKPOINT_MS;
+    L.cfg->keep_removed_ms = CONFIG_DEFAULT_KEEP_REMOVED_MS;
     L.cfg->max_series = CONFIG_DEFAULT_TOTAL_SERIES;
     L.cfg->default_price = -1;
 

@@ -57,7 +57,9 @@ static int open_state(struct daemon *d, bool follow, const char *flag)
                                    CONFIG_DEFAULT_STATE_FILE);
     int rc = path ? state_open(path, &d->state) : -ENOMEM;
     free(path);
-    if (rc == 0 && (rc = registry_store_join(d->state, d->reg)) == 0 &&
+    if (rc == 0 &&
+        (rc = registry_store_join(d->state, d->reg, d->cfg->keep_removed_ms)) ==
+            0 &&
         (rc = input_store_join(d->state, d->inputs, d->n_inputs)) == 0)
         state_restore(d->state);
     return rc;

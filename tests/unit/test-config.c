@@ -527,9 +527,11 @@ static void test_state_and_lifecycle(void **state)
                              "    reconcile_interval: 2m\n"
                              "state:\n"
                              "  file: /tmp/x.db\n"
-                             "  checkpoint_interval: 1h\n",
+                             "  checkpoint_interval: 1h\n"
+                             "  keep_removed_metrics: 0s\n",
                              &cfg),
                         "");
+    assert_int_equal(cfg->keep_removed_ms, 0);
     assert_int_equal(cfg->inputs[0].envelope, ENVELOPE_CRI);
     assert_int_equal(cfg->inputs[0].rotate_grace_ms, 500);
     assert_int_equal(cfg->inputs[0].reconcile_ms, 120000);
@@ -543,7 +545,11 @@ static void test_state_and_lifecycle(void **state)
     assert_int_equal(cfg->inputs[0].reconcile_ms, 2000);
     assert_null(cfg->state_file);
     assert_int_equal(cfg->checkpoint_ms, 1000);
+    assert_int_equal(cfg->keep_removed_ms, 30ULL * 24 * 3600 * 1000);
     config_free(cfg);
+    expect_error(INPUT "state: {keep_removed_metrics: 3651d}\n",
+                 "t.yaml:3:31: keep_removed_metrics must be between 0s and "
+                 "3650d, not 3651d");
 
     expect_error("inputs:\n  - paths: [a]\n    rotate_grace: 5\n",
                  "t.yaml:3:19: rotate_grace must be a duration such as 500ms, "
