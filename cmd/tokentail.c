@@ -22,9 +22,16 @@
 #define TOKENTAIL_VERSION "unknown"
 #endif
 
-#define DEFAULT_CONFIG        "exporter.yaml"
-#define DEFAULT_SYSTEM_CONFIG "/etc/tokentail/exporter.yaml"
-#define DEFAULT_LISTEN        ":8653"
+/* meson's sysconfdir under its prefix, where meson install puts the
+ * configuration. */
+#ifndef TOKENTAIL_SYSCONFDIR
+#define TOKENTAIL_SYSCONFDIR "/etc"
+#endif
+
+#define DEFAULT_CONFIG CONFIG_FILE_NAME
+#define DEFAULT_SYSTEM_CONFIG                                                  \
+    TOKENTAIL_SYSCONFDIR "/tokentail/" CONFIG_FILE_NAME
+#define DEFAULT_LISTEN ":8653"
 
 static const char usage[] =
     "usage: tokentail [flags]                      follow logs, serve metrics\n"
