@@ -53,10 +53,12 @@ static const char usage[] =
     "restarts\n"
     "                              (default: the configuration's state.file, "
     "else\n"
-    "                              $STATE_DIRECTORY/tokentail.db or "
-    "/var/lib/tokentail/\n"
-    "                              tokentail.db; empty: none; with --once: "
-    "none)\n"
+    "                              tokentail.db in $STATE_DIRECTORY, else in\n"
+    "                              /var/lib/tokentail if writable, else in\n"
+    "                              $XDG_STATE_HOME/tokentail or\n"
+    "                              ~/.local/state/tokentail; empty: none; "
+    "with\n"
+    "                              --once: none, and only without FILEs)\n"
     "  --once                      read FILEs (\"-\" for standard input) or "
     "the\n"
     "                              configured inputs from the beginning to "
@@ -159,6 +161,14 @@ static int parse_args(int argc, char **argv, struct options *o)
     if (o->once && o->check)
         return usage_error("%s",
                            "--once and --check-config exclude each other");
+    /* The state holds the configured inputs' files; named files (standard
+     * input among them) are read whole and have no place in it. */
+    if (o->n_files > 0 && o->state_file != NULL && o->state_file[0] != '\0')
+        return usage_error("--state.file applies to --once without file "
+                           "arguments (an incremental pass over the "
+                           "configured inputs); named files such as %s are "
+                           "read whole and keep no state",
+                           o->files[0]);
     return 0;
 }
 

@@ -1,17 +1,26 @@
 """The durable state from a user's side: what a change of configuration
 does to the saved series, and where the state is kept by default.
 
+By default the state lives in /var/lib/tokentail when tokentail may
+write there, else in the user's state directory ($XDG_STATE_HOME, else
+~/.local/state); the log says which, and a user with neither still runs,
+healthy, saying that nothing will survive a restart. --once keeps state
+only in the file --state.file names, and only without file arguments.
+
 A metric removed from the configuration keeps its saved series for
 state.keep_removed_metrics: configured again, it continues exactly where
 it stood; not configured for longer, its series are dropped. A metric
 whose definition changed starts afresh, and the log says what changed,
 in words.
 """
+import json
 import os
+import pwd
 import sqlite3
 import tempfile
 
-from harness import Tokentail, main, poll, write_config
+from harness import (DEFAULT_STATE, Skip, Tokentail, default_config, main,
+                     run as run_once, write_config)
 
 DAY = 86400
 
@@ -157,7 +166,117 @@ def test_changed_metric_said_in_words():
         assert e.value("tokens_total", model="m") == "1"
 
 
+def as_other_user(tmp, env, check):
+    """Runs the daemon as nobody (as root; as is otherwise) with the
+    default state file and env; check(t, health) runs against it."""
+    user = "nobody" if os.geteuid() == 0 else None
+    if os.access("/var/lib/tokentail", os.W_OK) and user is None:
+        raise Skip("this user can write /var/lib/tokentail")
+    os.chmod(tmp, 0o755)
+    cfg = config(tmp, REQUESTS)
+    os.chmod(cfg, 0o644)
+    env = dict(env, STATE_DIRECTORY="")
+    t = Tokentail(cfg, env=env, state=DEFAULT_STATE, user=user, cwd=tmp)
+    try:
+        status, _, body = t.request("/health")
+        check(t, status, json.loads(body))
+    finally:
+        log = t.stop()
+    return log
+
+
+def owned_dir(path):
+    """A directory the test's daemon user may write."""
+    os.makedirs(path)
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam("nobody")
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+    return path
+
+
+def test_default_state_for_a_user():
+    with tempfile.TemporaryDirectory() as tmp:
+        xdg = owned_dir(os.path.join(tmp, "xdg"))
+        want = os.path.join(xdg, "tokentail", "tokentail.db")
+
+        def check(t, status, doc):
+            assert status == 200, doc
+            assert doc["status"] == "healthy", doc
+            assert doc["state"] == {"file": want, "last_checkpoint":
+                                    doc["state"]["last_checkpoint"],
+                                    "error": None}, doc
+            assert doc["state"]["last_checkpoint"] is not None, doc
+        log = as_other_user(tmp, {"XDG_STATE_HOME": xdg, "HOME": "/nonexistent"},
+                            check)
+        assert ("/var/lib/tokentail cannot be written by this user: keeping "
+                "values and read positions in %s (--state.file=PATH or "
+                "state.file chooses another)" % want) in log, log
+        assert os.path.exists(want)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = owned_dir(os.path.join(tmp, "home"))
+        want = os.path.join(home, ".local", "state", "tokentail", "tokentail.db")
+
+        def check_home(t, status, doc):
+            assert status == 200 and doc["state"]["file"] == want, doc
+        as_other_user(tmp, {"XDG_STATE_HOME": "", "HOME": home}, check_home)
+        assert os.path.exists(want)
+
+
+def test_no_place_for_state_still_healthy():
+    with tempfile.TemporaryDirectory() as tmp:
+        def check(t, status, doc):
+            assert status == 200 and doc["status"] == "healthy", doc
+            assert doc["state"] == {"file": "", "last_checkpoint": None,
+                                    "error": None}, doc
+        home = os.path.join(tmp, "not-a-directory")
+        with open(home, "w"):
+            pass
+        log = as_other_user(tmp, {"XDG_STATE_HOME": "", "HOME": home}, check)
+        assert ("no place to keep values and read positions: /var/lib/tokentail "
+                "cannot be written, nor $XDG_STATE_HOME/tokentail or "
+                "~/.local/state/tokentail; they will not survive a restart "
+                "(--state.file=PATH chooses a file)") in log, log
+
+
+def test_once_state_only_from_the_flag():
+    with tempfile.TemporaryDirectory() as tmp:
+        log_path = os.path.join(tmp, "app.log")
+        append(log_path, [("/a", 5)])
+        state = os.path.join(tmp, "state.db")
+        # Named files keep no state: a usage error, and no file made.
+        rc, out, err = run_once(["--config.file=" + default_config(), "--once",
+                                 "--state.file=" + state, log_path])
+        assert rc == 2 and out == "", (rc, err)
+        assert err == ("tokentail: --state.file applies to --once without file "
+                       "arguments (an incremental pass over the configured "
+                       "inputs); named files such as %s are read whole and "
+                       "keep no state\nTry 'tokentail --help' for more "
+                       "information.\n" % log_path), err
+        assert not os.path.exists(state)
+        # The configuration's state.file is a daemon's: --once leaves it be.
+        cfg = config(tmp, TOKENS, "state: {file: %s}" % state)
+        rc, out, err = run_once(["--config.file=" + cfg, "--once"])
+        assert rc == 0, err
+        assert "\ntokens_total 5\n" in out, out
+        assert not os.path.exists(state)
+        rc, out, err = run_once(["--config.file=" + cfg, "--once", log_path])
+        assert rc == 0 and not os.path.exists(state), err
+        # With --state.file, a pass continues where the last one stopped.
+        rc, out, err = run_once(["--config.file=" + cfg, "--once",
+                                 "--state.file=" + state])
+        assert rc == 0 and "\ntokens_total 5\n" in out, err
+        append(log_path, [("/a", 2)])
+        rc, out, err = run_once(["--config.file=" + cfg, "--once",
+                                 "--state.file=" + state])
+        assert rc == 0 and "\ntokens_total 7\n" in out, err
+        assert "tokentail_lines_read_total{input=\"app\"} 1\n" in out, out
+
+
 if __name__ == "__main__":
     main([test_removed_metric_kept_then_dropped,
           test_keep_removed_zero_drops_at_once,
-          test_changed_metric_said_in_words])
+          test_changed_metric_said_in_words,
+          test_default_state_for_a_user,
+          test_no_place_for_state_still_healthy,
+          test_once_state_only_from_the_flag])

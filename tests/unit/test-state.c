@@ -322,8 +322,16 @@ static void test_choose_path(void **state)
     p = state_choose_path("/flag.db", "/conf.db", true, fallback);
     assert_string_equal(p, "/flag.db");
     free(p);
-    p = state_choose_path(NULL, "/conf.db", false, fallback);
+    p = state_choose_path("/flag.db", "/conf.db", false, fallback);
+    assert_string_equal(p, "/flag.db");
+    free(p);
+    p = state_choose_path(NULL, "/conf.db", true, fallback);
     assert_string_equal(p, "/conf.db");
+    free(p);
+    /* One pass keeps no state unless the command line names a file: not
+     * the configuration's, which a daemon may be using. */
+    p = state_choose_path(NULL, "/conf.db", false, fallback);
+    assert_string_equal(p, "");
     free(p);
     p = state_choose_path(NULL, NULL, false, fallback);
     assert_string_equal(p, "");
@@ -342,6 +350,48 @@ static void test_choose_path(void **state)
     free(p);
 }
 
+/* Where the system's directory cannot be made: the user's state
+ * directory, $XDG_STATE_HOME's or ~/.local/state's, else none. */
+static void test_choose_user_path(void **state)
+{
+    const struct tmp *t = *state;
+    char fallback[200], want[200], env[200];
+    char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+    char *p;
+    snprintf(fallback, sizeof(fallback), "%s/no/such/dir/t.db", t->dir);
+    unsetenv("STATE_DIRECTORY");
+
+    snprintf(env, sizeof(env), "%s/xdg", t->dir);
+    setenv("XDG_STATE_HOME", env, 1);
+    p = state_choose_path(NULL, NULL, true, fallback);
+    snprintf(want, sizeof(want), "%s/xdg/tokentail/t.db", t->dir);
+    assert_string_equal(p, want);
+    free(p);
+
+    unsetenv("XDG_STATE_HOME");
+    snprintf(env, sizeof(env), "%s/home", t->dir);
+    setenv("HOME", env, 1);
+    p = state_choose_path(NULL, NULL, true, fallback);
+    snprintf(want, sizeof(want), "%s/home/.local/state/tokentail/t.db", t->dir);
+    assert_string_equal(p, want);
+    free(p);
+
+    /* A home that cannot hold directories: nowhere to keep it. */
+    snprintf(env, sizeof(env), "%s/file", t->dir);
+    FILE *f = fopen(env, "w");
+    assert_non_null(f);
+    fclose(f);
+    setenv("HOME", env, 1);
+    p = state_choose_path(NULL, NULL, true, fallback);
+    assert_string_equal(p, "");
+    free(p);
+    if (home != NULL)
+        setenv("HOME", home, 1);
+    else
+        unsetenv("HOME");
+    free(home);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +406,8 @@ int main(void)
                                         tmp_teardown),
         cmocka_unit_test(test_without_a_file),
         cmocka_unit_test_setup_teardown(test_choose_path, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_choose_user_path, tmp_setup,
                                         tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
