@@ -64,6 +64,9 @@ static const char usage[] =
     "                              configured inputs from the beginning to "
     "the end,\n"
     "                              print the exposition and exit\n"
+    "  --once.input=NAME           the input whose settings read the FILEs "
+    "of --once\n"
+    "                              (default: the first)\n"
     "  --check-config              check the configuration, print every "
     "error, exit\n"
     "  --version                   print the version and exit\n"
@@ -74,6 +77,7 @@ struct options {
     const char *listen;
     const char *log_level;
     const char *state_file;
+    const char *once_input; /* the input that reads FILEs */
     bool once;
     bool check;
     char **files;
@@ -139,6 +143,9 @@ static int parse_args(int argc, char **argv, struct options *o)
         } else if ((v = flag_value(argc, argv, &i, "--state.file", &missing)) !=
                    NULL) {
             o->state_file = v;
+        } else if ((v = flag_value(argc, argv, &i, "--once.input", &missing)) !=
+                   NULL) {
+            o->once_input = v;
         } else if (missing) {
             return usage_error("flag %s needs a value", a);
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -158,6 +165,10 @@ static int parse_args(int argc, char **argv, struct options *o)
     }
     if (o->n_files > 0 && !o->once)
         return usage_error("file arguments need --once: %s", o->files[0]);
+    if (o->once_input != NULL && o->n_files == 0)
+        return usage_error("%s", "--once.input names the input that reads "
+                                 "FILE arguments of --once; without them each "
+                                 "input reads its own files");
     if (o->once && o->check)
         return usage_error("%s",
                            "--once and --check-config exclude each other");
@@ -170,6 +181,33 @@ static int parse_args(int argc, char **argv, struct options *o)
                            "read whole and keep no state",
                            o->files[0]);
     return 0;
+}
+
+/*
+ * The input that reads the FILEs of --once: the one named by --once.input,
+ * else the first. Logs which with several inputs; -1 after a usage error
+ * for a name no input has.
+ */
+static int once_input(const struct options *o, const struct config *cfg)
+{
+    struct buf names = {0};
+    int i = o->once_input ? config_input_index(cfg, o->once_input) : 0;
+    if (i >= 0) {
+        if (cfg->n_inputs > 1)
+            log_info("input %s reads the named files%s", cfg->inputs[i].name,
+                     o->once_input ? ""
+                                   : " (--once.input=NAME chooses "
+                                     "another)");
+        return i;
+    }
+    for (size_t k = 0; k < cfg->n_inputs; k++)
+        buf_printf(&names, "%s%s", k > 0 ? ", " : "", cfg->inputs[k].name);
+    fprintf(stderr,
+            "tokentail: --once.input: no input is named \"%s\" (the inputs: "
+            "%s)\nTry 'tokentail --help' for more information.\n",
+            o->once_input, names.oom ? "?" : names.data);
+    buf_free(&names);
+    return -1;
 }
 
 static const char *default_config(void)
@@ -222,13 +260,18 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    int input = o.n_files > 0 ? once_input(&o, cfg) : 0;
+    if (input < 0) {
+        config_free(cfg);
+        return 2;
+    }
     struct daemon *d;
     if ((rc = daemon_new(cfg, !o.once, o.state_file, &d)) != 0) {
         log_error("cannot start: %s", strerror(-rc));
         return 1;
     }
     if (o.once)
-        rc = daemon_once(d, o.files, o.n_files, stdout);
+        rc = daemon_once(d, o.files, o.n_files, (size_t)input, stdout);
     else
         rc = daemon_run(d, &listen);
     daemon_free(d);

@@ -324,19 +324,20 @@ int daemon_run(struct daemon *d, const struct http_listen *listen)
 
 /* --- one pass ------------------------------------------------------------ */
 
-int daemon_once(struct daemon *d, char *const *files, size_t n_files, FILE *out)
+int daemon_once(struct daemon *d, char *const *files, size_t n_files,
+                size_t input, FILE *out)
 {
     struct input_stats st;
     int status = 0;
     if (n_files > 0) {
         for (size_t i = 0; i < n_files; i++) {
-            int rc = input_open_path(d->inputs[0], files[i]);
+            int rc = input_open_path(d->inputs[input], files[i]);
             if (rc != 0) {
                 log_error("cannot read %s: %s", files[i], strerror(-rc));
                 status = -1;
                 continue;
             }
-            input_drain_all(d->inputs[0]);
+            input_drain_all(d->inputs[input]);
         }
     } else {
         for (size_t i = 0; i < d->n_inputs; i++) {

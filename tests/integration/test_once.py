@@ -9,7 +9,7 @@ import random
 import tempfile
 
 from harness import (Exposition, FlashcaseOracle, default_config, feed_all,
-                     genlogs, main, promtool_check, run)
+                     genlogs, main, promtool_check, run, write_config)
 
 HOSTILE = [
     b"[INFO] 2025-10-21 15:42:22 - app.routers.ai - AI chat request completed",
@@ -175,6 +175,62 @@ def test_missing_file():
     assert "# TYPE http_requests_total counter" in out
 
 
+TWO_INPUTS = """
+inputs:
+  - name: api
+    paths: [/nonexistent/api/*.log]
+  - name: worker
+    paths: [/nonexistent/worker/*.log]
+    parser: logfmt
+metrics:
+  - name: jobs_total
+    type: counter
+    labels: {queue: queue}
+"""
+
+
+def test_once_input():
+    """--once.input chooses the input whose settings read the named files,
+    and the log says which input reads them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = write_config(tmp, TWO_INPUTS)
+        path = os.path.join(tmp, "worker.log")
+        with open(path, "w") as f:
+            f.write("queue=mail took=5\nqueue=mail\nqueue=sms\n=oops\n")
+        rc, out, err = run(["--config.file=" + cfg, "--once",
+                            "--once.input=worker", path])
+        assert rc == 0, err
+        e = Exposition(out)
+        assert e.value("jobs_total", queue="mail") == "2"
+        assert e.value("jobs_total", queue="sms") == "1"
+        assert e.value("tokentail_lines_read_total", input="worker") == "4"
+        assert e.value("tokentail_lines_read_total", input="api") == "0"
+        assert e.value("tokentail_lines_skipped_total", input="worker",
+                       reason="not_logfmt") == "1"
+        assert 'msg="input worker reads the named files"' in err, err
+
+        # Without the flag the first input reads them, and says how to
+        # choose another: its JSON parser takes none of these lines.
+        rc, out, err = run(["--config.file=" + cfg, "--once", path])
+        assert rc == 0, err
+        e = Exposition(out)
+        assert e.value("tokentail_lines_skipped_total", input="api",
+                       reason="not_json") == "4"
+        assert ('msg="input api reads the named files (--once.input=NAME '
+                'chooses another)"') in err, err
+
+        rc, out, err = run(["--config.file=" + cfg, "--once",
+                            "--once.input=wrker", path])
+        assert rc == 2 and out == "", rc
+        assert err == ('tokentail: --once.input: no input is named "wrker" '
+                       "(the inputs: api, worker)\nTry 'tokentail --help' for "
+                       "more information.\n"), err
+        rc, out, err = run(["--config.file=" + cfg, "--once",
+                            "--once.input=worker"])
+        assert rc == 2 and "--once.input names the input that reads FILE " \
+            "arguments of --once" in err, err
+
+
 if __name__ == "__main__":
     main([test_exact_values, test_truth_cross_check, test_configured_inputs_and_stdin,
-          test_missing_file])
+          test_missing_file, test_once_input])
