@@ -343,7 +343,7 @@ int daemon_once(struct daemon *d, char *const *files, size_t n_files,
         for (size_t i = 0; i < d->n_inputs; i++) {
             input_scan(d->inputs[i], INPUT_SCAN_ONCE);
             input_get_stats(d->inputs[i], &st);
-            if (st.path_errors > 0)
+            if (st.path_errors > 0 || st.unmatched_globs > 0)
                 status = -1;
         }
         /* Saved positions are written before the files are closed. */

@@ -167,6 +167,29 @@ def test_configured_inputs_and_stdin():
         assert strip(out2) == strip(out)
 
 
+def test_unmatched_glob():
+    """Without file arguments, a configured glob that matches nothing makes
+    --once fail, naming it; what the other globs match is still read."""
+    with tempfile.TemporaryDirectory() as tmp:
+        data, _ = genlogs("flashcase", 100, 3)
+        with open(os.path.join(tmp, "a.log"), "wb") as f:
+            f.write(data)
+        cfg = write_config(tmp, """
+inputs:
+  - name: app
+    paths: [%s/*.log, %s/*.lgo]
+metrics:
+  - name: lines_total
+    type: counter
+""" % (tmp, tmp))
+        rc, out, err = run(["--config.file=" + cfg, "--once"])
+        assert rc == 1, (rc, err)
+        assert ('level=error msg="input app: no file matches %s/*.lgo"' % tmp) \
+            in err, err
+        assert "no file matches %s/*.log" % tmp not in err, err
+        assert "\nlines_total 100\n" in out, out
+
+
 def test_missing_file():
     rc, out, err = run(["--config.file=" + default_config(), "--once",
                         "/nonexistent/file.log"])
@@ -233,4 +256,4 @@ def test_once_input():
 
 if __name__ == "__main__":
     main([test_exact_values, test_truth_cross_check, test_configured_inputs_and_stdin,
-          test_missing_file, test_once_input])
+          test_unmatched_glob, test_missing_file, test_once_input])
