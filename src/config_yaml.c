@@ -58,7 +58,8 @@ static int error_cmp(const void *a, const void *b)
 
 void cfg_flush_errors(struct loader *L)
 {
-    qsort(L->errs, L->n_errs, sizeof(*L->errs), error_cmp);
+    if (L->n_errs > 1) /* qsort() takes no NULL, even for nothing */
+        qsort(L->errs, L->n_errs, sizeof(*L->errs), error_cmp);
     size_t shown =
         L->n_errs < CONFIG_MAX_ERRORS ? L->n_errs : CONFIG_MAX_ERRORS;
     for (size_t i = 0; i < shown; i++) {
