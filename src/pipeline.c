@@ -630,6 +630,7 @@ void pipeline_input_stats(const struct pipeline *p, size_t input,
     const struct pipeline_input *in = &p->inputs[input];
     out->lines = in->lines;
     memcpy(out->skipped, in->skipped, sizeof(out->skipped));
+    out->reasons = pipeline_line_reasons(&p->cfg->inputs[input]);
 }
 
 size_t pipeline_n_metrics(const struct pipeline *p)
@@ -644,5 +645,6 @@ void pipeline_metric_stats(const struct pipeline *p, size_t metric,
     out->name = r->metric->name;
     out->updates = r->updates;
     memcpy(out->skipped, r->skipped, sizeof(out->skipped));
+    out->reasons = pipeline_update_reasons(r->metric);
     family_get_stats(r->family, &out->family);
 }

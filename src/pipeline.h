@@ -72,6 +72,15 @@ enum update_skip {
 const char *pipeline_line_skip_name(enum line_skip r);
 const char *pipeline_update_skip_name(enum update_skip r);
 
+/*
+ * The reasons that can happen for lines of an input configured as in, and
+ * for updates of a metric configured as m: bit r set for each enum
+ * line_skip (enum update_skip) r that is not ruled out by the
+ * configuration (pipeline_reasons.c). The stats below carry them.
+ */
+uint32_t pipeline_line_reasons(const struct cfg_input *in);
+uint32_t pipeline_update_reasons(const struct cfg_metric *m);
+
 struct transform;
 struct rx;
 struct cond;
@@ -144,6 +153,7 @@ const struct tail_sink *pipeline_sink(struct pipeline *p, size_t input);
 struct pipeline_input_stats {
     uint64_t lines; /* complete lines seen, used or not */
     uint64_t skipped[LINE_SKIP_COUNT];
+    uint32_t reasons; /* pipeline_line_reasons: which skipped[] can grow */
 };
 
 void pipeline_input_stats(const struct pipeline *p, size_t input,
@@ -157,6 +167,7 @@ struct pipeline_metric_stats {
     const char *name;
     uint64_t updates;
     uint64_t skipped[UPDATE_SKIP_COUNT];
+    uint32_t reasons; /* pipeline_update_reasons: which skipped[] can grow */
     struct family_stats family;
 };
 

@@ -101,7 +101,29 @@ def test_exact_values():
         assert skip("http_request_duration_seconds", "field_missing") == "5"
         assert skip("llm_tokens_total", "negative") == "1"
         assert skip("llm_tokens_total", "out_of_range") == "1"
-        assert skip("llm_cost_usd_total", "field_missing") == "0"
+        # Only the reasons each metric can have (worked out by hand from
+        # exporter.yaml and the README): a field its "when" requires is
+        # never missing, a counter of lines reads no value, a histogram's
+        # value is never refused as negative.
+        reasons = {
+            "http_requests_total": {"wrong_type", "label_too_long"},
+            "http_request_duration_seconds": {"field_missing", "wrong_type",
+                                              "out_of_range", "label_too_long"},
+            "llm_requests_total": {"field_missing", "wrong_type",
+                                   "label_too_long"},
+            "llm_tokens_total": {"wrong_type", "out_of_range", "negative",
+                                 "label_too_long"},
+            "llm_cost_usd_total": {"wrong_type", "out_of_range", "negative",
+                                   "label_too_long"},
+        }
+        got = {}
+        for labels in e.family("tokentail_metric_updates_skipped_total"):
+            d = dict(labels)
+            got.setdefault(d["metric"], set()).add(d["reason"])
+        assert got == reasons, got
+        got = {dict(k)["reason"] for k in e.family("tokentail_lines_skipped_total")}
+        assert got == {"not_json", "not_object", "too_complex", "too_long",
+                       "unmatched", "incomplete", "bad_envelope"}, got
 
         # Labels come out decoded and as valid UTF-8.
         assert e.value("http_requests_total", method="GET",
