@@ -8,6 +8,7 @@
 #include "rx.h"
 #include "cond.h"
 #include "cost.h"
+#include "field_probe.h"
 #include "transform.h"
 #include "utf8.h"
 
@@ -189,6 +190,22 @@ static int parser_build(const struct config *cfg, const struct cfg_parser *c,
 static void sink_line(void *ctx, const char *line, size_t len);
 static void sink_skip(void *ctx, enum tail_skip why);
 
+/* The probe for field paths that never match, over in's metrics. */
+static int input_probe(struct pipeline *p, struct pipeline_input *in,
+                       const struct cfg_input *ci)
+{
+    const struct cfg_metric **metrics =
+        calloc(in->n_rules ? in->n_rules : 1, sizeof(*metrics));
+    if (metrics == NULL)
+        return -ENOMEM;
+    for (size_t k = 0; k < in->n_rules; k++)
+        metrics[k] = in->rules[k]->metric;
+    int rc =
+        field_probe_new(p->cfg, ci->name, metrics, in->n_rules, &in->probe);
+    free(metrics);
+    return rc;
+}
+
 static int input_build(struct pipeline *p, size_t i)
 {
     const struct cfg_input *ci = &p->cfg->inputs[i];
@@ -209,7 +226,7 @@ static int input_build(struct pipeline *p, size_t i)
     for (size_t r = 0; r < p->n_rules; r++)
         if (rule_applies(&p->cfg->metrics[r], i))
             in->rules[in->n_rules++] = &p->rules[r];
-    return 0;
+    return input_probe(p, in, ci);
 }
 
 int pipeline_new(const struct config *cfg, struct registry *reg,
@@ -270,6 +287,7 @@ void pipeline_free(struct pipeline *p)
             parser_free(p->inputs[i].parsers[k]);
         free(p->inputs[i].parsers);
         free(p->inputs[i].rules);
+        field_probe_free(p->inputs[i].probe);
     }
     for (size_t i = 0; p->rules && i < p->n_rules; i++)
         if (p->rules[i].metric != NULL)
@@ -581,6 +599,10 @@ static void input_line(struct pipeline *p, struct pipeline_input *in,
     if (pr != PARSE_OK) {
         in->skipped[in->n_parsers > 1 ? LINE_SKIP_UNPARSED : parse_skip[pr]]++;
         return;
+    }
+    if (in->probe != NULL && !field_probe_line(in->probe, &p->fields)) {
+        field_probe_free(in->probe);
+        in->probe = NULL;
     }
     bool used = false;
     for (size_t i = 0; i < in->n_rules; i++)

@@ -17,6 +17,9 @@
  * pricing table does not know in
  * tokentail_unpriced_tokens_total{metric,model}.
  *
+ * Over an input's first lines, a field its metrics read that no line has
+ * is reported once: a likely typo (field_probe.h).
+ *
  * Label values are exposed as valid UTF-8: invalid byte sequences and NUL
  * bytes become U+FFFD before the series is looked up, so two values that
  * would print alike are one series.
@@ -100,6 +103,8 @@ struct rule {
     struct log_limit overflow_log; /* "series cap reached" warnings */
 };
 
+struct field_probe;
+
 struct pipeline_input {
     struct pipeline *pipe; /* the pipeline it belongs to */
     struct tail_sink sink; /* where the input's reader sends its lines */
@@ -107,7 +112,8 @@ struct pipeline_input {
     size_t n_parsers;
     struct rule **rules; /* the rules that apply to this input */
     size_t n_rules;
-    uint64_t lines; /* complete lines seen, used or not */
+    struct field_probe *probe; /* fields never seen yet; NULL when done */
+    uint64_t lines;            /* complete lines seen, used or not */
     uint64_t skipped[LINE_SKIP_COUNT];
 };
 

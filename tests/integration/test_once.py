@@ -82,6 +82,7 @@ def test_exact_values():
         e = Exposition(out)
         oracle.check(e)
         promtool_check(out)
+        assert "is its path right?" not in err, err  # every field is there
 
         # Every line is accounted for exactly once.
         lines = oracle.lines + 3  # the long, deep and unfinished ones
@@ -212,6 +213,40 @@ metrics:
         assert "\nlines_total 100\n" in out, out
 
 
+def test_field_never_seen():
+    """A field path no line has, after the first 1000 lines: said once,
+    with the metric and the input."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = write_config(tmp, """
+inputs:
+  - name: app
+    paths: [%s/*.log]
+metrics:
+  - name: tokens_total
+    type: counter
+    value: usage.prompt_tokenz
+  - name: requests_total
+    type: counter
+    labels: {path: endpoint}
+""" % tmp)
+        path = os.path.join(tmp, "app.log")
+        with open(path, "w") as f:
+            for i in range(1500):
+                f.write('{"endpoint": "/e%d", "usage": {"prompt_tokens": %d}}\n'
+                        % (i % 3, i))
+        rc, out, err = run(["--config.file=" + cfg, "--once", path])
+        assert rc == 0, err
+        warning = ('level=warn msg="input app: no line of the first 1000 had '
+                   'the field usage.prompt_tokenz, which metric tokens_total '
+                   'reads; is its path right?"')
+        assert err.count(warning) == 1, err
+        assert err.count("is its path right?") == 1, err
+        e = Exposition(out)
+        assert e.value("tokentail_metric_updates_skipped_total",
+                       metric="tokens_total", reason="field_missing") == "1500"
+        assert e.value("requests_total", path="/e0") == "500"
+
+
 def test_missing_file():
     rc, out, err = run(["--config.file=" + default_config(), "--once",
                         "/nonexistent/file.log"])
@@ -278,4 +313,5 @@ def test_once_input():
 
 if __name__ == "__main__":
     main([test_exact_values, test_truth_cross_check, test_configured_inputs_and_stdin,
-          test_unmatched_glob, test_missing_file, test_once_input])
+          test_unmatched_glob, test_field_never_seen, test_missing_file,
+          test_once_input])
