@@ -60,10 +60,9 @@ void cfg_flush_errors(struct loader *L)
 {
     if (L->n_errs > 1) /* qsort() takes no NULL, even for nothing */
         qsort(L->errs, L->n_errs, sizeof(*L->errs), error_cmp);
-    size_t shown =
-        L->n_errs < CONFIG_MAX_ERRORS ? L->n_errs : CONFIG_MAX_ERRORS;
-    for (size_t i = 0; i < shown; i++) {
-        const struct cfg_error *e = &L->errs[i];
+    size_t shown = 0;
+    for (const struct cfg_error *e = L->errs;
+         e < L->errs + L->n_errs && shown < CONFIG_MAX_ERRORS; e++, shown++) {
         if (e->line > 0)
             buf_printf(L->errors, "%s:%zu:%zu: ", L->name, e->line, e->column);
         else

@@ -190,22 +190,6 @@ static int parser_build(const struct config *cfg, const struct cfg_parser *c,
 static void sink_line(void *ctx, const char *line, size_t len);
 static void sink_skip(void *ctx, enum tail_skip why);
 
-/* The probe for field paths that never match, over in's metrics. */
-static int input_probe(struct pipeline *p, struct pipeline_input *in,
-                       const struct cfg_input *ci)
-{
-    const struct cfg_metric **metrics =
-        calloc(in->n_rules ? in->n_rules : 1, sizeof(*metrics));
-    if (metrics == NULL)
-        return -ENOMEM;
-    for (size_t k = 0; k < in->n_rules; k++)
-        metrics[k] = in->rules[k]->metric;
-    int rc =
-        field_probe_new(p->cfg, ci->name, metrics, in->n_rules, &in->probe);
-    free(metrics);
-    return rc;
-}
-
 static int input_build(struct pipeline *p, size_t i)
 {
     const struct cfg_input *ci = &p->cfg->inputs[i];
@@ -223,10 +207,20 @@ static int input_build(struct pipeline *p, size_t i)
             return rc;
         in->n_parsers++;
     }
+    /* The input's metrics, for the probe of field paths never matched. */
+    const struct cfg_metric **metrics =
+        calloc(p->n_rules ? p->n_rules : 1, sizeof(*metrics));
+    if (metrics == NULL)
+        return -ENOMEM;
     for (size_t r = 0; r < p->n_rules; r++)
-        if (rule_applies(&p->cfg->metrics[r], i))
+        if (rule_applies(&p->cfg->metrics[r], i)) {
+            metrics[in->n_rules] = &p->cfg->metrics[r];
             in->rules[in->n_rules++] = &p->rules[r];
-    return input_probe(p, in, ci);
+        }
+    int rc =
+        field_probe_new(p->cfg, ci->name, metrics, in->n_rules, &in->probe);
+    free(metrics);
+    return rc;
 }
 
 int pipeline_new(const struct config *cfg, struct registry *reg,
@@ -282,7 +276,7 @@ void pipeline_free(struct pipeline *p)
 {
     if (p == NULL)
         return;
-    for (size_t i = 0; i < p->n_inputs; i++) {
+    for (size_t i = 0; p->inputs != NULL && i < p->n_inputs; i++) {
         for (size_t k = 0; k < p->inputs[i].n_parsers; k++)
             parser_free(p->inputs[i].parsers[k]);
         free(p->inputs[i].parsers);

@@ -401,7 +401,7 @@ static void test_env(void **state)
 /* A directory given for the file is named as one, with the file it holds. */
 static void test_directory(void **state)
 {
-    char dir[] = "/tmp/test-config-XXXXXX", file[64], want[192];
+    char dir[] = "/tmp/test-config-XXXXXX", file[64], want[192], slash[64];
     struct buf errors = {0};
     struct config *cfg;
     (void)state;
@@ -416,16 +416,15 @@ static void test_directory(void **state)
     FILE *f = fopen(file, "w");
     assert_non_null(f);
     fclose(f);
-    strcat(dir, "/");
-    assert_int_equal(config_load(dir, &cfg, &errors), -1);
+    snprintf(slash, sizeof(slash), "%s/", dir);
+    assert_int_equal(config_load(slash, &cfg, &errors), -1);
     snprintf(want, sizeof(want),
              "%s: is a directory, not a configuration file (did you mean "
              "%s?)\n",
-             dir, file);
+             slash, file);
     assert_string_equal(errors.data, want);
     buf_free(&errors);
     assert_int_equal(unlink(file), 0);
-    dir[strlen(dir) - 1] = '\0';
     assert_int_equal(rmdir(dir), 0);
 }
 

@@ -356,7 +356,8 @@ static void test_choose_user_path(void **state)
 {
     const struct tmp *t = *state;
     char fallback[200], want[200], env[200];
-    char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+    const char *was = getenv("HOME");
+    char *home = was != NULL ? strdup(was) : NULL;
     char *p;
     snprintf(fallback, sizeof(fallback), "%s/no/such/dir/t.db", t->dir);
     unsetenv("STATE_DIRECTORY");
