@@ -61,13 +61,13 @@ void cfg_flush_errors(struct loader *L)
     if (L->n_errs > 1) /* qsort() takes no NULL, even for nothing */
         qsort(L->errs, L->n_errs, sizeof(*L->errs), error_cmp);
     size_t shown = 0;
-    for (const struct cfg_error *e = L->errs;
-         e < L->errs + L->n_errs && shown < CONFIG_MAX_ERRORS; e++, shown++) {
+    for (; shown < L->n_errs && shown < CONFIG_MAX_ERRORS; shown++) {
+        const struct cfg_error *e = &L->errs[shown];
         if (e->line > 0)
             buf_printf(L->errors, "%s:%zu:%zu: ", L->name, e->line, e->column);
         else
             buf_printf(L->errors, "%s: ", L->name);
-        if (!L->err_text.oom)
+        if (!L->err_text.oom && e->len > 0)
             buf_append(L->errors, L->err_text.data + e->at, e->len);
         buf_putc(L->errors, '\n');
     }
