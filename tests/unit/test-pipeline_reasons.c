@@ -124,38 +124,33 @@ static void test_metric_reasons(void **state)
         "b}]\n"
         "      - not: {field: x, exists: false}\n");
 
-    assert_string_equal(metric_reasons(cfg, "lines_total"), "");
-    assert_string_equal(metric_reasons(cfg, "by_path_total"),
-                        "field_missing wrong_type label_too_long");
-    assert_string_equal(metric_reasons(cfg, "tier_total"),
-                        "wrong_type label_too_long");
-    assert_string_equal(metric_reasons(cfg, "keys_total"), "");
-    assert_string_equal(metric_reasons(cfg, "hashed_total"), "wrong_type");
-    assert_string_equal(metric_reasons(cfg, "class_total"),
-                        "field_missing wrong_type");
-    assert_string_equal(metric_reasons(cfg, "mapped_total"),
-                        "field_missing wrong_type unmapped");
-    assert_string_equal(metric_reasons(cfg, "mapped_or_total"),
-                        "field_missing wrong_type");
-    assert_string_equal(metric_reasons(cfg, "route_total"),
-                        "field_missing wrong_type label_too_long no_match");
-    assert_string_equal(metric_reasons(cfg, "severity_total"), "no_match");
-    assert_string_equal(metric_reasons(cfg, "severity_or_total"), "");
-    assert_string_equal(metric_reasons(cfg, "tokens_total"),
-                        "field_missing wrong_type out_of_range negative");
-    assert_string_equal(metric_reasons(cfg, "depth"),
-                        "field_missing wrong_type out_of_range");
-    assert_string_equal(metric_reasons(cfg, "latency_seconds"),
-                        "field_missing wrong_type out_of_range no_match");
-    /* Each of several sources is read only where the line has it. */
-    assert_string_equal(metric_reasons(cfg, "ai_tokens_total"),
-                        "wrong_type out_of_range negative");
-    assert_string_equal(metric_reasons(cfg, "cost_total"),
-                        "wrong_type out_of_range negative unpriced");
-    /* The model's steps may drop it; the cached may exceed the prompt. */
-    assert_string_equal(metric_reasons(cfg, "openai_cost_total"),
-                        "wrong_type out_of_range negative no_match unmapped "
-                        "unpriced cached_exceeds_prompt");
+    static const struct {
+        const char *metric, *reasons;
+    } expected[] = {
+        {"lines_total", ""},
+        {"by_path_total", "field_missing wrong_type label_too_long"},
+        {"tier_total", "wrong_type label_too_long"},
+        {"keys_total", ""},
+        {"hashed_total", "wrong_type"},
+        {"class_total", "field_missing wrong_type"},
+        {"mapped_total", "field_missing wrong_type unmapped"},
+        {"mapped_or_total", "field_missing wrong_type"},
+        {"route_total", "field_missing wrong_type label_too_long no_match"},
+        {"severity_total", "no_match"},
+        {"severity_or_total", ""},
+        {"tokens_total", "field_missing wrong_type out_of_range negative"},
+        {"depth", "field_missing wrong_type out_of_range"},
+        {"latency_seconds", "field_missing wrong_type out_of_range no_match"},
+        /* Each of several sources is read only where the line has it. */
+        {"ai_tokens_total", "wrong_type out_of_range negative"},
+        {"cost_total", "wrong_type out_of_range negative unpriced"},
+        /* The model's steps may drop it; the cached may exceed the prompt. */
+        {"openai_cost_total", "wrong_type out_of_range negative no_match "
+                              "unmapped unpriced cached_exceeds_prompt"},
+    };
+    for (size_t i = 0; i < sizeof(expected) / sizeof(*expected); i++)
+        assert_string_equal(metric_reasons(cfg, expected[i].metric),
+                            expected[i].reasons);
     /* Fields its condition requires are never missing: tokens, model, and
      * op (either case tests it); endpoint only for one case. */
     assert_string_equal(

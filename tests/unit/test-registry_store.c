@@ -382,6 +382,18 @@ static struct registry *without_h_and_g(void)
     return r;
 }
 
+/* Moves back, by seconds, when every metric was found removed. */
+static void age_removed(const char *path, int seconds)
+{
+    sqlite3 *db;
+    char sql[96];
+    snprintf(sql, sizeof(sql), "UPDATE removed SET since = since - %d",
+             seconds);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
 /*
  * A metric no longer configured keeps its saved series for
  * keep_removed_metrics from the first start without it: configured
@@ -417,14 +429,7 @@ static void test_removed_kept(void **state)
     registry_free(b);
 
     /* A day later they are still kept, and since when does not move. */
-    s = NULL;
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "UPDATE removed SET since = since - 86400",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    age_removed(t->path, 86400);
     b = without_h_and_g();
     s = open_for(t->path, b);
     assert_int_equal(query(state_db(s), "SELECT count(*) FROM chunks WHERE "
@@ -451,12 +456,7 @@ static void test_removed_kept(void **state)
     s = open_for(t->path, b);
     state_close(s);
     registry_free(b);
-    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
-    assert_int_equal(
-        sqlite3_exec(db, "UPDATE removed SET since = since - 2 * 86400", NULL,
-                     NULL, NULL),
-        SQLITE_OK);
-    sqlite3_close(db);
+    age_removed(t->path, 2 * 86400);
     b = without_h_and_g();
     s = open_for(t->path, b);
     assert_int_equal(query(state_db(s), "SELECT count(*) FROM chunks WHERE "

@@ -350,42 +350,43 @@ static void test_choose_path(void **state)
     free(p);
 }
 
+/* Sets var to dir/sub; then the default for fallback must be dir/want,
+ * or none when want is NULL. */
+static void expect_default(const char *dir, const char *var, const char *sub,
+                           const char *fallback, const char *want)
+{
+    char env[200], path[200];
+    snprintf(env, sizeof(env), "%s/%s", dir, sub);
+    setenv(var, env, 1);
+    char *p = state_choose_path(NULL, NULL, true, fallback);
+    snprintf(path, sizeof(path), "%s/%s", dir, want ? want : "");
+    assert_string_equal(p, want ? path : "");
+    free(p);
+}
+
 /* Where the system's directory cannot be made: the user's state
  * directory, $XDG_STATE_HOME's or ~/.local/state's, else none. */
 static void test_choose_user_path(void **state)
 {
     const struct tmp *t = *state;
-    char fallback[200], want[200], env[200];
+    char fallback[200], file[200];
     const char *was = getenv("HOME");
     char *home = was != NULL ? strdup(was) : NULL;
-    char *p;
     snprintf(fallback, sizeof(fallback), "%s/no/such/dir/t.db", t->dir);
     unsetenv("STATE_DIRECTORY");
 
-    snprintf(env, sizeof(env), "%s/xdg", t->dir);
-    setenv("XDG_STATE_HOME", env, 1);
-    p = state_choose_path(NULL, NULL, true, fallback);
-    snprintf(want, sizeof(want), "%s/xdg/tokentail/t.db", t->dir);
-    assert_string_equal(p, want);
-    free(p);
-
+    expect_default(t->dir, "XDG_STATE_HOME", "xdg", fallback,
+                   "xdg/tokentail/t.db");
     unsetenv("XDG_STATE_HOME");
-    snprintf(env, sizeof(env), "%s/home", t->dir);
-    setenv("HOME", env, 1);
-    p = state_choose_path(NULL, NULL, true, fallback);
-    snprintf(want, sizeof(want), "%s/home/.local/state/tokentail/t.db", t->dir);
-    assert_string_equal(p, want);
-    free(p);
-
+    expect_default(t->dir, "HOME", "home", fallback,
+                   "home/.local/state/tokentail/t.db");
     /* A home that cannot hold directories: nowhere to keep it. */
-    snprintf(env, sizeof(env), "%s/file", t->dir);
-    FILE *f = fopen(env, "w");
+    snprintf(file, sizeof(file), "%s/file", t->dir);
+    FILE *f = fopen(file, "w");
     assert_non_null(f);
     fclose(f);
-    setenv("HOME", env, 1);
-    p = state_choose_path(NULL, NULL, true, fallback);
-    assert_string_equal(p, "");
-    free(p);
+    expect_default(t->dir, "HOME", "file", fallback, NULL);
+
     if (home != NULL)
         setenv("HOME", home, 1);
     else
