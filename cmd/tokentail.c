@@ -22,9 +22,16 @@
 #define TOKENTAIL_VERSION "unknown"
 #endif
 
-#define DEFAULT_CONFIG        "exporter.yaml"
-#define DEFAULT_SYSTEM_CONFIG "/etc/tokentail/exporter.yaml"
-#define DEFAULT_LISTEN        ":8653"
+/* meson's sysconfdir under its prefix, where meson install puts the
+ * configuration. */
+#ifndef TOKENTAIL_SYSCONFDIR
+#define TOKENTAIL_SYSCONFDIR "/etc"
+#endif
+
+#define DEFAULT_CONFIG CONFIG_FILE_NAME
+#define DEFAULT_SYSTEM_CONFIG                                                  \
+    TOKENTAIL_SYSCONFDIR "/tokentail/" CONFIG_FILE_NAME
+#define DEFAULT_LISTEN ":8653"
 
 static const char usage[] =
     "usage: tokentail [flags]                      follow logs, serve metrics\n"
@@ -46,15 +53,20 @@ static const char usage[] =
     "restarts\n"
     "                              (default: the configuration's state.file, "
     "else\n"
-    "                              $STATE_DIRECTORY/tokentail.db or "
-    "/var/lib/tokentail/\n"
-    "                              tokentail.db; empty: none; with --once: "
-    "none)\n"
+    "                              tokentail.db in $STATE_DIRECTORY, else in\n"
+    "                              /var/lib/tokentail if writable, else in\n"
+    "                              $XDG_STATE_HOME/tokentail or\n"
+    "                              ~/.local/state/tokentail; empty: none; "
+    "with\n"
+    "                              --once: none, and only without FILEs)\n"
     "  --once                      read FILEs (\"-\" for standard input) or "
     "the\n"
     "                              configured inputs from the beginning to "
     "the end,\n"
     "                              print the exposition and exit\n"
+    "  --once.input=NAME           the input whose settings read the FILEs "
+    "of --once\n"
+    "                              (default: the first)\n"
     "  --check-config              check the configuration, print every "
     "error, exit\n"
     "  --version                   print the version and exit\n"
@@ -65,6 +77,7 @@ struct options {
     const char *listen;
     const char *log_level;
     const char *state_file;
+    const char *once_input; /* the input that reads FILEs */
     bool once;
     bool check;
     char **files;
@@ -130,6 +143,9 @@ static int parse_args(int argc, char **argv, struct options *o)
         } else if ((v = flag_value(argc, argv, &i, "--state.file", &missing)) !=
                    NULL) {
             o->state_file = v;
+        } else if ((v = flag_value(argc, argv, &i, "--once.input", &missing)) !=
+                   NULL) {
+            o->once_input = v;
         } else if (missing) {
             return usage_error("flag %s needs a value", a);
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -149,10 +165,49 @@ static int parse_args(int argc, char **argv, struct options *o)
     }
     if (o->n_files > 0 && !o->once)
         return usage_error("file arguments need --once: %s", o->files[0]);
+    if (o->once_input != NULL && o->n_files == 0)
+        return usage_error("%s", "--once.input names the input that reads "
+                                 "FILE arguments of --once; without them each "
+                                 "input reads its own files");
     if (o->once && o->check)
         return usage_error("%s",
                            "--once and --check-config exclude each other");
+    /* The state holds the configured inputs' files; named files (standard
+     * input among them) are read whole and have no place in it. */
+    if (o->n_files > 0 && o->state_file != NULL && o->state_file[0] != '\0')
+        return usage_error("--state.file applies to --once without file "
+                           "arguments (an incremental pass over the "
+                           "configured inputs); named files such as %s are "
+                           "read whole and keep no state",
+                           o->files[0]);
     return 0;
+}
+
+/*
+ * The input that reads the FILEs of --once: the one named by --once.input,
+ * else the first. Logs which with several inputs; -1 after a usage error
+ * for a name no input has.
+ */
+static int once_input(const struct options *o, const struct config *cfg)
+{
+    struct buf names = {0};
+    int i = o->once_input ? config_input_index(cfg, o->once_input) : 0;
+    if (i >= 0) {
+        if (cfg->n_inputs > 1)
+            log_info("input %s reads the named files%s", cfg->inputs[i].name,
+                     o->once_input ? ""
+                                   : " (--once.input=NAME chooses "
+                                     "another)");
+        return i;
+    }
+    for (size_t k = 0; k < cfg->n_inputs; k++)
+        buf_printf(&names, "%s%s", k > 0 ? ", " : "", cfg->inputs[k].name);
+    fprintf(stderr,
+            "tokentail: --once.input: no input is named \"%s\" (the inputs: "
+            "%s)\nTry 'tokentail --help' for more information.\n",
+            o->once_input, names.oom ? "?" : names.data);
+    buf_free(&names);
+    return -1;
 }
 
 static const char *default_config(void)
@@ -205,13 +260,18 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    int input = o.n_files > 0 ? once_input(&o, cfg) : 0;
+    if (input < 0) {
+        config_free(cfg);
+        return 2;
+    }
     struct daemon *d;
     if ((rc = daemon_new(cfg, !o.once, o.state_file, &d)) != 0) {
         log_error("cannot start: %s", strerror(-rc));
         return 1;
     }
     if (o.once)
-        rc = daemon_once(d, o.files, o.n_files, stdout);
+        rc = daemon_once(d, o.files, o.n_files, (size_t)input, stdout);
     else
         rc = daemon_run(d, &listen);
     daemon_free(d);

@@ -194,6 +194,7 @@ const struct config *fuzz_config(void)
 void fuzz_pipeline_new(const struct config *cfg, struct fuzz_pipeline *out)
 {
     int rc;
+    out->cfg = cfg;
     if (registry_new(&out->reg) != 0)
         fuzz_fail("registry_new failed");
     registry_set_max_series(out->reg, cfg->max_series); /* as the daemon does */
@@ -201,8 +202,34 @@ void fuzz_pipeline_new(const struct config *cfg, struct fuzz_pipeline *out)
         fuzz_fail("the configuration loads, but pipeline_new says %d", rc);
 }
 
+/* Every reason a line or an update was skipped for is one the
+ * configuration allows (pipeline_reasons.c): its series is shown. */
+static void check_reasons(const struct config *cfg, const struct pipeline *p)
+{
+    for (size_t i = 0; i < cfg->n_inputs; i++) {
+        struct pipeline_input_stats st;
+        pipeline_input_stats(p, i, &st);
+        for (int r = 0; r < LINE_SKIP_COUNT; r++)
+            if (st.skipped[r] > 0 && !(st.reasons >> r & 1))
+                fuzz_fail("input %zu skipped a line as %s, which its "
+                          "configuration rules out",
+                          i, pipeline_line_skip_name((enum line_skip)r));
+    }
+    for (size_t i = 0; i < pipeline_n_metrics(p); i++) {
+        struct pipeline_metric_stats st;
+        pipeline_metric_stats(p, i, &st);
+        for (int r = 0; r < UPDATE_SKIP_COUNT; r++)
+            if (st.skipped[r] > 0 && !(st.reasons >> r & 1))
+                fuzz_fail("metric %s skipped an update as %s, which its "
+                          "configuration rules out",
+                          st.name,
+                          pipeline_update_skip_name((enum update_skip)r));
+    }
+}
+
 void fuzz_pipeline_free(struct fuzz_pipeline *fp)
 {
+    check_reasons(fp->cfg, fp->pipe);
     pipeline_free(fp->pipe);
     registry_free(fp->reg);
 }

@@ -25,6 +25,7 @@
 const struct config *fuzz_config(void);
 
 struct fuzz_pipeline {
+    const struct config *cfg; /* borrowed */
     struct registry *reg;
     struct pipeline *pipe;
 };
@@ -35,6 +36,10 @@ struct fuzz_pipeline {
  * starts from empty series and a finding reproduces from its input alone.
  */
 void fuzz_pipeline_new(const struct config *cfg, struct fuzz_pipeline *out);
+
+/* Frees both, after checking that no line or update was skipped for a
+ * reason the configuration rules out (pipeline_line_reasons,
+ * pipeline_update_reasons): its series would be missing. */
 void fuzz_pipeline_free(struct fuzz_pipeline *fp);
 
 /*

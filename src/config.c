@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 /* --- inputs -------------------------------------------------------------- */
@@ -180,7 +182,8 @@ static void load_input(struct loader *L, const yaml_node_t *n,
 
 static void load_state(struct loader *L, const yaml_node_t *n)
 {
-    static const char *const keys[] = {"file", "checkpoint_interval", NULL};
+    static const char *const keys[] = {"file", "checkpoint_interval",
+                                       "keep_removed_metrics", NULL};
     yaml_node_t *v;
     if (!cfg_keys(L, n, keys, "state"))
         return;
@@ -189,6 +192,9 @@ static void load_state(struct loader *L, const yaml_node_t *n)
     if ((v = cfg_get(L, n, "checkpoint_interval")) != NULL)
         cfg_duration(L, v, "checkpoint_interval", CONFIG_MIN_INTERVAL_MS,
                      CONFIG_MAX_INTERVAL_MS, &L->cfg->checkpoint_ms);
+    if ((v = cfg_get(L, n, "keep_removed_metrics")) != NULL)
+        cfg_duration(L, v, "keep_removed_metrics", 0,
+                     CONFIG_MAX_KEEP_REMOVED_MS, &L->cfg->keep_removed_ms);
 }
 
 static void load_limits(struct loader *L, const yaml_node_t *n)
@@ -257,71 +263,116 @@ static void load_root(struct loader *L, const yaml_node_t *root)
     }
 }
 
+/*
+ * Whether a syntax error at mark is a tab in a line's indentation: libyaml
+ * says only that the character "cannot start any token". Lines are
+ * counted at '\n' and columns in UTF-8 characters, as libyaml counts them.
+ */
+static bool tab_in_indent(const char *text, size_t len, const yaml_mark_t *m)
+{
+    size_t i = 0, line = 0, col = 0;
+    while (i < len && line < m->line)
+        if (text[i++] == '\n')
+            line++;
+    size_t start = i;
+    while (i < len && text[i] != '\n' && col < m->column) {
+        i++;
+        col += i < len && ((unsigned char)text[i] & 0xc0) != 0x80;
+    }
+    if (line != m->line || col != m->column || i >= len || text[i] != '\t')
+        return false;
+    for (size_t k = start; k < i; k++)
+        if (text[k] != ' ' && text[k] != '\t')
+            return false;
+    return true;
+}
+
+/* Parses text into L->doc; false (reported) on a syntax error. */
+static bool parse_document(struct loader *L, const char *text, size_t len)
+{
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser)) {
+        cfg_err_at(L, NULL, "cannot initialise the YAML parser");
+        return false;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    bool ok = yaml_parser_load(&parser, &L->doc) != 0;
+    if (!ok && tab_in_indent(text, len, &parser.problem_mark))
+        cfg_err_at(L, &parser.problem_mark,
+                   "YAML syntax error: a tab in the indentation (YAML "
+                   "indents with spaces only)");
+    else if (!ok && parser.context != NULL)
+        cfg_err_at(L, &parser.problem_mark, "YAML syntax error: %s %s",
+                   parser.problem ? parser.problem : "", parser.context);
+    else if (!ok)
+        cfg_err_at(L, &parser.problem_mark, "YAML syntax error: %s",
+                   parser.problem ? parser.problem : "unknown");
+    yaml_parser_delete(&parser);
+    return ok;
+}
+
+/* The configuration in L->doc, checked; its fields copied once all is well. */
+static void load_document(struct loader *L)
+{
+    yaml_node_t *root = yaml_document_get_root_node(&L->doc);
+    if (root == NULL)
+        cfg_err_at(L, NULL, "the configuration is empty");
+    else
+        load_root(L, root);
+    if (L->n_errors == 0 && L->n_fields > 0) {
+        L->cfg->fields = cfg_alloc(L, L->n_fields * sizeof(*L->cfg->fields));
+        if (L->cfg->fields) {
+            memcpy(L->cfg->fields, L->fields,
+                   L->n_fields * sizeof(*L->cfg->fields));
+            L->cfg->n_fields = L->n_fields;
+        }
+    }
+    yaml_document_delete(&L->doc);
+}
+
 int config_load_text(const char *name, const char *text, size_t len,
                      struct config **out, struct buf *errors)
 {
     struct loader L = {.name = name, .errors = errors};
-    yaml_parser_t parser;
-    int rc = -1;
 
     *out = NULL;
     L.cfg = calloc(1, sizeof(*L.cfg));
     if (L.cfg == NULL) {
         cfg_err_at(&L, NULL, "out of memory");
+        cfg_flush_errors(&L);
         return -1;
     }
     L.cfg->file = cfg_strdup(&L, name);
     L.cfg->checkpoint_ms = CONFIG_DEFAULT_CHECKPOINT_MS;
+    L.cfg->keep_removed_ms = CONFIG_DEFAULT_KEEP_REMOVED_MS;
     L.cfg->max_series = CONFIG_DEFAULT_TOTAL_SERIES;
     L.cfg->default_price = -1;
 
-    if (!yaml_parser_initialize(&parser)) {
-        cfg_err_at(&L, NULL, "cannot initialise the YAML parser");
-        config_free(L.cfg);
-        return -1;
-    }
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &L.doc)) {
-        const char *ctx = parser.context ? parser.context : NULL;
-        if (ctx)
-            cfg_err_at(&L, &parser.problem_mark, "YAML syntax error: %s %s",
-                       parser.problem ? parser.problem : "", ctx);
-        else
-            cfg_err_at(&L, &parser.problem_mark, "YAML syntax error: %s",
-                       parser.problem ? parser.problem : "unknown");
-        yaml_parser_delete(&parser);
-        config_free(L.cfg);
-        return -1;
-    }
-    yaml_parser_delete(&parser);
-
-    yaml_node_t *root = yaml_document_get_root_node(&L.doc);
-    if (root == NULL)
-        cfg_err_at(&L, NULL, "the configuration is empty");
-    else
-        load_root(&L, root);
-
-    if (L.n_errors > CONFIG_MAX_ERRORS)
-        buf_printf(errors, "%s: %d more errors not shown\n", name,
-                   L.n_errors - CONFIG_MAX_ERRORS);
-
-    if (L.n_errors == 0 && L.n_fields > 0) {
-        L.cfg->fields = cfg_alloc(&L, L.n_fields * sizeof(*L.cfg->fields));
-        if (L.cfg->fields) {
-            memcpy(L.cfg->fields, L.fields,
-                   L.n_fields * sizeof(*L.cfg->fields));
-            L.cfg->n_fields = L.n_fields;
-        }
-    }
+    if (parse_document(&L, text, len))
+        load_document(&L);
     free(L.fields);
-    yaml_document_delete(&L.doc);
-    if (L.n_errors == 0) {
-        *out = L.cfg;
-        rc = 0;
-    } else {
+    cfg_flush_errors(&L);
+    if (L.n_errors > 0) {
         config_free(L.cfg);
+        return -1;
     }
-    return rc;
+    *out = L.cfg;
+    return 0;
+}
+
+/* A directory given for the file: say so, and name the file it may hold. */
+static void report_directory(const char *path, struct buf *errors)
+{
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    struct buf inside = {0};
+    buf_printf(&inside, "%.*s/%s", (int)n, path, CONFIG_FILE_NAME);
+    buf_printf(errors, "%s: is a directory, not a configuration file", path);
+    if (!inside.oom && access(inside.data, F_OK) == 0)
+        buf_printf(errors, " (did you mean %s?)", inside.data);
+    buf_putc(errors, '\n');
+    buf_free(&inside);
 }
 
 int config_load(const char *path, struct config **out, struct buf *errors)
@@ -334,6 +385,12 @@ int config_load(const char *path, struct config **out, struct buf *errors)
     *out = NULL;
     if (f == NULL) {
         buf_printf(errors, "%s: cannot open: %s\n", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        report_directory(path, errors);
         return -1;
     }
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)

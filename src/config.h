@@ -59,7 +59,14 @@
 #define CONFIG_MIN_EXPIRE_MS 1000
 #define CONFIG_MAX_EXPIRE_MS (31 * 24 * 60 * 60 * 1000ULL)
 
+/* How long the saved series of a metric no longer configured are kept:
+ * 30 days by default, at most ten years. */
+#define CONFIG_DEFAULT_KEEP_REMOVED_MS (30 * 24 * 60 * 60 * 1000ULL)
+#define CONFIG_MAX_KEEP_REMOVED_MS     (3650 * 24 * 60 * 60 * 1000ULL)
+
 #define CONFIG_DEFAULT_STATE_FILE "/var/lib/tokentail/tokentail.db"
+/* The configuration's file name where it is looked for by default. */
+#define CONFIG_FILE_NAME "exporter.yaml"
 
 /*
  * Each enum the file names has one name table (config_names.c, or the
@@ -279,7 +286,8 @@ struct config {
     const char *file;
     const char *state_file; /* NULL: not set, the daemon picks; "": none */
     uint64_t checkpoint_ms;
-    size_t max_series; /* over all metrics */
+    uint64_t keep_removed_ms; /* series of metrics no longer configured */
+    size_t max_series;        /* over all metrics */
     struct cfg_input *inputs;
     size_t n_inputs;
     struct cfg_metric *metrics;

@@ -559,38 +559,82 @@ static void load_name_and_type(struct loader *L, const yaml_node_t *n,
                 "histogram names must not end in _bucket, _sum or _count");
 }
 
+/* The key node of the i-th pair of the mapping under key in n, or NULL. */
+static const yaml_node_t *label_key(struct loader *L, const yaml_node_t *n,
+                                    const char *key, size_t i)
+{
+    const yaml_node_t *map = n ? cfg_get(L, n, key) : NULL;
+    if (map == NULL || map->type != YAML_MAPPING_NODE || i >= cfg_map_len(map))
+        return NULL;
+    return cfg_node(L, map->data.mapping.pairs.start[i].key);
+}
+
+/* A label's name and where it is written (NULL: not found). */
+struct label_at {
+    const char *name;
+    const yaml_node_t *key;
+};
+
+/* Collects m's label names with their keys: labels, value labels (the
+ * first entry of values names them), constants. Returns how many. */
+static size_t collect_labels(struct loader *L, const yaml_node_t *n,
+                             const struct cfg_metric *m, struct label_at *out,
+                             size_t max)
+{
+    const yaml_node_t *values = cfg_get(L, n, "values"), *first = NULL;
+    if (values && values->type == YAML_SEQUENCE_NODE && cfg_seq_len(values))
+        first = cfg_node(L, values->data.sequence.items.start[0]);
+    size_t cnt = 0;
+    for (size_t i = 0; i < m->n_labels && cnt < max; i++)
+        out[cnt++] =
+            (struct label_at){m->labels[i].name, label_key(L, n, "labels", i)};
+    for (size_t i = 0; m->n_values && i < m->n_value_labels && cnt < max; i++)
+        out[cnt++] = (struct label_at){m->values[0].labels[i].name,
+                                       label_key(L, first, "labels", i)};
+    for (size_t i = 0; i < m->n_const_labels && cnt < max; i++)
+        out[cnt++] = (struct label_at){m->const_labels[i].name,
+                                       label_key(L, n, "const_labels", i)};
+    return cnt;
+}
+
 /*
  * Label names are unique across labels, value labels and constants, and
- * no more than the registry takes.
+ * no more than the registry takes. A repeat is reported where it is
+ * written.
  */
 static void check_label_names(struct loader *L, const yaml_node_t *n,
                               const struct cfg_metric *m)
 {
-    const char *names[CONFIG_MAX_LABELS + CONFIG_MAX_CONST_LABELS];
-    const size_t max = sizeof(names) / sizeof(*names);
-    size_t cnt = 0;
+    struct label_at labels[CONFIG_MAX_LABELS + CONFIG_MAX_CONST_LABELS];
     if (m->n_labels + m->n_value_labels > CONFIG_MAX_LABELS)
         cfg_err(L, n, "metric %s: more than %d labels", m->name ? m->name : "?",
                 CONFIG_MAX_LABELS);
     if (m->n_const_labels > CONFIG_MAX_CONST_LABELS)
         cfg_err(L, n, "metric %s: more than %d const_labels",
                 m->name ? m->name : "?", CONFIG_MAX_CONST_LABELS);
-    for (size_t i = 0; i < m->n_labels && cnt < max; i++)
-        names[cnt++] = m->labels[i].name;
-    for (size_t i = 0; m->n_values && i < m->n_value_labels && cnt < max; i++)
-        names[cnt++] = m->values[0].labels[i].name;
-    for (size_t i = 0; i < m->n_const_labels && cnt < max; i++)
-        names[cnt++] = m->const_labels[i].name;
+    size_t cnt =
+        collect_labels(L, n, m, labels, sizeof(labels) / sizeof(*labels));
     for (size_t i = 0; i < cnt; i++) {
-        if (names[i] == NULL)
+        const char *name = labels[i].name;
+        const yaml_node_t *at = labels[i].key ? labels[i].key : n;
+        if (name == NULL)
             continue;
-        if (m->type == METRIC_HISTOGRAM && strcmp(names[i], "le") == 0)
-            cfg_err(L, n, "histogram %s: the label \"le\" is reserved",
-                    m->name ? m->name : "?");
-        for (size_t j = 0; j < i; j++)
-            if (names[j] && strcmp(names[i], names[j]) == 0)
-                cfg_err(L, n, "metric %s: label \"%s\" is defined twice",
-                        m->name ? m->name : "?", names[i]);
+        if (m->type == METRIC_HISTOGRAM && strcmp(name, "le") == 0)
+            cfg_err(L, at,
+                    "the label \"le\" is reserved in a histogram (its "
+                    "buckets' bounds)");
+        for (size_t j = 0; j < i; j++) {
+            if (labels[j].name == NULL || strcmp(name, labels[j].name) != 0)
+                continue;
+            if (labels[j].key != NULL)
+                cfg_err(L, at,
+                        "label \"%s\" is defined twice (first at line "
+                        "%zu)",
+                        name, labels[j].key->start_mark.line + 1);
+            else
+                cfg_err(L, at, "label \"%s\" is defined twice", name);
+            break;
+        }
     }
 }
 

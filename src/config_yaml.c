@@ -18,20 +18,68 @@
 
 /* --- reporting ----------------------------------------------------------- */
 
+#define CFG_ERRORS_MIN 16 /* room for errors, at first */
+
 void cfg_err_at(struct loader *L, const yaml_mark_t *mark, const char *fmt, ...)
 {
     va_list ap;
-    if (++L->n_errors > CONFIG_MAX_ERRORS)
-        return;
-    if (mark != NULL)
-        buf_printf(L->errors, "%s:%zu:%zu: ", L->name, mark->line + 1,
-                   mark->column + 1);
-    else
-        buf_printf(L->errors, "%s: ", L->name);
+    L->n_errors++;
+    /* Kept apart, to be written in the order of the file. */
+    if (L->n_errs == L->cap_errs) {
+        size_t cap = L->cap_errs ? L->cap_errs * 2 : CFG_ERRORS_MIN;
+        struct cfg_error *e = realloc(L->errs, cap * sizeof(*e));
+        if (e == NULL) {
+            L->err_text.oom = true;
+            return;
+        }
+        L->errs = e;
+        L->cap_errs = cap;
+    }
+    struct cfg_error *e = &L->errs[L->n_errs++];
+    e->line = mark ? mark->line + 1 : 0;
+    e->column = mark ? mark->column + 1 : 0;
+    e->seq = L->n_errs;
+    e->at = L->err_text.len;
     va_start(ap, fmt);
-    buf_vprintf(L->errors, fmt, ap);
+    buf_vprintf(&L->err_text, fmt, ap);
     va_end(ap);
-    buf_putc(L->errors, '\n');
+    e->len = L->err_text.len - e->at;
+}
+
+static int error_cmp(const void *a, const void *b)
+{
+    const struct cfg_error *x = a, *y = b;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    if (x->column != y->column)
+        return x->column < y->column ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void cfg_flush_errors(struct loader *L)
+{
+    if (L->n_errs > 1) /* qsort() takes no NULL, even for nothing */
+        qsort(L->errs, L->n_errs, sizeof(*L->errs), error_cmp);
+    size_t shown = 0;
+    for (; shown < L->n_errs && shown < CONFIG_MAX_ERRORS; shown++) {
+        const struct cfg_error *e = &L->errs[shown];
+        if (e->line > 0)
+            buf_printf(L->errors, "%s:%zu:%zu: ", L->name, e->line, e->column);
+        else
+            buf_printf(L->errors, "%s: ", L->name);
+        if (!L->err_text.oom && e->len > 0)
+            buf_append(L->errors, L->err_text.data + e->at, e->len);
+        buf_putc(L->errors, '\n');
+    }
+    if (L->err_text.oom)
+        buf_printf(L->errors, "%s: out of memory\n", L->name);
+    if ((size_t)L->n_errors > shown)
+        buf_printf(L->errors, "%s: %zu more errors not shown\n", L->name,
+                   (size_t)L->n_errors - shown);
+    free(L->errs);
+    buf_free(&L->err_text);
+    L->errs = NULL;
+    L->n_errs = L->cap_errs = 0;
 }
 
 void cfg_oom(struct loader *L)
@@ -202,14 +250,20 @@ const char *cfg_scalar(struct loader *L, const yaml_node_t *n, const char *what,
     return r;
 }
 
-/* A plain (unquoted) scalar, as typed values require. */
+/*
+ * A plain (unquoted) scalar, as typed values require: "100" is text. A
+ * quoted one holding a ${VAR} reference is typed after expansion, because
+ * in a flow mapping ({max_series: ${MAX:-5}}) the braces are YAML's and
+ * the reference must be quoted.
+ */
 const char *cfg_plain(struct loader *L, const yaml_node_t *n, const char *what,
                       const char *type_name)
 {
     const char *s = cfg_scalar(L, n, what, NULL);
     if (s == NULL)
         return NULL;
-    if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+    if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE &&
+        strstr((const char *)n->data.scalar.value, "${") == NULL) {
         cfg_err(L, n, "%s must be %s, not a quoted string", what, type_name);
         return NULL;
     }
@@ -258,12 +312,15 @@ static const struct unit byte_units[] = {
     {"MiB", 1024 * 1024},
     {"GiB", 1024 * 1024 * 1024ULL},
 };
+/* Largest first: a limit is written in the largest unit it is whole in. */
 static const struct unit ms_units[] = {
-    {"ms", 1},
-    {"s", 1000},
-    {"m", 60 * 1000},
+    {"d", 24 * 60 * 60 * 1000},
     {"h", 60 * 60 * 1000},
+    {"m", 60 * 1000},
+    {"s", 1000},
+    {"ms", 1},
 };
+#define DURATION_TEXT_MAX 32 /* "18446744073709551615ms" and a NUL */
 
 /*
  * Reads s, a whole number with one of units right after it, into *v and
@@ -322,8 +379,22 @@ bool cfg_number(struct loader *L, const yaml_node_t *n, const char *what,
     return true;
 }
 
+/* ms as the user would write it: "31d" rather than "2678400000ms". */
+static const char *duration_text(uint64_t ms, char out[DURATION_TEXT_MAX])
+{
+    const struct unit *u = &ms_units[sizeof(ms_units) / sizeof(*ms_units) - 1];
+    for (size_t i = 0; ms > 0 && i < sizeof(ms_units) / sizeof(*ms_units); i++)
+        if (ms % ms_units[i].worth == 0) {
+            u = &ms_units[i];
+            break;
+        }
+    snprintf(out, DURATION_TEXT_MAX, "%llu%s",
+             (unsigned long long)(ms / u->worth), ms > 0 ? u->suffix : "s");
+    return out;
+}
+
 /*
- * A duration: a whole number followed by ms, s, m or h ("500ms", "5s").
+ * A duration: a whole number followed by ms, s, m, h or d ("500ms", "5s").
  * Stores milliseconds; the value must lie in [min_ms, max_ms].
  */
 bool cfg_duration(struct loader *L, const yaml_node_t *n, const char *what,
@@ -337,14 +408,15 @@ bool cfg_duration(struct loader *L, const yaml_node_t *n, const char *what,
         whole_number(s, ms_units, sizeof(ms_units) / sizeof(*ms_units), &v);
     if (unit == 0) {
         cfg_err(L, n,
-                "%s must be a duration such as 500ms, 5s, 2m or 1h, not "
+                "%s must be a duration such as 500ms, 5s, 2m, 1h or 7d, not "
                 "\"%s\"",
                 what, s);
         return false;
     }
     if (v > max_ms / unit || v * unit < min_ms) {
-        cfg_err(L, n, "%s must be between %llums and %llums, not %s", what,
-                (unsigned long long)min_ms, (unsigned long long)max_ms, s);
+        char lo[DURATION_TEXT_MAX], hi[DURATION_TEXT_MAX];
+        cfg_err(L, n, "%s must be between %s and %s, not %s", what,
+                duration_text(min_ms, lo), duration_text(max_ms, hi), s);
         return false;
     }
     *out = v * unit;

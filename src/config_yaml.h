@@ -19,19 +19,36 @@
 
 #include "config.h"
 
+/* One error found, kept until the end to be written in the file's order. */
+struct cfg_error {
+    size_t line, column; /* from 1; 0: about the whole file */
+    size_t seq;          /* the order it was found in, for equal places */
+    size_t at, len;      /* its message in the loader's err_text */
+};
+
 struct loader {
     const char *name; /* file name for messages */
     yaml_document_t doc;
     struct config *cfg;
-    struct buf *errors;
+    struct buf *errors; /* where cfg_flush_errors() writes them */
     int n_errors;
+    struct cfg_error *errs;
+    size_t n_errs, cap_errs;
+    struct buf err_text;
     struct cfg_field *fields; /* grows while loading, copied at the end */
     size_t n_fields, cap_fields;
     bool oom;
 };
 
+/* Records an error at mark (NULL: about the whole file). */
 void cfg_err_at(struct loader *L, const yaml_mark_t *mark, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/*
+ * Writes the errors recorded to L->errors, sorted by line and column (the
+ * order found among equals), at most CONFIG_MAX_ERRORS of them and then
+ * how many more there were; forgets them.
+ */
+void cfg_flush_errors(struct loader *L);
 #define cfg_err(L, node, ...) cfg_err_at((L), &(node)->start_mark, __VA_ARGS__)
 
 void cfg_oom(struct loader *L);

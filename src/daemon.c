@@ -57,7 +57,9 @@ static int open_state(struct daemon *d, bool follow, const char *flag)
                                    CONFIG_DEFAULT_STATE_FILE);
     int rc = path ? state_open(path, &d->state) : -ENOMEM;
     free(path);
-    if (rc == 0 && (rc = registry_store_join(d->state, d->reg)) == 0 &&
+    if (rc == 0 &&
+        (rc = registry_store_join(d->state, d->reg, d->cfg->keep_removed_ms)) ==
+            0 &&
         (rc = input_store_join(d->state, d->inputs, d->n_inputs)) == 0)
         state_restore(d->state);
     return rc;
@@ -322,25 +324,26 @@ int daemon_run(struct daemon *d, const struct http_listen *listen)
 
 /* --- one pass ------------------------------------------------------------ */
 
-int daemon_once(struct daemon *d, char *const *files, size_t n_files, FILE *out)
+int daemon_once(struct daemon *d, char *const *files, size_t n_files,
+                size_t input, FILE *out)
 {
     struct input_stats st;
     int status = 0;
     if (n_files > 0) {
         for (size_t i = 0; i < n_files; i++) {
-            int rc = input_open_path(d->inputs[0], files[i]);
+            int rc = input_open_path(d->inputs[input], files[i]);
             if (rc != 0) {
                 log_error("cannot read %s: %s", files[i], strerror(-rc));
                 status = -1;
                 continue;
             }
-            input_drain_all(d->inputs[0]);
+            input_drain_all(d->inputs[input]);
         }
     } else {
         for (size_t i = 0; i < d->n_inputs; i++) {
             input_scan(d->inputs[i], INPUT_SCAN_ONCE);
             input_get_stats(d->inputs[i], &st);
-            if (st.path_errors > 0)
+            if (st.path_errors > 0 || st.unmatched_globs > 0)
                 status = -1;
         }
         /* Saved positions are written before the files are closed. */

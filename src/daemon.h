@@ -35,12 +35,13 @@ int daemon_new(struct config *cfg, bool follow, const char *state_file,
 int daemon_run(struct daemon *d, const struct http_listen *listen);
 
 /*
- * Reads the named files (with the first input's settings), or with none
- * every file the inputs match, from beginning to end, then writes the
- * exposition to out. Returns 0, or -1 when a file could not be read.
+ * Reads the named files with the settings of the input at index input,
+ * or with none every file the inputs match, from beginning to end, then
+ * writes the exposition to out. Returns 0, or -1 when a file could not be
+ * read.
  */
 int daemon_once(struct daemon *d, char *const *files, size_t n_files,
-                FILE *out);
+                size_t input, FILE *out);
 
 void daemon_free(struct daemon *d);
 

@@ -104,6 +104,14 @@ static void write_state(const struct health_sources *src, struct buf *out)
     buf_putc(out, '}');
 }
 
+static void health_unmatched(void *ctx, const char *glob)
+{
+    struct health_walk *w = ctx;
+    if (w->n++ > 0)
+        buf_putc(w->out, ',');
+    buf_json_string(w->out, glob, strlen(glob));
+}
+
 static void write_input(const struct input *in, const struct cfg_input *ci,
                         struct buf *out)
 {
@@ -116,8 +124,11 @@ static void write_input(const struct input *in, const struct cfg_input *ci,
             buf_putc(out, ',');
         buf_json_string(out, ci->paths[k], strlen(ci->paths[k]));
     }
+    buf_puts(out, "],\"unmatched\":[");
+    input_each_unmatched(in, health_unmatched, &w);
     buf_printf(out, "],\"lag\":%llu,\"files\":[",
                (unsigned long long)input_lag_bytes(in));
+    w.n = 0;
     input_each_file(in, health_file, &w);
     buf_puts(out, "],\"errors\":[");
     w.n = 0;

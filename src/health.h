@@ -3,12 +3,13 @@
  *
  *   {"status":"healthy"|"degraded","version":...,"uptime_seconds":...,
  *    "state":{"file":...,"last_checkpoint":...,"error":...},
- *    "inputs":[{"name":...,"paths":[...],"lag":...,"files":[...],
- *               "errors":[...]}]}
+ *    "inputs":[{"name":...,"paths":[...],"unmatched":[...],"lag":...,
+ *               "files":[...],"errors":[...]}]}
  *
  * Degraded means something persists that an operator must fix: the state
  * cannot be used (or the last checkpoint failed), or a path exists that
- * an input cannot follow. A path that does not exist yet is not an error.
+ * an input cannot follow. A path that does not exist yet is not an error:
+ * a glob that leads to no file is listed under "unmatched", healthy.
  * Everything is read through the inputs' accessors and the figures handed
  * in; nothing is kept between documents.
  */

@@ -13,8 +13,12 @@ int input_new(const struct cfg_input *cfg, struct watch *w, struct loop *l,
               struct input **out)
 {
     struct input *in = calloc(1, sizeof(*in));
-    if (in == NULL)
+    if (in == NULL ||
+        (in->unmatched = calloc(cfg->n_paths ? cfg->n_paths : 1,
+                                sizeof(*in->unmatched))) == NULL) {
+        free(in);
         return -ENOMEM;
+    }
     in->cfg = cfg;
     in->watch = w;
     in->loop = l;
@@ -46,6 +50,7 @@ void input_free(struct input *in)
     input_free_records(in);
     input_clear_errors(in);
     free(in->errors);
+    free(in->unmatched);
     if (in->loop) {
         loop_timer_cancel(in->loop, in->rotated_timer);
         loop_timer_cancel(in->loop, in->reconcile_timer);
@@ -175,10 +180,29 @@ static void mark_rotated(struct input *in)
         arm_rotated(in);
 }
 
+/* Says which globs found no file: a likely mistake at the first scan,
+ * one that makes a one-pass run fail. */
+static void report_unmatched(const struct input *in, enum input_scan_mode mode)
+{
+    for (size_t i = 0; i < in->cfg->n_paths; i++) {
+        if (!in->unmatched[i])
+            continue;
+        if (mode == INPUT_SCAN_ONCE)
+            log_error("input %s: no file matches %s", in->cfg->name,
+                      in->cfg->paths[i]);
+        else
+            log_warn("input %s: no file matches %s yet; files that appear "
+                     "there are read from their beginning",
+                     in->cfg->name, in->cfg->paths[i]);
+    }
+}
+
 void input_scan(struct input *in, enum input_scan_mode mode)
 {
     input_place(in, input_walk(in), mode);
     mark_rotated(in);
+    if (mode != INPUT_SCAN_LATER)
+        report_unmatched(in, mode);
 }
 
 /* --- reading ------------------------------------------------------------- */
@@ -316,6 +340,7 @@ void input_get_stats(const struct input *in, struct input_stats *out)
         .reconciles = in->reconciles,
         .read_errors = in->read_errors,
         .path_errors = in->n_errors,
+        .unmatched_globs = input_unmatched_globs(in),
         .lag_bytes = input_lag_bytes(in),
     };
 }
@@ -342,6 +367,22 @@ void input_each_file(const struct input *in,
         info.lag = file_lag(f);
         fn(ctx, &info);
     }
+}
+
+size_t input_unmatched_globs(const struct input *in)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < in->cfg->n_paths; i++)
+        n += in->unmatched[i];
+    return n;
+}
+
+void input_each_unmatched(const struct input *in,
+                          void (*fn)(void *ctx, const char *glob), void *ctx)
+{
+    for (size_t i = 0; i < in->cfg->n_paths; i++)
+        if (in->unmatched[i])
+            fn(ctx, in->cfg->paths[i]);
 }
 
 void input_each_error(const struct input *in,

@@ -32,7 +32,8 @@
  * Errors that persist (a file that exists but cannot be opened, a watch
  * that cannot be added) are kept until a scan succeeds, and make the
  * daemon report itself degraded. A path that does not exist yet is not an
- * error.
+ * error, but a glob that leads to no file is remembered until one does,
+ * and said at start-up: it may be a typo.
  */
 #ifndef TOKENTAIL_INPUT_H
 #define TOKENTAIL_INPUT_H
@@ -125,8 +126,9 @@ struct input_stats {
     uint64_t resumed;     /* files continued from a saved or retired mark */
     uint64_t reconciles;
     uint64_t read_errors;
-    uint64_t path_errors; /* paths that exist but cannot be followed now */
-    uint64_t lag_bytes;   /* written to the files, not read yet */
+    uint64_t path_errors;     /* paths that exist but cannot be followed now */
+    uint64_t unmatched_globs; /* globs the latest scan found no file for */
+    uint64_t lag_bytes;       /* written to the files, not read yet */
 };
 
 void input_get_stats(const struct input *in, struct input_stats *out);
@@ -150,6 +152,13 @@ struct input_file_info {
 void input_each_file(const struct input *in,
                      void (*fn)(void *ctx, const struct input_file_info *f),
                      void *ctx);
+
+/* Globs the latest scan found no file for (none before the first scan). */
+size_t input_unmatched_globs(const struct input *in);
+
+/* Calls fn for each of them (glob borrowed), in the configuration's order. */
+void input_each_unmatched(const struct input *in,
+                          void (*fn)(void *ctx, const char *glob), void *ctx);
 
 /* Calls fn for every path the latest scan could not follow (errno). */
 void input_each_error(const struct input *in,

@@ -118,6 +118,7 @@ struct input {
     size_t n_dirs, cap_dirs;
     struct input_error *errors; /* from the latest scan */
     size_t n_errors, cap_errors;
+    bool *unmatched; /* per glob: the latest scan found no file for it */
     struct input_record *records;
     size_t n_records, cap_records;
     bool has_history; /* the state knew this input: new files are new */
@@ -161,8 +162,8 @@ void input_file_unfollow(struct input *in, struct input_file *f);
 /*
  * Walks the globs: watches the directories they need, marks the files
  * followed that were found (seen), keeps the paths that cannot be
- * followed, and returns the files found for the first time (a list by
- * next, indexed, not placed yet).
+ * followed and which globs found no file, and returns the files found for
+ * the first time (a list by next, indexed, not placed yet).
  */
 struct input_file *input_walk(struct input *in);
 

@@ -21,6 +21,7 @@
 
 struct scan {
     struct input *in;
+    bool matched; /* the glob being walked led to a regular file */
     const struct input_error *prev; /* errors of the previous scan */
     size_t n_prev;
     struct input_file *found; /* files opened by this scan, not placed yet */
@@ -212,6 +213,7 @@ static void candidate(struct scan *sc, const char *path)
     }
     if (!S_ISREG(st.st_mode))
         return;
+    sc->matched = true;
     watch_link_target(sc, path);
     if ((f = input_find(in, st.st_dev, st.st_ino)) != NULL) {
         f->seen = true;
@@ -343,8 +345,11 @@ struct input_file *input_walk(struct input *in)
     for (struct input_file *f = in->files; f; f = f->next)
         f->seen = false;
 
-    for (size_t i = 0; i < in->cfg->n_paths; i++)
+    for (size_t i = 0; i < in->cfg->n_paths; i++) {
+        sc.matched = false;
         scan_glob(&sc, in->cfg->paths[i]);
+        in->unmatched[i] = !sc.matched;
+    }
 
     for (size_t i = 0; i < sc.n_prev; i++)
         free(sc.prev[i].path);

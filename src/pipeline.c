@@ -8,6 +8,7 @@
 #include "rx.h"
 #include "cond.h"
 #include "cost.h"
+#include "field_probe.h"
 #include "transform.h"
 #include "utf8.h"
 
@@ -206,10 +207,20 @@ static int input_build(struct pipeline *p, size_t i)
             return rc;
         in->n_parsers++;
     }
+    /* The input's metrics, for the probe of field paths never matched. */
+    const struct cfg_metric **metrics =
+        calloc(p->n_rules ? p->n_rules : 1, sizeof(*metrics));
+    if (metrics == NULL)
+        return -ENOMEM;
     for (size_t r = 0; r < p->n_rules; r++)
-        if (rule_applies(&p->cfg->metrics[r], i))
+        if (rule_applies(&p->cfg->metrics[r], i)) {
+            metrics[in->n_rules] = &p->cfg->metrics[r];
             in->rules[in->n_rules++] = &p->rules[r];
-    return 0;
+        }
+    int rc =
+        field_probe_new(p->cfg, ci->name, metrics, in->n_rules, &in->probe);
+    free(metrics);
+    return rc;
 }
 
 int pipeline_new(const struct config *cfg, struct registry *reg,
@@ -265,11 +276,12 @@ void pipeline_free(struct pipeline *p)
 {
     if (p == NULL)
         return;
-    for (size_t i = 0; i < p->n_inputs; i++) {
+    for (size_t i = 0; p->inputs != NULL && i < p->n_inputs; i++) {
         for (size_t k = 0; k < p->inputs[i].n_parsers; k++)
             parser_free(p->inputs[i].parsers[k]);
         free(p->inputs[i].parsers);
         free(p->inputs[i].rules);
+        field_probe_free(p->inputs[i].probe);
     }
     for (size_t i = 0; p->rules && i < p->n_rules; i++)
         if (p->rules[i].metric != NULL)
@@ -582,6 +594,10 @@ static void input_line(struct pipeline *p, struct pipeline_input *in,
         in->skipped[in->n_parsers > 1 ? LINE_SKIP_UNPARSED : parse_skip[pr]]++;
         return;
     }
+    if (in->probe != NULL && !field_probe_line(in->probe, &p->fields)) {
+        field_probe_free(in->probe);
+        in->probe = NULL;
+    }
     bool used = false;
     for (size_t i = 0; i < in->n_rules; i++)
         used |= rule_apply(p, in->rules[i]);
@@ -630,6 +646,7 @@ void pipeline_input_stats(const struct pipeline *p, size_t input,
     const struct pipeline_input *in = &p->inputs[input];
     out->lines = in->lines;
     memcpy(out->skipped, in->skipped, sizeof(out->skipped));
+    out->reasons = pipeline_line_reasons(&p->cfg->inputs[input]);
 }
 
 size_t pipeline_n_metrics(const struct pipeline *p)
@@ -644,5 +661,6 @@ void pipeline_metric_stats(const struct pipeline *p, size_t metric,
     out->name = r->metric->name;
     out->updates = r->updates;
     memcpy(out->skipped, r->skipped, sizeof(out->skipped));
+    out->reasons = pipeline_update_reasons(r->metric);
     family_get_stats(r->family, &out->family);
 }

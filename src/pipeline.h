@@ -17,6 +17,9 @@
  * pricing table does not know in
  * tokentail_unpriced_tokens_total{metric,model}.
  *
+ * Over an input's first lines, a field its metrics read that no line has
+ * is reported once: a likely typo (field_probe.h).
+ *
  * Label values are exposed as valid UTF-8: invalid byte sequences and NUL
  * bytes become U+FFFD before the series is looked up, so two values that
  * would print alike are one series.
@@ -72,6 +75,15 @@ enum update_skip {
 const char *pipeline_line_skip_name(enum line_skip r);
 const char *pipeline_update_skip_name(enum update_skip r);
 
+/*
+ * The reasons that can happen for lines of an input configured as in, and
+ * for updates of a metric configured as m: bit r set for each enum
+ * line_skip (enum update_skip) r that is not ruled out by the
+ * configuration (pipeline_reasons.c). The stats below carry them.
+ */
+uint32_t pipeline_line_reasons(const struct cfg_input *in);
+uint32_t pipeline_update_reasons(const struct cfg_metric *m);
+
 struct transform;
 struct rx;
 struct cond;
@@ -91,6 +103,8 @@ struct rule {
     struct log_limit overflow_log; /* "series cap reached" warnings */
 };
 
+struct field_probe;
+
 struct pipeline_input {
     struct pipeline *pipe; /* the pipeline it belongs to */
     struct tail_sink sink; /* where the input's reader sends its lines */
@@ -98,7 +112,8 @@ struct pipeline_input {
     size_t n_parsers;
     struct rule **rules; /* the rules that apply to this input */
     size_t n_rules;
-    uint64_t lines; /* complete lines seen, used or not */
+    struct field_probe *probe; /* fields never seen yet; NULL when done */
+    uint64_t lines;            /* complete lines seen, used or not */
     uint64_t skipped[LINE_SKIP_COUNT];
 };
 
@@ -144,6 +159,7 @@ const struct tail_sink *pipeline_sink(struct pipeline *p, size_t input);
 struct pipeline_input_stats {
     uint64_t lines; /* complete lines seen, used or not */
     uint64_t skipped[LINE_SKIP_COUNT];
+    uint32_t reasons; /* pipeline_line_reasons: which skipped[] can grow */
 };
 
 void pipeline_input_stats(const struct pipeline *p, size_t input,
@@ -157,6 +173,7 @@ struct pipeline_metric_stats {
     const char *name;
     uint64_t updates;
     uint64_t skipped[UPDATE_SKIP_COUNT];
+    uint32_t reasons; /* pipeline_update_reasons: which skipped[] can grow */
     struct family_stats family;
 };
 

@@ -415,6 +415,62 @@ size_t registry_signature(enum metric_type type, const char *const *labels,
     return n;
 }
 
+/* One part of a signature: the text between two '|' (or its ends). */
+struct sig_part {
+    const char *p;
+    size_t len;
+};
+
+/* Splits sig into its type, label names and bounds; false when it is not
+ * a signature. */
+static bool sig_split(const char *sig, struct sig_part parts[3])
+{
+    for (int i = 0; i < 3; i++) {
+        const char *end = strchr(sig, i < 2 ? '|' : '\0');
+        if (end == NULL)
+            return false;
+        parts[i] = (struct sig_part){sig, (size_t)(end - sig)};
+        sig = end + (i < 2);
+    }
+    return true;
+}
+
+/* A list of the signature (names or bounds) as "a, b", or "none". */
+static void sig_list(struct buf *b, const struct sig_part *part)
+{
+    if (part->len == 0)
+        buf_puts(b, "none");
+    for (size_t i = 0; i < part->len; i++)
+        if (part->p[i] == ',')
+            buf_puts(b, ", ");
+        else
+            buf_putc(b, part->p[i]);
+}
+
+void registry_signature_change(const char *was, const char *now,
+                               struct buf *out)
+{
+    static const char *const what[3] = {"type", "label names", "buckets"};
+    struct sig_part a[3], b[3];
+    if (!sig_split(was, a) || !sig_split(now, b)) {
+        buf_puts(out, "its definition");
+        return;
+    }
+    bool any = false;
+    for (int i = 0; i < 3; i++) {
+        if (a[i].len == b[i].len && memcmp(a[i].p, b[i].p, a[i].len) == 0)
+            continue;
+        buf_printf(out, "%sits %s (was ", any ? " and " : "", what[i]);
+        sig_list(out, &a[i]);
+        buf_puts(out, "; now ");
+        sig_list(out, &b[i]);
+        buf_putc(out, ')');
+        any = true;
+    }
+    if (!any)
+        buf_puts(out, "nothing");
+}
+
 size_t family_signature(const struct family *f, char *sig, size_t cap)
 {
     return registry_signature(f->type, (const char *const *)f->label_names,

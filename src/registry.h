@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "num.h"
 
 #define FAMILY_SELF 1u /* tokentail's own metric */
@@ -181,6 +182,16 @@ static inline void series_set(struct series *s, num_fixed v)
 size_t registry_signature(enum metric_type type, const char *const *labels,
                           size_t n_labels, const num_fixed *bounds,
                           size_t n_bounds, char *sig, size_t cap);
+
+/*
+ * What differs between the signatures was and now, in words for a log
+ * line, appended to out (borrowed): "its type (was counter; now gauge)",
+ * "its label names (was model, status; now model)", "its buckets (was
+ * 0.1, 1; now 0.1, 1, 10)", joined by " and "; "its definition" when
+ * either is no signature. Signatures never reach users as they are.
+ */
+void registry_signature_change(const char *was, const char *now,
+                               struct buf *out);
 
 /* The signature of f (registry_signature). */
 size_t family_signature(const struct family *f, char *sig, size_t cap);

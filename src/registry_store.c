@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "log.h"
@@ -26,17 +28,30 @@
 
 _Static_assert(sizeof(num_fixed) == 16, "a saved value is 16 bytes");
 
+/*
+ * removed: when each saved metric was first found no longer configured
+ * (unix seconds). A table of its own, not a column of families, so that a
+ * file stays readable by releases that do not know it (they drop such
+ * series at once, as they always did).
+ */
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS families ("
     " metric TEXT PRIMARY KEY, signature TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS chunks ("
     " metric TEXT NOT NULL, chunk INTEGER NOT NULL, data BLOB NOT NULL,"
-    " PRIMARY KEY (metric, chunk)) WITHOUT ROWID;";
+    " PRIMARY KEY (metric, chunk)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS removed ("
+    " metric TEXT PRIMARY KEY, since INTEGER NOT NULL) WITHOUT ROWID;";
+
+#define TIME_TEXT_MAX 32 /* "2025-11-13T10:30:00Z" and a NUL */
+#define MS_PER_S      1000
 
 struct registry_store {
     struct registry *reg;
+    int64_t keep_removed_s; /* how long series of a removed metric stay */
     sqlite3_stmt *put_chunk;
     sqlite3_stmt *del_chunks;
+    sqlite3_stmt *unremove;
     struct buf blob;
     bool legacy; /* series still in schema 1's one-row-per-series table */
 };
@@ -275,29 +290,95 @@ static int load_family(struct registry_store *rs, struct state *s,
     return 0;
 }
 
-/* Drops the saved series of families no longer configured. */
+/* A time for the log, as /health writes times. */
+static const char *time_text(int64_t t, char out[TIME_TEXT_MAX])
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (gmtime_r(&tt, &tm) == NULL ||
+        strftime(out, TIME_TEXT_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, TIME_TEXT_MAX, "%lld", (long long)t);
+    return out;
+}
+
+/* When metric was first found no longer configured; 0: not yet. */
+static int64_t removed_since(sqlite3_stmt *sel, const char *metric)
+{
+    sqlite3_bind_text(sel, 1, metric, -1, SQLITE_STATIC);
+    int64_t since =
+        sqlite3_step(sel) == SQLITE_ROW ? sqlite3_column_int64(sel, 0) : 0;
+    sqlite3_reset(sel);
+    return since;
+}
+
+/*
+ * A saved metric the configuration no longer has: its series are kept
+ * for keep_removed_s from the first start without it, so that going back
+ * to the previous configuration loses nothing; then they are dropped.
+ */
+static int keep_or_drop(struct registry_store *rs, struct state *s,
+                        const char *m, int64_t since, int64_t now)
+{
+    char until[TIME_TEXT_MAX];
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (since == 0 && rs->keep_removed_s > 0) {
+        if (state_prepare(s, &st, "INSERT INTO removed VALUES (?, ?)") != 0)
+            return -EIO;
+        sqlite3_bind_text(st, 1, m, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, now);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : state_fail(s, "cannot save");
+        sqlite3_finalize(st);
+        since = now;
+    }
+    if (rc != 0)
+        return rc;
+    if (since > 0 && now - since < rs->keep_removed_s) {
+        log_info("metric %s is not configured; its saved series are kept "
+                 "until %s (state.keep_removed_metrics), and continue if it "
+                 "is configured again by then",
+                 m, time_text(since + rs->keep_removed_s, until));
+        return 0;
+    }
+    if (since > 0)
+        log_info("metric %s has not been configured since %s; its saved "
+                 "series are dropped (state.keep_removed_metrics)",
+                 m, time_text(since, until));
+    else
+        log_info("metric %s is not configured; its saved series are dropped "
+                 "(state.keep_removed_metrics: 0s)",
+                 m);
+    return drop_chunks(rs, s, m);
+}
+
+/* Keeps or drops the saved series of families no longer configured. */
 static int drop_unconfigured(struct registry_store *rs, struct state *s)
 {
-    sqlite3_stmt *names = NULL;
-    if (state_prepare(s, &names, "SELECT metric FROM families") != 0)
-        return -EIO;
-    while (sqlite3_step(names) == SQLITE_ROW) {
+    sqlite3_stmt *names = NULL, *sel = NULL;
+    int64_t now = (int64_t)time(NULL);
+    int rc = 0;
+    if (state_prepare(s, &names, "SELECT metric FROM families") != 0 ||
+        state_prepare(s, &sel, "SELECT since FROM removed WHERE metric = ?") !=
+            0)
+        rc = -EIO;
+    while (rc == 0 && sqlite3_step(names) == SQLITE_ROW) {
         const char *m = (const char *)sqlite3_column_text(names, 0);
         const struct family *f = registry_find(rs->reg, m);
-        if (f != NULL && kept(f))
-            continue;
-        log_info("metric %s is no longer configured; its saved series are "
-                 "dropped",
-                 m);
-        drop_chunks(rs, s, m);
+        if (f == NULL || !kept(f))
+            rc = keep_or_drop(rs, s, m, removed_since(sel, m), now);
     }
     sqlite3_finalize(names);
-    return state_exec(s, rs->legacy
-                             ? "DELETE FROM families WHERE metric NOT IN "
-                               "(SELECT metric FROM chunks UNION "
-                               "SELECT metric FROM series)"
-                             : "DELETE FROM families WHERE metric NOT IN "
-                               "(SELECT metric FROM chunks)");
+    sqlite3_finalize(sel);
+    if (rc != 0)
+        return rc;
+    rc = state_exec(s, rs->legacy ? "DELETE FROM families WHERE metric NOT IN "
+                                    "(SELECT metric FROM chunks UNION "
+                                    "SELECT metric FROM series)"
+                                  : "DELETE FROM families WHERE metric NOT IN "
+                                    "(SELECT metric FROM chunks)");
+    return rc != 0 ? rc
+                   : state_exec(s, "DELETE FROM removed WHERE metric NOT IN "
+                                   "(SELECT metric FROM families)");
 }
 
 /* The signature saved for metric (caller frees), or NULL when none. */
@@ -328,14 +409,22 @@ static int restore_family(struct registry_store *rs, struct state *s,
         if (rc == 0 && rewrite)
             rc = rewrite_family(rs, s, f, &n);
     } else if (saved != NULL) {
-        log_warn("metric %s changed (was %s, now %s); its saved series "
-                 "start afresh",
-                 f->name, saved, sig);
+        struct buf change = {0};
+        registry_signature_change(saved, sig, &change);
+        log_warn("metric %s changed %s; its saved series start afresh", f->name,
+                 change.oom ? "its definition" : change.data);
+        buf_free(&change);
         rc = drop_chunks(rs, s, f->name);
     }
     free(saved);
     if (rc != 0)
         return rc;
+    /* Configured (again): no longer on its way out. */
+    sqlite3_bind_text(rs->unremove, 1, f->name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(rs->unremove);
+    sqlite3_reset(rs->unremove);
+    if (rc != SQLITE_DONE)
+        return state_fail(s, "cannot save a family");
     sqlite3_bind_text(put, 1, f->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(put, 2, sig, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(put) == SQLITE_DONE
@@ -391,7 +480,9 @@ static int prepare(void *ctx, struct state *s, int version)
     if (state_prepare(s, &rs->put_chunk,
                       "INSERT OR REPLACE INTO chunks VALUES (?,?,?)") != 0 ||
         state_prepare(s, &rs->del_chunks,
-                      "DELETE FROM chunks WHERE metric = ?") != 0)
+                      "DELETE FROM chunks WHERE metric = ?") != 0 ||
+        state_prepare(s, &rs->unremove,
+                      "DELETE FROM removed WHERE metric = ?") != 0)
         return -EIO;
     return 0;
 }
@@ -450,6 +541,7 @@ static void store_free(void *ctx)
     struct registry_store *rs = ctx;
     sqlite3_finalize(rs->put_chunk);
     sqlite3_finalize(rs->del_chunks);
+    sqlite3_finalize(rs->unremove);
     buf_free(&rs->blob);
     free(rs);
 }
@@ -464,11 +556,13 @@ static const struct state_participant participant = {
     .free = store_free,
 };
 
-int registry_store_join(struct state *s, struct registry *reg)
+int registry_store_join(struct state *s, struct registry *reg,
+                        uint64_t keep_removed_ms)
 {
     struct registry_store *rs = calloc(1, sizeof(*rs));
     if (rs == NULL)
         return -ENOMEM;
     rs->reg = reg;
+    rs->keep_removed_s = (int64_t)(keep_removed_ms / MS_PER_S);
     return state_join(s, STATE_PART_SERIES, &participant, rs);
 }

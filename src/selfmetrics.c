@@ -229,8 +229,9 @@ static const num_fixed checkpoint_bounds[] = {
     MICROSECONDS(100000), MICROSECONDS(250000), MICROSECONDS(1000000)};
 
 /*
- * Rows by reason put every reason, zero or not, so that rate() has a zero
- * to begin at; HTTP responses only the (path, class) pairs that happened.
+ * Rows by reason put every reason the item can have, zero or not, so that
+ * rate() has a zero to begin at, and none that must stay zero; HTTP
+ * responses only the (path, class) pairs that happened.
  */
 static const struct self_row self_rows[] = {
     {ROW("tokentail_build_info", METRIC_GAUGE,
@@ -245,14 +246,16 @@ static const struct self_row self_rows[] = {
     {ROW("tokentail_lines_skipped_total", METRIC_COUNTER,
          "Lines that updated no metric, by reason."),
      .source = &line_source,
-     SELF_BY(struct pipeline_input_stats, skipped, &line_skips)},
+     SELF_BY(struct pipeline_input_stats, skipped, &line_skips),
+     SELF_REASONS_IN(struct pipeline_input_stats, reasons)},
     {ROW("tokentail_metric_updates_total", METRIC_COUNTER,
          "Updates applied to each configured metric."),
      METRIC(updates)},
     {ROW("tokentail_metric_updates_skipped_total", METRIC_COUNTER,
          "Lines a metric applied to but could not use, by reason."),
      .source = &metric_source,
-     SELF_BY(struct pipeline_metric_stats, skipped, &update_skips)},
+     SELF_BY(struct pipeline_metric_stats, skipped, &update_skips),
+     SELF_REASONS_IN(struct pipeline_metric_stats, reasons)},
     {ROW("tokentail_series", METRIC_GAUGE,
          "Series held for each configured metric."),
      METRIC(family.series)},
@@ -458,7 +461,9 @@ static bool row_fits(const struct self_row *r)
                  r->width == sizeof(num_fixed);
     return s->read != NULL && s->stats_size <= SELF_MAX_STATS_BYTES && width &&
            n * r->width <= r->size && r->offset + r->size <= s->stats_size &&
-           (!r->gated || r->only_if + sizeof(bool) <= s->stats_size);
+           (!r->gated || r->only_if + sizeof(bool) <= s->stats_size) &&
+           (!r->masked || (r->by != NULL && r->by->count <= 32 &&
+                           r->mask + sizeof(uint32_t) <= s->stats_size));
 }
 
 static struct family *add_family(struct registry *reg, const struct self_row *r)
@@ -616,12 +621,16 @@ static void put_row(const struct self_row *r, struct family *f,
         memcpy(&on, stats + r->only_if, sizeof(on));
     if (!on)
         return;
+    uint32_t can = UINT32_MAX;
+    if (r->masked)
+        memcpy(&can, stats + r->mask, sizeof(can));
     int first = r->by != NULL ? r->by->first : 0;
     int end = r->by != NULL ? r->by->count : 1;
     for (int k = first; k < end; k++) {
         num_fixed v =
             figure(stats + r->offset + (size_t)k * r->width, r->width);
-        if (!r->nonzero || v != 0)
+        bool possible = !r->masked || (can >> k & 1) != 0;
+        if ((!r->nonzero && possible) || v != 0)
             put(f, label, r->by != NULL ? r->by->name(k) : NULL, v);
     }
 }

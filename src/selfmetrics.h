@@ -15,7 +15,8 @@
  * metrics, or a single one) and fills a stats struct for each; a row takes
  * one field of it, named with SELF_FIELD. The labels follow from the row:
  * the item's label ("input", "metric") when the source has one, then a
- * reason when the field is an array indexed by reason (SELF_BY). A module
+ * reason when the field is an array indexed by reason (SELF_BY), each
+ * reason the item can have (SELF_REASONS_IN) or every one. A module
  * with figures of its own adds its rows with selfmetrics_add(); nothing
  * here needs to know its structs.
  */
@@ -79,6 +80,8 @@ struct self_row {
     size_t size;   /* of the field (with by, the whole array) */
 
     const struct self_reasons *by; /* the field is an array by reason */
+    bool masked;    /* with by: put only the reasons whose bit is set ... */
+    size_t mask;    /* ... in the uint32_t at this offset (or not zero) */
     bool nonzero;   /* put only series whose figure is not zero */
     bool gated;     /* put only for items whose bool at only_if is true */
     size_t only_if; /* with gated: offset of that bool in the stats */
@@ -96,6 +99,14 @@ struct self_row {
 #define SELF_BY(type, array, reasons)                                          \
     .offset = offsetof(type, array), .width = sizeof(((type *)0)->array[0]),   \
     .size = sizeof(((type *)0)->array), .by = (reasons)
+
+/*
+ * With SELF_BY: only the reasons that can happen, bit r of the uint32_t
+ * field of the stats struct type set for reason r, are put (a reason whose
+ * figure is not zero is put all the same).
+ */
+#define SELF_REASONS_IN(type, field)                                           \
+    .masked = true, .mask = offsetof(type, field)
 
 /* Items whose bool flag in the stats struct type is false are skipped. */
 #define SELF_ONLY_IF(type, flag) .gated = true, .only_if = offsetof(type, flag)

@@ -7,12 +7,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "loop.h"
 
-#define STATE_DIR_MODE 0750 /* the default directory, when made */
-#define STATE_ERR_MAX  256  /* bytes of a failure's message kept */
+#define STATE_DIR_MODE      0750 /* the system's directory, when made */
+#define STATE_USER_DIR_MODE 0700 /* a user's ($XDG_STATE_HOME), as XDG says */
+#define STATE_DIR_NAME      "tokentail" /* under $XDG_STATE_HOME */
+#define STATE_ERR_MAX       256         /* bytes of a failure's message kept */
 
 struct state {
     char *path;  /* "" for none */
@@ -97,36 +100,105 @@ static void rollback(struct state *s)
 
 /* --- the file ------------------------------------------------------------ */
 
+/* path (its length n) joined with name, as a new string; NULL on -ENOMEM. */
+static char *path_join(const char *dir, size_t n, const char *name)
+{
+    size_t cap = n + strlen(name) + 2;
+    char *p = malloc(cap);
+    if (p != NULL)
+        snprintf(p, cap, "%.*s/%s", (int)n, dir, name);
+    return p;
+}
+
+/* Makes dir and the directories above it that are missing, with mode. */
+static void make_dirs(char *dir, mode_t mode)
+{
+    for (char *slash = strchr(dir + 1, '/'); slash != NULL;
+         slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        mkdir(dir, mode);
+        *slash = '/';
+    }
+    mkdir(dir, mode);
+}
+
+/* Whether tokentail can keep the file at path: its directory writable,
+ * and the file itself, when it exists. */
+static bool can_keep(const char *dir, const char *path)
+{
+    return access(dir, W_OK | X_OK) == 0 &&
+           (access(path, F_OK) != 0 || access(path, R_OK | W_OK) == 0);
+}
+
+/*
+ * The default file for a user who cannot write the system's: under
+ * $XDG_STATE_HOME, else ~/.local/state (the XDG default), made as needed.
+ * NULL when neither can be written (or on -ENOMEM).
+ */
+static char *user_state_file(const char *name)
+{
+    const char *base = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    char *dir = NULL;
+    if (base != NULL && base[0] == '/')
+        dir = path_join(base, strlen(base), STATE_DIR_NAME);
+    else if (home != NULL && home[0] == '/')
+        dir = path_join(home, strlen(home), ".local/state/" STATE_DIR_NAME);
+    if (dir == NULL)
+        return NULL;
+    make_dirs(dir, STATE_USER_DIR_MODE);
+    char *path = path_join(dir, strlen(dir), name);
+    if (path != NULL && !can_keep(dir, path)) {
+        free(path);
+        path = NULL;
+    }
+    free(dir);
+    return path;
+}
+
+/* The default when neither the command line nor the configuration names
+ * a file; says where it is and why. */
+static char *default_path(const char *fallback)
+{
+    const char *slash = strrchr(fallback, '/');
+    const char *name = slash ? slash + 1 : fallback;
+    /* systemd's StateDirectory= (the first, when several are listed). */
+    const char *sd = getenv("STATE_DIRECTORY");
+    if (sd != NULL && sd[0] != '\0')
+        return path_join(sd, strcspn(sd, ":"), name);
+    char *dir =
+        slash ? strndup(fallback, (size_t)(slash - fallback)) : strdup(".");
+    if (dir == NULL)
+        return NULL;
+    /* The system's directory is made if its parent allows it. */
+    if (slash != NULL && slash != fallback)
+        mkdir(dir, STATE_DIR_MODE);
+    bool system = can_keep(dir[0] ? dir : "/", fallback);
+    char *path = system ? strdup(fallback) : user_state_file(name);
+    if (!system && path != NULL)
+        log_info("%s cannot be written by this user: keeping values and read "
+                 "positions in %s (--state.file=PATH or state.file chooses "
+                 "another)",
+                 dir, path);
+    else if (!system)
+        log_warn("no place to keep values and read positions: %s cannot be "
+                 "written, nor $XDG_STATE_HOME/%s or ~/.local/state/%s; they "
+                 "will not survive a restart (--state.file=PATH chooses a "
+                 "file)",
+                 dir, STATE_DIR_NAME, STATE_DIR_NAME);
+    free(dir);
+    return path != NULL || system ? path : strdup("");
+}
+
 char *state_choose_path(const char *flag, const char *configured, bool follow,
                         const char *fallback)
 {
     if (flag != NULL)
         return strdup(flag);
-    if (configured != NULL)
-        return strdup(configured);
     if (!follow)
         return strdup("");
-    const char *slash = strrchr(fallback, '/');
-    /* systemd's StateDirectory= (the first, when several are listed). */
-    const char *dir = getenv("STATE_DIRECTORY");
-    if (dir != NULL && dir[0] != '\0') {
-        const char *name = slash ? slash + 1 : fallback;
-        int n = (int)strcspn(dir, ":");
-        size_t cap = (size_t)n + strlen(name) + 2;
-        char *p = malloc(cap);
-        if (p != NULL)
-            snprintf(p, cap, "%.*s/%s", n, dir, name);
-        return p;
-    }
-    /* The default directory is made if its parent allows it. */
-    if (slash != NULL && slash != fallback) {
-        char *parent = strndup(fallback, (size_t)(slash - fallback));
-        if (parent == NULL)
-            return NULL;
-        mkdir(parent, STATE_DIR_MODE);
-        free(parent);
-    }
-    return strdup(fallback);
+    if (configured != NULL)
+        return strdup(configured);
+    return default_path(fallback);
 }
 
 /* Renames a bad database (and its WAL files) out of the way. */
@@ -240,7 +312,9 @@ int state_open(const char *path, struct state **out)
     *out = s;
     if (path[0] == '\0')
         return 0;
-    if (open_db(s) != 0) {
+    if (open_db(s) == 0) {
+        log_info("values and read positions are kept in %s", s->path);
+    } else {
         log_error("cannot use the state file %s (%s): values and positions "
                   "will not survive a restart",
                   s->path, s->err);

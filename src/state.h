@@ -100,12 +100,16 @@ struct state_stats {
 };
 
 /*
- * The state file to use: flag (the command line's) when given, else
- * configured (the configuration's), else none ("") in one-pass mode
- * (follow false), else systemd's $STATE_DIRECTORY with fallback's file
- * name, else fallback itself, whose directory is made if its parent
- * allows. Every argument is borrowed and may be NULL but fallback. Caller
- * frees; NULL on -ENOMEM.
+ * The state file to use: flag (the command line's) when given; else none
+ * ("") in one-pass mode (follow false); else configured (the
+ * configuration's); else the default, the first of: systemd's
+ * $STATE_DIRECTORY with fallback's file name; fallback itself, whose
+ * directory is made if its parent allows, when this user can write there;
+ * the same name in $XDG_STATE_HOME/tokentail, else in
+ * ~/.local/state/tokentail (made as needed), when one can be written;
+ * else none (""). A default other than fallback is logged, with how to
+ * choose another. Every argument is borrowed and may be NULL but
+ * fallback. Caller frees; NULL on -ENOMEM.
  */
 char *state_choose_path(const char *flag, const char *configured, bool follow,
                         const char *fallback);

@@ -190,13 +190,18 @@ def labelset(**kw):
 
 # --- the daemon ---------------------------------------------------------------
 
+# As Tokentail's state: pass no --state.file, leaving tokentail its default.
+DEFAULT_STATE = object()
+
+
 class Tokentail:
     """A running daemon on an ephemeral loopback port."""
 
     def __init__(self, config, env=None, args=(), cwd=None, state=None,
                  user=None):
         """state: the state file (default: a fresh one in a temporary
-        directory, so tests never touch /var/lib/tokentail)."""
+        directory, so tests never touch /var/lib/tokentail), or
+        DEFAULT_STATE for no --state.file at all."""
         self.stderr = tempfile.NamedTemporaryFile(prefix="tokentail-", suffix=".log")
         full_env = dict(os.environ)
         full_env.update(env or {})
@@ -215,9 +220,9 @@ class Tokentail:
                 os.chown(self.statedir.name, pw.pw_uid, pw.pw_gid)
             state = os.path.join(self.statedir.name, "state.db")
         self.state = state
+        flags = [] if state is DEFAULT_STATE else ["--state.file=" + state]
         cmd = wrapper() + [exe, "--config.file=" + config,
-                           "--web.listen-address=127.0.0.1:0",
-                           "--state.file=" + state] + list(args)
+                           "--web.listen-address=127.0.0.1:0"] + flags + list(args)
         if user is not None:
             cmd = ["setpriv", "--reuid=" + user, "--regid=" + str(pwd.getpwnam(user).pw_gid),
                    "--clear-groups", "--"] + cmd

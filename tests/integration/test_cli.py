@@ -47,6 +47,11 @@ def test_bad_config_stops_daemon():
     rc, out, err = run(["--config.file=/nonexistent.yaml", "--check-config"])
     assert rc == 1
     assert err == "/nonexistent.yaml: cannot open: No such file or directory\n", err
+    # A directory is named as one, with the file in it when there is one.
+    rc, out, err = run(["--config.file=" + ROOT, "--check-config"])
+    assert rc == 1
+    assert err == ("%s: is a directory, not a configuration file (did you mean "
+                   "%s/exporter.yaml?)\n" % (ROOT, ROOT)), err
 
 
 def test_flags():
@@ -84,13 +89,19 @@ def test_flags():
 
 
 def test_default_config_path():
-    """Without --config.file: ./exporter.yaml, then /etc/tokentail."""
+    """Without --config.file: ./exporter.yaml, then the one meson install
+    puts under its sysconfdir (what --help says)."""
     rc, out, err = run(["--check-config"], cwd=ROOT)
     assert rc == 0 and out.startswith("exporter.yaml: OK"), (out, err)
+    rc, out, _ = run(["--help"])
+    system = re.search(r"then (\S+/tokentail/exporter\.yaml)\)", out).group(1)
+    if "TOKENTAIL_SYSCONFDIR" in os.environ:  # from meson
+        assert system == os.environ["TOKENTAIL_SYSCONFDIR"] + \
+            "/tokentail/exporter.yaml", system
     empty = os.path.join(HERE, "configs")  # holds no exporter.yaml
     rc, out, err = run(["--check-config"], cwd=empty)
-    if not os.path.exists("/etc/tokentail/exporter.yaml"):
-        assert rc == 1 and err.startswith("/etc/tokentail/exporter.yaml: cannot open"), err
+    if not os.path.exists(system):
+        assert rc == 1 and err.startswith(system + ": cannot open"), err
 
 
 if __name__ == "__main__":

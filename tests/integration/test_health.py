@@ -56,7 +56,50 @@ metrics:
             t.stop()
 
 
+def test_unmatched_glob():
+    """A glob that matches no file is said at start-up and listed in
+    /health, which stays healthy; once a file appears it is read."""
+    with tempfile.TemporaryDirectory() as tmp:
+        present = os.path.join(tmp, "app.log")
+        with open(present, "w") as f:
+            f.write('{"endpoint": "/a"}\n')
+        later = os.path.join(tmp, "later", "*.log")
+        typo = os.path.join(tmp, "*.lgo")
+        cfg = write_config(tmp, """
+inputs:
+  - name: app
+    paths: [%s, %s, %s]
+    start_at: beginning
+metrics:
+  - name: lines_total
+    type: counter
+    labels: {path: endpoint}
+""" % (present, later, typo))
+        t = Tokentail(cfg)
+        try:
+            t.wait_lines(1)
+            status, doc = health(t)
+            assert status == 200 and doc["status"] == "healthy", doc
+            assert doc["inputs"][0]["unmatched"] == [later, typo], doc
+            os.mkdir(os.path.join(tmp, "later"))
+            with open(os.path.join(tmp, "later", "x.log"), "w") as f:
+                f.write('{"endpoint": "/b"}\n')
+            e = t.wait_lines(2)
+            assert e.value("lines_total", path="/b") == "1"
+            status, doc = poll("the glob matched", lambda: (lambda s, d: (s, d) if
+                               d["inputs"][0]["unmatched"] == [typo] else None)(
+                                   *health(t)))
+            assert status == 200, doc
+        finally:
+            log = t.stop()
+        for glob in (later, typo):
+            assert ('level=warn msg="input app: no file matches %s yet; files '
+                    'that appear there are read from their beginning"' % glob) \
+                in log, log
+        assert "no file matches %s" % present not in log, log
+
+
 if __name__ == "__main__":
     if os.geteuid() == 0:
         pwd.getpwnam("nobody")  # the test needs this account
-    main([test_permission_denied_then_granted])
+    main([test_permission_denied_then_granted, test_unmatched_glob])

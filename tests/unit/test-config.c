@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "config.h"
@@ -158,7 +160,20 @@ static void test_limits(void **state)
     expect_error(INPUT
                  "metrics:\n"
                  "  - {name: g, type: gauge, value: v, expire_after: 10ms}\n",
-                 "t.yaml:4:52: expire_after must be between 1000ms");
+                 "t.yaml:4:52: expire_after must be between 1s and 31d, not "
+                 "10ms");
+    expect_error(INPUT
+                 "metrics:\n"
+                 "  - {name: g, type: gauge, value: v, expire_after: 32d}\n",
+                 "t.yaml:4:52: expire_after must be between 1s and 31d, not "
+                 "32d");
+    assert_string_equal(load(INPUT "metrics:\n"
+                                   "  - {name: g, type: gauge, value: v, "
+                                   "expire_after: 31d}\n",
+                             &cfg),
+                        "");
+    assert_int_equal(cfg->metrics[0].expire_ms, 31ULL * 24 * 3600 * 1000);
+    config_free(cfg);
 }
 
 static void test_dotted_paths(void **state)
@@ -262,13 +277,30 @@ static void test_names(void **state)
     expect_error(INPUT "metrics:\n"
                        "  - {name: h, type: histogram, value: v, labels: "
                        "{le: x}}\n",
-                 "t.yaml:4:5: histogram h: the label \"le\" is reserved");
+                 "t.yaml:4:51: the label \"le\" is reserved in a histogram");
     expect_error(INPUT "metrics:\n"
                        "  - name: a_total\n"
                        "    type: counter\n"
                        "    labels: {x: f}\n"
                        "    const_labels: {x: y}\n",
-                 "t.yaml:4:5: metric a_total: label \"x\" is defined twice");
+                 "t.yaml:7:20: label \"x\" is defined twice (first at line 6)");
+    /* A mapping may repeat a key: the repeat is the error. */
+    expect_error(INPUT "metrics:\n"
+                       "  - name: a_total\n"
+                       "    type: counter\n"
+                       "    labels:\n"
+                       "      x: f\n"
+                       "      y: g\n"
+                       "      x: h\n",
+                 "t.yaml:9:7: label \"x\" is defined twice (first at line 7)");
+    expect_error(INPUT "metrics:\n"
+                       "  - name: a_total\n"
+                       "    type: counter\n"
+                       "    labels: {type: t}\n"
+                       "    values:\n"
+                       "      - {field: a, labels: {type: a}}\n",
+                 "t.yaml:8:29: label \"type\" is defined twice (first at line "
+                 "6)");
 }
 
 static void test_duplicates(void **state)
@@ -344,6 +376,56 @@ static void test_env(void **state)
                  "t.yaml:2:13: path: unterminated \"${\"");
     expect_error("inputs:\n  - paths: [\"${1X}\"]\n",
                  "t.yaml:2:13: path: \"${1X}\" is not a variable reference");
+
+    /* In a flow mapping a reference is quoted, and still typed. */
+    setenv("TT_MAX", "7", 1);
+    assert_string_equal(
+        load("inputs: [{paths: [a], max_line_bytes: \"${TT_UNSET:-2KiB}\"}]\n"
+             "limits: {max_series: '${TT_MAX:-5}'}\n"
+             "metrics:\n"
+             "  - {name: g, type: gauge, value: v, "
+             "expire_after: \"${TT_UNSET:-5m}\"}\n",
+             &cfg),
+        "");
+    assert_int_equal(cfg->inputs[0].max_line_bytes, 2048);
+    assert_int_equal(cfg->max_series, 7);
+    assert_int_equal(cfg->metrics[0].expire_ms, 300000);
+    config_free(cfg);
+    expect_error(INPUT "limits: {max_series: \"${TT_EMPTY:-x}\"}\n",
+                 "t.yaml:3:22: max_series must be a whole number, not \"x\"");
+    expect_error(INPUT "limits: {max_series: \"5\"}\n",
+                 "t.yaml:3:22: max_series must be a whole number, not a quoted "
+                 "string");
+}
+
+/* A directory given for the file is named as one, with the file it holds. */
+static void test_directory(void **state)
+{
+    char dir[] = "/tmp/test-config-XXXXXX", file[64], want[192], slash[64];
+    struct buf errors = {0};
+    struct config *cfg;
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(config_load(dir, &cfg, &errors), -1);
+    snprintf(want, sizeof(want),
+             "%s: is a directory, not a configuration file\n", dir);
+    assert_string_equal(errors.data, want);
+    buf_reset(&errors);
+
+    snprintf(file, sizeof(file), "%s/exporter.yaml", dir);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fclose(f);
+    snprintf(slash, sizeof(slash), "%s/", dir);
+    assert_int_equal(config_load(slash, &cfg, &errors), -1);
+    snprintf(want, sizeof(want),
+             "%s: is a directory, not a configuration file (did you mean "
+             "%s?)\n",
+             slash, file);
+    assert_string_equal(errors.data, want);
+    buf_free(&errors);
+    assert_int_equal(unlink(file), 0);
+    assert_int_equal(rmdir(dir), 0);
 }
 
 static void test_syntax_error(void **state)
@@ -352,12 +434,23 @@ static void test_syntax_error(void **state)
     expect_error(
         "inputs:\n  - paths: [a\n  - b\n",
         "t.yaml:4:1: YAML syntax error: did not find expected ',' or ']'");
+    expect_error("inputs:\n\t- paths: [a]\n",
+                 "t.yaml:2:1: YAML syntax error: a tab in the indentation "
+                 "(YAML indents with spaces only)");
+    expect_error("inputs:\n  - paths:\n    \t- a\n",
+                 "t.yaml:3:5: YAML syntax error: a tab in the indentation");
+    expect_error("inputs:\n  - paths: [\xc3\xa9]\n  \t- x\n",
+                 "t.yaml:3:3: YAML syntax error: a tab in the indentation");
     expect_error("", "t.yaml: the configuration is empty");
     expect_error("metrics: []\n",
                  "t.yaml:1:1: the configuration needs \"inputs\"");
 }
 
-/* One run reports every mistake, not just the first. */
+/*
+ * One run reports every mistake, not just the first, in the order of the
+ * file, whatever order they were found in (state and limits are read
+ * before the inputs and metrics above them).
+ */
 static void test_all_errors(void **state)
 {
     struct config *cfg;
@@ -367,17 +460,21 @@ static void test_all_errors(void **state)
                            "    start_at: middle\n"
                            "metrics:\n"
                            "  - {name: a, type: counter}\n"
-                           "  - {name: b_total, type: gauge}\n",
+                           "  - {name: b_total, type: gauge}\n"
+                           "state: {checkpoint_interval: 5}\n"
+                           "limits: {max_series: 0}\n",
                            &cfg);
     assert_null(cfg);
-    assert_non_null(strstr(out, "t.yaml:3:15: start_at must be \"end\" or "
-                                "\"beginning\", not \"middle\"\n"));
-    assert_non_null(
-        strstr(out, "t.yaml:5:12: counter names must end in \"_total\"\n"));
-    assert_non_null(
-        strstr(out, "t.yaml:6:12: only counter names may end in \"_total\"\n"));
-    assert_non_null(
-        strstr(out, "t.yaml:6:5: a gauge needs a \"value\" field\n"));
+    assert_string_equal(
+        out, "t.yaml:3:15: start_at must be \"end\" or \"beginning\", not "
+             "\"middle\"\n"
+             "t.yaml:5:12: counter names must end in \"_total\"\n"
+             "t.yaml:6:5: a gauge needs a \"value\" field\n"
+             "t.yaml:6:12: only counter names may end in \"_total\"\n"
+             "t.yaml:7:30: checkpoint_interval must be a duration such as "
+             "500ms, 5s, 2m, 1h or 7d, not \"5\"\n"
+             "t.yaml:8:22: max_series must be between 1 and 100000000, not "
+             "0\n");
 }
 
 static void test_conditions(void **state)
@@ -412,9 +509,11 @@ static void test_state_and_lifecycle(void **state)
                              "    reconcile_interval: 2m\n"
                              "state:\n"
                              "  file: /tmp/x.db\n"
-                             "  checkpoint_interval: 1h\n",
+                             "  checkpoint_interval: 1h\n"
+                             "  keep_removed_metrics: 0s\n",
                              &cfg),
                         "");
+    assert_int_equal(cfg->keep_removed_ms, 0);
     assert_int_equal(cfg->inputs[0].envelope, ENVELOPE_CRI);
     assert_int_equal(cfg->inputs[0].rotate_grace_ms, 500);
     assert_int_equal(cfg->inputs[0].reconcile_ms, 120000);
@@ -428,14 +527,20 @@ static void test_state_and_lifecycle(void **state)
     assert_int_equal(cfg->inputs[0].reconcile_ms, 2000);
     assert_null(cfg->state_file);
     assert_int_equal(cfg->checkpoint_ms, 1000);
+    assert_int_equal(cfg->keep_removed_ms, 30ULL * 24 * 3600 * 1000);
     config_free(cfg);
+    expect_error(INPUT "state: {keep_removed_metrics: 3651d}\n",
+                 "t.yaml:3:31: keep_removed_metrics must be between 0s and "
+                 "3650d, not 3651d");
 
     expect_error("inputs:\n  - paths: [a]\n    rotate_grace: 5\n",
                  "t.yaml:3:19: rotate_grace must be a duration such as 500ms, "
-                 "5s, 2m or 1h, not \"5\"");
+                 "5s, 2m, 1h or 7d, not \"5\"");
+    expect_error("inputs:\n  - paths: [a]\n    rotate_grace: 2h\n",
+                 "t.yaml:3:19: rotate_grace must be between 0s and 1h, not 2h");
     expect_error("inputs:\n  - paths: [a]\n    reconcile_interval: 1ms\n",
                  "t.yaml:3:25: reconcile_interval must be between 10ms and "
-                 "3600000ms, not 1ms");
+                 "1h, not 1ms");
     expect_error("inputs:\n  - paths: [a]\n    envelope: podman\n",
                  "t.yaml:3:15: envelope must be auto, none, docker or cri, "
                  "not \"podman\"");
@@ -658,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_env),
         cmocka_unit_test(test_syntax_error),
         cmocka_unit_test(test_all_errors),
+        cmocka_unit_test(test_directory),
         cmocka_unit_test(test_conditions),
         cmocka_unit_test(test_state_and_lifecycle),
         cmocka_unit_test(test_rules_errors),

@@ -126,12 +126,14 @@ static void test_healthy(void **state)
         "\"file\":\"/var/lib/tokentail/tokentail.db\","
         "\"last_checkpoint\":\"2023-11-14T22:13:20Z\",\"error\":null},"
         "\"inputs\":["
-        "{\"name\":\"app\",\"paths\":[\"%s/*.log\"],\"lag\":10,\"files\":["
+        "{\"name\":\"app\",\"paths\":[\"%s/*.log\"],\"unmatched\":[],"
+        "\"lag\":10,\"files\":["
         "{\"path\":\"%s\",\"offset\":0,\"pending\":0,\"size\":10,\"lag\":10,"
         "\"last_read\":null,\"rotated\":false}],\"errors\":[]},"
         "{\"name\":\"web\",\"paths\":[\"%s/web/*.log\",\"%s/w.txt\"],"
+        "\"unmatched\":[\"%s/web/*.log\",\"%s/w.txt\"],"
         "\"lag\":0,\"files\":[],\"errors\":[]}]}\n",
-        f.dir, a, f.dir, f.dir);
+        f.dir, a, f.dir, f.dir, f.dir, f.dir);
     assert_document(&f, want, true);
     fixture_free(&f);
 }
@@ -159,14 +161,16 @@ static void test_degraded(void **state)
         "\"last_checkpoint\":null,"
         "\"error\":\"unable to open \\\"database\\\" file\"},"
         "\"inputs\":["
-        "{\"name\":\"app\",\"paths\":[\"%s/*.log\"],\"lag\":3,\"files\":["
+        "{\"name\":\"app\",\"paths\":[\"%s/*.log\"],\"unmatched\":[],"
+        "\"lag\":3,\"files\":["
         "{\"path\":\"%s/b\\\"c.log\",\"offset\":0,\"pending\":0,\"size\":3,"
         "\"lag\":3,\"last_read\":null,\"rotated\":false}],"
         "\"errors\":[{\"path\":\"%s\","
         "\"error\":\"Too many levels of symbolic links\"}]},"
         "{\"name\":\"web\",\"paths\":[\"%s/web/*.log\",\"%s/w.txt\"],"
+        "\"unmatched\":[\"%s/web/*.log\",\"%s/w.txt\"],"
         "\"lag\":0,\"files\":[],\"errors\":[]}]}\n",
-        f.dir, f.dir, loop, f.dir, f.dir);
+        f.dir, f.dir, loop, f.dir, f.dir, f.dir, f.dir);
     assert_document(&f, want, false);
 
     /* Either alone is enough; once the path is gone, the input is fine. */

@@ -239,6 +239,34 @@ static void test_sort(void **state)
     registry_free(r);
 }
 
+/* What changed between two signatures, in words. */
+static void expect_change(const char *was, const char *now, const char *want)
+{
+    struct buf b = {0};
+    registry_signature_change(was, now, &b);
+    assert_false(b.oom);
+    assert_string_equal(b.data, want);
+    buf_free(&b);
+}
+
+static void test_signature_change(void **state)
+{
+    (void)state;
+    expect_change("counter|model,status|", "gauge|model,status|",
+                  "its type (was counter; now gauge)");
+    expect_change("counter|model,status|", "counter|model|",
+                  "its label names (was model, status; now model)");
+    expect_change("counter||", "counter|model|",
+                  "its label names (was none; now model)");
+    expect_change("histogram|path|0.1,1", "histogram|path|0.1,1,10",
+                  "its buckets (was 0.1, 1; now 0.1, 1, 10)");
+    expect_change("counter|a|", "histogram|b|1",
+                  "its type (was counter; now histogram) and its label names "
+                  "(was a; now b) and its buckets (was none; now 1)");
+    expect_change("garbage", "counter||", "its definition");
+    expect_change("counter||", "counter||", "nothing");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_expiry),
         cmocka_unit_test(test_expire_every),
         cmocka_unit_test(test_sort),
+        cmocka_unit_test(test_signature_change),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,10 +16,16 @@
 
 #include "helpers.h"
 
+#include "config.h"
 #include "registry_private.h"
 #include "registry_store.h"
 
-#define MANY 200 /* series of c_total: four chunks */
+#define MANY   200 /* series of c_total: four chunks */
+#define DAY_MS (24 * 3600 * 1000ULL)
+
+/* state.keep_removed_metrics for open_for(): the default unless a test
+ * sets it. */
+static uint64_t keep_removed_ms = CONFIG_DEFAULT_KEEP_REMOVED_MS;
 
 /* The families every test saves; max_series of o_total as given. */
 static struct registry *families(size_t cap)
@@ -83,7 +89,7 @@ static struct state *open_for(const char *path, struct registry *r)
 {
     struct state *s;
     assert_int_equal(state_open(path, &s), 0);
-    assert_int_equal(registry_store_join(s, r), 0);
+    assert_int_equal(registry_store_join(s, r, keep_removed_ms), 0);
     assert_int_equal(state_restore(s), 0);
     assert_string_equal(state_error(s), "");
     return s;
@@ -332,6 +338,7 @@ static void test_changed_and_gone(void **state)
     static const char *const kj[] = {"k", "j"};
     struct registry *a = families(3);
     fill(a);
+    keep_removed_ms = 0; /* the series of a metric gone go at once */
     struct state *s = open_for(t->path, a);
     assert_int_equal(state_checkpoint(s), 1);
     state_close(s);
@@ -351,9 +358,126 @@ static void test_changed_and_gone(void **state)
     assert_int_equal(query(state_db(s), "SELECT signature = 'counter|k,j|' "
                                         "FROM families"),
                      1);
+    assert_int_equal(query(state_db(s), "SELECT count(*) FROM removed"), 0);
     state_close(s);
     registry_free(a);
     registry_free(b);
+    keep_removed_ms = CONFIG_DEFAULT_KEEP_REMOVED_MS;
+}
+
+/* The registry of families(3) without h and g. */
+static struct registry *without_h_and_g(void)
+{
+    struct registry *all = families(3), *r;
+    assert_int_equal(registry_new(&r), 0);
+    for (size_t i = 0; i < registry_n_families(all); i++) {
+        const struct family *f = registry_family(all, i);
+        struct family_view v;
+        if (strcmp(f->name, "h") == 0 || strcmp(f->name, "g") == 0)
+            continue;
+        family_view(registry_family(all, i), &v);
+        assert_non_null(registry_add(r, &v.def));
+    }
+    registry_free(all);
+    return r;
+}
+
+/* Moves back, by seconds, when every metric was found removed. */
+static void age_removed(const char *path, int seconds)
+{
+    sqlite3 *db;
+    char sql[96];
+    snprintf(sql, sizeof(sql), "UPDATE removed SET since = since - %d",
+             seconds);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/*
+ * A metric no longer configured keeps its saved series for
+ * keep_removed_metrics from the first start without it: configured
+ * again, it continues; not configured for longer, its series go.
+ */
+static void test_removed_kept(void **state)
+{
+    const struct tmp *t = *state;
+    struct registry *a = families(3);
+    fill(a);
+    keep_removed_ms = 2 * DAY_MS;
+    struct state *s = open_for(t->path, a);
+    assert_int_equal(state_checkpoint(s), 1);
+    state_close(s);
+
+    /* Without h and g: their series stay, and since when is recorded. */
+    struct registry *b = without_h_and_g();
+    s = open_for(t->path, b);
+    assert_int_equal(query(state_db(s), "SELECT count(*) FROM chunks WHERE "
+                                        "metric IN ('h', 'g')"),
+                     2);
+    assert_int_equal(query(state_db(s), "SELECT count(*) FROM removed WHERE "
+                                        "metric IN ('h', 'g') AND since > "
+                                        "strftime('%s', 'now') - 60"),
+                     2);
+    series_add(key(b, "c_total", "k001"), NUM_ONE);
+    series_add(key(a, "c_total", "k001"), NUM_ONE); /* a: what is saved */
+    assert_int_equal(state_checkpoint(s), 1);
+    assert_int_equal(query(state_db(s), "SELECT count(*) FROM chunks WHERE "
+                                        "metric IN ('h', 'g')"),
+                     2);
+    state_close(s);
+    registry_free(b);
+
+    /* A day later they are still kept, and since when does not move. */
+    age_removed(t->path, 86400);
+    b = without_h_and_g();
+    s = open_for(t->path, b);
+    assert_int_equal(query(state_db(s), "SELECT count(*) FROM chunks WHERE "
+                                        "metric IN ('h', 'g')"),
+                     2);
+    assert_int_equal(query(state_db(s),
+                           "SELECT count(*) FROM removed WHERE "
+                           "since < strftime('%s', 'now') - 80000"),
+                     2);
+    state_close(s);
+    registry_free(b);
+
+    /* Configured again: h and g continue where they stood. */
+    struct registry *c = families(3);
+    s = open_for(t->path, c);
+    same_family(a, c, "h");
+    same_family(a, c, "g");
+    assert_int_equal(query(state_db(s), "SELECT count(*) FROM removed"), 0);
+    state_close(s);
+    registry_free(c);
+
+    /* Gone again, for longer than kept: dropped at the next start. */
+    b = without_h_and_g();
+    s = open_for(t->path, b);
+    state_close(s);
+    registry_free(b);
+    age_removed(t->path, 2 * 86400);
+    b = without_h_and_g();
+    s = open_for(t->path, b);
+    assert_int_equal(query(state_db(s), "SELECT count(*) FROM chunks WHERE "
+                                        "metric IN ('h', 'g')"),
+                     0);
+    assert_int_equal(query(state_db(s), "SELECT count(*) FROM families WHERE "
+                                        "metric IN ('h', 'g')"),
+                     0);
+    assert_int_equal(query(state_db(s), "SELECT count(*) FROM removed"), 0);
+    state_close(s);
+    registry_free(b);
+
+    c = families(3);
+    s = open_for(t->path, c);
+    assert_int_equal(registry_find(c, "h")->n_series, 0);
+    assert_int_equal(registry_find(c, "g")->n_series, 0);
+    same_family(a, c, "c_total");
+    state_close(s);
+    registry_free(c);
+    registry_free(a);
+    keep_removed_ms = CONFIG_DEFAULT_KEEP_REMOVED_MS;
 }
 
 int main(void)
@@ -367,6 +491,8 @@ int main(void)
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_schema_1, tmp_setup, tmp_teardown),
         cmocka_unit_test_setup_teardown(test_changed_and_gone, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_removed_kept, tmp_setup,
                                         tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

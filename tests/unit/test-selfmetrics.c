@@ -205,8 +205,19 @@ static void test_collect_inputs_and_metrics(void **state)
     assert_line(text, "tokentail_lines_read_total{input=\"app\"} 3");
     assert_line(text, "tokentail_lines_read_total{input=\"web\"} 1");
     assert_line(text, "tokentail_read_bytes_total{input=\"app\"} 0");
-    assert_int_equal(lines_with(text, "tokentail_lines_skipped_total{"),
-                     2 * LINE_SKIP_COUNT);
+    /* Each input's reasons: a JSON parser's three, and those of every
+     * input; none of a regex or logfmt parser, or of several parsers. */
+    static const char *const line_reasons[] = {
+        "not_json",  "not_object", "too_complex", "too_long",
+        "unmatched", "incomplete", "bad_envelope"};
+    char want[256];
+    assert_int_equal(lines_with(text, "tokentail_lines_skipped_total{"), 2 * 7);
+    for (size_t i = 0; i < 7; i++) {
+        snprintf(want, sizeof(want),
+                 "tokentail_lines_skipped_total{input=\"web\",reason=\"%s\"}",
+                 line_reasons[i]);
+        assert_int_equal(lines_with(text, want), 1);
+    }
     assert_line(
         text,
         "tokentail_lines_skipped_total{input=\"app\",reason=\"not_json\"} 1");
@@ -220,9 +231,20 @@ static void test_collect_inputs_and_metrics(void **state)
     assert_line(text,
                 "tokentail_metric_updates_total{metric=\"jobs_total\"} 2");
     assert_line(text, "tokentail_metric_updates_total{metric=\"depth\"} 1");
+    /* A counter of lines with a label from a field, and a gauge with a
+     * value too: no negative, no_match, unmapped or unpriced. */
     assert_int_equal(
-        lines_with(text, "tokentail_metric_updates_skipped_total{"),
-        2 * UPDATE_SKIP_COUNT);
+        lines_with(text, "tokentail_metric_updates_skipped_total{"), 3 + 4);
+    assert_line(text, "tokentail_metric_updates_skipped_total{metric="
+                      "\"jobs_total\",reason=\"field_missing\"} 0");
+    assert_line(text, "tokentail_metric_updates_skipped_total{metric="
+                      "\"jobs_total\",reason=\"wrong_type\"} 0");
+    assert_line(text, "tokentail_metric_updates_skipped_total{metric="
+                      "\"jobs_total\",reason=\"label_too_long\"} 0");
+    assert_line(text, "tokentail_metric_updates_skipped_total{metric="
+                      "\"depth\",reason=\"out_of_range\"} 0");
+    assert_no_line(text, "tokentail_metric_updates_skipped_total{metric="
+                         "\"depth\",reason=\"negative\"}");
     assert_line(text, "tokentail_metric_updates_skipped_total{metric=\"depth\","
                       "reason=\"field_missing\"} 1");
     assert_line(text, "tokentail_series{metric=\"jobs_total\"} 2");
@@ -363,6 +385,7 @@ struct fake_stats {
     num_fixed fixed;
     uint64_t by[3];
     bool on;
+    uint32_t can; /* the reasons of by that can happen */
 };
 
 struct fake {
@@ -422,6 +445,12 @@ static const struct self_row fake_rows[] = {
      .source = &fake_items,
      SELF_BY(struct fake_stats, by, &fake_why),
      .nonzero = true},
+    {.name = "fake_can_total",
+     .type = METRIC_COUNTER,
+     .help = "The reasons that can happen.",
+     .source = &fake_items,
+     SELF_BY(struct fake_stats, by, &fake_why),
+     SELF_REASONS_IN(struct fake_stats, can)},
     {.name = "fake_gated",
      .type = METRIC_GAUGE,
      .help = "Only if on.",
@@ -442,8 +471,9 @@ static void test_added_rows(void **state)
                    .big = 1ULL << 40,
                    .fixed = NUM_ONE * 5 / 2,
                    .by = {9, 0, 4},
-                   .on = true},
-                  {.small = 1, .big = 2, .by = {1, 2, 3}},
+                   .on = true,
+                   .can = 1u << 2},
+                  {.small = 1, .big = 2, .by = {1, 2, 3}, .can = 0},
                   {.small = 99}},
         .names = {"a", "b", NULL},
         .n = 3,
@@ -473,6 +503,12 @@ static void test_added_rows(void **state)
     assert_no_line(text, "fake_by_total{item=\"a\",why=\"never\"}");
     assert_int_equal(lines_with(text, "fake_nonzero_total{"), 3);
     assert_no_line(text, "fake_nonzero_total{item=\"a\",why=\"soft\"}");
+    /* Those that can happen, and any other that did all the same. */
+    assert_no_line(text, "fake_can_total{item=\"a\",why=\"soft\"}");
+    assert_line(text, "fake_can_total{item=\"a\",why=\"hard\"} 4");
+    assert_line(text, "fake_can_total{item=\"b\",why=\"soft\"} 2");
+    assert_line(text, "fake_can_total{item=\"b\",why=\"hard\"} 3");
+    assert_int_equal(lines_with(text, "fake_can_total{"), 3);
     assert_line(text, "fake_gated{item=\"a\"} 1099511627776");
     assert_no_line(text, "fake_gated{item=\"b\"}");
     assert_line(text, "fake_global 1099511627776");
@@ -508,6 +544,10 @@ static void test_rows_that_do_not_fit(void **state)
     histogram.type = METRIC_HISTOGRAM;
     struct self_row unread = fake_rows[1];
     unread.source = NULL;
+    struct self_row unmasked = fake_rows[5];
+    unmasked.by = NULL; /* reasons to show, but no reasons */
+    struct self_row mask_past = fake_rows[5];
+    mask_past.mask = sizeof(struct fake_stats);
     struct registry *reg;
     struct selfmetrics *sm;
     (void)state;
@@ -518,6 +558,8 @@ static void test_rows_that_do_not_fit(void **state)
     assert_int_equal(selfmetrics_add(sm, &by, 1, NULL), -EINVAL);
     assert_int_equal(selfmetrics_add(sm, &histogram, 1, NULL), -EINVAL);
     assert_int_equal(selfmetrics_add(sm, &unread, 1, NULL), -EINVAL);
+    assert_int_equal(selfmetrics_add(sm, &unmasked, 1, NULL), -EINVAL);
+    assert_int_equal(selfmetrics_add(sm, &mask_past, 1, NULL), -EINVAL);
     /* Refused before any family is made. */
     char *text = exposition(reg);
     assert_null(strstr(text, "fake_"));

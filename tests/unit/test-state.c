@@ -322,8 +322,16 @@ static void test_choose_path(void **state)
     p = state_choose_path("/flag.db", "/conf.db", true, fallback);
     assert_string_equal(p, "/flag.db");
     free(p);
-    p = state_choose_path(NULL, "/conf.db", false, fallback);
+    p = state_choose_path("/flag.db", "/conf.db", false, fallback);
+    assert_string_equal(p, "/flag.db");
+    free(p);
+    p = state_choose_path(NULL, "/conf.db", true, fallback);
     assert_string_equal(p, "/conf.db");
+    free(p);
+    /* One pass keeps no state unless the command line names a file: not
+     * the configuration's, which a daemon may be using. */
+    p = state_choose_path(NULL, "/conf.db", false, fallback);
+    assert_string_equal(p, "");
     free(p);
     p = state_choose_path(NULL, NULL, false, fallback);
     assert_string_equal(p, "");
@@ -342,6 +350,50 @@ static void test_choose_path(void **state)
     free(p);
 }
 
+/* Sets var to dir/sub; then the default for fallback must be dir/want,
+ * or none when want is NULL. */
+static void expect_default(const char *dir, const char *var, const char *sub,
+                           const char *fallback, const char *want)
+{
+    char env[200], path[200];
+    snprintf(env, sizeof(env), "%s/%s", dir, sub);
+    setenv(var, env, 1);
+    char *p = state_choose_path(NULL, NULL, true, fallback);
+    snprintf(path, sizeof(path), "%s/%s", dir, want ? want : "");
+    assert_string_equal(p, want ? path : "");
+    free(p);
+}
+
+/* Where the system's directory cannot be made: the user's state
+ * directory, $XDG_STATE_HOME's or ~/.local/state's, else none. */
+static void test_choose_user_path(void **state)
+{
+    const struct tmp *t = *state;
+    char fallback[200], file[200];
+    const char *was = getenv("HOME");
+    char *home = was != NULL ? strdup(was) : NULL;
+    snprintf(fallback, sizeof(fallback), "%s/no/such/dir/t.db", t->dir);
+    unsetenv("STATE_DIRECTORY");
+
+    expect_default(t->dir, "XDG_STATE_HOME", "xdg", fallback,
+                   "xdg/tokentail/t.db");
+    unsetenv("XDG_STATE_HOME");
+    expect_default(t->dir, "HOME", "home", fallback,
+                   "home/.local/state/tokentail/t.db");
+    /* A home that cannot hold directories: nowhere to keep it. */
+    snprintf(file, sizeof(file), "%s/file", t->dir);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fclose(f);
+    expect_default(t->dir, "HOME", "file", fallback, NULL);
+
+    if (home != NULL)
+        setenv("HOME", home, 1);
+    else
+        unsetenv("HOME");
+    free(home);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +408,8 @@ int main(void)
                                         tmp_teardown),
         cmocka_unit_test(test_without_a_file),
         cmocka_unit_test_setup_teardown(test_choose_path, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_choose_user_path, tmp_setup,
                                         tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
