@@ -5,8 +5,10 @@
  * line; this module reads them for the rules and the conditions: a
  * string's text with its JSON escapes decoded, a number as an exact
  * decimal (a JSON number, or a string holding one), optionally taken
- * from a regular expression's capture and scaled. Whatever cannot be read
- * says why, so that the caller can count it.
+ * from a regular expression's capture and scaled; values derived from
+ * them: a time (timefmt.h), the seconds between two times, a duration
+ * text (duration.h). Whatever cannot be read says why, so that the caller
+ * can count it.
  *
  * Decoded text lives in a scratch buffer owned by the fields and reused:
  * it stays valid until the next call that decodes.
@@ -35,6 +37,7 @@ enum field_read {
     FIELD_READ_WRONG_TYPE,   /* e.g. an object where a number belongs */
     FIELD_READ_OUT_OF_RANGE, /* beyond what a fixed-point value holds */
     FIELD_READ_NO_MATCH,     /* the value's regular expression missed */
+    FIELD_READ_UNPARSABLE,   /* not a time or duration in its format */
 };
 
 /* Room for n fields (config.fields). Returns 0 or -ENOMEM. */
@@ -98,5 +101,30 @@ enum field_read fields_decimal(struct fields *fs, int field, struct rx *rx,
 enum field_read fields_number(struct fields *fs, int field,
                               const struct num_dec *scale, struct rx *rx,
                               num_fixed *out);
+
+/*
+ * A field as a time in format f (borrowed), read with cache c (the
+ * caller's, one per format): seconds since the epoch. A time outside the
+ * years 0001 to 9999 is FIELD_READ_OUT_OF_RANGE.
+ */
+enum field_read fields_time(struct fields *fs, int field,
+                            const struct timefmt *f, struct timefmt_cache *c,
+                            num_fixed *out);
+
+/*
+ * The seconds from b's "from" time to its "to" time (b borrowed, c as for
+ * fields_time), times scale (NULL: 1). Negative when "to" is earlier.
+ */
+enum field_read fields_between(struct fields *fs, const struct cfg_between *b,
+                               struct timefmt_cache *c,
+                               const struct num_dec *scale, num_fixed *out);
+
+/*
+ * A field's duration text ("381ms"), or with rx what its regex captures
+ * in the text, as seconds times scale (NULL: 1).
+ */
+enum field_read fields_duration(struct fields *fs, int field,
+                                const struct num_dec *scale, struct rx *rx,
+                                num_fixed *out);
 
 #endif

@@ -380,7 +380,7 @@ static bool valid_name(const char *name)
     return true;
 }
 
-static const char *zone_dir(void)
+const char *tz_dir(void)
 {
     const char *dir = getenv("TZDIR");
     return dir != NULL && *dir != '\0' ? dir : TZ_DEFAULT_DIR;
@@ -390,7 +390,7 @@ static const char *zone_dir(void)
 static unsigned char *read_file(const char *name, size_t *n, int *rc)
 {
     char path[PATH_MAX];
-    if ((size_t)snprintf(path, sizeof(path), "%s/%s", zone_dir(), name) >=
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s", tz_dir(), name) >=
         sizeof(path)) {
         *rc = -ENAMETOOLONG;
         return NULL;
@@ -405,7 +405,7 @@ static unsigned char *read_file(const char *name, size_t *n, int *rc)
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         *rc = -ENOENT; /* a directory ("Europe") is no zone */
     } else if (st.st_size > TZ_MAX_FILE) {
-        *rc = -EINVAL;
+        *rc = -EBADMSG;
     } else if ((b = malloc(st.st_size > 0 ? (size_t)st.st_size : 1)) == NULL) {
         *rc = -ENOMEM;
     } else {
@@ -435,8 +435,8 @@ int tz_load(const char *name, struct tz **out)
     } else {
         size_t n = 0;
         unsigned char *b = read_file(name, &n, &rc);
-        if (b != NULL)
-            rc = parse_tzif(z, b, n);
+        if (b != NULL && (rc = parse_tzif(z, b, n)) == -EINVAL)
+            rc = -EBADMSG;
         free(b);
     }
     if (rc != 0) {
@@ -629,7 +629,7 @@ static int walk(char *path, size_t len, int depth,
     DIR *d = opendir(path);
     if (d == NULL)
         return -errno;
-    size_t root = strlen(zone_dir()) + 1;
+    size_t root = strlen(tz_dir()) + 1;
     const struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         size_t n = strlen(de->d_name);
@@ -653,9 +653,9 @@ static int walk(char *path, size_t len, int depth,
 int tz_each_name(void (*fn)(void *ctx, const char *name), void *ctx)
 {
     char path[PATH_MAX];
-    size_t len = strlen(zone_dir());
+    size_t len = strlen(tz_dir());
     if (len >= sizeof(path))
         return -ENAMETOOLONG;
-    memcpy(path, zone_dir(), len + 1);
+    memcpy(path, tz_dir(), len + 1);
     return walk(path, len, 0, fn, ctx);
 }

@@ -47,14 +47,19 @@ struct tz_span {
  * Loads the zone named name (borrowed; copied) from the zoneinfo
  * directory: $TZDIR, else TZ_DEFAULT_DIR. Stores it in *out (caller frees
  * with tz_free). Returns 0; -EINVAL for a name that cannot be a zone
- * (empty, absolute, with "..") or a file that is not a TZif file tokentail
- * can use (leap-second "right/" zones included); -ENOENT when no such zone
- * exists; -ENOMEM; or another -errno from reading the file.
+ * (empty, absolute, with ".." or characters no zone name has); -ENOENT
+ * when no such zone exists; -EBADMSG for a file that is not a TZif file
+ * tokentail can use (leap-second "right/" zones included); -ENOMEM; or
+ * another -errno from reading the file.
  */
 int tz_load(const char *name, struct tz **out);
 
 /* NULL is a no-op. */
 void tz_free(struct tz *z);
+
+/* The zoneinfo directory zones are loaded from; borrowed from the
+ * environment or static. */
+const char *tz_dir(void);
 
 /* The name it was loaded by; borrowed, valid as long as z. */
 const char *tz_name(const struct tz *z);
