@@ -58,15 +58,25 @@ int eventtime_init(struct eventtime *et, const struct cfg_time *cfg,
     return et->series != NULL ? 0 : -ENOMEM;
 }
 
-num_fixed eventtime_now(void)
+static num_fixed clock_now(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(id, &ts);
     return SECONDS(ts.tv_sec) + NANOSECONDS(ts.tv_nsec);
 }
 
+num_fixed eventtime_now(void)
+{
+    return clock_now(CLOCK_REALTIME);
+}
+
+num_fixed eventtime_now_coarse(void)
+{
+    return clock_now(CLOCK_REALTIME_COARSE);
+}
+
 num_fixed eventtime_line(struct eventtime *et, struct fields *fs,
-                         num_fixed read_at)
+                         num_fixed read_at, bool coarse)
 {
     num_fixed t;
     switch (fields_time(fs, et->cfg->field, &et->cfg->fmt, &et->cache, &t)) {
@@ -83,6 +93,8 @@ num_fixed eventtime_line(struct eventtime *et, struct fields *fs,
         return read_at;
     }
     num_fixed late = read_at - t;
+    if (late < 0 && coarse)
+        late = eventtime_now() - t;
     if (late < 0) {
         et->stats.ahead++;
         late = 0;

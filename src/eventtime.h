@@ -72,15 +72,25 @@ struct family *eventtime_family(struct registry *reg);
 int eventtime_init(struct eventtime *et, const struct cfg_time *cfg,
                    struct family *lateness, const char *input);
 
-/* The current time, as the time a line is read. */
+/* The current time, to the nanosecond. */
 num_fixed eventtime_now(void);
 
 /*
+ * The current time from the system's coarse clock: a millisecond or a few
+ * behind eventtime_now() (clock_getres(CLOCK_REALTIME_COARSE) says how
+ * far), at a fraction of its cost on every line.
+ */
+num_fixed eventtime_now_coarse(void);
+
+/*
  * The event time of the line in fs, read at read_at: its time field, or
- * read_at (the reason counted). Observes the line's lateness.
+ * read_at (the reason counted). Observes the line's lateness. With
+ * coarse, read_at is eventtime_now_coarse()'s, and a time after it is
+ * compared once more with eventtime_now() before the line counts as from
+ * the future: the coarse clock lags, the writer's does not.
  */
 num_fixed eventtime_line(struct eventtime *et, struct fields *fs,
-                         num_fixed read_at);
+                         num_fixed read_at, bool coarse);
 
 static inline void eventtime_get_stats(const struct eventtime *et,
                                        struct eventtime_stats *out)

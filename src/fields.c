@@ -130,19 +130,6 @@ static enum field_read scaled(num_fixed v, const struct num_dec *scale,
                                              : FIELD_READ_OUT_OF_RANGE;
 }
 
-enum field_read fields_time(struct fields *fs, int field,
-                            const struct timefmt *f, struct timefmt_cache *c,
-                            num_fixed *out)
-{
-    const char *text;
-    size_t len;
-    bool number;
-    enum field_read r = scalar_text(fs, field, &text, &len, &number);
-    if (r != FIELD_READ_OK)
-        return r;
-    return parse_outcome(timefmt_parse(f, c, text, len, number, out));
-}
-
 enum field_read fields_between(struct fields *fs, const struct cfg_between *b,
                                struct timefmt_cache *c,
                                const struct num_dec *scale, num_fixed *out)

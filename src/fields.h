@@ -16,6 +16,7 @@
 #ifndef TOKENTAIL_FIELDS_H
 #define TOKENTAIL_FIELDS_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -105,11 +106,28 @@ enum field_read fields_number(struct fields *fs, int field,
 /*
  * A field as a time in format f (borrowed), read with cache c (the
  * caller's, one per format): seconds since the epoch. A time outside the
- * years 0001 to 9999 is FIELD_READ_OUT_OF_RANGE.
+ * years 0001 to 9999 is FIELD_READ_OUT_OF_RANGE. Inline: an input's time
+ * is read on every line.
  */
-enum field_read fields_time(struct fields *fs, int field,
-                            const struct timefmt *f, struct timefmt_cache *c,
-                            num_fixed *out);
+static inline enum field_read fields_time(struct fields *fs, int field,
+                                          const struct timefmt *f,
+                                          struct timefmt_cache *c,
+                                          num_fixed *out)
+{
+    const struct field_val *fv = fields_get(fs, field);
+    const char *text;
+    size_t len;
+    if (fv == NULL)
+        return FIELD_READ_MISSING;
+    if (fv->type != FIELD_STRING && fv->type != FIELD_NUMBER)
+        return FIELD_READ_WRONG_TYPE;
+    if ((text = fields_text(fs, fv, &len)) == NULL)
+        return FIELD_READ_WRONG_TYPE;
+    int rc = timefmt_parse(f, c, text, len, fv->type == FIELD_NUMBER, out);
+    return rc == 0         ? FIELD_READ_OK
+           : rc == -ERANGE ? FIELD_READ_OUT_OF_RANGE
+                           : FIELD_READ_UNPARSABLE;
+}
 
 /*
  * The seconds from b's "from" time to its "to" time (b borrowed, c as for

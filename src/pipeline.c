@@ -523,20 +523,29 @@ static bool rule_apply_cost(struct pipeline *p, struct rule *r)
     return read_labels(p, r) && update(p, r, bill.usd);
 }
 
-/* Value source i's number, scaled: READ_OK or a skip. */
-static int read_value(struct pipeline *p, struct rule *r, size_t i,
-                      num_fixed *out)
+/* Value source i's number when it is made of times: READ_OK or a skip. */
+static __attribute__((noinline)) int
+read_time_value(struct pipeline *p, struct rule *r, size_t i, num_fixed *out)
 {
     const struct cfg_value *src = &r->metric->values[i];
     const struct num_dec *scale = src->has_scale ? &src->scale : NULL;
     if (src->between != NULL)
         return read_outcome(fields_between(&p->fields, src->between,
                                            &r->value_time[i], scale, out));
-    if (src->as == VALUE_AS_DURATION)
-        return read_outcome(fields_duration(&p->fields, src->field, scale,
-                                            r->value_rx[i], out));
     return read_outcome(
-        fields_number(&p->fields, src->field, scale, r->value_rx[i], out));
+        fields_duration(&p->fields, src->field, scale, r->value_rx[i], out));
+}
+
+/* Value source i's number, scaled: READ_OK or a skip. */
+static inline int read_value(struct pipeline *p, struct rule *r, size_t i,
+                             num_fixed *out)
+{
+    const struct cfg_value *src = &r->metric->values[i];
+    if (src->between != NULL || src->as != VALUE_AS_NUMBER)
+        return read_time_value(p, r, i, out);
+    return read_outcome(fields_number(&p->fields, src->field,
+                                      src->has_scale ? &src->scale : NULL,
+                                      r->value_rx[i], out));
 }
 
 /* Whether a line has source src at all (a duration: either time). */
@@ -631,7 +640,8 @@ static void input_line(struct pipeline *p, struct pipeline_input *in,
     }
     p->has_event_time = in->time != NULL;
     if (in->time != NULL)
-        p->event_time = eventtime_line(in->time, &p->fields, eventtime_now());
+        p->event_time =
+            eventtime_line(in->time, &p->fields, eventtime_now_coarse(), true);
     bool used = false;
     for (size_t i = 0; i < in->n_rules; i++)
         used |= rule_apply(p, in->rules[i]);
@@ -642,7 +652,7 @@ static void input_line(struct pipeline *p, struct pipeline_input *in,
 num_fixed pipeline_event_time(struct pipeline *p)
 {
     if (!p->has_event_time) {
-        p->event_time = eventtime_now();
+        p->event_time = eventtime_now_coarse();
         p->has_event_time = true;
     }
     return p->event_time;

@@ -52,11 +52,27 @@ static inline int two_digits(const char *s)
     return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
+/* 10^(12 - n): what n fraction digits are multiplied by to give
+ * picoseconds. */
+static const int64_t to_picoseconds[NUM_FRAC_DIGITS + 1] = {1000000000000,
+                                                            100000000000,
+                                                            10000000000,
+                                                            1000000000,
+                                                            100000000,
+                                                            10000000,
+                                                            1000000,
+                                                            100000,
+                                                            10000,
+                                                            1000,
+                                                            100,
+                                                            10,
+                                                            1};
+
 /*
  * Fraction digits at *p (one at least) as picoseconds, rounded half to
  * even beyond the twelfth digit: *ps may then be a whole second.
  */
-static bool read_fraction(const char **p, const char *end, int64_t *ps)
+static inline bool read_fraction(const char **p, const char *end, int64_t *ps)
 {
     const char *s = *p;
     int64_t v = 0;
@@ -65,8 +81,7 @@ static bool read_fraction(const char **p, const char *end, int64_t *ps)
         v = v * 10 + (*s - '0');
     if (n == 0)
         return false;
-    for (int k = n; k < NUM_FRAC_DIGITS; k++)
-        v *= 10;
+    v *= to_picoseconds[n];
     if (s < end && digit(*s)) {
         int first = *s++ - '0';
         bool rest = false;
@@ -122,13 +137,12 @@ static inline int64_t local_to_utc(const struct timefmt *f,
     return tz_to_utc(f->zone, local, &c->span);
 }
 
-/* The instant of a local day, second of the day and picoseconds, at
- * offset when has_offset, else in f's zone. */
+/* The instant of a local time and picoseconds, at offset when has_offset,
+ * else in f's zone. */
 static int finish(const struct timefmt *f, struct timefmt_cache *c,
-                  int64_t days, int32_t secs, int64_t ps, bool has_offset,
-                  int32_t offset, num_fixed *out)
+                  int64_t local, int64_t ps, bool has_offset, int32_t offset,
+                  num_fixed *out)
 {
-    int64_t local = days * CIVIL_SECONDS_PER_DAY + secs;
     int64_t t = has_offset ? local - offset : local_to_utc(f, c, local);
     if (t < TIMEFMT_MIN_SECONDS || t >= TIMEFMT_END_SECONDS)
         return -ERANGE;
@@ -160,71 +174,78 @@ static bool read_date(const char *s, int64_t *days)
     return make_day(hi * 100 + lo, two_digits(s + 5), two_digits(s + 8), days);
 }
 
-/* "HH:MM", then ":SS" and a fraction if there. */
-static bool read_clock(const char **p, const char *end, int32_t *secs,
-                       int64_t *ps)
-{
-    const char *s = *p;
-    if (end - s < 5 || s[2] != ':')
-        return false;
-    int h = two_digits(s), m = two_digits(s + 3), sec = 0;
-    s += 5;
-    if (end - s >= 3 && *s == ':') {
-        if ((sec = two_digits(s + 1)) < 0)
-            return false;
-        s += 3;
-        if (s < end && (*s == '.' || *s == ',')) {
-            s++;
-            if (!read_fraction(&s, end, ps))
-                return false;
-        }
-    }
-    if (h < 0 || h > 23 || m < 0 || m > 59 || sec > 60)
-        return false;
-    *secs = h * SECONDS_PER_HOUR + m * 60 + sec;
-    *p = s;
-    return true;
-}
+#define MINUTE_LEN 16 /* "2025-10-21T15:42" */
+#define SECOND_LEN 19 /* "2025-10-21T15:42:22" */
 
-static int parse_rfc3339(const struct timefmt *f, struct timefmt_cache *c,
-                         const char *s, size_t len, num_fixed *out)
+/*
+ * The date at s and, unless the date is all there is, the separator,
+ * "HH:MM" and ":SS" if there: the local time in *local. Returns where
+ * the text goes on, or NULL when it is not such a text.
+ */
+static const char *read_local(const char *s, const char *end, int64_t *local)
 {
     int64_t days;
-    if (len < sizeof(c->date))
+    if (end - s < 10 || !read_date(s, &days))
+        return NULL;
+    *local = days * CIVIL_SECONDS_PER_DAY;
+    if (end - s == 10)
+        return end;
+    if (end - s < MINUTE_LEN ||
+        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':')
+        return NULL;
+    int h = two_digits(s + 11), m = two_digits(s + 14), sec = 0;
+    if (end - s >= SECOND_LEN && s[16] == ':' &&
+        ((sec = two_digits(s + 17)) < 0 || sec > 60))
+        return NULL;
+    if (h < 0 || h > 23 || m < 0 || m > 59)
+        return NULL;
+    *local += h * SECONDS_PER_HOUR + m * 60 + sec;
+    return s +
+           (end - s >= SECOND_LEN && s[16] == ':' ? SECOND_LEN : MINUTE_LEN);
+}
+
+static __attribute__((noinline)) int parse_rfc3339(const struct timefmt *f,
+                                                   struct timefmt_cache *c,
+                                                   const char *s, size_t len,
+                                                   num_fixed *out)
+{
+    const char *p, *end = s + len;
+    int64_t local, ps = 0;
+    /* Consecutive lines mostly share the second, or at least the date. */
+    if (len >= SECOND_LEN && c->has_second &&
+        memcmp(s, c->second, SECOND_LEN) == 0) {
+        local = c->second_local;
+        p = s + SECOND_LEN;
+    } else if ((p = read_local(s, end, &local)) == NULL) {
         return -EINVAL;
-    if (c->has_date && memcmp(s, c->date, sizeof(c->date)) == 0) {
-        days = c->date_days;
-    } else {
-        if (!read_date(s, &days))
-            return -EINVAL;
-        memcpy(c->date, s, sizeof(c->date));
-        c->date_days = days;
-        c->has_date = true;
+    } else if (p == s + SECOND_LEN) {
+        memcpy(c->second, s, SECOND_LEN);
+        c->second_local = local;
+        c->has_second = true;
     }
-    const char *p = s + sizeof(c->date), *end = s + len;
-    int32_t secs = 0, offset = 0;
-    int64_t ps = 0;
-    bool has_offset = false;
-    if (p < end) {
-        if (*p != 'T' && *p != 't' && *p != ' ')
-            return -EINVAL;
+    if (p != end && (*p == '.' || *p == ',') && p + 1 - s >= SECOND_LEN) {
         p++;
-        if (!read_clock(&p, end, &secs, &ps))
+        if (!read_fraction(&p, end, &ps))
             return -EINVAL;
     }
-    if (p < end) {
-        if (!read_offset(&p, end, &offset) || p != end)
-            return -EINVAL;
-        has_offset = true;
-    }
-    return finish(f, c, days, secs, ps, has_offset, offset, out);
+    if (p == end)
+        return finish(f, c, local, ps, false, 0, out);
+    int32_t offset = 0;
+    if (*p == 'Z' && p + 1 == end)
+        p++;
+    else if (!read_offset(&p, end, &offset))
+        return -EINVAL;
+    if (p != end)
+        return -EINVAL;
+    return finish(f, c, local, ps, true, offset, out);
 }
 
 /* --- Unix times ------------------------------------------------------------
  */
 
-static int parse_unix(enum timefmt_kind kind, const char *s, size_t len,
-                      bool number, num_fixed *out)
+static __attribute__((noinline)) int parse_unix(enum timefmt_kind kind,
+                                                const char *s, size_t len,
+                                                bool number, num_fixed *out)
 {
     struct num_dec d;
     int rc = number ? num_parse_json(s, len, &d) : num_parse_text(s, len, &d);
@@ -589,12 +610,16 @@ static int assemble(const struct timefmt *f, struct timefmt_cache *c,
     }
     if (hour > 23 || r->min > 59 || r->sec > 60)
         return -EINVAL;
-    return finish(f, c, days, hour * SECONDS_PER_HOUR + r->min * 60 + r->sec,
-                  r->ps, r->has_offset, r->offset, out);
+    int64_t local = days * CIVIL_SECONDS_PER_DAY + hour * SECONDS_PER_HOUR +
+                    r->min * 60 + r->sec;
+    return finish(f, c, local, r->ps, r->has_offset, r->offset, out);
 }
 
-static int parse_pattern(const struct timefmt *f, struct timefmt_cache *c,
-                         const char *s, size_t len, num_fixed *out)
+/* Out of line, as parse_unix: timefmt_parse stays a small dispatcher. */
+static __attribute__((noinline)) int parse_pattern(const struct timefmt *f,
+                                                   struct timefmt_cache *c,
+                                                   const char *s, size_t len,
+                                                   num_fixed *out)
 {
     struct reading r = {.pm = -1};
     const char *p = s, *end = s + len;
@@ -616,7 +641,7 @@ int timefmt_parse(const struct timefmt *f, struct timefmt_cache *c,
 {
     switch (f->kind) {
     case TIMEFMT_AUTO:
-        if (!number && len >= sizeof(c->date) && s[4] == '-')
+        if (!number && len >= 10 && s[4] == '-')
             return parse_rfc3339(f, c, s, len, out);
         return parse_unix(TIMEFMT_UNIX, s, len, number, out);
     case TIMEFMT_RFC3339:
