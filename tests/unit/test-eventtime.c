@@ -13,34 +13,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "config_helpers.h"
 #include "eventtime.h"
-#include "expfmt.h"
 #include "helpers.h"
-#include "pipeline.h"
 
 /* --- the configuration ------------------------------------------------------
  */
-
-/* Loads text; returns the error output (static) and stores the config. */
-static const char *load(const char *text, struct config **cfg)
-{
-    static char out[8192];
-    struct buf errors = {0};
-    int rc = config_load_text("t.yaml", text, strlen(text), cfg, &errors);
-    snprintf(out, sizeof(out), "%s", errors.data ? errors.data : "");
-    buf_free(&errors);
-    assert_int_equal(rc == 0, out[0] == '\0');
-    return out;
-}
-
-static void expect_error(const char *text, const char *error)
-{
-    struct config *cfg;
-    const char *out = load(text, &cfg);
-    if (strstr(out, error) == NULL)
-        fail_msg("expected \"%s\" in:\n%s", error, out);
-    assert_null(cfg);
-}
 
 #define METRIC "metrics: [{name: n_total, type: counter}]\n"
 
@@ -230,50 +208,6 @@ static void test_value_time_errors(void **state)
 
 /* --- event times and lateness ----------------------------------------------
  */
-
-struct fixture {
-    struct config *cfg;
-    struct registry *reg;
-    struct pipeline *p;
-};
-
-static void build(struct fixture *f, const char *yaml)
-{
-    struct buf errors = {0};
-    if (config_load_text("t.yaml", yaml, strlen(yaml), &f->cfg, &errors) != 0)
-        fail_msg("%s", errors.data);
-    buf_free(&errors);
-    assert_int_equal(registry_new(&f->reg), 0);
-    assert_int_equal(pipeline_new(f->cfg, f->reg, &f->p), 0);
-}
-
-static void teardown_fixture(struct fixture *f)
-{
-    pipeline_free(f->p);
-    registry_free(f->reg);
-    config_free(f->cfg);
-}
-
-/* The exposition's value of a series, e.g. value("m_total{a=\"x\"}"). */
-static const char *value(struct fixture *f, const char *series)
-{
-    static char out[128];
-    struct buf b = {0};
-    expfmt_write(f->reg, &b);
-    size_t n = strlen(series);
-    out[0] = '\0';
-    for (char *p = b.data; p && *p;) {
-        char *nl = strchr(p, '\n');
-        if (strncmp(p, series, n) == 0 && p[n] == ' ') {
-            snprintf(out, sizeof(out), "%.*s", (int)(nl - p - (long)n - 1),
-                     p + n + 1);
-            break;
-        }
-        p = nl ? nl + 1 : NULL;
-    }
-    buf_free(&b);
-    return out;
-}
 
 /* Parses line with the input's first parser, as the pipeline does. */
 static void parse(struct fixture *f, const char *line)

@@ -200,6 +200,17 @@ static void test_offsets(void **state)
     tz_free(berlin);
 }
 
+static void write_text(const char *dir, const char *name, const void *text,
+                       size_t len)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    fclose(f);
+}
+
 /* A version 2 TZif file with one local time type and no transitions:
  * only its footer says when the offset changes. */
 static void write_slim(const char *dir, const char *name, int32_t utoff,
@@ -222,12 +233,7 @@ static void write_slim(const char *dir, const char *name, int32_t utoff,
         n += 4;
     }
     n += (size_t)snprintf((char *)b + n, sizeof(b) - n, "\n%s\n", footer);
-    char path[256];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b, 1, n, f), n);
-    fclose(f);
+    write_text(dir, name, b, n);
 }
 
 static void compare(struct tz *full, struct tz *rule, int from, int to)
@@ -270,17 +276,6 @@ static void test_rule_agrees_with_table(void **state)
         tz_free(full);
         tz_free(slim);
     }
-}
-
-static void write_text(const char *dir, const char *name, const void *text,
-                       size_t len)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(text, 1, len, f), len);
-    fclose(f);
 }
 
 static void test_refused(void **state)
