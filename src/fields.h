@@ -115,15 +115,15 @@ static inline enum field_read fields_time(struct fields *fs, int field,
                                           num_fixed *out)
 {
     const struct field_val *fv = fields_get(fs, field);
-    const char *text;
+    const char *s;
     size_t len;
     if (fv == NULL)
         return FIELD_READ_MISSING;
     if (fv->type != FIELD_STRING && fv->type != FIELD_NUMBER)
         return FIELD_READ_WRONG_TYPE;
-    if ((text = fields_text(fs, fv, &len)) == NULL)
+    if ((s = fields_text(fs, fv, &len)) == NULL)
         return FIELD_READ_WRONG_TYPE;
-    int rc = timefmt_parse(f, c, text, len, fv->type == FIELD_NUMBER, out);
+    int rc = timefmt_parse(f, c, s, len, fv->type == FIELD_NUMBER, out);
     return rc == 0         ? FIELD_READ_OK
            : rc == -ERANGE ? FIELD_READ_OUT_OF_RANGE
                            : FIELD_READ_UNPARSABLE;
