@@ -388,6 +388,20 @@ static void test_durations(void **state)
     assert_int_equal(go->skipped[UPDATE_SKIP_NEGATIVE], 1);
     assert_string_equal(pipeline_update_skip_name(UPDATE_SKIP_UNPARSABLE),
                         "unparsable");
+    /* Only values made of times can be unparsable; a duration also skips
+     * a line with one of its times only. */
+    const uint32_t unparsable = 1u << UPDATE_SKIP_UNPARSABLE;
+    const uint32_t missing = 1u << UPDATE_SKIP_FIELD_MISSING;
+    for (size_t i = 0; i < 3; i++)
+        assert_true(pipeline_update_reasons(&f.cfg->metrics[i]) & unparsable);
+    assert_true(pipeline_update_reasons(&f.cfg->metrics[2]) & missing);
+    struct config *plain;
+    assert_string_equal(load("inputs: [{paths: [a]}]\nmetrics:\n"
+                             "  - {name: v, type: gauge, value: v}\n",
+                             &plain),
+                        "");
+    assert_false(pipeline_update_reasons(&plain->metrics[0]) & unparsable);
+    config_free(plain);
     teardown_fixture(&f);
 }
 
