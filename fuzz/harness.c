@@ -10,29 +10,34 @@
 #include "expfmt.h"
 
 /*
- * Four inputs, one per parser and one trying all three in turn; labels
- * through every transform; conditions of every kind; one value, several,
- * scaled, taken by a regex; and costs from a pricing table of names,
- * prefixes and patterns, in both shapes of cached tokens, with model
- * names transformed. The series caps are small, so that one input can
- * reach them and its overflow series.
+ * Four inputs, one per parser and one trying all three in turn, three of
+ * them with event times of different formats; labels through every
+ * transform; conditions of every kind; one value, several, scaled, taken
+ * by a regex, a duration text, the time between two times; and costs from
+ * a pricing table of names, prefixes and patterns, in both shapes of
+ * cached tokens, with model names transformed. The series caps are small,
+ * so that one input can reach them and its overflow series.
  */
 static const char pipeline_yaml[] =
     "inputs:\n"
     "  - name: json\n"
     "    paths: [/nonexistent/json.log]\n"
     "    parser: json\n"
+    "    time: timestamp\n"
     "  - name: logfmt\n"
     "    paths: [/nonexistent/logfmt.log]\n"
     "    parser: logfmt\n"
     "  - name: regex\n"
     "    paths: [/nonexistent/regex.log]\n"
+    "    time: {field: time, format: '%Y-%m-%d %H:%M:%S', timezone: "
+    "Europe/Berlin}\n"
     "    parser:\n"
     "      type: regex\n"
     "      pattern: '^\\[(?<level>\\w+)\\] (?<time>[\\d-]+ [\\d:]+) - "
     "(?<logger>\\S+) - (?<message>.*)$'\n"
     "  - name: mixed\n"
     "    paths: [/nonexistent/mixed.log]\n"
+    "    time: {field: ts, format: unix_ms}\n"
     "    parser:\n"
     "      - json\n"
     "      - logfmt\n"
@@ -55,7 +60,11 @@ static const char pipeline_yaml[] =
     "    claude-3-5-haiku: {input: 0.8, output: 4, cache_write: 1, cached: "
     "0.08}\n"
     "    default: {prompt: 1, completion: 3}\n"
-    "\n"
+    "\n";
+
+/* The metrics, apart: one string literal would be longer than C requires
+ * compilers to take. */
+static const char pipeline_metrics_yaml[] =
     "metrics:\n"
     "  - name: http_requests_total\n"
     "    type: counter\n"
@@ -157,7 +166,16 @@ static const char pipeline_yaml[] =
     "          - {when: {field: latency_ms, lt: 10}, value: fast}\n"
     "        default: ok\n"
     "    expire_after: 10m\n"
-    "    max_series: 3\n";
+    "    max_series: 3\n"
+    "\n"
+    "  - name: span_seconds\n"
+    "    type: histogram\n"
+    "    value: {duration: {from: startTime, to: endTime}}\n"
+    "    buckets: [0.1, 1]\n"
+    "\n"
+    "  - name: go_duration_seconds_total\n"
+    "    type: counter\n"
+    "    value: {field: latency, as: duration}\n";
 
 void fuzz_fail(const char *fmt, ...)
 {
@@ -183,10 +201,18 @@ const struct config *fuzz_config(void)
     static struct config *cfg;
     struct buf errors = {0};
 
-    if (cfg == NULL &&
-        config_load_text("pipeline.yaml", pipeline_yaml,
-                         sizeof(pipeline_yaml) - 1, &cfg, &errors) != 0)
-        fuzz_fail("the fuzz configuration does not load:\n%s", errors.data);
+    struct buf text = {0};
+
+    if (cfg == NULL) {
+        buf_append(&text, pipeline_yaml, sizeof(pipeline_yaml) - 1);
+        buf_append(&text, pipeline_metrics_yaml,
+                   sizeof(pipeline_metrics_yaml) - 1);
+        if (text.oom || config_load_text("pipeline.yaml", text.data, text.len,
+                                         &cfg, &errors) != 0)
+            fuzz_fail("the fuzz configuration does not load:\n%s",
+                      errors.data ? errors.data : "out of memory");
+    }
+    buf_free(&text);
     buf_free(&errors);
     return cfg;
 }

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "config_metric.h"
 #include "config_pricing.h"
+#include "config_time.h"
 #include "config_yaml.h"
 
 #include <errno.h>
@@ -127,15 +128,10 @@ static void load_paths(struct loader *L, const yaml_node_t *v,
 static void load_input(struct loader *L, const yaml_node_t *n,
                        struct cfg_input *in, size_t index)
 {
-    static const char *const keys[] = {"name",
-                                       "paths",
-                                       "start_at",
-                                       "parser",
-                                       "max_line_bytes",
-                                       "envelope",
-                                       "rotate_grace",
-                                       "reconcile_interval",
-                                       NULL};
+    static const char *const keys[] = {
+        "name",           "paths",    "start_at",     "parser",
+        "max_line_bytes", "envelope", "rotate_grace", "reconcile_interval",
+        "time",           NULL};
     yaml_node_t *v;
     int k;
 
@@ -176,6 +172,8 @@ static void load_input(struct loader *L, const yaml_node_t *n,
     if ((v = cfg_get(L, n, "reconcile_interval")) != NULL)
         cfg_duration(L, v, "reconcile_interval", CONFIG_MIN_INTERVAL_MS,
                      CONFIG_MAX_INTERVAL_MS, &in->reconcile_ms);
+    if ((v = cfg_get(L, n, "time")) != NULL)
+        in->time = cfg_load_time(L, v);
 }
 
 /* --- top level ----------------------------------------------------------- */
@@ -412,6 +410,8 @@ void config_free(struct config *cfg)
 {
     if (cfg == NULL)
         return;
+    for (struct cfg_zone *z = cfg->zones; z != NULL; z = z->next)
+        tz_free(z->tz);
     arena_free(&cfg->arena);
     free(cfg);
 }

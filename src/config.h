@@ -27,6 +27,7 @@
 #include "envelope.h"
 #include "num.h"
 #include "registry.h"
+#include "timefmt.h"
 
 /* Lines: an input's max_line_bytes. */
 #define CONFIG_DEFAULT_MAX_LINE (1024 * 1024)      /* bytes */
@@ -111,6 +112,16 @@ struct cfg_field {
     uint32_t n_parts;
 };
 
+/*
+ * An input's event time: the field that says when each line happened,
+ * and how it is written (config_time.c loads it).
+ */
+struct cfg_time {
+    int field;          /* index into config.fields */
+    const char *format; /* as written; "auto" when not */
+    struct timefmt fmt; /* compiled; its zone belongs to the config */
+};
+
 struct cfg_input {
     const char *name;
     const char *const *paths; /* globs */
@@ -122,6 +133,7 @@ struct cfg_input {
     size_t max_line_bytes;
     uint64_t rotate_grace_ms; /* keep a rotated file open this long */
     uint64_t reconcile_ms;    /* re-check every file this often */
+    struct cfg_time *time;    /* NULL: lines happen when they are read */
 };
 
 enum cond_op {
@@ -188,9 +200,31 @@ struct cfg_label {
     bool has_tf;
 };
 
+/* How a value's text is read. */
+enum value_as {
+    VALUE_AS_NUMBER,   /* a number, or a text holding one */
+    VALUE_AS_DURATION, /* a duration text, "381ms" (duration.h), in seconds */
+};
+#define VALUE_AS_COUNT (VALUE_AS_DURATION + 1)
+
+/* "number" or "duration". */
+const char *config_value_as_name(enum value_as a);
+
+/* The value_as named s; -1 when there is none of that name. */
+int config_value_as_parse(const char *s);
+
+/* A value that is the time from one time field to another, in seconds. */
+struct cfg_between {
+    int from, to;       /* indices into config.fields */
+    const char *format; /* as written; "auto" when not */
+    struct timefmt fmt; /* compiled; both fields are in it */
+};
+
 /* One source of a metric's value: a field, scaled, with its own labels. */
 struct cfg_value {
-    int field;
+    int field; /* -1 when between says where the value comes from */
+    enum value_as as;
+    struct cfg_between *between; /* NULL: the value is the field's */
     struct num_dec scale;
     bool has_scale;
     const char *regex;        /* take the number from a capture in the text */
@@ -281,6 +315,12 @@ struct cfg_metric {
     uint64_t expire_ms; /* gauges: drop series unchanged this long (0: never) */
 };
 
+/* A time zone the configuration loaded, freed with it. */
+struct cfg_zone {
+    struct tz *tz;
+    struct cfg_zone *next;
+};
+
 struct config {
     struct arena arena;
     const char *file;
@@ -296,7 +336,8 @@ struct config {
     size_t n_fields;
     struct cfg_price *prices;
     size_t n_prices;
-    int default_price; /* index of the "default" entry, or -1 */
+    int default_price;      /* index of the "default" entry, or -1 */
+    struct cfg_zone *zones; /* every zone named, each once */
 };
 
 /*

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "config_cond.h"
 #include "config_metric.h"
+#include "config_time.h"
 #include "config_yaml.h"
 
 /* Prometheus' client defaults, for histograms that name no buckets. */
@@ -241,12 +242,15 @@ static bool load_scale(struct loader *L, const yaml_node_t *v,
     return true;
 }
 
-/* value: a field path, or {field, scale, regex, labels} (labels: in values) */
+/*
+ * value: a field path, or {field, as, scale, regex, labels} or {duration,
+ * scale, labels} (labels: in values)
+ */
 static void load_value(struct loader *L, const yaml_node_t *n,
                        struct cfg_metric *m, struct cfg_value *v, bool in_list)
 {
-    static const char *const keys[] = {"field", "scale", "regex", "labels",
-                                       NULL};
+    static const char *const keys[] = {"field", "duration", "as", "scale",
+                                       "regex", "labels",   NULL};
     yaml_node_t *x;
     v->field = -1;
     if (n->type == YAML_SCALAR_NODE) {
@@ -255,8 +259,10 @@ static void load_value(struct loader *L, const yaml_node_t *n,
     }
     if (!cfg_keys(L, n, keys, "a value"))
         return;
-    if ((x = cfg_get(L, n, "field")) == NULL)
-        cfg_err(L, n, "a value needs \"field\"");
+    if (cfg_load_value_time(L, n, v))
+        ; /* a duration between two time fields */
+    else if ((x = cfg_get(L, n, "field")) == NULL)
+        cfg_err(L, n, "a value needs \"field\" (or \"duration\")");
     else
         v->field = cfg_field_ref(L, x, "value field");
     if ((x = cfg_get(L, n, "scale")) != NULL)
@@ -440,21 +446,26 @@ static void default_buckets_for(struct loader *L, struct cfg_metric *m)
 
 static void default_help(struct loader *L, struct cfg_metric *m)
 {
-    char text[512];
-    const char *field = m->n_values > 0 && m->values[0].field >= 0
-                            ? L->fields[m->values[0].field].path
-                            : "?";
+    char text[512], what[300] = "log field ?";
+    const struct cfg_value *v = m->n_values > 0 ? &m->values[0] : NULL;
+    if (v != NULL && v->between != NULL) {
+        char fields[240];
+        cfg_between_text(L, v->between, fields, sizeof(fields));
+        snprintf(what, sizeof(what), "the seconds from %s", fields);
+    } else if (v != NULL && v->field >= 0) {
+        snprintf(what, sizeof(what), "log field %s", L->fields[v->field].path);
+    }
     if (m->cost != NULL)
         snprintf(text, sizeof(text), "Cost of the tokens in US dollars.");
     else if (m->type == METRIC_COUNTER && m->n_values == 0)
         snprintf(text, sizeof(text), "Number of matching log lines.");
     else if (m->type == METRIC_COUNTER)
-        snprintf(text, sizeof(text), "Sum of log field %s%s.", field,
+        snprintf(text, sizeof(text), "Sum of %s%s.", what,
                  m->n_values > 1 ? " and others" : "");
     else if (m->type == METRIC_GAUGE)
-        snprintf(text, sizeof(text), "Last value of log field %s.", field);
+        snprintf(text, sizeof(text), "Last value of %s.", what);
     else
-        snprintf(text, sizeof(text), "Distribution of log field %s.", field);
+        snprintf(text, sizeof(text), "Distribution of %s.", what);
     m->help = cfg_strdup(L, text);
 }
 

@@ -458,8 +458,7 @@ bool cfg_regex(struct loader *L, const yaml_node_t *n, const char *what,
 #define SUGGEST_MIN_PREFIX 4
 #define EDIT_MAX_LEN       64
 
-/* Edit distance, for "did you mean" hints on misspelt keys. */
-static size_t edit_distance(const char *a, const char *b)
+size_t cfg_edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     size_t row[EDIT_MAX_LEN];
@@ -517,7 +516,7 @@ bool cfg_keys_hint(struct loader *L, const yaml_node_t *n,
             const char *best = NULL;
             size_t best_d = SUGGEST_MAX_EDITS + 1;
             for (const char *const *a = allowed; *a; a++) {
-                size_t d = edit_distance(key, *a);
+                size_t d = cfg_edit_distance(key, *a);
                 /* A shortened key ("checkpoint") suggests the full one. */
                 size_t kl = strlen(key), al = strlen(*a);
                 if (d >= best_d && kl >= SUGGEST_MIN_PREFIX && kl < al &&

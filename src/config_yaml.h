@@ -76,6 +76,10 @@ bool cfg_number(struct loader *L, const yaml_node_t *n, const char *what,
 bool cfg_duration(struct loader *L, const yaml_node_t *n, const char *what,
                   uint64_t min_ms, uint64_t max_ms, uint64_t *out);
 
+/* Edit distance of two names, for "did you mean" hints (SIZE_MAX for
+ * names too long to compare). */
+size_t cfg_edit_distance(const char *a, const char *b);
+
 /* Mappings: allowed keys (NULL-terminated), lookups, sizes. */
 bool cfg_keys(struct loader *L, const yaml_node_t *n,
               const char *const *allowed, const char *what);

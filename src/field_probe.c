@@ -42,9 +42,15 @@ static void metric_fields(const struct cfg_metric *m, void (*fn)(void *, int),
         for (size_t k = 0; k < lab->n_cases; k++)
             cond_fields(&lab->cases[k].when, fn, ctx);
     }
-    for (size_t i = 0; i < m->n_values; i++)
-        if (m->values[i].field >= 0)
-            fn(ctx, m->values[i].field);
+    for (size_t i = 0; i < m->n_values; i++) {
+        const struct cfg_value *v = &m->values[i];
+        if (v->field >= 0)
+            fn(ctx, v->field);
+        if (v->between != NULL) {
+            fn(ctx, v->between->from);
+            fn(ctx, v->between->to);
+        }
+    }
     if (m->cost != NULL) {
         const struct cfg_cost *c = m->cost;
         for (int k = 0; k < COST_KINDS; k++)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "duration.h"
 #include "jsonstr.h"
 #include "rx.h"
 
@@ -88,4 +89,74 @@ enum field_read fields_number(struct fields *fs, int field,
     if (num_to_fixed(&d, scale, out) != 0)
         return FIELD_READ_OUT_OF_RANGE;
     return FIELD_READ_OK;
+}
+
+/* --- times and durations -------------------------------------------------- */
+
+/* The text of a string or a number, and whether it was a number. */
+static enum field_read scalar_text(struct fields *fs, int field,
+                                   const char **text, size_t *len, bool *number)
+{
+    const struct field_val *fv = fields_get(fs, field);
+    if (fv == NULL)
+        return FIELD_READ_MISSING;
+    if (fv->type != FIELD_STRING && fv->type != FIELD_NUMBER)
+        return FIELD_READ_WRONG_TYPE;
+    *number = fv->type == FIELD_NUMBER;
+    *text = fields_text(fs, fv, len);
+    return *text != NULL ? FIELD_READ_OK : FIELD_READ_WRONG_TYPE;
+}
+
+/* What a time or duration reader's -errno means for the caller. */
+static enum field_read parse_outcome(int rc)
+{
+    return rc == 0         ? FIELD_READ_OK
+           : rc == -ERANGE ? FIELD_READ_OUT_OF_RANGE
+                           : FIELD_READ_UNPARSABLE;
+}
+
+/* Seconds times scale (NULL: 1). */
+static enum field_read scaled(num_fixed v, const struct num_dec *scale,
+                              num_fixed *out)
+{
+    if (scale == NULL) {
+        *out = v;
+        return FIELD_READ_OK;
+    }
+    struct num_dec d = {.mant = (num_u128)(v < 0 ? -v : v),
+                        .exp = -NUM_FRAC_DIGITS,
+                        .neg = v < 0};
+    return num_to_fixed(&d, scale, out) == 0 ? FIELD_READ_OK
+                                             : FIELD_READ_OUT_OF_RANGE;
+}
+
+enum field_read fields_between(struct fields *fs, const struct cfg_between *b,
+                               struct timefmt_cache *c,
+                               const struct num_dec *scale, num_fixed *out)
+{
+    num_fixed from, to;
+    enum field_read r = fields_time(fs, b->from, &b->fmt, c, &from);
+    if (r == FIELD_READ_OK)
+        r = fields_time(fs, b->to, &b->fmt, c, &to);
+    if (r != FIELD_READ_OK)
+        return r;
+    return scaled(to - from, scale, out);
+}
+
+enum field_read fields_duration(struct fields *fs, int field,
+                                const struct num_dec *scale, struct rx *rx,
+                                num_fixed *out)
+{
+    const char *text;
+    size_t len;
+    bool number;
+    num_fixed v;
+    enum field_read r = scalar_text(fs, field, &text, &len, &number);
+    if (r != FIELD_READ_OK)
+        return r;
+    if (rx != NULL && !rx_capture(rx, text, len, &text, &len))
+        return FIELD_READ_NO_MATCH;
+    if ((r = parse_outcome(duration_parse(text, len, &v))) != FIELD_READ_OK)
+        return r;
+    return scaled(v, scale, out);
 }

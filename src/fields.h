@@ -5,8 +5,10 @@
  * line; this module reads them for the rules and the conditions: a
  * string's text with its JSON escapes decoded, a number as an exact
  * decimal (a JSON number, or a string holding one), optionally taken
- * from a regular expression's capture and scaled. Whatever cannot be read
- * says why, so that the caller can count it.
+ * from a regular expression's capture and scaled; values derived from
+ * them: a time (timefmt.h), the seconds between two times, a duration
+ * text (duration.h). Whatever cannot be read says why, so that the caller
+ * can count it.
  *
  * Decoded text lives in a scratch buffer owned by the fields and reused:
  * it stays valid until the next call that decodes.
@@ -14,6 +16,7 @@
 #ifndef TOKENTAIL_FIELDS_H
 #define TOKENTAIL_FIELDS_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +38,7 @@ enum field_read {
     FIELD_READ_WRONG_TYPE,   /* e.g. an object where a number belongs */
     FIELD_READ_OUT_OF_RANGE, /* beyond what a fixed-point value holds */
     FIELD_READ_NO_MATCH,     /* the value's regular expression missed */
+    FIELD_READ_UNPARSABLE,   /* not a time or duration in its format */
 };
 
 /* Room for n fields (config.fields). Returns 0 or -ENOMEM. */
@@ -98,5 +102,47 @@ enum field_read fields_decimal(struct fields *fs, int field, struct rx *rx,
 enum field_read fields_number(struct fields *fs, int field,
                               const struct num_dec *scale, struct rx *rx,
                               num_fixed *out);
+
+/*
+ * A field as a time in format f (borrowed), read with cache c (the
+ * caller's, one per format): seconds since the epoch. A time outside the
+ * years 0001 to 9999 is FIELD_READ_OUT_OF_RANGE. Inline: an input's time
+ * is read on every line.
+ */
+static inline enum field_read fields_time(struct fields *fs, int field,
+                                          const struct timefmt *f,
+                                          struct timefmt_cache *c,
+                                          num_fixed *out)
+{
+    const struct field_val *fv = fields_get(fs, field);
+    const char *s;
+    size_t len;
+    if (fv == NULL)
+        return FIELD_READ_MISSING;
+    if (fv->type != FIELD_STRING && fv->type != FIELD_NUMBER)
+        return FIELD_READ_WRONG_TYPE;
+    if ((s = fields_text(fs, fv, &len)) == NULL)
+        return FIELD_READ_WRONG_TYPE;
+    int rc = timefmt_parse(f, c, s, len, fv->type == FIELD_NUMBER, out);
+    return rc == 0         ? FIELD_READ_OK
+           : rc == -ERANGE ? FIELD_READ_OUT_OF_RANGE
+                           : FIELD_READ_UNPARSABLE;
+}
+
+/*
+ * The seconds from b's "from" time to its "to" time (b borrowed, c as for
+ * fields_time), times scale (NULL: 1). Negative when "to" is earlier.
+ */
+enum field_read fields_between(struct fields *fs, const struct cfg_between *b,
+                               struct timefmt_cache *c,
+                               const struct num_dec *scale, num_fixed *out);
+
+/*
+ * A field's duration text ("381ms"), or with rx what its regex captures
+ * in the text, as seconds times scale (NULL: 1).
+ */
+enum field_read fields_duration(struct fields *fs, int field,
+                                const struct num_dec *scale, struct rx *rx,
+                                num_fixed *out);
 
 #endif

@@ -35,6 +35,7 @@ static const char *const update_skip_names[UPDATE_SKIP_COUNT] = {
     [UPDATE_SKIP_UNMAPPED] = "unmapped",
     [UPDATE_SKIP_UNPRICED] = "unpriced",
     [UPDATE_SKIP_CACHED_EXCEEDS_PROMPT] = "cached_exceeds_prompt",
+    [UPDATE_SKIP_UNPARSABLE] = "unparsable",
 };
 
 /* What a read yields when it succeeds (every skip reason is below). */
@@ -45,6 +46,7 @@ static const enum update_skip read_skip[] = {
     [FIELD_READ_WRONG_TYPE] = UPDATE_SKIP_WRONG_TYPE,
     [FIELD_READ_OUT_OF_RANGE] = UPDATE_SKIP_OUT_OF_RANGE,
     [FIELD_READ_NO_MATCH] = UPDATE_SKIP_NO_MATCH,
+    [FIELD_READ_UNPARSABLE] = UPDATE_SKIP_UNPARSABLE,
 };
 
 /* A field read's outcome as READ_OK or the reason to skip the update. */
@@ -132,6 +134,11 @@ static int rule_build(struct registry *reg, struct rule *r,
         if (m->values[i].regex != NULL &&
             (rc = rx_new(m->values[i].regex, &r->value_rx[i])) != 0)
             return rc;
+    for (size_t i = 0; i < m->n_values && r->value_time == NULL; i++)
+        if (m->values[i].between != NULL &&
+            (r->value_time = calloc(m->n_values, sizeof(*r->value_time))) ==
+                NULL)
+            return -ENOMEM;
     if (m->when != NULL) {
         r->when = calloc(1, sizeof(*r->when));
         if (r->when == NULL)
@@ -159,6 +166,7 @@ static void rule_free(struct rule *r)
         rx_free(r->value_rx[i]);
     free(r->label_tf);
     free(r->value_rx);
+    free(r->value_time);
     cond_free(r->when);
     free(r->when);
     cost_free(r->cost);
@@ -220,7 +228,13 @@ static int input_build(struct pipeline *p, size_t i)
     int rc =
         field_probe_new(p->cfg, ci->name, metrics, in->n_rules, &in->probe);
     free(metrics);
-    return rc;
+    if (rc != 0 || ci->time == NULL)
+        return rc;
+    if (p->lateness == NULL && (p->lateness = eventtime_family(p->reg)) == NULL)
+        return -ENOMEM;
+    if ((in->time = calloc(1, sizeof(*in->time))) == NULL)
+        return -ENOMEM;
+    return eventtime_init(in->time, ci->time, p->lateness, ci->name);
 }
 
 int pipeline_new(const struct config *cfg, struct registry *reg,
@@ -282,6 +296,7 @@ void pipeline_free(struct pipeline *p)
         free(p->inputs[i].parsers);
         free(p->inputs[i].rules);
         field_probe_free(p->inputs[i].probe);
+        free(p->inputs[i].time);
     }
     for (size_t i = 0; p->rules && i < p->n_rules; i++)
         if (p->rules[i].metric != NULL)
@@ -508,12 +523,38 @@ static bool rule_apply_cost(struct pipeline *p, struct rule *r)
     return read_labels(p, r) && update(p, r, bill.usd);
 }
 
-/* One value source's number, scaled: READ_OK or a skip. */
-static int read_value(struct pipeline *p, const struct cfg_value *src,
-                      struct rx *rx, num_fixed *out)
+/* Value source i's number when it is made of times: READ_OK or a skip. */
+static __attribute__((noinline)) int
+read_time_value(struct pipeline *p, struct rule *r, size_t i, num_fixed *out)
 {
-    return read_outcome(fields_number(
-        &p->fields, src->field, src->has_scale ? &src->scale : NULL, rx, out));
+    const struct cfg_value *src = &r->metric->values[i];
+    const struct num_dec *scale = src->has_scale ? &src->scale : NULL;
+    if (src->between != NULL)
+        return read_outcome(fields_between(&p->fields, src->between,
+                                           &r->value_time[i], scale, out));
+    return read_outcome(
+        fields_duration(&p->fields, src->field, scale, r->value_rx[i], out));
+}
+
+/* Value source i's number, scaled: READ_OK or a skip. */
+static inline int read_value(struct pipeline *p, struct rule *r, size_t i,
+                             num_fixed *out)
+{
+    const struct cfg_value *src = &r->metric->values[i];
+    if (src->between != NULL || src->as != VALUE_AS_NUMBER)
+        return read_time_value(p, r, i, out);
+    return read_outcome(fields_number(&p->fields, src->field,
+                                      src->has_scale ? &src->scale : NULL,
+                                      r->value_rx[i], out));
+}
+
+/* Whether a line has source src at all (a duration: either time). */
+static bool source_present(struct pipeline *p, const struct cfg_value *src)
+{
+    if (src->between != NULL)
+        return fields_get(&p->fields, src->between->from) != NULL ||
+               fields_get(&p->fields, src->between->to) != NULL;
+    return fields_get(&p->fields, src->field) != NULL;
 }
 
 static bool rule_apply(struct pipeline *p, struct rule *r)
@@ -529,8 +570,7 @@ static bool rule_apply(struct pipeline *p, struct rule *r)
     if (m->n_values == 0)
         return read_labels(p, r) && update(p, r, NUM_ONE);
     if (m->n_values == 1 && m->n_value_labels == 0) {
-        const struct cfg_value *src = &m->values[0];
-        rs = read_value(p, src, r->value_rx[0], &v);
+        rs = read_value(p, r, 0, &v);
         if (rs != READ_OK)
             return rule_skip(r, (enum update_skip)rs);
         if (m->type == METRIC_COUNTER && v < 0)
@@ -542,9 +582,9 @@ static bool rule_apply(struct pipeline *p, struct rule *r)
     size_t prefix = 0;
     for (size_t i = 0; i < m->n_values; i++) {
         const struct cfg_value *src = &m->values[i];
-        if (fields_get(&p->fields, src->field) == NULL)
+        if (!source_present(p, src))
             continue;
-        rs = read_value(p, src, r->value_rx[i], &v);
+        rs = read_value(p, r, i, &v);
         if (rs != READ_OK) {
             rule_skip(r, (enum update_skip)rs);
             continue;
@@ -598,11 +638,24 @@ static void input_line(struct pipeline *p, struct pipeline_input *in,
         field_probe_free(in->probe);
         in->probe = NULL;
     }
+    p->has_event_time = in->time != NULL;
+    if (in->time != NULL)
+        p->event_time =
+            eventtime_line(in->time, &p->fields, eventtime_now_coarse(), true);
     bool used = false;
     for (size_t i = 0; i < in->n_rules; i++)
         used |= rule_apply(p, in->rules[i]);
     if (!used)
         in->skipped[LINE_SKIP_UNMATCHED]++;
+}
+
+num_fixed pipeline_event_time(struct pipeline *p)
+{
+    if (!p->has_event_time) {
+        p->event_time = eventtime_now_coarse();
+        p->has_event_time = true;
+    }
+    return p->event_time;
 }
 
 void pipeline_line(struct pipeline *p, size_t input, const char *line,
@@ -647,6 +700,13 @@ void pipeline_input_stats(const struct pipeline *p, size_t input,
     out->lines = in->lines;
     memcpy(out->skipped, in->skipped, sizeof(out->skipped));
     out->reasons = pipeline_line_reasons(&p->cfg->inputs[input]);
+    out->has_time = in->time != NULL;
+    if (in->time != NULL) {
+        struct eventtime_stats ts;
+        eventtime_get_stats(in->time, &ts);
+        memcpy(out->time_fallbacks, ts.fallbacks, sizeof(out->time_fallbacks));
+        out->time_ahead = ts.ahead;
+    }
 }
 
 size_t pipeline_n_metrics(const struct pipeline *p)

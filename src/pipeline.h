@@ -10,6 +10,10 @@
  * and updates the series. Nothing is allocated per line once the series
  * exist.
  *
+ * Each parsed line has an event time (eventtime.h): when the line says it
+ * happened, for an input with a "time", else when it was read; rules and
+ * the usage ledger ask for it with pipeline_event_time().
+ *
  * Whatever cannot be used is counted, never guessed: a line no parser
  * accepts in lines_skipped[reason]; a metric that cannot be updated from a
  * line (a field missing, of the wrong type, out of range, a label its
@@ -33,6 +37,7 @@
 #include "parser.h"
 #include "buf.h"
 #include "config.h"
+#include "eventtime.h"
 #include "fields.h"
 #include "log.h"
 #include "registry.h"
@@ -69,6 +74,7 @@ enum update_skip {
     UPDATE_SKIP_UNMAPPED,       /* a label's text is not in its map */
     UPDATE_SKIP_UNPRICED,       /* no price for the line's model */
     UPDATE_SKIP_CACHED_EXCEEDS_PROMPT, /* more cached tokens than prompt */
+    UPDATE_SKIP_UNPARSABLE, /* a time or duration not in its format */
     UPDATE_SKIP_COUNT
 };
 
@@ -91,11 +97,12 @@ struct cost;
 struct cost_prices;
 
 struct rule {
-    const struct cfg_metric *metric; /* borrowed from the config */
-    struct family *family;           /* borrowed from the registry */
-    struct transform **label_tf;     /* per label: NULL without transforms */
-    struct cond **label_cases;       /* per label: its cases, compiled */
-    struct rx **value_rx;            /* per value source: NULL without regex */
+    const struct cfg_metric *metric;  /* borrowed from the config */
+    struct family *family;            /* borrowed from the registry */
+    struct transform **label_tf;      /* per label: NULL without transforms */
+    struct cond **label_cases;        /* per label: its cases, compiled */
+    struct rx **value_rx;             /* per value source: NULL without regex */
+    struct timefmt_cache *value_time; /* per value source; NULL: no times */
     struct cond *when;
     struct cost *cost; /* NULL for a metric without one */
     uint64_t updates;
@@ -114,6 +121,7 @@ struct pipeline_input {
     size_t n_rules;
     struct field_probe *probe; /* fields never seen yet; NULL when done */
     uint64_t lines;            /* complete lines seen, used or not */
+    struct eventtime *time;    /* NULL: lines happen when they are read */
     uint64_t skipped[LINE_SKIP_COUNT];
 };
 
@@ -130,6 +138,9 @@ struct pipeline {
     struct buf text;         /* a transformed label value */
 
     struct cost_prices *prices; /* the pricing table, or NULL for none */
+    struct family *lateness;    /* tokentail_event_lateness_seconds, or NULL */
+    num_fixed event_time;       /* the current line's, once known */
+    bool has_event_time;
 };
 
 /*
@@ -144,6 +155,13 @@ void pipeline_free(struct pipeline *p);
 /* Processes one complete line (without its newline) read by input. */
 void pipeline_line(struct pipeline *p, size_t input, const char *line,
                    size_t len);
+
+/*
+ * When the current line happened, in seconds since the epoch: the time
+ * its input's time field gives, or else the time it was read. Valid from
+ * the line's parsing until the next line.
+ */
+num_fixed pipeline_event_time(struct pipeline *p);
 
 /* Counts a line the reader had to drop before parsing (too long). */
 void pipeline_skip(struct pipeline *p, size_t input, enum line_skip reason);
@@ -160,6 +178,9 @@ struct pipeline_input_stats {
     uint64_t lines; /* complete lines seen, used or not */
     uint64_t skipped[LINE_SKIP_COUNT];
     uint32_t reasons; /* pipeline_line_reasons: which skipped[] can grow */
+    bool has_time;    /* the input reads event times: */
+    uint64_t time_fallbacks[EVENTTIME_FALLBACK_COUNT];
+    uint64_t time_ahead;
 };
 
 void pipeline_input_stats(const struct pipeline *p, size_t input,

@@ -156,9 +156,16 @@ static uint32_t value_reasons(const struct cfg_metric *m)
     if (m->n_values == 1 && m->n_value_labels == 0 &&
         may_miss(m, m->values[0].field))
         r |= REASON(UPDATE_SKIP_FIELD_MISSING);
-    for (size_t i = 0; i < m->n_values; i++)
-        if (m->values[i].regex != NULL)
+    for (size_t i = 0; i < m->n_values; i++) {
+        const struct cfg_value *v = &m->values[i];
+        if (v->regex != NULL)
             r |= REASON(UPDATE_SKIP_NO_MATCH);
+        if (v->between != NULL || v->as == VALUE_AS_DURATION)
+            r |= REASON(UPDATE_SKIP_UNPARSABLE);
+        /* A duration is read where the line has either of its times. */
+        if (v->between != NULL)
+            r |= REASON(UPDATE_SKIP_FIELD_MISSING);
+    }
     return r;
 }
 
@@ -170,7 +177,8 @@ uint32_t pipeline_update_reasons(const struct cfg_metric *m)
         REASON(UPDATE_SKIP_OUT_OF_RANGE) | REASON(UPDATE_SKIP_NEGATIVE) |
         REASON(UPDATE_SKIP_LABEL_TOO_LONG) | REASON(UPDATE_SKIP_NO_MATCH) |
         REASON(UPDATE_SKIP_UNMAPPED) | REASON(UPDATE_SKIP_UNPRICED) |
-        REASON(UPDATE_SKIP_CACHED_EXCEEDS_PROMPT);
+        REASON(UPDATE_SKIP_CACHED_EXCEEDS_PROMPT) |
+        REASON(UPDATE_SKIP_UNPARSABLE);
     uint32_t r = ~known | value_reasons(m);
     for (size_t i = 0; i < m->n_labels; i++)
         r |= label_reasons(m, &m->labels[i]);

@@ -55,6 +55,11 @@ static const char *update_skip_name(int r)
     return pipeline_update_skip_name((enum update_skip)r);
 }
 
+static const char *time_fallback_name(int r)
+{
+    return eventtime_fallback_name((enum eventtime_fallback)r);
+}
+
 static const char *recovery_name(int r)
 {
     return state_recovery_name((enum state_recovery)r);
@@ -73,6 +78,8 @@ static const struct self_reasons line_skips = {"reason", line_skip_name, 0,
                                                LINE_SKIP_COUNT};
 static const struct self_reasons update_skips = {"reason", update_skip_name, 0,
                                                  UPDATE_SKIP_COUNT};
+static const struct self_reasons time_fallbacks = {"reason", time_fallback_name,
+                                                   0, EVENTTIME_FALLBACK_COUNT};
 /* STATE_RECOVERY_NONE sets nothing aside, so it is no reason. */
 static const struct self_reasons recoveries = {
     "reason", recovery_name, STATE_RECOVERY_NONE + 1, STATE_RECOVERY_COUNT};
@@ -248,6 +255,16 @@ static const struct self_row self_rows[] = {
      .source = &line_source,
      SELF_BY(struct pipeline_input_stats, skipped, &line_skips),
      SELF_REASONS_IN(struct pipeline_input_stats, reasons)},
+    {ROW("tokentail_event_time_fallbacks_total", METRIC_COUNTER,
+         "Lines of inputs with a time field whose time was taken as the "
+         "time they were read, by reason."),
+     .source = &line_source,
+     SELF_BY(struct pipeline_input_stats, time_fallbacks, &time_fallbacks),
+     SELF_ONLY_IF(struct pipeline_input_stats, has_time)},
+    {ROW("tokentail_event_time_ahead_total", METRIC_COUNTER,
+         "Lines whose time was later than the time they were read (another "
+         "clock, or a wrong time zone)."),
+     LINES(time_ahead), SELF_ONLY_IF(struct pipeline_input_stats, has_time)},
     {ROW("tokentail_metric_updates_total", METRIC_COUNTER,
          "Updates applied to each configured metric."),
      METRIC(updates)},

@@ -8,28 +8,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "config.h"
-
-/* Loads text; returns the error output (static) and stores the config. */
-static const char *load(const char *text, struct config **cfg)
-{
-    static char out[8192];
-    struct buf errors = {0};
-    int rc = config_load_text("t.yaml", text, strlen(text), cfg, &errors);
-    snprintf(out, sizeof(out), "%s", errors.data ? errors.data : "");
-    buf_free(&errors);
-    assert_int_equal(rc == 0, out[0] == '\0');
-    return out;
-}
-
-static void expect_error(const char *text, const char *error)
-{
-    struct config *cfg;
-    const char *out = load(text, &cfg);
-    if (strstr(out, error) == NULL)
-        fail_msg("expected \"%s\" in:\n%s", error, out);
-    assert_null(cfg);
-}
+#include "config_helpers.h"
 
 #define INPUT "inputs:\n  - paths: [/var/log/*.log]\n"
 

@@ -129,6 +129,41 @@ static void test_never_seen(void **state)
     config_free(cfg);
 }
 
+/* The two times of a duration are fields the metric reads. */
+static void test_duration_fields(void **state)
+{
+    static const char *const times =
+        "inputs:\n  - {name: app, paths: [x]}\n"
+        "metrics:\n"
+        "  - name: latency_seconds\n"
+        "    type: histogram\n"
+        "    value: {duration: {from: startTime, to: endTme}}\n";
+    const char *line = "{\"startTime\": 1, \"endTime\": 2}";
+    struct config *cfg;
+    struct registry *reg;
+    struct pipeline *p;
+    struct buf errors = {0};
+    struct captured c;
+    (void)state;
+    assert_int_equal(
+        config_load_text("t.yaml", times, strlen(times), &cfg, &errors), 0);
+    assert_int_equal(registry_new(&reg), 0);
+    assert_int_equal(pipeline_new(cfg, reg, &p), 0);
+    capture(&c);
+    for (int i = 0; i < FIELD_PROBE_LINES; i++)
+        pipeline_line(p, 0, line, strlen(line));
+    const char *text = logged(&c);
+    assert_int_equal(count(text, "level=warn"), 1);
+    assert_non_null(
+        strstr(text, "msg=\"input app: no line of the first 1000 had the "
+                     "field endTme, which metric latency_seconds reads; is "
+                     "its path right?\"\n"));
+    release(&c);
+    pipeline_free(p);
+    registry_free(reg);
+    config_free(cfg);
+}
+
 /* Without fields to look for, there is no probe. */
 static void test_nothing_to_probe(void **state)
 {
@@ -152,6 +187,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_never_seen),
+        cmocka_unit_test(test_duration_fields),
         cmocka_unit_test(test_nothing_to_probe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

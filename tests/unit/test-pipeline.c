@@ -6,56 +6,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "expfmt.h"
-#include "pipeline.h"
-
-struct fixture {
-    struct config *cfg;
-    struct registry *reg;
-    struct pipeline *p;
-};
-
-static void build(struct fixture *f, const char *yaml)
-{
-    struct buf errors = {0};
-    if (config_load_text("t.yaml", yaml, strlen(yaml), &f->cfg, &errors) != 0)
-        fail_msg("%s", errors.data);
-    buf_free(&errors);
-    assert_int_equal(registry_new(&f->reg), 0);
-    assert_int_equal(pipeline_new(f->cfg, f->reg, &f->p), 0);
-}
-
-static void teardown_fixture(struct fixture *f)
-{
-    pipeline_free(f->p);
-    registry_free(f->reg);
-    config_free(f->cfg);
-}
+#include "config_helpers.h"
 
 static void line(struct fixture *f, const char *text)
 {
     pipeline_line(f->p, 0, text, strlen(text));
-}
-
-/* The exposition line of a series, e.g. value("m_total{a=\"x\"}"). */
-static const char *value(struct fixture *f, const char *series)
-{
-    static char out[128];
-    struct buf b = {0};
-    expfmt_write(f->reg, &b);
-    size_t n = strlen(series);
-    out[0] = '\0';
-    for (char *p = b.data; p && *p;) {
-        char *nl = strchr(p, '\n');
-        if (strncmp(p, series, n) == 0 && p[n] == ' ') {
-            snprintf(out, sizeof(out), "%.*s", (int)(nl - p - (long)n - 1),
-                     p + n + 1);
-            break;
-        }
-        p = nl ? nl + 1 : NULL;
-    }
-    buf_free(&b);
-    return out;
 }
 
 static const char *rule_config =

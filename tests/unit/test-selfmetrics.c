@@ -327,6 +327,8 @@ static void test_family_order(void **state)
         "tokentail_lines_read_total",
         "tokentail_read_bytes_total",
         "tokentail_lines_skipped_total",
+        "tokentail_event_time_fallbacks_total",
+        "tokentail_event_time_ahead_total",
         "tokentail_metric_updates_total",
         "tokentail_metric_updates_skipped_total",
         "tokentail_series",
