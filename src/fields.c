@@ -1,6 +1,7 @@
 #include "fields.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "duration.h"
@@ -67,7 +68,12 @@ static inline enum field_read read_decimal(struct fields *fs, int field,
     }
     if (rx != NULL && !rx_capture(rx, text, len, &text, &len))
         return FIELD_READ_NO_MATCH;
-    if (num_parse_json(text, len, out) != 0)
+    /* A JSON number token is strict (the parser checked it); text — a
+     * string, a capture — is read as people write numbers: "0040", "+1",
+     * ".5", "5.". */
+    bool token = fv->type == FIELD_NUMBER && rx == NULL;
+    if ((token ? num_parse_json(text, len, out)
+               : num_parse_text(text, len, out)) != 0)
         return FIELD_READ_WRONG_TYPE;
     return FIELD_READ_OK;
 }

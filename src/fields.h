@@ -4,7 +4,7 @@
  * The parsers fill a field set (parser.h) whose values point into the
  * line; this module reads them for the rules and the conditions: a
  * string's text with its JSON escapes decoded, a number as an exact
- * decimal (a JSON number, or a string holding one), optionally taken
+ * decimal (a JSON number, or text holding one), optionally taken
  * from a regular expression's capture and scaled; values derived from
  * them: a time (timefmt.h), the seconds between two times, a duration
  * text (duration.h). Whatever cannot be read says why, so that the caller
@@ -94,6 +94,9 @@ static inline const char *fields_text(struct fields *fs,
 /*
  * A field as a decimal: a JSON number, a string holding one, or — with rx
  * (borrowed; NULL for none) — the number its regex captures in the text.
+ * JSON number tokens follow RFC 8259; text (strings, regex and logfmt
+ * values, captures) follows num_parse_text: a sign, leading zeros, ".5"
+ * and "5." are numbers; spaces, "inf", "NaN" and hexadecimal are not.
  */
 enum field_read fields_decimal(struct fields *fs, int field, struct rx *rx,
                                struct num_dec *out);

@@ -45,8 +45,11 @@ struct num_dec {
 int num_parse_json(const char *s, size_t len, struct num_dec *out);
 
 /*
- * Parses a number as written in the configuration: like JSON but also
- * accepting a leading '+', leading zeros and ".5" / "5." forms.
+ * Parses a number as people write it in text (the configuration, numbers
+ * in log strings, regex and logfmt captures): like JSON but also accepting
+ * a leading '+', leading zeros ("0040" is 40) and ".5" / "5." forms. At
+ * least one digit; no spaces, "inf", "NaN", hexadecimal or digit
+ * separators. Returns 0 or -EINVAL.
  */
 int num_parse_text(const char *s, size_t len, struct num_dec *out);
 

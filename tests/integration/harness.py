@@ -320,7 +320,9 @@ FLASHCASE_BUCKETS = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5",
                      "1", "2.5", "5", "10", "30", "60"]
 
 
-NUMBER = re.compile(r'^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$')
+# A number in text (a JSON string, a logfmt value, a regex capture), as the
+# README's Values paragraph accepts it: sign, leading zeros, "5." and ".5".
+NUMBER = re.compile(r'[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?')
 PICO = Decimal("1e-12")
 LIMIT = Decimal("170141183460469231731687303.715884105727")
 
@@ -345,7 +347,7 @@ def _number(v, scale=1):
     if isinstance(v, bool) or v is None:
         return None
     if isinstance(v, str):
-        if not NUMBER.match(v):
+        if not NUMBER.fullmatch(v):
             return None
         v = Decimal(v)
     if not isinstance(v, (int, Decimal)):

@@ -130,6 +130,46 @@ static void test_numbers(void **state)
                      FIELD_READ_MISSING);
 }
 
+/* Text holding a number reads as people write numbers; JSON number
+ * tokens stay strict (the parser refuses 0040 as JSON). */
+static void test_numbers_in_text(void **state)
+{
+    static const struct {
+        const char *text;
+        const char *want; /* as num_format writes it; NULL: wrong_type */
+    } cases[] = {
+        {"0040", "40"},    {"+1", "1"},           {".5", "0.5"},
+        {"5.", "5"},       {"-007.250", "-7.25"}, {"+.5e1", "5"},
+        {"1E+03", "1000"}, {"00", "0"},           {"-0", "0"},
+        {"", NULL},        {".", NULL},           {"+", NULL},
+        {"-.", NULL},      {" 1", NULL},          {"1 ", NULL},
+        {"1e", NULL},      {"0x10", NULL},        {"inf", NULL},
+        {"NaN", NULL},     {"1,000", NULL},       {"1_000", NULL},
+        {"++1", NULL},
+    };
+    struct fixture *f = *state;
+    char line[128], out[NUM_FMT_MAX];
+    num_fixed v;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        snprintf(line, sizeof(line), "{\"str\":\"%s\"}", cases[i].text);
+        parse(f, line);
+        enum field_read r = fields_number(&f->fs, STR, NULL, NULL, &v);
+        if (cases[i].want == NULL) {
+            if (r != FIELD_READ_WRONG_TYPE)
+                fail_msg("\"%s\" read as a number", cases[i].text);
+            continue;
+        }
+        if (r != FIELD_READ_OK)
+            fail_msg("\"%s\" not read: %d", cases[i].text, (int)r);
+        num_format(v, out);
+        assert_string_equal(out, cases[i].want);
+    }
+    /* An escaped digit is decoded before it is read. */
+    parse(f, "{\"str\":\"\\u00300\\u0034\"}");
+    assert_int_equal(fields_number(&f->fs, STR, NULL, NULL, &v), FIELD_READ_OK);
+    assert_true(v == 4 * NUM_ONE);
+}
+
 static void test_conditions(void **state)
 {
     struct fixture *f = *state;
@@ -154,6 +194,7 @@ int main(void)
         cmocka_unit_test(test_field_numbering),
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_numbers_in_text),
         cmocka_unit_test(test_conditions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
