@@ -1,7 +1,6 @@
 #include "fields.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <stdlib.h>
 
 #include "duration.h"
@@ -57,8 +56,12 @@ static inline enum field_read read_decimal(struct fields *fs, int field,
     if (fv == NULL)
         return FIELD_READ_MISSING;
     if (fv->type == FIELD_NUMBER) {
+        /* A JSON number token: strict, as the parser checked it. */
         text = fv->p;
         len = fv->len;
+        if (rx == NULL)
+            return num_parse_json(text, len, out) == 0 ? FIELD_READ_OK
+                                                       : FIELD_READ_WRONG_TYPE;
     } else if (fv->type == FIELD_STRING) {
         /* Some services log numbers as strings: "12.5". */
         if ((text = fields_text(fs, fv, &len)) == NULL)
@@ -68,12 +71,9 @@ static inline enum field_read read_decimal(struct fields *fs, int field,
     }
     if (rx != NULL && !rx_capture(rx, text, len, &text, &len))
         return FIELD_READ_NO_MATCH;
-    /* A JSON number token is strict (the parser checked it); text — a
-     * string, a capture — is read as people write numbers: "0040", "+1",
-     * ".5", "5.". */
-    bool token = fv->type == FIELD_NUMBER && rx == NULL;
-    if ((token ? num_parse_json(text, len, out)
-               : num_parse_text(text, len, out)) != 0)
+    /* Text — a string, a capture — is read as people write numbers:
+     * "0040", "+1", ".5", "5.". */
+    if (num_parse_text(text, len, out) != 0)
         return FIELD_READ_WRONG_TYPE;
     return FIELD_READ_OK;
 }
