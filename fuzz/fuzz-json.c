@@ -3,7 +3,8 @@
  * parser (tests/unit/json_reference.c), as test-json's test_differential
  * compares them, on the whole input as one line: the same verdict and, when
  * the line is accepted, the same fields — type, position, length,
- * escapes — for paths at the top, nested, and with a backslash in a key.
+ * escapes — for paths at the top, nested, with a backslash in a key, and
+ * into arrays by position (the reference counts from the array's size).
  *
  * The verdicts may differ only where the two parsers have different
  * limits, not different grammars:
@@ -27,15 +28,20 @@
 #include "json_reference.h"
 #include "harness.h"
 
-#define N_PATHS 7
+#define N_PATHS   15
+#define MAX_PARTS 4
 
-static const char *const paths[N_PATHS] = {"a", "a.b",  "a.b.c", "s",
-                                           "n", "k\\x", "arr"};
+/* At the top, nested, with a backslash in a key, and into arrays by
+ * position from the start and from the end. */
+static const char *const paths[N_PATHS] = {
+    "a",        "a.b",     "a.b.c",  "s",       "n",
+    "k\\x",     "arr",     "arr.0",  "arr.0.a", "arr.-1",
+    "arr.-4.a", "arr.1.0", "a.x.-2", "a.b.1",   "a.b.-1.c"};
 
 struct parsers {
     struct cfg_field fields[N_PATHS];
-    const char *parts[N_PATHS][3];
-    uint32_t lens[N_PATHS][3];
+    const char *parts[N_PATHS][MAX_PARTS];
+    uint32_t lens[N_PATHS][MAX_PARTS];
     struct parser *scanner, *reference;
 };
 

@@ -104,7 +104,13 @@ struct cfg_parser {
     const char *pattern; /* PARSER_REGEX */
 };
 
-/* A field path as written ("usage.prompt_tokens"), split at the dots. */
+/*
+ * A field path as written ("usage.prompt_tokens"), split at the dots. In
+ * JSON a part that is a whole number also names an array element: "0" the
+ * first, "-1" the last, back to -CONFIG_MAX_FROM_END.
+ */
+#define CONFIG_MAX_FROM_END 16 /* elements a part counts back from the end */
+
 struct cfg_field {
     const char *path;
     const char *const *parts;

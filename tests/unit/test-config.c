@@ -171,6 +171,19 @@ static void test_dotted_paths(void **state)
     expect_error(INPUT "metrics:\n"
                        "  - {name: a_total, type: counter, value: a..b}\n",
                  "t.yaml:4:43: value field \"a..b\" has an empty key");
+    /* Array positions back to -16 from the end; "-17" would need more. */
+    assert_string_equal(
+        load(INPUT "metrics:\n"
+                   "  - {name: a_total, type: counter, value: c.-16.n,\n"
+                   "     labels: {r: c.0.r, k: c.-1a, z: c.-0}}\n",
+             &cfg),
+        "");
+    config_free(cfg);
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a_total, type: counter, value: c.-17.n}\n",
+                 "t.yaml:4:43: value field \"c.-17.n\": a part counts at "
+                 "most 16 elements back from the end of an array (-1 is the "
+                 "last)");
 }
 
 static void test_unknown_key(void **state)
