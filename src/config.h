@@ -226,11 +226,16 @@ struct cfg_between {
     struct timefmt fmt; /* compiled; both fields are in it */
 };
 
-/* One source of a metric's value: a field, scaled, with its own labels. */
+struct expr;
+
+/* One source of a metric's value: a field, the time between two, or an
+ * expression of fields; scaled, with its own labels. */
 struct cfg_value {
-    int field; /* -1 when between says where the value comes from */
+    int field; /* -1 when between or expr says where the value comes from */
     enum value_as as;
     struct cfg_between *between; /* NULL: the value is the field's */
+    const struct expr *expr;     /* an expression of fields (expr.h) */
+    const char *expr_text;       /* the expression as written */
     struct num_dec scale;
     bool has_scale;
     const char *regex;        /* take the number from a capture in the text */

@@ -242,15 +242,41 @@ static bool load_scale(struct loader *L, const yaml_node_t *v,
     return true;
 }
 
+/* Where a value's number comes from: one field, or an expression. */
+static void load_value_source(struct loader *L, const yaml_node_t *n,
+                              struct cfg_value *v)
+{
+    yaml_node_t *f = cfg_get(L, n, "field"), *e = cfg_get(L, n, "expr");
+    yaml_node_t *x;
+    if (f != NULL && e != NULL)
+        cfg_err(L, e, "a value takes \"field\" or \"expr\", not both");
+    else if (e != NULL)
+        cfg_load_expr(L, e, v);
+    else if (f != NULL)
+        v->field = cfg_field_ref(L, f, "value field");
+    else
+        cfg_err(L, n, "a value needs \"field\" (or \"expr\" or \"duration\")");
+    if ((x = cfg_get(L, n, "regex")) != NULL && e != NULL)
+        cfg_err(L, x,
+                "regex takes the number out of one field's text; an "
+                "expression has none");
+    else if (x != NULL)
+        cfg_regex(L, x, "regex", &v->regex);
+    if ((x = cfg_get(L, n, "as")) != NULL && e != NULL)
+        cfg_err(L, x,
+                "\"as\" says how a field's text is read; an expression "
+                "reads its fields as numbers");
+}
+
 /*
- * value: a field path, or {field, as, scale, regex, labels} or {duration,
- * scale, labels} (labels: in values)
+ * value: a field path, or {field, as, scale, regex, labels}, {expr,
+ * scale, labels} or {duration, scale, labels} (labels: in values)
  */
 static void load_value(struct loader *L, const yaml_node_t *n,
                        struct cfg_metric *m, struct cfg_value *v, bool in_list)
 {
-    static const char *const keys[] = {"field", "duration", "as", "scale",
-                                       "regex", "labels",   NULL};
+    static const char *const keys[] = {"field", "expr",  "duration", "as",
+                                       "scale", "regex", "labels",   NULL};
     yaml_node_t *x;
     v->field = -1;
     if (n->type == YAML_SCALAR_NODE) {
@@ -259,16 +285,17 @@ static void load_value(struct loader *L, const yaml_node_t *n,
     }
     if (!cfg_keys(L, n, keys, "a value"))
         return;
-    if (cfg_load_value_time(L, n, v))
-        ; /* a duration between two time fields */
-    else if ((x = cfg_get(L, n, "field")) == NULL)
-        cfg_err(L, n, "a value needs \"field\" (or \"duration\")");
-    else
-        v->field = cfg_field_ref(L, x, "value field");
+    if (cfg_load_value_time(L, n, v)) {
+        /* a duration between two time fields */
+        if ((x = cfg_get(L, n, "expr")) != NULL)
+            cfg_err(L, x,
+                    "a value takes its number from \"expr\" or from "
+                    "\"duration\", not both");
+    } else {
+        load_value_source(L, n, v);
+    }
     if ((x = cfg_get(L, n, "scale")) != NULL)
         v->has_scale = load_scale(L, x, m->type, &v->scale);
-    if ((x = cfg_get(L, n, "regex")) != NULL)
-        cfg_regex(L, x, "regex", &v->regex);
     if ((x = cfg_get(L, n, "labels")) != NULL) {
         if (!in_list)
             cfg_err(L, x,
@@ -446,9 +473,11 @@ static void default_buckets_for(struct loader *L, struct cfg_metric *m)
 
 static void default_help(struct loader *L, struct cfg_metric *m)
 {
-    char text[512], what[300] = "log field ?";
+    char text[512], what[384] = "log field ?";
     const struct cfg_value *v = m->n_values > 0 ? &m->values[0] : NULL;
-    if (v != NULL && v->between != NULL) {
+    if (v != NULL && v->expr_text != NULL) {
+        snprintf(what, sizeof(what), "%s", v->expr_text);
+    } else if (v != NULL && v->between != NULL) {
         char fields[240];
         cfg_between_text(L, v->between, fields, sizeof(fields));
         snprintf(what, sizeof(what), "the seconds from %s", fields);

@@ -655,18 +655,28 @@ static bool from_end_ok(const char *part, uint32_t len)
 /*
  * Registers the field path written in node n and returns its index, or -1
  * after reporting a malformed path. Dots separate object keys; "\." is a
- * literal dot and "\\" a literal backslash inside a key.
+ * literal dot and "\\" a literal backslash inside a key. The path is kept
+ * once, however many places name it.
  */
 int cfg_field_ref(struct loader *L, const yaml_node_t *n, const char *what)
 {
     const char *path = cfg_string(L, n, what);
-    if (path == NULL)
-        return -1;
-    for (size_t i = 0; i < L->n_fields; i++)
-        if (strcmp(L->fields[i].path, path) == 0)
-            return (int)i;
+    return path != NULL ? cfg_field_path(L, n, path, strlen(path), what) : -1;
+}
 
-    size_t len = strlen(path);
+int cfg_field_path(struct loader *L, const yaml_node_t *n, const char *written,
+                   size_t len, const char *what)
+{
+    for (size_t i = 0; i < L->n_fields; i++)
+        if (strlen(L->fields[i].path) == len &&
+            memcmp(L->fields[i].path, written, len) == 0)
+            return (int)i;
+    const char *path = arena_strndup(&L->cfg->arena, written, len);
+    if (path == NULL) {
+        cfg_oom(L);
+        return -1;
+    }
+
     size_t max_parts = 1;
     for (size_t i = 0; i < len; i++)
         max_parts += path[i] == '.';

@@ -1,6 +1,7 @@
 #include "fields.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "duration.h"
@@ -165,4 +166,44 @@ enum field_read fields_duration(struct fields *fs, int field,
     if ((r = parse_outcome(duration_parse(text, len, &v))) != FIELD_READ_OK)
         return r;
     return scaled(v, scale, out);
+}
+
+/*
+ * The elements of a JSON array whose text a parser has validated: the
+ * commas outside strings and nested values, plus one unless it is empty.
+ */
+static uint64_t count_elements(const char *p, size_t len)
+{
+    uint64_t commas = 0;
+    size_t depth = 0;
+    bool any = false;
+    for (size_t i = 1; i + 1 < len; i++) {
+        char c = p[i];
+        if (c == '"') {
+            for (i++; i + 1 < len && p[i] != '"'; i++)
+                i += p[i] == '\\';
+            any = true;
+        } else if (c == '[' || c == '{') {
+            depth++;
+            any = true;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        } else if (c == ',') {
+            commas += depth == 0;
+        } else if ((unsigned char)c > ' ') {
+            any = true;
+        }
+    }
+    return any ? commas + 1 : 0;
+}
+
+enum field_read fields_count(const struct fields *fs, int field, num_fixed *out)
+{
+    const struct field_val *fv = fields_get(fs, field);
+    if (fv == NULL)
+        return FIELD_READ_MISSING;
+    if (fv->type != FIELD_ARRAY)
+        return FIELD_READ_WRONG_TYPE;
+    *out = (num_fixed)count_elements(fv->p, fv->len) * NUM_ONE;
+    return FIELD_READ_OK;
 }

@@ -34,11 +34,12 @@ struct fields {
 /* Why a field's value could not be read. */
 enum field_read {
     FIELD_READ_OK,
-    FIELD_READ_MISSING,      /* absent, or null */
-    FIELD_READ_WRONG_TYPE,   /* e.g. an object where a number belongs */
-    FIELD_READ_OUT_OF_RANGE, /* beyond what a fixed-point value holds */
-    FIELD_READ_NO_MATCH,     /* the value's regular expression missed */
-    FIELD_READ_UNPARSABLE,   /* not a time or duration in its format */
+    FIELD_READ_MISSING,          /* absent, or null */
+    FIELD_READ_WRONG_TYPE,       /* e.g. an object where a number belongs */
+    FIELD_READ_OUT_OF_RANGE,     /* beyond what a fixed-point value holds */
+    FIELD_READ_NO_MATCH,         /* the value's regular expression missed */
+    FIELD_READ_UNPARSABLE,       /* not a time or duration in its format */
+    FIELD_READ_DIVISION_BY_ZERO, /* a value computed from fields (expr.h) */
 };
 
 /* Room for n fields (config.fields). Returns 0 or -ENOMEM. */
@@ -147,5 +148,10 @@ enum field_read fields_between(struct fields *fs, const struct cfg_between *b,
 enum field_read fields_duration(struct fields *fs, int field,
                                 const struct num_dec *scale, struct rx *rx,
                                 num_fixed *out);
+
+/* The number of elements of an array field, as fixed point: a string,
+ * number or object is FIELD_READ_WRONG_TYPE. */
+enum field_read fields_count(const struct fields *fs, int field,
+                             num_fixed *out);
 
 #endif

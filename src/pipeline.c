@@ -8,6 +8,7 @@
 #include "rx.h"
 #include "cond.h"
 #include "cost.h"
+#include "expr.h"
 #include "field_probe.h"
 #include "transform.h"
 #include "utf8.h"
@@ -36,6 +37,7 @@ static const char *const update_skip_names[UPDATE_SKIP_COUNT] = {
     [UPDATE_SKIP_UNPRICED] = "unpriced",
     [UPDATE_SKIP_CACHED_EXCEEDS_PROMPT] = "cached_exceeds_prompt",
     [UPDATE_SKIP_UNPARSABLE] = "unparsable",
+    [UPDATE_SKIP_DIVISION_BY_ZERO] = "division_by_zero",
 };
 
 /* What a read yields when it succeeds (every skip reason is below). */
@@ -47,6 +49,7 @@ static const enum update_skip read_skip[] = {
     [FIELD_READ_OUT_OF_RANGE] = UPDATE_SKIP_OUT_OF_RANGE,
     [FIELD_READ_NO_MATCH] = UPDATE_SKIP_NO_MATCH,
     [FIELD_READ_UNPARSABLE] = UPDATE_SKIP_UNPARSABLE,
+    [FIELD_READ_DIVISION_BY_ZERO] = UPDATE_SKIP_DIVISION_BY_ZERO,
 };
 
 /* A field read's outcome as READ_OK or the reason to skip the update. */
@@ -536,11 +539,33 @@ read_time_value(struct pipeline *p, struct rule *r, size_t i, num_fixed *out)
         fields_duration(&p->fields, src->field, scale, r->value_rx[i], out));
 }
 
+/* An expression's value, scaled: READ_OK or a skip. */
+static __attribute__((noinline)) int
+read_expr(struct pipeline *p, const struct cfg_value *src, num_fixed *out)
+{
+    num_fixed v;
+    enum field_read r = expr_eval(src->expr, &p->fields, &v);
+    if (r != FIELD_READ_OK)
+        return read_outcome(r);
+    if (!src->has_scale) {
+        *out = v;
+        return READ_OK;
+    }
+    /* The exact decimal of v, scaled as a field's number is. */
+    struct num_dec d = {.mant = v < 0 ? (num_u128)(-(v + 1)) + 1 : (num_u128)v,
+                        .exp = -NUM_FRAC_DIGITS,
+                        .neg = v < 0};
+    return num_to_fixed(&d, &src->scale, out) == 0 ? READ_OK
+                                                   : UPDATE_SKIP_OUT_OF_RANGE;
+}
+
 /* Value source i's number, scaled: READ_OK or a skip. */
 static inline int read_value(struct pipeline *p, struct rule *r, size_t i,
                              num_fixed *out)
 {
     const struct cfg_value *src = &r->metric->values[i];
+    if (src->expr != NULL)
+        return read_expr(p, src, out);
     if (src->between != NULL || src->as != VALUE_AS_NUMBER)
         return read_time_value(p, r, i, out);
     return read_outcome(fields_number(&p->fields, src->field,
@@ -548,9 +573,12 @@ static inline int read_value(struct pipeline *p, struct rule *r, size_t i,
                                       r->value_rx[i], out));
 }
 
-/* Whether a line has source src at all (a duration: either time). */
+/* Whether a line has source src at all (a duration: either time; an
+ * expression: every field it reads). */
 static bool source_present(struct pipeline *p, const struct cfg_value *src)
 {
+    if (src->expr != NULL)
+        return expr_present(src->expr, &p->fields);
     if (src->between != NULL)
         return fields_get(&p->fields, src->between->from) != NULL ||
                fields_get(&p->fields, src->between->to) != NULL;

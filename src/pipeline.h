@@ -74,7 +74,8 @@ enum update_skip {
     UPDATE_SKIP_UNMAPPED,       /* a label's text is not in its map */
     UPDATE_SKIP_UNPRICED,       /* no price for the line's model */
     UPDATE_SKIP_CACHED_EXCEEDS_PROMPT, /* more cached tokens than prompt */
-    UPDATE_SKIP_UNPARSABLE, /* a time or duration not in its format */
+    UPDATE_SKIP_UNPARSABLE,       /* a time or duration not in its format */
+    UPDATE_SKIP_DIVISION_BY_ZERO, /* an expression's divisor is zero */
     UPDATE_SKIP_COUNT
 };
 

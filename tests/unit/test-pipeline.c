@@ -275,6 +275,56 @@ static void test_value_sources(void **state)
     teardown_fixture(&f);
 }
 
+/* Values computed from several fields: exact, scaled, and every way of
+ * failing counted under its reason. */
+static void test_expressions(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, "inputs:\n  - paths: [x]\n"
+              "metrics:\n"
+              "  - name: tokens_total\n"
+              "    type: counter\n"
+              "    labels: {model: model}\n"
+              "    value: {expr: \"usage.prompt + usage.completion\"}\n"
+              "  - name: header_bytes_total\n"
+              "    type: counter\n"
+              "    value: {expr: \"sent - body\", scale: 0.5}\n"
+              "  - name: per_token_seconds\n"
+              "    type: histogram\n"
+              "    value: {expr: \"ms / usage.completion\", scale: 0.001}\n"
+              "    buckets: [0.001, 0.01]\n"
+              "  - name: parts_total\n"
+              "    type: counter\n"
+              "    values:\n"
+              "      - {expr: \"len(choices)\", labels: {what: choices}}\n"
+              "      - {expr: \"usage.prompt * 2\", labels: {what: double}}\n");
+    line(&f, "{\"model\": \"m\", \"usage\": {\"prompt\": 1200, "
+             "\"completion\": 34}, \"sent\": 1500, \"body\": 1200, "
+             "\"ms\": 68, \"choices\": [1, 2, 3]}");
+    line(&f, "{\"model\": \"m\", \"usage\": {\"prompt\": \"0040\", "
+             "\"completion\": 0}, \"sent\": 10, \"body\": 11, \"ms\": 5}");
+    line(&f, "{\"model\": \"m\", \"usage\": {\"prompt\": 1}, "
+             "\"sent\": \"x\", \"body\": 1}");
+    assert_string_equal(value(&f, "tokens_total{model=\"m\"}"), "1274");
+    assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_FIELD_MISSING], 1);
+    /* (1500 - 1200) * 0.5; then 10 - 11 is negative for a counter. */
+    assert_string_equal(value(&f, "header_bytes_total"), "150");
+    assert_int_equal(f.p->rules[1].skipped[UPDATE_SKIP_NEGATIVE], 1);
+    assert_int_equal(f.p->rules[1].skipped[UPDATE_SKIP_WRONG_TYPE], 1);
+    /* 68 / 34 * 0.001 = 0.002; 5 / 0 is skipped. */
+    assert_string_equal(value(&f, "per_token_seconds_sum"), "0.002");
+    assert_string_equal(value(&f, "per_token_seconds_bucket{le=\"0.01\"}"),
+                        "1");
+    assert_int_equal(f.p->rules[2].skipped[UPDATE_SKIP_DIVISION_BY_ZERO], 1);
+    assert_int_equal(f.p->rules[2].skipped[UPDATE_SKIP_FIELD_MISSING], 1);
+    /* Entries of values apply where the line has all their fields. */
+    assert_string_equal(value(&f, "parts_total{what=\"choices\"}"), "3");
+    assert_string_equal(value(&f, "parts_total{what=\"double\"}"), "2482");
+    assert_int_equal(f.p->rules[3].skipped[UPDATE_SKIP_FIELD_MISSING], 0);
+    teardown_fixture(&f);
+}
+
 static void test_cost(void **state)
 {
     struct fixture f;
@@ -474,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_inputs_scope),
         cmocka_unit_test(test_numeric_conditions),
         cmocka_unit_test(test_value_sources),
+        cmocka_unit_test(test_expressions),
         cmocka_unit_test(test_cost),
         cmocka_unit_test(test_label_transforms),
         cmocka_unit_test(test_parser_list),

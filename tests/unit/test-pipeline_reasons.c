@@ -110,6 +110,15 @@ static const char *const metrics_yaml =
     "      prompt: p\n"
     "      cached: c\n"
     "      cached_in_prompt: true\n"
+    "  - {name: sum_total, type: counter, value: {expr: \"p + c\"}}\n"
+    "  - {name: ratio, type: gauge, value: {expr: \"p / len(c)\"},\n"
+    "     when: [{field: p, exists: true}, {field: c, exists: true}]}\n"
+    "  - {name: one_total, type: counter, value: {expr: \"2 * 3\"}}\n"
+    "  - name: parts_total\n"
+    "    type: counter\n"
+    "    values:\n"
+    "      - {expr: \"p / 2\", labels: {type: half}}\n"
+    "      - {field: c, labels: {type: c}}\n"
     "  - name: guarded_total\n"
     "    type: counter\n"
     "    value: tokens\n"
@@ -150,6 +159,12 @@ static void test_metric_reasons(void **state)
         /* The model's steps may drop it; the cached may exceed the prompt. */
         {"openai_cost_total", "wrong_type out_of_range negative no_match "
                               "unmapped unpriced cached_exceeds_prompt"},
+        /* An expression's fields may be missing, unless its condition
+         * requires them; a quotient's divisor may be zero. */
+        {"sum_total", "field_missing wrong_type out_of_range negative"},
+        {"ratio", "wrong_type out_of_range division_by_zero"},
+        {"one_total", "wrong_type out_of_range negative"},
+        {"parts_total", "wrong_type out_of_range negative division_by_zero"},
     };
     for (size_t i = 0; i < sizeof(expected) / sizeof(*expected); i++)
         assert_string_equal(metric_reasons(cfg, expected[i].metric),
