@@ -241,6 +241,7 @@ struct cfg_value {
     const char *regex;        /* take the number from a capture in the text */
     struct cfg_label *labels; /* constants told apart per source */
     size_t n_labels;
+    struct cfg_cond *when; /* entries of values: the lines it applies to */
 };
 
 /*
@@ -309,6 +310,7 @@ struct cfg_metric {
     const char *name;
     const char *help;
     enum metric_type type;
+    enum gauge_update update; /* gauges: set (the default), add, max, min */
     struct cfg_label *labels; /* taken from fields, in the order written */
     size_t n_labels;
     struct cfg_label *const_labels; /* same value on every series */

@@ -268,15 +268,32 @@ static void load_value_source(struct loader *L, const yaml_node_t *n,
                 "reads its fields as numbers");
 }
 
+/* An entry of values applies to the lines its condition admits. */
+static void load_value_when(struct loader *L, const yaml_node_t *x,
+                            struct cfg_value *v, bool in_list)
+{
+    if (!in_list) {
+        cfg_err(L, x,
+                "when of a value belongs to the entries of \"values\"; "
+                "use the metric's when");
+        return;
+    }
+    v->when = cfg_alloc(L, sizeof(*v->when));
+    if (v->when != NULL && !cfg_load_cond(L, x, v->when, 0))
+        v->when = NULL;
+}
+
 /*
- * value: a field path, or {field, as, scale, regex, labels}, {expr,
- * scale, labels} or {duration, scale, labels} (labels: in values)
+ * value: a field path, or {field, as, scale, regex, labels, when}, {expr,
+ * scale, labels, when} or {duration, scale, labels, when} (labels and
+ * when: in values)
  */
 static void load_value(struct loader *L, const yaml_node_t *n,
                        struct cfg_metric *m, struct cfg_value *v, bool in_list)
 {
-    static const char *const keys[] = {"field", "expr",  "duration", "as",
-                                       "scale", "regex", "labels",   NULL};
+    static const char *const keys[] = {"field",  "expr",  "duration",
+                                       "as",     "scale", "regex",
+                                       "labels", "when",  NULL};
     yaml_node_t *x;
     v->field = -1;
     if (n->type == YAML_SCALAR_NODE) {
@@ -304,6 +321,8 @@ static void load_value(struct loader *L, const yaml_node_t *n,
         else
             load_labels(L, x, &v->labels, &v->n_labels, true, "labels");
     }
+    if ((x = cfg_get(L, n, "when")) != NULL)
+        load_value_when(L, x, v, in_list);
 }
 
 static void load_values(struct loader *L, const yaml_node_t *n,
@@ -473,6 +492,12 @@ static void default_buckets_for(struct loader *L, struct cfg_metric *m)
 
 static void default_help(struct loader *L, struct cfg_metric *m)
 {
+    static const char *const gauge_help[GAUGE_UPDATE_COUNT] = {
+        [GAUGE_SET] = "Last value",
+        [GAUGE_ADD] = "Running sum",
+        [GAUGE_MAX] = "Largest value",
+        [GAUGE_MIN] = "Smallest value",
+    };
     char text[512], what[384] = "log field ?";
     const struct cfg_value *v = m->n_values > 0 ? &m->values[0] : NULL;
     if (v != NULL && v->expr_text != NULL) {
@@ -492,7 +517,7 @@ static void default_help(struct loader *L, struct cfg_metric *m)
         snprintf(text, sizeof(text), "Sum of %s%s.", what,
                  m->n_values > 1 ? " and others" : "");
     else if (m->type == METRIC_GAUGE)
-        snprintf(text, sizeof(text), "Last value of %s.", what);
+        snprintf(text, sizeof(text), "%s of %s.", gauge_help[m->update], what);
     else
         snprintf(text, sizeof(text), "Distribution of %s.", what);
     m->help = cfg_strdup(L, text);
@@ -532,6 +557,27 @@ static void load_sources(struct loader *L, const yaml_node_t *n,
     if (m->n_values == 0 && m->cost == NULL && m->type != METRIC_COUNTER)
         cfg_err(L, n, "a %s needs a \"value\" field",
                 metric_type_name(m->type));
+}
+
+static const char *update_name(size_t i)
+{
+    return gauge_update_name((enum gauge_update)i);
+}
+
+/* update: how a gauge's lines move it; only gauges take one. */
+static void load_update(struct loader *L, const yaml_node_t *v,
+                        struct cfg_metric *m)
+{
+    int u = cfg_choice(L, v, "update", gauge_update_parse, update_name,
+                       GAUGE_UPDATE_COUNT, false);
+    if (u < 0)
+        return;
+    if (m->type != METRIC_GAUGE)
+        cfg_err(L, v,
+                "update applies to gauges: a counter always adds, a "
+                "histogram observes");
+    else
+        m->update = (enum gauge_update)u;
 }
 
 /* inputs: the names of the inputs whose lines the metric reads. */
@@ -682,9 +728,10 @@ void cfg_load_metric(struct loader *L, const yaml_node_t *n,
                      struct cfg_metric *m)
 {
     static const char *const keys[] = {
-        "name",  "type",   "help",       "labels",       "const_labels",
-        "value", "values", "scale",      "cost",         "buckets",
-        "when",  "inputs", "max_series", "expire_after", NULL};
+        "name",         "type",       "help",         "labels",
+        "const_labels", "value",      "values",       "scale",
+        "cost",         "buckets",    "update",       "when",
+        "inputs",       "max_series", "expire_after", NULL};
     yaml_node_t *v;
 
     m->max_series = CONFIG_DEFAULT_MAX_SERIES;
@@ -702,6 +749,8 @@ void cfg_load_metric(struct loader *L, const yaml_node_t *n,
 
     load_sources(L, n, m);
     check_label_names(L, n, m);
+    if ((v = cfg_get(L, n, "update")) != NULL)
+        load_update(L, v, m);
 
     if ((v = cfg_get(L, n, "buckets")) != NULL) {
         if (m->type != METRIC_HISTOGRAM)

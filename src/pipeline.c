@@ -87,6 +87,7 @@ static int add_family(struct registry *reg, struct rule *rule)
         .name = m->name,
         .help = m->help,
         .type = m->type,
+        .update = m->update,
         .label_names = names,
         .n_labels = n,
         .const_names = cnames,
@@ -99,6 +100,32 @@ static int add_family(struct registry *reg, struct rule *rule)
     };
     rule->family = registry_add(reg, &spec);
     return rule->family ? 0 : -ENOMEM;
+}
+
+/* Each value source's regex and condition, compiled, and the caches of
+ * those made of times. */
+static int values_build(struct rule *r, const struct cfg_metric *m)
+{
+    size_t n = m->n_values ? m->n_values : 1;
+    r->value_rx = calloc(n, sizeof(*r->value_rx));
+    r->value_when = calloc(n, sizeof(*r->value_when));
+    if (r->value_rx == NULL || r->value_when == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < m->n_values; i++) {
+        int rc;
+        if (m->values[i].regex != NULL &&
+            (rc = rx_new(m->values[i].regex, &r->value_rx[i])) != 0)
+            return rc;
+        if (m->values[i].when != NULL &&
+            (rc = cond_build(m->values[i].when, &r->value_when[i])) != 0)
+            return rc;
+    }
+    for (size_t i = 0; i < m->n_values && r->value_time == NULL; i++)
+        if (m->values[i].between != NULL &&
+            (r->value_time = calloc(m->n_values, sizeof(*r->value_time))) ==
+                NULL)
+            return -ENOMEM;
+    return 0;
 }
 
 static int rule_build(struct registry *reg, struct rule *r,
@@ -126,22 +153,14 @@ static int rule_build(struct registry *reg, struct rule *r,
                                  &r->label_cases[i][k])) != 0)
                 return rc;
     }
-    r->value_rx = calloc(m->n_values ? m->n_values : 1, sizeof(*r->value_rx));
-    if (r->label_tf == NULL || r->value_rx == NULL)
+    if (r->label_tf == NULL)
         return -ENOMEM;
     for (size_t i = 0; i < m->n_labels; i++)
         if (m->labels[i].has_tf &&
             (rc = transform_new(&m->labels[i].tf, &r->label_tf[i])) != 0)
             return rc;
-    for (size_t i = 0; i < m->n_values; i++)
-        if (m->values[i].regex != NULL &&
-            (rc = rx_new(m->values[i].regex, &r->value_rx[i])) != 0)
-            return rc;
-    for (size_t i = 0; i < m->n_values && r->value_time == NULL; i++)
-        if (m->values[i].between != NULL &&
-            (r->value_time = calloc(m->n_values, sizeof(*r->value_time))) ==
-                NULL)
-            return -ENOMEM;
+    if ((rc = values_build(r, m)) != 0)
+        return rc;
     if (m->when != NULL) {
         r->when = calloc(1, sizeof(*r->when));
         if (r->when == NULL)
@@ -167,6 +186,10 @@ static void rule_free(struct rule *r)
     free(r->label_cases);
     for (size_t i = 0; r->value_rx && i < r->metric->n_values; i++)
         rx_free(r->value_rx[i]);
+    for (size_t i = 0; r->value_when && i < r->metric->n_values; i++)
+        if (r->value_when[i].cfg != NULL)
+            cond_free(&r->value_when[i]);
+    free(r->value_when);
     free(r->label_tf);
     free(r->value_rx);
     free(r->value_time);
@@ -471,7 +494,7 @@ static bool update(struct pipeline *p, struct rule *r, num_fixed v)
         series_add(s, v);
         break;
     case METRIC_GAUGE:
-        series_set(s, v);
+        series_gauge(s, r->metric->update, v);
         break;
     case METRIC_HISTOGRAM:
         series_observe(r->family, s, v);
@@ -597,7 +620,8 @@ static bool rule_apply(struct pipeline *p, struct rule *r)
         return rule_apply_cost(p, r);
     if (m->n_values == 0)
         return read_labels(p, r) && update(p, r, NUM_ONE);
-    if (m->n_values == 1 && m->n_value_labels == 0) {
+    if (m->n_values == 1 && m->n_value_labels == 0 &&
+        m->values[0].when == NULL) {
         rs = read_value(p, r, 0, &v);
         if (rs != READ_OK)
             return rule_skip(r, (enum update_skip)rs);
@@ -610,7 +634,8 @@ static bool rule_apply(struct pipeline *p, struct rule *r)
     size_t prefix = 0;
     for (size_t i = 0; i < m->n_values; i++) {
         const struct cfg_value *src = &m->values[i];
-        if (!source_present(p, src))
+        if (!source_present(p, src) ||
+            (src->when != NULL && !cond_eval(&p->fields, &r->value_when[i])))
             continue;
         rs = read_value(p, r, i, &v);
         if (rs != READ_OK) {

@@ -104,6 +104,7 @@ struct rule {
     struct cond **label_cases;        /* per label: its cases, compiled */
     struct rx **value_rx;             /* per value source: NULL without regex */
     struct timefmt_cache *value_time; /* per value source; NULL: no times */
+    struct cond *value_when;          /* per value source: cfg NULL without */
     struct cond *when;
     struct cost *cost; /* NULL for a metric without one */
     uint64_t updates;

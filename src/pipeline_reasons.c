@@ -170,7 +170,7 @@ static uint32_t value_reasons(const struct cfg_metric *m)
     /* One source skips a line without it; of several, each is read only
      * where the line has it, as a cost's token fields are. */
     if (m->n_values == 1 && m->n_value_labels == 0 &&
-        source_may_miss(m, &m->values[0]))
+        m->values[0].when == NULL && source_may_miss(m, &m->values[0]))
         r |= REASON(UPDATE_SKIP_FIELD_MISSING);
     for (size_t i = 0; i < m->n_values; i++) {
         const struct cfg_value *v = &m->values[i];

@@ -29,6 +29,26 @@ int metric_type_parse(const char *s)
     return -1;
 }
 
+static const char *const update_names[GAUGE_UPDATE_COUNT] = {
+    [GAUGE_SET] = "set",
+    [GAUGE_ADD] = "add",
+    [GAUGE_MAX] = "max",
+    [GAUGE_MIN] = "min",
+};
+
+const char *gauge_update_name(enum gauge_update u)
+{
+    return (unsigned)u < GAUGE_UPDATE_COUNT ? update_names[u] : "?";
+}
+
+int gauge_update_parse(const char *s)
+{
+    for (int u = 0; u < GAUGE_UPDATE_COUNT; u++)
+        if (strcmp(s, update_names[u]) == 0)
+            return u;
+    return -1;
+}
+
 int registry_new(struct registry **out)
 {
     *out = calloc(1, sizeof(**out));
@@ -91,6 +111,7 @@ struct family *registry_add(struct registry *r, const struct family_spec *spec)
     f->name = strdup(spec->name);
     f->help = strdup(spec->help ? spec->help : "");
     f->type = spec->type;
+    f->update = spec->update;
     f->max_series = spec->max_series;
     f->expire_s = spec->expire_s;
     f->reg = r;
@@ -389,12 +410,19 @@ struct series *family_overflow(struct family *f)
     return f->overflow;
 }
 
-size_t registry_signature(enum metric_type type, const char *const *labels,
-                          size_t n_labels, const num_fixed *bounds,
-                          size_t n_bounds, char *sig, size_t cap)
+size_t registry_signature(enum metric_type type, enum gauge_update update,
+                          const char *const *labels, size_t n_labels,
+                          const num_fixed *bounds, size_t n_bounds, char *sig,
+                          size_t cap)
 {
     struct buf b = {0};
     buf_puts(&b, metric_type_name(type));
+    /* A gauge that is set keeps the signature it had before updates had
+     * names, so its saved series stay valid. */
+    if (type == METRIC_GAUGE && update != GAUGE_SET) {
+        buf_putc(&b, ':');
+        buf_puts(&b, gauge_update_name(update));
+    }
     buf_putc(&b, '|');
     for (size_t i = 0; i < n_labels; i++) {
         if (i > 0)
@@ -473,8 +501,9 @@ void registry_signature_change(const char *was, const char *now,
 
 size_t family_signature(const struct family *f, char *sig, size_t cap)
 {
-    return registry_signature(f->type, (const char *const *)f->label_names,
-                              f->n_labels, f->bounds, f->n_bounds, sig, cap);
+    return registry_signature(f->type, f->update,
+                              (const char *const *)f->label_names, f->n_labels,
+                              f->bounds, f->n_bounds, sig, cap);
 }
 
 static int series_cmp(const void *a, const void *b)
@@ -525,6 +554,7 @@ void family_view(struct family *f, struct family_view *out)
                 .name = f->name,
                 .help = f->help,
                 .type = f->type,
+                .update = f->update,
                 .label_names = (const char *const *)f->label_names,
                 .n_labels = f->n_labels,
                 .const_names = (const char *const *)f->const_names,

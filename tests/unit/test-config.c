@@ -186,6 +186,47 @@ static void test_dotted_paths(void **state)
                  "last)");
 }
 
+/* update names how a gauge moves; entries of values take a when. */
+static void test_gauge_update(void **state)
+{
+    struct config *cfg;
+    (void)state;
+    assert_string_equal(
+        load(INPUT "metrics:\n"
+                   "  - {name: a, type: gauge, value: v, update: add}\n"
+                   "  - {name: b, type: gauge, value: v, update: max}\n"
+                   "  - {name: c, type: gauge, value: v}\n"
+                   "  - name: d\n"
+                   "    type: gauge\n"
+                   "    update: add\n"
+                   "    values: [{expr: '1', when: {field: e, equals: s}}]\n",
+             &cfg),
+        "");
+    assert_int_equal(cfg->metrics[0].update, GAUGE_ADD);
+    assert_int_equal(cfg->metrics[1].update, GAUGE_MAX);
+    assert_int_equal(cfg->metrics[2].update, GAUGE_SET);
+    assert_string_equal(cfg->metrics[0].help, "Running sum of log field v.");
+    assert_string_equal(cfg->metrics[1].help, "Largest value of log field v.");
+    assert_non_null(cfg->metrics[3].values[0].when);
+    char sig[64];
+    config_metric_signature(&cfg->metrics[1], sig, sizeof(sig));
+    assert_string_equal(sig, "gauge:max||");
+    config_free(cfg);
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a_total, type: counter, update: add}\n",
+                 "t.yaml:4:44: update applies to gauges: a counter always "
+                 "adds, a histogram observes");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a, type: gauge, value: v, update: sum}\n",
+                 "t.yaml:4:46: update must be set, add, max or min, not "
+                 "\"sum\"");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a, type: gauge, value: {field: v, when: "
+                       "{field: e, exists: true}}}\n",
+                 "t.yaml:4:52: when of a value belongs to the entries of "
+                 "\"values\"; use the metric's when");
+}
+
 static void test_unknown_key(void **state)
 {
     (void)state;
@@ -747,6 +788,7 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_too_many_labels),
         cmocka_unit_test(test_dotted_paths),
+        cmocka_unit_test(test_gauge_update),
         cmocka_unit_test(test_unknown_key),
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_names),

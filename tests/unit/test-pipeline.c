@@ -325,6 +325,47 @@ static void test_expressions(void **state)
     teardown_fixture(&f);
 }
 
+/* In-flight requests from start and end events; the slowest and fastest
+ * request seen. */
+static void test_gauge_updates(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, "inputs:\n  - paths: [x]\n"
+              "metrics:\n"
+              "  - name: requests_in_flight\n"
+              "    type: gauge\n"
+              "    update: add\n"
+              "    labels: {route: route}\n"
+              "    values:\n"
+              "      - {expr: \"1\", when: {field: event, equals: start}}\n"
+              "      - {expr: \"-1\", when: {field: event, equals: end}}\n"
+              "  - name: slowest_seconds\n"
+              "    type: gauge\n"
+              "    update: max\n"
+              "    value: {field: ms, scale: 0.001}\n"
+              "  - name: fastest_seconds\n"
+              "    type: gauge\n"
+              "    update: min\n"
+              "    value: {field: ms, scale: 0.001}\n");
+    line(&f, "{\"event\": \"start\", \"route\": \"/a\"}");
+    line(&f, "{\"event\": \"start\", \"route\": \"/a\"}");
+    line(&f, "{\"event\": \"start\", \"route\": \"/b\"}");
+    line(&f, "{\"event\": \"end\", \"route\": \"/a\", \"ms\": 250}");
+    line(&f, "{\"event\": \"end\", \"route\": \"/b\", \"ms\": 1250.5}");
+    line(&f, "{\"event\": \"end\", \"route\": \"/b\", \"ms\": 75}");
+    line(&f, "{\"event\": \"progress\", \"route\": \"/a\"}");
+    assert_string_equal(value(&f, "requests_in_flight{route=\"/a\"}"), "1");
+    assert_string_equal(value(&f, "requests_in_flight{route=\"/b\"}"), "-1");
+    assert_string_equal(value(&f, "slowest_seconds"), "1.2505");
+    assert_string_equal(value(&f, "fastest_seconds"), "0.075");
+    /* A line no entry applies to is no update and no skip. */
+    assert_int_equal(f.p->rules[0].updates, 6);
+    assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_FIELD_MISSING], 0);
+    assert_int_equal(f.p->inputs[0].skipped[LINE_SKIP_UNMATCHED], 1);
+    teardown_fixture(&f);
+}
+
 static void test_cost(void **state)
 {
     struct fixture f;
@@ -525,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_numeric_conditions),
         cmocka_unit_test(test_value_sources),
         cmocka_unit_test(test_expressions),
+        cmocka_unit_test(test_gauge_updates),
         cmocka_unit_test(test_cost),
         cmocka_unit_test(test_label_transforms),
         cmocka_unit_test(test_parser_list),

@@ -119,6 +119,10 @@ static const char *const metrics_yaml =
     "    values:\n"
     "      - {expr: \"p / 2\", labels: {type: half}}\n"
     "      - {field: c, labels: {type: c}}\n"
+    "  - name: in_flight\n"
+    "    type: gauge\n"
+    "    update: add\n"
+    "    values: [{expr: \"n\", when: {field: e, equals: start}}]\n"
     "  - name: guarded_total\n"
     "    type: counter\n"
     "    value: tokens\n"
@@ -165,6 +169,8 @@ static void test_metric_reasons(void **state)
         {"ratio", "wrong_type out_of_range division_by_zero"},
         {"one_total", "wrong_type out_of_range negative"},
         {"parts_total", "wrong_type out_of_range negative division_by_zero"},
+        /* A source with a condition is read only where the line has it. */
+        {"in_flight", "wrong_type out_of_range"},
     };
     for (size_t i = 0; i < sizeof(expected) / sizeof(*expected); i++)
         assert_string_equal(metric_reasons(cfg, expected[i].metric),
