@@ -172,7 +172,8 @@ struct cfg_cond {
 /*
  * How a field's text becomes a label value, applied in this order: regex,
  * lower, map, status_class, mask, hash. Any step may drop the update (no
- * match, not in the map, not a status code).
+ * match, not in the map, not a status code), unless otherwise gives the
+ * value for a text a step refuses.
  */
 struct cfg_transform {
     const char *regex; /* keep the first capture group (else the match) */
@@ -182,9 +183,11 @@ struct cfg_transform {
     size_t n_map;
     const char *unmapped; /* for texts not in the map; NULL: drop */
     uint32_t unmapped_len;
-    bool status_class; /* "404" -> "4xx" */
-    bool mask;         /* API keys: abcd...wxyz, short_key, unknown */
-    bool hash;         /* the first 16 hex digits of SHA-256 */
+    bool status_class;     /* "404" -> "4xx" */
+    bool mask;             /* API keys: abcd...wxyz, short_key, unknown */
+    bool hash;             /* the first 16 hex digits of SHA-256 */
+    const char *otherwise; /* the value when a step refuses; NULL: drop */
+    uint32_t otherwise_len;
 };
 
 /* A label value chosen by a condition. */

@@ -102,6 +102,26 @@ static void load_cases(struct loader *L, const yaml_node_t *n,
     }
 }
 
+/* otherwise: the value when the label's regex, map or status_class
+ * refuses the text (a map's unmapped, when set, comes first). */
+static void load_otherwise(struct loader *L, const yaml_node_t *v,
+                           const yaml_node_t *label, struct cfg_transform *tf)
+{
+    size_t len;
+    if (cfg_get(L, label, "cases") != NULL)
+        cfg_err(L, v,
+                "when no case holds, a label takes its default; otherwise "
+                "is for a field's regex, map or status_class");
+    else if (cfg_get(L, label, "regex") == NULL &&
+             cfg_get(L, label, "map") == NULL &&
+             cfg_get(L, label, "status_class") == NULL)
+        cfg_err(L, v,
+                "otherwise applies when a label's regex, map or "
+                "status_class refuses the text; this label has none");
+    tf->otherwise = cfg_scalar(L, v, "otherwise", &len);
+    tf->otherwise_len = (uint32_t)len;
+}
+
 /* The steps that turn a field's text into the label's value. */
 static void load_transform(struct loader *L, const yaml_node_t *val,
                            struct cfg_label *lab)
@@ -133,6 +153,8 @@ static void load_transform(struct loader *L, const yaml_node_t *val,
     if ((v = cfg_get(L, val, "hash")) != NULL &&
         cfg_bool(L, v, "hash", &tf->hash))
         lab->has_tf |= tf->hash;
+    if ((v = cfg_get(L, val, "otherwise")) != NULL)
+        load_otherwise(L, v, val, tf);
     if (tf->mask && tf->hash)
         cfg_err(L, val, "a label is either masked or hashed, not both");
     if (tf->mask && lab->has_value)
@@ -160,8 +182,8 @@ static void load_label(struct loader *L, const yaml_node_t *key,
                        bool constant)
 {
     static const char *const keys[] = {
-        "field",        "default", "regex", "lower", "map", "unmapped",
-        "status_class", "mask",    "hash",  "cases", NULL};
+        "field",        "default", "regex", "lower", "map",       "unmapped",
+        "status_class", "mask",    "hash",  "cases", "otherwise", NULL};
     lab->field = -1;
     lab->name = cfg_string(L, key, "label name");
     if (lab->name && !cfg_is_label_name(lab->name))

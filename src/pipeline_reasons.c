@@ -96,6 +96,8 @@ static bool long_constant(const struct cfg_label *lab)
         too_long |= lab->cases[i].value_len > PIPELINE_MAX_LABEL_BYTES;
     for (size_t i = 0; i < tf->n_map; i++)
         too_long |= tf->map_to_len[i] > PIPELINE_MAX_LABEL_BYTES;
+    too_long |=
+        tf->otherwise != NULL && tf->otherwise_len > PIPELINE_MAX_LABEL_BYTES;
     return too_long || (tf->unmapped != NULL &&
                         tf->unmapped_len > PIPELINE_MAX_LABEL_BYTES);
 }
@@ -116,9 +118,10 @@ static uint32_t label_reasons(const struct cfg_metric *m,
          * short one of its own. */
         if (!tf->mask && !tf->hash && !tf->status_class && tf->n_map == 0)
             r |= REASON(UPDATE_SKIP_LABEL_TOO_LONG);
-        if (tf->regex != NULL)
+        /* otherwise stands in for what these steps refuse. */
+        if (tf->regex != NULL && tf->otherwise == NULL)
             r |= REASON(UPDATE_SKIP_NO_MATCH);
-        if (tf->n_map > 0 && tf->unmapped == NULL)
+        if (tf->n_map > 0 && tf->unmapped == NULL && tf->otherwise == NULL)
             r |= REASON(UPDATE_SKIP_UNMAPPED);
     }
     if (lab->n_cases > 0 && !lab->has_value)

@@ -227,6 +227,42 @@ static void test_gauge_update(void **state)
                  "\"values\"; use the metric's when");
 }
 
+/* otherwise needs a step that can refuse the text. */
+static void test_label_otherwise(void **state)
+{
+    struct config *cfg;
+    (void)state;
+    assert_string_equal(load(INPUT
+                             "metrics:\n"
+                             "  - name: a_total\n"
+                             "    type: counter\n"
+                             "    labels:\n"
+                             "      route: {field: p, regex: '^(/api/[a-z]+)', "
+                             "otherwise: other}\n",
+                             &cfg),
+                        "");
+    assert_string_equal(cfg->metrics[0].labels[0].tf.otherwise, "other");
+    config_free(cfg);
+    expect_error(INPUT "metrics:\n"
+                       "  - name: a_total\n"
+                       "    type: counter\n"
+                       "    labels:\n"
+                       "      route: {field: p, lower: true, otherwise: x}\n",
+                 "t.yaml:7:49: otherwise applies when a label's regex, map "
+                 "or status_class refuses the text; this label has none");
+    expect_error(INPUT "metrics:\n"
+                       "  - name: a_total\n"
+                       "    type: counter\n"
+                       "    labels:\n"
+                       "      s:\n"
+                       "        cases: [{when: {field: a, exists: true}, "
+                       "value: y}]\n"
+                       "        otherwise: x\n",
+                 "t.yaml:9:20: when no case holds, a label takes its "
+                 "default; otherwise is for a field's regex, map or "
+                 "status_class");
+}
+
 static void test_unknown_key(void **state)
 {
     (void)state;
@@ -789,6 +825,7 @@ int main(void)
         cmocka_unit_test(test_too_many_labels),
         cmocka_unit_test(test_dotted_paths),
         cmocka_unit_test(test_gauge_update),
+        cmocka_unit_test(test_label_otherwise),
         cmocka_unit_test(test_unknown_key),
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_names),

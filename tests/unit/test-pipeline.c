@@ -366,6 +366,38 @@ static void test_gauge_updates(void **state)
     teardown_fixture(&f);
 }
 
+/* A path no route pattern matches is counted under the fallback, not
+ * lost; a missing field is still missing. */
+static void test_label_otherwise(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, "inputs:\n  - paths: [x]\n"
+              "metrics:\n"
+              "  - name: http_requests_total\n"
+              "    type: counter\n"
+              "    labels:\n"
+              "      route: {field: uri, regex: '^(/api/v1/[a-z]+)', "
+              "otherwise: other}\n"
+              "      class: {field: status, status_class: true, otherwise: "
+              "unknown}\n");
+    line(&f, "{\"uri\": \"/api/v1/chat?x=1\", \"status\": \"200\"}");
+    line(&f, "{\"uri\": \"/static/x.js\", \"status\": 304}");
+    line(&f, "{\"uri\": \"/favicon.ico\", \"status\": \"-\"}");
+    line(&f, "{\"status\": 200}");
+    assert_string_equal(
+        value(&f, "http_requests_total{route=\"/api/v1/chat\",class=\"2xx\"}"),
+        "1");
+    assert_string_equal(
+        value(&f, "http_requests_total{route=\"other\",class=\"3xx\"}"), "1");
+    assert_string_equal(
+        value(&f, "http_requests_total{route=\"other\",class=\"unknown\"}"),
+        "1");
+    assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_NO_MATCH], 0);
+    assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_FIELD_MISSING], 1);
+    teardown_fixture(&f);
+}
+
 static void test_cost(void **state)
 {
     struct fixture f;
@@ -567,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_value_sources),
         cmocka_unit_test(test_expressions),
         cmocka_unit_test(test_gauge_updates),
+        cmocka_unit_test(test_label_otherwise),
         cmocka_unit_test(test_cost),
         cmocka_unit_test(test_label_transforms),
         cmocka_unit_test(test_parser_list),

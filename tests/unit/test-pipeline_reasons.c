@@ -123,6 +123,12 @@ static const char *const metrics_yaml =
     "    type: gauge\n"
     "    update: add\n"
     "    values: [{expr: \"n\", when: {field: e, equals: start}}]\n"
+    "  - name: routed_total\n"
+    "    type: counter\n"
+    "    labels:\n"
+    "      r: {field: path, regex: '^/(\\w+)', otherwise: other}\n"
+    "      e: {field: error, map: {a: b}, otherwise: other}\n"
+    "      c: {field: status, status_class: true, otherwise: other}\n"
     "  - name: guarded_total\n"
     "    type: counter\n"
     "    value: tokens\n"
@@ -171,6 +177,9 @@ static void test_metric_reasons(void **state)
         {"parts_total", "wrong_type out_of_range negative division_by_zero"},
         /* A source with a condition is read only where the line has it. */
         {"in_flight", "wrong_type out_of_range"},
+        /* A fallback stands in for no match and a text not in the map; an
+         * object or array is still of the wrong type. */
+        {"routed_total", "field_missing wrong_type label_too_long"},
     };
     for (size_t i = 0; i < sizeof(expected) / sizeof(*expected); i++)
         assert_string_equal(metric_reasons(cfg, expected[i].metric),
@@ -209,11 +218,15 @@ static void test_long_constant(void **state)
              "inputs:\n  - paths: [x]\n"
              "metrics:\n"
              "  - {name: a_total, type: counter, labels: {k: {field: k, "
-             "mask: true}, t: {field: t, default: %s}}}\n",
-             big);
+             "mask: true}, t: {field: t, default: %s}}}\n"
+             "  - {name: b_total, type: counter, labels: {k: {field: k, "
+             "status_class: true, otherwise: %s}}}\n",
+             big, big);
     struct config *cfg = load(yaml);
     assert_string_equal(metric_reasons(cfg, "a_total"),
                         "wrong_type label_too_long");
+    assert_string_equal(metric_reasons(cfg, "b_total"),
+                        "field_missing wrong_type label_too_long");
     config_free(cfg);
 }
 
