@@ -99,7 +99,14 @@ static int add_family(struct registry *reg, struct rule *rule)
         .expire_s = (uint32_t)(m->expire_ms / 1000),
     };
     rule->family = registry_add(reg, &spec);
-    return rule->family ? 0 : -ENOMEM;
+    if (rule->family == NULL)
+        return -ENOMEM;
+    /* A counter without labels is 0 from the start, as client libraries
+     * export it, so that rate() and increase() see its first update. */
+    if (m->type == METRIC_COUNTER && n == 0 &&
+        family_get(rule->family, "", 0, registry_hash("", 0)) == NULL)
+        return -ENOMEM;
+    return 0;
 }
 
 /* Each value source's regex and condition, compiled, and the caches of

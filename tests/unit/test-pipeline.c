@@ -398,6 +398,42 @@ static void test_label_otherwise(void **state)
     teardown_fixture(&f);
 }
 
+/* A counter without labels is there at 0 before its first line, so
+ * that rate() sees the first increment; labelled series come with their
+ * first line, as in the client libraries. */
+static void test_counter_from_zero(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, "inputs:\n  - paths: [x]\n"
+              "metrics:\n"
+              "  - {name: errors_total, type: counter,\n"
+              "     const_labels: {service: api}}\n"
+              "  - {name: bytes_total, type: counter, value: n}\n"
+              "  - {name: by_code_total, type: counter, labels: {code: c}}\n"
+              "  - {name: kinds_total, type: counter,\n"
+              "     values: [{field: n, labels: {kind: n}}]}\n"
+              "  - {name: last, type: gauge, value: n}\n"
+              "  - {name: h, type: histogram, value: n, buckets: [1]}\n");
+    struct buf b = {0};
+    expfmt_write(f.reg, &b);
+    assert_non_null(strstr(b.data, "\nerrors_total{service=\"api\"} 0\n"));
+    assert_non_null(strstr(b.data, "\nbytes_total 0\n"));
+    assert_null(strstr(b.data, "\nby_code_total{"));
+    assert_null(strstr(b.data, "\nkinds_total{"));
+    assert_null(strstr(b.data, "\nlast "));
+    assert_null(strstr(b.data, "\nh_count"));
+    buf_free(&b);
+    line(&f, "{\"n\": 5, \"c\": 200}");
+    assert_string_equal(value(&f, "errors_total{service=\"api\"}"), "1");
+    assert_string_equal(value(&f, "bytes_total"), "5");
+    assert_string_equal(value(&f, "by_code_total{code=\"200\"}"), "1");
+    struct family_stats st;
+    family_get_stats(f.p->rules[0].family, &st);
+    assert_int_equal(st.series, 1);
+    teardown_fixture(&f);
+}
+
 static void test_cost(void **state)
 {
     struct fixture f;
@@ -600,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_expressions),
         cmocka_unit_test(test_gauge_updates),
         cmocka_unit_test(test_label_otherwise),
+        cmocka_unit_test(test_counter_from_zero),
         cmocka_unit_test(test_cost),
         cmocka_unit_test(test_label_transforms),
         cmocka_unit_test(test_parser_list),
