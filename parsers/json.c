@@ -14,7 +14,9 @@
  * missing commas, 2OO for 200, leading zeros, single quotes, control
  * characters inside strings, bad escapes, a second value after the first.
  * Invalid UTF-8 inside strings is accepted (label values are repaired
- * later, see pipeline.h). Nesting deeper than JSON_MAX_DEPTH is
+ * later, see pipeline.h). NaN, Infinity and -Infinity, which Python
+ * writes, are taken (as null) only by a parser built to take them.
+ * Nesting deeper than JSON_MAX_DEPTH is
  * PARSE_TOO_COMPLEX, so hostile input cannot exhaust the stack.
  *
  * A path goes into arrays by position ("choices.0.text", "choices.-1");
@@ -82,6 +84,7 @@ struct json_parser {
     struct parser base;
     struct json_shape shape; /* first: its keys' alignment stays put */
     struct json_node root;
+    bool non_finite; /* NaN, Infinity and -Infinity read as null */
 };
 
 /* What a pass over one line needs. */
@@ -90,6 +93,7 @@ struct scan {
     struct field_set *out;
     struct json_shape *shape; /* for the top-level object */
     bool too_deep;
+    bool non_finite;
 };
 
 /* --- the key trie -------------------------------------------------------- */
@@ -420,6 +424,24 @@ static const char *scan_word(const char *p, const char *e, const char *w,
     return (size_t)(e - p) >= n && memcmp(p, w, n) == 0 ? p + n : NULL;
 }
 
+/*
+ * At p, where no JSON value starts: the end of NaN, Infinity or -Infinity
+ * when the parser takes them (the caller records null: a value nobody can
+ * use), else NULL. Only reached once a value has failed, so valid lines
+ * never pay for it.
+ */
+static __attribute__((noinline)) const char *
+scan_non_finite(const struct scan *sc, const char *p)
+{
+    const char *e = sc->end, *q;
+    if (!sc->non_finite)
+        return NULL;
+    if ((q = scan_word(p, e, "NaN", 3)) == NULL &&
+        (q = scan_word(p, e, "Infinity", 8)) == NULL)
+        q = scan_word(p, e, "-Infinity", 9);
+    return q;
+}
+
 static const char *scan_value(struct scan *sc, const char *p,
                               const struct json_node *node, int depth,
                               uint8_t *type, bool *esc, bool *high);
@@ -493,8 +515,11 @@ static const char *scan_object(struct scan *sc, const char *p,
         } else {
             p = scan_value(sc, v, child, depth + 1, &type, &vesc, &vhigh);
         }
-        if (p == NULL)
-            return NULL;
+        if (p == NULL) {
+            if ((p = scan_non_finite(sc, v)) == NULL)
+                return NULL;
+            type = FIELD_NULL;
+        }
         /* The last of repeated keys wins, as in most parsers. */
         if (child != NULL && child->field >= 0)
             record(sc, child->field, v, p, type, vesc, vhigh);
@@ -514,6 +539,8 @@ static const char *scan_element(struct scan *sc, const char *p,
     uint8_t type;
     bool esc, high;
     const char *q = scan_value(sc, p, node, depth + 1, &type, &esc, &high);
+    if (q == NULL && (q = scan_non_finite(sc, p)) != NULL)
+        type = FIELD_NULL;
     if (q != NULL && node != NULL && node->field >= 0)
         record(sc, node->field, p, q, type, esc, high);
     return q;
@@ -578,8 +605,10 @@ static const char *scan_array(struct scan *sc, const char *p,
     for (;;) {
         uint8_t type;
         bool esc, high;
-        if ((p = scan_value(sc, p, NULL, depth + 1, &type, &esc, &high)) ==
-            NULL)
+        const char *v = p;
+        if ((p = scan_value(sc, v, NULL, depth + 1, &type, &esc, &high)) ==
+                NULL &&
+            (p = scan_non_finite(sc, v)) == NULL)
             return NULL;
         p = skip_ws(p, e);
         if (p < e && *p == ',') {
@@ -590,7 +619,12 @@ static const char *scan_array(struct scan *sc, const char *p,
     }
 }
 
-/* Any value at p (no leading whitespace); sets *type for the caller. */
+/*
+ * Any value at p (no leading whitespace); sets *type for the caller. NaN
+ * and Infinity are not values here: a caller whose value failed tries
+ * scan_non_finite, which keeps this, the root of every line's recursion,
+ * as small as it was.
+ */
 static const char *scan_value(struct scan *sc, const char *p,
                               const struct json_node *node, int depth,
                               uint8_t *type, bool *esc, bool *high)
@@ -634,7 +668,10 @@ static enum parse_result json_parse(struct parser *base, const char *line,
                                     size_t len, struct field_set *out)
 {
     struct json_parser *jp = (struct json_parser *)base;
-    struct scan sc = {.end = line + len, .out = out, .shape = &jp->shape};
+    struct scan sc = {.end = line + len,
+                      .out = out,
+                      .shape = &jp->shape,
+                      .non_finite = jp->non_finite};
     const char *p = skip_ws(line, sc.end);
     uint8_t type;
     bool esc, high;
@@ -662,12 +699,13 @@ static const struct parser_ops json_ops = {
 };
 
 int json_parser_new(const struct cfg_field *fields, size_t n_fields,
-                    struct parser **out)
+                    enum json_non_finite non_finite, struct parser **out)
 {
     struct json_parser *jp = calloc(1, sizeof(*jp));
     if (jp == NULL)
         return -ENOMEM;
     jp->base.ops = &json_ops;
+    jp->non_finite = non_finite == JSON_NON_FINITE_MISSING;
     jp->root.field = -1;
     for (size_t f = 0; f < n_fields; f++) {
         struct json_node *n = &jp->root;

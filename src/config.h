@@ -99,9 +99,24 @@ const char *config_parser_name(enum parser_kind k);
 /* The parser kind named s; -1 when there is none of that name. */
 int config_parser_parse(const char *s);
 
+/*
+ * What the JSON parser makes of NaN, Infinity and -Infinity: not JSON, but
+ * Python's json.dumps writes them. reject: the line is not_json (RFC 8259);
+ * missing: the line is kept and those values read as missing.
+ */
+enum json_non_finite { JSON_NON_FINITE_REJECT, JSON_NON_FINITE_MISSING };
+#define JSON_NON_FINITE_COUNT (JSON_NON_FINITE_MISSING + 1)
+
+/* "reject" or "missing". */
+const char *config_non_finite_name(enum json_non_finite n);
+
+/* The setting named s; -1 when there is none of that name. */
+int config_non_finite_parse(const char *s);
+
 struct cfg_parser {
     enum parser_kind kind;
-    const char *pattern; /* PARSER_REGEX */
+    const char *pattern;             /* PARSER_REGEX */
+    enum json_non_finite non_finite; /* PARSER_JSON */
 };
 
 /*

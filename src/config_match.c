@@ -76,6 +76,7 @@ static bool same_input(const struct cfg_input *a, const struct cfg_input *b)
             return false;
     for (size_t i = 0; i < a->n_parsers; i++)
         if (a->parsers[i].kind != b->parsers[i].kind ||
+            a->parsers[i].non_finite != b->parsers[i].non_finite ||
             !same_text(a->parsers[i].pattern, b->parsers[i].pattern))
             return false;
     return true;

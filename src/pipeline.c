@@ -224,7 +224,7 @@ static int parser_build(const struct config *cfg, const struct cfg_parser *c,
     case PARSER_LOGFMT:
         return logfmt_parser_new(cfg->fields, cfg->n_fields, out);
     default:
-        return json_parser_new(cfg->fields, cfg->n_fields, out);
+        return json_parser_new(cfg->fields, cfg->n_fields, c->non_finite, out);
     }
 }
 

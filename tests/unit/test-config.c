@@ -263,6 +263,35 @@ static void test_label_otherwise(void **state)
                  "status_class");
 }
 
+/* non_finite is a JSON parser's setting, off unless asked for. */
+static void test_non_finite(void **state)
+{
+    struct config *cfg;
+    (void)state;
+    assert_string_equal(
+        load("inputs:\n"
+             "  - {paths: [a], parser: {type: json, non_finite: missing}}\n"
+             "  - {paths: [b], parser: [json, {type: json, non_finite: "
+             "reject}]}\n",
+             &cfg),
+        "");
+    assert_int_equal(cfg->inputs[0].parsers[0].non_finite,
+                     JSON_NON_FINITE_MISSING);
+    assert_int_equal(cfg->inputs[1].parsers[0].non_finite,
+                     JSON_NON_FINITE_REJECT);
+    assert_int_equal(cfg->inputs[1].parsers[1].non_finite,
+                     JSON_NON_FINITE_REJECT);
+    config_free(cfg);
+    expect_error("inputs:\n"
+                 "  - {paths: [a], parser: {type: json, non_finite: nan}}\n",
+                 "t.yaml:2:51: non_finite must be reject or missing, not "
+                 "\"nan\"");
+    expect_error("inputs:\n"
+                 "  - {paths: [a], parser: {type: logfmt, non_finite: "
+                 "missing}}\n",
+                 "t.yaml:2:53: only a json parser takes non_finite");
+}
+
 static void test_unknown_key(void **state)
 {
     (void)state;
@@ -826,6 +855,7 @@ int main(void)
         cmocka_unit_test(test_dotted_paths),
         cmocka_unit_test(test_gauge_update),
         cmocka_unit_test(test_label_otherwise),
+        cmocka_unit_test(test_non_finite),
         cmocka_unit_test(test_unknown_key),
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_names),

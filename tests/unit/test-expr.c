@@ -172,8 +172,9 @@ static int setup(void **state)
     if (config_load_text("t.yaml", yaml, strlen(yaml), &f->cfg, &errors) != 0)
         fail_msg("%s", errors.data);
     buf_free(&errors);
-    assert_int_equal(
-        json_parser_new(f->cfg->fields, f->cfg->n_fields, &f->json), 0);
+    assert_int_equal(json_parser_new(f->cfg->fields, f->cfg->n_fields,
+                                     JSON_NON_FINITE_REJECT, &f->json),
+                     0);
     assert_int_equal(fields_init(&f->fs, f->cfg->n_fields), 0);
     *state = f;
     return 0;

@@ -40,7 +40,8 @@ static void setup_paths(struct fixture *f, const char *const *paths, size_t n)
         f->fields[i].part_lens = f->lens[i];
         f->fields[i].n_parts = k;
     }
-    assert_int_equal(json_parser_new(f->fields, n, &f->p), 0);
+    assert_int_equal(
+        json_parser_new(f->fields, n, JSON_NON_FINITE_REJECT, &f->p), 0);
     f->set.vals = f->vals;
     f->set.n = n;
 }
@@ -213,6 +214,44 @@ static void test_array_paths(void **state)
     /* A broken element after a picked one still breaks the line. */
     assert_int_equal(parse(&f, "{\"choices\": [1, 2, 3,]}"), PARSE_NOT_JSON);
     assert_int_equal(parse(&f, "{\"m\": [[1, 2], [3, [4}]]}"), PARSE_NOT_JSON);
+    parser_free(f.p);
+}
+
+/* NaN, Infinity and -Infinity: not JSON, unless the parser takes them;
+ * then they read as null, and nothing else loosens. */
+static void test_non_finite(void **state)
+{
+    static const char *const paths[] = {"a", "b", "c.0", "c.-1", "d"};
+    static const char *const line =
+        "{\"a\": NaN, \"b\": -Infinity, \"c\": [Infinity, 1, NaN], "
+        "\"d\": 2}";
+    static const char *const bad[] = {
+        "{\"a\": nan}",       "{\"a\": NaNa}",       "{\"a\": Inf}",
+        "{\"a\": +Infinity}", "{\"a\": -NaN}",       "{\"a\": Infinityy}",
+        "{\"a\": \"x\" NaN}", "{\"a\": - Infinity}", "{NaN: 1}",
+        "{\"a\": [NaN,]}",
+    };
+    struct fixture f;
+    (void)state;
+    setup_paths(&f, paths, 5);
+    assert_int_equal(parse(&f, line), PARSE_NOT_JSON);
+    parser_free(f.p);
+    assert_int_equal(
+        json_parser_new(f.fields, 5, JSON_NON_FINITE_MISSING, &f.p), 0);
+    assert_int_equal(parse(&f, line), PARSE_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(f.vals[i].type, FIELD_NULL);
+    assert_string_equal(text(&f, 1), "-Infinity");
+    assert_string_equal(text(&f, 2), "Infinity");
+    assert_string_equal(text(&f, 3), "NaN");
+    assert_string_equal(text(&f, 4), "2");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+        if (parse(&f, bad[i]) != PARSE_NOT_JSON)
+            fail_msg("accepted: %s", bad[i]);
+    /* Inside objects and arrays only: a line that is just NaN stays
+     * not_json, as under the strict parser. */
+    assert_int_equal(parse(&f, "NaN"), PARSE_NOT_JSON);
+    assert_int_equal(parse(&f, "[NaN]"), PARSE_NOT_OBJECT);
     parser_free(f.p);
 }
 
@@ -438,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_nesting_and_order),
         cmocka_unit_test(test_escapes),
         cmocka_unit_test(test_array_paths),
+        cmocka_unit_test(test_non_finite),
         cmocka_unit_test(test_strict),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_differential),

@@ -434,6 +434,43 @@ static void test_counter_from_zero(void **state)
     teardown_fixture(&f);
 }
 
+/* Python's NaN and Infinity keep the line when the input says so: the
+ * fields holding them are missing, the rest counts. */
+static void test_non_finite(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, "inputs:\n"
+              "  - {paths: [x], parser: {type: json, non_finite: missing}}\n"
+              "  - {paths: [y]}\n"
+              "metrics:\n"
+              "  - name: req_total\n"
+              "    type: counter\n"
+              "    labels: {path: p, score: {field: s, default: none}}\n"
+              "  - name: latency_seconds\n"
+              "    type: histogram\n"
+              "    value: ms\n"
+              "    buckets: [1]\n");
+    static const char *const lines[] = {
+        "{\"p\": \"/a\", \"ms\": NaN, \"s\": Infinity}",
+        "{\"p\": \"/a\", \"ms\": 0.5, \"s\": -Infinity}",
+        "{\"p\": \"/a\", \"ms\": 2, \"s\": 1}",
+    };
+    for (int i = 0; i < 3; i++) {
+        pipeline_line(f.p, 0, lines[i], strlen(lines[i]));
+        pipeline_line(f.p, 1, lines[i], strlen(lines[i]));
+    }
+    assert_string_equal(value(&f, "req_total{path=\"/a\",score=\"none\"}"),
+                        "2");
+    assert_string_equal(value(&f, "req_total{path=\"/a\",score=\"1\"}"), "2");
+    assert_string_equal(value(&f, "latency_seconds_count"), "3");
+    assert_string_equal(value(&f, "latency_seconds_sum"), "4.5");
+    assert_int_equal(f.p->rules[1].skipped[UPDATE_SKIP_FIELD_MISSING], 1);
+    assert_int_equal(f.p->inputs[0].skipped[LINE_SKIP_NOT_JSON], 0);
+    assert_int_equal(f.p->inputs[1].skipped[LINE_SKIP_NOT_JSON], 2);
+    teardown_fixture(&f);
+}
+
 static void test_cost(void **state)
 {
     struct fixture f;
@@ -637,6 +674,7 @@ int main(void)
         cmocka_unit_test(test_gauge_updates),
         cmocka_unit_test(test_label_otherwise),
         cmocka_unit_test(test_counter_from_zero),
+        cmocka_unit_test(test_non_finite),
         cmocka_unit_test(test_cost),
         cmocka_unit_test(test_label_transforms),
         cmocka_unit_test(test_parser_list),
