@@ -105,10 +105,9 @@ static void check_lenient(struct parsers *ps, const char *line, size_t size,
     enum parse_result rl = parser_parse(ps->lenient, line, size, &l);
     if (strict == PARSE_OK || strict == PARSE_NOT_OBJECT) {
         if (rl != strict)
-            fuzz_fail("the lenient scanner says %d, the strict one %d",
-                      (int)rl, (int)strict);
-    } else if (rl == PARSE_OK &&
-               memmem(line, size, "NaN", 3) == NULL &&
+            fuzz_fail("the lenient scanner says %d, the strict one %d", (int)rl,
+                      (int)strict);
+    } else if (rl == PARSE_OK && memmem(line, size, "NaN", 3) == NULL &&
                memmem(line, size, "Infinity", 8) == NULL) {
         fuzz_fail("the lenient scanner accepts a line without NaN or "
                   "Infinity that the strict one refuses");
