@@ -67,7 +67,7 @@ static bool emit(struct compiler *c, const char *at, enum expr_op op,
     return true;
 }
 
-static bool parse_sum(struct compiler *c);
+static bool parse_level(struct compiler *c, int level);
 
 /* A decimal constant: digits, a point, an exponent. */
 static bool parse_number(struct compiler *c)
@@ -139,7 +139,7 @@ static bool lex_path(struct compiler *c, char *path, size_t *len)
 static bool parse_field(struct compiler *c)
 {
     char path[EXPR_MAX_PATH];
-    size_t n;
+    size_t n = 0;
     const char *start = c->p;
     if (!lex_path(c, path, &n))
         return false;
@@ -170,7 +170,7 @@ static bool parse_field(struct compiler *c)
     return emit(c, start, op, 0, f);
 }
 
-/* A number, a field, len(FIELD), (SUM), or a signed one of those. */
+/* A number, a field, len(FIELD), (EXPR), or a signed one of those. */
 static bool parse_unary(struct compiler *c)
 {
     skip_space(c);
@@ -184,7 +184,7 @@ static bool parse_unary(struct compiler *c)
         c->p++;
         bool ok;
         if (ch == '(') {
-            ok = parse_sum(c);
+            ok = parse_level(c, 0);
             skip_space(c);
             if (ok && (c->p >= c->end || *c->p != ')'))
                 ok = fail(c, c->p, "\")\" expected");
@@ -202,32 +202,29 @@ static bool parse_unary(struct compiler *c)
     return parse_field(c);
 }
 
-static bool parse_product(struct compiler *c)
-{
-    if (!parse_unary(c))
-        return false;
-    for (;;) {
-        skip_space(c);
-        if (c->p >= c->end || (*c->p != '*' && *c->p != '/'))
-            return true;
-        const char *at = c->p++;
-        if (!parse_unary(c) ||
-            !emit(c, at, *at == '*' ? EXPR_MUL : EXPR_DIV, 0, -1))
-            return false;
-    }
-}
+/*
+ * Operands of the next level joined by this level's operators, left to
+ * right: level 0 is + and -, level 1 * and /, level 2 a signed operand.
+ */
+#define LEVEL_OPERAND 2
 
-static bool parse_sum(struct compiler *c)
+static bool parse_level(struct compiler *c, int level)
 {
-    if (!parse_product(c))
+    static const char ops[LEVEL_OPERAND][2] = {{'+', '-'}, {'*', '/'}};
+    static const enum expr_op codes[LEVEL_OPERAND][2] = {{EXPR_ADD, EXPR_SUB},
+                                                         {EXPR_MUL, EXPR_DIV}};
+    if (level == LEVEL_OPERAND)
+        return parse_unary(c);
+    if (!parse_level(c, level + 1))
         return false;
     for (;;) {
         skip_space(c);
-        if (c->p >= c->end || (*c->p != '+' && *c->p != '-'))
+        if (c->p >= c->end ||
+            (*c->p != ops[level][0] && *c->p != ops[level][1]))
             return true;
         const char *at = c->p++;
-        if (!parse_product(c) ||
-            !emit(c, at, *at == '+' ? EXPR_ADD : EXPR_SUB, 0, -1))
+        if (!parse_level(c, level + 1) ||
+            !emit(c, at, codes[level][*at == ops[level][1]], 0, -1))
             return false;
     }
 }
@@ -250,7 +247,7 @@ int expr_compile(const char *text, size_t len, expr_field_fn *field, void *ctx,
         fail(&c, c.p, "the expression is empty");
         return -EINVAL;
     }
-    if (parse_sum(&c)) {
+    if (parse_level(&c, 0)) {
         skip_space(&c);
         if (c.p < c.end && *c.p == ')')
             fail(&c, c.p, "\")\" without its \"(\"");

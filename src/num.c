@@ -314,6 +314,13 @@ static bool round_up(num_u128 q, num_u128 r, num_u128 d)
     return r > d - r || (r == d - r && (q & 1));
 }
 
+/* n / d rounded half to even; n / d must be below the largest num_u128. */
+static num_u128 div_round(num_u128 n, num_u128 d)
+{
+    num_u128 q = n / d;
+    return round_up(q, n % d, d) ? q + 1 : q;
+}
+
 /* The signed result of a magnitude, or -ERANGE. */
 static int signed_result(num_u128 mag, bool neg, num_fixed *out)
 {
@@ -365,15 +372,10 @@ int num_mul(num_fixed a, num_fixed b, num_fixed *out)
 {
     num_u128 x = magnitude(a), y = magnitude(b), mag;
     bool neg = (a < 0) != (b < 0);
-    if (x <= UINT64_MAX && y <= UINT64_MAX) {
-        /* Most products: the 128-bit product, one division. */
-        num_u128 p = x * y, one = (num_u128)NUM_ONE;
-        mag = p / one;
-        if (round_up(mag, p % one, one))
-            mag++;
-    } else if (!mul_wide(x, y, &mag)) {
+    if (x <= UINT64_MAX && y <= UINT64_MAX)
+        mag = div_round(x * y, (num_u128)NUM_ONE); /* most products */
+    else if (!mul_wide(x, y, &mag))
         return -ERANGE;
-    }
     return signed_result(mag, neg, out);
 }
 
@@ -413,13 +415,16 @@ int num_div(num_fixed a, num_fixed b, num_fixed *out)
     num_u128 x = magnitude(a), y = magnitude(b), mag;
     num_u128 one = (num_u128)NUM_ONE;
     bool neg = (a < 0) != (b < 0);
-    if (x <= (num_u128)NUM_FIXED_MAX / one) {
-        num_u128 n = x * one;
-        mag = n / y;
-        if (round_up(mag, n % y, y))
-            mag++;
-    } else if (!div_wide(x, y, &mag)) {
+    if (x <= (num_u128)NUM_FIXED_MAX / one)
+        mag = div_round(x * one, y);
+    else if (!div_wide(x, y, &mag))
         return -ERANGE;
-    }
     return signed_result(mag, neg, out);
+}
+
+int num_scale(num_fixed v, const struct num_dec *scale, num_fixed *out)
+{
+    struct num_dec d = {
+        .mant = magnitude(v), .exp = -NUM_FRAC_DIGITS, .neg = v < 0};
+    return num_to_fixed(&d, scale, out);
 }

@@ -85,6 +85,9 @@ int num_sub(num_fixed a, num_fixed b, num_fixed *out);
 int num_mul(num_fixed a, num_fixed b, num_fixed *out);
 int num_div(num_fixed a, num_fixed b, num_fixed *out);
 
+/* v * scale, rounded as num_to_fixed rounds: 0 or -ERANGE. */
+int num_scale(num_fixed v, const struct num_dec *scale, num_fixed *out);
+
 /* The value as a double (nearest), for display and comparisons only. */
 double num_to_double(num_fixed v);
 

@@ -581,12 +581,8 @@ read_expr(struct pipeline *p, const struct cfg_value *src, num_fixed *out)
         *out = v;
         return READ_OK;
     }
-    /* The exact decimal of v, scaled as a field's number is. */
-    struct num_dec d = {.mant = v < 0 ? (num_u128)(-(v + 1)) + 1 : (num_u128)v,
-                        .exp = -NUM_FRAC_DIGITS,
-                        .neg = v < 0};
-    return num_to_fixed(&d, &src->scale, out) == 0 ? READ_OK
-                                                   : UPDATE_SKIP_OUT_OF_RANGE;
+    return num_scale(v, &src->scale, out) == 0 ? READ_OK
+                                               : UPDATE_SKIP_OUT_OF_RANGE;
 }
 
 /* Value source i's number, scaled: READ_OK or a skip. */

@@ -21,12 +21,18 @@ const char *metric_type_name(enum metric_type t)
     return (unsigned)t < METRIC_TYPE_COUNT ? type_names[t] : "untyped";
 }
 
+/* The index of s among n names, or -1. */
+static int find_name(const char *const *names, int n, const char *s)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    return -1;
+}
+
 int metric_type_parse(const char *s)
 {
-    for (int t = 0; t < METRIC_TYPE_COUNT; t++)
-        if (strcmp(s, type_names[t]) == 0)
-            return t;
-    return -1;
+    return find_name(type_names, METRIC_TYPE_COUNT, s);
 }
 
 static const char *const update_names[GAUGE_UPDATE_COUNT] = {
@@ -43,10 +49,7 @@ const char *gauge_update_name(enum gauge_update u)
 
 int gauge_update_parse(const char *s)
 {
-    for (int u = 0; u < GAUGE_UPDATE_COUNT; u++)
-        if (strcmp(s, update_names[u]) == 0)
-            return u;
-    return -1;
+    return find_name(update_names, GAUGE_UPDATE_COUNT, s);
 }
 
 int registry_new(struct registry **out)

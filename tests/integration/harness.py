@@ -188,6 +188,33 @@ def labelset(**kw):
     return frozenset(kw.items())
 
 
+def assert_family(e, name, want):
+    """Family name of exposition e holds exactly want: {labelset: value}."""
+    got = e.family(name)
+    assert set(got) == set(want), "%s: series differ\n got %s\nwant %s" % (
+        name, sorted(map(sorted, got)), sorted(map(sorted, want)))
+    for k, v in want.items():
+        assert Decimal(got[k]) == Decimal(v), "%s%s: got %s, want %s" % (
+            name, dict(k), got[k], v)
+
+
+def assert_histogram(e, name, bounds, want):
+    """Histogram name holds exactly the observations of want:
+    {labelset: [Decimal, ...]}, in buckets with the upper bounds given."""
+    buckets, sums, counts = e.histogram(name)
+    assert set(buckets) == set(want), "%s: series differ\n got %s\nwant %s" % (
+        name, sorted(map(sorted, buckets)), sorted(map(sorted, want)))
+    for k, values in want.items():
+        expect = {b: sum(1 for v in values if v <= Decimal(b)) for b in bounds}
+        expect["+Inf"] = len(values)
+        got = {le: int(c) for le, c in buckets[k].items()}
+        assert got == expect, "%s%s buckets: got %s, want %s" % (
+            name, dict(k), got, expect)
+        assert Decimal(sums[k]) == sum(values), "%s%s sum: got %s, want %s" % (
+            name, dict(k), sums[k], sum(values))
+        assert int(counts[k]) == len(values), "%s%s count" % (name, dict(k))
+
+
 # --- the daemon ---------------------------------------------------------------
 
 # As Tokentail's state: pass no --state.file, leaving tokentail its default.

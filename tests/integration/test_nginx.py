@@ -14,7 +14,8 @@ import tempfile
 from collections import defaultdict
 from decimal import Decimal
 
-from harness import ROOT, Exposition, labelset, main, promtool_check, run
+from harness import (ROOT, Exposition, assert_family, assert_histogram,
+                     labelset, main, promtool_check, run)
 
 CONFIG = os.path.join(ROOT, "examples", "nginx", "exporter.yaml")
 BUCKETS = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5",
@@ -146,26 +147,6 @@ class Oracle:
             self.header_bytes[key] += header
 
 
-def same(name, got, want):
-    assert set(got) == set(want), "%s: series differ\n got %s\nwant %s" % (
-        name, sorted(map(sorted, got)), sorted(map(sorted, want)))
-    for k, v in want.items():
-        assert Decimal(got[k]) == Decimal(v), "%s%s: got %s, want %s" % (
-            name, dict(k), got[k], v)
-
-
-def same_histogram(e, name, want):
-    buckets, sums, counts = e.histogram(name)
-    assert set(buckets) == set(want), "%s: series differ" % name
-    for k, values in want.items():
-        expect = {b: sum(1 for v in values if v <= Decimal(b)) for b in BUCKETS}
-        expect["+Inf"] = len(values)
-        got = {le: int(c) for le, c in buckets[k].items()}
-        assert got == expect, "%s%s buckets: got %s want %s" % (name, dict(k), got, expect)
-        assert Decimal(sums[k]) == sum(values), (name, dict(k), sums[k], sum(values))
-        assert int(counts[k]) == len(values), (name, dict(k))
-
-
 def test_every_series():
     lines = make_lines(20000, 7)
     oracle = Oracle()
@@ -180,16 +161,15 @@ def test_every_series():
     assert rc == 0, err
     promtool_check(out)
     e = Exposition(out)
-    same("nginx_http_requests_total", e.family("nginx_http_requests_total"),
-         oracle.requests)
-    same_histogram(e, "nginx_http_request_duration_seconds", oracle.durations)
-    same_histogram(e, "nginx_http_upstream_duration_seconds", oracle.upstream)
-    same("nginx_http_request_bytes_total",
-         e.family("nginx_http_request_bytes_total"), oracle.request_bytes)
-    same("nginx_http_response_body_bytes_total",
-         e.family("nginx_http_response_body_bytes_total"), oracle.body_bytes)
-    same("nginx_http_response_header_bytes_total",
-         e.family("nginx_http_response_header_bytes_total"), oracle.header_bytes)
+    assert_family(e, "nginx_http_requests_total", oracle.requests)
+    assert_histogram(e, "nginx_http_request_duration_seconds", BUCKETS,
+                     oracle.durations)
+    assert_histogram(e, "nginx_http_upstream_duration_seconds", BUCKETS,
+                     oracle.upstream)
+    assert_family(e, "nginx_http_request_bytes_total", oracle.request_bytes)
+    assert_family(e, "nginx_http_response_body_bytes_total", oracle.body_bytes)
+    assert_family(e, "nginx_http_response_header_bytes_total",
+                  oracle.header_bytes)
     # Every line accounted for: the broken one skipped, the impossible
     # header size skipped as negative, lines without an upstream no skip.
     assert e.value("tokentail_lines_read_total", input="nginx") == str(len(lines))

@@ -19,7 +19,8 @@ import tempfile
 from collections import defaultdict
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from harness import Tokentail, labelset, main, poll, promtool_check, write_config
+from harness import (Tokentail, assert_family, assert_histogram, labelset,
+                     main, poll, promtool_check, write_config)
 
 PICO = Decimal("1e-12")
 RATE_BUCKETS = ["0.001", "0.01", "0.1"]
@@ -175,38 +176,19 @@ class Oracle:
             self.kv[labelset(unit=label)] += v
 
     def check(self, e):
-        def same(name, want):
-            got = e.family(name)
-            assert set(got) == set(want), "%s: series differ\n got %s\nwant %s" % (
-                name, sorted(map(sorted, got)), sorted(map(sorted, want)))
-            for k, v in want.items():
-                assert Decimal(got[k]) == Decimal(v), "%s%s: got %s, want %s" % (
-                    name, dict(k), got[k], v)
-
-        def histogram(name, bounds, values):
-            b, sums, counts = e.histogram(name)
-            if not values:
-                assert b == {}, name
-                return
-            want = {x: sum(1 for v in values if v <= Decimal(x)) for x in bounds}
-            want["+Inf"] = len(values)
-            assert {k: int(v) for k, v in b[frozenset()].items()} == want, name
-            assert Decimal(sums[frozenset()]) == sum(values), name
-            assert int(counts[frozenset()]) == len(values), name
-
-        same("llm_tokens_total", self.tokens)
-        same("llm_first_choice_index_total", {frozenset(): self.first_index})
-        histogram("llm_choices", CHOICE_BUCKETS, self.choices)
-        histogram("llm_seconds_per_token", RATE_BUCKETS, self.rates)
-        same("llm_latency_max_seconds",
-             {} if self.max is None else {frozenset(): self.max})
-        same("llm_latency_min_seconds",
-             {} if self.min is None else {frozenset(): self.min})
-        same("app_errors_total", {frozenset(): self.errors})
-        same("requests_in_flight", self.in_flight)
-        same("clock_offset_seconds",
-             {} if self.offset is None else {frozenset(): self.offset})
-        same("kv_bytes_total", self.kv)
+        one = lambda v: {} if v is None else {frozenset(): v}
+        many = lambda vs: {frozenset(): vs} if vs else {}
+        assert_family(e, "llm_tokens_total", self.tokens)
+        assert_family(e, "llm_first_choice_index_total", one(self.first_index))
+        assert_histogram(e, "llm_choices", CHOICE_BUCKETS, many(self.choices))
+        assert_histogram(e, "llm_seconds_per_token", RATE_BUCKETS,
+                         many(self.rates))
+        assert_family(e, "llm_latency_max_seconds", one(self.max))
+        assert_family(e, "llm_latency_min_seconds", one(self.min))
+        assert_family(e, "app_errors_total", one(self.errors))
+        assert_family(e, "requests_in_flight", self.in_flight)
+        assert_family(e, "clock_offset_seconds", one(self.offset))
+        assert_family(e, "kv_bytes_total", self.kv)
 
 
 class Writer:

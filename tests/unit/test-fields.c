@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include "cond.h"
 #include "config.h"
 #include "fields.h"
@@ -39,15 +41,9 @@ enum { TEXT, NUM, STR, OBJ, USAGE_IN, NOPE };
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    struct buf errors = {0};
     assert_non_null(f);
-    if (config_load_text("t.yaml", yaml, strlen(yaml), &f->cfg, &errors) != 0)
-        fail_msg("%s", errors.data);
-    buf_free(&errors);
-    assert_int_equal(json_parser_new(f->cfg->fields, f->cfg->n_fields,
-                                     JSON_NON_FINITE_REJECT, &f->json),
-                     0);
-    assert_int_equal(fields_init(&f->fs, f->cfg->n_fields), 0);
+    f->cfg = config_or_fail(yaml);
+    json_fields(f->cfg, &f->json, &f->fs);
     for (int i = 0; i < 3; i++)
         assert_int_equal(cond_build(f->cfg->metrics[i + 1].when, &f->conds[i]),
                          0);

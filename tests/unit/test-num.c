@@ -189,6 +189,30 @@ static void test_arithmetic(void **state)
     }
 }
 
+/* A fixed-point value times a decimal scale, rounded half to even. */
+static void test_scale_fixed(void **state)
+{
+    static const struct {
+        const char *v, *scale, *want;
+    } cases[] = {
+        {"0.000000000003", "0.5", "0.000000000002"},
+        {"0.000000000005", "0.5", "0.000000000002"},
+        {"-2.5", "0.001", "-0.0025"},
+        {"1250.5", "-2", "-2501"},
+        {"max", "1", "170141183460469231731687303.715884105727"},
+        {"100000000000000000000000000", "2", "ERANGE"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        struct num_dec sc;
+        num_fixed out;
+        assert_int_equal(
+            num_parse_text(cases[i].scale, strlen(cases[i].scale), &sc), 0);
+        int rc = num_scale(operand(cases[i].v), &sc, &out);
+        assert_string_equal(rc == -ERANGE ? "ERANGE" : fmt(out), cases[i].want);
+    }
+}
+
 static void test_u64(void **state)
 {
     char out[24];
@@ -205,7 +229,7 @@ int main(void)
         cmocka_unit_test(test_json_grammar), cmocka_unit_test(test_format),
         cmocka_unit_test(test_scale),        cmocka_unit_test(test_range),
         cmocka_unit_test(test_no_drift),     cmocka_unit_test(test_u64),
-        cmocka_unit_test(test_arithmetic),
+        cmocka_unit_test(test_arithmetic),   cmocka_unit_test(test_scale_fixed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
