@@ -91,9 +91,8 @@ struct json_parser {
 struct scan {
     const char *end;
     struct field_set *out;
-    struct json_shape *shape; /* for the top-level object */
+    struct json_parser *jp; /* its shape, for the top-level object */
     bool too_deep;
-    bool non_finite;
 };
 
 /* --- the key trie -------------------------------------------------------- */
@@ -434,7 +433,7 @@ static __attribute__((noinline)) const char *
 scan_non_finite(const struct scan *sc, const char *p)
 {
     const char *e = sc->end, *q;
-    if (!sc->non_finite)
+    if (sc->jp == NULL || !sc->jp->non_finite)
         return NULL;
     if ((q = scan_word(p, e, "NaN", 3)) == NULL &&
         (q = scan_word(p, e, "Infinity", 8)) == NULL)
@@ -484,7 +483,7 @@ static const char *scan_object(struct scan *sc, const char *p,
                 child = node_lookup_escaped(node, key, klen);
             else if (depth == 0 && index < JSON_SHAPE_KEYS &&
                      klen < JSON_SHAPE_LEN) {
-                struct json_shape *sh = sc->shape;
+                struct json_shape *sh = &sc->jp->shape;
                 if (sh->len[index] == klen + 1 &&
                     short_eq(sh->key[index], key, klen)) {
                     child = sh->child[index];
@@ -668,10 +667,7 @@ static enum parse_result json_parse(struct parser *base, const char *line,
                                     size_t len, struct field_set *out)
 {
     struct json_parser *jp = (struct json_parser *)base;
-    struct scan sc = {.end = line + len,
-                      .out = out,
-                      .shape = &jp->shape,
-                      .non_finite = jp->non_finite};
+    struct scan sc = {.end = line + len, .out = out, .jp = jp};
     const char *p = skip_ws(line, sc.end);
     uint8_t type;
     bool esc, high;

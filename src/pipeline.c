@@ -109,11 +109,21 @@ static int add_family(struct registry *reg, struct rule *rule)
     return 0;
 }
 
-/* Each value source's regex and condition, compiled, and the caches of
- * those made of times. */
+/* Each value source's regex and condition, compiled, the caches of those
+ * made of times, and which way the rule reads them. */
 static int values_build(struct rule *r, const struct cfg_metric *m)
 {
     size_t n = m->n_values ? m->n_values : 1;
+    bool one =
+        m->n_values == 1 && m->n_value_labels == 0 && m->values[0].when == NULL;
+    const struct cfg_value *v = m->n_values > 0 ? &m->values[0] : NULL;
+    r->source =
+        m->cost != NULL    ? RULE_COST
+        : m->n_values == 0 ? RULE_LINES
+        : !one             ? RULE_SEVERAL
+        : v->expr != NULL || v->between != NULL || v->as != VALUE_AS_NUMBER
+            ? RULE_DERIVED
+            : RULE_FIELD;
     r->value_rx = calloc(n, sizeof(*r->value_rx));
     r->value_when = calloc(n, sizeof(*r->value_when));
     if (r->value_rx == NULL || r->value_when == NULL)
@@ -575,14 +585,27 @@ read_expr(struct pipeline *p, const struct cfg_value *src, num_fixed *out)
 {
     num_fixed v;
     enum field_read r = expr_eval(src->expr, &p->fields, &v);
-    if (r != FIELD_READ_OK)
+    if (r != FIELD_READ_OK) {
+        *out = 0; /* unused: said for the analyzers */
         return read_outcome(r);
+    }
     if (!src->has_scale) {
         *out = v;
         return READ_OK;
     }
     return num_scale(v, &src->scale, out) == 0 ? READ_OK
                                                : UPDATE_SKIP_OUT_OF_RANGE;
+}
+
+/* Value source i's number when it is a field's, scaled: READ_OK or a
+ * skip. */
+static inline int read_field(struct pipeline *p, struct rule *r, size_t i,
+                             num_fixed *out)
+{
+    const struct cfg_value *src = &r->metric->values[i];
+    return read_outcome(fields_number(&p->fields, src->field,
+                                      src->has_scale ? &src->scale : NULL,
+                                      r->value_rx[i], out));
 }
 
 /* Value source i's number, scaled: READ_OK or a skip. */
@@ -594,9 +617,7 @@ static inline int read_value(struct pipeline *p, struct rule *r, size_t i,
         return read_expr(p, src, out);
     if (src->between != NULL || src->as != VALUE_AS_NUMBER)
         return read_time_value(p, r, i, out);
-    return read_outcome(fields_number(&p->fields, src->field,
-                                      src->has_scale ? &src->scale : NULL,
-                                      r->value_rx[i], out));
+    return read_field(p, r, i, out);
 }
 
 /* Whether a line has source src at all (a duration: either time; an
@@ -614,23 +635,27 @@ static bool source_present(struct pipeline *p, const struct cfg_value *src)
 static bool rule_apply(struct pipeline *p, struct rule *r)
 {
     const struct cfg_metric *m = r->metric;
-    num_fixed v = NUM_ONE;
+    num_fixed v; /* set by each read that succeeds */
     int rs;
 
     if (r->when != NULL && !cond_eval(&p->fields, r->when))
         return false;
-    if (m->cost != NULL)
+    switch (r->source) {
+    case RULE_COST:
         return rule_apply_cost(p, r);
-    if (m->n_values == 0)
+    case RULE_LINES:
         return read_labels(p, r) && update(p, r, NUM_ONE);
-    if (m->n_values == 1 && m->n_value_labels == 0 &&
-        m->values[0].when == NULL) {
-        rs = read_value(p, r, 0, &v);
+    case RULE_FIELD:
+    case RULE_DERIVED:
+        rs = r->source == RULE_FIELD ? read_field(p, r, 0, &v)
+                                     : read_value(p, r, 0, &v);
         if (rs != READ_OK)
             return rule_skip(r, (enum update_skip)rs);
         if (m->type == METRIC_COUNTER && v < 0)
             return rule_skip(r, UPDATE_SKIP_NEGATIVE);
         return read_labels(p, r) && update(p, r, v);
+    case RULE_SEVERAL:
+        break;
     }
     /* Several sources, each where present, each with its own labels. */
     bool labels_read = false, used = false;

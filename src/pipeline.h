@@ -97,8 +97,18 @@ struct cond;
 struct cost;
 struct cost_prices;
 
+/* Where a rule's value comes from, decided when it is built. */
+enum rule_source {
+    RULE_LINES,   /* no value: each line adds 1 */
+    RULE_FIELD,   /* one field's number, without labels or a condition */
+    RULE_DERIVED, /* one expression or time value, likewise */
+    RULE_SEVERAL, /* sources, each where the line has it, with its labels */
+    RULE_COST,    /* the price of the line's tokens */
+};
+
 struct rule {
-    const struct cfg_metric *metric;  /* borrowed from the config */
+    const struct cfg_metric *metric; /* borrowed from the config */
+    enum rule_source source;
     struct family *family;            /* borrowed from the registry */
     struct transform **label_tf;      /* per label: NULL without transforms */
     struct cond **label_cases;        /* per label: its cases, compiled */
