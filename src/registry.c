@@ -478,18 +478,42 @@ static void sig_list(struct buf *b, const struct sig_part *part)
             buf_putc(b, part->p[i]);
 }
 
+/*
+ * The type part "gauge:max" as the type "gauge" in parts[0] and its
+ * update "max" in *update ("set" when the type names none).
+ */
+static void sig_update(struct sig_part parts[3], struct sig_part *update)
+{
+    const char *colon = memchr(parts[0].p, ':', parts[0].len);
+    *update = (struct sig_part){"set", 3};
+    if (colon == NULL)
+        return;
+    size_t type_len = (size_t)(colon - parts[0].p);
+    *update = (struct sig_part){colon + 1, parts[0].len - type_len - 1};
+    parts[0].len = type_len;
+}
+
+static bool sig_same(const struct sig_part *a, const struct sig_part *b)
+{
+    return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
+}
+
 void registry_signature_change(const char *was, const char *now,
                                struct buf *out)
 {
-    static const char *const what[3] = {"type", "label names", "buckets"};
-    struct sig_part a[3], b[3];
+    static const char *const what[4] = {"type", "label names", "buckets",
+                                        "update"};
+    struct sig_part a[4], b[4];
     if (!sig_split(was, a) || !sig_split(now, b)) {
         buf_puts(out, "its definition");
         return;
     }
+    sig_update(a, &a[3]);
+    sig_update(b, &b[3]);
     bool any = false;
-    for (int i = 0; i < 3; i++) {
-        if (a[i].len == b[i].len && memcmp(a[i].p, b[i].p, a[i].len) == 0)
+    for (int i = 0; i < 4; i++) {
+        /* Of a new type, the update goes without saying. */
+        if (sig_same(&a[i], &b[i]) || (i == 3 && !sig_same(&a[0], &b[0])))
             continue;
         buf_printf(out, "%sits %s (was ", any ? " and " : "", what[i]);
         sig_list(out, &a[i]);

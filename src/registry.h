@@ -225,8 +225,9 @@ size_t registry_signature(enum metric_type type, enum gauge_update update,
  * What differs between the signatures was and now, in words for a log
  * line, appended to out (borrowed): "its type (was counter; now gauge)",
  * "its label names (was model, status; now model)", "its buckets (was
- * 0.1, 1; now 0.1, 1, 10)", joined by " and "; "its definition" when
- * either is no signature. Signatures never reach users as they are.
+ * 0.1, 1; now 0.1, 1, 10)", "its update (was max; now set)", joined by
+ * " and "; "its definition" when either is no signature. Signatures never
+ * reach users as they are.
  */
 void registry_signature_change(const char *was, const char *now,
                                struct buf *out);

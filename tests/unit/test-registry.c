@@ -304,6 +304,12 @@ static void test_signature_change(void **state)
                   "its type (was counter; now histogram) and its label names "
                   "(was a; now b) and its buckets (was none; now 1)");
     expect_change("garbage", "counter||", "its definition");
+    expect_change("gauge:max|a|", "gauge|a|", "its update (was max; now set)");
+    expect_change("gauge|a|", "gauge:add|b|",
+                  "its label names (was a; now b) and its update (was set; "
+                  "now add)");
+    expect_change("gauge:min||", "counter||",
+                  "its type (was gauge; now counter)");
     expect_change("counter||", "counter||", "nothing");
 }
 
