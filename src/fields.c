@@ -130,11 +130,8 @@ static enum field_read scaled(num_fixed v, const struct num_dec *scale,
         *out = v;
         return FIELD_READ_OK;
     }
-    struct num_dec d = {.mant = (num_u128)(v < 0 ? -v : v),
-                        .exp = -NUM_FRAC_DIGITS,
-                        .neg = v < 0};
-    return num_to_fixed(&d, scale, out) == 0 ? FIELD_READ_OK
-                                             : FIELD_READ_OUT_OF_RANGE;
+    return num_scale(v, scale, out) == 0 ? FIELD_READ_OK
+                                         : FIELD_READ_OUT_OF_RANGE;
 }
 
 enum field_read fields_between(struct fields *fs, const struct cfg_between *b,
