@@ -29,6 +29,8 @@ static const struct sample samples[] = {
     {"1e30", "1e30"},
     {"null", ""},
     {"{\"x\": [1]}", "="},
+    {"[1, {\"y\": 2.5}, \"0040\"]", "0040"},
+    {"NaN", "+.5"},
 };
 
 /* One JSON and one logfmt line giving every field the sample's value. */

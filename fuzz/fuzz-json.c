@@ -3,7 +3,8 @@
  * parser (tests/unit/json_reference.c), as test-json's test_differential
  * compares them, on the whole input as one line: the same verdict and, when
  * the line is accepted, the same fields — type, position, length,
- * escapes — for paths at the top, nested, and with a backslash in a key.
+ * escapes — for paths at the top, nested, with a backslash in a key, and
+ * into arrays by position (the reference counts from the array's size).
  *
  * The verdicts may differ only where the two parsers have different
  * limits, not different grammars:
@@ -13,6 +14,9 @@
  *     JSON_REFERENCE_MAX_TOKENS tokens;
  *   - the scanner says PARSE_TOO_COMPLEX: nested deeper than
  *     JSON_MAX_DEPTH, which needs at least that many brackets.
+ *
+ * The same scanner built to take NaN and Infinity must accept every line
+ * the strict one accepts, with the same fields.
  *
  * Built twice: fuzz-json on the SSE2 path, fuzz-json-portable with
  * -DJSON_PORTABLE on the eight-bytes-a-word one.
@@ -27,16 +31,22 @@
 #include "json_reference.h"
 #include "harness.h"
 
-#define N_PATHS 7
+#define N_PATHS   15
+#define MAX_PARTS 4
 
-static const char *const paths[N_PATHS] = {"a", "a.b",  "a.b.c", "s",
-                                           "n", "k\\x", "arr"};
+/* At the top, nested, with a backslash in a key, and into arrays by
+ * position from the start and from the end. */
+static const char *const paths[N_PATHS] = {
+    "a",        "a.b",     "a.b.c",  "s",       "n",
+    "k\\x",     "arr",     "arr.0",  "arr.0.a", "arr.-1",
+    "arr.-4.a", "arr.1.0", "a.x.-2", "a.b.1",   "a.b.-1.c"};
 
 struct parsers {
     struct cfg_field fields[N_PATHS];
-    const char *parts[N_PATHS][3];
-    uint32_t lens[N_PATHS][3];
+    const char *parts[N_PATHS][MAX_PARTS];
+    uint32_t lens[N_PATHS][MAX_PARTS];
     struct parser *scanner, *reference;
+    struct parser *lenient; /* the scanner taking NaN and Infinity */
 };
 
 /* The paths split at dots, as the configuration splits them. */
@@ -59,7 +69,10 @@ static struct parsers *parsers(void)
             ps.lens[i][f->n_parts++] = (uint32_t)strlen(s);
         }
     }
-    if (json_parser_new(ps.fields, N_PATHS, &ps.scanner) != 0 ||
+    if (json_parser_new(ps.fields, N_PATHS, JSON_NON_FINITE_REJECT,
+                        &ps.scanner) != 0 ||
+        json_parser_new(ps.fields, N_PATHS, JSON_NON_FINITE_MISSING,
+                        &ps.lenient) != 0 ||
         json_reference_new(ps.fields, N_PATHS, &ps.reference) != 0)
         fuzz_fail("cannot build the parsers");
     return &ps;
@@ -79,6 +92,33 @@ static bool same_field(const struct field_val *a, const struct field_val *b)
            a->escaped == b->escaped;
 }
 
+/*
+ * The scanner that takes NaN and Infinity accepts every line the strict
+ * one does, with the same fields, and a line only the strict one refuses
+ * holds one of those words.
+ */
+static void check_lenient(struct parsers *ps, const char *line, size_t size,
+                          enum parse_result strict, const struct field_set *a)
+{
+    struct field_val vl[N_PATHS] = {{0}};
+    struct field_set l = {vl, N_PATHS, 1};
+    enum parse_result rl = parser_parse(ps->lenient, line, size, &l);
+    if (strict == PARSE_OK || strict == PARSE_NOT_OBJECT) {
+        if (rl != strict)
+            fuzz_fail("the lenient scanner says %d, the strict one %d", (int)rl,
+                      (int)strict);
+    } else if (rl == PARSE_OK && memmem(line, size, "NaN", 3) == NULL &&
+               memmem(line, size, "Infinity", 8) == NULL) {
+        fuzz_fail("the lenient scanner accepts a line without NaN or "
+                  "Infinity that the strict one refuses");
+    }
+    for (size_t i = 0; strict == PARSE_OK && i < N_PATHS; i++) {
+        bool fa = a->vals[i].gen == a->gen, fl = vl[i].gen == l.gen;
+        if (fa != fl || (fa && !same_field(&a->vals[i], &vl[i])))
+            fuzz_fail("field %s differs in the lenient scanner", paths[i]);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -90,6 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     enum parse_result ra = parser_parse(ps->scanner, line, size, &a);
     enum parse_result rb = parser_parse(ps->reference, line, size, &b);
+    check_lenient(ps, line, size, ra, &a);
     if (rb == PARSE_NOT_JSON && ra == PARSE_NOT_OBJECT)
         return 0;
     if (rb == PARSE_TOO_COMPLEX)

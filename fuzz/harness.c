@@ -10,13 +10,17 @@
 #include "expfmt.h"
 
 /*
- * Four inputs, one per parser and one trying all three in turn, three of
- * them with event times of different formats; labels through every
- * transform; conditions of every kind; one value, several, scaled, taken
- * by a regex, a duration text, the time between two times; and costs from
- * a pricing table of names, prefixes and patterns, in both shapes of
- * cached tokens, with model names transformed. The series caps are small,
- * so that one input can reach them and its overflow series.
+ * Five inputs, one per parser, one trying all three in turn and one JSON
+ * parser taking NaN and Infinity, three of them with event times of
+ * different formats; labels through every transform, with and without a
+ * fallback; conditions of every kind; one value, several, scaled, taken
+ * by a regex, a duration text, the time between two times, computed by
+ * an expression (with array elements, len() and a quotient); costs from a
+ * pricing table of names, prefixes and patterns, in both shapes of cached
+ * tokens, with model names transformed; gauges set, added to (with a
+ * condition per source), kept at their maximum and minimum; a counter
+ * without labels. The series caps are small, so that one input can reach
+ * them and its overflow series.
  */
 static const char pipeline_yaml[] =
     "inputs:\n"
@@ -44,6 +48,9 @@ static const char pipeline_yaml[] =
     "      - type: regex\n"
     "        pattern: '^(?<method>[A-Z]+) (?<endpoint>/\\S*) "
     "(?<status_code>\\d+)(?: (?<latency>\\S+))?'\n"
+    "  - name: python\n"
+    "    paths: [/nonexistent/python.log]\n"
+    "    parser: {type: json, non_finite: missing}\n"
     "\n"
     "state: {file: \"\"}\n"
     "limits: {max_series: 30}\n"
@@ -130,8 +137,10 @@ static const char pipeline_metrics_yaml[] =
     "      completion: usage.output_tokens\n"
     "      cached: usage.cache_read_input_tokens\n"
     "      cache_write: usage.cache_creation_input_tokens\n"
-    "    max_series: 5\n"
-    "\n"
+    "    max_series: 5\n";
+
+/* More metrics: ISO C caps one string literal at 4095 bytes. */
+static const char pipeline_more_metrics_yaml[] =
     "  - name: api_key_requests_total\n"
     "    type: counter\n"
     "    labels:\n"
@@ -175,7 +184,46 @@ static const char pipeline_metrics_yaml[] =
     "\n"
     "  - name: go_duration_seconds_total\n"
     "    type: counter\n"
-    "    value: {field: latency, as: duration}\n";
+    "    value: {field: latency, as: duration}\n"
+    "\n"
+    "  - name: derived_tokens_total\n"
+    "    type: counter\n"
+    "    labels:\n"
+    "      route: {field: endpoint, regex: '^(/api/v[0-9]+)', otherwise: "
+    "other}\n"
+    "      finish: {field: choices.-1.finish_reason, map: {stop: stop}, "
+    "otherwise: other, default: none}\n"
+    "    values:\n"
+    "      - {expr: \"usage.prompt_tokens + usage.completion_tokens\", "
+    "labels: {kind: sum}}\n"
+    "      - {expr: \"(tokens_used - 1) * 2 / len(choices)\", labels: "
+    "{kind: mean}}\n"
+    "      - {expr: \"choices.0.index * -1.5 + choices.-2.index\", labels: "
+    "{kind: index}}\n"
+    "    max_series: 6\n"
+    "\n"
+    "  - name: in_flight\n"
+    "    type: gauge\n"
+    "    update: add\n"
+    "    labels: {method: {field: method, status_class: true, otherwise: "
+    "x}}\n"
+    "    values:\n"
+    "      - {expr: \"1\", when: {field: level, equals: INFO}}\n"
+    "      - {expr: \"-1\", when: {field: level, in: [ERROR, error]}}\n"
+    "    max_series: 3\n"
+    "\n"
+    "  - name: peak_seconds\n"
+    "    type: gauge\n"
+    "    update: max\n"
+    "    value: {expr: \"duration_ms / 1000\"}\n"
+    "\n"
+    "  - name: floor_seconds\n"
+    "    type: gauge\n"
+    "    update: min\n"
+    "    value: {field: latency_ms, scale: 0.001}\n"
+    "\n"
+    "  - name: lines_total\n"
+    "    type: counter\n";
 
 void fuzz_fail(const char *fmt, ...)
 {
@@ -199,14 +247,14 @@ void *fuzz_alloc(size_t n)
 const struct config *fuzz_config(void)
 {
     static struct config *cfg;
-    struct buf errors = {0};
-
-    struct buf text = {0};
+    struct buf errors = {0}, text = {0};
 
     if (cfg == NULL) {
         buf_append(&text, pipeline_yaml, sizeof(pipeline_yaml) - 1);
         buf_append(&text, pipeline_metrics_yaml,
                    sizeof(pipeline_metrics_yaml) - 1);
+        buf_append(&text, pipeline_more_metrics_yaml,
+                   sizeof(pipeline_more_metrics_yaml) - 1);
         if (text.oom || config_load_text("pipeline.yaml", text.data, text.len,
                                          &cfg, &errors) != 0)
             fuzz_fail("the fuzz configuration does not load:\n%s",

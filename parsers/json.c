@@ -14,8 +14,14 @@
  * missing commas, 2OO for 200, leading zeros, single quotes, control
  * characters inside strings, bad escapes, a second value after the first.
  * Invalid UTF-8 inside strings is accepted (label values are repaired
- * later, see pipeline.h). Nesting deeper than JSON_MAX_DEPTH is
+ * later, see pipeline.h). NaN, Infinity and -Infinity, which Python
+ * writes, are taken (as null) only by a parser built to take them.
+ * Nesting deeper than JSON_MAX_DEPTH is
  * PARSE_TOO_COMPLEX, so hostile input cannot exhaust the stack.
+ *
+ * A path goes into arrays by position ("choices.0.text", "choices.-1");
+ * an element counted from the end is scanned a second time once the
+ * array's end is known (scan_positions).
  *
  * tests/unit/json_reference.c holds the previous parser (jsmn plus a
  * validation pass); the tests require both to agree on every line.
@@ -34,7 +40,18 @@
 
 #define JSON_MAX_KEY 256 /* longest escaped key decoded to match */
 
-/* One level of the configured paths: "usage" -> "prompt_tokens". */
+/* A kid whose key is an array position from the start ("0", "12"). */
+struct json_at {
+    uint32_t index;
+    uint32_t kid;
+};
+
+/*
+ * One level of the configured paths: "usage" -> "prompt_tokens". A kid
+ * whose key is a whole number also names an element when the value at
+ * this level is an array: at lists those counting from the start, in
+ * increasing order; from_end[k - 1] is the kid "-k" (NULL where none).
+ */
 struct json_node {
     const char *key;
     uint32_t key_len;
@@ -43,6 +60,10 @@ struct json_node {
     uint32_t n_kids;
     uint16_t *slots; /* kids hashed by length and end bytes: index + 1 */
     uint32_t slot_mask;
+    struct json_at *at;
+    uint32_t n_at;
+    const struct json_node **from_end;
+    uint32_t n_from_end; /* the largest k of a kid "-k" */
 };
 
 /*
@@ -61,15 +82,16 @@ struct json_shape {
 
 struct json_parser {
     struct parser base;
+    struct json_shape shape; /* first: its keys' alignment stays put */
     struct json_node root;
-    struct json_shape shape;
+    bool non_finite; /* NaN, Infinity and -Infinity read as null */
 };
 
 /* What a pass over one line needs. */
 struct scan {
     const char *end;
     struct field_set *out;
-    struct json_shape *shape; /* for the top-level object */
+    struct json_parser *jp; /* its shape, for the top-level object */
     bool too_deep;
 };
 
@@ -98,6 +120,70 @@ static void node_free(struct json_node *n)
         node_free(&n->kids[i]);
     free(n->kids);
     free(n->slots);
+    free(n->at);
+    free(n->from_end);
+}
+
+/*
+ * The array position a key names: *index counting from the start ("0",
+ * "17": no sign, no leading zero), or *back from the end ("-1" is 1).
+ * False for any other key, and for positions no line can reach.
+ */
+static bool key_position(const char *key, uint32_t len, uint32_t *index,
+                         uint32_t *back)
+{
+    bool neg = len > 1 && key[0] == '-';
+    uint64_t v = 0;
+    uint32_t i = neg;
+    if (i >= len || (key[i] == '0' && len > i + 1))
+        return false;
+    for (; i < len; i++) {
+        if (key[i] < '0' || key[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(key[i] - '0');
+        if (v > UINT32_MAX)
+            return false;
+    }
+    if (neg && (v == 0 || v > CONFIG_MAX_FROM_END))
+        return false;
+    *index = neg ? 0 : (uint32_t)v;
+    *back = neg ? (uint32_t)v : 0;
+    return true;
+}
+
+static int at_cmp(const void *a, const void *b)
+{
+    uint32_t x = ((const struct json_at *)a)->index;
+    uint32_t y = ((const struct json_at *)b)->index;
+    return (x > y) - (x < y);
+}
+
+/* Builds the array positions of n's kids; false on -ENOMEM. */
+static bool node_positions(struct json_node *n)
+{
+    uint32_t index, back;
+    for (uint32_t i = 0; i < n->n_kids; i++) {
+        if (!key_position(n->kids[i].key, n->kids[i].key_len, &index, &back))
+            continue;
+        if (back > 0) {
+            if (n->from_end == NULL &&
+                (n->from_end =
+                     calloc(CONFIG_MAX_FROM_END, sizeof(*n->from_end))) == NULL)
+                return false;
+            n->from_end[back - 1] = &n->kids[i];
+            if (back > n->n_from_end)
+                n->n_from_end = back;
+            continue;
+        }
+        struct json_at *at = realloc(n->at, (n->n_at + 1) * sizeof(*at));
+        if (at == NULL)
+            return false;
+        n->at = at;
+        n->at[n->n_at++] = (struct json_at){index, i};
+    }
+    if (n->n_at > 1)
+        qsort(n->at, n->n_at, sizeof(*n->at), at_cmp);
+    return true;
 }
 
 /* Most keys of a line are not wanted: one probe usually tells. */
@@ -110,11 +196,16 @@ static uint32_t key_slot(const char *key, uint32_t len, uint32_t mask)
     return (h ^ (h >> 15)) & mask;
 }
 
-/* Builds the slot tables of n and its descendants; false on -ENOMEM. */
+/*
+ * Builds the slot tables and array positions of n and its descendants,
+ * once the trie is complete (kids no longer move); false on -ENOMEM.
+ */
 static bool node_index(struct json_node *n)
 {
     if (n->n_kids == 0)
         return true;
+    if (!node_positions(n))
+        return false;
     uint32_t size = 8;
     while (size < n->n_kids * 2)
         size *= 2;
@@ -332,9 +423,42 @@ static const char *scan_word(const char *p, const char *e, const char *w,
     return (size_t)(e - p) >= n && memcmp(p, w, n) == 0 ? p + n : NULL;
 }
 
+/*
+ * At p, where no JSON value starts: the end of NaN, Infinity or -Infinity
+ * when the parser takes them (the caller records null: a value nobody can
+ * use), else NULL. Only reached once a value has failed, so valid lines
+ * never pay for it.
+ */
+static __attribute__((noinline)) const char *
+scan_non_finite(const struct scan *sc, const char *p)
+{
+    const char *e = sc->end, *q;
+    if (sc->jp == NULL || !sc->jp->non_finite)
+        return NULL;
+    if ((q = scan_word(p, e, "NaN", 3)) == NULL &&
+        (q = scan_word(p, e, "Infinity", 8)) == NULL)
+        q = scan_word(p, e, "-Infinity", 9);
+    return q;
+}
+
 static const char *scan_value(struct scan *sc, const char *p,
                               const struct json_node *node, int depth,
                               uint8_t *type, bool *esc, bool *high);
+
+/* Stores the value from v to end (its type and flags as scanned) as the
+ * current line's value of field. */
+static inline void record(struct scan *sc, int field, const char *v,
+                          const char *end, uint8_t type, bool esc, bool high)
+{
+    struct field_val *fv = &sc->out->vals[field];
+    bool str = type == FIELD_STRING;
+    fv->p = str ? v + 1 : v;
+    fv->len = (uint32_t)(str ? end - v - 2 : end - v);
+    fv->gen = sc->out->gen;
+    fv->type = type;
+    fv->escaped = str && esc;
+    fv->plain = !esc && !high;
+}
 
 /* The object at p ('{'); node says which keys are wanted (NULL: none). */
 static const char *scan_object(struct scan *sc, const char *p,
@@ -359,7 +483,7 @@ static const char *scan_object(struct scan *sc, const char *p,
                 child = node_lookup_escaped(node, key, klen);
             else if (depth == 0 && index < JSON_SHAPE_KEYS &&
                      klen < JSON_SHAPE_LEN) {
-                struct json_shape *sh = sc->shape;
+                struct json_shape *sh = &sc->jp->shape;
                 if (sh->len[index] == klen + 1 &&
                     short_eq(sh->key[index], key, klen)) {
                     child = sh->child[index];
@@ -390,19 +514,14 @@ static const char *scan_object(struct scan *sc, const char *p,
         } else {
             p = scan_value(sc, v, child, depth + 1, &type, &vesc, &vhigh);
         }
-        if (p == NULL)
-            return NULL;
-        if (child != NULL && child->field >= 0) {
-            /* The last of repeated keys wins, as in most parsers. */
-            struct field_val *fv = &sc->out->vals[child->field];
-            bool str = type == FIELD_STRING;
-            fv->p = str ? v + 1 : v;
-            fv->len = (uint32_t)(str ? p - v - 2 : p - v);
-            fv->gen = sc->out->gen;
-            fv->type = type;
-            fv->escaped = str && vesc;
-            fv->plain = !vesc && !vhigh;
+        if (p == NULL) {
+            if ((p = scan_non_finite(sc, v)) == NULL)
+                return NULL;
+            type = FIELD_NULL;
         }
+        /* The last of repeated keys wins, as in most parsers. */
+        if (child != NULL && child->field >= 0)
+            record(sc, child->field, v, p, type, vesc, vhigh);
         p = skip_ws(p, e);
         if (p < e && *p == ',') {
             p = skip_ws(p + 1, e);
@@ -412,17 +531,83 @@ static const char *scan_object(struct scan *sc, const char *p,
     }
 }
 
-static const char *scan_array(struct scan *sc, const char *p, int depth)
+/* One array element at p, recorded when node (NULL: none) wants it. */
+static const char *scan_element(struct scan *sc, const char *p,
+                                const struct json_node *node, int depth)
+{
+    uint8_t type;
+    bool esc, high;
+    const char *q = scan_value(sc, p, node, depth + 1, &type, &esc, &high);
+    if (q == NULL && (q = scan_non_finite(sc, p)) != NULL)
+        type = FIELD_NULL;
+    if (q != NULL && node != NULL && node->field >= 0)
+        record(sc, node->field, p, q, type, esc, high);
+    return q;
+}
+
+/*
+ * An array some configured path goes into by position. Elements counted
+ * from the start are picked as the pass reaches them. One counted from
+ * the end is only known once the array ends: the pass keeps where each
+ * of the last n_from_end elements starts (a ring on the stack, no
+ * allocation) and, at the closing bracket, scans the wanted ones again,
+ * this time recording what their paths want. Only those elements are read
+ * twice, and only in arrays a path counts back in.
+ */
+static __attribute__((noinline)) const char *
+scan_positions(struct scan *sc, const char *p, const struct json_node *node,
+               int depth)
 {
     const char *e = sc->end;
+    const char *recent[CONFIG_MAX_FROM_END];
+    uint32_t keep = node->n_from_end, ring = 0, n = 0, next_at = 0;
+    p = skip_ws(p + 1, e);
+    if (p < e && *p == ']')
+        return p + 1;
+    for (;; n++) {
+        const struct json_node *child = NULL;
+        if (next_at < node->n_at && node->at[next_at].index == n)
+            child = &node->kids[node->at[next_at++].kid];
+        if (keep > 0) {
+            recent[ring] = p;
+            ring = ring + 1 == keep ? 0 : ring + 1;
+        }
+        if ((p = scan_element(sc, p, child, depth)) == NULL)
+            return NULL;
+        p = skip_ws(p, e);
+        if (p < e && *p == ',') {
+            p = skip_ws(p + 1, e);
+            continue;
+        }
+        if (p >= e || *p != ']')
+            return NULL;
+        break;
+    }
+    n++;
+    /* The k-th element from the end started k places before ring. */
+    for (uint32_t k = 1; k <= keep && k <= n; k++)
+        if (node->from_end[k - 1] != NULL)
+            scan_element(sc, recent[(ring + keep - k) % keep],
+                         node->from_end[k - 1], depth);
+    return p + 1;
+}
+
+static const char *scan_array(struct scan *sc, const char *p,
+                              const struct json_node *node, int depth)
+{
+    const char *e = sc->end;
+    if (node != NULL && (node->n_at > 0 || node->n_from_end > 0))
+        return scan_positions(sc, p, node, depth);
     p = skip_ws(p + 1, e);
     if (p < e && *p == ']')
         return p + 1;
     for (;;) {
         uint8_t type;
         bool esc, high;
-        if ((p = scan_value(sc, p, NULL, depth + 1, &type, &esc, &high)) ==
-            NULL)
+        const char *v = p;
+        if ((p = scan_value(sc, v, NULL, depth + 1, &type, &esc, &high)) ==
+                NULL &&
+            (p = scan_non_finite(sc, v)) == NULL)
             return NULL;
         p = skip_ws(p, e);
         if (p < e && *p == ',') {
@@ -433,7 +618,12 @@ static const char *scan_array(struct scan *sc, const char *p, int depth)
     }
 }
 
-/* Any value at p (no leading whitespace); sets *type for the caller. */
+/*
+ * Any value at p (no leading whitespace); sets *type for the caller. NaN
+ * and Infinity are not values here: a caller whose value failed tries
+ * scan_non_finite, which keeps this, the root of every line's recursion,
+ * as small as it was.
+ */
 static const char *scan_value(struct scan *sc, const char *p,
                               const struct json_node *node, int depth,
                               uint8_t *type, bool *esc, bool *high)
@@ -455,7 +645,7 @@ static const char *scan_value(struct scan *sc, const char *p,
         }
         *type = *p == '{' ? FIELD_OBJECT : FIELD_ARRAY;
         return *p == '{' ? scan_object(sc, p, node, depth)
-                         : scan_array(sc, p, depth);
+                         : scan_array(sc, p, node, depth);
     case 't':
         *type = FIELD_TRUE;
         return scan_word(p, e, "true", 4);
@@ -477,7 +667,7 @@ static enum parse_result json_parse(struct parser *base, const char *line,
                                     size_t len, struct field_set *out)
 {
     struct json_parser *jp = (struct json_parser *)base;
-    struct scan sc = {.end = line + len, .out = out, .shape = &jp->shape};
+    struct scan sc = {.end = line + len, .out = out, .jp = jp};
     const char *p = skip_ws(line, sc.end);
     uint8_t type;
     bool esc, high;
@@ -505,12 +695,13 @@ static const struct parser_ops json_ops = {
 };
 
 int json_parser_new(const struct cfg_field *fields, size_t n_fields,
-                    struct parser **out)
+                    enum json_non_finite non_finite, struct parser **out)
 {
     struct json_parser *jp = calloc(1, sizeof(*jp));
     if (jp == NULL)
         return -ENOMEM;
     jp->base.ops = &json_ops;
+    jp->non_finite = non_finite == JSON_NON_FINITE_MISSING;
     jp->root.field = -1;
     for (size_t f = 0; f < n_fields; f++) {
         struct json_node *n = &jp->root;

@@ -68,11 +68,13 @@ struct parser {
 /*
  * A JSON parser for the given fields (borrowed; must outlive the parser):
  * one strict pass over the line (RFC 8259) that also picks out the values
- * of the configured paths. Returns 0 or -ENOMEM.
+ * of the configured paths. With JSON_NON_FINITE_MISSING it also takes the
+ * tokens NaN, Infinity and -Infinity as values, which read as null (so as
+ * missing). Returns 0 or -ENOMEM.
  */
 #define JSON_MAX_DEPTH 512 /* nesting; deeper lines are PARSE_TOO_COMPLEX */
 int json_parser_new(const struct cfg_field *fields, size_t n_fields,
-                    struct parser **out);
+                    enum json_non_finite non_finite, struct parser **out);
 
 /*
  * A regex parser: the named groups of pattern fill the fields of the same

@@ -36,11 +36,34 @@ static const char *envelope_kind_name(size_t i)
     return envelope_name((enum envelope_kind)i);
 }
 
-/* One parser: "json", "logfmt", or {type: regex, pattern: ...}. */
+static const char *non_finite_name(size_t i)
+{
+    return config_non_finite_name((enum json_non_finite)i);
+}
+
+/* non_finite: what a JSON parser makes of NaN and Infinity. */
+static bool load_non_finite(struct loader *L, const yaml_node_t *v,
+                            struct cfg_parser *p)
+{
+    if (p->kind != PARSER_JSON) {
+        cfg_err(L, v, "only a json parser takes non_finite");
+        return false;
+    }
+    int k = cfg_choice(L, v, "non_finite", config_non_finite_parse,
+                       non_finite_name, JSON_NON_FINITE_COUNT, false);
+    if (k >= 0)
+        p->non_finite = (enum json_non_finite)k;
+    return k >= 0;
+}
+
+/*
+ * One parser: "json", "logfmt", {type: regex, pattern: ...} or
+ * {type: json, non_finite: ...}.
+ */
 static bool load_parser(struct loader *L, const yaml_node_t *n,
                         struct cfg_parser *p)
 {
-    static const char *const keys[] = {"type", "pattern", NULL};
+    static const char *const keys[] = {"type", "pattern", "non_finite", NULL};
     char kinds[64];
     cfg_choices(kinds, sizeof(kinds), parser_name, PARSER_KIND_COUNT, false);
     const yaml_node_t *type = n;
@@ -61,6 +84,10 @@ static bool load_parser(struct loader *L, const yaml_node_t *n,
         return false;
     }
     p->kind = (enum parser_kind)kind;
+    const yaml_node_t *nf =
+        n->type == YAML_MAPPING_NODE ? cfg_get(L, n, "non_finite") : NULL;
+    if (nf != NULL && !load_non_finite(L, nf, p))
+        return false;
     const yaml_node_t *pat =
         n->type == YAML_MAPPING_NODE ? cfg_get(L, n, "pattern") : NULL;
     if (p->kind == PARSER_REGEX) {

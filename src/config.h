@@ -99,12 +99,33 @@ const char *config_parser_name(enum parser_kind k);
 /* The parser kind named s; -1 when there is none of that name. */
 int config_parser_parse(const char *s);
 
+/*
+ * What the JSON parser makes of NaN, Infinity and -Infinity: not JSON, but
+ * Python's json.dumps writes them. reject: the line is not_json (RFC 8259);
+ * missing: the line is kept and those values read as missing.
+ */
+enum json_non_finite { JSON_NON_FINITE_REJECT, JSON_NON_FINITE_MISSING };
+#define JSON_NON_FINITE_COUNT (JSON_NON_FINITE_MISSING + 1)
+
+/* "reject" or "missing". */
+const char *config_non_finite_name(enum json_non_finite n);
+
+/* The setting named s; -1 when there is none of that name. */
+int config_non_finite_parse(const char *s);
+
 struct cfg_parser {
     enum parser_kind kind;
-    const char *pattern; /* PARSER_REGEX */
+    const char *pattern;             /* PARSER_REGEX */
+    enum json_non_finite non_finite; /* PARSER_JSON */
 };
 
-/* A field path as written ("usage.prompt_tokens"), split at the dots. */
+/*
+ * A field path as written ("usage.prompt_tokens"), split at the dots. In
+ * JSON a part that is a whole number also names an array element: "0" the
+ * first, "-1" the last, back to -CONFIG_MAX_FROM_END.
+ */
+#define CONFIG_MAX_FROM_END 16 /* elements a part counts back from the end */
+
 struct cfg_field {
     const char *path;
     const char *const *parts;
@@ -166,7 +187,8 @@ struct cfg_cond {
 /*
  * How a field's text becomes a label value, applied in this order: regex,
  * lower, map, status_class, mask, hash. Any step may drop the update (no
- * match, not in the map, not a status code).
+ * match, not in the map, not a status code), unless otherwise gives the
+ * value for a text a step refuses.
  */
 struct cfg_transform {
     const char *regex; /* keep the first capture group (else the match) */
@@ -176,9 +198,11 @@ struct cfg_transform {
     size_t n_map;
     const char *unmapped; /* for texts not in the map; NULL: drop */
     uint32_t unmapped_len;
-    bool status_class; /* "404" -> "4xx" */
-    bool mask;         /* API keys: abcd...wxyz, short_key, unknown */
-    bool hash;         /* the first 16 hex digits of SHA-256 */
+    bool status_class;     /* "404" -> "4xx" */
+    bool mask;             /* API keys: abcd...wxyz, short_key, unknown */
+    bool hash;             /* the first 16 hex digits of SHA-256 */
+    const char *otherwise; /* the value when a step refuses; NULL: drop */
+    uint32_t otherwise_len;
 };
 
 /* A label value chosen by a condition. */
@@ -220,16 +244,22 @@ struct cfg_between {
     struct timefmt fmt; /* compiled; both fields are in it */
 };
 
-/* One source of a metric's value: a field, scaled, with its own labels. */
+struct expr;
+
+/* One source of a metric's value: a field, the time between two, or an
+ * expression of fields; scaled, with its own labels. */
 struct cfg_value {
-    int field; /* -1 when between says where the value comes from */
+    int field; /* -1 when between or expr says where the value comes from */
     enum value_as as;
     struct cfg_between *between; /* NULL: the value is the field's */
+    const struct expr *expr;     /* an expression of fields (expr.h) */
+    const char *expr_text;       /* the expression as written */
     struct num_dec scale;
     bool has_scale;
     const char *regex;        /* take the number from a capture in the text */
     struct cfg_label *labels; /* constants told apart per source */
     size_t n_labels;
+    struct cfg_cond *when; /* entries of values: the lines it applies to */
 };
 
 /*
@@ -298,6 +328,7 @@ struct cfg_metric {
     const char *name;
     const char *help;
     enum metric_type type;
+    enum gauge_update update; /* gauges: set (the default), add, max, min */
     struct cfg_label *labels; /* taken from fields, in the order written */
     size_t n_labels;
     struct cfg_label *const_labels; /* same value on every series */

@@ -29,8 +29,8 @@ size_t config_metric_signature(const struct cfg_metric *m, char *sig,
     size_t n = config_metric_label_names(m, names);
     if (n > CONFIG_MAX_LABELS)
         return 0;
-    return registry_signature(m->type, names, n, m->buckets, m->n_buckets, sig,
-                              cap);
+    return registry_signature(m->type, m->update, names, n, m->buckets,
+                              m->n_buckets, sig, cap);
 }
 
 /*
@@ -40,8 +40,10 @@ size_t config_metric_signature(const struct cfg_metric *m, char *sig,
  */
 static char *signature_of(const struct cfg_metric *m)
 {
-    /* The type, two separators, each label and bound with a comma. */
-    size_t cap = strlen(metric_type_name(m->type)) + 3;
+    /* The type and update, three separators, each label and bound with a
+     * comma. */
+    size_t cap = strlen(metric_type_name(m->type)) +
+                 strlen(gauge_update_name(m->update)) + 4;
     for (size_t i = 0; i < m->n_labels; i++)
         cap += strlen(m->labels[i].name) + 1;
     for (size_t i = 0; i < m->n_value_labels; i++)
@@ -74,6 +76,7 @@ static bool same_input(const struct cfg_input *a, const struct cfg_input *b)
             return false;
     for (size_t i = 0; i < a->n_parsers; i++)
         if (a->parsers[i].kind != b->parsers[i].kind ||
+            a->parsers[i].non_finite != b->parsers[i].non_finite ||
             !same_text(a->parsers[i].pattern, b->parsers[i].pattern))
             return false;
     return true;

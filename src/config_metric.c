@@ -102,6 +102,26 @@ static void load_cases(struct loader *L, const yaml_node_t *n,
     }
 }
 
+/* otherwise: the value when the label's regex, map or status_class
+ * refuses the text (a map's unmapped, when set, comes first). */
+static void load_otherwise(struct loader *L, const yaml_node_t *v,
+                           const yaml_node_t *label, struct cfg_transform *tf)
+{
+    size_t len;
+    if (cfg_get(L, label, "cases") != NULL)
+        cfg_err(L, v,
+                "when no case holds, a label takes its default; otherwise "
+                "is for a field's regex, map or status_class");
+    else if (cfg_get(L, label, "regex") == NULL &&
+             cfg_get(L, label, "map") == NULL &&
+             cfg_get(L, label, "status_class") == NULL)
+        cfg_err(L, v,
+                "otherwise applies when a label's regex, map or "
+                "status_class refuses the text; this label has none");
+    tf->otherwise = cfg_scalar(L, v, "otherwise", &len);
+    tf->otherwise_len = (uint32_t)len;
+}
+
 /* The steps that turn a field's text into the label's value. */
 static void load_transform(struct loader *L, const yaml_node_t *val,
                            struct cfg_label *lab)
@@ -133,6 +153,8 @@ static void load_transform(struct loader *L, const yaml_node_t *val,
     if ((v = cfg_get(L, val, "hash")) != NULL &&
         cfg_bool(L, v, "hash", &tf->hash))
         lab->has_tf |= tf->hash;
+    if ((v = cfg_get(L, val, "otherwise")) != NULL)
+        load_otherwise(L, v, val, tf);
     if (tf->mask && tf->hash)
         cfg_err(L, val, "a label is either masked or hashed, not both");
     if (tf->mask && lab->has_value)
@@ -160,8 +182,8 @@ static void load_label(struct loader *L, const yaml_node_t *key,
                        bool constant)
 {
     static const char *const keys[] = {
-        "field",        "default", "regex", "lower", "map", "unmapped",
-        "status_class", "mask",    "hash",  "cases", NULL};
+        "field",        "default", "regex", "lower", "map",       "unmapped",
+        "status_class", "mask",    "hash",  "cases", "otherwise", NULL};
     lab->field = -1;
     lab->name = cfg_string(L, key, "label name");
     if (lab->name && !cfg_is_label_name(lab->name))
@@ -242,15 +264,58 @@ static bool load_scale(struct loader *L, const yaml_node_t *v,
     return true;
 }
 
+/* Where a value's number comes from: one field, or an expression. */
+static void load_value_source(struct loader *L, const yaml_node_t *n,
+                              struct cfg_value *v)
+{
+    yaml_node_t *f = cfg_get(L, n, "field"), *e = cfg_get(L, n, "expr");
+    yaml_node_t *x;
+    if (f != NULL && e != NULL)
+        cfg_err(L, e, "a value takes \"field\" or \"expr\", not both");
+    else if (e != NULL)
+        cfg_load_expr(L, e, v);
+    else if (f != NULL)
+        v->field = cfg_field_ref(L, f, "value field");
+    else
+        cfg_err(L, n, "a value needs \"field\" (or \"expr\" or \"duration\")");
+    if ((x = cfg_get(L, n, "regex")) != NULL && e != NULL)
+        cfg_err(L, x,
+                "regex takes the number out of one field's text; an "
+                "expression has none");
+    else if (x != NULL)
+        cfg_regex(L, x, "regex", &v->regex);
+    if ((x = cfg_get(L, n, "as")) != NULL && e != NULL)
+        cfg_err(L, x,
+                "\"as\" says how a field's text is read; an expression "
+                "reads its fields as numbers");
+}
+
+/* An entry of values applies to the lines its condition admits. */
+static void load_value_when(struct loader *L, const yaml_node_t *x,
+                            struct cfg_value *v, bool in_list)
+{
+    if (!in_list) {
+        cfg_err(L, x,
+                "when of a value belongs to the entries of \"values\"; "
+                "use the metric's when");
+        return;
+    }
+    v->when = cfg_alloc(L, sizeof(*v->when));
+    if (v->when != NULL && !cfg_load_cond(L, x, v->when, 0))
+        v->when = NULL;
+}
+
 /*
- * value: a field path, or {field, as, scale, regex, labels} or {duration,
- * scale, labels} (labels: in values)
+ * value: a field path, or {field, as, scale, regex, labels, when}, {expr,
+ * scale, labels, when} or {duration, scale, labels, when} (labels and
+ * when: in values)
  */
 static void load_value(struct loader *L, const yaml_node_t *n,
                        struct cfg_metric *m, struct cfg_value *v, bool in_list)
 {
-    static const char *const keys[] = {"field", "duration", "as", "scale",
-                                       "regex", "labels",   NULL};
+    static const char *const keys[] = {"field",  "expr",  "duration",
+                                       "as",     "scale", "regex",
+                                       "labels", "when",  NULL};
     yaml_node_t *x;
     v->field = -1;
     if (n->type == YAML_SCALAR_NODE) {
@@ -259,16 +324,17 @@ static void load_value(struct loader *L, const yaml_node_t *n,
     }
     if (!cfg_keys(L, n, keys, "a value"))
         return;
-    if (cfg_load_value_time(L, n, v))
-        ; /* a duration between two time fields */
-    else if ((x = cfg_get(L, n, "field")) == NULL)
-        cfg_err(L, n, "a value needs \"field\" (or \"duration\")");
-    else
-        v->field = cfg_field_ref(L, x, "value field");
+    if (cfg_load_value_time(L, n, v)) {
+        /* a duration between two time fields */
+        if ((x = cfg_get(L, n, "expr")) != NULL)
+            cfg_err(L, x,
+                    "a value takes its number from \"expr\" or from "
+                    "\"duration\", not both");
+    } else {
+        load_value_source(L, n, v);
+    }
     if ((x = cfg_get(L, n, "scale")) != NULL)
         v->has_scale = load_scale(L, x, m->type, &v->scale);
-    if ((x = cfg_get(L, n, "regex")) != NULL)
-        cfg_regex(L, x, "regex", &v->regex);
     if ((x = cfg_get(L, n, "labels")) != NULL) {
         if (!in_list)
             cfg_err(L, x,
@@ -277,6 +343,8 @@ static void load_value(struct loader *L, const yaml_node_t *n,
         else
             load_labels(L, x, &v->labels, &v->n_labels, true, "labels");
     }
+    if ((x = cfg_get(L, n, "when")) != NULL)
+        load_value_when(L, x, v, in_list);
 }
 
 static void load_values(struct loader *L, const yaml_node_t *n,
@@ -446,9 +514,17 @@ static void default_buckets_for(struct loader *L, struct cfg_metric *m)
 
 static void default_help(struct loader *L, struct cfg_metric *m)
 {
-    char text[512], what[300] = "log field ?";
+    static const char *const gauge_help[GAUGE_UPDATE_COUNT] = {
+        [GAUGE_SET] = "Last value",
+        [GAUGE_ADD] = "Running sum",
+        [GAUGE_MAX] = "Largest value",
+        [GAUGE_MIN] = "Smallest value",
+    };
+    char text[512], what[384] = "log field ?";
     const struct cfg_value *v = m->n_values > 0 ? &m->values[0] : NULL;
-    if (v != NULL && v->between != NULL) {
+    if (v != NULL && v->expr_text != NULL) {
+        snprintf(what, sizeof(what), "%s", v->expr_text);
+    } else if (v != NULL && v->between != NULL) {
         char fields[240];
         cfg_between_text(L, v->between, fields, sizeof(fields));
         snprintf(what, sizeof(what), "the seconds from %s", fields);
@@ -463,7 +539,7 @@ static void default_help(struct loader *L, struct cfg_metric *m)
         snprintf(text, sizeof(text), "Sum of %s%s.", what,
                  m->n_values > 1 ? " and others" : "");
     else if (m->type == METRIC_GAUGE)
-        snprintf(text, sizeof(text), "Last value of %s.", what);
+        snprintf(text, sizeof(text), "%s of %s.", gauge_help[m->update], what);
     else
         snprintf(text, sizeof(text), "Distribution of %s.", what);
     m->help = cfg_strdup(L, text);
@@ -503,6 +579,27 @@ static void load_sources(struct loader *L, const yaml_node_t *n,
     if (m->n_values == 0 && m->cost == NULL && m->type != METRIC_COUNTER)
         cfg_err(L, n, "a %s needs a \"value\" field",
                 metric_type_name(m->type));
+}
+
+static const char *update_name(size_t i)
+{
+    return gauge_update_name((enum gauge_update)i);
+}
+
+/* update: how a gauge's lines move it; only gauges take one. */
+static void load_update(struct loader *L, const yaml_node_t *v,
+                        struct cfg_metric *m)
+{
+    int u = cfg_choice(L, v, "update", gauge_update_parse, update_name,
+                       GAUGE_UPDATE_COUNT, false);
+    if (u < 0)
+        return;
+    if (m->type != METRIC_GAUGE)
+        cfg_err(L, v,
+                "update applies to gauges: a counter always adds, a "
+                "histogram observes");
+    else
+        m->update = (enum gauge_update)u;
 }
 
 /* inputs: the names of the inputs whose lines the metric reads. */
@@ -653,9 +750,10 @@ void cfg_load_metric(struct loader *L, const yaml_node_t *n,
                      struct cfg_metric *m)
 {
     static const char *const keys[] = {
-        "name",  "type",   "help",       "labels",       "const_labels",
-        "value", "values", "scale",      "cost",         "buckets",
-        "when",  "inputs", "max_series", "expire_after", NULL};
+        "name",         "type",       "help",         "labels",
+        "const_labels", "value",      "values",       "scale",
+        "cost",         "buckets",    "update",       "when",
+        "inputs",       "max_series", "expire_after", NULL};
     yaml_node_t *v;
 
     m->max_series = CONFIG_DEFAULT_MAX_SERIES;
@@ -673,6 +771,8 @@ void cfg_load_metric(struct loader *L, const yaml_node_t *n,
 
     load_sources(L, n, m);
     check_label_names(L, n, m);
+    if ((v = cfg_get(L, n, "update")) != NULL)
+        load_update(L, v, m);
 
     if ((v = cfg_get(L, n, "buckets")) != NULL) {
         if (m->type != METRIC_HISTOGRAM)

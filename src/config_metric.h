@@ -17,4 +17,8 @@ void cfg_load_metric(struct loader *L, const yaml_node_t *n,
  * whose entries were loaded into L->cfg->metrics. */
 void cfg_check_metric_names(struct loader *L, const yaml_node_t *seq);
 
+/* Compiles the expression written in n into v's expr (config_expr.c);
+ * false after reporting why it does not compile. */
+bool cfg_load_expr(struct loader *L, const yaml_node_t *n, struct cfg_value *v);
+
 #endif

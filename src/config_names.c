@@ -11,6 +11,8 @@
 static const char *const start_at_names[START_AT_COUNT] = {"end", "beginning"};
 static const char *const parser_names[PARSER_KIND_COUNT] = {"json", "regex",
                                                             "logfmt"};
+static const char *const non_finite_names[JSON_NON_FINITE_COUNT] = {"reject",
+                                                                    "missing"};
 static const char *const cost_names[COST_KINDS] = {
     "prompt", "completion", "embedding", "cached", "cache_write"};
 /* The names providers also use, accepted as the same kinds. */
@@ -44,6 +46,16 @@ const char *config_parser_name(enum parser_kind k)
 int config_parser_parse(const char *s)
 {
     return find(parser_names, PARSER_KIND_COUNT, s);
+}
+
+const char *config_non_finite_name(enum json_non_finite n)
+{
+    return non_finite_names[n];
+}
+
+int config_non_finite_parse(const char *s)
+{
+    return find(non_finite_names, JSON_NON_FINITE_COUNT, s);
 }
 
 const char *config_cost_kind_name(enum cost_kind k)

@@ -636,21 +636,47 @@ bool cfg_ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+/* Whether a path part that counts back from an array's end ("-3") stays
+ * within CONFIG_MAX_FROM_END; any other part is an object key. */
+static bool from_end_ok(const char *part, uint32_t len)
+{
+    if (len < 2 || part[0] != '-' || part[1] < '1' || part[1] > '9')
+        return true;
+    uint32_t k = 0;
+    for (uint32_t i = 1; i < len; i++) {
+        if (part[i] < '0' || part[i] > '9')
+            return true; /* "-1a": a key */
+        if (k <= CONFIG_MAX_FROM_END)
+            k = k * 10 + (uint32_t)(part[i] - '0');
+    }
+    return k <= CONFIG_MAX_FROM_END;
+}
+
 /*
  * Registers the field path written in node n and returns its index, or -1
  * after reporting a malformed path. Dots separate object keys; "\." is a
- * literal dot and "\\" a literal backslash inside a key.
+ * literal dot and "\\" a literal backslash inside a key. The path is kept
+ * once, however many places name it.
  */
 int cfg_field_ref(struct loader *L, const yaml_node_t *n, const char *what)
 {
     const char *path = cfg_string(L, n, what);
-    if (path == NULL)
-        return -1;
-    for (size_t i = 0; i < L->n_fields; i++)
-        if (strcmp(L->fields[i].path, path) == 0)
-            return (int)i;
+    return path != NULL ? cfg_field_path(L, n, path, strlen(path), what) : -1;
+}
 
-    size_t len = strlen(path);
+int cfg_field_path(struct loader *L, const yaml_node_t *n, const char *written,
+                   size_t len, const char *what)
+{
+    for (size_t i = 0; i < L->n_fields; i++)
+        if (strlen(L->fields[i].path) == len &&
+            memcmp(L->fields[i].path, written, len) == 0)
+            return (int)i;
+    const char *path = arena_strndup(&L->cfg->arena, written, len);
+    if (path == NULL) {
+        cfg_oom(L);
+        return -1;
+    }
+
     size_t max_parts = 1;
     for (size_t i = 0; i < len; i++)
         max_parts += path[i] == '.';
@@ -686,6 +712,15 @@ int cfg_field_ref(struct loader *L, const yaml_node_t *n, const char *what)
         }
         text[t++] = path[i];
     }
+
+    for (uint32_t i = 0; i < n_parts; i++)
+        if (!from_end_ok(parts[i], lens[i])) {
+            cfg_err(L, n,
+                    "%s \"%s\": a part counts at most %d elements back "
+                    "from the end of an array (-1 is the last)",
+                    what, path, CONFIG_MAX_FROM_END);
+            return -1;
+        }
 
     if (L->n_fields == L->cap_fields) {
         size_t cap = L->cap_fields ? L->cap_fields * 2 : 16;

@@ -95,6 +95,11 @@ size_t cfg_map_len(const yaml_node_t *n);
 /* Registers a field path and returns its index, or -1. */
 int cfg_field_ref(struct loader *L, const yaml_node_t *n, const char *what);
 
+/* The same for a path (len bytes) found inside n's text, such as an
+ * expression's; problems are reported at n. */
+int cfg_field_path(struct loader *L, const yaml_node_t *n, const char *path,
+                   size_t len, const char *what);
+
 /* Checks a regular expression compiles; reports PCRE2's message. */
 bool cfg_regex(struct loader *L, const yaml_node_t *n, const char *what,
                const char **out);

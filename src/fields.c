@@ -1,6 +1,7 @@
 #include "fields.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "duration.h"
@@ -56,8 +57,12 @@ static inline enum field_read read_decimal(struct fields *fs, int field,
     if (fv == NULL)
         return FIELD_READ_MISSING;
     if (fv->type == FIELD_NUMBER) {
+        /* A JSON number token: strict, as the parser checked it. */
         text = fv->p;
         len = fv->len;
+        if (rx == NULL)
+            return num_parse_json(text, len, out) == 0 ? FIELD_READ_OK
+                                                       : FIELD_READ_WRONG_TYPE;
     } else if (fv->type == FIELD_STRING) {
         /* Some services log numbers as strings: "12.5". */
         if ((text = fields_text(fs, fv, &len)) == NULL)
@@ -67,7 +72,9 @@ static inline enum field_read read_decimal(struct fields *fs, int field,
     }
     if (rx != NULL && !rx_capture(rx, text, len, &text, &len))
         return FIELD_READ_NO_MATCH;
-    if (num_parse_json(text, len, out) != 0)
+    /* Text — a string, a capture — is read as people write numbers:
+     * "0040", "+1", ".5", "5.". */
+    if (num_parse_text(text, len, out) != 0)
         return FIELD_READ_WRONG_TYPE;
     return FIELD_READ_OK;
 }
@@ -123,11 +130,8 @@ static enum field_read scaled(num_fixed v, const struct num_dec *scale,
         *out = v;
         return FIELD_READ_OK;
     }
-    struct num_dec d = {.mant = (num_u128)(v < 0 ? -v : v),
-                        .exp = -NUM_FRAC_DIGITS,
-                        .neg = v < 0};
-    return num_to_fixed(&d, scale, out) == 0 ? FIELD_READ_OK
-                                             : FIELD_READ_OUT_OF_RANGE;
+    return num_scale(v, scale, out) == 0 ? FIELD_READ_OK
+                                         : FIELD_READ_OUT_OF_RANGE;
 }
 
 enum field_read fields_between(struct fields *fs, const struct cfg_between *b,
@@ -159,4 +163,44 @@ enum field_read fields_duration(struct fields *fs, int field,
     if ((r = parse_outcome(duration_parse(text, len, &v))) != FIELD_READ_OK)
         return r;
     return scaled(v, scale, out);
+}
+
+/*
+ * The elements of a JSON array whose text a parser has validated: the
+ * commas outside strings and nested values, plus one unless it is empty.
+ */
+static uint64_t count_elements(const char *p, size_t len)
+{
+    uint64_t commas = 0;
+    size_t depth = 0;
+    bool any = false;
+    for (size_t i = 1; i + 1 < len; i++) {
+        char c = p[i];
+        if (c == '"') {
+            for (i++; i + 1 < len && p[i] != '"'; i++)
+                i += p[i] == '\\';
+            any = true;
+        } else if (c == '[' || c == '{') {
+            depth++;
+            any = true;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        } else if (c == ',') {
+            commas += depth == 0;
+        } else if ((unsigned char)c > ' ') {
+            any = true;
+        }
+    }
+    return any ? commas + 1 : 0;
+}
+
+enum field_read fields_count(const struct fields *fs, int field, num_fixed *out)
+{
+    const struct field_val *fv = fields_get(fs, field);
+    if (fv == NULL)
+        return FIELD_READ_MISSING;
+    if (fv->type != FIELD_ARRAY)
+        return FIELD_READ_WRONG_TYPE;
+    *out = (num_fixed)count_elements(fv->p, fv->len) * NUM_ONE;
+    return FIELD_READ_OK;
 }

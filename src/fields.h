@@ -4,7 +4,7 @@
  * The parsers fill a field set (parser.h) whose values point into the
  * line; this module reads them for the rules and the conditions: a
  * string's text with its JSON escapes decoded, a number as an exact
- * decimal (a JSON number, or a string holding one), optionally taken
+ * decimal (a JSON number, or text holding one), optionally taken
  * from a regular expression's capture and scaled; values derived from
  * them: a time (timefmt.h), the seconds between two times, a duration
  * text (duration.h). Whatever cannot be read says why, so that the caller
@@ -34,11 +34,12 @@ struct fields {
 /* Why a field's value could not be read. */
 enum field_read {
     FIELD_READ_OK,
-    FIELD_READ_MISSING,      /* absent, or null */
-    FIELD_READ_WRONG_TYPE,   /* e.g. an object where a number belongs */
-    FIELD_READ_OUT_OF_RANGE, /* beyond what a fixed-point value holds */
-    FIELD_READ_NO_MATCH,     /* the value's regular expression missed */
-    FIELD_READ_UNPARSABLE,   /* not a time or duration in its format */
+    FIELD_READ_MISSING,          /* absent, or null */
+    FIELD_READ_WRONG_TYPE,       /* e.g. an object where a number belongs */
+    FIELD_READ_OUT_OF_RANGE,     /* beyond what a fixed-point value holds */
+    FIELD_READ_NO_MATCH,         /* the value's regular expression missed */
+    FIELD_READ_UNPARSABLE,       /* not a time or duration in its format */
+    FIELD_READ_DIVISION_BY_ZERO, /* a value computed from fields (expr.h) */
 };
 
 /* Room for n fields (config.fields). Returns 0 or -ENOMEM. */
@@ -94,6 +95,9 @@ static inline const char *fields_text(struct fields *fs,
 /*
  * A field as a decimal: a JSON number, a string holding one, or — with rx
  * (borrowed; NULL for none) — the number its regex captures in the text.
+ * JSON number tokens follow RFC 8259; text (strings, regex and logfmt
+ * values, captures) follows num_parse_text: a sign, leading zeros, ".5"
+ * and "5." are numbers; spaces, "inf", "NaN" and hexadecimal are not.
  */
 enum field_read fields_decimal(struct fields *fs, int field, struct rx *rx,
                                struct num_dec *out);
@@ -144,5 +148,10 @@ enum field_read fields_between(struct fields *fs, const struct cfg_between *b,
 enum field_read fields_duration(struct fields *fs, int field,
                                 const struct num_dec *scale, struct rx *rx,
                                 num_fixed *out);
+
+/* The number of elements of an array field, as fixed point: a string,
+ * number or object is FIELD_READ_WRONG_TYPE. */
+enum field_read fields_count(const struct fields *fs, int field,
+                             num_fixed *out);
 
 #endif

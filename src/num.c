@@ -277,3 +277,154 @@ double num_to_double(num_fixed v)
 {
     return (double)v / 1e12;
 }
+
+/* --- arithmetic ---------------------------------------------------------- */
+
+static bool in_range(num_fixed v)
+{
+    return v <= NUM_FIXED_MAX && v >= -NUM_FIXED_MAX;
+}
+
+int num_add(num_fixed a, num_fixed b, num_fixed *out)
+{
+    num_fixed r;
+    if (__builtin_add_overflow(a, b, &r) || !in_range(r))
+        return -ERANGE;
+    *out = r;
+    return 0;
+}
+
+int num_sub(num_fixed a, num_fixed b, num_fixed *out)
+{
+    num_fixed r;
+    if (__builtin_sub_overflow(a, b, &r) || !in_range(r))
+        return -ERANGE;
+    *out = r;
+    return 0;
+}
+
+static num_u128 magnitude(num_fixed v)
+{
+    return v < 0 ? (num_u128)(-(v + 1)) + 1 : (num_u128)v;
+}
+
+/* q rounded half to even, given the remainder r of a division by d. */
+static bool round_up(num_u128 q, num_u128 r, num_u128 d)
+{
+    return r > d - r || (r == d - r && (q & 1));
+}
+
+/* n / d rounded half to even; n / d must be below the largest num_u128. */
+static num_u128 div_round(num_u128 n, num_u128 d)
+{
+    num_u128 q = n / d;
+    return round_up(q, n % d, d) ? q + 1 : q;
+}
+
+/* The signed result of a magnitude, or -ERANGE. */
+static int signed_result(num_u128 mag, bool neg, num_fixed *out)
+{
+    if (mag > (num_u128)NUM_FIXED_MAX)
+        return -ERANGE;
+    *out = neg ? -(num_fixed)mag : (num_fixed)mag;
+    return 0;
+}
+
+#define LIMB_BITS 64
+#define LIMB_MASK ((num_u128)UINT64_MAX)
+
+/*
+ * x * y / 10^12 for magnitudes of up to 128 bits: the 256-bit product in
+ * four 64-bit limbs, divided limb by limb (the divisor fits in one).
+ * Sets *mag, or returns false when the quotient exceeds 128 bits.
+ */
+static bool mul_wide(num_u128 x, num_u128 y, num_u128 *mag)
+{
+    uint64_t xl = (uint64_t)x, xh = (uint64_t)(x >> LIMB_BITS);
+    uint64_t yl = (uint64_t)y, yh = (uint64_t)(y >> LIMB_BITS);
+    num_u128 ll = (num_u128)xl * yl, lh = (num_u128)xl * yh,
+             hl = (num_u128)xh * yl, hh = (num_u128)xh * yh;
+    num_u128 mid = (ll >> LIMB_BITS) + (lh & LIMB_MASK) + (hl & LIMB_MASK);
+    uint64_t limb[4];
+    limb[0] = (uint64_t)ll;
+    limb[1] = (uint64_t)mid;
+    num_u128 high =
+        hh + (lh >> LIMB_BITS) + (hl >> LIMB_BITS) + (mid >> LIMB_BITS);
+    limb[2] = (uint64_t)high;
+    limb[3] = (uint64_t)(high >> LIMB_BITS);
+    const uint64_t d = (uint64_t)NUM_ONE;
+    uint64_t q[4], r = 0;
+    for (int i = 3; i >= 0; i--) {
+        num_u128 cur = ((num_u128)r << LIMB_BITS) | limb[i];
+        q[i] = (uint64_t)(cur / d);
+        r = (uint64_t)(cur % d);
+    }
+    if (q[3] != 0 || q[2] != 0)
+        return false;
+    num_u128 quot = ((num_u128)q[1] << LIMB_BITS) | q[0];
+    if (round_up(quot, r, d) && ++quot == 0)
+        return false;
+    *mag = quot;
+    return true;
+}
+
+int num_mul(num_fixed a, num_fixed b, num_fixed *out)
+{
+    num_u128 x = magnitude(a), y = magnitude(b), mag;
+    bool neg = (a < 0) != (b < 0);
+    if (x <= UINT64_MAX && y <= UINT64_MAX)
+        mag = div_round(x * y, (num_u128)NUM_ONE); /* most products */
+    else if (!mul_wide(x, y, &mag))
+        return -ERANGE;
+    return signed_result(mag, neg, out);
+}
+
+/*
+ * x * 10^12 / y when x * 10^12 does not fit in 128 bits: binary long
+ * division of the 168-bit numerator. y < 2^127, so the remainder doubled
+ * still fits. Returns false when the quotient exceeds 128 bits.
+ */
+static bool div_wide(num_u128 x, num_u128 y, num_u128 *mag)
+{
+    const uint64_t one = (uint64_t)NUM_ONE;
+    /* The numerator in three limbs, most significant last. */
+    num_u128 lo = (num_u128)(uint64_t)x * one;
+    num_u128 hi = (x >> LIMB_BITS) * one + (lo >> LIMB_BITS);
+    const uint64_t n[3] = {(uint64_t)lo, (uint64_t)hi,
+                           (uint64_t)(hi >> LIMB_BITS)};
+    num_u128 q = 0, r = 0;
+    for (int bit = 3 * LIMB_BITS - 1; bit >= 0; bit--) {
+        r = (r << 1) | ((n[bit / LIMB_BITS] >> (bit % LIMB_BITS)) & 1);
+        bool set = r >= y;
+        if (set)
+            r -= y;
+        if (q >> 127)
+            return false; /* the next shift would lose a bit */
+        q = (q << 1) | set;
+    }
+    if (round_up(q, r, y) && ++q == 0)
+        return false;
+    *mag = q;
+    return true;
+}
+
+int num_div(num_fixed a, num_fixed b, num_fixed *out)
+{
+    if (b == 0)
+        return -EDOM;
+    num_u128 x = magnitude(a), y = magnitude(b), mag;
+    num_u128 one = (num_u128)NUM_ONE;
+    bool neg = (a < 0) != (b < 0);
+    if (x <= (num_u128)NUM_FIXED_MAX / one)
+        mag = div_round(x * one, y);
+    else if (!div_wide(x, y, &mag))
+        return -ERANGE;
+    return signed_result(mag, neg, out);
+}
+
+int num_scale(num_fixed v, const struct num_dec *scale, num_fixed *out)
+{
+    struct num_dec d = {
+        .mant = magnitude(v), .exp = -NUM_FRAC_DIGITS, .neg = v < 0};
+    return num_to_fixed(&d, scale, out);
+}

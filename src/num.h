@@ -45,8 +45,11 @@ struct num_dec {
 int num_parse_json(const char *s, size_t len, struct num_dec *out);
 
 /*
- * Parses a number as written in the configuration: like JSON but also
- * accepting a leading '+', leading zeros and ".5" / "5." forms.
+ * Parses a number as people write it in text (the configuration, numbers
+ * in log strings, regex and logfmt captures): like JSON but also accepting
+ * a leading '+', leading zeros ("0040" is 40) and ".5" / "5." forms. At
+ * least one digit; no spaces, "inf", "NaN", hexadecimal or digit
+ * separators. Returns 0 or -EINVAL.
  */
 int num_parse_text(const char *s, size_t len, struct num_dec *out);
 
@@ -69,6 +72,21 @@ size_t num_format_u64(uint64_t v, char *out);
 
 /* Saturating addition: the sum, clamped to +-NUM_FIXED_MAX. */
 num_fixed num_add_sat(num_fixed a, num_fixed b);
+
+/*
+ * Exact arithmetic on fixed-point values, for values computed from several
+ * fields. Each stores the result in *out and returns 0, -ERANGE when its
+ * magnitude exceeds NUM_FIXED_MAX, or (num_div) -EDOM when b is zero. A
+ * product or a quotient with more than NUM_FRAC_DIGITS decimals is rounded
+ * half to even at the last one, as num_to_fixed rounds.
+ */
+int num_add(num_fixed a, num_fixed b, num_fixed *out);
+int num_sub(num_fixed a, num_fixed b, num_fixed *out);
+int num_mul(num_fixed a, num_fixed b, num_fixed *out);
+int num_div(num_fixed a, num_fixed b, num_fixed *out);
+
+/* v * scale, rounded as num_to_fixed rounds: 0 or -ERANGE. */
+int num_scale(num_fixed v, const struct num_dec *scale, num_fixed *out);
 
 /* The value as a double (nearest), for display and comparisons only. */
 double num_to_double(num_fixed v);

@@ -8,6 +8,7 @@
 #include "rx.h"
 #include "cond.h"
 #include "cost.h"
+#include "expr.h"
 #include "field_probe.h"
 #include "transform.h"
 #include "utf8.h"
@@ -36,6 +37,7 @@ static const char *const update_skip_names[UPDATE_SKIP_COUNT] = {
     [UPDATE_SKIP_UNPRICED] = "unpriced",
     [UPDATE_SKIP_CACHED_EXCEEDS_PROMPT] = "cached_exceeds_prompt",
     [UPDATE_SKIP_UNPARSABLE] = "unparsable",
+    [UPDATE_SKIP_DIVISION_BY_ZERO] = "division_by_zero",
 };
 
 /* What a read yields when it succeeds (every skip reason is below). */
@@ -47,6 +49,7 @@ static const enum update_skip read_skip[] = {
     [FIELD_READ_OUT_OF_RANGE] = UPDATE_SKIP_OUT_OF_RANGE,
     [FIELD_READ_NO_MATCH] = UPDATE_SKIP_NO_MATCH,
     [FIELD_READ_UNPARSABLE] = UPDATE_SKIP_UNPARSABLE,
+    [FIELD_READ_DIVISION_BY_ZERO] = UPDATE_SKIP_DIVISION_BY_ZERO,
 };
 
 /* A field read's outcome as READ_OK or the reason to skip the update. */
@@ -84,6 +87,7 @@ static int add_family(struct registry *reg, struct rule *rule)
         .name = m->name,
         .help = m->help,
         .type = m->type,
+        .update = m->update,
         .label_names = names,
         .n_labels = n,
         .const_names = cnames,
@@ -95,7 +99,50 @@ static int add_family(struct registry *reg, struct rule *rule)
         .expire_s = (uint32_t)(m->expire_ms / 1000),
     };
     rule->family = registry_add(reg, &spec);
-    return rule->family ? 0 : -ENOMEM;
+    if (rule->family == NULL)
+        return -ENOMEM;
+    /* A counter without labels is 0 from the start, as client libraries
+     * export it, so that rate() and increase() see its first update. */
+    if (m->type == METRIC_COUNTER && n == 0 &&
+        family_get(rule->family, "", 0, registry_hash("", 0)) == NULL)
+        return -ENOMEM;
+    return 0;
+}
+
+/* Each value source's regex and condition, compiled, the caches of those
+ * made of times, and which way the rule reads them. */
+static int values_build(struct rule *r, const struct cfg_metric *m)
+{
+    size_t n = m->n_values ? m->n_values : 1;
+    bool one =
+        m->n_values == 1 && m->n_value_labels == 0 && m->values[0].when == NULL;
+    const struct cfg_value *v = m->n_values > 0 ? &m->values[0] : NULL;
+    r->source =
+        m->cost != NULL    ? RULE_COST
+        : m->n_values == 0 ? RULE_LINES
+        : !one             ? RULE_SEVERAL
+        : v->expr != NULL || v->between != NULL || v->as != VALUE_AS_NUMBER
+            ? RULE_DERIVED
+            : RULE_FIELD;
+    r->value_rx = calloc(n, sizeof(*r->value_rx));
+    r->value_when = calloc(n, sizeof(*r->value_when));
+    if (r->value_rx == NULL || r->value_when == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < m->n_values; i++) {
+        int rc;
+        if (m->values[i].regex != NULL &&
+            (rc = rx_new(m->values[i].regex, &r->value_rx[i])) != 0)
+            return rc;
+        if (m->values[i].when != NULL &&
+            (rc = cond_build(m->values[i].when, &r->value_when[i])) != 0)
+            return rc;
+    }
+    for (size_t i = 0; i < m->n_values && r->value_time == NULL; i++)
+        if (m->values[i].between != NULL &&
+            (r->value_time = calloc(m->n_values, sizeof(*r->value_time))) ==
+                NULL)
+            return -ENOMEM;
+    return 0;
 }
 
 static int rule_build(struct registry *reg, struct rule *r,
@@ -123,22 +170,14 @@ static int rule_build(struct registry *reg, struct rule *r,
                                  &r->label_cases[i][k])) != 0)
                 return rc;
     }
-    r->value_rx = calloc(m->n_values ? m->n_values : 1, sizeof(*r->value_rx));
-    if (r->label_tf == NULL || r->value_rx == NULL)
+    if (r->label_tf == NULL)
         return -ENOMEM;
     for (size_t i = 0; i < m->n_labels; i++)
         if (m->labels[i].has_tf &&
             (rc = transform_new(&m->labels[i].tf, &r->label_tf[i])) != 0)
             return rc;
-    for (size_t i = 0; i < m->n_values; i++)
-        if (m->values[i].regex != NULL &&
-            (rc = rx_new(m->values[i].regex, &r->value_rx[i])) != 0)
-            return rc;
-    for (size_t i = 0; i < m->n_values && r->value_time == NULL; i++)
-        if (m->values[i].between != NULL &&
-            (r->value_time = calloc(m->n_values, sizeof(*r->value_time))) ==
-                NULL)
-            return -ENOMEM;
+    if ((rc = values_build(r, m)) != 0)
+        return rc;
     if (m->when != NULL) {
         r->when = calloc(1, sizeof(*r->when));
         if (r->when == NULL)
@@ -164,6 +203,10 @@ static void rule_free(struct rule *r)
     free(r->label_cases);
     for (size_t i = 0; r->value_rx && i < r->metric->n_values; i++)
         rx_free(r->value_rx[i]);
+    for (size_t i = 0; r->value_when && i < r->metric->n_values; i++)
+        if (r->value_when[i].cfg != NULL)
+            cond_free(&r->value_when[i]);
+    free(r->value_when);
     free(r->label_tf);
     free(r->value_rx);
     free(r->value_time);
@@ -191,7 +234,7 @@ static int parser_build(const struct config *cfg, const struct cfg_parser *c,
     case PARSER_LOGFMT:
         return logfmt_parser_new(cfg->fields, cfg->n_fields, out);
     default:
-        return json_parser_new(cfg->fields, cfg->n_fields, out);
+        return json_parser_new(cfg->fields, cfg->n_fields, c->non_finite, out);
     }
 }
 
@@ -468,7 +511,7 @@ static bool update(struct pipeline *p, struct rule *r, num_fixed v)
         series_add(s, v);
         break;
     case METRIC_GAUGE:
-        series_set(s, v);
+        series_gauge(s, r->metric->update, v);
         break;
     case METRIC_HISTOGRAM:
         series_observe(r->family, s, v);
@@ -536,21 +579,53 @@ read_time_value(struct pipeline *p, struct rule *r, size_t i, num_fixed *out)
         fields_duration(&p->fields, src->field, scale, r->value_rx[i], out));
 }
 
-/* Value source i's number, scaled: READ_OK or a skip. */
-static inline int read_value(struct pipeline *p, struct rule *r, size_t i,
+/* An expression's value, scaled: READ_OK or a skip. */
+static __attribute__((noinline)) int
+read_expr(struct pipeline *p, const struct cfg_value *src, num_fixed *out)
+{
+    num_fixed v;
+    enum field_read r = expr_eval(src->expr, &p->fields, &v);
+    if (r != FIELD_READ_OK) {
+        *out = 0; /* unused: said for the analyzers */
+        return read_outcome(r);
+    }
+    if (!src->has_scale) {
+        *out = v;
+        return READ_OK;
+    }
+    return num_scale(v, &src->scale, out) == 0 ? READ_OK
+                                               : UPDATE_SKIP_OUT_OF_RANGE;
+}
+
+/* Value source i's number when it is a field's, scaled: READ_OK or a
+ * skip. */
+static inline int read_field(struct pipeline *p, struct rule *r, size_t i,
                              num_fixed *out)
 {
     const struct cfg_value *src = &r->metric->values[i];
-    if (src->between != NULL || src->as != VALUE_AS_NUMBER)
-        return read_time_value(p, r, i, out);
     return read_outcome(fields_number(&p->fields, src->field,
                                       src->has_scale ? &src->scale : NULL,
                                       r->value_rx[i], out));
 }
 
-/* Whether a line has source src at all (a duration: either time). */
+/* Value source i's number, scaled: READ_OK or a skip. */
+static inline int read_value(struct pipeline *p, struct rule *r, size_t i,
+                             num_fixed *out)
+{
+    const struct cfg_value *src = &r->metric->values[i];
+    if (src->expr != NULL)
+        return read_expr(p, src, out);
+    if (src->between != NULL || src->as != VALUE_AS_NUMBER)
+        return read_time_value(p, r, i, out);
+    return read_field(p, r, i, out);
+}
+
+/* Whether a line has source src at all (a duration: either time; an
+ * expression: every field it reads). */
 static bool source_present(struct pipeline *p, const struct cfg_value *src)
 {
+    if (src->expr != NULL)
+        return expr_present(src->expr, &p->fields);
     if (src->between != NULL)
         return fields_get(&p->fields, src->between->from) != NULL ||
                fields_get(&p->fields, src->between->to) != NULL;
@@ -560,29 +635,35 @@ static bool source_present(struct pipeline *p, const struct cfg_value *src)
 static bool rule_apply(struct pipeline *p, struct rule *r)
 {
     const struct cfg_metric *m = r->metric;
-    num_fixed v = NUM_ONE;
+    num_fixed v; /* set by each read that succeeds */
     int rs;
 
     if (r->when != NULL && !cond_eval(&p->fields, r->when))
         return false;
-    if (m->cost != NULL)
+    switch (r->source) {
+    case RULE_COST:
         return rule_apply_cost(p, r);
-    if (m->n_values == 0)
+    case RULE_LINES:
         return read_labels(p, r) && update(p, r, NUM_ONE);
-    if (m->n_values == 1 && m->n_value_labels == 0) {
-        rs = read_value(p, r, 0, &v);
+    case RULE_FIELD:
+    case RULE_DERIVED:
+        rs = r->source == RULE_FIELD ? read_field(p, r, 0, &v)
+                                     : read_value(p, r, 0, &v);
         if (rs != READ_OK)
             return rule_skip(r, (enum update_skip)rs);
         if (m->type == METRIC_COUNTER && v < 0)
             return rule_skip(r, UPDATE_SKIP_NEGATIVE);
         return read_labels(p, r) && update(p, r, v);
+    case RULE_SEVERAL:
+        break;
     }
     /* Several sources, each where present, each with its own labels. */
     bool labels_read = false, used = false;
     size_t prefix = 0;
     for (size_t i = 0; i < m->n_values; i++) {
         const struct cfg_value *src = &m->values[i];
-        if (!source_present(p, src))
+        if (!source_present(p, src) ||
+            (src->when != NULL && !cond_eval(&p->fields, &r->value_when[i])))
             continue;
         rs = read_value(p, r, i, &v);
         if (rs != READ_OK) {

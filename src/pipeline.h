@@ -74,7 +74,8 @@ enum update_skip {
     UPDATE_SKIP_UNMAPPED,       /* a label's text is not in its map */
     UPDATE_SKIP_UNPRICED,       /* no price for the line's model */
     UPDATE_SKIP_CACHED_EXCEEDS_PROMPT, /* more cached tokens than prompt */
-    UPDATE_SKIP_UNPARSABLE, /* a time or duration not in its format */
+    UPDATE_SKIP_UNPARSABLE,       /* a time or duration not in its format */
+    UPDATE_SKIP_DIVISION_BY_ZERO, /* an expression's divisor is zero */
     UPDATE_SKIP_COUNT
 };
 
@@ -96,13 +97,24 @@ struct cond;
 struct cost;
 struct cost_prices;
 
+/* Where a rule's value comes from, decided when it is built. */
+enum rule_source {
+    RULE_LINES,   /* no value: each line adds 1 */
+    RULE_FIELD,   /* one field's number, without labels or a condition */
+    RULE_DERIVED, /* one expression or time value, likewise */
+    RULE_SEVERAL, /* sources, each where the line has it, with its labels */
+    RULE_COST,    /* the price of the line's tokens */
+};
+
 struct rule {
-    const struct cfg_metric *metric;  /* borrowed from the config */
+    const struct cfg_metric *metric; /* borrowed from the config */
+    enum rule_source source;
     struct family *family;            /* borrowed from the registry */
     struct transform **label_tf;      /* per label: NULL without transforms */
     struct cond **label_cases;        /* per label: its cases, compiled */
     struct rx **value_rx;             /* per value source: NULL without regex */
     struct timefmt_cache *value_time; /* per value source; NULL: no times */
+    struct cond *value_when;          /* per value source: cfg NULL without */
     struct cond *when;
     struct cost *cost; /* NULL for a metric without one */
     uint64_t updates;

@@ -7,10 +7,12 @@
  *
  * Each reason is ruled out only where the code that counts it cannot be
  * reached with this configuration (pipeline.c, transform.c, fields.c,
- * cond.c): a field the metric's condition requires is never missing.
+ * cond.c, expr.c): a field the metric's condition requires is never
+ * missing.
  * Whatever is not ruled out, a reason added later included, can happen.
  */
 #include "pipeline.h"
+#include "expr.h"
 
 #define REASON(r) (UINT32_C(1) << (r))
 
@@ -94,6 +96,8 @@ static bool long_constant(const struct cfg_label *lab)
         too_long |= lab->cases[i].value_len > PIPELINE_MAX_LABEL_BYTES;
     for (size_t i = 0; i < tf->n_map; i++)
         too_long |= tf->map_to_len[i] > PIPELINE_MAX_LABEL_BYTES;
+    too_long |=
+        tf->otherwise != NULL && tf->otherwise_len > PIPELINE_MAX_LABEL_BYTES;
     return too_long || (tf->unmapped != NULL &&
                         tf->unmapped_len > PIPELINE_MAX_LABEL_BYTES);
 }
@@ -114,9 +118,10 @@ static uint32_t label_reasons(const struct cfg_metric *m,
          * short one of its own. */
         if (!tf->mask && !tf->hash && !tf->status_class && tf->n_map == 0)
             r |= REASON(UPDATE_SKIP_LABEL_TOO_LONG);
-        if (tf->regex != NULL)
+        /* otherwise stands in for what these steps refuse. */
+        if (tf->regex != NULL && tf->otherwise == NULL)
             r |= REASON(UPDATE_SKIP_NO_MATCH);
-        if (tf->n_map > 0 && tf->unmapped == NULL)
+        if (tf->n_map > 0 && tf->unmapped == NULL && tf->otherwise == NULL)
             r |= REASON(UPDATE_SKIP_UNMAPPED);
     }
     if (lab->n_cases > 0 && !lab->has_value)
@@ -140,6 +145,20 @@ static uint32_t cost_reasons(const struct cfg_cost *c)
     return r;
 }
 
+/* Whether source v of m can lack its value on a line m meets: its field,
+ * or a field of its expression (a constant one cannot). */
+static bool source_may_miss(const struct cfg_metric *m,
+                            const struct cfg_value *v)
+{
+    int f;
+    if (v->expr == NULL)
+        return may_miss(m, v->field);
+    for (size_t i = 0; (f = expr_field_at(v->expr, i)) >= 0; i++)
+        if (may_miss(m, f))
+            return true;
+    return false;
+}
+
 /* The reasons that come from where the value is read. */
 static uint32_t value_reasons(const struct cfg_metric *m)
 {
@@ -154,7 +173,7 @@ static uint32_t value_reasons(const struct cfg_metric *m)
     /* One source skips a line without it; of several, each is read only
      * where the line has it, as a cost's token fields are. */
     if (m->n_values == 1 && m->n_value_labels == 0 &&
-        may_miss(m, m->values[0].field))
+        m->values[0].when == NULL && source_may_miss(m, &m->values[0]))
         r |= REASON(UPDATE_SKIP_FIELD_MISSING);
     for (size_t i = 0; i < m->n_values; i++) {
         const struct cfg_value *v = &m->values[i];
@@ -165,6 +184,8 @@ static uint32_t value_reasons(const struct cfg_metric *m)
         /* A duration is read where the line has either of its times. */
         if (v->between != NULL)
             r |= REASON(UPDATE_SKIP_FIELD_MISSING);
+        if (v->expr != NULL && expr_divides(v->expr))
+            r |= REASON(UPDATE_SKIP_DIVISION_BY_ZERO);
     }
     return r;
 }
@@ -178,7 +199,7 @@ uint32_t pipeline_update_reasons(const struct cfg_metric *m)
         REASON(UPDATE_SKIP_LABEL_TOO_LONG) | REASON(UPDATE_SKIP_NO_MATCH) |
         REASON(UPDATE_SKIP_UNMAPPED) | REASON(UPDATE_SKIP_UNPRICED) |
         REASON(UPDATE_SKIP_CACHED_EXCEEDS_PROMPT) |
-        REASON(UPDATE_SKIP_UNPARSABLE);
+        REASON(UPDATE_SKIP_UNPARSABLE) | REASON(UPDATE_SKIP_DIVISION_BY_ZERO);
     uint32_t r = ~known | value_reasons(m);
     for (size_t i = 0; i < m->n_labels; i++)
         r |= label_reasons(m, &m->labels[i]);

@@ -21,12 +21,35 @@ const char *metric_type_name(enum metric_type t)
     return (unsigned)t < METRIC_TYPE_COUNT ? type_names[t] : "untyped";
 }
 
+/* The index of s among n names, or -1. */
+static int find_name(const char *const *names, int n, const char *s)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    return -1;
+}
+
 int metric_type_parse(const char *s)
 {
-    for (int t = 0; t < METRIC_TYPE_COUNT; t++)
-        if (strcmp(s, type_names[t]) == 0)
-            return t;
-    return -1;
+    return find_name(type_names, METRIC_TYPE_COUNT, s);
+}
+
+static const char *const update_names[GAUGE_UPDATE_COUNT] = {
+    [GAUGE_SET] = "set",
+    [GAUGE_ADD] = "add",
+    [GAUGE_MAX] = "max",
+    [GAUGE_MIN] = "min",
+};
+
+const char *gauge_update_name(enum gauge_update u)
+{
+    return (unsigned)u < GAUGE_UPDATE_COUNT ? update_names[u] : "?";
+}
+
+int gauge_update_parse(const char *s)
+{
+    return find_name(update_names, GAUGE_UPDATE_COUNT, s);
 }
 
 int registry_new(struct registry **out)
@@ -91,6 +114,7 @@ struct family *registry_add(struct registry *r, const struct family_spec *spec)
     f->name = strdup(spec->name);
     f->help = strdup(spec->help ? spec->help : "");
     f->type = spec->type;
+    f->update = spec->update;
     f->max_series = spec->max_series;
     f->expire_s = spec->expire_s;
     f->reg = r;
@@ -389,12 +413,19 @@ struct series *family_overflow(struct family *f)
     return f->overflow;
 }
 
-size_t registry_signature(enum metric_type type, const char *const *labels,
-                          size_t n_labels, const num_fixed *bounds,
-                          size_t n_bounds, char *sig, size_t cap)
+size_t registry_signature(enum metric_type type, enum gauge_update update,
+                          const char *const *labels, size_t n_labels,
+                          const num_fixed *bounds, size_t n_bounds, char *sig,
+                          size_t cap)
 {
     struct buf b = {0};
     buf_puts(&b, metric_type_name(type));
+    /* A gauge that is set keeps the signature it had before updates had
+     * names, so its saved series stay valid. */
+    if (type == METRIC_GAUGE && update != GAUGE_SET) {
+        buf_putc(&b, ':');
+        buf_puts(&b, gauge_update_name(update));
+    }
     buf_putc(&b, '|');
     for (size_t i = 0; i < n_labels; i++) {
         if (i > 0)
@@ -447,18 +478,42 @@ static void sig_list(struct buf *b, const struct sig_part *part)
             buf_putc(b, part->p[i]);
 }
 
+/*
+ * The type part "gauge:max" as the type "gauge" in parts[0] and its
+ * update "max" in *update ("set" when the type names none).
+ */
+static void sig_update(struct sig_part parts[3], struct sig_part *update)
+{
+    const char *colon = memchr(parts[0].p, ':', parts[0].len);
+    *update = (struct sig_part){"set", 3};
+    if (colon == NULL)
+        return;
+    size_t type_len = (size_t)(colon - parts[0].p);
+    *update = (struct sig_part){colon + 1, parts[0].len - type_len - 1};
+    parts[0].len = type_len;
+}
+
+static bool sig_same(const struct sig_part *a, const struct sig_part *b)
+{
+    return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
+}
+
 void registry_signature_change(const char *was, const char *now,
                                struct buf *out)
 {
-    static const char *const what[3] = {"type", "label names", "buckets"};
-    struct sig_part a[3], b[3];
+    static const char *const what[4] = {"type", "label names", "buckets",
+                                        "update"};
+    struct sig_part a[4], b[4];
     if (!sig_split(was, a) || !sig_split(now, b)) {
         buf_puts(out, "its definition");
         return;
     }
+    sig_update(a, &a[3]);
+    sig_update(b, &b[3]);
     bool any = false;
-    for (int i = 0; i < 3; i++) {
-        if (a[i].len == b[i].len && memcmp(a[i].p, b[i].p, a[i].len) == 0)
+    for (int i = 0; i < 4; i++) {
+        /* Of a new type, the update goes without saying. */
+        if (sig_same(&a[i], &b[i]) || (i == 3 && !sig_same(&a[0], &b[0])))
             continue;
         buf_printf(out, "%sits %s (was ", any ? " and " : "", what[i]);
         sig_list(out, &a[i]);
@@ -473,8 +528,9 @@ void registry_signature_change(const char *was, const char *now,
 
 size_t family_signature(const struct family *f, char *sig, size_t cap)
 {
-    return registry_signature(f->type, (const char *const *)f->label_names,
-                              f->n_labels, f->bounds, f->n_bounds, sig, cap);
+    return registry_signature(f->type, f->update,
+                              (const char *const *)f->label_names, f->n_labels,
+                              f->bounds, f->n_bounds, sig, cap);
 }
 
 static int series_cmp(const void *a, const void *b)
@@ -525,6 +581,7 @@ void family_view(struct family *f, struct family_view *out)
                 .name = f->name,
                 .help = f->help,
                 .type = f->type,
+                .update = f->update,
                 .label_names = (const char *const *)f->label_names,
                 .n_labels = f->n_labels,
                 .const_names = (const char *const *)f->const_names,

@@ -44,6 +44,21 @@ const char *metric_type_name(enum metric_type t);
 int metric_type_parse(const char *s);
 
 /*
+ * How an update changes a gauge (a counter's adds, a histogram's
+ * observes): set it to the value, move it by the value (a signed amount:
+ * +1 when a request starts, -1 when it ends), or keep the largest or the
+ * smallest value seen.
+ */
+enum gauge_update { GAUGE_SET, GAUGE_ADD, GAUGE_MAX, GAUGE_MIN };
+#define GAUGE_UPDATE_COUNT (GAUGE_MIN + 1)
+
+/* "set", "add", "max" or "min", as the configuration writes them. */
+const char *gauge_update_name(enum gauge_update u);
+
+/* The update named s; -1 when there is none of that name. */
+int gauge_update_parse(const char *s);
+
+/*
  * One series: a value (or a histogram's buckets) for one set of label
  * values. Public because the per-line path updates it inline; only the
  * registry creates, moves and frees series.
@@ -52,6 +67,7 @@ struct series {
     uint64_t hash;
     bool dirty;        /* changed since the last checkpoint */
     bool overflow;     /* the family's overflow series */
+    bool seen;         /* given a value: max and min take the first as is */
     num_fixed value;   /* counter or gauge value; histogram sum */
     uint64_t count;    /* histogram: number of observations */
     uint64_t *buckets; /* histogram: count per bucket (not cumulative) */
@@ -68,6 +84,7 @@ struct family_spec {
     const char *name;
     const char *help;
     enum metric_type type;
+    enum gauge_update update; /* gauges; GAUGE_SET for the others */
     const char *const *label_names;
     size_t n_labels;
     const char *const *const_names; /* constant labels */
@@ -172,23 +189,45 @@ static inline void series_set(struct series *s, num_fixed v)
     s->dirty = true;
 }
 
+/* A gauge's update of v, as its family's update says. */
+static inline void series_gauge(struct series *s, enum gauge_update u,
+                                num_fixed v)
+{
+    switch (u) {
+    case GAUGE_SET:
+        series_set(s, v);
+        return;
+    case GAUGE_ADD:
+        series_add(s, v);
+        return;
+    case GAUGE_MAX:
+    case GAUGE_MIN:
+        if (!s->seen || (u == GAUGE_MAX ? v > s->value : v < s->value))
+            series_set(s, v);
+        s->seen = true;
+        return;
+    }
+}
+
 /*
- * A signature of what a family's saved values depend on: its type, label
- * names and bucket bounds ("histogram|model,status|0.1,1"). Two
- * definitions with the same name and signature can share series. Written
- * to sig (cap bytes, NUL-terminated); returns its length, or 0 when it
- * does not fit.
+ * A signature of what a family's saved values depend on: its type (with a
+ * gauge's update when it is not set: "gauge:max"), label names and bucket
+ * bounds ("histogram|model,status|0.1,1"). Two definitions with the same
+ * name and signature can share series. Written to sig (cap bytes,
+ * NUL-terminated); returns its length, or 0 when it does not fit.
  */
-size_t registry_signature(enum metric_type type, const char *const *labels,
-                          size_t n_labels, const num_fixed *bounds,
-                          size_t n_bounds, char *sig, size_t cap);
+size_t registry_signature(enum metric_type type, enum gauge_update update,
+                          const char *const *labels, size_t n_labels,
+                          const num_fixed *bounds, size_t n_bounds, char *sig,
+                          size_t cap);
 
 /*
  * What differs between the signatures was and now, in words for a log
  * line, appended to out (borrowed): "its type (was counter; now gauge)",
  * "its label names (was model, status; now model)", "its buckets (was
- * 0.1, 1; now 0.1, 1, 10)", joined by " and "; "its definition" when
- * either is no signature. Signatures never reach users as they are.
+ * 0.1, 1; now 0.1, 1, 10)", "its update (was max; now set)", joined by
+ * " and "; "its definition" when either is no signature. Signatures never
+ * reach users as they are.
  */
 void registry_signature_change(const char *was, const char *now,
                                struct buf *out);

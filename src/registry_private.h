@@ -18,6 +18,7 @@ struct family {
     char *name;
     char *help;
     enum metric_type type;
+    enum gauge_update update;
     char **label_names;
     size_t n_labels;
     char **const_names; /* constant labels, after the others */

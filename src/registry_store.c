@@ -166,6 +166,7 @@ static void restore_one(struct family *f, struct series *se, num_fixed v,
         se->buckets[i] = (add ? se->buckets[i] : 0) + c;
     }
     se->dirty = add;
+    se->seen = true;
 }
 
 /*

@@ -91,9 +91,26 @@ static void hash(const char *s, size_t n, struct buf *out)
     }
 }
 
+static enum transform_result steps(struct transform *t, const char *text,
+                                   size_t len, bool is_string, struct buf *out);
+
 enum transform_result transform_apply(struct transform *t, const char *text,
                                       size_t len, bool is_string,
                                       struct buf *out)
+{
+    enum transform_result r = steps(t, text, len, is_string, out);
+    const struct cfg_transform *c = t->cfg;
+    if (r == TRANSFORM_OK || r == TRANSFORM_MISSING || c->otherwise == NULL)
+        return r;
+    /* A step refused the text (before appending anything): the fallback
+     * stands in for it. */
+    buf_append(out, c->otherwise, c->otherwise_len);
+    return TRANSFORM_OK;
+}
+
+/* The steps in their order; a refusal is returned as it is. */
+static enum transform_result steps(struct transform *t, const char *text,
+                                   size_t len, bool is_string, struct buf *out)
 {
     const struct cfg_transform *c = t->cfg;
     if (text == NULL && !c->mask)

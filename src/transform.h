@@ -4,8 +4,10 @@
  * Applied in a fixed order — regex, lower, map, status_class, mask, hash —
  * each on the result of the one before. A step can drop the update instead
  * (the regex does not match, the text is not in the map and no unmapped
- * value is set, the text is not a status code). The result is written to a
- * caller's buffer; nothing is allocated once the buffer has grown.
+ * value is set, the text is not a status code), unless an otherwise value
+ * is set: then that is the label's value, as written. The result is
+ * written to a caller's buffer; nothing is allocated once the buffer has
+ * grown.
  *
  * mask follows the Scarlett API's rules for API keys: longer than 8
  * characters, the first 4 + "..." + the last 4; 8 or fewer, "short_key";

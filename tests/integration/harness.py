@@ -188,6 +188,33 @@ def labelset(**kw):
     return frozenset(kw.items())
 
 
+def assert_family(e, name, want):
+    """Family name of exposition e holds exactly want: {labelset: value}."""
+    got = e.family(name)
+    assert set(got) == set(want), "%s: series differ\n got %s\nwant %s" % (
+        name, sorted(map(sorted, got)), sorted(map(sorted, want)))
+    for k, v in want.items():
+        assert Decimal(got[k]) == Decimal(v), "%s%s: got %s, want %s" % (
+            name, dict(k), got[k], v)
+
+
+def assert_histogram(e, name, bounds, want):
+    """Histogram name holds exactly the observations of want:
+    {labelset: [Decimal, ...]}, in buckets with the upper bounds given."""
+    buckets, sums, counts = e.histogram(name)
+    assert set(buckets) == set(want), "%s: series differ\n got %s\nwant %s" % (
+        name, sorted(map(sorted, buckets)), sorted(map(sorted, want)))
+    for k, values in want.items():
+        expect = {b: sum(1 for v in values if v <= Decimal(b)) for b in bounds}
+        expect["+Inf"] = len(values)
+        got = {le: int(c) for le, c in buckets[k].items()}
+        assert got == expect, "%s%s buckets: got %s, want %s" % (
+            name, dict(k), got, expect)
+        assert Decimal(sums[k]) == sum(values), "%s%s sum: got %s, want %s" % (
+            name, dict(k), sums[k], sum(values))
+        assert int(counts[k]) == len(values), "%s%s count" % (name, dict(k))
+
+
 # --- the daemon ---------------------------------------------------------------
 
 # As Tokentail's state: pass no --state.file, leaving tokentail its default.
@@ -320,7 +347,9 @@ FLASHCASE_BUCKETS = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5",
                      "1", "2.5", "5", "10", "30", "60"]
 
 
-NUMBER = re.compile(r'^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$')
+# A number in text (a JSON string, a logfmt value, a regex capture), as the
+# README's Values paragraph accepts it: sign, leading zeros, "5." and ".5".
+NUMBER = re.compile(r'[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?')
 PICO = Decimal("1e-12")
 LIMIT = Decimal("170141183460469231731687303.715884105727")
 
@@ -345,7 +374,7 @@ def _number(v, scale=1):
     if isinstance(v, bool) or v is None:
         return None
     if isinstance(v, str):
-        if not NUMBER.match(v):
+        if not NUMBER.fullmatch(v):
             return None
         v = Decimal(v)
     if not isinstance(v, (int, Decimal)):

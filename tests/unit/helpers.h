@@ -8,8 +8,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+#include "fields.h"
 #include "num.h"
+#include "parser.h"
 #include "registry.h"
+
+/* The configuration yaml describes (caller frees); its errors fail the
+ * test. */
+static inline struct config *config_or_fail(const char *yaml)
+{
+    struct config *cfg;
+    struct buf errors = {0};
+    if (config_load_text("t.yaml", yaml, strlen(yaml), &cfg, &errors) != 0)
+        fail_msg("%s", errors.data);
+    buf_free(&errors);
+    return cfg;
+}
+
+/* A strict JSON parser for cfg's fields and a field set for its lines, as
+ * the pipeline builds them; caller frees both. */
+static inline void json_fields(const struct config *cfg, struct parser **json,
+                               struct fields *fs)
+{
+    assert_int_equal(json_parser_new(cfg->fields, cfg->n_fields,
+                                     JSON_NON_FINITE_REJECT, json),
+                     0);
+    assert_int_equal(fields_init(fs, cfg->n_fields), 0);
+}
 
 /* The fixed-point value of a decimal written in the test. */
 static inline num_fixed dec(const char *s)

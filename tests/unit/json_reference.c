@@ -5,7 +5,9 @@
  * characters in strings, a second value after the first), then the
  * configured paths are looked up among the tokens. It was tokentail's
  * parser before the single-pass scanner in parsers/json.c, which must
- * agree with it on every line (test-json compares them).
+ * agree with it on every line (test-json compares them). Array elements
+ * are found here from the size jsmn gives each array, not in one pass as
+ * the scanner finds them.
  */
 #include "parser.h"
 #include "jsonstr.h"
@@ -13,6 +15,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -272,21 +275,58 @@ static void set_field(struct field_set *out, int field, const char *js,
     }
 }
 
-static void extract(const struct json_node *node, const char *js,
-                    const jsmntok_t *t, int obj, int n, struct field_set *out)
+static void extract_object(const struct json_node *node, const char *js,
+                           const jsmntok_t *t, int obj, int n,
+                           struct field_set *out);
+static void extract_array(const struct json_node *node, const char *js,
+                          const jsmntok_t *t, int arr, int n,
+                          struct field_set *out);
+
+/* The value at token v, which the path up to child leads to. */
+static void extract(const struct json_node *child, const char *js,
+                    const jsmntok_t *t, int v, int n, struct field_set *out)
+{
+    if (child == NULL)
+        return;
+    if (child->field >= 0)
+        set_field(out, child->field, js, &t[v]);
+    if (child->n_kids > 0 && t[v].type == JSMN_OBJECT)
+        extract_object(child, js, t, v, n, out);
+    if (child->n_kids > 0 && t[v].type == JSMN_ARRAY)
+        extract_array(child, js, t, v, n, out);
+}
+
+static void extract_object(const struct json_node *node, const char *js,
+                           const jsmntok_t *t, int obj, int n,
+                           struct field_set *out)
 {
     int i = obj + 1;
     for (int k = 0; k < t[obj].size && i + 1 < n; k++) {
         int v = i + 1;
-        const struct json_node *child = node_match(
-            node, js + t[i].start, (uint32_t)(t[i].end - t[i].start));
-        if (child != NULL) {
-            if (child->field >= 0)
-                set_field(out, child->field, js, &t[v]);
-            if (child->n_kids > 0 && t[v].type == JSMN_OBJECT)
-                extract(child, js, t, v, n, out);
-        }
+        extract(node_match(node, js + t[i].start,
+                           (uint32_t)(t[i].end - t[i].start)),
+                js, t, v, n, out);
         i = skip_value(t, v, n);
+    }
+}
+
+/*
+ * jsmn knows an array's size before its elements: element k is the key
+ * "k" from the start and "-(size - k)" from the end, each looked up by
+ * its text as the configuration wrote it.
+ */
+static void extract_array(const struct json_node *node, const char *js,
+                          const jsmntok_t *t, int arr, int n,
+                          struct field_set *out)
+{
+    int v = arr + 1;
+    char key[16];
+    for (int k = 0; k < t[arr].size && v < n; k++) {
+        int len = snprintf(key, sizeof(key), "%d", k);
+        extract(node_match(node, key, (uint32_t)len), js, t, v, n, out);
+        len = snprintf(key, sizeof(key), "-%d", t[arr].size - k);
+        extract(node_match(node, key, (uint32_t)len), js, t, v, n, out);
+        v = skip_value(t, v, n);
     }
 }
 
@@ -333,7 +373,7 @@ static enum parse_result json_parse(struct parser *base, const char *line,
         return PARSE_NOT_JSON;
     if (jp->toks[0].type != JSMN_OBJECT)
         return PARSE_NOT_OBJECT;
-    extract(&jp->root, line, jp->toks, 0, n, out);
+    extract_object(&jp->root, line, jp->toks, 0, n, out);
     return PARSE_OK;
 }
 

@@ -171,6 +171,125 @@ static void test_dotted_paths(void **state)
     expect_error(INPUT "metrics:\n"
                        "  - {name: a_total, type: counter, value: a..b}\n",
                  "t.yaml:4:43: value field \"a..b\" has an empty key");
+    /* Array positions back to -16 from the end; "-17" would need more. */
+    assert_string_equal(
+        load(INPUT "metrics:\n"
+                   "  - {name: a_total, type: counter, value: c.-16.n,\n"
+                   "     labels: {r: c.0.r, k: c.-1a, z: c.-0}}\n",
+             &cfg),
+        "");
+    config_free(cfg);
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a_total, type: counter, value: c.-17.n}\n",
+                 "t.yaml:4:43: value field \"c.-17.n\": a part counts at "
+                 "most 16 elements back from the end of an array (-1 is the "
+                 "last)");
+}
+
+/* update names how a gauge moves; entries of values take a when. */
+static void test_gauge_update(void **state)
+{
+    struct config *cfg;
+    (void)state;
+    assert_string_equal(
+        load(INPUT "metrics:\n"
+                   "  - {name: a, type: gauge, value: v, update: add}\n"
+                   "  - {name: b, type: gauge, value: v, update: max}\n"
+                   "  - {name: c, type: gauge, value: v}\n"
+                   "  - name: d\n"
+                   "    type: gauge\n"
+                   "    update: add\n"
+                   "    values: [{expr: '1', when: {field: e, equals: s}}]\n",
+             &cfg),
+        "");
+    assert_int_equal(cfg->metrics[0].update, GAUGE_ADD);
+    assert_int_equal(cfg->metrics[1].update, GAUGE_MAX);
+    assert_int_equal(cfg->metrics[2].update, GAUGE_SET);
+    assert_string_equal(cfg->metrics[0].help, "Running sum of log field v.");
+    assert_string_equal(cfg->metrics[1].help, "Largest value of log field v.");
+    assert_non_null(cfg->metrics[3].values[0].when);
+    char sig[64];
+    config_metric_signature(&cfg->metrics[1], sig, sizeof(sig));
+    assert_string_equal(sig, "gauge:max||");
+    config_free(cfg);
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a_total, type: counter, update: add}\n",
+                 "t.yaml:4:44: update applies to gauges: a counter always "
+                 "adds, a histogram observes");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a, type: gauge, value: v, update: sum}\n",
+                 "t.yaml:4:46: update must be set, add, max or min, not "
+                 "\"sum\"");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: a, type: gauge, value: {field: v, when: "
+                       "{field: e, exists: true}}}\n",
+                 "t.yaml:4:52: when of a value belongs to the entries of "
+                 "\"values\"; use the metric's when");
+}
+
+/* otherwise needs a step that can refuse the text. */
+static void test_label_otherwise(void **state)
+{
+    struct config *cfg;
+    (void)state;
+    assert_string_equal(load(INPUT
+                             "metrics:\n"
+                             "  - name: a_total\n"
+                             "    type: counter\n"
+                             "    labels:\n"
+                             "      route: {field: p, regex: '^(/api/[a-z]+)', "
+                             "otherwise: other}\n",
+                             &cfg),
+                        "");
+    assert_string_equal(cfg->metrics[0].labels[0].tf.otherwise, "other");
+    config_free(cfg);
+    expect_error(INPUT "metrics:\n"
+                       "  - name: a_total\n"
+                       "    type: counter\n"
+                       "    labels:\n"
+                       "      route: {field: p, lower: true, otherwise: x}\n",
+                 "t.yaml:7:49: otherwise applies when a label's regex, map "
+                 "or status_class refuses the text; this label has none");
+    expect_error(INPUT "metrics:\n"
+                       "  - name: a_total\n"
+                       "    type: counter\n"
+                       "    labels:\n"
+                       "      s:\n"
+                       "        cases: [{when: {field: a, exists: true}, "
+                       "value: y}]\n"
+                       "        otherwise: x\n",
+                 "t.yaml:9:20: when no case holds, a label takes its "
+                 "default; otherwise is for a field's regex, map or "
+                 "status_class");
+}
+
+/* non_finite is a JSON parser's setting, off unless asked for. */
+static void test_non_finite(void **state)
+{
+    struct config *cfg;
+    (void)state;
+    assert_string_equal(
+        load("inputs:\n"
+             "  - {paths: [a], parser: {type: json, non_finite: missing}}\n"
+             "  - {paths: [b], parser: [json, {type: json, non_finite: "
+             "reject}]}\n",
+             &cfg),
+        "");
+    assert_int_equal(cfg->inputs[0].parsers[0].non_finite,
+                     JSON_NON_FINITE_MISSING);
+    assert_int_equal(cfg->inputs[1].parsers[0].non_finite,
+                     JSON_NON_FINITE_REJECT);
+    assert_int_equal(cfg->inputs[1].parsers[1].non_finite,
+                     JSON_NON_FINITE_REJECT);
+    config_free(cfg);
+    expect_error("inputs:\n"
+                 "  - {paths: [a], parser: {type: json, non_finite: nan}}\n",
+                 "t.yaml:2:51: non_finite must be reject or missing, not "
+                 "\"nan\"");
+    expect_error("inputs:\n"
+                 "  - {paths: [a], parser: {type: logfmt, non_finite: "
+                 "missing}}\n",
+                 "t.yaml:2:53: only a json parser takes non_finite");
 }
 
 static void test_unknown_key(void **state)
@@ -734,6 +853,9 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_too_many_labels),
         cmocka_unit_test(test_dotted_paths),
+        cmocka_unit_test(test_gauge_update),
+        cmocka_unit_test(test_label_otherwise),
+        cmocka_unit_test(test_non_finite),
         cmocka_unit_test(test_unknown_key),
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_names),

@@ -27,8 +27,9 @@ static void build(struct fixture *f, const char *yaml)
     buf_free(&errors);
     assert_int_equal(cost_prices_new(f->cfg, &f->prices), 0);
     assert_int_equal(cost_new(f->cfg->metrics[0].cost, f->prices, &f->cost), 0);
-    assert_int_equal(
-        json_parser_new(f->cfg->fields, f->cfg->n_fields, &f->json), 0);
+    assert_int_equal(json_parser_new(f->cfg->fields, f->cfg->n_fields,
+                                     JSON_NON_FINITE_REJECT, &f->json),
+                     0);
     assert_int_equal(fields_init(&f->fields, f->cfg->n_fields), 0);
 }
 

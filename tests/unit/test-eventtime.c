@@ -203,7 +203,8 @@ static void test_value_time_errors(void **state)
     expect_error(HEAD "    value: {duration: {from: a, to: b, since: c}}\n",
                  "t.yaml:5:40: unknown key \"since\" in a duration");
     expect_error(HEAD "    value: {scale: 2}\n",
-                 "t.yaml:5:12: a value needs \"field\" (or \"duration\")");
+                 "t.yaml:5:12: a value needs \"field\" (or \"expr\" or "
+                 "\"duration\")");
 }
 
 /* --- event times and lateness ----------------------------------------------

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include "cond.h"
 #include "config.h"
 #include "fields.h"
@@ -39,14 +41,9 @@ enum { TEXT, NUM, STR, OBJ, USAGE_IN, NOPE };
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    struct buf errors = {0};
     assert_non_null(f);
-    if (config_load_text("t.yaml", yaml, strlen(yaml), &f->cfg, &errors) != 0)
-        fail_msg("%s", errors.data);
-    buf_free(&errors);
-    assert_int_equal(
-        json_parser_new(f->cfg->fields, f->cfg->n_fields, &f->json), 0);
-    assert_int_equal(fields_init(&f->fs, f->cfg->n_fields), 0);
+    f->cfg = config_or_fail(yaml);
+    json_fields(f->cfg, &f->json, &f->fs);
     for (int i = 0; i < 3; i++)
         assert_int_equal(cond_build(f->cfg->metrics[i + 1].when, &f->conds[i]),
                          0);
@@ -130,6 +127,46 @@ static void test_numbers(void **state)
                      FIELD_READ_MISSING);
 }
 
+/* Text holding a number reads as people write numbers; JSON number
+ * tokens stay strict (the parser refuses 0040 as JSON). */
+static void test_numbers_in_text(void **state)
+{
+    static const struct {
+        const char *text;
+        const char *want; /* as num_format writes it; NULL: wrong_type */
+    } cases[] = {
+        {"0040", "40"},    {"+1", "1"},           {".5", "0.5"},
+        {"5.", "5"},       {"-007.250", "-7.25"}, {"+.5e1", "5"},
+        {"1E+03", "1000"}, {"00", "0"},           {"-0", "0"},
+        {"", NULL},        {".", NULL},           {"+", NULL},
+        {"-.", NULL},      {" 1", NULL},          {"1 ", NULL},
+        {"1e", NULL},      {"0x10", NULL},        {"inf", NULL},
+        {"NaN", NULL},     {"1,000", NULL},       {"1_000", NULL},
+        {"++1", NULL},
+    };
+    struct fixture *f = *state;
+    char line[128], out[NUM_FMT_MAX];
+    num_fixed v;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        snprintf(line, sizeof(line), "{\"str\":\"%s\"}", cases[i].text);
+        parse(f, line);
+        enum field_read r = fields_number(&f->fs, STR, NULL, NULL, &v);
+        if (cases[i].want == NULL) {
+            if (r != FIELD_READ_WRONG_TYPE)
+                fail_msg("\"%s\" read as a number", cases[i].text);
+            continue;
+        }
+        if (r != FIELD_READ_OK)
+            fail_msg("\"%s\" not read: %d", cases[i].text, (int)r);
+        num_format(v, out);
+        assert_string_equal(out, cases[i].want);
+    }
+    /* An escaped digit is decoded before it is read. */
+    parse(f, "{\"str\":\"\\u00300\\u0034\"}");
+    assert_int_equal(fields_number(&f->fs, STR, NULL, NULL, &v), FIELD_READ_OK);
+    assert_true(v == 4 * NUM_ONE);
+}
+
 static void test_conditions(void **state)
 {
     struct fixture *f = *state;
@@ -154,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_field_numbering),
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_numbers_in_text),
         cmocka_unit_test(test_conditions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

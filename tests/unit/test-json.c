@@ -11,20 +11,23 @@
 #include "json_reference.h"
 
 /* A parser for a fixed set of paths, split at dots like the config does. */
+#define MAX_PATHS 16
+#define MAX_PARTS 6
+
 struct fixture {
-    struct cfg_field fields[8];
-    const char *parts[8][4];
-    uint32_t lens[8][4];
+    struct cfg_field fields[MAX_PATHS];
+    const char *parts[MAX_PATHS][MAX_PARTS];
+    uint32_t lens[MAX_PATHS][MAX_PARTS];
     struct parser *p;
     struct field_set set;
-    struct field_val vals[8];
+    struct field_val vals[MAX_PATHS];
 };
 
 static void setup_paths(struct fixture *f, const char *const *paths, size_t n)
 {
     memset(f, 0, sizeof(*f));
     for (size_t i = 0; i < n; i++) {
-        static char store[8][64];
+        static char store[MAX_PATHS][64];
         snprintf(store[i], sizeof(store[i]), "%s", paths[i]);
         f->fields[i].path = paths[i];
         uint32_t k = 0;
@@ -37,7 +40,8 @@ static void setup_paths(struct fixture *f, const char *const *paths, size_t n)
         f->fields[i].part_lens = f->lens[i];
         f->fields[i].n_parts = k;
     }
-    assert_int_equal(json_parser_new(f->fields, n, &f->p), 0);
+    assert_int_equal(
+        json_parser_new(f->fields, n, JSON_NON_FINITE_REJECT, &f->p), 0);
     f->set.vals = f->vals;
     f->set.n = n;
 }
@@ -137,6 +141,117 @@ static void test_escapes(void **state)
     n = json_unescape("\\/\\t\\r\\b\\f", 10, out);
     assert_memory_equal(out, "/\t\r\b\f", 5);
     assert_int_equal(n, 5);
+    parser_free(f.p);
+}
+
+/* Whole-number parts pick array elements, from the start or the end. */
+static void test_array_paths(void **state)
+{
+    static const char *const paths[] = {"choices.0.finish_reason",
+                                        "choices.-1.finish_reason",
+                                        "choices.1",
+                                        "choices.-2.message.content",
+                                        "m.0.0",
+                                        "m.-1.-1",
+                                        "choices.2",
+                                        "choices.-3.finish_reason",
+                                        "obj.0",
+                                        "choices.-16",
+                                        "m.01"};
+    struct fixture f;
+    (void)state;
+    setup_paths(&f, paths, 11);
+    assert_int_equal(
+        parse(&f, "{\"choices\": [{\"finish_reason\": \"length\"}, "
+                  "{\"message\": {\"content\": \"hi\"}, \"finish_reason\": "
+                  "\"stop\"}, {\"x\": 1}], \"m\": [[1, 2], [], [3, [4]]], "
+                  "\"obj\": {\"0\": \"zero\"}}"),
+        PARSE_OK);
+    assert_string_equal(text(&f, 0), "length");
+    /* The last element has no finish_reason: missing, not the one before. */
+    assert_null(text(&f, 1));
+    assert_string_equal(text(&f, 2), "{\"message\": {\"content\": \"hi\"}, "
+                                     "\"finish_reason\": \"stop\"}");
+    assert_int_equal(f.vals[2].type, FIELD_OBJECT);
+    assert_string_equal(text(&f, 3), "hi");
+    assert_string_equal(text(&f, 4), "1");
+    assert_string_equal(text(&f, 5), "[4]");
+    assert_int_equal(f.vals[5].type, FIELD_ARRAY);
+    assert_string_equal(text(&f, 6), "{\"x\": 1}");
+    assert_string_equal(text(&f, 7), "length");
+    assert_string_equal(text(&f, 8), "zero"); /* "0" is an object's key too */
+    assert_null(text(&f, 9));                 /* only three elements */
+    assert_null(text(&f, 10));                /* "01" is a key, no position */
+
+    /* Too short, empty, or not an array: nothing. */
+    assert_int_equal(parse(&f, "{\"choices\": [{\"finish_reason\": 5}], "
+                               "\"m\": [], \"obj\": [\"first\"]}"),
+                     PARSE_OK);
+    assert_string_equal(text(&f, 0), "5");
+    assert_string_equal(text(&f, 1), "5");
+    assert_null(text(&f, 2));
+    assert_null(text(&f, 3));
+    assert_null(text(&f, 4));
+    assert_null(text(&f, 5));
+    assert_string_equal(text(&f, 8), "first");
+    assert_int_equal(parse(&f,
+                           "{\"choices\": {\"0\": {\"finish_reason\": "
+                           "\"key\"}, \"-1\": {\"finish_reason\": \"k\"}}}"),
+                     PARSE_OK);
+    assert_string_equal(text(&f, 0), "key");
+    assert_string_equal(text(&f, 1), "k"); /* "-1" is a key of an object */
+
+    /* Sixteen back, in an array of twenty. */
+    char line[256];
+    int n = snprintf(line, sizeof(line), "{\"choices\": [");
+    for (int i = 0; i < 20; i++)
+        n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%d", i ? "," : "",
+                      i);
+    snprintf(line + n, sizeof(line) - (size_t)n, "]}");
+    assert_int_equal(parse(&f, line), PARSE_OK);
+    assert_string_equal(text(&f, 9), "4");
+    assert_string_equal(text(&f, 2), "1");
+    /* A broken element after a picked one still breaks the line. */
+    assert_int_equal(parse(&f, "{\"choices\": [1, 2, 3,]}"), PARSE_NOT_JSON);
+    assert_int_equal(parse(&f, "{\"m\": [[1, 2], [3, [4}]]}"), PARSE_NOT_JSON);
+    parser_free(f.p);
+}
+
+/* NaN, Infinity and -Infinity: not JSON, unless the parser takes them;
+ * then they read as null, and nothing else loosens. */
+static void test_non_finite(void **state)
+{
+    static const char *const paths[] = {"a", "b", "c.0", "c.-1", "d"};
+    static const char *const line =
+        "{\"a\": NaN, \"b\": -Infinity, \"c\": [Infinity, 1, NaN], "
+        "\"d\": 2}";
+    static const char *const bad[] = {
+        "{\"a\": nan}",       "{\"a\": NaNa}",       "{\"a\": Inf}",
+        "{\"a\": +Infinity}", "{\"a\": -NaN}",       "{\"a\": Infinityy}",
+        "{\"a\": \"x\" NaN}", "{\"a\": - Infinity}", "{NaN: 1}",
+        "{\"a\": [NaN,]}",
+    };
+    struct fixture f;
+    (void)state;
+    setup_paths(&f, paths, 5);
+    assert_int_equal(parse(&f, line), PARSE_NOT_JSON);
+    parser_free(f.p);
+    assert_int_equal(
+        json_parser_new(f.fields, 5, JSON_NON_FINITE_MISSING, &f.p), 0);
+    assert_int_equal(parse(&f, line), PARSE_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(f.vals[i].type, FIELD_NULL);
+    assert_string_equal(text(&f, 1), "-Infinity");
+    assert_string_equal(text(&f, 2), "Infinity");
+    assert_string_equal(text(&f, 3), "NaN");
+    assert_string_equal(text(&f, 4), "2");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+        if (parse(&f, bad[i]) != PARSE_NOT_JSON)
+            fail_msg("accepted: %s", bad[i]);
+    /* Inside objects and arrays only: a line that is just NaN stays
+     * not_json, as under the strict parser. */
+    assert_int_equal(parse(&f, "NaN"), PARSE_NOT_JSON);
+    assert_int_equal(parse(&f, "[NaN]"), PARSE_NOT_OBJECT);
     parser_free(f.p);
 }
 
@@ -292,8 +407,11 @@ static size_t mutate(char *line, size_t n, size_t cap)
  */
 static void test_differential(void **state)
 {
-    static const char *const paths[] = {"a", "a.b",  "a.b.c", "s",
-                                        "n", "k\\x", "arr"};
+    static const char *const paths[] = {
+        "a",        "a.b",     "a.b.c",  "s",       "n",
+        "k\\x",     "arr",     "arr.0",  "arr.0.a", "arr.-1",
+        "arr.-4.a", "arr.1.0", "a.x.-2", "a.b.1",   "a.b.-1.c"};
+#define N_DIFF (sizeof(paths) / sizeof(*paths))
     static const char *const seeds[] = {
         "{\"a\": {\"b\": {\"c\": \"deep\"}, \"x\": [1, 2.5e3, -0, true]}, "
         "\"s\": \"t\\u00e9xt \\\"q\\\" \\n\", \"n\": -12.5E-3}",
@@ -303,18 +421,20 @@ static void test_differential(void **state)
         "{\"a\":{\"b\":[1,{\"c\":2}],\"b\":{\"c\":null}},\"n\":0.0}",
         "{\"endpoint\": \"/api/v1/ai/chat\", \"method\": \"POST\", "
         "\"status_code\": 200, \"duration_ms\": 1250.5}",
+        "{\"arr\": [[7, [8]], {\"a\": \"x\"}, 3, {\"a\": {\"b\": 1}}], "
+        "\"a\": {\"x\": [1, [2], 3], \"b\": [0, {\"c\": true}]}}",
     };
     struct fixture f, g;
     (void)state;
-    setup_paths(&f, paths, 7);
+    setup_paths(&f, paths, N_DIFF);
     memset(&g, 0, sizeof(g));
     g.set.vals = g.vals;
-    g.set.n = 7;
-    assert_int_equal(json_reference_new(f.fields, 7, &g.p), 0);
+    g.set.n = N_DIFF;
+    assert_int_equal(json_reference_new(f.fields, N_DIFF, &g.p), 0);
     char line[512];
-    size_t agreed_ok = 0;
+    size_t agreed_ok = 0, from_end = 0; /* lines an "-N" path picked in */
     for (int iter = 0; iter < 300000; iter++) {
-        const char *seed = seeds[rnd() % 5];
+        const char *seed = seeds[rnd() % (sizeof(seeds) / sizeof(*seeds))];
         size_t n = strlen(seed);
         memcpy(line, seed, n);
         n = mutate(line, n, sizeof(line));
@@ -332,7 +452,7 @@ static void test_differential(void **state)
         if (a != PARSE_OK)
             continue;
         agreed_ok++;
-        for (int i = 0; i < 7; i++) {
+        for (size_t i = 0; i < N_DIFF; i++) {
             bool fa = f.vals[i].gen == f.set.gen,
                  fb = g.vals[i].gen == g.set.gen;
             if (fa != fb ||
@@ -341,9 +461,11 @@ static void test_differential(void **state)
                         memcmp(f.vals[i].p, g.vals[i].p, f.vals[i].len) != 0 ||
                         f.vals[i].escaped != g.vals[i].escaped)))
                 fail_msg("field %s differs on: %.*s", paths[i], (int)n, line);
+            from_end += fa && strstr(paths[i], ".-") != NULL;
         }
     }
     assert_true(agreed_ok > 30000); /* enough accepted lines to mean it */
+    assert_true(from_end > 10000);
     parser_free(f.p);
     parser_free(g.p);
 }
@@ -354,6 +476,8 @@ int main(void)
         cmocka_unit_test(test_extract),
         cmocka_unit_test(test_nesting_and_order),
         cmocka_unit_test(test_escapes),
+        cmocka_unit_test(test_array_paths),
+        cmocka_unit_test(test_non_finite),
         cmocka_unit_test(test_strict),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_differential),

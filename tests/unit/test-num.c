@@ -116,6 +116,103 @@ static void test_no_drift(void **state)
     assert_string_equal(fmt(sum), "10");
 }
 
+/* s as a value; "max" and "-max" are +-NUM_FIXED_MAX, whose 39 digits a
+ * decimal does not keep. */
+static num_fixed operand(const char *s)
+{
+    if (strcmp(s, "max") == 0 || strcmp(s, "-max") == 0)
+        return s[0] == '-' ? -NUM_FIXED_MAX : NUM_FIXED_MAX;
+    return fixed(s, NULL);
+}
+
+/* a OP b, as num_format writes it, or "ERANGE" / "EDOM". */
+static const char *arith(int (*op)(num_fixed, num_fixed, num_fixed *),
+                         const char *a, const char *b)
+{
+    num_fixed out = 0;
+    int rc = op(operand(a), operand(b), &out);
+    return rc == -ERANGE ? "ERANGE" : rc == -EDOM ? "EDOM" : fmt(out);
+}
+
+/* Each expected value is Python's Decimal result rounded half to even at
+ * 10^-12 (ERANGE beyond 1.7e26). */
+static void test_arithmetic(void **state)
+{
+    static const char *const max = "170141183460469231731687303.715884105727";
+    static const struct {
+        int (*op)(num_fixed, num_fixed, num_fixed *);
+        const char *a, *b, *want;
+    } cases[] = {
+        {num_add, "0.1", "0.2", "0.3"},
+        {num_add, "max", "0.000000000001", "ERANGE"},
+        {num_add, "max", "-max", "0"},
+        {num_sub, "1000", "1250.5", "-250.5"},
+        {num_sub, "-max", "0.000000000001", "ERANGE"},
+        {num_mul, "1.5", "2", "3"},
+        {num_mul, "-1.5", "2", "-3"},
+        {num_mul, "0.0000005", "0.000001", "0"},
+        {num_mul, "0.0000015", "0.000001", "0.000000000002"},
+        {num_mul, "0.0000025", "0.000001", "0.000000000002"},
+        {num_mul, "10000000000000", "10000000000000",
+         "100000000000000000000000000"},
+        {num_mul, "20000000000000", "10000000000000", "ERANGE"},
+        {num_mul, "123456789.123456789", "1000000.5",
+         "123456850851851.3507283945"},
+        {num_mul, "-98765432109.87654321", "0.000000000003", "-0.29629629633"},
+        {num_mul, "max", "1", max},
+        {num_mul, "max", "-0.5", "-85070591730234615865843651.857942052864"},
+        {num_mul, "99999999.999999999999", "99999999.999999999999",
+         "9999999999999999.9998"},
+        {num_div, "1", "3", "0.333333333333"},
+        {num_div, "2", "3", "0.666666666667"},
+        {num_div, "-1", "3", "-0.333333333333"},
+        {num_div, "0.000000000001", "2", "0"},
+        {num_div, "0.000000000003", "2", "0.000000000002"},
+        {num_div, "1", "0", "EDOM"},
+        {num_div, "0", "0", "EDOM"},
+        {num_div, "100000000000000000000", "3",
+         "33333333333333333333.333333333333"},
+        {num_div, "max", "1", max},
+        {num_div, "max", "-7", "-24305883351495604533098186.245126300818"},
+        {num_div, "100000000000000000000", "0.5", "200000000000000000000"},
+        {num_div, "100000000000000000000", "0.000001",
+         "100000000000000000000000000"},
+        {num_div, "-500000000000000", "0.000000000001", "ERANGE"},
+        {num_div, "7", "-0.000000000003", "-2333333333333.333333333333"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        const char *got = arith(cases[i].op, cases[i].a, cases[i].b);
+        if (strcmp(got, cases[i].want) != 0)
+            fail_msg("case %zu: %s and %s gave %s, not %s", i, cases[i].a,
+                     cases[i].b, got, cases[i].want);
+    }
+}
+
+/* A fixed-point value times a decimal scale, rounded half to even. */
+static void test_scale_fixed(void **state)
+{
+    static const struct {
+        const char *v, *scale, *want;
+    } cases[] = {
+        {"0.000000000003", "0.5", "0.000000000002"},
+        {"0.000000000005", "0.5", "0.000000000002"},
+        {"-2.5", "0.001", "-0.0025"},
+        {"1250.5", "-2", "-2501"},
+        {"max", "1", "170141183460469231731687303.715884105727"},
+        {"100000000000000000000000000", "2", "ERANGE"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        struct num_dec sc;
+        num_fixed out;
+        assert_int_equal(
+            num_parse_text(cases[i].scale, strlen(cases[i].scale), &sc), 0);
+        int rc = num_scale(operand(cases[i].v), &sc, &out);
+        assert_string_equal(rc == -ERANGE ? "ERANGE" : fmt(out), cases[i].want);
+    }
+}
+
 static void test_u64(void **state)
 {
     char out[24];
@@ -132,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_json_grammar), cmocka_unit_test(test_format),
         cmocka_unit_test(test_scale),        cmocka_unit_test(test_range),
         cmocka_unit_test(test_no_drift),     cmocka_unit_test(test_u64),
+        cmocka_unit_test(test_arithmetic),   cmocka_unit_test(test_scale_fixed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

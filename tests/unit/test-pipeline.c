@@ -275,6 +275,202 @@ static void test_value_sources(void **state)
     teardown_fixture(&f);
 }
 
+/* Values computed from several fields: exact, scaled, and every way of
+ * failing counted under its reason. */
+static void test_expressions(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, "inputs:\n  - paths: [x]\n"
+              "metrics:\n"
+              "  - name: tokens_total\n"
+              "    type: counter\n"
+              "    labels: {model: model}\n"
+              "    value: {expr: \"usage.prompt + usage.completion\"}\n"
+              "  - name: header_bytes_total\n"
+              "    type: counter\n"
+              "    value: {expr: \"sent - body\", scale: 0.5}\n"
+              "  - name: per_token_seconds\n"
+              "    type: histogram\n"
+              "    value: {expr: \"ms / usage.completion\", scale: 0.001}\n"
+              "    buckets: [0.001, 0.01]\n"
+              "  - name: parts_total\n"
+              "    type: counter\n"
+              "    values:\n"
+              "      - {expr: \"len(choices)\", labels: {what: choices}}\n"
+              "      - {expr: \"usage.prompt * 2\", labels: {what: double}}\n");
+    line(&f, "{\"model\": \"m\", \"usage\": {\"prompt\": 1200, "
+             "\"completion\": 34}, \"sent\": 1500, \"body\": 1200, "
+             "\"ms\": 68, \"choices\": [1, 2, 3]}");
+    line(&f, "{\"model\": \"m\", \"usage\": {\"prompt\": \"0040\", "
+             "\"completion\": 0}, \"sent\": 10, \"body\": 11, \"ms\": 5}");
+    line(&f, "{\"model\": \"m\", \"usage\": {\"prompt\": 1}, "
+             "\"sent\": \"x\", \"body\": 1}");
+    assert_string_equal(value(&f, "tokens_total{model=\"m\"}"), "1274");
+    assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_FIELD_MISSING], 1);
+    /* (1500 - 1200) * 0.5; then 10 - 11 is negative for a counter. */
+    assert_string_equal(value(&f, "header_bytes_total"), "150");
+    assert_int_equal(f.p->rules[1].skipped[UPDATE_SKIP_NEGATIVE], 1);
+    assert_int_equal(f.p->rules[1].skipped[UPDATE_SKIP_WRONG_TYPE], 1);
+    /* 68 / 34 * 0.001 = 0.002; 5 / 0 is skipped. */
+    assert_string_equal(value(&f, "per_token_seconds_sum"), "0.002");
+    assert_string_equal(value(&f, "per_token_seconds_bucket{le=\"0.01\"}"),
+                        "1");
+    assert_int_equal(f.p->rules[2].skipped[UPDATE_SKIP_DIVISION_BY_ZERO], 1);
+    assert_int_equal(f.p->rules[2].skipped[UPDATE_SKIP_FIELD_MISSING], 1);
+    /* Entries of values apply where the line has all their fields. */
+    assert_string_equal(value(&f, "parts_total{what=\"choices\"}"), "3");
+    assert_string_equal(value(&f, "parts_total{what=\"double\"}"), "2482");
+    assert_int_equal(f.p->rules[3].skipped[UPDATE_SKIP_FIELD_MISSING], 0);
+    teardown_fixture(&f);
+}
+
+/* In-flight requests from start and end events; the slowest and fastest
+ * request seen. */
+static void test_gauge_updates(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, "inputs:\n  - paths: [x]\n"
+              "metrics:\n"
+              "  - name: requests_in_flight\n"
+              "    type: gauge\n"
+              "    update: add\n"
+              "    labels: {route: route}\n"
+              "    values:\n"
+              "      - {expr: \"1\", when: {field: event, equals: start}}\n"
+              "      - {expr: \"-1\", when: {field: event, equals: end}}\n"
+              "  - name: slowest_seconds\n"
+              "    type: gauge\n"
+              "    update: max\n"
+              "    value: {field: ms, scale: 0.001}\n"
+              "  - name: fastest_seconds\n"
+              "    type: gauge\n"
+              "    update: min\n"
+              "    value: {field: ms, scale: 0.001}\n");
+    line(&f, "{\"event\": \"start\", \"route\": \"/a\"}");
+    line(&f, "{\"event\": \"start\", \"route\": \"/a\"}");
+    line(&f, "{\"event\": \"start\", \"route\": \"/b\"}");
+    line(&f, "{\"event\": \"end\", \"route\": \"/a\", \"ms\": 250}");
+    line(&f, "{\"event\": \"end\", \"route\": \"/b\", \"ms\": 1250.5}");
+    line(&f, "{\"event\": \"end\", \"route\": \"/b\", \"ms\": 75}");
+    line(&f, "{\"event\": \"progress\", \"route\": \"/a\"}");
+    assert_string_equal(value(&f, "requests_in_flight{route=\"/a\"}"), "1");
+    assert_string_equal(value(&f, "requests_in_flight{route=\"/b\"}"), "-1");
+    assert_string_equal(value(&f, "slowest_seconds"), "1.2505");
+    assert_string_equal(value(&f, "fastest_seconds"), "0.075");
+    /* A line no entry applies to is no update and no skip. */
+    assert_int_equal(f.p->rules[0].updates, 6);
+    assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_FIELD_MISSING], 0);
+    assert_int_equal(f.p->inputs[0].skipped[LINE_SKIP_UNMATCHED], 1);
+    teardown_fixture(&f);
+}
+
+/* A path no route pattern matches is counted under the fallback, not
+ * lost; a missing field is still missing. */
+static void test_label_otherwise(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, "inputs:\n  - paths: [x]\n"
+              "metrics:\n"
+              "  - name: http_requests_total\n"
+              "    type: counter\n"
+              "    labels:\n"
+              "      route: {field: uri, regex: '^(/api/v1/[a-z]+)', "
+              "otherwise: other}\n"
+              "      class: {field: status, status_class: true, otherwise: "
+              "unknown}\n");
+    line(&f, "{\"uri\": \"/api/v1/chat?x=1\", \"status\": \"200\"}");
+    line(&f, "{\"uri\": \"/static/x.js\", \"status\": 304}");
+    line(&f, "{\"uri\": \"/favicon.ico\", \"status\": \"-\"}");
+    line(&f, "{\"status\": 200}");
+    assert_string_equal(
+        value(&f, "http_requests_total{route=\"/api/v1/chat\",class=\"2xx\"}"),
+        "1");
+    assert_string_equal(
+        value(&f, "http_requests_total{route=\"other\",class=\"3xx\"}"), "1");
+    assert_string_equal(
+        value(&f, "http_requests_total{route=\"other\",class=\"unknown\"}"),
+        "1");
+    assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_NO_MATCH], 0);
+    assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_FIELD_MISSING], 1);
+    teardown_fixture(&f);
+}
+
+/* A counter without labels is there at 0 before its first line, so
+ * that rate() sees the first increment; labelled series come with their
+ * first line, as in the client libraries. */
+static void test_counter_from_zero(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, "inputs:\n  - paths: [x]\n"
+              "metrics:\n"
+              "  - {name: errors_total, type: counter,\n"
+              "     const_labels: {service: api}}\n"
+              "  - {name: bytes_total, type: counter, value: n}\n"
+              "  - {name: by_code_total, type: counter, labels: {code: c}}\n"
+              "  - {name: kinds_total, type: counter,\n"
+              "     values: [{field: n, labels: {kind: n}}]}\n"
+              "  - {name: last, type: gauge, value: n}\n"
+              "  - {name: h, type: histogram, value: n, buckets: [1]}\n");
+    struct buf b = {0};
+    expfmt_write(f.reg, &b);
+    assert_non_null(strstr(b.data, "\nerrors_total{service=\"api\"} 0\n"));
+    assert_non_null(strstr(b.data, "\nbytes_total 0\n"));
+    assert_null(strstr(b.data, "\nby_code_total{"));
+    assert_null(strstr(b.data, "\nkinds_total{"));
+    assert_null(strstr(b.data, "\nlast "));
+    assert_null(strstr(b.data, "\nh_count"));
+    buf_free(&b);
+    line(&f, "{\"n\": 5, \"c\": 200}");
+    assert_string_equal(value(&f, "errors_total{service=\"api\"}"), "1");
+    assert_string_equal(value(&f, "bytes_total"), "5");
+    assert_string_equal(value(&f, "by_code_total{code=\"200\"}"), "1");
+    struct family_stats st;
+    family_get_stats(f.p->rules[0].family, &st);
+    assert_int_equal(st.series, 1);
+    teardown_fixture(&f);
+}
+
+/* Python's NaN and Infinity keep the line when the input says so: the
+ * fields holding them are missing, the rest counts. */
+static void test_non_finite(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, "inputs:\n"
+              "  - {paths: [x], parser: {type: json, non_finite: missing}}\n"
+              "  - {paths: [y]}\n"
+              "metrics:\n"
+              "  - name: req_total\n"
+              "    type: counter\n"
+              "    labels: {path: p, score: {field: s, default: none}}\n"
+              "  - name: latency_seconds\n"
+              "    type: histogram\n"
+              "    value: ms\n"
+              "    buckets: [1]\n");
+    static const char *const lines[] = {
+        "{\"p\": \"/a\", \"ms\": NaN, \"s\": Infinity}",
+        "{\"p\": \"/a\", \"ms\": 0.5, \"s\": -Infinity}",
+        "{\"p\": \"/a\", \"ms\": 2, \"s\": 1}",
+    };
+    for (int i = 0; i < 3; i++) {
+        pipeline_line(f.p, 0, lines[i], strlen(lines[i]));
+        pipeline_line(f.p, 1, lines[i], strlen(lines[i]));
+    }
+    assert_string_equal(value(&f, "req_total{path=\"/a\",score=\"none\"}"),
+                        "2");
+    assert_string_equal(value(&f, "req_total{path=\"/a\",score=\"1\"}"), "2");
+    assert_string_equal(value(&f, "latency_seconds_count"), "3");
+    assert_string_equal(value(&f, "latency_seconds_sum"), "4.5");
+    assert_int_equal(f.p->rules[1].skipped[UPDATE_SKIP_FIELD_MISSING], 1);
+    assert_int_equal(f.p->inputs[0].skipped[LINE_SKIP_NOT_JSON], 0);
+    assert_int_equal(f.p->inputs[1].skipped[LINE_SKIP_NOT_JSON], 2);
+    teardown_fixture(&f);
+}
+
 static void test_cost(void **state)
 {
     struct fixture f;
@@ -474,6 +670,11 @@ int main(void)
         cmocka_unit_test(test_inputs_scope),
         cmocka_unit_test(test_numeric_conditions),
         cmocka_unit_test(test_value_sources),
+        cmocka_unit_test(test_expressions),
+        cmocka_unit_test(test_gauge_updates),
+        cmocka_unit_test(test_label_otherwise),
+        cmocka_unit_test(test_counter_from_zero),
+        cmocka_unit_test(test_non_finite),
         cmocka_unit_test(test_cost),
         cmocka_unit_test(test_label_transforms),
         cmocka_unit_test(test_parser_list),

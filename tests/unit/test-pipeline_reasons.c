@@ -110,6 +110,25 @@ static const char *const metrics_yaml =
     "      prompt: p\n"
     "      cached: c\n"
     "      cached_in_prompt: true\n"
+    "  - {name: sum_total, type: counter, value: {expr: \"p + c\"}}\n"
+    "  - {name: ratio, type: gauge, value: {expr: \"p / len(c)\"},\n"
+    "     when: [{field: p, exists: true}, {field: c, exists: true}]}\n"
+    "  - {name: one_total, type: counter, value: {expr: \"2 * 3\"}}\n"
+    "  - name: parts_total\n"
+    "    type: counter\n"
+    "    values:\n"
+    "      - {expr: \"p / 2\", labels: {type: half}}\n"
+    "      - {field: c, labels: {type: c}}\n"
+    "  - name: in_flight\n"
+    "    type: gauge\n"
+    "    update: add\n"
+    "    values: [{expr: \"n\", when: {field: e, equals: start}}]\n"
+    "  - name: routed_total\n"
+    "    type: counter\n"
+    "    labels:\n"
+    "      r: {field: path, regex: '^/(\\w+)', otherwise: other}\n"
+    "      e: {field: error, map: {a: b}, otherwise: other}\n"
+    "      c: {field: status, status_class: true, otherwise: other}\n"
     "  - name: guarded_total\n"
     "    type: counter\n"
     "    value: tokens\n"
@@ -150,6 +169,17 @@ static void test_metric_reasons(void **state)
         /* The model's steps may drop it; the cached may exceed the prompt. */
         {"openai_cost_total", "wrong_type out_of_range negative no_match "
                               "unmapped unpriced cached_exceeds_prompt"},
+        /* An expression's fields may be missing, unless its condition
+         * requires them; a quotient's divisor may be zero. */
+        {"sum_total", "field_missing wrong_type out_of_range negative"},
+        {"ratio", "wrong_type out_of_range division_by_zero"},
+        {"one_total", "wrong_type out_of_range negative"},
+        {"parts_total", "wrong_type out_of_range negative division_by_zero"},
+        /* A source with a condition is read only where the line has it. */
+        {"in_flight", "wrong_type out_of_range"},
+        /* A fallback stands in for no match and a text not in the map; an
+         * object or array is still of the wrong type. */
+        {"routed_total", "field_missing wrong_type label_too_long"},
     };
     for (size_t i = 0; i < sizeof(expected) / sizeof(*expected); i++)
         assert_string_equal(metric_reasons(cfg, expected[i].metric),
@@ -188,11 +218,15 @@ static void test_long_constant(void **state)
              "inputs:\n  - paths: [x]\n"
              "metrics:\n"
              "  - {name: a_total, type: counter, labels: {k: {field: k, "
-             "mask: true}, t: {field: t, default: %s}}}\n",
-             big);
+             "mask: true}, t: {field: t, default: %s}}}\n"
+             "  - {name: b_total, type: counter, labels: {k: {field: k, "
+             "status_class: true, otherwise: %s}}}\n",
+             big, big);
     struct config *cfg = load(yaml);
     assert_string_equal(metric_reasons(cfg, "a_total"),
                         "wrong_type label_too_long");
+    assert_string_equal(metric_reasons(cfg, "b_total"),
+                        "field_missing wrong_type label_too_long");
     config_free(cfg);
 }
 

@@ -41,6 +41,46 @@ static void test_buckets(void **state)
     registry_free(r);
 }
 
+/* A gauge set, moved, or kept at its largest or smallest value; max and
+ * min take a new series' first value as it is, not against zero. */
+static void test_gauge_updates(void **state)
+{
+    struct registry *r;
+    (void)state;
+    assert_int_equal(registry_new(&r), 0);
+    struct family_spec spec = {.name = "g", .type = METRIC_GAUGE};
+    struct series *s[GAUGE_UPDATE_COUNT];
+    for (int u = 0; u < GAUGE_UPDATE_COUNT; u++) {
+        spec.update = (enum gauge_update)u;
+        s[u] = get(registry_add(r, &spec), "", 0);
+    }
+    static const char *const values[] = {"7", "9.5", "-2", "8"};
+    for (size_t i = 0; i < sizeof(values) / sizeof(*values); i++)
+        for (int u = 0; u < GAUGE_UPDATE_COUNT; u++)
+            series_gauge(s[u], (enum gauge_update)u, dec(values[i]));
+    assert_true(s[GAUGE_SET]->value == dec("8"));
+    assert_true(s[GAUGE_ADD]->value == dec("22.5"));
+    assert_true(s[GAUGE_MAX]->value == dec("9.5"));
+    assert_true(s[GAUGE_MIN]->value == dec("-2"));
+    struct series *pos = get(registry_family(r, GAUGE_MIN), "p", 2);
+    series_gauge(pos, GAUGE_MIN, dec("3"));
+    assert_true(pos->value == dec("3"));
+    /* An update that changes nothing leaves nothing to save. */
+    s[GAUGE_MAX]->dirty = false;
+    series_gauge(s[GAUGE_MAX], GAUGE_MAX, dec("1"));
+    assert_false(s[GAUGE_MAX]->dirty);
+
+    char sig[64];
+    assert_true(
+        family_signature(registry_family(r, GAUGE_SET), sig, sizeof(sig)) > 0);
+    assert_string_equal(sig, "gauge||");
+    family_signature(registry_family(r, GAUGE_MAX), sig, sizeof(sig));
+    assert_string_equal(sig, "gauge:max||");
+    assert_int_equal(gauge_update_parse("add"), GAUGE_ADD);
+    assert_int_equal(gauge_update_parse("sum"), -1);
+    registry_free(r);
+}
+
 static void test_lookup_and_growth(void **state)
 {
     struct registry *r;
@@ -264,6 +304,12 @@ static void test_signature_change(void **state)
                   "its type (was counter; now histogram) and its label names "
                   "(was a; now b) and its buckets (was none; now 1)");
     expect_change("garbage", "counter||", "its definition");
+    expect_change("gauge:max|a|", "gauge|a|", "its update (was max; now set)");
+    expect_change("gauge|a|", "gauge:add|b|",
+                  "its label names (was a; now b) and its update (was set; "
+                  "now add)");
+    expect_change("gauge:min||", "counter||",
+                  "its type (was gauge; now counter)");
     expect_change("counter||", "counter||", "nothing");
 }
 
@@ -271,6 +317,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buckets),
+        cmocka_unit_test(test_gauge_updates),
         cmocka_unit_test(test_lookup_and_growth),
         cmocka_unit_test(test_cap),
         cmocka_unit_test(test_global_cap),

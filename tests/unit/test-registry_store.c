@@ -480,6 +480,57 @@ static void test_removed_kept(void **state)
     keep_removed_ms = CONFIG_DEFAULT_KEEP_REMOVED_MS;
 }
 
+/*
+ * Gauges that add, or keep their largest or smallest value, carry on from
+ * their saved values; a gauge whose update changed starts afresh.
+ */
+static void test_gauge_updates(void **state)
+{
+    const struct tmp *t = *state;
+    static const enum gauge_update kinds[] = {GAUGE_ADD, GAUGE_MAX, GAUGE_MIN};
+    static const char *const names[] = {"in_flight", "peak", "low"};
+    struct registry *r[2];
+    struct state *s;
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(registry_new(&r[k]), 0);
+        for (int i = 0; i < 3; i++) {
+            struct family_spec spec = {
+                .name = names[i], .type = METRIC_GAUGE, .update = kinds[i]};
+            assert_non_null(registry_add(r[k], &spec));
+        }
+    }
+    static const char *const before[] = {"1", "1", "-1", "7", "9"};
+    for (size_t v = 0; v < sizeof(before) / sizeof(*before); v++)
+        for (int i = 0; i < 3; i++)
+            series_gauge(key(r[0], names[i], ""), kinds[i], dec(before[v]));
+    s = open_for(t->path, r[0]);
+    assert_int_equal(state_checkpoint(s), 1);
+    assert_int_equal(query(state_db(s), "SELECT count(*) FROM families "
+                                        "WHERE signature = 'gauge:max||'"),
+                     1);
+    state_close(s);
+
+    s = open_for(t->path, r[1]);
+    for (int i = 0; i < 3; i++)
+        series_gauge(key(r[1], names[i], ""), kinds[i], dec("8"));
+    assert_true(key(r[1], "in_flight", "")->value == dec("25"));
+    assert_true(key(r[1], "peak", "")->value == dec("9"));
+    assert_true(key(r[1], "low", "")->value == dec("-1"));
+    state_close(s);
+
+    /* peak is set now, no longer kept at its largest value. */
+    struct registry *c;
+    struct family_spec set = {.name = "peak", .type = METRIC_GAUGE};
+    assert_int_equal(registry_new(&c), 0);
+    assert_non_null(registry_add(c, &set));
+    s = open_for(t->path, c);
+    assert_int_equal(registry_find(c, "peak")->n_series, 0);
+    state_close(s);
+    registry_free(c);
+    registry_free(r[0]);
+    registry_free(r[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,6 +544,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_changed_and_gone, tmp_setup,
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_removed_kept, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_gauge_updates, tmp_setup,
                                         tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,6 +57,42 @@ static void test_hash(void **state)
     assert_string_equal(apply(&c, NULL, false), "!1");
 }
 
+/* otherwise stands in for a text a step refuses, as written. */
+static void test_otherwise(void **state)
+{
+    static const char *const from[] = {"get", "post"}, *const to[] = {"r", "w"};
+    static const uint32_t from_len[] = {3, 4}, to_len[] = {1, 1};
+    struct cfg_transform route = {.regex = "^(/api/v1/[a-z]+)",
+                                  .hash = true,
+                                  .otherwise = "other",
+                                  .otherwise_len = 5};
+    struct cfg_transform method = {.map_from = from,
+                                   .map_to = to,
+                                   .map_from_len = from_len,
+                                   .map_to_len = to_len,
+                                   .n_map = 2,
+                                   .lower = true,
+                                   .otherwise = "",
+                                   .otherwise_len = 0};
+    struct cfg_transform status = {
+        .status_class = true, .otherwise = "invalid", .otherwise_len = 7};
+    (void)state;
+    /* echo -n /api/v1/chat | sha256sum | cut -c1-16 */
+    assert_string_equal(apply(&route, "/api/v1/chat/x", true),
+                        "b55d93785a9f975c");
+    assert_string_equal(apply(&route, "/static/x.js", true), "other");
+    assert_string_equal(apply(&route, NULL, false), "!1"); /* still missing */
+    assert_string_equal(apply(&method, "GET", true), "r");
+    assert_string_equal(apply(&method, "delete", true), "");
+    assert_string_equal(apply(&status, "200", false), "2xx");
+    assert_string_equal(apply(&status, "2000", false), "invalid");
+    assert_string_equal(apply(&status, "abc", true), "invalid");
+    /* unmapped comes first for texts not in the map. */
+    method.unmapped = "u";
+    method.unmapped_len = 1;
+    assert_string_equal(apply(&method, "delete", true), "u");
+}
+
 static void test_map(void **state)
 {
     const char *from[] = {"Missing API key", "Invalid API key", "quo\"te\\d\n"};
@@ -126,6 +162,7 @@ int main(void)
         cmocka_unit_test(test_mask),
         cmocka_unit_test(test_hash),
         cmocka_unit_test(test_map),
+        cmocka_unit_test(test_otherwise),
         cmocka_unit_test(test_regex_lower_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
