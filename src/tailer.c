@@ -285,17 +285,11 @@ static void remember_tail(struct tailer *t, const char *data, const char *end)
     t->tail_len = (uint32_t)(keep + n);
 }
 
-/* One complete line of the file: its envelope removed, to the sink. */
-static void deliver(struct tailer *t, const char *line, size_t len,
+/* What became of a record: a line, a piece kept, or a skip. */
+static void verdict(enum envelope_result r, const char *app, size_t app_len,
                     const struct tail_sink *sink)
 {
-    const char *app;
-    size_t app_len;
-    if (t->env.kind == ENVELOPE_NONE) {
-        sink->line(sink->ctx, line, len);
-        return;
-    }
-    switch (envelope_unwrap(&t->env, line, len, t->max_line, &app, &app_len)) {
+    switch (r) {
     case ENVELOPE_LINE:
         sink->line(sink->ctx, app, app_len);
         break;
@@ -308,6 +302,40 @@ static void deliver(struct tailer *t, const char *line, size_t len,
         sink->skip(sink->ctx, TAIL_SKIP_TOO_LONG);
         break;
     }
+}
+
+/* One complete line of the file: its envelope removed, to the sink. */
+static void deliver(struct tailer *t, const char *line, size_t len,
+                    const struct tail_sink *sink)
+{
+    struct envelope_record rec;
+    const char *app = NULL;
+    size_t app_len = 0;
+    if (t->env.kind == ENVELOPE_NONE) {
+        sink->line(sink->ctx, line, len);
+        return;
+    }
+    enum envelope_result r =
+        envelope_read(&t->env, line, len, &rec)
+            ? envelope_join(&t->env, &rec, t->max_line, &app, &app_len)
+            : ENVELOPE_BAD;
+    verdict(r, app, app_len, sink);
+}
+
+/*
+ * The line at p is over the limit: skipped unread, but its first bytes
+ * (max_line + 1 of them are at hand) may tell which stream it was a
+ * piece of, whose line is then too long as a whole.
+ */
+static void skip_long(struct tailer *t, const char *p,
+                      const struct tail_sink *sink)
+{
+    struct envelope_record rec;
+    bool known =
+        (t->env.kind == ENVELOPE_DOCKER || t->env.kind == ENVELOPE_CRI) &&
+        envelope_read(&t->env, p, t->max_line + 1, &rec);
+    /* Unknown: every unfinished line may have lost a piece. */
+    verdict(envelope_drop(&t->env, known ? &rec : NULL), NULL, 0, sink);
 }
 
 /* Splits data into lines; keeps the unfinished rest as pending. */
@@ -335,7 +363,7 @@ static void split_lines(struct tailer *t, char *data, size_t len,
             break;
         size_t n = (size_t)(nl - p);
         if (n > t->max_line)
-            sink->skip(sink->ctx, TAIL_SKIP_TOO_LONG);
+            skip_long(t, p, sink);
         else
             deliver(t, p, n, sink);
         p = nl + 1;
@@ -344,7 +372,10 @@ static void split_lines(struct tailer *t, char *data, size_t len,
     size_t rest = (size_t)(end - p);
     if (rest > t->max_line || !keep_pending(t, p, rest)) {
         /* Too long (or no memory to hold it): skip to its newline. */
-        sink->skip(sink->ctx, TAIL_SKIP_TOO_LONG);
+        if (rest > t->max_line)
+            skip_long(t, p, sink);
+        else
+            sink->skip(sink->ctx, TAIL_SKIP_TOO_LONG);
         remember_tail(t, p, end);
         t->discarding = true;
         t->pending_len = 0;
@@ -399,7 +430,7 @@ ssize_t tailer_read(struct tailer *t, struct tail_buf *rb, size_t budget,
             t->discarding = false;
             t->tail_len = 0;
             t->head_len = 0;
-            t->env.joining = false;
+            envelope_reset(&t->env);
             t->truncations++;
         }
     }
@@ -447,8 +478,11 @@ bool tailer_take_retired(struct tailer *t, struct tail_mark *out)
 
 void tailer_finish(struct tailer *t, const struct tail_sink *sink)
 {
-    if (t->pending_len > 0 || t->discarding || envelope_pending(&t->env))
+    if (t->pending_len > 0 || t->discarding)
         sink->skip(sink->ctx, TAIL_SKIP_INCOMPLETE);
+    for (int s = 0; s < ENVELOPE_STREAMS; s++)
+        if (envelope_joining(&t->env, (enum envelope_stream)s))
+            sink->skip(sink->ctx, TAIL_SKIP_INCOMPLETE);
 }
 
 /* --- accessors ----------------------------------------------------------- */

@@ -198,7 +198,8 @@ ssize_t tailer_read(struct tailer *t, struct tail_buf *rb, size_t budget,
  * Returns false when there was none since the last call. */
 bool tailer_take_retired(struct tailer *t, struct tail_mark *out);
 
-/* Reports a line the file ended inside, if any, before it is closed. */
+/* Reports the lines the file ended inside, if any, before it is closed:
+ * a line without its newline, and each stream's unfinished line. */
 void tailer_finish(struct tailer *t, const struct tail_sink *sink);
 
 /* The envelope the file's lines are in (ENVELOPE_AUTO: not known yet). */
