@@ -208,6 +208,8 @@ void tailer_mark(const struct tailer *t, struct tail_mark *out)
     out->tail_len = t->tail_len;
     memcpy(out->tail, t->tail, t->tail_len);
     out->discarding = t->discarding;
+    for (int s = 0; s < ENVELOPE_STREAM_COUNT; s++)
+        out->done[s] = out->offset;
 }
 
 bool tailer_starts_with(const struct tailer *t, uint32_t len, uint64_t hash)

@@ -80,7 +80,23 @@ struct tail_mark {
     uint32_t tail_len;
     unsigned char tail[TAILER_TAIL_BYTES]; /* the bytes just before offset */
     bool discarding; /* offset lies inside a too-long line */
+    /* Per enum envelope_stream: the lines of that stream starting before
+     * done[s] were delivered (or skipped), and are dropped when read
+     * again. Past offset only when a line was unfinished; 0: nothing to
+     * drop. */
+    uint64_t done[ENVELOPE_STREAM_COUNT];
 };
+
+/* How far the file had been read when the mark was taken: it holds at
+ * least that many bytes if it is still the same file. */
+static inline uint64_t tail_mark_end(const struct tail_mark *m)
+{
+    uint64_t end = m->offset;
+    for (int s = 0; s < ENVELOPE_STREAM_COUNT; s++)
+        if (m->done[s] > end)
+            end = m->done[s];
+    return end;
+}
 
 /* What a tailer has done, for statistics and /health. */
 struct tailer_stats {
