@@ -145,13 +145,14 @@ static void read_all(struct tailer *t, struct tail_buf *rb, size_t budget,
 
 /*
  * Writes content to a fresh file in pieces, reading after each, as a
- * container log of kind (ENVELOPE_AUTO: decided, and *kind set); every
- * restart_every pieces (0: never), the tailer is replaced by one moved to
- * its mark.
+ * container log whose first line decides the envelope; every
+ * restart_every pieces (0: never), the tailer is replaced by a new one
+ * moved to its mark. Returns the envelope decided.
  */
-static void container_run(const uint8_t *content, size_t len, size_t max_line,
-                          size_t piece, size_t budget, enum envelope_kind *kind,
-                          size_t restart_every, struct delivered *out)
+static enum envelope_kind container_run(const uint8_t *content, size_t len,
+                                        size_t max_line, size_t piece,
+                                        size_t budget, size_t restart_every,
+                                        struct delivered *out)
 {
     int fd = memfd_create("fuzz-tailer-streams", 0);
     if (fd < 0)
@@ -160,7 +161,7 @@ static void container_run(const uint8_t *content, size_t len, size_t max_line,
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
     struct tail_buf rb = {0};
     struct tail_sink sink = {keep_line, keep_skip, out};
-    struct tailer *t = reopen(path, max_line, *kind, NULL);
+    struct tailer *t = reopen(path, max_line, ENVELOPE_AUTO, NULL);
     size_t pieces = 0;
     for (size_t at = 0; at < len; pieces++) {
         size_t n = len - at < piece ? len - at : piece;
@@ -172,13 +173,14 @@ static void container_run(const uint8_t *content, size_t len, size_t max_line,
             struct tail_mark m;
             tailer_mark(t, &m);
             tailer_free(t);
-            t = reopen(path, max_line, *kind, &m);
+            t = reopen(path, max_line, ENVELOPE_AUTO, &m);
         }
     }
-    *kind = tailer_envelope(t);
+    enum envelope_kind kind = tailer_envelope(t);
     tailer_free(t);
     tail_buf_free(&rb);
     close(fd);
+    return kind;
 }
 
 /* Straight through, then restarting: the same lines and skips. */
@@ -188,15 +190,16 @@ static void check_restarts(const uint8_t *content, size_t len, size_t max_line,
     size_t cap = len * 9 + 16; /* a length for every line, even empty */
     struct delivered straight = {fuzz_alloc(cap), 0, cap, {0}};
     struct delivered restarted = {fuzz_alloc(cap), 0, cap, {0}};
-    enum envelope_kind kind = ENVELOPE_AUTO;
     size_t pieces = (len + piece - 1) / piece;
     size_t every = pieces / FUZZ_RESTARTS + 1;
 
-    container_run(content, len, max_line, piece, budget, &kind, 0, &straight);
-    if (kind == ENVELOPE_AUTO)
-        kind = ENVELOPE_NONE; /* no line was read whole */
-    container_run(content, len, max_line, piece, budget, &kind, every,
-                  &restarted);
+    enum envelope_kind kind =
+        container_run(content, len, max_line, piece, budget, 0, &straight);
+    enum envelope_kind again =
+        container_run(content, len, max_line, piece, budget, every, &restarted);
+    if (again != kind)
+        fuzz_fail("envelope %s straight, %s with restarts", envelope_name(kind),
+                  envelope_name(again));
     if (restarted.len != straight.len ||
         memcmp(restarted.buf, straight.buf, straight.len) != 0)
         fuzz_fail("%s: %zu bytes of lines straight, %zu with restarts",

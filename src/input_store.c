@@ -14,6 +14,9 @@
 #define DONE_STDERR "done_stderr INTEGER NOT NULL DEFAULT 0"
 #define DONE_NONE   "done_none INTEGER NOT NULL DEFAULT 0"
 _Static_assert(ENVELOPE_STREAM_COUNT == 3, "one done column per stream");
+/* The envelope a file's first line decided, by name; "auto" in older rows
+ * (decided again from the line reading resumes at, as they were). */
+#define ENVELOPE "envelope TEXT NOT NULL DEFAULT 'auto'"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS inputs (name TEXT PRIMARY KEY) WITHOUT ROWID;"
@@ -23,12 +26,14 @@ static const char schema[] =
     " offset INTEGER NOT NULL, tail BLOB NOT NULL,"
     " discarding INTEGER NOT NULL, path TEXT NOT NULL,"
     " last_seen INTEGER NOT NULL, " DONE_STDOUT ", " DONE_STDERR ", " DONE_NONE
-    ");";
+    ", " ENVELOPE ");";
 
 /* Converts a files table of schema 1 or 2. */
-static const char add_done[] = "ALTER TABLE files ADD COLUMN " DONE_STDOUT ";"
-                               "ALTER TABLE files ADD COLUMN " DONE_STDERR ";"
-                               "ALTER TABLE files ADD COLUMN " DONE_NONE ";";
+static const char add_columns[] =
+    "ALTER TABLE files ADD COLUMN " DONE_STDOUT ";"
+    "ALTER TABLE files ADD COLUMN " DONE_STDERR ";"
+    "ALTER TABLE files ADD COLUMN " DONE_NONE ";"
+    "ALTER TABLE files ADD COLUMN " ENVELOPE ";";
 
 /* The columns of files, in the order they are read and written. */
 enum file_column {
@@ -43,10 +48,11 @@ enum file_column {
     COL_PATH,
     COL_LAST_SEEN,
     COL_DONE, /* then one per enum envelope_stream */
+    COL_ENVELOPE = COL_DONE + ENVELOPE_STREAM_COUNT,
 };
 #define FILE_COLUMNS                                                           \
     "input, dev, ino, head_len, head_hash, offset, tail, discarding, path, "   \
-    "last_seen, done_stdout, done_stderr, done_none"
+    "last_seen, done_stdout, done_stderr, done_none, envelope"
 
 struct input_store {
     struct input *const *inputs;
@@ -80,6 +86,10 @@ static size_t load_files(struct input *in, sqlite3_stmt *files, int64_t now)
         m.discarding = sqlite3_column_int(files, COL_DISCARDING) != 0;
         for (int k = 0; k < ENVELOPE_STREAM_COUNT; k++)
             m.done[k] = (uint64_t)sqlite3_column_int64(files, COL_DONE + k);
+        const char *env =
+            (const char *)sqlite3_column_text(files, COL_ENVELOPE);
+        int kind = env != NULL ? envelope_kind_parse(env) : -1;
+        m.envelope = kind < 0 ? ENVELOPE_AUTO : (enum envelope_kind)kind;
         input_add_record(in, (uint64_t)sqlite3_column_int64(files, COL_DEV),
                          (uint64_t)sqlite3_column_int64(files, COL_INO), &m,
                          (const char *)sqlite3_column_text(files, COL_PATH),
@@ -158,6 +168,8 @@ static int write_position(void *ctx, uint64_t dev, uint64_t ino,
     sqlite3_bind_int64(st, 1 + COL_LAST_SEEN, last_seen);
     for (int k = 0; k < ENVELOPE_STREAM_COUNT; k++)
         sqlite3_bind_int64(st, 1 + COL_DONE + k, (sqlite3_int64)m->done[k]);
+    sqlite3_bind_text(st, 1 + COL_ENVELOPE, envelope_name(m->envelope), -1,
+                      SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
@@ -193,7 +205,7 @@ static int write_inputs(struct input_store *is, struct state *s)
 
 /* --- the participant ----------------------------------------------------- */
 
-/* Adds the done columns to a files table made before schema 3. The table
+/* Adds the columns of schema 3 to a files table made before it. The table
  * is asked rather than the version, so no column is ever added twice. */
 static int convert_files(struct state *s)
 {
@@ -204,7 +216,7 @@ static int convert_files(struct state *s)
         return -EIO;
     bool has = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
     sqlite3_finalize(st);
-    return has ? 0 : state_exec(s, add_done);
+    return has ? 0 : state_exec(s, add_columns);
 }
 
 static int prepare(void *ctx, struct state *s, int version)
@@ -214,7 +226,7 @@ static int prepare(void *ctx, struct state *s, int version)
     if (state_exec(s, schema) != 0 || convert_files(s) != 0 ||
         state_prepare(s, &is->put_file,
                       "INSERT INTO files (" FILE_COLUMNS ") "
-                      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)") != 0 ||
+                      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)") != 0 ||
         state_prepare(s, &is->put_input,
                       "INSERT OR IGNORE INTO inputs VALUES (?)") != 0)
         return -EIO;

@@ -39,8 +39,9 @@
  *      series table is converted at the first start.
  *   3  files: per container stream, up to where its lines were delivered
  *      (done_stdout, done_stderr, done_none), so a restart joins an
- *      unfinished line again from its first piece; older rows get 0
- *      (nothing delivered past the offset, as they meant).
+ *      unfinished line again from its first piece, and the envelope the
+ *      file's first line decided; older rows get 0 (nothing delivered
+ *      past the offset, as they meant) and 'auto'.
  */
 #define STATE_SCHEMA_VERSION 3
 

@@ -235,6 +235,7 @@ void tailer_mark(const struct tailer *t, struct tail_mark *out)
     const struct tail_spot *from = NULL;
     out->head_len = t->head_len;
     out->head_hash = t->head_hash;
+    out->envelope = t->env.kind;
     for (int s = 0; s < ENVELOPE_STREAM_COUNT; s++)
         out->done[s] = t->done[s] > c ? t->done[s] : c;
     /* An unfinished line is read again from its first piece. */
@@ -294,6 +295,8 @@ void tailer_seek_mark(struct tailer *t, const struct tail_mark *m)
     t->tail_len = m->tail_len;
     memcpy(t->tail, m->tail, m->tail_len);
     memcpy(t->done, m->done, sizeof(t->done));
+    if (t->env.kind == ENVELOPE_AUTO)
+        t->env.kind = m->envelope;
 }
 
 static bool keep_pending(struct tailer *t, const char *p, size_t n)

@@ -89,6 +89,10 @@ struct tail_mark {
     uint32_t tail_len;
     unsigned char tail[TAILER_TAIL_BYTES]; /* the bytes just before offset */
     bool discarding; /* offset lies inside a too-long line */
+    /* The envelope the file's lines are in, once a line decided it; a
+     * tailer moved to the mark keeps it rather than deciding again from
+     * the line it starts at. */
+    enum envelope_kind envelope;
     /* Per enum envelope_stream: the lines of that stream starting before
      * done[s] were delivered (or skipped), and are dropped when read
      * again. Past offset only when a line was unfinished; 0: nothing to
@@ -190,7 +194,8 @@ void tailer_mark(const struct tailer *t, struct tail_mark *out);
 bool tailer_fits_mark(const struct tailer *t, const struct tail_mark *m);
 
 /* Moves the tailer to the mark (which must fit): unfinished lines are
- * forgotten, and what the mark says was delivered is dropped when read. */
+ * forgotten, and what the mark says was delivered is dropped when read.
+ * A tailer left to decide its envelope (ENVELOPE_AUTO) takes the mark's. */
 void tailer_seek_mark(struct tailer *t, const struct tail_mark *m);
 
 /* The next byte to read. */

@@ -1,7 +1,8 @@
 /*
  * The positions participant: a file's mark saved and restored exactly,
- * the done offsets of each container stream with it, and a files table
- * of schema 2 (before those offsets) converted with nothing to drop.
+ * the done offsets of each container stream and its envelope with it,
+ * and a files table of schema 2 (before them) converted with nothing to
+ * drop and the envelope left to decide.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -87,6 +88,7 @@ static void test_round_trip(void **state)
         .offset = 5000,
         .tail_len = 3,
         .tail = "ab\n",
+        .envelope = ENVELOPE_CRI,
         .done = {[ENVELOPE_STDOUT] = 5000,
                  [ENVELOPE_STDERR] = 7321,
                  [ENVELOPE_NO_STREAM] = 9000},
@@ -112,6 +114,7 @@ static void test_round_trip(void **state)
     assert_int_equal(r.mark[0].tail_len, 3);
     assert_memory_equal(r.mark[0].tail, "ab\n", 3);
     assert_false(r.mark[0].discarding);
+    assert_int_equal(r.mark[0].envelope, ENVELOPE_CRI);
     assert_int_equal(r.mark[0].done[ENVELOPE_STDOUT], 5000);
     assert_int_equal(r.mark[0].done[ENVELOPE_STDERR], 7321);
     assert_int_equal(r.mark[0].done[ENVELOPE_NO_STREAM], 9000);
@@ -157,11 +160,13 @@ static void test_schema_2(void **state)
     assert_int_equal(r.mark[0].offset, 4096);
     assert_true(r.mark[0].discarding);
     assert_int_equal(r.mark[0].head_len, 300);
+    assert_int_equal(r.mark[0].envelope, ENVELOPE_AUTO);
     for (int k = 0; k < ENVELOPE_STREAM_COUNT; k++)
         assert_int_equal(r.mark[0].done[k], 0);
     assert_int_equal(tail_mark_end(&r.mark[0]), 4096);
     /* The converted table takes the new rows. */
     r.mark[0].done[ENVELOPE_STDERR] = 5000;
+    r.mark[0].envelope = ENVELOPE_DOCKER;
     assert_int_equal(input_add_record(in, 1, 43, &r.mark[0], "/var/log/b.log",
                                       (int64_t)time(NULL)),
                      0);
@@ -172,6 +177,9 @@ static void test_schema_2(void **state)
     assert_int_equal(query(state_db(s), "SELECT done_stderr FROM files "
                                         "WHERE ino = 42"),
                      0);
+    assert_int_equal(query(state_db(s), "SELECT count(*) FROM files WHERE "
+                                        "ino = 43 AND envelope = 'docker'"),
+                     1);
     state_close(s);
     input_free(in);
 }

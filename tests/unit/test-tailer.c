@@ -643,6 +643,47 @@ static void test_pieces_in_copy(void **state)
     tail_buf_free(&rb);
 }
 
+/*
+ * Moved to a mark, a tailer left to decide its envelope takes the one the
+ * file's first line decided, even when the line it starts at is not in
+ * it; one given an envelope keeps it.
+ */
+static void test_mark_keeps_envelope(void **state)
+{
+    struct collected c = {0};
+    struct tail_sink sink = {on_line, on_skip, &c};
+    struct tail_buf rb = {0};
+    struct tailer *t;
+    struct tail_mark m;
+    (void)state;
+    append("2025-11-13T10:30:00Z stdout F {\"seq\": 1}\n");
+    assert_int_equal(
+        tailer_open(path, TAIL_START_BEGINNING, 100, ENVELOPE_AUTO, &t), 0);
+    tailer_read(t, &rb, SIZE_MAX, &sink);
+    tailer_mark(t, &m);
+    tailer_free(t);
+    assert_int_equal(m.envelope, ENVELOPE_CRI);
+    append("a line of another writer\n"
+           "2025-11-13T10:30:01Z stdout F {\"seq\": 2}\n");
+    assert_int_equal(
+        tailer_open(path, TAIL_START_BEGINNING, 100, ENVELOPE_AUTO, &t), 0);
+    assert_true(tailer_fits_mark(t, &m));
+    tailer_seek_mark(t, &m);
+    tailer_read(t, &rb, SIZE_MAX, &sink);
+    assert_int_equal(tailer_envelope(t), ENVELOPE_CRI);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.lines[1], "{\"seq\": 2}");
+    assert_int_equal(c.bad_envelope, 1);
+    tailer_free(t);
+
+    assert_int_equal(
+        tailer_open(path, TAIL_START_BEGINNING, 100, ENVELOPE_NONE, &t), 0);
+    tailer_seek_mark(t, &m);
+    assert_int_equal(tailer_envelope(t), ENVELOPE_NONE);
+    tailer_free(t);
+    tail_buf_free(&rb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -664,6 +705,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_streams_too_long, make_file,
                                         remove_file),
         cmocka_unit_test_setup_teardown(test_pieces_in_copy, make_file,
+                                        remove_file),
+        cmocka_unit_test_setup_teardown(test_mark_keeps_envelope, make_file,
                                         remove_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
