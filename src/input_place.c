@@ -102,7 +102,7 @@ static void release_shadows(struct input *in, struct input_file *f,
                      in->cfg->name, tailer_path(s->t), tailer_path(f->t),
                      (unsigned long long)m->offset);
         } else if (tailer_seek_end(s->t) == 0 &&
-                   tailer_offset(s->t) < m->offset) {
+                   tailer_offset(s->t) < tail_mark_end(m)) {
             log_info("input %s: %s is a copy of what was read from %s",
                      in->cfg->name, tailer_path(s->t), tailer_path(f->t));
         } else {
@@ -126,7 +126,7 @@ void input_retire(struct input *in, struct input_file *f,
         release_shadows(in, f, m);
         return;
     }
-    if (!gone && m->offset > 0)
+    if (!gone && tail_mark_end(m) > 0)
         input_add_record(in, (uint64_t)tailer_dev(f->t),
                          (uint64_t)tailer_ino(f->t), m, tailer_path(f->t),
                          (int64_t)time(NULL));

@@ -8,6 +8,16 @@
 
 #include "log.h"
 
+/* A mark's done offsets, one column per enum envelope_stream in its
+ * order, added to files by schema 3: 0 (nothing to drop) in older rows. */
+#define DONE_STDOUT "done_stdout INTEGER NOT NULL DEFAULT 0"
+#define DONE_STDERR "done_stderr INTEGER NOT NULL DEFAULT 0"
+#define DONE_NONE   "done_none INTEGER NOT NULL DEFAULT 0"
+_Static_assert(ENVELOPE_STREAM_COUNT == 3, "one done column per stream");
+/* The envelope a file's first line decided, by name; "auto" in older rows
+ * (decided again from the line reading resumes at, as they were). */
+#define ENVELOPE "envelope TEXT NOT NULL DEFAULT 'auto'"
+
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS inputs (name TEXT PRIMARY KEY) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS files ("
@@ -15,9 +25,17 @@ static const char schema[] =
     " head_len INTEGER NOT NULL, head_hash INTEGER NOT NULL,"
     " offset INTEGER NOT NULL, tail BLOB NOT NULL,"
     " discarding INTEGER NOT NULL, path TEXT NOT NULL,"
-    " last_seen INTEGER NOT NULL);";
+    " last_seen INTEGER NOT NULL, " DONE_STDOUT ", " DONE_STDERR ", " DONE_NONE
+    ", " ENVELOPE ");";
 
-/* The columns of files, in order. */
+/* Converts a files table of schema 1 or 2. */
+static const char add_columns[] =
+    "ALTER TABLE files ADD COLUMN " DONE_STDOUT ";"
+    "ALTER TABLE files ADD COLUMN " DONE_STDERR ";"
+    "ALTER TABLE files ADD COLUMN " DONE_NONE ";"
+    "ALTER TABLE files ADD COLUMN " ENVELOPE ";";
+
+/* The columns of files, in the order they are read and written. */
 enum file_column {
     COL_INPUT,
     COL_DEV,
@@ -29,7 +47,12 @@ enum file_column {
     COL_DISCARDING,
     COL_PATH,
     COL_LAST_SEEN,
+    COL_DONE, /* then one per enum envelope_stream */
+    COL_ENVELOPE = COL_DONE + ENVELOPE_STREAM_COUNT,
 };
+#define FILE_COLUMNS                                                           \
+    "input, dev, ino, head_len, head_hash, offset, tail, discarding, path, "   \
+    "last_seen, done_stdout, done_stderr, done_none, envelope"
 
 struct input_store {
     struct input *const *inputs;
@@ -61,6 +84,12 @@ static size_t load_files(struct input *in, sqlite3_stmt *files, int64_t now)
         if (tl > 0)
             memcpy(m.tail, sqlite3_column_blob(files, COL_TAIL), (size_t)tl);
         m.discarding = sqlite3_column_int(files, COL_DISCARDING) != 0;
+        for (int k = 0; k < ENVELOPE_STREAM_COUNT; k++)
+            m.done[k] = (uint64_t)sqlite3_column_int64(files, COL_DONE + k);
+        const char *env =
+            (const char *)sqlite3_column_text(files, COL_ENVELOPE);
+        int kind = env != NULL ? envelope_kind_parse(env) : -1;
+        m.envelope = kind < 0 ? ENVELOPE_AUTO : (enum envelope_kind)kind;
         input_add_record(in, (uint64_t)sqlite3_column_int64(files, COL_DEV),
                          (uint64_t)sqlite3_column_int64(files, COL_INO), &m,
                          (const char *)sqlite3_column_text(files, COL_PATH),
@@ -77,7 +106,9 @@ static int restore(void *ctx, struct state *s)
     int rc = 0;
     int64_t now = (int64_t)time(NULL);
     if (state_prepare(s, &known, "SELECT 1 FROM inputs WHERE name = ?") != 0 ||
-        state_prepare(s, &files, "SELECT * FROM files WHERE input = ?") != 0) {
+        state_prepare(s, &files,
+                      "SELECT " FILE_COLUMNS
+                      " FROM files WHERE input = ?") != 0) {
         rc = -EIO;
         goto out;
     }
@@ -135,6 +166,10 @@ static int write_position(void *ctx, uint64_t dev, uint64_t ino,
     sqlite3_bind_int(st, 1 + COL_DISCARDING, m->discarding);
     sqlite3_bind_text(st, 1 + COL_PATH, path, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 1 + COL_LAST_SEEN, last_seen);
+    for (int k = 0; k < ENVELOPE_STREAM_COUNT; k++)
+        sqlite3_bind_int64(st, 1 + COL_DONE + k, (sqlite3_int64)m->done[k]);
+    sqlite3_bind_text(st, 1 + COL_ENVELOPE, envelope_name(m->envelope), -1,
+                      SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
@@ -170,13 +205,28 @@ static int write_inputs(struct input_store *is, struct state *s)
 
 /* --- the participant ----------------------------------------------------- */
 
+/* Adds the columns of schema 3 to a files table made before it. The table
+ * is asked rather than the version, so no column is ever added twice. */
+static int convert_files(struct state *s)
+{
+    sqlite3_stmt *st = NULL;
+    if (state_prepare(s, &st,
+                      "SELECT count(*) FROM pragma_table_info('files') "
+                      "WHERE name = 'done_stdout'") != 0)
+        return -EIO;
+    bool has = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    return has ? 0 : state_exec(s, add_columns);
+}
+
 static int prepare(void *ctx, struct state *s, int version)
 {
     struct input_store *is = ctx;
-    (void)version; /* the same tables since schema 1 */
-    if (state_exec(s, schema) != 0 ||
+    (void)version; /* the tables say what they lack */
+    if (state_exec(s, schema) != 0 || convert_files(s) != 0 ||
         state_prepare(s, &is->put_file,
-                      "INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?,?)") != 0 ||
+                      "INSERT INTO files (" FILE_COLUMNS ") "
+                      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)") != 0 ||
         state_prepare(s, &is->put_input,
                       "INSERT OR IGNORE INTO inputs VALUES (?)") != 0)
         return -EIO;

@@ -4,10 +4,12 @@
  *
  * Two tables: inputs names every input the state has known, files holds
  * each file's identity (device, inode, the fingerprint of its head) and
- * its mark (tailer.h) by input. At start-up each input gets the records
- * of its files back and learns whether the state knew it; files unseen
- * for INPUT_STORE_RECORD_TTL_S are forgotten. The first checkpoint after
- * start-up always writes both tables, so a new input is known from then
+ * its mark (tailer.h: where reading resumes, up to where each container
+ * stream's lines were delivered, the envelope its lines are in) by
+ * input. At start-up each input
+ * gets the records of its files back and learns whether the state knew it;
+ * files unseen for INPUT_STORE_RECORD_TTL_S are forgotten. The first checkpoint
+ * after start-up always writes both tables, so a new input is known from then
  * on; later ones only when a position moved.
  */
 #ifndef TOKENTAIL_INPUT_STORE_H

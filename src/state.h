@@ -37,8 +37,13 @@
  *   1  families (signatures), series (one row per series), inputs, files.
  *   2  series saved 64 to a row by creation order (chunks); schema 1's
  *      series table is converted at the first start.
+ *   3  files: per container stream, up to where its lines were delivered
+ *      (done_stdout, done_stderr, done_none), so a restart joins an
+ *      unfinished line again from its first piece, and the envelope the
+ *      file's first line decided; older rows get 0 (nothing delivered
+ *      past the offset, as they meant) and 'auto'.
  */
-#define STATE_SCHEMA_VERSION 2
+#define STATE_SCHEMA_VERSION 3
 
 struct state;
 struct sqlite3;

@@ -12,6 +12,22 @@
 #include "envelope.h"
 #include "log.h"
 
+/* A place in the file: an offset and the bytes just before it. */
+struct tail_spot {
+    uint64_t offset;
+    uint32_t tail_len;
+    unsigned char tail[TAILER_TAIL_BYTES];
+};
+
+/* The bytes of one read being split into lines: data starts at offset
+ * base, just after the tailer's tail. */
+struct tail_split {
+    const char *data;
+    uint64_t base;
+    const struct tail_sink *sink;
+    bool replay; /* some of its lines may have been delivered before */
+};
+
 struct tailer {
     char *path; /* the path it was found by, for logs and /health */
     int fd;
@@ -27,6 +43,11 @@ struct tailer {
     uint64_t head_hash;
     uint32_t tail_len;
     unsigned char tail[TAILER_TAIL_BYTES]; /* before offset - pending_len */
+    /* Moved to a mark: lines of each stream before these were delivered
+     * before, and are dropped (enum envelope_stream; 0: none). */
+    uint64_t done[ENVELOPE_STREAM_COUNT];
+    /* Where each stream's unfinished line starts (while it joins). */
+    struct tail_spot start[ENVELOPE_STREAMS];
     time_t last_read; /* wall-clock time data last arrived, 0: never */
     uint64_t bytes;   /* bytes read */
     uint64_t truncations;
@@ -185,6 +206,14 @@ int tailer_from_fd(int fd, const char *name, size_t max_line,
     return 0;
 }
 
+/* Forgets what was read: unfinished lines and what to drop. */
+static void forget_lines(struct tailer *t)
+{
+    t->pending_len = 0;
+    envelope_reset(&t->env);
+    memset(t->done, 0, sizeof(t->done));
+}
+
 int tailer_seek_end(struct tailer *t)
 {
     struct stat st;
@@ -192,7 +221,7 @@ int tailer_seek_end(struct tailer *t)
         return 0;
     if (fstat(t->fd, &st) != 0)
         return -errno;
-    t->pending_len = 0;
+    forget_lines(t);
     int rc = find_line_start(t->fd, (uint64_t)st.st_size, t->max_line,
                              &t->offset, &t->discarding);
     if (rc == 0)
@@ -202,12 +231,32 @@ int tailer_seek_end(struct tailer *t)
 
 void tailer_mark(const struct tailer *t, struct tail_mark *out)
 {
+    uint64_t c = tailer_consumed(t);
+    const struct tail_spot *from = NULL;
     out->head_len = t->head_len;
     out->head_hash = t->head_hash;
-    out->offset = tailer_consumed(t);
-    out->tail_len = t->tail_len;
-    memcpy(out->tail, t->tail, t->tail_len);
-    out->discarding = t->discarding;
+    out->envelope = t->env.kind;
+    for (int s = 0; s < ENVELOPE_STREAM_COUNT; s++)
+        out->done[s] = t->done[s] > c ? t->done[s] : c;
+    /* An unfinished line is read again from its first piece. */
+    for (int s = 0; s < ENVELOPE_STREAMS; s++) {
+        if (!envelope_joining(&t->env, (enum envelope_stream)s))
+            continue;
+        out->done[s] = t->start[s].offset;
+        if (from == NULL || t->start[s].offset < from->offset)
+            from = &t->start[s];
+    }
+    if (from != NULL) {
+        out->offset = from->offset;
+        out->tail_len = from->tail_len;
+        memcpy(out->tail, from->tail, from->tail_len);
+        out->discarding = false; /* a line's start */
+    } else {
+        out->offset = c;
+        out->tail_len = t->tail_len;
+        memcpy(out->tail, t->tail, t->tail_len);
+        out->discarding = t->discarding;
+    }
 }
 
 bool tailer_starts_with(const struct tailer *t, uint32_t len, uint64_t hash)
@@ -222,7 +271,8 @@ bool tailer_starts_with(const struct tailer *t, uint32_t len, uint64_t hash)
 bool tailer_fits_mark(const struct tailer *t, const struct tail_mark *m)
 {
     struct stat st;
-    if (t->stream || fstat(t->fd, &st) != 0 || (uint64_t)st.st_size < m->offset)
+    if (t->stream || fstat(t->fd, &st) != 0 ||
+        (uint64_t)st.st_size < tail_mark_end(m))
         return false;
     if (m->head_len > 0 && !tailer_starts_with(t, m->head_len, m->head_hash))
         return false;
@@ -239,11 +289,14 @@ bool tailer_fits_mark(const struct tailer *t, const struct tail_mark *m)
 
 void tailer_seek_mark(struct tailer *t, const struct tail_mark *m)
 {
+    forget_lines(t);
     t->offset = m->offset;
-    t->pending_len = 0;
     t->discarding = m->discarding;
     t->tail_len = m->tail_len;
     memcpy(t->tail, m->tail, m->tail_len);
+    memcpy(t->done, m->done, sizeof(t->done));
+    if (t->env.kind == ENVELOPE_AUTO)
+        t->env.kind = m->envelope;
 }
 
 static bool keep_pending(struct tailer *t, const char *p, size_t n)
@@ -265,49 +318,121 @@ static bool keep_pending(struct tailer *t, const char *p, size_t n)
 }
 
 /*
+ * Puts into out the last TAILER_TAIL_BYTES of prev (prev_len bytes)
+ * followed by data (n bytes); out may be prev. Returns their length.
+ */
+static uint32_t tail_after(unsigned char *out, const unsigned char *prev,
+                           uint32_t prev_len, const char *data, size_t n)
+{
+    if (n >= TAILER_TAIL_BYTES) {
+        memcpy(out, data + n - TAILER_TAIL_BYTES, TAILER_TAIL_BYTES);
+        return TAILER_TAIL_BYTES;
+    }
+    size_t keep =
+        prev_len + n > TAILER_TAIL_BYTES ? TAILER_TAIL_BYTES - n : prev_len;
+    memmove(out, prev + prev_len - keep, keep);
+    if (n > 0)
+        memcpy(out + keep, data, n);
+    return (uint32_t)(keep + n);
+}
+
+/*
  * Records the bytes just before the consumed point end (inside data,
  * which starts at the previous consumed point).
  */
 static void remember_tail(struct tailer *t, const char *data, const char *end)
 {
-    size_t n = (size_t)(end - data);
-    if (n >= TAILER_TAIL_BYTES) {
-        memcpy(t->tail, end - TAILER_TAIL_BYTES, TAILER_TAIL_BYTES);
-        t->tail_len = TAILER_TAIL_BYTES;
-        return;
-    }
-    if (n == 0)
-        return;
-    size_t keep = t->tail_len + n > TAILER_TAIL_BYTES ? TAILER_TAIL_BYTES - n
-                                                      : t->tail_len;
-    memmove(t->tail, t->tail + t->tail_len - keep, keep);
-    memcpy(t->tail + keep, data, n);
-    t->tail_len = (uint32_t)(keep + n);
+    t->tail_len =
+        tail_after(t->tail, t->tail, t->tail_len, data, (size_t)(end - data));
 }
 
-/* One complete line of the file: its envelope removed, to the sink. */
-static void deliver(struct tailer *t, const char *line, size_t len,
-                    const struct tail_sink *sink)
+/* Stream s began an unfinished line with the file line at p. */
+static void note_start(struct tailer *t, const struct tail_split *sp,
+                       const char *p, enum envelope_stream s)
 {
-    const char *app;
-    size_t app_len;
-    if (t->env.kind == ENVELOPE_NONE) {
-        sink->line(sink->ctx, line, len);
-        return;
-    }
-    switch (envelope_unwrap(&t->env, line, len, t->max_line, &app, &app_len)) {
+    struct tail_spot *at = &t->start[s];
+    at->offset = sp->base + (uint64_t)(p - sp->data);
+    at->tail_len = tail_after(at->tail, t->tail, t->tail_len, sp->data,
+                              (size_t)(p - sp->data));
+}
+
+/* What became of a record of stream s, from the file line at p. */
+static void verdict(struct tailer *t, const struct tail_split *sp,
+                    const char *p, enum envelope_stream s, bool was_joining,
+                    enum envelope_result r, const char *app, size_t app_len)
+{
+    switch (r) {
     case ENVELOPE_LINE:
-        sink->line(sink->ctx, app, app_len);
+        sp->sink->line(sp->sink->ctx, app, app_len);
         break;
     case ENVELOPE_PIECE:
+        if (!was_joining)
+            note_start(t, sp, p, s);
         break;
     case ENVELOPE_BAD:
-        sink->skip(sink->ctx, TAIL_SKIP_BAD_ENVELOPE);
+        sp->sink->skip(sp->sink->ctx, TAIL_SKIP_BAD_ENVELOPE);
         break;
     case ENVELOPE_TOO_LONG:
-        sink->skip(sink->ctx, TAIL_SKIP_TOO_LONG);
+        sp->sink->skip(sp->sink->ctx, TAIL_SKIP_TOO_LONG);
         break;
     }
+}
+
+/* Whether stream s delivered the line at p before the tailer was moved
+ * to a mark: read again, it is dropped. */
+static bool delivered_before(const struct tailer *t,
+                             const struct tail_split *sp, const char *p,
+                             enum envelope_stream s)
+{
+    return sp->replay && sp->base + (uint64_t)(p - sp->data) < t->done[s];
+}
+
+/* One complete line of the file, at p: its envelope removed, to the sink,
+ * unless its stream delivered it before. */
+static void deliver(struct tailer *t, const struct tail_split *sp,
+                    const char *p, size_t len)
+{
+    struct envelope_record rec;
+    const char *app = NULL;
+    size_t app_len = 0;
+    if (t->env.kind == ENVELOPE_NONE) {
+        if (!delivered_before(t, sp, p, ENVELOPE_NO_STREAM))
+            sp->sink->line(sp->sink->ctx, p, len);
+        return;
+    }
+    bool ok = envelope_read(&t->env, p, len, &rec);
+    if (delivered_before(t, sp, p, rec.stream))
+        return;
+    bool was = envelope_joining(&t->env, rec.stream);
+    enum envelope_result r =
+        ok ? envelope_join(&t->env, &rec, t->max_line, &app, &app_len)
+           : ENVELOPE_BAD;
+    verdict(t, sp, p, rec.stream, was, r, app, app_len);
+}
+
+/*
+ * The line at p is over the limit: skipped unread, but its first bytes
+ * (max_line + 1 of them are at hand) may tell which stream it was a
+ * piece of, whose line is then too long as a whole.
+ */
+static void skip_long(struct tailer *t, const struct tail_split *sp,
+                      const char *p)
+{
+    struct envelope_record rec;
+    bool known =
+        (t->env.kind == ENVELOPE_DOCKER || t->env.kind == ENVELOPE_CRI) &&
+        envelope_read(&t->env, p, t->max_line + 1, &rec);
+    if (!known) {
+        /* Every unfinished line may have lost a piece. */
+        envelope_drop(&t->env, NULL);
+        if (!delivered_before(t, sp, p, ENVELOPE_NO_STREAM))
+            sp->sink->skip(sp->sink->ctx, TAIL_SKIP_TOO_LONG);
+        return;
+    }
+    if (delivered_before(t, sp, p, rec.stream))
+        return;
+    bool was = envelope_joining(&t->env, rec.stream);
+    verdict(t, sp, p, rec.stream, was, envelope_drop(&t->env, &rec), NULL, 0);
 }
 
 /* Splits data into lines; keeps the unfinished rest as pending. */
@@ -315,6 +440,9 @@ static void split_lines(struct tailer *t, char *data, size_t len,
                         const struct tail_sink *sink)
 {
     char *p = data, *end = data + len, *nl;
+    struct tail_split sp = {data, t->offset - len, sink, false};
+    for (int s = 0; s < ENVELOPE_STREAM_COUNT; s++)
+        sp.replay |= sp.base < t->done[s];
 
     if (t->discarding) {
         nl = memchr(p, '\n', len);
@@ -335,16 +463,19 @@ static void split_lines(struct tailer *t, char *data, size_t len,
             break;
         size_t n = (size_t)(nl - p);
         if (n > t->max_line)
-            sink->skip(sink->ctx, TAIL_SKIP_TOO_LONG);
+            skip_long(t, &sp, p);
         else
-            deliver(t, p, n, sink);
+            deliver(t, &sp, p, n);
         p = nl + 1;
     }
     remember_tail(t, data, p);
     size_t rest = (size_t)(end - p);
     if (rest > t->max_line || !keep_pending(t, p, rest)) {
         /* Too long (or no memory to hold it): skip to its newline. */
-        sink->skip(sink->ctx, TAIL_SKIP_TOO_LONG);
+        if (rest > t->max_line)
+            skip_long(t, &sp, p);
+        else
+            sink->skip(sink->ctx, TAIL_SKIP_TOO_LONG);
         remember_tail(t, p, end);
         t->discarding = true;
         t->pending_len = 0;
@@ -394,12 +525,11 @@ ssize_t tailer_read(struct tailer *t, struct tail_buf *rb, size_t budget,
                      t->path);
             tailer_mark(t, &t->retired);
             t->retired_valid = true;
+            forget_lines(t);
             t->offset = 0;
-            t->pending_len = 0;
             t->discarding = false;
             t->tail_len = 0;
             t->head_len = 0;
-            t->env.joining = false;
             t->truncations++;
         }
     }
@@ -447,8 +577,11 @@ bool tailer_take_retired(struct tailer *t, struct tail_mark *out)
 
 void tailer_finish(struct tailer *t, const struct tail_sink *sink)
 {
-    if (t->pending_len > 0 || t->discarding || envelope_pending(&t->env))
+    if (t->pending_len > 0 || t->discarding)
         sink->skip(sink->ctx, TAIL_SKIP_INCOMPLETE);
+    for (int s = 0; s < ENVELOPE_STREAMS; s++)
+        if (envelope_joining(&t->env, (enum envelope_stream)s))
+            sink->skip(sink->ctx, TAIL_SKIP_INCOMPLETE);
 }
 
 /* --- accessors ----------------------------------------------------------- */

@@ -18,13 +18,21 @@
  * another head, and a byte-for-byte copy (copytruncate's rotated file) has
  * the same head but another inode.
  *
- * Consumed offset. Everything before offset - pending has been delivered.
+ * Consumed offset. Everything before offset - pending has been read.
  * The tailer keeps the TAILER_TAIL_BYTES bytes just before that point and
  * checks them against the file before each read: a file truncated and
  * regrown past the offset before tokentail looked no longer holds them, and
- * is read again from the start. The pair (consumed offset, those bytes) is
- * a mark: what the state store saves and what a copy of the file continues
- * from.
+ * is read again from the start.
+ *
+ * Marks. Where a file stands is a mark: what the state store saves and
+ * what a copy of the file continues from. Its offset is the consumed
+ * offset, unless a stream of the container's output (envelope.h) has an
+ * unfinished line, whose pieces are read but not delivered: then it is
+ * the start of the earliest such line, and the mark also says, per
+ * stream, up to where its lines were delivered. A tailer moved to a mark
+ * reads again from its offset and drops what each stream delivered
+ * before, so the unfinished lines are joined again and every line comes
+ * out once. The bytes kept with a mark are those just before its offset.
  *
  * A tailer knows nothing of why it is read: which files to follow, copies,
  * rotation and saved positions are the input's (input.h).
@@ -76,11 +84,32 @@ struct tail_buf {
 struct tail_mark {
     uint32_t head_len;  /* bytes fingerprinted (< TAILER_HEAD_BYTES: short) */
     uint64_t head_hash; /* of the first head_len bytes */
-    uint64_t offset;    /* consumed: every line before it was delivered */
+    uint64_t offset;    /* reading resumes here: every line before it was
+                           delivered */
     uint32_t tail_len;
     unsigned char tail[TAILER_TAIL_BYTES]; /* the bytes just before offset */
     bool discarding; /* offset lies inside a too-long line */
+    /* The envelope the file's lines are in, once a line decided it; a
+     * tailer moved to the mark keeps it rather than deciding again from
+     * the line it starts at. */
+    enum envelope_kind envelope;
+    /* Per enum envelope_stream: the lines of that stream starting before
+     * done[s] were delivered (or skipped), and are dropped when read
+     * again. Past offset only when a line was unfinished; 0: nothing to
+     * drop. */
+    uint64_t done[ENVELOPE_STREAM_COUNT];
 };
+
+/* How far the file had been read when the mark was taken: it holds at
+ * least that many bytes if it is still the same file. */
+static inline uint64_t tail_mark_end(const struct tail_mark *m)
+{
+    uint64_t end = m->offset;
+    for (int s = 0; s < ENVELOPE_STREAM_COUNT; s++)
+        if (m->done[s] > end)
+            end = m->done[s];
+    return end;
+}
 
 /* What a tailer has done, for statistics and /health. */
 struct tailer_stats {
@@ -158,12 +187,15 @@ void tailer_mark(const struct tailer *t, struct tail_mark *out);
 
 /*
  * Whether the file starts like the mark's (same head over the mark's
- * length) and holds the mark's bytes just before its offset: then reading
- * may continue from the mark. Reads from the file.
+ * length), is as long as what was read (tail_mark_end) and holds the
+ * mark's bytes just before its offset: then reading may continue from the
+ * mark. Reads from the file.
  */
 bool tailer_fits_mark(const struct tailer *t, const struct tail_mark *m);
 
-/* Moves the tailer to the mark (which must fit). */
+/* Moves the tailer to the mark (which must fit): unfinished lines are
+ * forgotten, and what the mark says was delivered is dropped when read.
+ * A tailer left to decide its envelope (ENVELOPE_AUTO) takes the mark's. */
 void tailer_seek_mark(struct tailer *t, const struct tail_mark *m);
 
 /* The next byte to read. */
@@ -172,7 +204,8 @@ uint64_t tailer_offset(const struct tailer *t);
 /* Bytes of an unfinished line held back. */
 size_t tailer_pending(const struct tailer *t);
 
-/* The consumed offset: every line before it has been delivered. */
+/* The consumed offset: every line of the file before it has been read
+ * (delivered, skipped, or held as a piece of an unfinished line). */
 uint64_t tailer_consumed(const struct tailer *t);
 
 /* Bytes written to the file past the read offset; 0 for a stream. */
@@ -198,7 +231,8 @@ ssize_t tailer_read(struct tailer *t, struct tail_buf *rb, size_t budget,
  * Returns false when there was none since the last call. */
 bool tailer_take_retired(struct tailer *t, struct tail_mark *out);
 
-/* Reports a line the file ended inside, if any, before it is closed. */
+/* Reports the lines the file ended inside, if any, before it is closed:
+ * a line without its newline, and each stream's unfinished line. */
 void tailer_finish(struct tailer *t, const struct tail_sink *sink);
 
 /* The envelope the file's lines are in (ENVELOPE_AUTO: not known yet). */

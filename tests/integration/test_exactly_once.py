@@ -632,7 +632,7 @@ def test_state_from_schema_1():
         finally:
             t.stop()
         db = sqlite3.connect(state)
-        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)
         assert db.execute("SELECT count(*) FROM sqlite_master "
                           "WHERE name = 'series'").fetchone() == (0,)
         db.close()

@@ -102,7 +102,7 @@ def test_restore_and_continue():
             t.stop()
         # What this version wrote back restores the same way.
         db = sqlite3.connect(state)
-        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)
         db.close()
         t = start(tmp, log, state)
         try:

@@ -317,7 +317,8 @@ static void test_schema_1(void **state)
     struct registry *b = families(3);
     struct state *s = open_for(t->path, b);
     same_families(a, b);
-    assert_int_equal(query(state_db(s), "PRAGMA user_version"), 2);
+    assert_int_equal(query(state_db(s), "PRAGMA user_version"),
+                     STATE_SCHEMA_VERSION);
     assert_int_equal(query(state_db(s), "SELECT count(*) FROM sqlite_master "
                                         "WHERE name = 'series'"),
                      0);
