@@ -489,6 +489,10 @@ static bool buf_ensure(struct tail_buf *rb, size_t need)
     char *d = realloc(rb->data, need);
     if (d == NULL)
         return false;
+    /* PCRE2's JIT scans ahead in aligned blocks, past a line's end into
+     * bytes no read has written yet: harmless, but memcheck would flag
+     * each match. Zeroed once per growth, never per line. */
+    memset(d + rb->cap, 0, need - rb->cap);
     rb->data = d;
     rb->cap = need;
     return true;
