@@ -522,10 +522,15 @@ static void test_cost(void **state)
     assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_UNPRICED], 1);
     assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_FIELD_MISSING], 0);
     teardown_fixture(&f);
+}
 
-    /* Two costs of the same tokens, OpenAI's shape: each counts the line's
-     * unpriced tokens once, under its own name; a model with no cached
-     * price and no cached tokens shows no unpriced series. */
+/* Two costs of the same tokens, OpenAI's shape: each counts the line's
+ * unpriced tokens once, under its own name; a model with no cached price
+ * and no cached tokens shows no unpriced series. */
+static void test_costs_of_same_tokens(void **state)
+{
+    struct fixture f;
+    (void)state;
     build(&f, "inputs:\n  - paths: [x]\n"
               "pricing:\n"
               "  per: 1M\n"
@@ -583,8 +588,13 @@ static void test_cost(void **state)
         pipeline_update_skip_name(UPDATE_SKIP_CACHED_EXCEEDS_PROMPT),
         "cached_exceeds_prompt");
     teardown_fixture(&f);
+}
 
-    /* With a default entry every model has a price; money does not drift. */
+/* With a default entry every model has a price; money does not drift. */
+static void test_cost_no_drift(void **state)
+{
+    struct fixture f;
+    (void)state;
     build(&f, "inputs:\n  - paths: [x]\n"
               "pricing: {per: 1M, models: {default: {input: 1}}}\n"
               "metrics:\n"
@@ -682,6 +692,8 @@ int main(void)
         cmocka_unit_test(test_counter_from_zero),
         cmocka_unit_test(test_non_finite),
         cmocka_unit_test(test_cost),
+        cmocka_unit_test(test_costs_of_same_tokens),
+        cmocka_unit_test(test_cost_no_drift),
         cmocka_unit_test(test_label_transforms),
         cmocka_unit_test(test_parser_list),
     };
