@@ -1,8 +1,9 @@
 /*
  * Loading the configuration: the file, its top level, the inputs, the
  * state and the limits. The metrics are config_metric.c's (with
- * config_cond.c's conditions), the prices config_pricing.c's, the YAML
- * helpers config_yaml.c's; none of them calls back here.
+ * config_label.c's labels and config_cond.c's conditions), the prices
+ * config_pricing.c's, the YAML helpers config_yaml.c's; none of them calls
+ * back here.
  */
 #include "config.h"
 #include "config_metric.h"

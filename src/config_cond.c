@@ -3,7 +3,7 @@
  * gives a label its value. A condition tests one field (equals, in,
  * exists, gt, ge, lt, le, matches) or combines others (all, any, not; a
  * list means all). Part of the configuration loader, used by
- * config_metric.c.
+ * config_metric.c and config_label.c.
  */
 #include <string.h>
 

@@ -1,8 +1,8 @@
 /*
  * The configuration loader's YAML helpers (config_yaml.c), shared by
  * config.c (inputs, state, pricing, the top level), config_metric.c
- * (metrics, labels, transforms) and config_cond.c (conditions). Not part
- * of the module's interface.
+ * (metrics), config_label.c (labels, transforms) and config_cond.c
+ * (conditions). Not part of the module's interface.
  *
  * Every helper reports what is wrong with the node it was given, at that
  * node's line and column, and returns a failure value; loading continues

@@ -203,9 +203,17 @@ static void test_cached_in_prompt(void **state)
            "{\"prompt_tokens_details\": {\"cached_tokens\": 10}}}",
            COST_OK, "0.000005", "0", NULL);
     teardown_fixture(&f);
+}
 
-    /* The prompt counting cache writes as well (an OpenAI-shaped usage
-     * of an Anthropic model, as gateways report it). */
+/*
+ * The prompt counting cache writes as well (an OpenAI-shaped usage of an
+ * Anthropic model, as gateways report it), and the subtraction exact
+ * whatever the numbers' exponents.
+ */
+static void test_cache_write_in_prompt(void **state)
+{
+    struct fixture f;
+    (void)state;
     build(&f, INPUT "pricing:\n"
                     "  per: 1M\n"
                     "  models:\n"
@@ -465,6 +473,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bill),
         cmocka_unit_test(test_cached_in_prompt),
+        cmocka_unit_test(test_cache_write_in_prompt),
         cmocka_unit_test(test_cached_apart),
         cmocka_unit_test(test_read),
         cmocka_unit_test(test_find),

@@ -324,29 +324,32 @@ static void test_pipeline_event_time(void **state)
 /* --- values of times ---------------------------------------------------------
  */
 
+/* Durations between two times, and duration texts, in three metrics. */
+static const char *const durations_config =
+    "inputs: [{paths: [a]}]\n"
+    "metrics:\n"
+    "  - name: latency_seconds\n"
+    "    type: histogram\n"
+    "    value: {duration: {from: startTime, to: endTime}}\n"
+    "    buckets: [0.5, 1, 2]\n"
+    "  - name: latency_ms_total\n"
+    "    type: counter\n"
+    "    value: {duration: {from: startTime, to: endTime, format: "
+    "rfc3339, timezone: Europe/Berlin}, scale: 1000}\n"
+    "  - name: go_seconds_total\n"
+    "    type: counter\n"
+    "    values:\n"
+    "      - {field: latency, as: duration, labels: {part: all}}\n"
+    "      - {field: msg, as: duration, regex: 'took (\\S+)', labels: "
+    "{part: msg}}\n"
+    "      - {duration: {from: s, to: e, format: unix_ms}, labels: "
+    "{part: span}}\n";
+
 static void test_durations(void **state)
 {
     struct fixture f;
     (void)state;
-    build(&f,
-          "inputs: [{paths: [a]}]\n"
-          "metrics:\n"
-          "  - name: latency_seconds\n"
-          "    type: histogram\n"
-          "    value: {duration: {from: startTime, to: endTime}}\n"
-          "    buckets: [0.5, 1, 2]\n"
-          "  - name: latency_ms_total\n"
-          "    type: counter\n"
-          "    value: {duration: {from: startTime, to: endTime, format: "
-          "rfc3339, timezone: Europe/Berlin}, scale: 1000}\n"
-          "  - name: go_seconds_total\n"
-          "    type: counter\n"
-          "    values:\n"
-          "      - {field: latency, as: duration, labels: {part: all}}\n"
-          "      - {field: msg, as: duration, regex: 'took (\\S+)', labels: "
-          "{part: msg}}\n"
-          "      - {duration: {from: s, to: e, format: unix_ms}, labels: "
-          "{part: span}}\n");
+    build(&f, durations_config);
     static const char *const lines[] = {
         /* 1.379 s; LiteLLM's zone-less times; 0.4 s across a Berlin DST
          * change (local 02:59:59.8 CEST to 02:00:00.2 CET). */
@@ -387,10 +390,18 @@ static void test_durations(void **state)
     assert_int_equal(go->skipped[UPDATE_SKIP_UNPARSABLE], 1);
     assert_int_equal(go->skipped[UPDATE_SKIP_NO_MATCH], 1);
     assert_int_equal(go->skipped[UPDATE_SKIP_NEGATIVE], 1);
+    teardown_fixture(&f);
+}
+
+/* Only values made of times can be unparsable; a duration also skips a
+ * line with one of its times only. */
+static void test_duration_reasons(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f, durations_config);
     assert_string_equal(pipeline_update_skip_name(UPDATE_SKIP_UNPARSABLE),
                         "unparsable");
-    /* Only values made of times can be unparsable; a duration also skips
-     * a line with one of its times only. */
     const uint32_t unparsable = 1u << UPDATE_SKIP_UNPARSABLE;
     const uint32_t missing = 1u << UPDATE_SKIP_FIELD_MISSING;
     for (size_t i = 0; i < 3; i++)
@@ -416,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_lateness),
         cmocka_unit_test(test_pipeline_event_time),
         cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_duration_reasons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

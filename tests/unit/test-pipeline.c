@@ -13,6 +13,17 @@ static void line(struct fixture *f, const char *text)
     pipeline_line(f->p, 0, text, strlen(text));
 }
 
+/* A line whose label v is len bytes of 'a'. */
+static void line_with_label(struct fixture *f, size_t len)
+{
+    char v[PIPELINE_MAX_LABEL_BYTES + 2], text[sizeof(v) + 16];
+    assert_true(len < sizeof(v));
+    memset(v, 'a', len);
+    v[len] = '\0';
+    snprintf(text, sizeof(text), "{\"v\": \"%s\"}", v);
+    line(f, text);
+}
+
 static const char *rule_config =
     "inputs:\n  - paths: [x]\n"
     "metrics:\n"
@@ -108,7 +119,6 @@ static void test_bad_values(void **state)
 static void test_label_values(void **state)
 {
     struct fixture f;
-    char longv[PIPELINE_MAX_LABEL_BYTES + 64];
     (void)state;
     build(&f, "inputs:\n  - paths: [x]\n"
               "metrics:\n"
@@ -134,14 +144,10 @@ static void test_label_values(void **state)
     assert_string_equal(value(&f, "n_total{v=\"false\"}"), "1");
 
     /* One byte over the limit. */
-    memset(longv, 'a', sizeof(longv));
-    memcpy(longv, "{\"v\": \"", 7);
-    memcpy(longv + 7 + PIPELINE_MAX_LABEL_BYTES + 1, "\"}", 3);
-    line(&f, longv);
+    line_with_label(&f, PIPELINE_MAX_LABEL_BYTES + 1);
     assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_LABEL_TOO_LONG], 1);
     /* Exactly at the limit is kept. */
-    memcpy(longv + 7 + PIPELINE_MAX_LABEL_BYTES, "\"}", 3);
-    line(&f, longv);
+    line_with_label(&f, PIPELINE_MAX_LABEL_BYTES);
     assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_LABEL_TOO_LONG], 1);
     assert_int_equal(f.p->rules[0].updates, 9);
     teardown_fixture(&f);
@@ -516,10 +522,15 @@ static void test_cost(void **state)
     assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_UNPRICED], 1);
     assert_int_equal(f.p->rules[0].skipped[UPDATE_SKIP_FIELD_MISSING], 0);
     teardown_fixture(&f);
+}
 
-    /* Two costs of the same tokens, OpenAI's shape: each counts the line's
-     * unpriced tokens once, under its own name; a model with no cached
-     * price and no cached tokens shows no unpriced series. */
+/* Two costs of the same tokens, OpenAI's shape: each counts the line's
+ * unpriced tokens once, under its own name; a model with no cached price
+ * and no cached tokens shows no unpriced series. */
+static void test_costs_of_same_tokens(void **state)
+{
+    struct fixture f;
+    (void)state;
     build(&f, "inputs:\n  - paths: [x]\n"
               "pricing:\n"
               "  per: 1M\n"
@@ -577,8 +588,13 @@ static void test_cost(void **state)
         pipeline_update_skip_name(UPDATE_SKIP_CACHED_EXCEEDS_PROMPT),
         "cached_exceeds_prompt");
     teardown_fixture(&f);
+}
 
-    /* With a default entry every model has a price; money does not drift. */
+/* With a default entry every model has a price; money does not drift. */
+static void test_cost_no_drift(void **state)
+{
+    struct fixture f;
+    (void)state;
     build(&f, "inputs:\n  - paths: [x]\n"
               "pricing: {per: 1M, models: {default: {input: 1}}}\n"
               "metrics:\n"
@@ -676,6 +692,8 @@ int main(void)
         cmocka_unit_test(test_counter_from_zero),
         cmocka_unit_test(test_non_finite),
         cmocka_unit_test(test_cost),
+        cmocka_unit_test(test_costs_of_same_tokens),
+        cmocka_unit_test(test_cost_no_drift),
         cmocka_unit_test(test_label_transforms),
         cmocka_unit_test(test_parser_list),
     };

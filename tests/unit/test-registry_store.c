@@ -395,20 +395,29 @@ static void age_removed(const char *path, int seconds)
     sqlite3_close(db);
 }
 
+/* families(3), filled and saved at path with keep_removed_metrics of two
+ * days; returns it (the caller frees it), as saved. */
+static struct registry *saved_kept_two_days(const char *path)
+{
+    struct registry *a = families(3);
+    fill(a);
+    keep_removed_ms = 2 * DAY_MS;
+    struct state *s = open_for(path, a);
+    assert_int_equal(state_checkpoint(s), 1);
+    state_close(s);
+    return a;
+}
+
 /*
  * A metric no longer configured keeps its saved series for
  * keep_removed_metrics from the first start without it: configured
- * again, it continues; not configured for longer, its series go.
+ * again, it continues.
  */
 static void test_removed_kept(void **state)
 {
     const struct tmp *t = *state;
-    struct registry *a = families(3);
-    fill(a);
-    keep_removed_ms = 2 * DAY_MS;
-    struct state *s = open_for(t->path, a);
-    assert_int_equal(state_checkpoint(s), 1);
-    state_close(s);
+    struct registry *a = saved_kept_two_days(t->path);
+    struct state *s;
 
     /* Without h and g: their series stay, and since when is recorded. */
     struct registry *b = without_h_and_g();
@@ -451,10 +460,22 @@ static void test_removed_kept(void **state)
     assert_int_equal(query(state_db(s), "SELECT count(*) FROM removed"), 0);
     state_close(s);
     registry_free(c);
+    registry_free(a);
+    keep_removed_ms = CONFIG_DEFAULT_KEEP_REMOVED_MS;
+}
 
-    /* Gone again, for longer than kept: dropped at the next start. */
-    b = without_h_and_g();
-    s = open_for(t->path, b);
+/*
+ * A metric not configured for longer than keep_removed_metrics loses its
+ * saved series at the next start; configured again, it starts afresh.
+ */
+static void test_removed_dropped(void **state)
+{
+    const struct tmp *t = *state;
+    struct registry *a = saved_kept_two_days(t->path);
+
+    /* Gone, for longer than kept: dropped at the next start. */
+    struct registry *b = without_h_and_g();
+    struct state *s = open_for(t->path, b);
     state_close(s);
     registry_free(b);
     age_removed(t->path, 2 * 86400);
@@ -470,7 +491,7 @@ static void test_removed_kept(void **state)
     state_close(s);
     registry_free(b);
 
-    c = families(3);
+    struct registry *c = families(3);
     s = open_for(t->path, c);
     assert_int_equal(registry_find(c, "h")->n_series, 0);
     assert_int_equal(registry_find(c, "g")->n_series, 0);
@@ -545,6 +566,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_changed_and_gone, tmp_setup,
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_removed_kept, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_removed_dropped, tmp_setup,
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_gauge_updates, tmp_setup,
                                         tmp_teardown),
