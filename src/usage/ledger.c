@@ -1,8 +1,7 @@
 /*
  * The ledger in memory: the usage metrics as configured, the cells that
- * gather updates between saves, the series already numbered, and what
- * the ledger tells of itself. ledger_store.c keeps the rows, and
- * ledger_query.c reads them.
+ * gather updates between saves, and what the ledger tells of itself.
+ * ledger_store.c keeps the rows, and ledger_query.c reads them.
  */
 #include "ledger_private.h"
 
@@ -15,7 +14,6 @@
 #include "selfmetrics.h"
 
 #define CELLS_INITIAL 256 /* places, before the first growth */
-#define KNOWN_INITIAL 256
 #define MS_PER_S      1000
 /* A hash of a cell's place from its series' hash and its period. */
 #define CELL_MIX 0x9e3779b97f4a7c15ULL
@@ -39,7 +37,6 @@ static int metric_init(struct ledger_metric *m, const struct cfg_metric *cfg)
     size_t n = config_metric_label_names(cfg, names);
     struct buf text = {0};
     m->cfg = cfg;
-    m->next_n = -1;
     m->labels = calloc(n ? n : 1, sizeof(*m->labels));
     if (m->labels == NULL)
         return -ENOMEM;
@@ -71,10 +68,7 @@ int ledger_new(const struct config *cfg, struct ledger **out)
     l->cap = CELLS_INITIAL;
     l->cells = calloc(l->cap, sizeof(*l->cells));
     l->used = calloc(l->cap / 2, sizeof(*l->used));
-    l->known_cap = KNOWN_INITIAL;
-    l->known = calloc(l->known_cap, sizeof(*l->known));
-    if (l->metrics == NULL || l->cells == NULL || l->used == NULL ||
-        l->known == NULL)
+    if (l->metrics == NULL || l->cells == NULL || l->used == NULL)
         goto fail;
     for (size_t i = 0; i < u->n_metrics; i++) {
         l->n_metrics = i + 1;
@@ -97,11 +91,11 @@ void ledger_free(struct ledger *l)
     for (size_t i = 0; i < l->n_metrics; i++) {
         free(l->metrics[i].labels);
         free(l->metrics[i].labels_text);
+        ledger_names_free(&l->metrics[i].names);
     }
     free(l->metrics);
     free(l->cells);
     free(l->used);
-    free(l->known);
     free(l);
 }
 
@@ -256,62 +250,21 @@ void ledger_cells_clear(struct ledger *l)
     l->n_used = 0;
 }
 
-/* --- series numbers ---------------------------------------------------------
+/* --- series keys ----------------------------------------------------------
  */
 
-static size_t known_place(const struct ledger_known *t, size_t cap,
-                          const struct series *se)
-{
-    size_t i = (size_t)(se->hash ^ (uintptr_t)se) & (cap - 1);
-    while (t[i].se != NULL && t[i].se != se)
-        i = (i + 1) & (cap - 1);
-    return i;
-}
-
-int64_t ledger_known_get(const struct ledger *l, const struct series *se)
-{
-    const struct ledger_known *k =
-        &l->known[known_place(l->known, l->known_cap, se)];
-    return k->se == se ? k->n : -1;
-}
-
-int ledger_known_put(struct ledger *l, const struct series *se, int64_t n)
-{
-    if ((l->n_known + 1) * 2 > l->known_cap) {
-        size_t cap = l->known_cap * 2;
-        struct ledger_known *t = calloc(cap, sizeof(*t));
-        if (t == NULL)
-            return -ENOMEM;
-        for (size_t i = 0; i < l->known_cap; i++)
-            if (l->known[i].se != NULL)
-                t[known_place(t, cap, l->known[i].se)] = l->known[i];
-        free(l->known);
-        l->known = t;
-        l->known_cap = cap;
-    }
-    struct ledger_known *k = &l->known[known_place(l->known, l->known_cap, se)];
-    if (k->se == NULL)
-        l->n_known++;
-    *k = (struct ledger_known){se, n};
-    return 0;
-}
-
-void ledger_known_forget(struct ledger *l)
-{
-    memset(l->known, 0, l->known_cap * sizeof(*l->known));
-    l->n_known = 0;
-    for (size_t i = 0; i < l->n_metrics; i++)
-        l->metrics[i].next_n = -1;
-}
-
-void ledger_series_key(const struct series *se, const void **key, size_t *len)
+void ledger_series_key(const struct series *se, const void **key, size_t *len,
+                       uint64_t *hash)
 {
     if (series_is_overflow(se)) {
         *key = LEDGER_OVERFLOW_KEY;
         *len = LEDGER_OVERFLOW_KEY_LEN;
+        *hash = registry_hash(LEDGER_OVERFLOW_KEY, LEDGER_OVERFLOW_KEY_LEN);
     } else {
+        /* The pipeline looked the series up by this very hash. */
         *key = se->key;
         *len = se->key_len;
+        *hash = se->hash;
     }
 }
 

@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "ledger.h"
 #include "ledger_chunk.h"
+#include "ledger_names.h"
 
 /* A period of no grain: an update too old to keep. */
 #define LEDGER_NONE LEDGER_GRAIN_COUNT
@@ -32,20 +33,14 @@ struct ledger_cell {
     uint8_t grain;   /* enum ledger_grain */
 };
 
-/* A series seen and its number among the stored series of its metric. */
-struct ledger_known {
-    const struct series *se; /* NULL: a free place */
-    int64_t n;
-};
-
 /* One usage metric as the ledger keeps it. */
 struct ledger_metric {
     const struct cfg_metric *cfg;
     const char **labels; /* its label names, borrowed from cfg */
     size_t n_labels;
-    char *labels_text; /* "model,status": as ledger_metrics.labels */
-    int64_t id;        /* its ledger_metrics row; 0: not stored yet */
-    int64_t next_n;    /* the number its next new series gets; -1: ask */
+    char *labels_text;         /* "model,status": as ledger_metrics.labels */
+    int64_t id;                /* its ledger_metrics row; 0: not stored yet */
+    struct ledger_names names; /* its series' numbers */
 };
 
 /* The period the last update fell in, [lo, hi) in num_fixed seconds. */
@@ -71,9 +66,6 @@ struct ledger {
     int64_t first_day;  /* days before it are too old */
     int64_t first_hour; /* hours starting before it are kept as days */
 
-    struct ledger_known *known; /* open addressing by series */
-    size_t known_cap, n_known;
-
     struct ledger_db *db; /* NULL until attached or opened */
     struct ledger_stats stats;
 };
@@ -82,17 +74,10 @@ struct ledger {
  * and forgets the spot. */
 void ledger_cut(struct ledger *l, int64_t now);
 
-/* The stored key of a series: its label values, or LEDGER_OVERFLOW_KEY. */
-void ledger_series_key(const struct series *se, const void **key, size_t *len);
-
-/* The number known for se, or -1. */
-int64_t ledger_known_get(const struct ledger *l, const struct series *se);
-
-/* Records se's number; 0 or -ENOMEM. */
-int ledger_known_put(struct ledger *l, const struct series *se, int64_t n);
-
-/* Forgets every number known (a save was rolled back). */
-void ledger_known_forget(struct ledger *l);
+/* The stored key of a series: its label values, or LEDGER_OVERFLOW_KEY;
+ * and the key's registry_hash. */
+void ledger_series_key(const struct series *se, const void **key, size_t *len,
+                       uint64_t *hash);
 
 /* Empties the cells after a save committed, keeping room for as many. */
 void ledger_cells_clear(struct ledger *l);

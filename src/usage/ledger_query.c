@@ -206,44 +206,67 @@ static int groups_room(struct qdef *d, size_t n)
     return 0;
 }
 
+/* Reading a record of a label set's series: each one's group. */
+struct def_keys {
+    struct query *qy;
+    struct qdef *d;
+    size_t n_labels;
+    size_t first; /* the number of the record's first series */
+};
+
+static int def_key(void *ctx, size_t slot, const char *key, size_t len)
+{
+    struct def_keys *dk = ctx;
+    const char *values[CONFIG_MAX_LABELS] = {0};
+    size_t n = dk->first + slot;
+    bool overflow = len == LEDGER_OVERFLOW_KEY_LEN &&
+                    memcmp(key, LEDGER_OVERFLOW_KEY, len) == 0;
+    /* A key not of this label set is left out. */
+    if (n >= dk->d->n_series ||
+        (!overflow && !split_key(key, len, dk->n_labels, values)))
+        return 0;
+    int32_t g = series_group(dk->qy, &dk->d->picks, values, overflow);
+    dk->d->group[n] = g;
+    return g == -1 ? -ENOMEM : 0;
+}
+
 /* The groups of a stored label set's series (labels: "a,b"). */
 static int def_series(struct query *qy, sqlite3 *db, struct qdef *d,
                       const char *labels)
 {
-    const char *names[CONFIG_MAX_LABELS], *values[CONFIG_MAX_LABELS] = {0};
-    size_t n = 0;
+    const char *names[CONFIG_MAX_LABELS];
+    struct def_keys dk = {qy, d, 0, 0};
     char *text = strdup(labels);
     if (text == NULL)
         return -ENOMEM;
     for (char *save = NULL, *t = strtok_r(text, ",", &save);
-         t != NULL && n < CONFIG_MAX_LABELS; t = strtok_r(NULL, ",", &save))
-        names[n++] = t;
-    int rc = picks_make(qy, names, n, &d->picks);
+         t != NULL && dk.n_labels < CONFIG_MAX_LABELS;
+         t = strtok_r(NULL, ",", &save))
+        names[dk.n_labels++] = t;
+    int rc = picks_make(qy, names, dk.n_labels, &d->picks);
     free(text); /* picks hold indices, not names */
     sqlite3_stmt *st = NULL;
     if (rc != 0 || sqlite3_prepare_v2(db,
-                                      "SELECT n, key FROM ledger_series "
-                                      "WHERE metric = ?1 ORDER BY n DESC",
+                                      "SELECT chunk, keys FROM ledger_series "
+                                      "WHERE metric = ?1 ORDER BY chunk DESC",
                                       -1, &st, NULL) != SQLITE_OK)
         return rc != 0 ? rc : -EIO;
     sqlite3_bind_int64(st, 1, d->id);
     while (rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t k = sqlite3_column_int64(st, 0);
-        const char *key = sqlite3_column_blob(st, 1);
-        size_t len = (size_t)sqlite3_column_bytes(st, 1);
-        /* The highest number comes first: room for every series. */
-        if (d->group == NULL && k >= 0 && k < INT32_MAX &&
-            (rc = groups_room(d, (size_t)k + 1)) != 0)
-            break;
-        bool overflow = len == LEDGER_OVERFLOW_KEY_LEN &&
-                        memcmp(key, LEDGER_OVERFLOW_KEY, len) == 0;
+        int64_t chunk = sqlite3_column_int64(st, 0);
         rc = 0;
-        if (k < 0 || (size_t)k >= d->n_series ||
-            (!overflow && !split_key(key ? key : "", len, n, values)))
-            continue; /* not a key of this label set: left out */
-        int32_t g = series_group(qy, &d->picks, values, overflow);
-        d->group[k] = g;
-        rc = g == -1 ? -ENOMEM : 0;
+        if (chunk < 0 || chunk >= INT32_MAX / LEDGER_CHUNK)
+            continue;
+        /* The last record comes first: room for every series. */
+        if (d->group == NULL &&
+            (rc = groups_room(d, (size_t)(chunk + 1) * LEDGER_CHUNK)) != 0)
+            break;
+        dk.first = (size_t)chunk * LEDGER_CHUNK;
+        rc = ledger_names_decode(sqlite3_column_blob(st, 1),
+                                 (size_t)sqlite3_column_bytes(st, 1), def_key,
+                                 &dk);
+        if (rc == -EBADMSG)
+            rc = 0; /* a damaged record: its series are left out */
     }
     sqlite3_finalize(st);
     return rc == 0 || rc == SQLITE_DONE ? 0 : rc > 0 ? -EIO : rc;

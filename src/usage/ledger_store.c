@@ -5,17 +5,20 @@
  *   ledger_metrics   one row per metric name, type and label names
  *                    ("model,status"): a series' labels are read with
  *                    the names its metric had when it was stored
- *   ledger_series    each series' number within its metric (from 0) and
- *                    its key: its label values, each ended by a NUL, or
+ *   ledger_series    (metric, chunk): the keys of series chunk *
+ *                    LEDGER_CHUNK on (ledger_names.h), a key being the
+ *                    label values, each ended by a NUL, or
  *                    LEDGER_OVERFLOW_KEY
  *   ledger_days      (metric, day, chunk): the rows of series
  *                    chunk * LEDGER_CHUNK on, in that day (ledger_chunk.h)
  *   ledger_hours     (metric, start, chunk): the same per hour
  *   ledger_settings  the zone the days were last counted in
  *
- * A save turns the cells into updates sorted by record, reads each record
- * touched, adds the updates to its rows and writes it back; then drops
- * the records of periods past retention. Tables of their own, not a new
+ * A save numbers the series it has not seen stored (reading a metric's
+ * numbers once), writes the records of new numbers, turns the cells into
+ * updates sorted by record, reads each record touched, adds the updates
+ * to its rows and writes it back; then drops the records of periods past
+ * retention. Tables of their own, not a new
  * schema version: a release that does not know them leaves them alone.
  */
 #include "ledger_private.h"
@@ -32,8 +35,8 @@ static const char schema[] =
     " id INTEGER PRIMARY KEY, metric TEXT NOT NULL, type TEXT NOT NULL,"
     " labels TEXT NOT NULL, UNIQUE (metric, type, labels));"
     "CREATE TABLE IF NOT EXISTS ledger_series ("
-    " metric INTEGER NOT NULL, n INTEGER NOT NULL, key BLOB NOT NULL,"
-    " PRIMARY KEY (metric, n), UNIQUE (metric, key)) WITHOUT ROWID;"
+    " metric INTEGER NOT NULL, chunk INTEGER NOT NULL, keys BLOB NOT NULL,"
+    " PRIMARY KEY (metric, chunk)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS ledger_days ("
     " metric INTEGER NOT NULL, day INTEGER NOT NULL, chunk INTEGER NOT NULL,"
     " data BLOB NOT NULL, PRIMARY KEY (metric, day, chunk)) WITHOUT ROWID;"
@@ -46,9 +49,8 @@ static const char schema[] =
 
 /* The statements a save uses, prepared once. */
 enum stmt {
-    ST_SERIES_ADD,
-    ST_SERIES_FIND,
-    ST_SERIES_NEXT,
+    ST_NAMES_GET,
+    ST_NAMES_PUT,
     ST_GET_DAY,
     ST_GET_HOUR,
     ST_PUT_DAY,
@@ -64,12 +66,10 @@ enum stmt {
 _Static_assert(ST_GET_HOUR == ST_GET_DAY + LEDGER_HOURS, "grain order");
 
 static const char *const sql[ST_COUNT] = {
-    [ST_SERIES_ADD] = "INSERT INTO ledger_series VALUES (?1, ?2, ?3) "
-                      "ON CONFLICT DO NOTHING",
-    [ST_SERIES_FIND] = "SELECT n FROM ledger_series WHERE metric = ?1 AND "
-                       "key = ?2",
-    [ST_SERIES_NEXT] = "SELECT COALESCE(MAX(n) + 1, 0) FROM ledger_series "
-                       "WHERE metric = ?1",
+    [ST_NAMES_GET] = "SELECT chunk, keys FROM ledger_series WHERE metric = "
+                     "?1 ORDER BY chunk",
+    [ST_NAMES_PUT] = "INSERT OR REPLACE INTO ledger_series VALUES (?1, ?2, "
+                     "?3)",
     [ST_GET_DAY] = "SELECT data FROM ledger_days WHERE metric = ?1 AND "
                    "day = ?2 AND chunk = ?3",
     [ST_GET_HOUR] = "SELECT data FROM ledger_hours WHERE metric = ?1 AND "
@@ -144,55 +144,91 @@ static int run(struct ledger_db *d, sqlite3_stmt *st, const char *what)
 /* --- series numbers -------------------------------------------------------
  */
 
-static int64_t next_number(struct ledger_db *d, int64_t id)
+/* Loading a record of keys: each must be the next number. */
+struct loading {
+    struct ledger_names *names;
+    int64_t first;
+};
+
+static int load_key(void *ctx, size_t slot, const char *key, size_t len)
 {
-    sqlite3_stmt *st = stmt(d, ST_SERIES_NEXT);
-    if (st == NULL)
-        return -1;
-    sqlite3_bind_int64(st, 1, id);
-    int64_t n =
-        sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
-    return n;
+    struct loading *ld = ctx;
+    if ((int64_t)ld->names->n != ld->first + (int64_t)slot)
+        return -EBADMSG;
+    return ledger_names_add(ld->names, key, len, registry_hash(key, len)) < 0
+               ? -ENOMEM
+               : 0;
 }
 
-/*
- * The stored number of se, a series of metric mi: known, or given the
- * next one, or found stored (a series from before this start). -1 with
- * the failure logged.
- */
-static int64_t resolve(struct ledger *l, uint32_t mi, const struct series *se)
+/* Reads the numbers of metric m's stored series. */
+static int load_names(struct ledger *l, struct ledger_metric *m)
 {
     struct ledger_db *d = l->db;
+    sqlite3_stmt *st = stmt(d, ST_NAMES_GET);
+    if (st == NULL)
+        return fail(d, "cannot prepare");
+    ledger_names_clear(&m->names);
+    sqlite3_bind_int64(st, 1, m->id);
+    int rc = 0, step = SQLITE_DONE;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct loading ld = {&m->names,
+                             sqlite3_column_int64(st, 0) * LEDGER_CHUNK};
+        rc = ledger_names_decode(sqlite3_column_blob(st, 1),
+                                 (size_t)sqlite3_column_bytes(st, 1), load_key,
+                                 &ld);
+    }
+    sqlite3_reset(st);
+    if (rc == -EBADMSG)
+        log_error("usage ledger: the stored series of %s are damaged from "
+                  "number %zu on; later ones are numbered anew",
+                  m->cfg->name, m->names.n);
+    else if (rc == 0 && step != SQLITE_DONE)
+        return fail(d, "cannot read the series");
+    m->names.saved = m->names.n;
+    m->names.loaded = true;
+    return rc == -ENOMEM ? rc : 0;
+}
+
+/* The number of se, a series of metric mi: stored, or the next one. */
+static int64_t resolve(struct ledger *l, uint32_t mi, const struct series *se)
+{
     struct ledger_metric *m = &l->metrics[mi];
-    int64_t n = ledger_known_get(l, se);
-    if (n >= 0)
-        return n;
-    if (m->next_n < 0 && (m->next_n = next_number(d, m->id)) < 0)
-        return fail(d, "cannot number a series"), -1;
     const void *key;
     size_t len;
-    ledger_series_key(se, &key, &len);
-    sqlite3_stmt *add = stmt(d, ST_SERIES_ADD), *find = stmt(d, ST_SERIES_FIND);
-    if (add == NULL || find == NULL)
-        return fail(d, "cannot prepare"), -1;
-    sqlite3_bind_int64(add, 1, m->id);
-    sqlite3_bind_int64(add, 2, m->next_n);
-    sqlite3_bind_blob(add, 3, key, (int)len, SQLITE_STATIC);
-    if (run(d, add, "cannot save a series") != 0)
+    uint64_t hash;
+    if (!m->names.loaded && load_names(l, m) != 0)
         return -1;
-    if (sqlite3_changes(d->db) == 1) {
-        n = m->next_n++;
-    } else {
-        sqlite3_bind_int64(find, 1, m->id);
-        sqlite3_bind_blob(find, 2, key, (int)len, SQLITE_STATIC);
-        if (sqlite3_step(find) == SQLITE_ROW)
-            n = sqlite3_column_int64(find, 0);
-        sqlite3_reset(find);
-        if (n < 0)
-            return fail(d, "cannot find a series"), -1;
+    ledger_series_key(se, &key, &len, &hash);
+    int64_t n = ledger_names_find(&m->names, key, len, hash);
+    return n >= 0 ? n : ledger_names_add(&m->names, key, len, hash);
+}
+
+/* Writes the records of the numbers given since the last save. */
+static int save_names(struct ledger *l)
+{
+    struct ledger_db *d = l->db;
+    for (size_t i = 0; i < l->n_metrics; i++) {
+        const struct ledger_metric *m = &l->metrics[i];
+        const struct ledger_names *s = &m->names;
+        for (size_t c = s->saved / LEDGER_CHUNK;
+             s->n > s->saved && c * LEDGER_CHUNK < s->n; c++) {
+            sqlite3_stmt *st = stmt(d, ST_NAMES_PUT);
+            if (st == NULL)
+                return fail(d, "cannot prepare");
+            buf_reset(&d->blob);
+            ledger_names_encode(s, (int64_t)c, &d->blob);
+            if (d->blob.oom)
+                return -ENOMEM;
+            sqlite3_bind_int64(st, 1, m->id);
+            sqlite3_bind_int64(st, 2, (int64_t)c);
+            sqlite3_bind_blob(st, 3, d->blob.data, (int)d->blob.len,
+                              SQLITE_STATIC);
+            int rc = run(d, st, "cannot save the series");
+            if (rc != 0)
+                return rc;
+        }
     }
-    return ledger_known_put(l, se, n) == 0 ? n : -1;
+    return 0;
 }
 
 /* --- a save ---------------------------------------------------------------
@@ -362,13 +398,16 @@ static bool prune_due(const struct ledger *l)
 static int save_cells(struct ledger *l, size_t *written)
 {
     struct ledger_db *d = l->db;
-    if (d->in_flight)
-        ledger_known_forget(l); /* the numbers of a rolled back save */
+    if (d->in_flight) /* the numbers given by a rolled back save */
+        for (size_t i = 0; i < l->n_metrics; i++)
+            ledger_names_clear(&l->metrics[i].names);
     d->in_flight = true;
     memset(d->pending_dropped, 0, sizeof(d->pending_dropped));
     d->pending_written = 0;
     ledger_cut(l, (int64_t)time(NULL));
     int rc = collect(l);
+    if (rc == 0)
+        rc = save_names(l);
     if (rc != 0)
         return rc;
     qsort(d->updates, d->n_updates, sizeof(*d->updates), update_cmp);
@@ -396,6 +435,8 @@ static void saved(struct ledger *l)
     struct ledger_db *d = l->db;
     ledger_cells_clear(l);
     d->in_flight = false;
+    for (size_t i = 0; i < l->n_metrics; i++)
+        l->metrics[i].names.saved = l->metrics[i].names.n;
     d->pruned_day = d->pending_day;
     d->pruned_hour = d->pending_hour;
     l->stats.written = d->pending_written;
@@ -480,7 +521,7 @@ static int restore_metrics(struct ledger *l)
 {
     int rc = check_zone(l);
     for (size_t i = 0; i < l->n_metrics && rc == 0; i++) {
-        l->metrics[i].next_n = -1;
+        ledger_names_clear(&l->metrics[i].names);
         rc = metric_id(l->db, &l->metrics[i]);
     }
     return rc;

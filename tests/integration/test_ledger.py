@@ -202,11 +202,16 @@ def stored(path):
                    for mid, name, labels in db.execute(
                        "SELECT id, metric, labels FROM ledger_metrics")}
         series = {}
-        for mid, n, key in db.execute("SELECT metric, n, key FROM ledger_series"):
+        for mid, chunk, keys in db.execute(
+                "SELECT metric, chunk, keys FROM ledger_series"):
             names = metrics[mid][1]
-            values = bytes(key).decode().split("\0")[:-1]
-            assert len(values) == len(names), (names, key)
-            series[(mid, n)] = tuple(zip(names, values))
+            i, slot = 0, 0
+            while i < len(keys):
+                n, i = leb(keys, i)
+                values = bytes(keys[i:i + n]).decode().split("\0")[:-1]
+                assert len(values) == len(names), (names, keys)
+                series[(mid, chunk * 64 + slot)] = tuple(zip(names, values))
+                i, slot = i + n, slot + 1
         out = []
         for table, column in (("ledger_days", "day"), ("ledger_hours", "start")):
             rows = {}
