@@ -19,11 +19,12 @@
  *
  * Durable and small: in memory the ledger holds only what was added since
  * the last checkpoint, one cell per (series, hour), or per (series, day)
- * for a line older than the hourly window, and a map from the series it
- * saw to their stored numbers. A checkpoint adds the cells to the rows of
- * the state file in the same transaction as the series values and the
- * file positions (ledger_attach), so after a crash both continue from the
- * same checkpoint and the sum of the ledger over all periods equals the
+ * for a line older than the hourly window, and each metric's stored
+ * series by key with their numbers (ledger_names.h), never the stored
+ * periods. A checkpoint adds the cells to the rows of the state file in
+ * the same transaction as the series values and the file positions
+ * (ledger_attach), so after a crash both continue from the same
+ * checkpoint and the sum of the ledger over all periods equals the
  * counter exactly (until retention drops periods, or a counter saturates
  * at NUM_FIXED_MAX). Without a state file the rows go to an in-memory
  * database at each ledger_sync(), which queries read the same way.
