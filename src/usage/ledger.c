@@ -14,6 +14,7 @@
 #include "selfmetrics.h"
 
 #define CELLS_INITIAL 256 /* places, before the first growth */
+#define CELLS_KEPT    4   /* places kept after a save, per cell it held */
 #define MS_PER_S      1000
 /* A hash of a cell's place from its series' hash and its period. */
 #define CELL_MIX 0x9e3779b97f4a7c15ULL
@@ -245,9 +246,28 @@ void ledger_observe(void *ctx, size_t metric, const struct series *se,
 
 void ledger_cells_clear(struct ledger *l)
 {
+    size_t held = l->n_used, cap = CELLS_INITIAL;
     for (size_t k = 0; k < l->n_used; k++)
         l->cells[l->used[k]].se = NULL;
     l->n_used = 0;
+    /* After a burst (a backlog read at start-up), room for four times
+     * what was held is kept: enough not to grow again in steady state. */
+    while (cap < held * CELLS_KEPT)
+        cap *= 2;
+    if (l->cap <= cap * CELLS_KEPT)
+        return;
+    struct ledger_cell *cells = calloc(cap, sizeof(*cells));
+    uint32_t *used = calloc(cap / 2, sizeof(*used));
+    if (cells == NULL || used == NULL) {
+        free(cells);
+        free(used);
+        return;
+    }
+    free(l->cells);
+    free(l->used);
+    l->cells = cells;
+    l->used = used;
+    l->cap = cap;
 }
 
 /* --- series keys ----------------------------------------------------------
