@@ -20,6 +20,14 @@
 #include "ledger_chunk.h"
 #include "ledger_names.h"
 
+/* Where a grain's rows are stored: its table, and the column that names
+ * their periods. */
+struct ledger_table {
+    const char *table, *period;
+};
+
+extern const struct ledger_table ledger_tables[LEDGER_GRAIN_COUNT];
+
 /* A period of no grain: an update too old to keep. */
 #define LEDGER_NONE LEDGER_GRAIN_COUNT
 

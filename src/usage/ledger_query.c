@@ -9,6 +9,8 @@
 #include "ledger_private.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -333,12 +335,23 @@ static int load_cells(struct query *qy)
 /* --- adding rows ------------------------------------------------------------
  */
 
-static const char *const range_sql[LEDGER_GRAIN_COUNT] = {
-    [LEDGER_DAYS] = "SELECT chunk, data FROM ledger_days WHERE metric = ?1 "
-                    "AND day >= ?2 AND day < ?3",
-    [LEDGER_HOURS] = "SELECT chunk, data FROM ledger_hours WHERE metric = "
-                     "?1 AND start >= ?2 AND start < ?3",
-};
+/* A grain's rows in a range of periods: its table, and its period column
+ * twice. */
+static const char range_sql[] =
+    "SELECT chunk, data FROM %s WHERE metric = ?1 AND %s >= ?2 AND %s < ?3";
+#define SQL_MAX 160 /* bytes of a statement with its table's names */
+
+/* Prepares the statement sql says with the names that follow. */
+static __attribute__((format(printf, 3, 4))) int
+prepare(sqlite3 *db, sqlite3_stmt **st, const char *sql, ...)
+{
+    char text[SQL_MAX];
+    va_list ap;
+    va_start(ap, sql);
+    vsnprintf(text, sizeof(text), sql, ap);
+    va_end(ap);
+    return sqlite3_prepare_v2(db, text, -1, st, NULL) == SQLITE_OK ? 0 : -EIO;
+}
 
 static void add(struct qgroup *g, num_fixed sum, uint64_t count)
 {
@@ -353,8 +366,8 @@ static int add_stored(struct query *qy, sqlite3 *db, const struct qdef *d,
 {
     sqlite3_stmt *st = NULL;
     struct ledger_slot slots[LEDGER_CHUNK];
-    if (sqlite3_prepare_v2(db, range_sql[qy->q->grain], -1, &st, NULL) !=
-        SQLITE_OK)
+    const struct ledger_table *t = &ledger_tables[qy->q->grain];
+    if (prepare(db, &st, range_sql, t->table, t->period, t->period) != 0)
         return -EIO;
     sqlite3_bind_int64(st, 1, d->id);
     sqlite3_bind_int64(st, 2, from);
@@ -552,12 +565,10 @@ void ledger_sums_free(struct ledger_sums *s)
 /* --- rows -------------------------------------------------------------------
  */
 
-static const char *const periods_sql[LEDGER_GRAIN_COUNT] = {
-    [LEDGER_DAYS] = "SELECT DISTINCT day FROM ledger_days WHERE metric = ?1 "
-                    "AND day >= ?2 AND day < ?3",
-    [LEDGER_HOURS] = "SELECT DISTINCT start FROM ledger_hours WHERE metric "
-                     "= ?1 AND start >= ?2 AND start < ?3",
-};
+/* The periods of a grain's rows in a range: its period column, its
+ * table, the column twice again. */
+static const char periods_sql[] = "SELECT DISTINCT %s FROM %s WHERE metric "
+                                  "= ?1 AND %s >= ?2 AND %s < ?3";
 
 struct periods {
     int64_t *p;
@@ -591,8 +602,9 @@ static int periods_of(const struct query *qy, struct periods *ps)
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < qy->n_defs; i++) {
         sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(db, periods_sql[qy->q->grain], -1, &st, NULL) !=
-            SQLITE_OK)
+        const struct ledger_table *t = &ledger_tables[qy->q->grain];
+        if (prepare(db, &st, periods_sql, t->period, t->table, t->period,
+                    t->period) != 0)
             return -EIO;
         sqlite3_bind_int64(st, 1, qy->defs[i].id);
         sqlite3_bind_int64(st, 2, qy->q->from);

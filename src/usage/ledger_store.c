@@ -24,6 +24,7 @@
 #include "ledger_private.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -47,44 +48,40 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS ledger_settings ("
     " name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;";
 
-/* The statements a save uses, prepared once. */
+/* The statements a save uses, prepared once: two on the series, and
+ * four on each grain's table (ledger_tables). */
 enum stmt {
     ST_NAMES_GET,
     ST_NAMES_PUT,
-    ST_GET_DAY,
-    ST_GET_HOUR,
-    ST_PUT_DAY,
-    ST_PUT_HOUR,
-    ST_OLD_DAYS,
-    ST_OLD_HOURS,
-    ST_DROP_DAYS,
-    ST_DROP_HOURS,
-    ST_COUNT
+    ST_GET, /* then ST_GET + GRAIN_STMTS * grain for the other grains */
+    ST_PUT,
+    ST_OLD,
+    ST_DROP,
+    GRAIN_STMTS = ST_DROP - ST_GET + 1,
+    ST_COUNT = ST_GET + GRAIN_STMTS * LEDGER_GRAIN_COUNT
 };
 
-/* The per-grain statements follow each other in enum ledger_grain order. */
-_Static_assert(ST_GET_HOUR == ST_GET_DAY + LEDGER_HOURS, "grain order");
+const struct ledger_table ledger_tables[LEDGER_GRAIN_COUNT] = {
+    [LEDGER_DAYS] = {"ledger_days", "day"},
+    [LEDGER_HOURS] = {"ledger_hours", "start"},
+};
 
-static const char *const sql[ST_COUNT] = {
+/* The SQL of each statement: a grain's with its table and period column
+ * (%s twice, in that order). */
+static const char *const sql[ST_GET + GRAIN_STMTS] = {
     [ST_NAMES_GET] = "SELECT chunk, keys FROM ledger_series WHERE metric = "
                      "?1 ORDER BY chunk",
     [ST_NAMES_PUT] = "INSERT OR REPLACE INTO ledger_series VALUES (?1, ?2, "
                      "?3)",
-    [ST_GET_DAY] = "SELECT data FROM ledger_days WHERE metric = ?1 AND "
-                   "day = ?2 AND chunk = ?3",
-    [ST_GET_HOUR] = "SELECT data FROM ledger_hours WHERE metric = ?1 AND "
-                    "start = ?2 AND chunk = ?3",
-    [ST_PUT_DAY] = "INSERT OR REPLACE INTO ledger_days VALUES (?1, ?2, ?3, ?4)",
-    [ST_PUT_HOUR] = "INSERT OR REPLACE INTO ledger_hours VALUES (?1, ?2, ?3, "
-                    "?4)",
-    [ST_OLD_DAYS] = "SELECT data FROM ledger_days WHERE metric = ?1 AND "
-                    "day < ?2",
-    [ST_OLD_HOURS] = "SELECT data FROM ledger_hours WHERE metric = ?1 AND "
-                     "start < ?2",
-    [ST_DROP_DAYS] = "DELETE FROM ledger_days WHERE metric = ?1 AND day < ?2",
-    [ST_DROP_HOURS] = "DELETE FROM ledger_hours WHERE metric = ?1 AND "
-                      "start < ?2",
+    [ST_GET] = "SELECT data FROM %s WHERE metric = ?1 AND %s = ?2 AND "
+               "chunk = ?3",
+    [ST_PUT] = "INSERT OR REPLACE INTO %s (metric, %s, chunk, data) "
+               "VALUES (?1, ?2, ?3, ?4)",
+    [ST_OLD] = "SELECT data FROM %s WHERE metric = ?1 AND %s < ?2",
+    [ST_DROP] = "DELETE FROM %s WHERE metric = ?1 AND %s < ?2",
 };
+
+#define SQL_MAX 160 /* bytes of a statement with its table's names */
 
 /* A cell's amount for one row: sorted so that a record's rows follow
  * each other. */
@@ -125,12 +122,22 @@ static int fail(struct ledger_db *d, const char *what)
     return -EIO;
 }
 
-static sqlite3_stmt *stmt(struct ledger_db *d, enum stmt s)
+/* Statement s, of the table of grain when s is one of a grain's. */
+static sqlite3_stmt *stmt(struct ledger_db *d, enum stmt s, uint8_t grain)
 {
-    if (d->st[s] == NULL &&
-        sqlite3_prepare_v2(d->db, sql[s], -1, &d->st[s], NULL) != SQLITE_OK)
-        return NULL;
-    return d->st[s];
+    char text[SQL_MAX];
+    const char *q = sql[s];
+    int at = s < ST_GET ? (int)s : (int)s + GRAIN_STMTS * grain;
+    if (d->st[at] != NULL)
+        return d->st[at];
+    if (s >= ST_GET) {
+        snprintf(text, sizeof(text), sql[s], ledger_tables[grain].table,
+                 ledger_tables[grain].period);
+        q = text;
+    }
+    return sqlite3_prepare_v2(d->db, q, -1, &d->st[at], NULL) == SQLITE_OK
+               ? d->st[at]
+               : NULL;
 }
 
 /* Steps st to its end and resets it; 0 or -EIO. */
@@ -164,7 +171,7 @@ static int load_key(void *ctx, size_t slot, const char *key, size_t len)
 static int load_names(struct ledger *l, struct ledger_metric *m)
 {
     struct ledger_db *d = l->db;
-    sqlite3_stmt *st = stmt(d, ST_NAMES_GET);
+    sqlite3_stmt *st = stmt(d, ST_NAMES_GET, 0);
     if (st == NULL)
         return fail(d, "cannot prepare");
     ledger_names_clear(&m->names);
@@ -212,7 +219,7 @@ static int save_names(struct ledger *l)
         const struct ledger_names *s = &m->names;
         for (size_t c = s->saved / LEDGER_CHUNK;
              s->n > s->saved && c * LEDGER_CHUNK < s->n; c++) {
-            sqlite3_stmt *st = stmt(d, ST_NAMES_PUT);
+            sqlite3_stmt *st = stmt(d, ST_NAMES_PUT, 0);
             if (st == NULL)
                 return fail(d, "cannot prepare");
             buf_reset(&d->blob);
@@ -298,17 +305,24 @@ static bool same_record(const struct update *a, const struct update *b)
            a->period == b->period && a->n / LEDGER_CHUNK == b->n / LEDGER_CHUNK;
 }
 
+/* Binds the record u goes to: its metric, period and chunk. */
+static void bind_record(sqlite3_stmt *st, const struct ledger *l,
+                        const struct update *u)
+{
+    sqlite3_bind_int64(st, 1, l->metrics[u->metric].id);
+    sqlite3_bind_int64(st, 2, u->period);
+    sqlite3_bind_int64(st, 3, u->n / LEDGER_CHUNK);
+}
+
 /* Reads the record the update u goes to into slots (empty when none). */
 static int get_record(struct ledger *l, const struct update *u,
                       struct ledger_slot slots[LEDGER_CHUNK])
 {
     struct ledger_db *d = l->db;
-    sqlite3_stmt *st = stmt(d, (enum stmt)(ST_GET_DAY + u->grain));
+    sqlite3_stmt *st = stmt(d, ST_GET, u->grain);
     if (st == NULL)
         return fail(d, "cannot prepare");
-    sqlite3_bind_int64(st, 1, l->metrics[u->metric].id);
-    sqlite3_bind_int64(st, 2, u->period);
-    sqlite3_bind_int64(st, 3, u->n / LEDGER_CHUNK);
+    bind_record(st, l, u);
     int rc = sqlite3_step(st);
     memset(slots, 0, LEDGER_CHUNK * sizeof(*slots));
     if (rc == SQLITE_ROW &&
@@ -346,12 +360,10 @@ static int write_record(struct ledger *l, size_t from, size_t to,
     ledger_chunk_encode(slots, &d->blob);
     if (d->blob.oom)
         return -ENOMEM;
-    sqlite3_stmt *st = stmt(d, (enum stmt)(ST_PUT_DAY + u->grain));
+    sqlite3_stmt *st = stmt(d, ST_PUT, u->grain);
     if (st == NULL)
         return fail(d, "cannot prepare");
-    sqlite3_bind_int64(st, 1, l->metrics[u->metric].id);
-    sqlite3_bind_int64(st, 2, u->period);
-    sqlite3_bind_int64(st, 3, u->n / LEDGER_CHUNK);
+    bind_record(st, l, u);
     sqlite3_bind_blob(st, 4, d->blob.data, (int)d->blob.len, SQLITE_STATIC);
     return run(d, st, "cannot save a row");
 }
@@ -360,8 +372,8 @@ static int write_record(struct ledger *l, size_t from, size_t to,
 static int drop_before(struct ledger_db *d, uint8_t grain, int64_t cut)
 {
     sqlite3_stmt *ids = NULL;
-    sqlite3_stmt *old = stmt(d, (enum stmt)(ST_OLD_DAYS + grain));
-    sqlite3_stmt *drop = stmt(d, (enum stmt)(ST_DROP_DAYS + grain));
+    sqlite3_stmt *old = stmt(d, ST_OLD, grain);
+    sqlite3_stmt *drop = stmt(d, ST_DROP, grain);
     if (old == NULL || drop == NULL ||
         sqlite3_prepare_v2(d->db, "SELECT id FROM ledger_metrics", -1, &ids,
                            NULL) != SQLITE_OK)
