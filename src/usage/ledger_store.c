@@ -48,37 +48,32 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS ledger_settings ("
     " name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;";
 
-/* The statements a save uses, prepared once: two on the series, and
- * four on each grain's table (ledger_tables). */
-enum stmt {
-    ST_NAMES_GET,
-    ST_NAMES_PUT,
-    ST_GET, /* then ST_GET + GRAIN_STMTS * grain for the other grains */
-    ST_PUT,
-    ST_OLD,
-    ST_DROP,
-    GRAIN_STMTS = ST_DROP - ST_GET + 1,
-    ST_COUNT = ST_GET + GRAIN_STMTS * LEDGER_GRAIN_COUNT
-};
+/* The statements a save uses, prepared once: two on the series ... */
+enum names_stmt { ST_NAMES_GET, ST_NAMES_PUT, NAMES_STMTS };
 
-const struct ledger_table ledger_tables[LEDGER_GRAIN_COUNT] = {
-    [LEDGER_DAYS] = {"ledger_days", "day"},
-    [LEDGER_HOURS] = {"ledger_hours", "start"},
-};
-
-/* The SQL of each statement: a grain's with its table and period column
- * (%s twice, in that order). */
-static const char *const sql[ST_GET + GRAIN_STMTS] = {
+static const char *const names_sql[NAMES_STMTS] = {
     [ST_NAMES_GET] = "SELECT chunk, keys FROM ledger_series WHERE metric = "
                      "?1 ORDER BY chunk",
     [ST_NAMES_PUT] = "INSERT OR REPLACE INTO ledger_series VALUES (?1, ?2, "
                      "?3)",
+};
+
+/* ... and four on each grain's table: its name and period column fill
+ * the %s, in that order. */
+enum grain_stmt { ST_GET, ST_PUT, ST_OLD, ST_DROP, GRAIN_STMTS };
+
+static const char *const grain_sql[GRAIN_STMTS] = {
     [ST_GET] = "SELECT data FROM %s WHERE metric = ?1 AND %s = ?2 AND "
                "chunk = ?3",
     [ST_PUT] = "INSERT OR REPLACE INTO %s (metric, %s, chunk, data) "
                "VALUES (?1, ?2, ?3, ?4)",
     [ST_OLD] = "SELECT data FROM %s WHERE metric = ?1 AND %s < ?2",
     [ST_DROP] = "DELETE FROM %s WHERE metric = ?1 AND %s < ?2",
+};
+
+const struct ledger_table ledger_tables[LEDGER_GRAIN_COUNT] = {
+    [LEDGER_DAYS] = {"ledger_days", "day"},
+    [LEDGER_HOURS] = {"ledger_hours", "start"},
 };
 
 #define SQL_MAX 160 /* bytes of a statement with its table's names */
@@ -98,7 +93,8 @@ struct ledger_db {
     sqlite3 *db;
     bool own;      /* opened here (in memory, or read only): closed here */
     bool readonly; /* ledger_open: nothing is written */
-    sqlite3_stmt *st[ST_COUNT];
+    sqlite3_stmt *names_st[NAMES_STMTS];
+    sqlite3_stmt *grain_st[LEDGER_GRAIN_COUNT][GRAIN_STMTS];
     bool in_flight; /* a save not committed: numbers may be rolled back */
     int64_t pruned_day, pruned_hour; /* the cuts the last prune applied */
     int64_t pending_day, pending_hour;
@@ -122,22 +118,29 @@ static int fail(struct ledger_db *d, const char *what)
     return -EIO;
 }
 
-/* Statement s, of the table of grain when s is one of a grain's. */
-static sqlite3_stmt *stmt(struct ledger_db *d, enum stmt s, uint8_t grain)
+static sqlite3_stmt *prepared(struct ledger_db *d, sqlite3_stmt **st,
+                              const char *sql)
 {
-    char text[SQL_MAX];
-    const char *q = sql[s];
-    int at = s < ST_GET ? (int)s : (int)s + GRAIN_STMTS * grain;
-    if (d->st[at] != NULL)
-        return d->st[at];
-    if (s >= ST_GET) {
-        snprintf(text, sizeof(text), sql[s], ledger_tables[grain].table,
-                 ledger_tables[grain].period);
-        q = text;
-    }
-    return sqlite3_prepare_v2(d->db, q, -1, &d->st[at], NULL) == SQLITE_OK
-               ? d->st[at]
-               : NULL;
+    if (*st == NULL &&
+        sqlite3_prepare_v2(d->db, sql, -1, st, NULL) != SQLITE_OK)
+        return NULL;
+    return *st;
+}
+
+static sqlite3_stmt *names_stmt(struct ledger_db *d, enum names_stmt s)
+{
+    return prepared(d, &d->names_st[s], names_sql[s]);
+}
+
+static sqlite3_stmt *grain_stmt(struct ledger_db *d, enum grain_stmt s,
+                                uint8_t grain)
+{
+    char sql[SQL_MAX];
+    if (d->grain_st[grain][s] != NULL)
+        return d->grain_st[grain][s];
+    snprintf(sql, sizeof(sql), grain_sql[s], ledger_tables[grain].table,
+             ledger_tables[grain].period);
+    return prepared(d, &d->grain_st[grain][s], sql);
 }
 
 /* Steps st to its end and resets it; 0 or -EIO. */
@@ -171,7 +174,7 @@ static int load_key(void *ctx, size_t slot, const char *key, size_t len)
 static int load_names(struct ledger *l, struct ledger_metric *m)
 {
     struct ledger_db *d = l->db;
-    sqlite3_stmt *st = stmt(d, ST_NAMES_GET, 0);
+    sqlite3_stmt *st = names_stmt(d, ST_NAMES_GET);
     if (st == NULL)
         return fail(d, "cannot prepare");
     ledger_names_clear(&m->names);
@@ -219,7 +222,7 @@ static int save_names(struct ledger *l)
         const struct ledger_names *s = &m->names;
         for (size_t c = s->saved / LEDGER_CHUNK;
              s->n > s->saved && c * LEDGER_CHUNK < s->n; c++) {
-            sqlite3_stmt *st = stmt(d, ST_NAMES_PUT, 0);
+            sqlite3_stmt *st = names_stmt(d, ST_NAMES_PUT);
             if (st == NULL)
                 return fail(d, "cannot prepare");
             buf_reset(&d->blob);
@@ -319,7 +322,7 @@ static int get_record(struct ledger *l, const struct update *u,
                       struct ledger_slot slots[LEDGER_CHUNK])
 {
     struct ledger_db *d = l->db;
-    sqlite3_stmt *st = stmt(d, ST_GET, u->grain);
+    sqlite3_stmt *st = grain_stmt(d, ST_GET, u->grain);
     if (st == NULL)
         return fail(d, "cannot prepare");
     bind_record(st, l, u);
@@ -360,7 +363,7 @@ static int write_record(struct ledger *l, size_t from, size_t to,
     ledger_chunk_encode(slots, &d->blob);
     if (d->blob.oom)
         return -ENOMEM;
-    sqlite3_stmt *st = stmt(d, ST_PUT, u->grain);
+    sqlite3_stmt *st = grain_stmt(d, ST_PUT, u->grain);
     if (st == NULL)
         return fail(d, "cannot prepare");
     bind_record(st, l, u);
@@ -372,8 +375,8 @@ static int write_record(struct ledger *l, size_t from, size_t to,
 static int drop_before(struct ledger_db *d, uint8_t grain, int64_t cut)
 {
     sqlite3_stmt *ids = NULL;
-    sqlite3_stmt *old = stmt(d, ST_OLD, grain);
-    sqlite3_stmt *drop = stmt(d, ST_DROP, grain);
+    sqlite3_stmt *old = grain_stmt(d, ST_OLD, grain);
+    sqlite3_stmt *drop = grain_stmt(d, ST_DROP, grain);
     if (old == NULL || drop == NULL ||
         sqlite3_prepare_v2(d->db, "SELECT id FROM ledger_metrics", -1, &ids,
                            NULL) != SQLITE_OK)
@@ -580,10 +583,15 @@ static void part_committed(void *ctx)
 
 static void finalize(struct ledger_db *d)
 {
-    for (int i = 0; i < ST_COUNT; i++) {
-        sqlite3_finalize(d->st[i]);
-        d->st[i] = NULL;
+    for (int i = 0; i < NAMES_STMTS; i++) {
+        sqlite3_finalize(d->names_st[i]);
+        d->names_st[i] = NULL;
     }
+    for (int g = 0; g < LEDGER_GRAIN_COUNT; g++)
+        for (int i = 0; i < GRAIN_STMTS; i++) {
+            sqlite3_finalize(d->grain_st[g][i]);
+            d->grain_st[g][i] = NULL;
+        }
 }
 
 /* The state closes its database: let go of it. */
