@@ -425,7 +425,8 @@ static int save_cells(struct ledger *l, size_t *written)
         rc = save_names(l);
     if (rc != 0)
         return rc;
-    qsort(d->updates, d->n_updates, sizeof(*d->updates), update_cmp);
+    if (d->n_updates > 0) /* only periods to drop, perhaps */
+        qsort(d->updates, d->n_updates, sizeof(*d->updates), update_cmp);
     for (size_t i = 0, j; rc == 0 && i < d->n_updates; i = j) {
         for (j = i + 1;
              j < d->n_updates && same_record(&d->updates[i], &d->updates[j]);
