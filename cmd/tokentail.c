@@ -58,7 +58,10 @@ static const char usage[] =
     "                              $XDG_STATE_HOME/tokentail or\n"
     "                              ~/.local/state/tokentail; empty: none; "
     "with\n"
-    "                              --once: none, and only without FILEs)\n"
+    "                              --once: none unless given; with FILEs, "
+    "only\n"
+    "                              what they add: values and the usage "
+    "ledger)\n"
     "  --once                      read FILEs (\"-\" for standard input) or "
     "the\n"
     "                              configured inputs from the beginning to "
@@ -172,15 +175,28 @@ static int parse_args(int argc, char **argv, struct options *o)
     if (o->once && o->check)
         return usage_error("%s",
                            "--once and --check-config exclude each other");
-    /* The state holds the configured inputs' files; named files (standard
-     * input among them) are read whole and have no place in it. */
-    if (o->n_files > 0 && o->state_file != NULL && o->state_file[0] != '\0')
-        return usage_error("--state.file applies to --once without file "
-                           "arguments (an incremental pass over the "
-                           "configured inputs); named files such as %s are "
-                           "read whole and keep no state",
-                           o->files[0]);
     return 0;
+}
+
+/*
+ * The state holds the configured inputs' files; named files (standard
+ * input among them) are read whole and have no place in it. What they add
+ * is kept only to fill the usage ledger (a backfill): with no usage
+ * section --state.file has nothing to keep. Returns 0, or 2 after a usage
+ * error.
+ */
+static int check_backfill(const struct options *o, const struct config *cfg)
+{
+    if (o->n_files == 0 || o->state_file == NULL || o->state_file[0] == '\0' ||
+        cfg->usage != NULL)
+        return 0;
+    return usage_error("--state.file with file arguments keeps what they add "
+                       "to the usage ledger, and the configuration has no "
+                       "usage section; without it, named files such as %s "
+                       "are read whole and keep no state (--state.file "
+                       "alone makes --once an incremental pass over the "
+                       "configured inputs)",
+                       o->files[0]);
 }
 
 /*
@@ -261,12 +277,15 @@ int main(int argc, char **argv)
     }
 
     int input = o.n_files > 0 ? once_input(&o, cfg) : 0;
-    if (input < 0) {
+    if (input < 0 || check_backfill(&o, cfg) != 0) {
         config_free(cfg);
         return 2;
     }
+    enum daemon_mode mode = !o.once          ? DAEMON_FOLLOW
+                            : o.n_files == 0 ? DAEMON_ONCE
+                                             : DAEMON_ONCE_FILES;
     struct daemon *d;
-    if ((rc = daemon_new(cfg, !o.once, o.state_file, &d)) != 0) {
+    if ((rc = daemon_new(cfg, mode, o.state_file, &d)) != 0) {
         log_error("cannot start: %s", strerror(-rc));
         return 1;
     }

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "expfmt.h"
+#include "ledger.h"
 
 /*
  * Five inputs, one per parser, one trying all three in turn and one JSON
@@ -19,8 +20,8 @@
  * pricing table of names, prefixes and patterns, in both shapes of cached
  * tokens, with model names transformed; gauges set, added to (with a
  * condition per source), kept at their maximum and minimum; a counter
- * without labels. The series caps are small, so that one input can reach
- * them and its overflow series.
+ * without labels; a usage ledger of four of them. The series caps are
+ * small, so that one input can reach them and its overflow series.
  */
 static const char pipeline_yaml[] =
     "inputs:\n"
@@ -225,6 +226,16 @@ static const char pipeline_more_metrics_yaml[] =
     "  - name: lines_total\n"
     "    type: counter\n";
 
+/* The usage ledger of three counters and a histogram, in a zone whose
+ * summer time moves the clocks by half an hour. */
+static const char pipeline_usage_yaml[] =
+    "usage:\n"
+    "  metrics: [lines_total, llm_tokens_total, llm_cost_usd_total,\n"
+    "            http_request_duration_seconds]\n"
+    "  timezone: Australia/Lord_Howe\n"
+    "  retention: 36600d\n"
+    "  hourly_retention: 36600d\n";
+
 void fuzz_fail(const char *fmt, ...)
 {
     va_list ap;
@@ -255,6 +266,7 @@ const struct config *fuzz_config(void)
                    sizeof(pipeline_metrics_yaml) - 1);
         buf_append(&text, pipeline_more_metrics_yaml,
                    sizeof(pipeline_more_metrics_yaml) - 1);
+        buf_append(&text, pipeline_usage_yaml, sizeof(pipeline_usage_yaml) - 1);
         if (text.oom || config_load_text("pipeline.yaml", text.data, text.len,
                                          &cfg, &errors) != 0)
             fuzz_fail("the fuzz configuration does not load:\n%s",
@@ -274,6 +286,78 @@ void fuzz_pipeline_new(const struct config *cfg, struct fuzz_pipeline *out)
     registry_set_max_series(out->reg, cfg->max_series); /* as the daemon does */
     if ((rc = pipeline_new(cfg, out->reg, &out->pipe)) != 0)
         fuzz_fail("the configuration loads, but pipeline_new says %d", rc);
+    out->ledger = NULL;
+    if (cfg->usage == NULL)
+        return;
+    /* As the daemon wires it, but without a database, which would cost
+     * most of the time of a run: its queries read the cells alone. */
+    if (ledger_new(cfg, &out->ledger) != 0)
+        fuzz_fail("the usage ledger cannot be built");
+    for (size_t i = 0; i < ledger_n_metrics(out->ledger); i++) {
+        struct ledger_metric_info m;
+        ledger_metric(out->ledger, i, &m);
+        if (pipeline_observe(out->pipe, m.name, ledger_observe, out->ledger,
+                             i) != 0)
+            fuzz_fail("metric %s cannot be observed", m.name);
+    }
+}
+
+/* What a usage metric's series hold together: the values (sum) and the
+ * histogram counts; false when the sum went past what a value holds. */
+static bool family_total(struct registry *r, const char *name,
+                         struct ledger_amount *out)
+{
+    struct family_view v;
+    bool ok = true;
+    *out = (struct ledger_amount){0, 0};
+    family_view(registry_find(r, name), &v);
+    for (size_t i = 0; i <= v.n_series; i++) {
+        const struct series *se = i < v.n_series ? v.series[i] : v.overflow;
+        if (se == NULL)
+            continue;
+        ok &= !__builtin_add_overflow(out->sum, se->value, &out->sum) &&
+              out->sum <= NUM_FIXED_MAX;
+        out->count += se->count;
+    }
+    return ok;
+}
+
+static int count_row(void *ctx, const struct ledger_row *row)
+{
+    (void)row;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+/* The ledger over every period equals what the metrics hold. */
+static void check_ledger(struct fuzz_pipeline *fp)
+{
+    struct ledger_stats st;
+    if (fp->ledger == NULL)
+        return;
+    ledger_get_stats(fp->ledger, &st);
+    for (size_t i = 0; i < ledger_n_metrics(fp->ledger); i++) {
+        struct ledger_metric_info m;
+        struct ledger_amount want;
+        struct ledger_sums *sums;
+        size_t rows = 0;
+        ledger_metric(fp->ledger, i, &m);
+        struct ledger_query q = {.metric = i,
+                                 .grain = LEDGER_DAYS,
+                                 .from = INT32_MIN,
+                                 .to = INT32_MAX};
+        if (ledger_sum(fp->ledger, &q, &sums) != 0 ||
+            ledger_rows(fp->ledger, &q, count_row, &rows) != 0)
+            fuzz_fail("the usage ledger cannot be read");
+        bool exact = family_total(fp->reg, m.name, &want) && st.too_old == 0;
+        /* A counter adds no negative amount: no partial sum saturates when
+         * the total does not. Counts never do. */
+        if (exact &&
+            ((m.type == METRIC_COUNTER && sums->total.sum != want.sum) ||
+             sums->total.count != want.count))
+            fuzz_fail("the usage ledger of %s differs from the metric", m.name);
+        ledger_sums_free(sums);
+    }
 }
 
 /* Every reason a line or an update was skipped for is one the
@@ -304,6 +388,8 @@ static void check_reasons(const struct config *cfg, const struct pipeline *p)
 void fuzz_pipeline_free(struct fuzz_pipeline *fp)
 {
     check_reasons(fp->cfg, fp->pipe);
+    check_ledger(fp);
+    ledger_free(fp->ledger);
     pipeline_free(fp->pipe);
     registry_free(fp->reg);
 }

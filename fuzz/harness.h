@@ -28,6 +28,7 @@ struct fuzz_pipeline {
     const struct config *cfg; /* borrowed */
     struct registry *reg;
     struct pipeline *pipe;
+    struct ledger *ledger; /* the usage ledger, its cells alone */
 };
 
 /*
@@ -37,9 +38,11 @@ struct fuzz_pipeline {
  */
 void fuzz_pipeline_new(const struct config *cfg, struct fuzz_pipeline *out);
 
-/* Frees both, after checking that no line or update was skipped for a
+/* Frees them, after checking that no line or update was skipped for a
  * reason the configuration rules out (pipeline_line_reasons,
- * pipeline_update_reasons): its series would be missing. */
+ * pipeline_update_reasons): its series would be missing; and that the
+ * usage ledger summed over every day equals each counter it keeps, and
+ * each histogram's count, when none of its updates was too old to keep. */
 void fuzz_pipeline_free(struct fuzz_pipeline *fp);
 
 /*

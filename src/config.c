@@ -2,13 +2,14 @@
  * Loading the configuration: the file, its top level, the inputs, the
  * state and the limits. The metrics are config_metric.c's (with
  * config_label.c's labels and config_cond.c's conditions), the prices
- * config_pricing.c's, the YAML helpers config_yaml.c's; none of them calls
- * back here.
+ * config_pricing.c's, the usage section config_usage.c's, the YAML
+ * helpers config_yaml.c's; none of them calls back here.
  */
 #include "config.h"
 #include "config_metric.h"
 #include "config_pricing.h"
 #include "config_time.h"
+#include "config_usage.h"
 #include "config_yaml.h"
 
 #include <errno.h>
@@ -236,8 +237,8 @@ static void load_limits(struct loader *L, const yaml_node_t *n)
 
 static void load_root(struct loader *L, const yaml_node_t *root)
 {
-    static const char *const keys[] = {"inputs",  "metrics", "state",
-                                       "pricing", "limits",  NULL};
+    static const char *const keys[] = {"inputs", "metrics", "state", "pricing",
+                                       "limits", "usage",   NULL};
     struct config *cfg = L->cfg;
     yaml_node_t *v;
 
@@ -287,6 +288,11 @@ static void load_root(struct loader *L, const yaml_node_t *root)
         }
         cfg_check_metric_names(L, v);
     }
+
+    /* The usage ledger names metrics: after them. */
+    v = cfg_get(L, root, "usage");
+    if (v != NULL)
+        cfg_load_usage(L, v);
 }
 
 /*

@@ -65,6 +65,14 @@
 #define CONFIG_DEFAULT_KEEP_REMOVED_MS (30 * 24 * 60 * 60 * 1000ULL)
 #define CONFIG_MAX_KEEP_REMOVED_MS     (3650 * 24 * 60 * 60 * 1000ULL)
 
+/* The usage ledger's retention (usage: retention, hourly_retention). */
+#define CONFIG_DAY_MS                     (24 * 60 * 60 * 1000ULL)
+#define CONFIG_DEFAULT_USAGE_RETENTION_MS (400 * CONFIG_DAY_MS) /* days */
+#define CONFIG_DEFAULT_USAGE_HOURLY_MS    (8 * CONFIG_DAY_MS)   /* hours */
+#define CONFIG_MIN_USAGE_RETENTION_MS     CONFIG_DAY_MS /* a day at least */
+#define CONFIG_MAX_USAGE_RETENTION_MS     (36600 * CONFIG_DAY_MS) /* 100 y */
+#define CONFIG_DEFAULT_USAGE_ZONE         "UTC"
+
 #define CONFIG_DEFAULT_STATE_FILE "/var/lib/tokentail/tokentail.db"
 /* The configuration's file name where it is looked for by default. */
 #define CONFIG_FILE_NAME "exporter.yaml"
@@ -346,6 +354,19 @@ struct cfg_metric {
     uint64_t expire_ms; /* gauges: drop series unchanged this long (0: never) */
 };
 
+/*
+ * The usage ledger (usage/ledger.h): the counters and histograms whose
+ * increase it keeps per day and per hour, the zone whose calendar the
+ * days follow, and how long days and hours are kept.
+ */
+struct cfg_usage {
+    const int *metrics; /* indices into config.metrics, each once */
+    size_t n_metrics;
+    const struct tz *zone;        /* one of config.zones; UTC unless named */
+    uint64_t retention_ms;        /* days are kept this long */
+    uint64_t hourly_retention_ms; /* hours this long; 0: none */
+};
+
 /* A time zone the configuration loaded, freed with it. */
 struct cfg_zone {
     struct tz *tz;
@@ -367,8 +388,9 @@ struct config {
     size_t n_fields;
     struct cfg_price *prices;
     size_t n_prices;
-    int default_price;      /* index of the "default" entry, or -1 */
-    struct cfg_zone *zones; /* every zone named, each once */
+    int default_price;       /* index of the "default" entry, or -1 */
+    struct cfg_zone *zones;  /* every zone named, each once */
+    struct cfg_usage *usage; /* NULL: no usage section, no ledger */
 };
 
 /*

@@ -108,13 +108,9 @@ static void report_zone(struct loader *L, const yaml_node_t *n,
     }
 }
 
-/* The zone named at n, loaded once per configuration; NULL after
- * reporting. */
-static const struct tz *load_zone(struct loader *L, const yaml_node_t *n)
+const struct tz *cfg_zone_named(struct loader *L, const yaml_node_t *n,
+                                const char *name)
 {
-    const char *name = cfg_string(L, n, "timezone");
-    if (name == NULL)
-        return NULL;
     for (struct cfg_zone *z = L->cfg->zones; z != NULL; z = z->next)
         if (strcmp(tz_name(z->tz), name) == 0)
             return z->tz;
@@ -123,12 +119,21 @@ static const struct tz *load_zone(struct loader *L, const yaml_node_t *n)
         return NULL;
     int rc = tz_load(name, &z->tz);
     if (rc != 0) {
-        report_zone(L, n, name, rc);
+        if (n != NULL)
+            report_zone(L, n, name, rc);
+        else
+            cfg_err_at(L, NULL, "time zone \"%s\": %s", name, strerror(-rc));
         return NULL;
     }
     z->next = L->cfg->zones;
     L->cfg->zones = z;
     return z->tz;
+}
+
+const struct tz *cfg_load_zone(struct loader *L, const yaml_node_t *n)
+{
+    const char *name = cfg_string(L, n, "timezone");
+    return name != NULL ? cfg_zone_named(L, n, name) : NULL;
 }
 
 /* --- formats ----------------------------------------------------------------
@@ -148,7 +153,7 @@ static void load_format(struct loader *L, const yaml_node_t *at,
     if (format != NULL &&
         (*text = cfg_string(L, format, "time format")) == NULL)
         return;
-    if (zone != NULL && (tz = load_zone(L, zone)) == NULL)
+    if (zone != NULL && (tz = cfg_load_zone(L, zone)) == NULL)
         return;
     char why[TIMEFMT_WHY_MAX];
     if (timefmt_compile(fmt, *text, tz, why, sizeof(why)) != 0) {

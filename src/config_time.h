@@ -27,6 +27,18 @@ struct cfg_time *cfg_load_time(struct loader *L, const yaml_node_t *n);
 bool cfg_load_value_time(struct loader *L, const yaml_node_t *n,
                          struct cfg_value *v);
 
+/*
+ * The zone named at n (a scalar), loaded once per configuration and
+ * freed with it; NULL after reporting an unknown or unusable zone, with
+ * a suggestion for a misspelt name.
+ */
+const struct tz *cfg_load_zone(struct loader *L, const yaml_node_t *n);
+
+/* The same for a name (borrowed) found at n, or given by tokentail when
+ * n is NULL ("UTC", a default). */
+const struct tz *cfg_zone_named(struct loader *L, const yaml_node_t *n,
+                                const char *name);
+
 /* The field paths a value's duration reads, for messages: "a to b". */
 void cfg_between_text(const struct loader *L, const struct cfg_between *b,
                       char *text, size_t cap);

@@ -13,6 +13,7 @@
 #include "health.h"
 #include "input.h"
 #include "input_store.h"
+#include "ledger.h"
 #include "log.h"
 #include "loop.h"
 #include "pipeline.h"
@@ -35,7 +36,8 @@ struct daemon {
     size_t n_inputs;
     struct tail_buf rb;
 
-    struct state *state; /* with or without a file: see state.h */
+    struct state *state;   /* with or without a file: see state.h */
+    struct ledger *ledger; /* NULL: no usage section */
 
     /* Following mode only. */
     struct loop *loop;
@@ -49,18 +51,26 @@ struct daemon {
 
 /* --- state --------------------------------------------------------------- */
 
-/* Opens the state and restores what it saved into the registry and the
- * inputs; without a usable file tokentail runs on. Returns 0 or -errno. */
-static int open_state(struct daemon *d, bool follow, const char *flag)
+/*
+ * Opens the state and restores what it saved into the registry, the
+ * inputs (unless named files are read: they have no place in it) and the
+ * usage ledger; without a usable file tokentail runs on. Returns 0 or
+ * -errno.
+ */
+static int open_state(struct daemon *d, enum daemon_mode mode, const char *flag)
 {
-    char *path = state_choose_path(flag, d->cfg->state_file, follow,
-                                   CONFIG_DEFAULT_STATE_FILE);
+    char *path =
+        state_choose_path(flag, d->cfg->state_file, mode == DAEMON_FOLLOW,
+                          CONFIG_DEFAULT_STATE_FILE);
     int rc = path ? state_open(path, &d->state) : -ENOMEM;
     free(path);
-    if (rc == 0 &&
-        (rc = registry_store_join(d->state, d->reg, d->cfg->keep_removed_ms)) ==
-            0 &&
-        (rc = input_store_join(d->state, d->inputs, d->n_inputs)) == 0)
+    if (rc == 0)
+        rc = registry_store_join(d->state, d->reg, d->cfg->keep_removed_ms);
+    if (rc == 0 && mode != DAEMON_ONCE_FILES)
+        rc = input_store_join(d->state, d->inputs, d->n_inputs);
+    if (rc == 0 && d->ledger != NULL)
+        rc = ledger_attach(d->ledger, d->state);
+    if (rc == 0)
         state_restore(d->state);
     return rc;
 }
@@ -72,6 +82,22 @@ static void checkpoint(struct daemon *d)
         state_get_stats(d->state, &st);
         selfmetrics_observe_checkpoint(d->self, st.last_us);
     }
+    if (d->ledger != NULL)
+        ledger_sync(d->ledger);
+}
+
+/* The usage ledger, when configured: it observes its metrics' updates. */
+static int open_ledger(struct daemon *d)
+{
+    if (d->cfg->usage == NULL)
+        return 0;
+    int rc = ledger_new(d->cfg, &d->ledger);
+    for (size_t i = 0; rc == 0 && i < ledger_n_metrics(d->ledger); i++) {
+        struct ledger_metric_info m;
+        ledger_metric(d->ledger, i, &m);
+        rc = pipeline_observe(d->pipe, m.name, ledger_observe, d->ledger, i);
+    }
+    return rc == 0 ? ledger_selfmetrics(d->ledger, d->self) : rc;
 }
 
 static void on_checkpoint(void *ctx)
@@ -92,9 +118,10 @@ static void on_expire(void *ctx)
 
 /* --- assembly ------------------------------------------------------------ */
 
-int daemon_new(struct config *cfg, bool follow, const char *state_file,
-               struct daemon **out)
+int daemon_new(struct config *cfg, enum daemon_mode mode,
+               const char *state_file, struct daemon **out)
 {
+    bool follow = mode == DAEMON_FOLLOW;
     struct daemon *d = calloc(1, sizeof(*d));
     int rc;
     if (d == NULL) {
@@ -107,7 +134,8 @@ int daemon_new(struct config *cfg, bool follow, const char *state_file,
     if ((rc = registry_new(&d->reg)) == 0)
         registry_set_max_series(d->reg, cfg->max_series);
     if (rc != 0 || (rc = pipeline_new(cfg, d->reg, &d->pipe)) != 0 ||
-        (rc = selfmetrics_new(d->reg, &d->self)) != 0)
+        (rc = selfmetrics_new(d->reg, &d->self)) != 0 ||
+        (rc = open_ledger(d)) != 0)
         goto fail;
     if (follow) {
         if ((rc = loop_new(&d->loop)) != 0 || (rc = watch_new(&d->watch)) != 0)
@@ -125,7 +153,7 @@ int daemon_new(struct config *cfg, bool follow, const char *state_file,
             goto fail;
         d->n_inputs++;
     }
-    if ((rc = open_state(d, follow, state_file)) != 0)
+    if ((rc = open_state(d, mode, state_file)) != 0)
         goto fail;
     *out = d;
     return 0;
@@ -151,6 +179,8 @@ void daemon_free(struct daemon *d)
     watch_free(d->watch);
     loop_free(d->loop);
     selfmetrics_free(d->self);
+    /* After the state, whose checkpoints it takes part in. */
+    ledger_free(d->ledger);
     pipeline_free(d->pipe);
     registry_free(d->reg);
     tail_buf_free(&d->rb);
@@ -339,6 +369,8 @@ int daemon_once(struct daemon *d, char *const *files, size_t n_files,
             }
             input_drain_all(d->inputs[input]);
         }
+        /* What they added: values and the usage ledger, no positions. */
+        checkpoint(d);
     } else {
         for (size_t i = 0; i < d->n_inputs; i++) {
             input_scan(d->inputs[i], INPUT_SCAN_ONCE);

@@ -1,8 +1,9 @@
 /*
  * The daemon: the one struct everything hangs off.
  *
- * It owns the configuration, the registry, the pipeline, the inputs and,
- * when following files, the loop, the inotify watch and the HTTP server.
+ * It owns the configuration, the registry, the pipeline, the inputs, the
+ * usage ledger when one is configured and, when following files, the
+ * loop, the inotify watch and the HTTP server.
  * The same assembly serves both ways of running: daemon_run() follows
  * files until a signal stops it; daemon_once() reads files to their end
  * and prints the exposition.
@@ -21,15 +22,24 @@
 
 struct daemon;
 
+/* How a daemon runs. */
+enum daemon_mode {
+    DAEMON_FOLLOW,     /* follow the inputs, serve HTTP: daemon_run */
+    DAEMON_ONCE,       /* read the inputs' files once: daemon_once */
+    DAEMON_ONCE_FILES, /* read named files once: their positions are not
+                          kept, values and the usage ledger are */
+};
+
 /*
- * Assembles a daemon for cfg (taken: freed with the daemon). follow
- * selects the long-running mode (loop, inotify, signals). state_file is
- * the durable state's path, "" for none, or NULL for the configuration's
+ * Assembles a daemon for cfg (taken: freed with the daemon), to run as
+ * mode says (following: the loop, inotify, signals). state_file is the
+ * durable state's path, "" for none, or NULL for the configuration's
  * choice (the default location when following, none in one-pass mode).
- * Saved values and positions are restored here. Returns 0 or -errno.
+ * Saved values, positions and the usage ledger are restored here.
+ * Returns 0 or -errno.
  */
-int daemon_new(struct config *cfg, bool follow, const char *state_file,
-               struct daemon **out);
+int daemon_new(struct config *cfg, enum daemon_mode mode,
+               const char *state_file, struct daemon **out);
 
 /* Serves on listen and follows the inputs until SIGINT or SIGTERM. */
 int daemon_run(struct daemon *d, const struct http_listen *listen);

@@ -7,6 +7,7 @@
 #include "pipeline.h"
 #include "pipeline_private.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -237,6 +238,9 @@ static bool update(struct pipeline *p, struct rule *r, num_fixed v)
         break;
     }
     r->updates++;
+    if (r->observer != NULL)
+        r->observer(r->observer_ctx, r->observer_tag, s, pipeline_event_time(p),
+                    v);
     return true;
 }
 
@@ -456,6 +460,23 @@ num_fixed pipeline_event_time(struct pipeline *p)
         p->has_event_time = true;
     }
     return p->event_time;
+}
+
+int pipeline_observe(struct pipeline *p, const char *metric,
+                     pipeline_observer fn, void *ctx, size_t tag)
+{
+    for (size_t i = 0; i < p->n_rules; i++) {
+        struct rule *r = &p->rules[i];
+        if (strcmp(r->metric->name, metric) != 0)
+            continue;
+        if (r->metric->type == METRIC_GAUGE || r->observer != NULL)
+            return -EINVAL;
+        r->observer = fn;
+        r->observer_ctx = ctx;
+        r->observer_tag = tag;
+        return 0;
+    }
+    return -ENOENT;
 }
 
 void pipeline_line(struct pipeline *p, size_t input, const char *line,

@@ -11,8 +11,10 @@
  * exist.
  *
  * Each parsed line has an event time (eventtime.h): when the line says it
- * happened, for an input with a "time", else when it was read; rules and
- * the usage ledger ask for it with pipeline_event_time().
+ * happened, for an input with a "time", else when it was read; rules ask
+ * for it with pipeline_event_time(). A module that wants to hear of a
+ * metric's updates with their event times (the usage ledger) observes the
+ * metric (pipeline_observe) and never sees the pipeline's structs.
  *
  * Whatever cannot be used is counted, never guessed: a line no parser
  * accepts in lines_skipped[reason]; a metric that cannot be updated from a
@@ -91,6 +93,15 @@ const char *pipeline_update_skip_name(enum update_skip r);
 uint32_t pipeline_line_reasons(const struct cfg_input *in);
 uint32_t pipeline_update_reasons(const struct cfg_metric *m);
 
+/*
+ * Hears of a metric's updates (pipeline_observe): ctx and tag as given,
+ * the series updated (borrowed from the registry: valid as long as it
+ * is), the line's event time (pipeline_event_time) and the amount: what a
+ * counter was increased by, the value a histogram observed.
+ */
+typedef void (*pipeline_observer)(void *ctx, size_t tag, const struct series *s,
+                                  num_fixed when, num_fixed amount);
+
 struct transform;
 struct rx;
 struct cond;
@@ -120,6 +131,9 @@ struct rule {
     uint64_t updates;
     uint64_t skipped[UPDATE_SKIP_COUNT];
     struct log_limit overflow_log; /* "series cap reached" warnings */
+    pipeline_observer observer;    /* NULL: nobody listens */
+    void *observer_ctx;            /* borrowed */
+    size_t observer_tag;
 };
 
 struct field_probe;
@@ -174,6 +188,17 @@ void pipeline_line(struct pipeline *p, size_t input, const char *line,
  * the line's parsing until the next line.
  */
 num_fixed pipeline_event_time(struct pipeline *p);
+
+/*
+ * Makes fn, with ctx (borrowed: it must outlive p) and tag, the observer
+ * of the configured metric named metric: it is called after every update
+ * of one of its series, on the per-line path, which allocates nothing,
+ * so fn should not either once warmed up. Returns 0; -ENOENT when no
+ * metric has that name; -EINVAL for a gauge (an update sets a level, it
+ * adds no amount) or a metric already observed.
+ */
+int pipeline_observe(struct pipeline *p, const char *metric,
+                     pipeline_observer fn, void *ctx, size_t tag);
 
 /* Counts a line the reader had to drop before parsing (too long). */
 void pipeline_skip(struct pipeline *p, size_t input, enum line_skip reason);

@@ -448,8 +448,14 @@ int state_checkpoint(struct state *s)
         if (save[i])
             s->parts[i]->committed(s->ctx[i]);
     uint64_t took = loop_now_us() - start;
-    log_debug("checkpoint: %zu series written in %llu us",
-              written[STATE_PART_SERIES], (unsigned long long)took);
+    if (s->parts[STATE_PART_LEDGER] != NULL)
+        log_debug("checkpoint: %zu series written in %llu us, with %zu usage "
+                  "ledger rows",
+                  written[STATE_PART_SERIES], (unsigned long long)took,
+                  written[STATE_PART_LEDGER]);
+    else
+        log_debug("checkpoint: %zu series written in %llu us",
+                  written[STATE_PART_SERIES], (unsigned long long)took);
     s->stats.checkpoints++;
     for (int i = 0; i < STATE_PART_COUNT; i++)
         s->stats.last_written[i] = written[i];

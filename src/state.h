@@ -6,12 +6,12 @@
  * tables, creates or converts them when the state is restored, reads them
  * back then, and at each checkpoint writes what it changed since the
  * previous one. A checkpoint is one transaction for all of them, so the
- * series values (registry_store.h) and where every file stands
- * (input_store.h) always agree: after a restart, even after kill -9 at
- * any moment, the values continue from the last checkpoint and the lines
- * after it are read again, so each line is counted exactly once. A
- * transaction commits whole or not at all, so a crash during a checkpoint
- * only means the previous one is used.
+ * series values (registry_store.h), where every file stands
+ * (input_store.h) and the usage ledger (usage/ledger.h) always agree: after a
+ * restart, even after kill -9 at any moment, the values continue from the last
+ * checkpoint and the lines after it are read again, so each line is counted
+ * exactly once. A transaction commits whole or not at all, so a crash during a
+ * checkpoint only means the previous one is used.
  *
  * The state owns the database, the transaction, the schema version and
  * the order in which participants restore; it knows nothing of what they
@@ -42,6 +42,9 @@
  *      unfinished line again from its first piece, and the envelope the
  *      file's first line decided; older rows get 0 (nothing delivered
  *      past the offset, as they meant) and 'auto'.
+ * Tables added without a new version, because a release that does not
+ * know them leaves them alone: removed (registry_store.h) and the usage
+ * ledger's ledger_* tables (usage/ledger_store.c).
  */
 #define STATE_SCHEMA_VERSION 3
 
@@ -53,6 +56,7 @@ struct sqlite3_stmt;
 enum state_part {
     STATE_PART_SERIES,    /* the registry's values: registry_store.h */
     STATE_PART_POSITIONS, /* where every file stands: input_store.h */
+    STATE_PART_LEDGER,    /* usage per day and hour: usage/ledger.h */
     STATE_PART_COUNT
 };
 

@@ -511,6 +511,18 @@ int32_t tz_offset(const struct tz *z, int64_t t)
     return p.off;
 }
 
+int32_t tz_offset_span(const struct tz *z, int64_t t, int64_t *from,
+                       int64_t *until)
+{
+    struct period p;
+    period_at(z, t, &p);
+    if (from != NULL)
+        *from = p.start;
+    if (until != NULL)
+        *until = p.end;
+    return p.off;
+}
+
 int64_t tz_to_local(const struct tz *z, int64_t t)
 {
     return t + tz_offset(z, t);

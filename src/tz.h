@@ -70,6 +70,16 @@ bool tz_is_utc(const struct tz *z);
 /* The zone's offset at the UTC instant t. */
 int32_t tz_offset(const struct tz *z, int64_t t);
 
+/*
+ * The zone's offset at the UTC instant t, and the UTC instants [*from,
+ * *until) around t that have it: from the change before t to the change
+ * after it (INT64_MIN and INT64_MAX where there is none). A change may
+ * keep the offset (only its name changed); callers that look for a new
+ * offset compare. from and until may be NULL.
+ */
+int32_t tz_offset_span(const struct tz *z, int64_t t, int64_t *from,
+                       int64_t *until);
+
 /* The local time at the UTC instant t. */
 int64_t tz_to_local(const struct tz *z, int64_t t);
 

@@ -244,14 +244,17 @@ def test_once_state_only_from_the_flag():
         log_path = os.path.join(tmp, "app.log")
         append(log_path, [("/a", 5)])
         state = os.path.join(tmp, "state.db")
-        # Named files keep no state: a usage error, and no file made.
+        # Named files keep no state without a usage ledger to fill: a
+        # usage error, and no file made.
         rc, out, err = run_once(["--config.file=" + default_config(), "--once",
                                  "--state.file=" + state, log_path])
         assert rc == 2 and out == "", (rc, err)
-        assert err == ("tokentail: --state.file applies to --once without file "
-                       "arguments (an incremental pass over the configured "
-                       "inputs); named files such as %s are read whole and "
-                       "keep no state\nTry 'tokentail --help' for more "
+        assert err == ("tokentail: --state.file with file arguments keeps what "
+                       "they add to the usage ledger, and the configuration "
+                       "has no usage section; without it, named files such "
+                       "as %s are read whole and keep no state (--state.file "
+                       "alone makes --once an incremental pass over the "
+                       "configured inputs)\nTry 'tokentail --help' for more "
                        "information.\n" % log_path), err
         assert not os.path.exists(state)
         # The configuration's state.file is a daemon's: --once leaves it be.

@@ -2,9 +2,11 @@
  * Event time (eventtime.h) and the values made of times: an input's
  * "time" and a value's "duration" and "as" as the configuration loads
  * them, every mistake reported at its line and column; each line's time,
- * its fallbacks and its lateness; and metrics fed by the seconds between
+ * its fallbacks and its lateness; an observer of a metric's updates
+ * hearing each with its event time; and metrics fed by the seconds between
  * two times and by duration texts, exactly.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -321,6 +323,72 @@ static void test_pipeline_event_time(void **state)
     teardown_fixture(&f);
 }
 
+/* What an observer heard: one call per update. */
+struct heard {
+    size_t calls, tag;
+    const struct series *s;
+    num_fixed when, amount, total;
+};
+
+static void hear(void *ctx, size_t tag, const struct series *s, num_fixed when,
+                 num_fixed amount)
+{
+    struct heard *h = ctx;
+    h->calls++;
+    h->tag = tag;
+    h->s = s;
+    h->when = when;
+    h->amount = amount;
+    h->total += amount;
+}
+
+/* An observed metric: each update with its series, event time and amount. */
+static void test_observer(void **state)
+{
+    struct fixture f;
+    struct heard tokens = {0}, latency = {0};
+    (void)state;
+    build(&f, "inputs: [{paths: [a], time: ts}]\n"
+              "metrics:\n"
+              "  - {name: tokens_total, type: counter, value: n, labels: "
+              "{m: m}}\n"
+              "  - {name: latency_seconds, type: histogram, value: d, "
+              "buckets: [1]}\n"
+              "  - {name: depth, type: gauge, value: n}\n");
+    assert_int_equal(pipeline_observe(f.p, "tokens_total", hear, &tokens, 7),
+                     0);
+    assert_int_equal(
+        pipeline_observe(f.p, "latency_seconds", hear, &latency, 9), 0);
+    assert_int_equal(pipeline_observe(f.p, "tokens_total", hear, &tokens, 1),
+                     -EINVAL);
+    assert_int_equal(pipeline_observe(f.p, "depth", hear, &tokens, 1), -EINVAL);
+    assert_int_equal(pipeline_observe(f.p, "nothing", hear, &tokens, 1),
+                     -ENOENT);
+    const char *a = "{\"ts\": \"2025-10-21T15:42:22Z\", \"n\": 12.5, "
+                    "\"m\": \"x\", \"d\": 0.25}";
+    pipeline_line(f.p, 0, a, strlen(a));
+    assert_int_equal(tokens.calls, 1);
+    assert_int_equal(tokens.tag, 7);
+    assert_true(tokens.when == dec(T0));
+    assert_true(tokens.amount == dec("12.5"));
+    assert_memory_equal(tokens.s->key, "x", 2);
+    assert_int_equal(latency.calls, 1);
+    assert_int_equal(latency.tag, 9);
+    assert_true(latency.amount == dec("0.25"));
+    /* A skipped update is not heard; a second line is, at its time. */
+    const char *b = "{\"ts\": 1761061343, \"n\": -1, \"m\": \"x\"}";
+    pipeline_line(f.p, 0, b, strlen(b));
+    assert_int_equal(tokens.calls, 1);
+    const char *c = "{\"ts\": 1761061343, \"n\": 0.5, \"m\": \"y\"}";
+    pipeline_line(f.p, 0, c, strlen(c));
+    assert_int_equal(tokens.calls, 2);
+    assert_true(tokens.when == dec("1761061343"));
+    assert_true(tokens.total == dec("13"));
+    assert_memory_equal(tokens.s->key, "y", 2);
+    assert_string_equal(value(&f, "tokens_total{m=\"x\"}"), "12.5");
+    teardown_fixture(&f);
+}
+
 /* --- values of times ---------------------------------------------------------
  */
 
@@ -426,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_value_time_errors),
         cmocka_unit_test(test_lateness),
         cmocka_unit_test(test_pipeline_event_time),
+        cmocka_unit_test(test_observer),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_duration_reasons),
     };

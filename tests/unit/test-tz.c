@@ -119,6 +119,36 @@ static void test_day_start(void **state)
     }
 }
 
+/* The span of one offset: from the change before to the change after. */
+static void test_offset_span(void **state)
+{
+    int64_t from, until;
+    (void)state;
+    struct tz *z = load("Europe/Berlin");
+    /* Summer 2025: 2025-03-30T01:00Z to 2025-10-26T01:00Z. */
+    assert_int_equal(tz_offset_span(z, 1751328000, &from, &until), 2 * HOUR);
+    assert_int_equal(from, 1743296400);
+    assert_int_equal(until, 1761440400);
+    /* The change belongs to the span it starts. */
+    assert_int_equal(tz_offset_span(z, 1761440400, &from, NULL), HOUR);
+    assert_int_equal(from, 1761440400);
+    assert_int_equal(tz_offset_span(z, 1761440399, NULL, &until), 2 * HOUR);
+    assert_int_equal(until, 1761440400);
+    tz_free(z);
+    /* Lord Howe moves by half an hour: 2025-10-04T15:30Z. */
+    z = load("Australia/Lord_Howe");
+    assert_int_equal(tz_offset_span(z, 1759591800, &from, NULL), 11 * HOUR);
+    assert_int_equal(from, 1759591800);
+    assert_int_equal(tz_offset_span(z, 1759591799, NULL, &until),
+                     10 * HOUR + HOUR / 2);
+    assert_int_equal(until, 1759591800);
+    tz_free(z);
+    z = load("UTC");
+    assert_int_equal(tz_offset_span(z, 0, &from, &until), 0);
+    assert_true(from == INT64_MIN && until == INT64_MAX);
+    tz_free(z);
+}
+
 /* Local times, gaps and overlaps among them, to UTC. */
 static const struct {
     const char *zone;
@@ -359,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_civil),
         cmocka_unit_test(test_day_start),
         cmocka_unit_test(test_to_utc),
+        cmocka_unit_test(test_offset_span),
         cmocka_unit_test(test_offsets),
         cmocka_unit_test_setup_teardown(test_rule_agrees_with_table, tmp_setup,
                                         tmp_teardown),
