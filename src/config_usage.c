@@ -14,8 +14,7 @@
 #define USAGE_SUGGEST_MAX_EDITS  3
 #define USAGE_SUGGEST_MIN_PREFIX 4
 
-/* The configured metric closest to name, or NULL when none is close. */
-static const char *closest_metric(const struct config *cfg, const char *name)
+const char *cfg_closest_metric(const struct config *cfg, const char *name)
 {
     const char *best = NULL;
     size_t best_d = USAGE_SUGGEST_MAX_EDITS + 1;
@@ -45,7 +44,7 @@ static int usage_metric(struct loader *L, const yaml_node_t *n)
         return -1;
     int i = config_metric_index(L->cfg, name);
     if (i < 0) {
-        const char *near = closest_metric(L->cfg, name);
+        const char *near = cfg_closest_metric(L->cfg, name);
         if (near != NULL)
             cfg_err(L, n,
                     "usage.metrics: no metric is named \"%s\" (did you mean "
@@ -111,12 +110,9 @@ void cfg_load_usage(struct loader *L, const yaml_node_t *n)
         return;
     u->retention_ms = CONFIG_DEFAULT_USAGE_RETENTION_MS;
     u->hourly_retention_ms = CONFIG_DEFAULT_USAGE_HOURLY_MS;
+    /* Without metrics, budgets may name them (config.c checks). */
     if ((v = cfg_get(L, n, "metrics")) != NULL)
         load_metrics(L, v, u);
-    else
-        cfg_err(L, n,
-                "usage needs \"metrics\": the counters and histograms to "
-                "keep per day and hour");
     v = cfg_get(L, n, "timezone");
     u->zone = v != NULL ? cfg_load_zone(L, v)
                         : cfg_zone_named(L, NULL, CONFIG_DEFAULT_USAGE_ZONE);

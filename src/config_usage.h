@@ -12,4 +12,8 @@
 /* Loads "usage" (n) into L->cfg->usage. */
 void cfg_load_usage(struct loader *L, const yaml_node_t *n);
 
+/* The configured metric whose name is closest to name (a few edits away,
+ * or the start of it), for "did you mean"; NULL when none is close. */
+const char *cfg_closest_metric(const struct config *cfg, const char *name);
+
 #endif
