@@ -22,6 +22,8 @@ struct budget {
     const struct cfg_budget *def;
     size_t metric; /* in the ledger */
     struct ledger_match *match;
+    struct period_span span; /* its period at the last budgets_eval() */
+    bool stale;              /* to be summed again by it */
     bool summed;    /* used holds the sum of summed_start's period ... */
     uint64_t heard; /* ... as of this many updates of the metric */
     int64_t summed_start;
@@ -178,24 +180,86 @@ const struct budget_figures *budgets_figures(const struct budgets *b, size_t i)
     return &b->items[i].fig;
 }
 
-/* The ledger's sum of it over span. */
-static int sum(struct budgets *b, struct budget *it,
-               const struct period_span *span, num_fixed *used)
+/* Whether budget it is summed again: its period or its metric moved. */
+static bool stale(const struct budgets *b, const struct budget *it)
 {
-    bool hour = span->kind == PERIOD_HOUR;
+    return !it->summed || it->summed_start != it->span.start ||
+           it->heard != ledger_heard(b->l, it->metric);
+}
+
+/* Adds label to the n labels of by, unless there; returns the new n. */
+static size_t by_add(const char **by, size_t n, const char *label)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(by[i], label) == 0)
+            return n;
+    by[n] = label;
+    return n + 1;
+}
+
+/* What the groups of s that hold every match of it add up to. */
+static num_fixed matching(const struct budget *it, const struct ledger_sums *s,
+                          const char *const *by, size_t n_by)
+{
+    num_fixed used = 0;
+    if (it->def->n_match == 0)
+        return s->total.sum;
+    for (size_t g = 0; g < s->n_groups; g++) {
+        bool all = !s->groups[g].overflow;
+        for (size_t k = 0; all && k < it->def->n_match; k++)
+            for (size_t j = 0; j < n_by; j++)
+                if (strcmp(by[j], it->match[k].label) == 0)
+                    all =
+                        strcmp(s->groups[g].values[j], it->match[k].value) == 0;
+        if (all)
+            used = num_add_sat(used, s->groups[g].amount.sum);
+    }
+    return used;
+}
+
+/*
+ * Sums budget i and every stale budget after it of the same metric and
+ * period with one query, grouped by every label their matches name: ten
+ * budgets of one counter read its rows once, not ten times.
+ */
+static int sum_alike(struct budgets *b, size_t i)
+{
+    const struct budget *first = &b->items[i];
+    const char *by[CONFIG_MAX_LABELS];
+    size_t n_by = 0;
+    for (size_t j = i; j < b->n; j++) {
+        const struct budget *it = &b->items[j];
+        if (!it->stale || it->metric != first->metric ||
+            it->def->period != first->def->period)
+            continue;
+        for (size_t k = 0; k < it->def->n_match; k++)
+            n_by = by_add(by, n_by, it->match[k].label);
+    }
+    bool hour = first->span.kind == PERIOD_HOUR;
     struct ledger_query q = {
-        .metric = it->metric,
+        .metric = first->metric,
         .grain = hour ? LEDGER_HOURS : LEDGER_DAYS,
-        .from = hour ? span->start : span->first_day,
-        .to = hour ? span->end : span->end_day,
-        .match = it->match,
-        .n_match = it->def->n_match,
+        .from = hour ? first->span.start : first->span.first_day,
+        .to = hour ? first->span.end : first->span.end_day,
+        .by = by,
+        .n_by = n_by,
     };
     struct ledger_sums *s;
     int rc = ledger_sum(b->l, &q, &s);
     if (rc != 0)
         return rc;
-    *used = s->total.sum;
+    uint64_t heard = ledger_heard(b->l, first->metric);
+    for (size_t j = i; j < b->n; j++) {
+        struct budget *it = &b->items[j];
+        if (!it->stale || it->metric != first->metric ||
+            it->def->period != first->def->period)
+            continue;
+        it->used = matching(it, s, by, n_by);
+        it->summed = true;
+        it->summed_start = it->span.start;
+        it->heard = heard;
+        it->stale = false;
+    }
     ledger_sums_free(s);
     return 0;
 }
@@ -217,24 +281,19 @@ int budgets_eval(struct budgets *b, int64_t now)
     int first = 0;
     for (size_t i = 0; i < b->n; i++) {
         struct budget *it = &b->items[i];
-        struct period_span span;
-        period_of(ledger_zone(b->l), it->def->period, now, &span);
-        uint64_t heard = ledger_heard(b->l, it->metric);
-        if (!it->summed || it->summed_start != span.start ||
-            it->heard != heard) {
-            num_fixed used;
-            int rc = sum(b, it, &span, &used);
-            if (rc != 0) {
-                first = first != 0 ? first : rc;
-                continue;
-            }
-            it->used = used;
-            it->summed = true;
-            it->summed_start = span.start;
-            it->heard = heard;
-        }
-        forget_past(b, it, span.start);
-        budget_figures_of(it->def, &span, now, it->used, &it->fig);
+        period_of(ledger_zone(b->l), it->def->period, now, &it->span);
+        it->stale = stale(b, it);
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        int rc = b->items[i].stale ? sum_alike(b, i) : 0;
+        first = first != 0 ? first : rc;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        struct budget *it = &b->items[i];
+        if (it->stale) /* its sum failed: it keeps its last figures */
+            continue;
+        forget_past(b, it, it->span.start);
+        budget_figures_of(it->def, &it->span, now, it->used, &it->fig);
     }
     return first;
 }

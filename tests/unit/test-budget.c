@@ -129,6 +129,52 @@ static void test_eval(void **state)
     lfix_close(&f);
 }
 
+/* Budgets of one metric and period are summed by one query, grouped: each
+ * gets its own series, the overflow series only a budget without match. */
+static void test_alike(void **state)
+{
+    struct lfix f;
+    struct budgets *b;
+    (void)state;
+    lfix_open(
+        &f,
+        LEDGER_YAML("UTC", LEDGER_KEEP_ALL) "budgets:\n"
+                                            "  - {name: m_a, metric: "
+                                            "tokens_total, match: {model: a},"
+                                            " period: month, limit: 100}\n"
+                                            "  - {name: m_all, metric: "
+                                            "tokens_total, period: month,"
+                                            " limit: 100}\n"
+                                            "  - {name: d_b, metric: "
+                                            "tokens_total, match: {model: b},"
+                                            " period: day, limit: 100}\n"
+                                            "  - {name: m_b, metric: "
+                                            "tokens_total, match: {model: b},"
+                                            " period: month, limit: 100}\n"
+                                            "  - {name: m_d, metric: "
+                                            "tokens_total, match: {model: d},"
+                                            " period: month, limit: 100}\n",
+        "");
+    assert_int_equal(budgets_new(f.cfg, f.l, &b), 0);
+    bfix_feed(&f);
+    lfix_line(&f, "2024-02-29T10:40:00Z", "c", "1", NULL);
+    lfix_line(&f, "2024-02-29T10:40:00Z", "d", "100", NULL); /* overflow */
+    assert_int_equal(budgets_eval(b, NOW), 0);
+    expect_num(budgets_figures(b, 0)->used, "73");
+    expect_num(budgets_figures(b, 1)->used, "181");
+    expect_num(budgets_figures(b, 2)->used, "7");
+    expect_num(budgets_figures(b, 3)->used, "7");
+    expect_num(budgets_figures(b, 4)->used, "0");
+    /* Only the budgets whose metric moved are summed again. */
+    lfix_line(&f, "2024-02-29T10:41:00Z", "b", "1", NULL);
+    assert_int_equal(budgets_eval(b, NOW), 0);
+    expect_num(budgets_figures(b, 1)->used, "182");
+    expect_num(budgets_figures(b, 2)->used, "8");
+    expect_num(budgets_figures(b, 3)->used, "8");
+    budgets_free(b);
+    lfix_close(&f);
+}
+
 static void test_warnings(void **state)
 {
     struct lfix f;
@@ -202,9 +248,9 @@ static void test_restore_warned(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_project),        cmocka_unit_test(test_figures),
-        cmocka_unit_test(test_eval),           cmocka_unit_test(test_warnings),
-        cmocka_unit_test(test_restore_warned),
+        cmocka_unit_test(test_project),  cmocka_unit_test(test_figures),
+        cmocka_unit_test(test_eval),     cmocka_unit_test(test_alike),
+        cmocka_unit_test(test_warnings), cmocka_unit_test(test_restore_warned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
