@@ -19,19 +19,19 @@
     (5 * NUM_FMT_MAX + 2 * TIMEFMT_RFC3339_MAX + CONFIG_MAX_BUDGET_NAME + 96)
 
 struct budget {
+    num_fixed used; /* the sum of summed_start's period ... */
+    struct budget_figures fig;
     const struct cfg_budget *def;
     size_t metric; /* in the ledger */
     struct ledger_match *match;
     struct period_span span; /* its period at the last budgets_eval() */
-    bool stale;              /* to be summed again by it */
-    bool summed;    /* used holds the sum of summed_start's period ... */
-    uint64_t heard; /* ... as of this many updates of the metric */
+    uint64_t heard;          /* ... as of this many updates of the metric */
     int64_t summed_start;
-    num_fixed used;
-    struct budget_figures fig;
-    bool warned_any;      /* warned_start is set */
     int64_t warned_start; /* the period the warned bits are of */
     uint32_t warned;      /* bit i: warn_at[i] warned of */
+    bool summed;          /* used holds a sum */
+    bool stale;           /* to be summed again by budgets_eval() */
+    bool warned_any;      /* warned_start is set */
 };
 
 struct budgets {
