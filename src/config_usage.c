@@ -14,7 +14,8 @@
 #define USAGE_SUGGEST_MAX_EDITS  3
 #define USAGE_SUGGEST_MIN_PREFIX 4
 
-const char *cfg_closest_metric(const struct config *cfg, const char *name)
+/* The configured metric closest to name, or NULL when none is close. */
+static const char *closest_metric(const struct config *cfg, const char *name)
 {
     const char *best = NULL;
     size_t best_d = USAGE_SUGGEST_MAX_EDITS + 1;
@@ -35,6 +36,18 @@ const char *cfg_closest_metric(const struct config *cfg, const char *name)
     return best;
 }
 
+void cfg_no_metric(struct loader *L, const yaml_node_t *n, const char *what,
+                   const char *name, const char *which)
+{
+    const char *near = closest_metric(L->cfg, name);
+    if (near != NULL)
+        cfg_err(L, n, "%s: no metric is named \"%s\" (did you mean \"%s\"?)",
+                what, name, near);
+    else
+        cfg_err(L, n, "%s: no metric is named \"%s\"; name %s", what, name,
+                which);
+}
+
 /* One entry of usage.metrics: the index of a counter or a histogram, or
  * -1 after reporting what it is instead. */
 static int usage_metric(struct loader *L, const yaml_node_t *n)
@@ -44,17 +57,8 @@ static int usage_metric(struct loader *L, const yaml_node_t *n)
         return -1;
     int i = config_metric_index(L->cfg, name);
     if (i < 0) {
-        const char *near = cfg_closest_metric(L->cfg, name);
-        if (near != NULL)
-            cfg_err(L, n,
-                    "usage.metrics: no metric is named \"%s\" (did you mean "
-                    "\"%s\"?)",
-                    name, near);
-        else
-            cfg_err(L, n,
-                    "usage.metrics: no metric is named \"%s\"; name "
-                    "counters or histograms of \"metrics\"",
-                    name);
+        cfg_no_metric(L, n, "usage.metrics", name,
+                      "counters or histograms of \"metrics\"");
         return -1;
     }
     if (L->cfg->metrics[i].type == METRIC_GAUGE) {

@@ -12,8 +12,10 @@
 /* Loads "usage" (n) into L->cfg->usage. */
 void cfg_load_usage(struct loader *L, const yaml_node_t *n);
 
-/* The configured metric whose name is closest to name (a few edits away,
- * or the start of it), for "did you mean"; NULL when none is close. */
-const char *cfg_closest_metric(const struct config *cfg, const char *name);
+/* Reports at n that no metric is named name, in what ("usage.metrics"),
+ * with the closest name, or else which metrics to name ("counters of
+ * \"metrics\""). */
+void cfg_no_metric(struct loader *L, const yaml_node_t *n, const char *what,
+                   const char *name, const char *which);
 
 #endif

@@ -46,17 +46,7 @@ static int budget_metric(struct loader *L, const yaml_node_t *n)
         return -1;
     int i = config_metric_index(L->cfg, name);
     if (i < 0) {
-        const char *near = cfg_closest_metric(L->cfg, name);
-        if (near != NULL)
-            cfg_err(L, n,
-                    "budget metric: no metric is named \"%s\" (did you "
-                    "mean \"%s\"?)",
-                    name, near);
-        else
-            cfg_err(L, n,
-                    "budget metric: no metric is named \"%s\"; name a "
-                    "counter of \"metrics\"",
-                    name);
+        cfg_no_metric(L, n, "budget metric", name, "a counter of \"metrics\"");
         return -1;
     }
     if (L->cfg->metrics[i].type != METRIC_COUNTER) {

@@ -33,23 +33,10 @@ struct bfix {
 /* Builds everything for yaml, the state at path ("" for none). */
 static inline void bfix_open(struct bfix *x, const char *yaml, const char *path)
 {
-    struct lfix *f = &x->f;
-    f->cfg = config_or_fail(yaml);
-    assert_int_equal(registry_new(&f->reg), 0);
-    assert_int_equal(pipeline_new(f->cfg, f->reg, &f->p), 0);
-    assert_int_equal(ledger_new(f->cfg, &f->l), 0);
-    for (size_t i = 0; i < ledger_n_metrics(f->l); i++) {
-        struct ledger_metric_info m;
-        ledger_metric(f->l, i, &m);
-        assert_int_equal(
-            pipeline_observe(f->p, m.name, ledger_observe, f->l, i), 0);
-    }
-    assert_int_equal(budgets_new(f->cfg, f->l, &x->b), 0);
-    assert_int_equal(state_open(path, &f->s), 0);
-    assert_int_equal(registry_store_join(f->s, f->reg, 0), 0);
-    assert_int_equal(ledger_attach(f->l, f->s), 0);
-    assert_int_equal(budget_store_join(f->s, x->b), 0);
-    assert_int_equal(state_restore(f->s), 0);
+    lfix_build(&x->f, yaml, path);
+    assert_int_equal(budgets_new(x->f.cfg, x->f.l, &x->b), 0);
+    assert_int_equal(budget_store_join(x->f.s, x->b), 0);
+    assert_int_equal(state_restore(x->f.s), 0);
 }
 
 /* Closes it all without a checkpoint: as a kill -9 would. */

@@ -16,15 +16,6 @@
 #include "budget.h"
 #include "budget_helpers.h"
 
-static num_fixed fixed(const char *s)
-{
-    struct num_dec d;
-    num_fixed f;
-    assert_int_equal(num_parse_text(s, strlen(s), &d), 0);
-    assert_int_equal(num_to_fixed(&d, NULL, &f), 0);
-    return f;
-}
-
 static void expect_num(num_fixed v, const char *want)
 {
     char s[NUM_FMT_MAX];
@@ -37,11 +28,11 @@ static void test_project(void **state)
     struct period_span sp = {.kind = PERIOD_HOUR, .start = 0, .end = 1000};
     (void)state;
     /* The first 5 % of the period: what was used. */
-    expect_num(budget_project(fixed("3"), &sp, 0), "3");
-    expect_num(budget_project(fixed("3"), &sp, 49), "3");
-    expect_num(budget_project(fixed("3"), &sp, 50), "60");
-    expect_num(budget_project(fixed("3"), &sp, 500), "6");
-    expect_num(budget_project(fixed("3"), &sp, 1000), "3");
+    expect_num(budget_project(dec("3"), &sp, 0), "3");
+    expect_num(budget_project(dec("3"), &sp, 49), "3");
+    expect_num(budget_project(dec("3"), &sp, 50), "60");
+    expect_num(budget_project(dec("3"), &sp, 500), "6");
+    expect_num(budget_project(dec("3"), &sp, 1000), "3");
     /* Rounded half to even at 10^-12. */
     sp.end = 3000;
     expect_num(budget_project(NUM_ONE, &sp, 700), "4.285714285714");
@@ -51,32 +42,32 @@ static void test_project(void **state)
 
 static void test_figures(void **state)
 {
-    const num_fixed warn[] = {fixed("0.8"), NUM_ONE};
+    const num_fixed warn[] = {dec("0.8"), NUM_ONE};
     struct cfg_budget b = {
-        .name = "b", .limit = fixed("120"), .warn_at = warn, .n_warn = 2};
+        .name = "b", .limit = dec("120"), .warn_at = warn, .n_warn = 2};
     struct period_span sp = {.kind = PERIOD_MONTH, .start = 0, .end = 100};
     struct budget_figures f;
     (void)state;
-    budget_figures_of(&b, &sp, 50, fixed("95.999999999999"), &f);
+    budget_figures_of(&b, &sp, 50, dec("95.999999999999"), &f);
     assert_int_equal(f.status, BUDGET_OK);
     assert_int_equal(f.reached, 0);
     expect_num(f.remaining, "24.000000000001");
     expect_num(f.utilization, "0.8"); /* rounded; the status is not */
     expect_num(f.projected, "191.999999999998");
-    budget_figures_of(&b, &sp, 50, fixed("96"), &f);
+    budget_figures_of(&b, &sp, 50, dec("96"), &f);
     assert_int_equal(f.status, BUDGET_WARNING);
     assert_int_equal(f.reached, 1);
-    budget_figures_of(&b, &sp, 50, fixed("120"), &f);
+    budget_figures_of(&b, &sp, 50, dec("120"), &f);
     assert_int_equal(f.status, BUDGET_EXCEEDED);
     assert_int_equal(f.reached, 2);
     expect_num(f.remaining, "0");
-    budget_figures_of(&b, &sp, 50, fixed("130.5"), &f);
+    budget_figures_of(&b, &sp, 50, dec("130.5"), &f);
     expect_num(f.remaining, "-10.5");
     expect_num(f.utilization, "1.0875");
     assert_string_equal(budget_status_name(f.status), "exceeded");
 
     b.unlimited = true;
-    budget_figures_of(&b, &sp, 50, fixed("1000"), &f);
+    budget_figures_of(&b, &sp, 50, dec("1000"), &f);
     assert_false(f.limited);
     assert_int_equal(f.status, BUDGET_OK);
     assert_int_equal(f.reached, 0);
@@ -228,12 +219,12 @@ static void test_restore_warned(void **state)
     bfix_feed(&f);
     struct budget_warned w = {"hour", PERIOD_HOUR, NOW - 45 * 60, NUM_ONE};
     budgets_restore_warned(b, &w);
-    w.fraction = fixed("0.5");
+    w.fraction = dec("0.5");
     budgets_restore_warned(b, &w);
-    w.fraction = fixed("0.7"); /* a fraction it does not have */
+    w.fraction = dec("0.7"); /* a fraction it does not have */
     budgets_restore_warned(b, &w);
     w.kind = PERIOD_DAY; /* another kind of period */
-    w.fraction = fixed("2");
+    w.fraction = dec("2");
     budgets_restore_warned(b, &w);
     w.budget = "gone";
     budgets_restore_warned(b, &w);

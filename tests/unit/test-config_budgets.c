@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "config_helpers.h"
+#include "helpers.h"
 #include "tz.h"
 
 #define METRICS                                                                \
@@ -23,15 +24,6 @@
     "     buckets: [1, 2]}\n"                                                  \
     "  - {name: queue_depth, type: gauge, value: q}\n"                         \
     "  - {name: tokens_total, type: counter, value: t}\n"
-
-static num_fixed fixed(const char *s)
-{
-    struct num_dec d;
-    num_fixed f;
-    assert_int_equal(num_parse_text(s, strlen(s), &d), 0);
-    assert_int_equal(num_to_fixed(&d, NULL, &f), 0);
-    return f;
-}
 
 static void test_budgets(void **state)
 {
@@ -62,9 +54,9 @@ static void test_budgets(void **state)
     assert_string_equal(b->match[0].value, "openai");
     assert_int_equal(b->period, PERIOD_MONTH);
     assert_false(b->unlimited);
-    assert_true(b->limit == fixed("80.5"));
+    assert_true(b->limit == dec("80.5"));
     assert_int_equal(b->n_warn, 3);
-    assert_true(b->warn_at[2] == fixed("1.2"));
+    assert_true(b->warn_at[2] == dec("1.2"));
     b = &cfg->budgets[1];
     assert_true(b->unlimited);
     assert_int_equal(b->n_warn, 0);
@@ -72,7 +64,7 @@ static void test_budgets(void **state)
     /* The default warn_at. */
     b = &cfg->budgets[2];
     assert_int_equal(b->n_warn, 2);
-    assert_true(b->warn_at[0] == fixed("0.8"));
+    assert_true(b->warn_at[0] == dec("0.8"));
     assert_true(b->warn_at[1] == NUM_ONE);
     /* cost_usd_total joined the ledger after what usage named. */
     assert_int_equal(cfg->usage->n_metrics, 2);
