@@ -241,19 +241,41 @@ static void load_budget(struct loader *L, const yaml_node_t *n, size_t index)
         keep_in_ledger(L, b->metric);
 }
 
-/* An hourly budget needs the hours the ledger keeps. */
-static void check_hours(struct loader *L, const yaml_node_t *list)
+/* The days a period spans at most, which the ledger must keep. */
+static const uint64_t period_days_max[] = {
+    [PERIOD_HOUR] = 1,
+    [PERIOD_DAY] = 1,
+    [PERIOD_WEEK] = PERIOD_DAYS_PER_WEEK,
+    [PERIOD_MONTH] = 31,
+};
+
+/* Why the ledger cannot answer budget b over its whole period, or NULL. */
+static const char *short_ledger(const struct cfg_usage *u,
+                                const struct cfg_budget *b)
+{
+    if (b->period == PERIOD_HOUR && u->hourly_retention_ms == 0)
+        return "period: hour needs the hours usage keeps; set "
+               "usage.hourly_retention above 0";
+    if (u->retention_ms < period_days_max[b->period] * CONFIG_DAY_MS)
+        return b->period == PERIOD_WEEK
+                   ? "period: week needs 7 days of usage; set "
+                     "usage.retention to 7d or more"
+                   : "period: month needs 31 days of usage; set "
+                     "usage.retention to 31d or more";
+    return NULL;
+}
+
+/* Each budget's period is one the ledger keeps whole. */
+static void check_retention(struct loader *L, const yaml_node_t *list)
 {
     const struct config *cfg = L->cfg;
-    for (size_t i = 0; i < cfg->n_budgets; i++) {
-        if (cfg->budgets[i].period != PERIOD_HOUR || cfg->usage == NULL ||
-            cfg->usage->hourly_retention_ms > 0)
+    for (size_t i = 0; cfg->usage != NULL && i < cfg->n_budgets; i++) {
+        const char *why = short_ledger(cfg->usage, &cfg->budgets[i]);
+        if (why == NULL)
             continue;
         const yaml_node_t *n = cfg_node(L, list->data.sequence.items.start[i]);
         const yaml_node_t *p = cfg_get(L, n, "period");
-        cfg_err(L, p != NULL ? p : n,
-                "period: hour needs the hours usage keeps; set "
-                "usage.hourly_retention above 0");
+        cfg_err(L, p != NULL ? p : n, "%s", why);
     }
 }
 
@@ -272,5 +294,5 @@ void cfg_load_budgets(struct loader *L, const yaml_node_t *n)
         L->cfg->n_budgets = i + 1;
     }
     if (L->cfg->budgets != NULL)
-        check_hours(L, n);
+        check_retention(L, n);
 }

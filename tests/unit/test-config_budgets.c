@@ -148,6 +148,15 @@ static void test_budget_errors(void **state)
                          "budgets:\n  - {name: a, metric: tokens_total, "
                          "period: hour, limit: 1}\n",
                  "t.yaml:12:45: period: hour needs the hours usage keeps");
+    expect_error(METRICS "usage: {metrics: [tokens_total], retention: 30d}\n"
+                         "budgets:\n  - {name: a, metric: tokens_total, "
+                         "period: month, limit: 1}\n",
+                 "t.yaml:12:45: period: month needs 31 days of usage");
+    expect_error(METRICS "usage: {metrics: [tokens_total], retention: 6d,"
+                         " hourly_retention: 1d}\n"
+                         "budgets:\n  - {name: a, metric: tokens_total, "
+                         "period: week, limit: 1}\n",
+                 "period: week needs 7 days of usage");
     expect_error(METRICS "usage: {timezone: UTC}\n",
                  "t.yaml:10:8: usage needs \"metrics\"");
 }
