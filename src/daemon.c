@@ -97,7 +97,8 @@ static void checkpoint(struct daemon *d)
  * given, so a crash right after does not give them again. */
 static void check_budgets(struct daemon *d)
 {
-    if (d->budgets != NULL && budgets_check(d->budgets, time(NULL)) > 0)
+    if (d->budgets != NULL &&
+        budgets_check(d->budgets, budgets_wall_clock()) > 0)
         checkpoint(d);
 }
 
@@ -225,7 +226,7 @@ static void collect(struct daemon *d)
     struct state_stats st;
     state_get_stats(d->state, &st);
     if (d->budgets != NULL)
-        budgets_eval(d->budgets, time(NULL));
+        budgets_eval(d->budgets, budgets_wall_clock());
     struct self_sources src = {
         .pipe = d->pipe,
         .inputs = d->inputs,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "selfmetrics.h"
@@ -105,6 +106,13 @@ void budget_figures_of(const struct cfg_budget *b,
         out->status = BUDGET_EXCEEDED;
     else if (out->reached > 0)
         out->status = BUDGET_WARNING;
+}
+
+int64_t budgets_wall_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec;
 }
 
 /* --- the set ----------------------------------------------------------------
@@ -307,6 +315,13 @@ static void instant(const struct tz *z, int64_t t, char *out)
         snprintf(out, TIMEFMT_RFC3339_MAX, "%lld", (long long)t);
 }
 
+/* The current period in a warning's words. */
+static const char *const current[PERIOD_KIND_COUNT] = {
+    [PERIOD_HOUR] = "this hour", [PERIOD_DAY] = "today",
+    [PERIOD_WEEK] = "this week", [PERIOD_MONTH] = "this month",
+    [PERIOD_YEAR] = "this year",
+};
+
 static void warn(const struct budgets *b, const struct budget *it, size_t k)
 {
     const struct budget_figures *f = &it->fig;
@@ -325,8 +340,8 @@ static void warn(const struct budgets *b, const struct budget *it, size_t k)
              "fraction=%s utilization=%s",
              it->def->name, kind, start, end, used, limit, frac, util);
     log_write(LOG_WARN, extra,
-              "budget %s reached %s of its limit this %s: %s of %s used",
-              it->def->name, frac, kind, used, limit);
+              "budget %s reached %s of its limit %s: %s of %s used",
+              it->def->name, frac, current[it->def->period], used, limit);
 }
 
 int budgets_check(struct budgets *b, int64_t now)

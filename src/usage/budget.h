@@ -83,6 +83,14 @@ void budget_figures_of(const struct cfg_budget *b,
 /* --- the budgets of a configuration ------------------------------------- */
 
 /*
+ * The wall clock in whole UTC seconds, for budgets_eval's now: read
+ * precisely, since time() may read a coarse clock up to a tick behind, and
+ * a projection made a second early would not be the one its client
+ * expects.
+ */
+int64_t budgets_wall_clock(void);
+
+/*
  * The budgets of cfg (borrowed; cfg->n_budgets of them), reading the
  * ledger l (borrowed; both must outlive the budgets), which keeps every
  * budget's metric (the configuration makes sure). Returns 0, -EINVAL when

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "timefmt.h"
 
@@ -168,7 +167,7 @@ void budget_http_get(void *ctx, const struct http_request *req,
                    "the configuration");
         return;
     }
-    if (budgets_eval(b, (int64_t)time(NULL)) != 0) {
+    if (budgets_eval(b, budgets_wall_clock()) != 0) {
         json_error(rep, 500, "Internal Server Error",
                    "the usage ledger could not be read; the log says why");
         return;
