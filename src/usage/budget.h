@@ -93,8 +93,9 @@ int64_t budgets_wall_clock(void);
 /*
  * The budgets of cfg (borrowed; cfg->n_budgets of them), reading the
  * ledger l (borrowed; both must outlive the budgets), which keeps every
- * budget's metric (the configuration makes sure). Returns 0, -EINVAL when
- * a budget's metric is not in the ledger, or -ENOMEM.
+ * budget's metric (the configuration makes sure). Stores them in *out
+ * (caller frees with budgets_free). Returns 0, -EINVAL when a budget's
+ * metric is not in the ledger, or -ENOMEM.
  */
 int budgets_new(const struct config *cfg, struct ledger *l,
                 struct budgets **out);
