@@ -144,6 +144,69 @@ void budget_write_table(const struct budgets *b, struct buf *out)
     }
 }
 
+/* A CSV field, quoted when it holds a comma, a quote or a line break. */
+static void csv_field(struct buf *out, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        buf_puts(out, s);
+        return;
+    }
+    buf_putc(out, '"');
+    for (; *s; s++) {
+        if (*s == '"')
+            buf_putc(out, '"');
+        buf_putc(out, *s);
+    }
+    buf_putc(out, '"');
+}
+
+static void csv_time(struct buf *out, const struct tz *z, int64_t t)
+{
+    char s[TIMEFMT_RFC3339_MAX];
+    if (timefmt_rfc3339((num_fixed)t * NUM_ONE, tz_offset(z, t), s) > 0)
+        buf_puts(out, s);
+}
+
+/* A figure of the CSV, then a comma: empty when it has none. */
+static void csv_num(struct buf *out, bool has, num_fixed v)
+{
+    if (has)
+        put_num(out, v);
+    buf_putc(out, ',');
+}
+
+void budget_write_csv(const struct budgets *b, struct buf *out)
+{
+    struct buf match = {0};
+    buf_puts(out, "budget,metric,match,period,start,end,limit,used,remaining,"
+                  "utilization,projected,status\r\n");
+    for (size_t i = 0; i < budgets_count(b); i++) {
+        const struct cfg_budget *d = budgets_def(b, i);
+        const struct budget_figures *f = budgets_figures(b, i);
+        buf_reset(&match);
+        for (size_t k = 0; k < d->n_match; k++)
+            buf_printf(&match, "%s%s=%s", k > 0 ? ";" : "", d->match[k].label,
+                       d->match[k].value);
+        csv_field(out, d->name);
+        buf_putc(out, ',');
+        csv_field(out, budgets_metric(b, i));
+        buf_putc(out, ',');
+        csv_field(out, match.data != NULL ? match.data : "");
+        buf_printf(out, ",%s,", period_kind_name(d->period));
+        csv_time(out, budgets_zone(b), f->span.start);
+        buf_putc(out, ',');
+        csv_time(out, budgets_zone(b), f->span.end);
+        buf_putc(out, ',');
+        csv_num(out, f->limited, f->limit);
+        csv_num(out, true, f->used);
+        csv_num(out, f->limited, f->remaining);
+        csv_num(out, f->limited, f->utilization);
+        csv_num(out, true, f->projected);
+        buf_printf(out, "%s\r\n", budget_status_name(f->status));
+    }
+    buf_free(&match);
+}
+
 static void json_error(struct http_reply *rep, unsigned status,
                        const char *error, const char *detail)
 {
@@ -176,23 +239,34 @@ void budget_http_get(void *ctx, const struct http_request *req,
     budget_write_json(b, &rep->body);
 }
 
+int budget_report_ledger(const struct config *cfg, struct ledger *l,
+                         int64_t now, enum budget_format f, struct buf *out)
+{
+    struct budgets *b = NULL;
+    if (cfg->n_budgets == 0)
+        return -ENOENT;
+    int rc = budgets_new(cfg, l, &b);
+    if (rc == 0)
+        rc = budgets_eval(b, now);
+    if (rc == 0 && f == BUDGET_JSON)
+        budget_write_json(b, out);
+    else if (rc == 0 && f == BUDGET_CSV)
+        budget_write_csv(b, out);
+    else if (rc == 0)
+        budget_write_table(b, out);
+    budgets_free(b);
+    return rc;
+}
+
 int budget_report(const struct config *cfg, const char *path, int64_t now,
-                  bool json, struct buf *out)
+                  enum budget_format f, struct buf *out)
 {
     struct ledger *l = NULL;
-    struct budgets *b = NULL;
     if (cfg->n_budgets == 0)
         return -ENOENT;
     int rc = ledger_open(cfg, path, &l);
     if (rc == 0)
-        rc = budgets_new(cfg, l, &b);
-    if (rc == 0)
-        rc = budgets_eval(b, now);
-    if (rc == 0 && json)
-        budget_write_json(b, out);
-    else if (rc == 0)
-        budget_write_table(b, out);
-    budgets_free(b);
+        rc = budget_report_ledger(cfg, l, now, f, out);
     ledger_free(l);
     return rc;
 }

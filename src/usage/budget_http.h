@@ -24,11 +24,23 @@
 #include "buf.h"
 #include "http.h"
 
+/* How budgets are written out. */
+enum budget_format {
+    BUDGET_TABLE, /* aligned columns, for people */
+    BUDGET_CSV,   /* RFC 4180, a header line, one budget a line */
+    BUDGET_JSON,  /* as GET /api/v1/budgets answers */
+};
+
 /* The budgets' figures as the last budgets_eval() left them, as JSON. */
 void budget_write_json(const struct budgets *b, struct buf *out);
 
 /* The same as a table, one budget a line, for people. */
 void budget_write_table(const struct budgets *b, struct buf *out);
+
+/* The same as CSV: budget, metric, match ("label=value;..."), period,
+ * start, end, limit, used, remaining, utilization, projected, status; an
+ * unlimited budget's limit, remaining and utilization empty. */
+void budget_write_csv(const struct budgets *b, struct buf *out);
 
 /*
  * The handler of GET /api/v1/budgets: ctx is the budgets (NULL when none
@@ -39,12 +51,20 @@ void budget_http_get(void *ctx, const struct http_request *req,
                      struct http_reply *rep);
 
 /*
- * The budgets of cfg from the ledger saved in the state file at path, at
- * the UTC instant now, written to out as JSON (json) or a table. Returns
- * 0; -ENOENT when cfg has no budgets or path no ledger; or as
- * ledger_open and ledger_sum (the log says why).
+ * The budgets of cfg (borrowed) read from the ledger l (borrowed, opened
+ * for cfg: ledger_open), at the UTC instant now, written to out in format
+ * f: the row of an offline report. Returns 0; -ENOENT when cfg has no
+ * budgets; or as budgets_new and ledger_sum (the log says why).
+ */
+int budget_report_ledger(const struct config *cfg, struct ledger *l,
+                         int64_t now, enum budget_format f, struct buf *out);
+
+/*
+ * The same from the state file at path (borrowed), opened read only.
+ * Returns as budget_report_ledger, or as ledger_open (-ENOENT when path
+ * holds no ledger).
  */
 int budget_report(const struct config *cfg, const char *path, int64_t now,
-                  bool json, struct buf *out);
+                  enum budget_format f, struct buf *out);
 
 #endif

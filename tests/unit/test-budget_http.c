@@ -39,6 +39,17 @@
     "\"remaining\":3,\"utilization\":0.7,\"projected\":28,"                    \
     "\"status\":\"warning\"}]}\n"
 
+#define KOLKATA_CSV                                                            \
+    "budget,metric,match,period,start,end,limit,used,remaining,"               \
+    "utilization,projected,status\r\n"                                         \
+    "month_a,tokens_total,model=a,month,2024-02-01T00:00:00+05:30,"            \
+    "2024-03-01T00:00:00+05:30,100,1073,-973,10.73,1085.082455503088,"         \
+    "exceeded\r\n"                                                             \
+    "day_a,tokens_total,model=a,day,2024-02-29T00:00:00+05:30,"                \
+    "2024-03-01T00:00:00+05:30,,53,,,78.276923076923,ok\r\n"                   \
+    "hour,tokens_total,,hour,2024-02-29T16:00:00+05:30,"                       \
+    "2024-02-29T17:00:00+05:30,10,7,3,0.7,28,warning\r\n"
+
 static void test_json(void **state)
 {
     struct bfix x;
@@ -58,6 +69,29 @@ static void test_json(void **state)
     assert_non_null(strstr(out.data, " -973 "));
     assert_non_null(strstr(out.data, " exceeded\n"));
     assert_non_null(strstr(out.data, "\nday_a "));
+    buf_free(&out);
+    bfix_close(&x);
+}
+
+/* A match value with a comma and a quote is one quoted CSV field. */
+static void test_csv_quoting(void **state)
+{
+    struct bfix x;
+    struct buf out = {0};
+    (void)state;
+    bfix_open(&x,
+              LEDGER_YAML("UTC",
+                          LEDGER_KEEP_ALL) "budgets:\n  - {name: q, metric: "
+                                           "tokens_total, match: {model: "
+                                           "'x,\"y'}, period: day, limit: 2}\n",
+              "");
+    lfix_line(&x.f, "2024-02-29T10:00:00Z", "x,\\\"y", "1", NULL);
+    assert_int_equal(budgets_eval(x.b, NOW), 0);
+    budget_write_csv(x.b, &out);
+    assert_non_null(strstr(out.data,
+                           "\r\nq,tokens_total,\"model=x,\"\"y\",day,"
+                           "2024-02-29T00:00:00Z,2024-03-01T00:00:00Z,"
+                           "2,1,1,0.5,"));
     buf_free(&out);
     bfix_close(&x);
 }
@@ -84,11 +118,16 @@ static void test_report(void **state)
     bfix_open(&x, BUDGETS_YAML("Asia/Kolkata"), t->path);
     bfix_feed(&x.f);
     assert_int_equal(state_checkpoint(x.f.s), 1);
-    assert_int_equal(budget_report(x.f.cfg, t->path, NOW, true, &out), 0);
+    assert_int_equal(budget_report(x.f.cfg, t->path, NOW, BUDGET_JSON, &out),
+                     0);
     assert_string_equal(out.data, KOLKATA_JSON);
     buf_reset(&out);
-    assert_int_equal(budget_report(x.f.cfg, t->path, NOW, false, &out), 0);
+    assert_int_equal(budget_report(x.f.cfg, t->path, NOW, BUDGET_TABLE, &out),
+                     0);
     assert_non_null(strstr(out.data, "\nhour "));
+    buf_reset(&out);
+    assert_int_equal(budget_report(x.f.cfg, t->path, NOW, BUDGET_CSV, &out), 0);
+    assert_string_equal(out.data, KOLKATA_CSV);
     buf_free(&out);
     bfix_close(&x);
 }
@@ -97,6 +136,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_csv_quoting),
         cmocka_unit_test(test_not_configured),
         cmocka_unit_test_setup_teardown(test_report, tmp_setup, tmp_teardown),
     };
