@@ -2,13 +2,15 @@
  * Loading the configuration: the file, its top level, the inputs, the
  * state and the limits. The metrics are config_metric.c's (with
  * config_label.c's labels and config_cond.c's conditions), the prices
- * config_pricing.c's, the usage section config_usage.c's, the YAML
+ * config_pricing.c's, the usage section config_usage.c's, the budgets
+ * usage/config_budgets.c's, the YAML
  * helpers config_yaml.c's; none of them calls back here.
  */
 #include "config.h"
 #include "config_metric.h"
 #include "config_pricing.h"
 #include "config_time.h"
+#include "config_budgets.h"
 #include "config_usage.h"
 #include "config_yaml.h"
 
@@ -237,8 +239,9 @@ static void load_limits(struct loader *L, const yaml_node_t *n)
 
 static void load_root(struct loader *L, const yaml_node_t *root)
 {
-    static const char *const keys[] = {"inputs", "metrics", "state", "pricing",
-                                       "limits", "usage",   NULL};
+    static const char *const keys[] = {"inputs",  "metrics", "state",
+                                       "pricing", "limits",  "usage",
+                                       "budgets", NULL};
     struct config *cfg = L->cfg;
     yaml_node_t *v;
 
@@ -293,6 +296,16 @@ static void load_root(struct loader *L, const yaml_node_t *root)
     v = cfg_get(L, root, "usage");
     if (v != NULL)
         cfg_load_usage(L, v);
+    /* Budgets name metrics, and add theirs to the usage section. */
+    v = cfg_get(L, root, "budgets");
+    if (v != NULL)
+        cfg_load_budgets(L, v);
+    v = cfg_get(L, root, "usage");
+    if (v != NULL && v->type == YAML_MAPPING_NODE &&
+        cfg_get(L, v, "metrics") == NULL && cfg->n_budgets == 0)
+        cfg_err(L, v,
+                "usage needs \"metrics\": the counters and histograms to "
+                "keep per day and hour (or budgets that name them)");
 }
 
 /*

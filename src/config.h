@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "envelope.h"
 #include "num.h"
+#include "period.h"
 #include "registry.h"
 #include "timefmt.h"
 
@@ -367,6 +368,34 @@ struct cfg_usage {
     uint64_t hourly_retention_ms; /* hours this long; 0: none */
 };
 
+/*
+ * A budget (usage/budget.h): a limit on what one usage counter adds, over
+ * its series whose labels hold every match, in each calendar period of
+ * the usage zone; warnings when it reaches each warn_at fraction.
+ */
+#define CONFIG_MAX_BUDGETS       256 /* budgets in one file */
+#define CONFIG_MAX_BUDGET_WARN   16  /* warn_at fractions of one budget */
+#define CONFIG_MAX_BUDGET_NAME   64  /* bytes of a budget's name */
+#define CONFIG_DEFAULT_WARN_LOW  "0.8"
+#define CONFIG_DEFAULT_WARN_HIGH "1.0"
+
+struct cfg_budget_match {
+    const char *label;
+    const char *value;
+};
+
+struct cfg_budget {
+    const char *name;
+    int metric; /* index into config.metrics: a counter in usage.metrics */
+    const struct cfg_budget_match *match; /* in the order written */
+    size_t n_match;
+    enum period_kind period;  /* hour, day, week or month */
+    bool unlimited;           /* limit: unlimited: used, no limit */
+    num_fixed limit;          /* > 0 unless unlimited */
+    const num_fixed *warn_at; /* ascending, each > 0; none when unlimited */
+    size_t n_warn;
+};
+
 /* A time zone the configuration loaded, freed with it. */
 struct cfg_zone {
     struct tz *tz;
@@ -388,9 +417,11 @@ struct config {
     size_t n_fields;
     struct cfg_price *prices;
     size_t n_prices;
-    int default_price;       /* index of the "default" entry, or -1 */
-    struct cfg_zone *zones;  /* every zone named, each once */
-    struct cfg_usage *usage; /* NULL: no usage section, no ledger */
+    int default_price;          /* index of the "default" entry, or -1 */
+    struct cfg_zone *zones;     /* every zone named, each once */
+    struct cfg_usage *usage;    /* NULL: no usage section, no ledger */
+    struct cfg_budget *budgets; /* a budget's metric is always in usage */
+    size_t n_budgets;
 };
 
 /*

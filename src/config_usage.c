@@ -36,6 +36,18 @@ static const char *closest_metric(const struct config *cfg, const char *name)
     return best;
 }
 
+void cfg_no_metric(struct loader *L, const yaml_node_t *n, const char *what,
+                   const char *name, const char *which)
+{
+    const char *near = closest_metric(L->cfg, name);
+    if (near != NULL)
+        cfg_err(L, n, "%s: no metric is named \"%s\" (did you mean \"%s\"?)",
+                what, name, near);
+    else
+        cfg_err(L, n, "%s: no metric is named \"%s\"; name %s", what, name,
+                which);
+}
+
 /* One entry of usage.metrics: the index of a counter or a histogram, or
  * -1 after reporting what it is instead. */
 static int usage_metric(struct loader *L, const yaml_node_t *n)
@@ -45,17 +57,8 @@ static int usage_metric(struct loader *L, const yaml_node_t *n)
         return -1;
     int i = config_metric_index(L->cfg, name);
     if (i < 0) {
-        const char *near = closest_metric(L->cfg, name);
-        if (near != NULL)
-            cfg_err(L, n,
-                    "usage.metrics: no metric is named \"%s\" (did you mean "
-                    "\"%s\"?)",
-                    name, near);
-        else
-            cfg_err(L, n,
-                    "usage.metrics: no metric is named \"%s\"; name "
-                    "counters or histograms of \"metrics\"",
-                    name);
+        cfg_no_metric(L, n, "usage.metrics", name,
+                      "counters or histograms of \"metrics\"");
         return -1;
     }
     if (L->cfg->metrics[i].type == METRIC_GAUGE) {
@@ -111,12 +114,9 @@ void cfg_load_usage(struct loader *L, const yaml_node_t *n)
         return;
     u->retention_ms = CONFIG_DEFAULT_USAGE_RETENTION_MS;
     u->hourly_retention_ms = CONFIG_DEFAULT_USAGE_HOURLY_MS;
+    /* Without metrics, budgets may name them (config.c checks). */
     if ((v = cfg_get(L, n, "metrics")) != NULL)
         load_metrics(L, v, u);
-    else
-        cfg_err(L, n,
-                "usage needs \"metrics\": the counters and histograms to "
-                "keep per day and hour");
     v = cfg_get(L, n, "timezone");
     u->zone = v != NULL ? cfg_load_zone(L, v)
                         : cfg_zone_named(L, NULL, CONFIG_DEFAULT_USAGE_ZONE);

@@ -12,4 +12,10 @@
 /* Loads "usage" (n) into L->cfg->usage. */
 void cfg_load_usage(struct loader *L, const yaml_node_t *n);
 
+/* Reports at n that no metric is named name, in what ("usage.metrics"),
+ * with the closest name, or else which metrics to name ("counters of
+ * \"metrics\""). */
+void cfg_no_metric(struct loader *L, const yaml_node_t *n, const char *what,
+                   const char *name, const char *which);
+
 #endif

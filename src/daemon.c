@@ -9,6 +9,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "budget.h"
+#include "budget_http.h"
+#include "budget_store.h"
 #include "expfmt.h"
 #include "health.h"
 #include "input.h"
@@ -36,8 +39,9 @@ struct daemon {
     size_t n_inputs;
     struct tail_buf rb;
 
-    struct state *state;   /* with or without a file: see state.h */
-    struct ledger *ledger; /* NULL: no usage section */
+    struct state *state;     /* with or without a file: see state.h */
+    struct ledger *ledger;   /* NULL: no usage section */
+    struct budgets *budgets; /* NULL: no budgets */
 
     /* Following mode only. */
     struct loop *loop;
@@ -45,6 +49,7 @@ struct daemon {
     struct http *http;
     struct loop_timer *ckpt_timer;
     struct loop_timer *expire_timer;
+    struct loop_timer *budget_timer;
     uint64_t expire_every_ms; /* 0: no metric expires */
     uint64_t started_ms;
 };
@@ -70,6 +75,8 @@ static int open_state(struct daemon *d, enum daemon_mode mode, const char *flag)
         rc = input_store_join(d->state, d->inputs, d->n_inputs);
     if (rc == 0 && d->ledger != NULL)
         rc = ledger_attach(d->ledger, d->state);
+    if (rc == 0 && d->budgets != NULL)
+        rc = budget_store_join(d->state, d->budgets);
     if (rc == 0)
         state_restore(d->state);
     return rc;
@@ -86,6 +93,22 @@ static void checkpoint(struct daemon *d)
         ledger_sync(d->ledger);
 }
 
+/* Logs the budget warnings due; a checkpoint keeps at once that they were
+ * given, so a crash right after does not give them again. */
+static void check_budgets(struct daemon *d)
+{
+    if (d->budgets != NULL &&
+        budgets_check(d->budgets, budgets_wall_clock()) > 0)
+        checkpoint(d);
+}
+
+static void on_budgets(void *ctx)
+{
+    struct daemon *d = ctx;
+    check_budgets(d);
+    d->budget_timer = loop_timer_add(d->loop, BUDGET_CHECK_MS, on_budgets, d);
+}
+
 /* The usage ledger, when configured: it observes its metrics' updates. */
 static int open_ledger(struct daemon *d)
 {
@@ -97,7 +120,13 @@ static int open_ledger(struct daemon *d)
         ledger_metric(d->ledger, i, &m);
         rc = pipeline_observe(d->pipe, m.name, ledger_observe, d->ledger, i);
     }
-    return rc == 0 ? ledger_selfmetrics(d->ledger, d->self) : rc;
+    if (rc == 0)
+        rc = ledger_selfmetrics(d->ledger, d->self);
+    if (rc == 0 && d->cfg->n_budgets > 0)
+        rc = budgets_new(d->cfg, d->ledger, &d->budgets);
+    return rc == 0 && d->budgets != NULL
+               ? budgets_selfmetrics(d->budgets, d->self)
+               : rc;
 }
 
 static void on_checkpoint(void *ctx)
@@ -175,11 +204,13 @@ void daemon_free(struct daemon *d)
     if (d->loop) {
         loop_timer_cancel(d->loop, d->ckpt_timer);
         loop_timer_cancel(d->loop, d->expire_timer);
+        loop_timer_cancel(d->loop, d->budget_timer);
     }
     watch_free(d->watch);
     loop_free(d->loop);
     selfmetrics_free(d->self);
-    /* After the state, whose checkpoints it takes part in. */
+    /* After the state, whose checkpoints they take part in. */
+    budgets_free(d->budgets);
     ledger_free(d->ledger);
     pipeline_free(d->pipe);
     registry_free(d->reg);
@@ -194,6 +225,8 @@ static void collect(struct daemon *d)
 {
     struct state_stats st;
     state_get_stats(d->state, &st);
+    if (d->budgets != NULL)
+        budgets_eval(d->budgets, budgets_wall_clock());
     struct self_sources src = {
         .pipe = d->pipe,
         .inputs = d->inputs,
@@ -324,6 +357,8 @@ int daemon_run(struct daemon *d, const struct http_listen *listen)
     }
     if ((rc = http_route(d->http, "/metrics", on_metrics, d)) != 0 ||
         (rc = http_route(d->http, "/health", on_health, d)) != 0 ||
+        (rc = http_route(d->http, "/api/v1/budgets", budget_http_get,
+                         d->budgets)) != 0 ||
         (rc = http_route(d->http, "/", http_index_page, NULL)) != 0)
         return rc;
 
@@ -339,6 +374,8 @@ int daemon_run(struct daemon *d, const struct http_listen *listen)
     if ((d->expire_every_ms = registry_expire_every_ms(d->reg)) > 0)
         d->expire_timer =
             loop_timer_add(d->loop, d->expire_every_ms, on_expire, d);
+    if (d->budgets != NULL)
+        on_budgets(d);
 
     describe_listen(listen, http_port(d->http), where, sizeof(where));
     snprintf(extra, sizeof(extra), "address=%s version=%s", where,
@@ -370,6 +407,7 @@ int daemon_once(struct daemon *d, char *const *files, size_t n_files,
             input_drain_all(d->inputs[input]);
         }
         /* What they added: values and the usage ledger, no positions. */
+        check_budgets(d);
         checkpoint(d);
     } else {
         for (size_t i = 0; i < d->n_inputs; i++) {
@@ -382,6 +420,7 @@ int daemon_once(struct daemon *d, char *const *files, size_t n_files,
         for (size_t i = 0; i < d->n_inputs; i++)
             while (input_pump(d->inputs[i], SIZE_MAX))
                 ;
+        check_budgets(d);
         checkpoint(d);
         for (size_t i = 0; i < d->n_inputs; i++)
             input_drain_all(d->inputs[i]);

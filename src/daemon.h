@@ -2,8 +2,8 @@
  * The daemon: the one struct everything hangs off.
  *
  * It owns the configuration, the registry, the pipeline, the inputs, the
- * usage ledger when one is configured and, when following files, the
- * loop, the inotify watch and the HTTP server.
+ * usage ledger and the budgets when they are configured and, when
+ * following files, the loop, the inotify watch and the HTTP server.
  * The same assembly serves both ways of running: daemon_run() follows
  * files until a signal stops it; daemon_once() reads files to their end
  * and prints the exposition.

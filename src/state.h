@@ -43,8 +43,9 @@
  *      file's first line decided; older rows get 0 (nothing delivered
  *      past the offset, as they meant) and 'auto'.
  * Tables added without a new version, because a release that does not
- * know them leaves them alone: removed (registry_store.h) and the usage
- * ledger's ledger_* tables (usage/ledger_store.c).
+ * know them leaves them alone: removed (registry_store.h), the usage
+ * ledger's ledger_* tables (usage/ledger_store.c) and budget_warnings
+ * (usage/budget_store.c).
  */
 #define STATE_SCHEMA_VERSION 3
 
@@ -57,6 +58,7 @@ enum state_part {
     STATE_PART_SERIES,    /* the registry's values: registry_store.h */
     STATE_PART_POSITIONS, /* where every file stands: input_store.h */
     STATE_PART_LEDGER,    /* usage per day and hour: usage/ledger.h */
+    STATE_PART_BUDGETS,   /* budget warnings given: usage/budget_store.h */
     STATE_PART_COUNT
 };
 

@@ -227,6 +227,7 @@ void ledger_observe(void *ctx, size_t metric, const struct series *se,
     }
     int64_t period = l->spot.period;
     uint8_t grain = l->spot.grain;
+    l->metrics[metric].heard++;
     size_t mask = l->cap - 1;
     struct ledger_cell *c;
     for (size_t i = cell_hash(se, period, grain) & mask;; i = (i + 1) & mask) {
@@ -315,6 +316,11 @@ int ledger_find(const struct ledger *l, const char *name)
         if (strcmp(l->metrics[i].cfg->name, name) == 0)
             return (int)i;
     return -1;
+}
+
+uint64_t ledger_heard(const struct ledger *l, size_t metric)
+{
+    return metric < l->n_metrics ? l->metrics[metric].heard : 0;
 }
 
 /* --- its own figures --------------------------------------------------------

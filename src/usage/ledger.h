@@ -151,6 +151,13 @@ void ledger_metric(const struct ledger *l, size_t metric,
 int ledger_find(const struct ledger *l, const char *name);
 
 /*
+ * How many updates of the usage metric at index metric the ledger has
+ * kept since it was made: when it has not moved, no sum of that metric
+ * has changed (only retention, at checkpoints, drops past periods).
+ */
+uint64_t ledger_heard(const struct ledger *l, size_t metric);
+
+/*
  * The periods kept at the UTC instant now: days from first_day, hours
  * from first_hour (an hour's start, UTC seconds; INT64_MAX when no hours
  * are kept), and the retentions they follow, in seconds.

@@ -49,6 +49,7 @@ struct ledger_metric {
     char *labels_text;         /* "model,status": as ledger_metrics.labels */
     int64_t id;                /* its ledger_metrics row; 0: not stored yet */
     struct ledger_names names; /* its series' numbers */
+    uint64_t heard;            /* updates observed: ledger_heard() */
 };
 
 /* The period the last update fell in, [lo, hi) in num_fixed seconds. */

@@ -6,14 +6,21 @@ compared with values computed here, independently, from the lines
 """
 import json
 import os
+import random
 import re
 import tempfile
+import time
 from collections import defaultdict
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from harness import (ROOT, Exposition, FlashcaseOracle, Skip, _label_text, _number,
                      feed_all, genlogs, genlogs_path, labelset, main,
                      promtool_check, run)
+from test_budgets import period_of, project, q
+
+UTC = ZoneInfo("UTC")
 
 PICO = Decimal("1e-12")
 
@@ -280,5 +287,110 @@ def test_flashcase_pack_is_the_default():
         os.path.realpath(os.path.join(ROOT, "exporter.yaml"))
 
 
+# --- budgets -------------------------------------------------------------------
+
+# The packs' budgets: (name, family, match, period, limit or None, warn_at).
+PACK_BUDGETS = {
+    "aegisrag": [
+        ("alibaba_cloud", "aegis_llm_cost_usd_total", {"provider": "alibaba_cloud"},
+         "month", Decimal(120), None),
+        ("openai", "aegis_llm_cost_usd_total", {"provider": "openai"}, "month",
+         Decimal(80), None),
+        ("local_ollama", "aegis_llm_cost_usd_total", {"provider": "local_ollama"},
+         "month", None, None),
+        ("total", "aegis_llm_cost_usd_total", {}, "month", Decimal(200), None)],
+    "flashcase": [
+        ("tokens_hourly", "llm_tokens_total", {}, "hour", Decimal(100000),
+         [Decimal("0.5"), Decimal(1)]),
+        ("tokens_daily", "llm_tokens_total", {}, "day", Decimal(2400000),
+         [Decimal("0.5"), Decimal(1)])],
+    "story23": [
+        ("ai_cost_daily", "ai_cost_total", {}, "day", Decimal(10), None),
+        ("ai_tokens_hourly", "ai_tokens_total", {}, "hour", Decimal(10000),
+         [Decimal(1)])],
+}
+TIME_FIELD = re.compile(rb'"(timestamp|ts)": "[^"]*"')
+
+
+def retime(data, rng, now):
+    """The lines with their times moved to the last weeks, a third of them
+    to the last twenty minutes; returns the lines and their instants."""
+    out, times = [], []
+    for i, raw in enumerate(data.split(b"\n")[:-1]):
+        back = rng.uniform(0, (1200, 2 * 86400, 45 * 86400)[i % 3])
+        t = now - timedelta(seconds=back)
+        t = t.replace(microsecond=t.microsecond // 1000 * 1000)
+        ts = t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (t.microsecond // 1000)
+        out.append(TIME_FIELD.sub(lambda m: b'"%s": "%s"' % (m.group(1), ts.encode()),
+                                  raw, count=1))
+        times.append(t)
+    return b"\n".join(out) + b"\n", times
+
+
+def pack_used(pack, lines, times, family, match, start, end):
+    """What the pack's family added over [start, end), by the oracle."""
+    if pack == "flashcase":
+        fc = FlashcaseOracle()
+        for l, t in zip(lines, times):
+            if start <= t < end:
+                fc.feed(l)
+        assert family == "llm_tokens_total"
+        return sum(fc.tokens.values(), Decimal(0))
+    fmt, fn, counters, hists = PACKS[pack]
+    o = Oracle(counters, hists)
+    o.feed_lines(b"".join(l + b"\n" for l, t in zip(lines, times)
+                         if start <= t < end), fn)
+    return sum((v for k, v in o.counters[family].items()
+                if all(dict(k).get(a) == b for a, b in match.items())), Decimal(0))
+
+
+def test_pack_budgets():
+    """Each pack's budgets over lines of this period and the ones before,
+    read once: every gauge exactly, each fraction reached warned once."""
+    if genlogs_path() is None:
+        raise Skip("genlogs.py not found (set GENLOGS)")
+    rng = random.Random(7)
+    for pack, budgets in PACK_BUDGETS.items():
+        data, _ = genlogs(PACKS[pack][0] if pack in PACKS else pack, 3000, 11)
+        data, times = retime(data, rng, datetime.now(timezone.utc))
+        lines = data.split(b"\n")[:-1]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "app.log")
+            with open(path, "wb") as f:
+                f.write(data)
+            cfg = os.path.join(ROOT, "examples", pack, "exporter.yaml")
+            t0 = time.time()
+            rc, out, err = run(["--config.file=" + cfg, "--once", path])
+            t1 = time.time()
+            assert rc == 0, err
+        e = Exposition(out)
+        promtool_check(e.text)
+        for name, family, match, kind, limit, warn in budgets:
+            g = lambda fam: e.value("tokentail_budget_" + fam, budget=name)
+            end = datetime.fromtimestamp(int(g("period_end_timestamp_seconds")),
+                                         timezone.utc)
+            start, end2 = period_of(kind, end - timedelta(seconds=1), UTC)
+            assert end2 == end, (pack, name, end)
+            used = pack_used(pack, lines, times, family, match, start, end)
+            assert Decimal(g("used")) == used, (pack, name, g("used"), used)
+            options = {project(used, start, end, datetime.fromtimestamp(s, timezone.utc))
+                       for s in range(int(t0), int(t1) + 1)}
+            assert Decimal(g("projected")) in options, (pack, name, g("projected"))
+            fractions = warn or [Decimal("0.8"), Decimal(1)]
+            if limit is None:
+                assert g("limit") is None and g("remaining") is None
+                fractions = []
+            else:
+                assert Decimal(g("limit")) == limit
+                assert Decimal(g("remaining")) == limit - used
+                assert Decimal(g("utilization_ratio")) == q(used / limit)
+            warned = [Decimal(m.group(1)) for m in re.finditer(
+                r'budget=%s period=\S+ start=\S+ end=\S+ used=\S+ limit=\S+ '
+                r'fraction=(\S+)' % re.escape(name), err)]
+            assert sorted(warned) == [f for f in fractions if used >= q(f * limit)], \
+                (pack, name, warned, used)
+
+
 if __name__ == "__main__":
-    main([test_packs, test_mixed, test_flashcase_pack_is_the_default])
+    main([test_packs, test_mixed, test_flashcase_pack_is_the_default,
+          test_pack_budgets])

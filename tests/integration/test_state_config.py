@@ -19,7 +19,7 @@ import pwd
 import sqlite3
 import tempfile
 
-from harness import (DEFAULT_STATE, Skip, Tokentail, default_config, main,
+from harness import (DEFAULT_STATE, Skip, Tokentail, main,
                      run as run_once, write_config)
 
 DAY = 86400
@@ -246,8 +246,8 @@ def test_once_state_only_from_the_flag():
         state = os.path.join(tmp, "state.db")
         # Named files keep no state without a usage ledger to fill: a
         # usage error, and no file made.
-        rc, out, err = run_once(["--config.file=" + default_config(), "--once",
-                                 "--state.file=" + state, log_path])
+        rc, out, err = run_once(["--config.file=" + config(tmp, TOKENS),
+                                 "--once", "--state.file=" + state, log_path])
         assert rc == 2 and out == "", (rc, err)
         assert err == ("tokentail: --state.file with file arguments keeps what "
                        "they add to the usage ledger, and the configuration "

@@ -40,8 +40,10 @@ struct lfix {
     struct state *s;
 };
 
-/* Builds everything for yaml, the state at path ("" for none). */
-static inline void lfix_open(struct lfix *f, const char *yaml, const char *path)
+/* Builds everything for yaml, the state at path ("" for none), the
+ * ledger attached, before the state restores. */
+static inline void lfix_build(struct lfix *f, const char *yaml,
+                              const char *path)
 {
     f->cfg = config_or_fail(yaml);
     assert_int_equal(registry_new(&f->reg), 0);
@@ -56,17 +58,29 @@ static inline void lfix_open(struct lfix *f, const char *yaml, const char *path)
     assert_int_equal(state_open(path, &f->s), 0);
     assert_int_equal(registry_store_join(f->s, f->reg, 0), 0);
     assert_int_equal(ledger_attach(f->l, f->s), 0);
+}
+
+/* Builds everything for yaml, the state at path ("" for none). */
+static inline void lfix_open(struct lfix *f, const char *yaml, const char *path)
+{
+    lfix_build(f, yaml, path);
     assert_int_equal(state_restore(f->s), 0);
+}
+
+/* Frees all but the state, already closed. */
+static inline void lfix_close_rest(struct lfix *f)
+{
+    ledger_free(f->l);
+    pipeline_free(f->p);
+    registry_free(f->reg);
+    config_free(f->cfg);
 }
 
 /* Closes it all without a checkpoint: as a kill -9 would. */
 static inline void lfix_close(struct lfix *f)
 {
     state_close(f->s);
-    ledger_free(f->l);
-    pipeline_free(f->p);
-    registry_free(f->reg);
-    config_free(f->cfg);
+    lfix_close_rest(f);
 }
 
 /* One line: its time (RFC 3339), model, tokens and, unless NULL, latency. */
