@@ -140,6 +140,29 @@ const char *http_request_query(const struct http_request *r, const char *key)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+struct each_query {
+    void (*fn)(void *ctx, const char *key, const char *value);
+    void *ctx;
+};
+
+static enum MHD_Result each_query(void *cls, enum MHD_ValueKind kind,
+                                  const char *key, const char *value)
+{
+    const struct each_query *e = cls;
+    (void)kind;
+    e->fn(e->ctx, key, value ? value : "");
+    return MHD_YES;
+}
+
+void http_request_each_query(const struct http_request *r,
+                             void (*fn)(void *ctx, const char *key,
+                                        const char *value),
+                             void *ctx)
+{
+    struct each_query e = {fn, ctx};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, each_query, &e);
+}
+
 const char *http_request_header(const struct http_request *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
@@ -172,7 +195,7 @@ static void count(struct http *s, struct route *route, unsigned code)
 static enum MHD_Result respond(struct http *s, struct MHD_Connection *c,
                                struct route *route, unsigned code,
                                const char *type, char *body, size_t len,
-                               bool owned)
+                               bool owned, const char *attachment)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(
         len, body, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
@@ -185,6 +208,11 @@ static enum MHD_Result respond(struct http *s, struct MHD_Connection *c,
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    if (attachment != NULL && attachment[0] != '\0') {
+        char v[sizeof(((struct http_reply *)0)->attachment) + 32];
+        snprintf(v, sizeof(v), "attachment; filename=\"%s\"", attachment);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, v);
+    }
     enum MHD_Result rc = MHD_queue_response(c, code, r);
     MHD_destroy_response(r);
     count(s, route, code);
@@ -196,7 +224,7 @@ static enum MHD_Result respond_text(struct http *s, struct MHD_Connection *c,
                                     const char *text)
 {
     return respond(s, c, route, code, HTTP_TEXT, (char *)text, strlen(text),
-                   false);
+                   false, NULL);
 }
 
 /* Sends what the handler made (taking its body), or 500 if making it ran
@@ -213,7 +241,7 @@ static enum MHD_Result respond_reply(struct http *s, struct MHD_Connection *c,
     size_t len;
     char *body = buf_release(&rep->body, &len);
     return respond(s, c, route, rep->status, rep->content_type,
-                   body ? body : strdup(""), len, true);
+                   body ? body : strdup(""), len, true, rep->attachment);
 }
 
 static struct route *find_route(struct http *s, const char *path)

@@ -44,6 +44,15 @@ const char *http_request_method(const struct http_request *r); /* GET, HEAD */
 const char *http_request_path(const struct http_request *r);
 /* The value of a query parameter (?key=value), or NULL. */
 const char *http_request_query(const struct http_request *r, const char *key);
+/*
+ * Calls fn(ctx, key, value) for each query parameter, in the order sent,
+ * a repeated key each time, value "" for a key without '='; both valid
+ * during the call.
+ */
+void http_request_each_query(const struct http_request *r,
+                             void (*fn)(void *ctx, const char *key,
+                                        const char *value),
+                             void *ctx);
 /* The value of a request header, or NULL. */
 const char *http_request_header(const struct http_request *r, const char *name);
 
@@ -52,6 +61,7 @@ struct http_reply {
     unsigned status;          /* 200 unless the handler says otherwise */
     const char *content_type; /* HTTP_TEXT unless set; borrowed */
     struct buf body;          /* taken by the server; HEAD sends none */
+    char attachment[128];     /* a file name: Content-Disposition: attachment */
 };
 
 typedef void (*http_handler)(void *ctx, const struct http_request *req,
