@@ -149,17 +149,21 @@ static void sheet_finish(struct usage_sheet *sh)
         size_t c = i % sh->n_cols;
         const char *s = sh->cells.data + sh->at[i];
         size_t room = width[c] - text_width(s);
-        bool right = i >= sh->n_cols && (sh->numeric >> c & 1);
-        bool last = c + 1 == sh->n_cols;
+        bool right = sh->numeric >> c & 1;
         if (right)
             pad(sh->out, room);
         buf_puts(sh->out, s);
-        if (!right && !last)
-            pad(sh->out, room);
-        if (last)
-            buf_putc(sh->out, '\n');
-        else
+        if (c + 1 < sh->n_cols) {
+            if (!right)
+                pad(sh->out, room);
             pad(sh->out, TABLE_GAP);
+            continue;
+        }
+        /* Empty cells at the end of a line leave no spaces behind. */
+        while (sh->out->len > 0 && !sh->out->oom &&
+               sh->out->data[sh->out->len - 1] == ' ')
+            sh->out->len--;
+        buf_putc(sh->out, '\n');
     }
     free(width);
 }
