@@ -73,6 +73,11 @@ static __attribute__((format(printf, 2, 3))) int refuse(struct parse *ps,
     va_start(ap, fmt);
     buf_vprintf(ps->why, fmt, ap);
     va_end(ap);
+    /* The parameters quoted are the client's: the reason stays one line
+     * of text whatever they hold. */
+    for (size_t i = 0; !ps->why->oom && i < ps->why->len; i++)
+        if ((unsigned char)ps->why->data[i] < 0x20 || ps->why->data[i] == 0x7f)
+            ps->why->data[i] = '?';
     return -EINVAL;
 }
 
