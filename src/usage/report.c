@@ -27,7 +27,8 @@ struct report_ctx {
     struct ledger *l;
     const struct usage_param *p;
     size_t n;
-    enum usage_format format;
+    enum usage_format format; /* --format, else a table */
+    bool format_flag;         /* --format was given */
     int64_t now;
     struct buf *out, *why;
 };
@@ -59,8 +60,11 @@ static int run_export(const struct report_ctx *c)
     struct ledger_metric_info m;
     int rc = usage_parse(c->l, USAGE_EXPORT, c->p, c->n, c->now, &r, c->why);
     if (rc == 0) {
+        /* format=csv, as over HTTP, unless --format says otherwise. */
+        enum usage_format f =
+            r.format_given && !c->format_flag ? r.format : c->format;
         ledger_metric(c->l, r.metrics[0], &m);
-        rc = usage_writer_begin(&w, c->format, ledger_zone(c->l), &m, c->out);
+        rc = usage_writer_begin(&w, f, ledger_zone(c->l), &m, c->out);
         if (rc == 0 && (rc = usage_export(c->l, &r, usage_writer_row, &w)) == 0)
             usage_writer_end(&w);
         else
@@ -102,8 +106,8 @@ static void help(FILE *f)
     for (size_t i = 0; i < N_KINDS; i++)
         fprintf(f, "  %-8s %s\n", kinds[i].name, kinds[i].help);
     fputs("\nPARAMs are those of the HTTP endpoints: metric=, period=, "
-          "start_date=,\nend_date=, by=, granularity=, LABEL=VALUE; "
-          "format= is --format.\nThe state file is the daemon's "
+          "start_date=,\nend_date=, by=, granularity=, format=, "
+          "LABEL=VALUE.\nThe state file is the daemon's "
           "(--state.file, else the configuration's\nstate.file, else the "
           "default place); the report reads it without changing it.\n",
           f);
@@ -162,9 +166,8 @@ static int parse_args(int argc, char **argv, struct report_args *a)
             a->config = v;
         else if ((v = flag(argc, argv, &i, "--state.file")) != NULL)
             a->state = v;
-        else if ((v = flag(argc, argv, &i, "--format")) != NULL ||
-                 strncmp(argv[i], "format=", 7) == 0)
-            a->format = v ? v : argv[i] + 7;
+        else if ((v = flag(argc, argv, &i, "--format")) != NULL)
+            a->format = v;
         else if (argv[i][0] == '-')
             return usage_error("unknown flag %s (or it needs a value)",
                                argv[i]);
@@ -216,6 +219,7 @@ static int report(const struct report_args *a, const struct config *cfg,
         .n = a->n,
         .format = a->format ? (enum usage_format)usage_format_parse(a->format)
                             : USAGE_FORMAT_TABLE,
+        .format_flag = a->format != NULL,
         .now = time(NULL),
         .out = &body,
         .why = &why,
