@@ -23,7 +23,6 @@
 
 /* What a kind's row is given. */
 struct report_ctx {
-    const struct config *cfg;
     struct ledger *l;
     const struct usage_param *p;
     size_t n;
@@ -129,7 +128,7 @@ static const char *flag(int argc, char **argv, int *i, const char *name)
         return NULL;
     if (argv[*i][n] == '=')
         return argv[*i] + n + 1;
-    if (argv[*i][n] != '\0' || *i + 1 >= argc)
+    if (argv[*i][n] != '\0' || *i + 1 >= argc || argv[*i + 1] == NULL)
         return NULL;
     return argv[++*i];
 }
@@ -160,20 +159,19 @@ static int parse_args(int argc, char **argv, struct report_args *a)
     a->owned = calloc((size_t)argc, sizeof(*a->owned));
     if (a->p == NULL || a->owned == NULL)
         return usage_error("%s", "out of memory");
-    for (int i = 2; i < argc; i++) {
-        const char *v;
+    for (int i = 2; i < argc && argv[i] != NULL; i++) {
+        const char *v, *arg = argv[i];
         if ((v = flag(argc, argv, &i, "--config.file")) != NULL)
             a->config = v;
         else if ((v = flag(argc, argv, &i, "--state.file")) != NULL)
             a->state = v;
         else if ((v = flag(argc, argv, &i, "--format")) != NULL)
             a->format = v;
-        else if (argv[i][0] == '-')
-            return usage_error("unknown flag %s (or it needs a value)",
-                               argv[i]);
-        else if (strchr(argv[i], '=') == NULL)
-            return usage_error("expected PARAM=VALUE, not \"%s\"", argv[i]);
-        else if (add_param(a, argv[i]) != 0)
+        else if (arg[0] == '-')
+            return usage_error("unknown flag %s (or it needs a value)", arg);
+        else if (strchr(arg, '=') == NULL)
+            return usage_error("expected PARAM=VALUE, not \"%s\"", arg);
+        else if (add_param(a, arg) != 0)
             return usage_error("%s", "out of memory");
     }
     if (a->format != NULL && usage_format_parse(a->format) < 0)
@@ -208,12 +206,10 @@ static int open_ledger(const struct config *cfg, const char *path,
     return REPORT_EXIT_ERROR;
 }
 
-static int report(const struct report_args *a, const struct config *cfg,
-                  struct ledger *l, FILE *out)
+static int report(const struct report_args *a, struct ledger *l, FILE *out)
 {
     struct buf body = {0}, why = {0};
     struct report_ctx c = {
-        .cfg = cfg,
         .l = l,
         .p = a->p,
         .n = a->n,
@@ -269,7 +265,7 @@ int report_main(int argc, char **argv, const char *default_config, FILE *out)
               "one)\n",
               stderr);
     else if (open_ledger(cfg, path, &l) == 0)
-        code = report(&a, cfg, l, out);
+        code = report(&a, l, out);
 done:
     ledger_free(l);
     free(path);

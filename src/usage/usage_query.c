@@ -203,9 +203,10 @@ static int parse_span(struct parse *ps)
         return refuse(ps, "period and start_date/end_date exclude each other");
     if (ps->given[P_START] || ps->given[P_END])
         return parse_dates(ps);
-    int kind = ps->r->grain == LEDGER_HOURS ? PERIOD_DAY : PERIOD_MONTH;
-    if (period != NULL &&
-        ((kind = period_kind_parse(period)) < 0 || kind == PERIOD_HOUR))
+    int kind = period != NULL                 ? period_kind_parse(period)
+               : ps->r->grain == LEDGER_HOURS ? PERIOD_DAY
+                                              : PERIOD_MONTH;
+    if (kind < 0 || kind == PERIOD_HOUR)
         return refuse(ps, "period must be day, week, month or year, not \"%s\"",
                       period);
     struct period_span sp;
@@ -270,6 +271,14 @@ static int unknown_label(struct parse *ps, const char *what, const char *label)
     return rc;
 }
 
+static bool listed(const char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (names[i] != NULL && strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
 static int parse_by(struct parse *ps)
 {
     struct usage_request *r = ps->r;
@@ -291,9 +300,8 @@ static int parse_by(struct parse *ps)
             *next++ = '\0';
         if (*s == '\0')
             return refuse(ps, "by \"%s\" has an empty label name", by);
-        for (size_t i = 0; i < r->n_by; i++)
-            if (strcmp(r->by[i], s) == 0)
-                return refuse(ps, "by names the label %s twice", s);
+        if (listed(r->by, r->n_by, s))
+            return refuse(ps, "by names the label %s twice", s);
         if (!asked_label(ps, s))
             return unknown_label(ps, "by", s);
         r->by[r->n_by++] = s;
