@@ -12,7 +12,8 @@
 #include "http_gate.h"
 #include "log.h"
 
-#define HTTP_MAX_ROUTES 32 /* paths served; a fixed, small set */
+#define HTTP_MAX_ROUTES   32    /* paths served; a fixed, small set */
+#define HTTP_STREAM_BLOCK 65536 /* bytes libmicrohttpd asks a stream for */
 
 struct route {
     const char *path; /* borrowed */
@@ -192,18 +193,12 @@ static void count(struct http *s, struct route *route, unsigned code)
         (route ? route->responses : s->other)[code / 100]++;
 }
 
-static enum MHD_Result respond(struct http *s, struct MHD_Connection *c,
-                               struct route *route, unsigned code,
-                               const char *type, char *body, size_t len,
-                               bool owned, const char *attachment)
+/* Adds the headers every answer has and queues it; r is taken. */
+static enum MHD_Result queue(struct http *s, struct MHD_Connection *c,
+                             struct route *route, unsigned code,
+                             const char *type, struct MHD_Response *r,
+                             const char *attachment)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        len, body, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-    if (r == NULL) {
-        if (owned)
-            free(body);
-        return MHD_NO;
-    }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
@@ -219,6 +214,21 @@ static enum MHD_Result respond(struct http *s, struct MHD_Connection *c,
     return rc;
 }
 
+static enum MHD_Result respond(struct http *s, struct MHD_Connection *c,
+                               struct route *route, unsigned code,
+                               const char *type, char *body, size_t len,
+                               bool owned, const char *attachment)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, body, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (r == NULL) {
+        if (owned)
+            free(body);
+        return MHD_NO;
+    }
+    return queue(s, c, route, code, type, r, attachment);
+}
+
 static enum MHD_Result respond_text(struct http *s, struct MHD_Connection *c,
                                     struct route *route, unsigned code,
                                     const char *text)
@@ -227,12 +237,75 @@ static enum MHD_Result respond_text(struct http *s, struct MHD_Connection *c,
                    false, NULL);
 }
 
-/* Sends what the handler made (taking its body), or 500 if making it ran
- * out of memory. */
+/* --- streamed bodies ----------------------------------------------------- */
+
+/* A stream's piece being sent, and what is left of it. */
+struct stream {
+    struct http_stream src;
+    struct buf piece;
+    size_t at;
+    bool last; /* the piece is the last one */
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct stream *st = cls;
+    (void)pos;
+    while (st->at == st->piece.len) {
+        if (st->last)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        buf_reset(&st->piece);
+        st->at = 0;
+        int rc = st->src.next(st->src.ctx, &st->piece);
+        if (rc < 0 || st->piece.oom)
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        st->last = rc == 0;
+    }
+    size_t n = st->piece.len - st->at < max ? st->piece.len - st->at : max;
+    memcpy(out, st->piece.data + st->at, n);
+    st->at += n;
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream *st = cls;
+    st->src.free(st->src.ctx);
+    buf_free(&st->piece);
+    free(st);
+}
+
+static enum MHD_Result respond_stream(struct http *s, struct MHD_Connection *c,
+                                      struct route *route,
+                                      struct http_reply *rep)
+{
+    struct stream *st = calloc(1, sizeof(*st));
+    struct MHD_Response *r = NULL;
+    if (st != NULL) {
+        st->src = rep->stream;
+        r = MHD_create_response_from_callback(
+            MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK, stream_read, st, stream_free);
+    }
+    if (r == NULL) {
+        free(st);
+        rep->stream.free(rep->stream.ctx);
+        return respond_text(s, c, route, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                            "500 out of memory\n");
+    }
+    return queue(s, c, route, rep->status, rep->content_type, r,
+                 rep->attachment);
+}
+
+/* Sends what the handler made (taking its body or stream), or 500 if
+ * making it ran out of memory. */
 static enum MHD_Result respond_reply(struct http *s, struct MHD_Connection *c,
                                      struct route *route,
                                      struct http_reply *rep)
 {
+    if (rep->stream.next != NULL) {
+        buf_free(&rep->body);
+        return respond_stream(s, c, route, rep);
+    }
     if (rep->body.oom) {
         buf_free(&rep->body);
         return respond_text(s, c, route, MHD_HTTP_INTERNAL_SERVER_ERROR,

@@ -56,12 +56,28 @@ void http_request_each_query(const struct http_request *r,
 /* The value of a request header, or NULL. */
 const char *http_request_header(const struct http_request *r, const char *name);
 
+/*
+ * A body made piece by piece while the client reads it, so that a large
+ * answer never sits whole in memory: next(ctx, out) appends the next
+ * piece to out (empty) and returns 1 when more follow, 0 after the last,
+ * or -1 to abandon the answer (the connection is closed, the client sees
+ * it cut short). free(ctx) is called once, when the answer is done or
+ * dropped. Pieces are made on the loop's thread, between other work.
+ */
+struct http_stream {
+    int (*next)(void *ctx, struct buf *out);
+    void (*free)(void *ctx);
+    void *ctx;
+};
+
 /* What a handler answers: it fills body and may change the defaults. */
 struct http_reply {
-    unsigned status;          /* 200 unless the handler says otherwise */
-    const char *content_type; /* HTTP_TEXT unless set; borrowed */
-    struct buf body;          /* taken by the server; HEAD sends none */
-    char attachment[128];     /* a file name: Content-Disposition: attachment */
+    unsigned status;           /* 200 unless the handler says otherwise */
+    const char *content_type;  /* HTTP_TEXT unless set; borrowed */
+    struct buf body;           /* taken by the server; HEAD sends none */
+    struct http_stream stream; /* taken: with next set, the body instead */
+    char attachment[128];      /* a file name without quotes: sent as
+                                  Content-Disposition: attachment */
 };
 
 typedef void (*http_handler)(void *ctx, const struct http_request *req,
