@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -52,12 +53,11 @@ static void failed(struct http_reply *rep, int rc)
                                 "says why)");
 }
 
-/* Parses the request's parameters into r; false after an error reply. */
+/* Parses the parameters into r; false after an error reply. */
 static bool parse(struct ledger *l, enum usage_kind kind,
-                  const struct http_request *req, struct http_reply *rep,
-                  struct usage_request *r)
+                  const struct params *ps, bool too_many,
+                  struct http_reply *rep, struct usage_request *r)
 {
-    struct params ps = {.n = 0};
     struct buf why = {0};
     if (l == NULL) {
         error_reply(rep, 404, "Not Found",
@@ -65,10 +65,8 @@ static bool parse(struct ledger *l, enum usage_kind kind,
                     "section");
         return false;
     }
-    http_request_each_query(req, collect, &ps);
-    int rc = ps.too_many
-                 ? -E2BIG
-                 : usage_parse(l, kind, ps.p, ps.n, time(NULL), r, &why);
+    int rc = too_many ? -E2BIG
+                      : usage_parse(l, kind, ps->p, ps->n, time(NULL), r, &why);
     if (rc == -EINVAL || rc == -E2BIG)
         error_reply(rep, 400, "Bad Request",
                     rc == -E2BIG ? "too many parameters"
@@ -77,7 +75,8 @@ static bool parse(struct ledger *l, enum usage_kind kind,
     else if (rc != 0)
         failed(rep, rc);
     buf_free(&why);
-    return rc == 0;
+    /* A parsed request has a metric at least. */
+    return rc == 0 && r->metrics != NULL && r->n_metrics > 0;
 }
 
 static void on_summary(void *ctx, const struct http_request *req,
@@ -86,7 +85,10 @@ static void on_summary(void *ctx, const struct http_request *req,
     struct ledger *l = ctx;
     struct usage_request r = {.metrics = NULL};
     struct usage_summary *s = NULL;
-    if (parse(l, USAGE_SUMMARY, req, rep, &r)) {
+    struct params ps = {.n = 0};
+    if (l != NULL)
+        http_request_each_query(req, collect, &ps);
+    if (parse(l, USAGE_SUMMARY, &ps, ps.too_many, rep, &r)) {
         int rc = usage_summarize(l, &r, &s);
         if (rc == 0) {
             rep->content_type = JSON_TYPE;
@@ -116,30 +118,100 @@ static void attachment(struct ledger *l, const struct usage_request *r,
              usage_format_name(r->format));
 }
 
+/*
+ * An export on its way: its own copy of the parameters (the request's
+ * go when the handler returns), the request parsed from them, and the
+ * next day to write. It is written a day at a time as the client reads,
+ * so memory holds one day's rows, however long the span.
+ */
+struct export
+{
+    struct ledger *l;
+    struct params ps;
+    struct buf text; /* each key and value, NUL-ended */
+    struct usage_request r;
+    struct usage_writer w;
+    int64_t day;
+    bool begun;
+};
+
+static void export_free(void *ctx)
+{
+    struct export *e = ctx;
+    usage_writer_free(&e->w);
+    usage_request_free(&e->r);
+    buf_free(&e->text);
+    free(e);
+}
+
+static int export_next(void *ctx, struct buf *out)
+{
+    struct export *e = ctx;
+    struct ledger_metric_info m;
+    if (!e->begun) {
+        e->begun = true;
+        ledger_metric(e->l, e->r.metrics[0], &m);
+        return usage_writer_begin(&e->w, e->r.format, ledger_zone(e->l), &m,
+                                  out) == 0
+                   ? 1
+                   : -1;
+    }
+    usage_writer_to(&e->w, out);
+    if (e->day == e->r.span.end_day) {
+        usage_writer_end(&e->w);
+        return 0;
+    }
+    e->day++;
+    return usage_export_days(e->l, &e->r, e->day - 1, e->day, usage_writer_row,
+                             &e->w) == 0
+               ? 1
+               : -1;
+}
+
+/* Copies the parameters into e, which must outlive what points to them. */
+static bool export_params(struct export *e, const struct params *ps)
+{
+    for (size_t i = 0; i < ps->n; i++) {
+        buf_append(&e->text, ps->p[i].key, strlen(ps->p[i].key) + 1);
+        buf_append(&e->text, ps->p[i].value, strlen(ps->p[i].value) + 1);
+    }
+    if (e->text.oom)
+        return false;
+    const char *at = e->text.data;
+    for (size_t i = 0; i < ps->n; i++) {
+        e->ps.p[i].key = at;
+        at += strlen(at) + 1;
+        e->ps.p[i].value = at;
+        at += strlen(at) + 1;
+    }
+    e->ps.n = ps->n;
+    return true;
+}
+
 static void on_export(void *ctx, const struct http_request *req,
                       struct http_reply *rep)
 {
     struct ledger *l = ctx;
-    struct usage_request r = {.metrics = NULL};
-    struct usage_writer w;
-    struct ledger_metric_info m;
-    if (parse(l, USAGE_EXPORT, req, rep, &r)) {
-        bool csv = r.format == USAGE_FORMAT_CSV;
-        ledger_metric(l, r.metrics[0], &m);
-        int rc =
-            usage_writer_begin(&w, r.format, ledger_zone(l), &m, &rep->body);
-        if (rc == 0)
-            rc = usage_export(l, &r, usage_writer_row, &w);
-        if (rc == 0) {
-            usage_writer_end(&w);
-            rep->content_type = csv ? CSV_TYPE : JSON_TYPE;
-            attachment(l, &r, rep);
-        } else {
-            usage_writer_free(&w);
-            failed(rep, rc);
-        }
+    struct params ps = {.n = 0};
+    struct export *e = calloc(1, sizeof(*e));
+    if (e == NULL) {
+        failed(rep, -ENOMEM);
+        return;
     }
-    usage_request_free(&r);
+    e->l = l;
+    if (l != NULL) {
+        http_request_each_query(req, collect, &ps);
+        ps.too_many |= !export_params(e, &ps);
+    }
+    if (parse(l, USAGE_EXPORT, &e->ps, ps.too_many, rep, &e->r)) {
+        e->day = e->r.span.first_day;
+        rep->content_type =
+            e->r.format == USAGE_FORMAT_CSV ? CSV_TYPE : JSON_TYPE;
+        attachment(l, &e->r, rep);
+        rep->stream = (struct http_stream){export_next, export_free, e};
+        return;
+    }
+    export_free(e);
 }
 
 int usage_http_routes(struct http *s, struct ledger *l)

@@ -510,8 +510,10 @@ void usage_summary_free(struct usage_summary *s)
     free(s);
 }
 
-int usage_export(struct ledger *l, const struct usage_request *r,
-                 int (*fn)(void *ctx, const struct ledger_row *row), void *ctx)
+int usage_export_days(struct ledger *l, const struct usage_request *r,
+                      int64_t first_day, int64_t end_day,
+                      int (*fn)(void *ctx, const struct ledger_row *row),
+                      void *ctx)
 {
     struct usage_metric_sums ms = {.metric = r->metrics[0]};
     struct ledger_match *match = calloc(r->n_match + 1, sizeof(*match));
@@ -521,11 +523,19 @@ int usage_export(struct ledger *l, const struct usage_request *r,
     ledger_metric(l, ms.metric, &ms.info);
     metric_query(r, &ms, match, &q);
     q.grain = r->grain;
+    q.from = first_day;
+    q.to = end_day;
     if (r->grain == LEDGER_HOURS) {
-        q.from = tz_day_start(ledger_zone(l), r->span.first_day);
-        q.to = tz_day_start(ledger_zone(l), r->span.end_day);
+        q.from = tz_day_start(ledger_zone(l), first_day);
+        q.to = tz_day_start(ledger_zone(l), end_day);
     }
     int rc = ledger_rows(l, &q, fn, ctx);
     free(match);
     return rc;
+}
+
+int usage_export(struct ledger *l, const struct usage_request *r,
+                 int (*fn)(void *ctx, const struct ledger_row *row), void *ctx)
+{
+    return usage_export_days(l, r, r->span.first_day, r->span.end_day, fn, ctx);
 }

@@ -152,4 +152,14 @@ bool usage_average(num_fixed sum, uint64_t count, num_fixed *out);
 int usage_export(struct ledger *l, const struct usage_request *r,
                  int (*fn)(void *ctx, const struct ledger_row *row), void *ctx);
 
+/*
+ * As usage_export, for the days [first_day, end_day) of r's span only (by
+ * the hour: those days' hours), so that an export can be written a day
+ * at a time; the days in turn give the rows of the whole span in order.
+ */
+int usage_export_days(struct ledger *l, const struct usage_request *r,
+                      int64_t first_day, int64_t end_day,
+                      int (*fn)(void *ctx, const struct ledger_row *row),
+                      void *ctx);
+
 #endif

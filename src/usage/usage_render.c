@@ -412,6 +412,13 @@ int usage_writer_begin(struct usage_writer *w, enum usage_format f,
     return sheet_end_row(w->sheet) ? 0 : -ENOMEM;
 }
 
+void usage_writer_to(struct usage_writer *w, struct buf *out)
+{
+    w->out = out;
+    if (w->sheet != NULL)
+        w->sheet->out = out;
+}
+
 static void json_row(struct usage_writer *w, const struct ledger_row *row,
                      const char *start, const char *end)
 {

@@ -54,6 +54,10 @@ int usage_writer_begin(struct usage_writer *w, enum usage_format f,
                        const struct tz *zone,
                        const struct ledger_metric_info *info, struct buf *out);
 
+/* Writes what follows to out (borrowed) instead: an export sent in
+ * pieces gives each piece a buffer of its own. */
+void usage_writer_to(struct usage_writer *w, struct buf *out);
+
 /* usage_export's callback, ctx the writer: writes one row. Returns 0, or
  * -ENOMEM when out ran out of memory (which stops the export). */
 int usage_writer_row(void *ctx, const struct ledger_row *row);

@@ -553,6 +553,12 @@ def test_refusals():
                     assert status == 405 and headers["Allow"] == "GET, HEAD"
                 status, _, body = t.request(path, method="HEAD")
                 assert status in (200, 400) and body == b""
+            # A streamed export asked for with HEAD sends no body.
+            status, headers, body = t.request(
+                "/api/v1/usage/export?metric=tokens_total&format=csv",
+                method="HEAD")
+            assert status == 200 and body == b"", (status, body)
+            assert headers["Content-Type"] == "text/csv; charset=utf-8"
         finally:
             t.stop()
 
