@@ -23,6 +23,7 @@ import json
 import os
 import random
 import signal
+import socket
 import tempfile
 import time
 import urllib.parse
@@ -404,6 +405,19 @@ def compare_all(t, oracle, cfg, state, check_report):
             assert out.encode() == body, (kind, params, fmt, out[:300], body[:300])
 
 
+def abandon_export(t):
+    """A client that goes away in the middle of an export: the daemon
+    drops the rest and answers the next request."""
+    s = socket.create_connection(("127.0.0.1", t.port), timeout=10 * SLOW)
+    s.sendall(b"GET /api/v1/usage/export?metric=tokens_total&format=json&"
+              b"start_date=2024-01-01&end_date=2030-12-31 HTTP/1.1\r\n"
+              b"Host: x\r\n\r\n")
+    assert s.recv(100).startswith(b"HTTP/1.1 200 OK")
+    s.close()
+    status, _, _ = get(t, "/api/v1/usage", [])
+    assert status == 200
+
+
 def config(tmp, zone, checkpoint="200ms"):
     return write_config(tmp, CONFIG % {"dir": tmp, "checkpoint": checkpoint,
                                        "zone": zone})
@@ -460,6 +474,7 @@ def one_zone(zone, seed):
                                    oracle))
             poll("every line counted once", lambda: totals_equal(t, oracle), 120)
             compare_all(t, oracle, cfg, state, False)
+            abandon_export(t)
         finally:
             t.stop()
         # Stopped, everything saved: the report reads the same answers.
