@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "budget_http.h"
 #include "config.h"
 #include "ledger.h"
 #include "state.h"
@@ -23,6 +24,7 @@
 
 /* What a kind's row is given. */
 struct report_ctx {
+    const struct config *cfg;
     struct ledger *l;
     const struct usage_param *p;
     size_t n;
@@ -33,7 +35,8 @@ struct report_ctx {
 };
 
 /* A report: writes to out; returns 0, -EINVAL with why set for a bad
- * parameter, or another -errno. */
+ * parameter, -ENOENT with why set when there is nothing to report on, or
+ * another -errno. */
 struct report_kind {
     const char *name;
     const char *help;
@@ -73,6 +76,27 @@ static int run_export(const struct report_ctx *c)
     return rc;
 }
 
+static int run_budgets(const struct report_ctx *c)
+{
+    static const enum budget_format formats[] = {
+        [USAGE_FORMAT_JSON] = BUDGET_JSON,
+        [USAGE_FORMAT_CSV] = BUDGET_CSV,
+        [USAGE_FORMAT_TABLE] = BUDGET_TABLE,
+    };
+    if (c->n > 0) {
+        buf_printf(c->why,
+                   "the budgets report takes no parameters, not \"%s\" "
+                   "(each budget is in its own current period)",
+                   c->p[0].key);
+        return -EINVAL;
+    }
+    int rc =
+        budget_report_ledger(c->cfg, c->l, c->now, formats[c->format], c->out);
+    if (rc == -ENOENT)
+        buf_puts(c->why, "the configuration has no budgets");
+    return rc;
+}
+
 static const struct report_kind kinds[] = {
     {"usage", "each usage metric summed over a period (GET /api/v1/usage)",
      run_usage},
@@ -80,6 +104,8 @@ static const struct report_kind kinds[] = {
      "one metric's rows per day or hour and series "
      "(GET /api/v1/usage/export)",
      run_export},
+    {"budgets", "every budget in its current period (GET /api/v1/budgets)",
+     run_budgets},
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -148,12 +174,13 @@ static int add_param(struct report_args *a, const char *arg)
 static int parse_args(int argc, char **argv, struct report_args *a)
 {
     if (argc < 2)
-        return usage_error("%s", "which report? usage or export");
+        return usage_error("%s", "which report? usage, export or budgets");
     for (size_t k = 0; k < N_KINDS && a->kind == NULL; k++)
         if (strcmp(argv[1], kinds[k].name) == 0)
             a->kind = &kinds[k];
     if (a->kind == NULL)
-        return usage_error("no report is called \"%s\" (usage or export)",
+        return usage_error("no report is called \"%s\" (usage, export or "
+                           "budgets)",
                            argv[1]);
     a->p = calloc((size_t)argc, sizeof(*a->p));
     a->owned = calloc((size_t)argc, sizeof(*a->owned));
@@ -206,10 +233,12 @@ static int open_ledger(const struct config *cfg, const char *path,
     return REPORT_EXIT_ERROR;
 }
 
-static int report(const struct report_args *a, struct ledger *l, FILE *out)
+static int report(const struct report_args *a, const struct config *cfg,
+                  struct ledger *l, FILE *out)
 {
     struct buf body = {0}, why = {0};
     struct report_ctx c = {
+        .cfg = cfg,
         .l = l,
         .p = a->p,
         .n = a->n,
@@ -223,7 +252,10 @@ static int report(const struct report_args *a, struct ledger *l, FILE *out)
     int rc = a->kind->run(&c), code = REPORT_EXIT_OK;
     if (rc == -EINVAL)
         code = usage_error("%s", why.oom ? "bad parameter" : why.data);
-    else if (rc != 0 || body.oom) {
+    else if (rc == -ENOENT && why.len > 0 && !why.oom) {
+        fprintf(stderr, "tokentail report: %s\n", why.data);
+        code = REPORT_EXIT_ERROR;
+    } else if (rc != 0 || body.oom) {
         fprintf(stderr, "tokentail report: %s\n",
                 rc == -EIO ? "the usage ledger could not be read"
                            : "out of memory");
@@ -265,7 +297,7 @@ int report_main(int argc, char **argv, const char *default_config, FILE *out)
               "one)\n",
               stderr);
     else if (open_ledger(cfg, path, &l) == 0)
-        code = report(&a, l, out);
+        code = report(&a, cfg, l, out);
 done:
     ledger_free(l);
     free(path);

@@ -6,8 +6,9 @@
  * those of the HTTP endpoints and the answers the same, to the digit: a
  * backfill (--once --state.file) followed by a report needs no daemon.
  *
- * The kinds are a table (report.c): usage (GET /api/v1/usage) and export
- * (GET /api/v1/usage/export); another report is one more row.
+ * The kinds are a table (report.c): usage (GET /api/v1/usage), export
+ * (GET /api/v1/usage/export) and budgets (GET /api/v1/budgets, which
+ * takes no parameters); another report is one more row.
  *
  * Exit codes: 0; 1 when the configuration or the state file cannot be
  * read or holds no ledger; 2 for a usage error (a bad flag or parameter:

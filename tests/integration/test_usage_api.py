@@ -498,6 +498,70 @@ def test_new_york():
     one_zone("America/New_York", 3)
 
 
+# --- budgets ----------------------------------------------------------------------------
+
+BUDGETS = """
+budgets:
+  - {name: gpt_month, metric: tokens_total, match: {model: gpt-4o-mini},
+     period: month, limit: 1000000}
+  - {name: cost_day, metric: cost_usd_total, period: day, limit: unlimited}
+"""
+
+
+def test_budgets_report():
+    """tokentail report budgets: the figures GET /api/v1/budgets gives,
+    each budget's used what the lines of its current period add up to."""
+    rng = random.Random(4)
+    with tempfile.TemporaryDirectory() as tmp:
+        zone = "Asia/Kolkata"
+        oracle = Oracle(zone)
+        state = os.path.join(tmp, "state.db")
+        cfg = write_config(tmp, CONFIG % {"dir": tmp, "checkpoint": "200ms",
+                                          "zone": zone} + BUDGETS)
+        now = time.time()
+        append(os.path.join(tmp, "app.log"), make_lines(
+            rng, [rng.uniform(now - 40 * DAY, now - 60) for _ in range(300)],
+            oracle))
+        t = Tokentail(cfg, state=state)
+        try:
+            poll("every line counted", lambda: totals_equal(t, oracle), 60)
+            status, _, body = t.request("/api/v1/budgets")
+            assert status == 200, body
+        finally:
+            t.stop()
+        served = as_json(body)["budgets"]
+        rc, out, err = run(["report", "budgets", "--config.file=" + cfg,
+                            "--state.file=" + state, "--format=json"])
+        assert rc == 0, err
+        offline = as_json(out)["budgets"]
+        for name, metric, match in (("gpt_month", "tokens_total",
+                                     {"model": "gpt-4o-mini"}),
+                                    ("cost_day", "cost_usd_total", {})):
+            a = next(b for b in served if b["name"] == name)
+            b = next(b for b in offline if b["name"] == name)
+            for key in ("metric", "match", "period", "limit", "used",
+                        "remaining", "utilization", "status"):
+                assert a[key] == b[key], (name, key, a[key], b[key])
+            first = oracle.place(datetime.fromisoformat(
+                a["period"]["start"]).timestamp())[0]
+            end = oracle.place(datetime.fromisoformat(
+                a["period"]["end"]).timestamp())[0]
+            want = oracle.summary([metric], first, end - 1, [], match)[metric]
+            assert a["used"] == want["total"], (name, a, want)
+        for fmt in ("table", "csv"):
+            rc, out, err = run(["report", "budgets", "--config.file=" + cfg,
+                                "--state.file=" + state, "--format=" + fmt])
+            assert rc == 0 and "gpt_month" in out and "cost_day" in out, err
+        rc, _, err = run(["report", "budgets", "--config.file=" + cfg,
+                          "--state.file=" + state, "period=day"])
+        assert rc == 2 and "takes no parameters" in err, err
+        other = os.path.join(tmp, "none")
+        os.mkdir(other)
+        rc, _, err = run(["report", "budgets", "--config.file=" + config(
+            other, zone), "--state.file=" + state])
+        assert rc == 1 and "has no budgets" in err, err
+
+
 # --- refusals ------------------------------------------------------------------------
 
 BAD = [
@@ -621,4 +685,5 @@ def test_refusals():
 
 
 if __name__ == "__main__":
-    main([test_refusals, test_berlin, test_kolkata, test_new_york])
+    main([test_refusals, test_budgets_report, test_berlin, test_kolkata,
+          test_new_york])
