@@ -14,6 +14,7 @@
 
 #include "civil.h"
 #include "period.h"
+#include "timefmt.h"
 
 #define USAGE_YEAR_MIN 1    /* dates are four-digit years */
 #define USAGE_YEAR_MAX 9999 /* (RFC 3339) */
@@ -329,19 +330,10 @@ static int parse_grain(struct parse *ps)
     return 0;
 }
 
-void usage_instant(const struct tz *z, int64_t t, char *out, size_t cap)
+void usage_instant(const struct tz *z, int64_t t, char out[USAGE_INSTANT_MAX])
 {
-    int64_t local = tz_to_local(z, t), y;
-    int m, d;
-    int64_t day = civil_floor_div(local, CIVIL_SECONDS_PER_DAY);
-    int64_t s = local - day * CIVIL_SECONDS_PER_DAY;
-    int32_t off = tz_offset(z, t);
-    int32_t a = off < 0 ? -off : off;
-    civil_date(day, &y, &m, &d);
-    snprintf(out, cap, "%04lld-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
-             (long long)y, m, d, (int)(s / 3600), (int)(s / 60 % 60),
-             (int)(s % 60), off < 0 ? '-' : '+', (int)(a / 3600),
-             (int)(a / 60 % 60));
+    if (timefmt_rfc3339((num_fixed)t * NUM_ONE, tz_offset(z, t), out) == 0)
+        strcpy(out, "?");
 }
 
 /* An export by the hour must stay within the hours the ledger keeps. */
@@ -361,7 +353,7 @@ static int check_hours(struct parse *ps)
         return 0;
     struct period_place at;
     period_place(z, w.first_hour, &at);
-    usage_instant(z, w.first_hour, first, sizeof(first));
+    usage_instant(z, w.first_hour, first);
     int64_t y;
     int m, d;
     civil_date(at.day + (at.day_start < w.first_hour), &y, &m, &d);

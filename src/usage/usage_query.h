@@ -31,6 +31,7 @@
 
 #include "buf.h"
 #include "ledger.h"
+#include "timefmt.h"
 
 /* Which report the parameters ask for. */
 enum usage_kind {
@@ -95,13 +96,14 @@ int usage_parse(const struct ledger *l, enum usage_kind kind,
 void usage_request_free(struct usage_request *r);
 
 /* Room for an instant as usage_instant writes it, with its NUL. */
-#define USAGE_INSTANT_MAX 40
+#define USAGE_INSTANT_MAX TIMEFMT_RFC3339_MAX
 
 /*
- * Writes the UTC instant t as RFC 3339 in zone z, with the zone's offset
- * at that instant ("2025-03-30T00:00:00+01:00"), to out (cap bytes).
+ * Writes the UTC instant t (whole seconds) as RFC 3339 in zone z, with the
+ * zone's offset at that instant ("2025-03-30T00:00:00+01:00"; "Z" where
+ * the offset is 0), to out; "?" outside the years 0001 to 9999.
  */
-void usage_instant(const struct tz *z, int64_t t, char *out, size_t cap);
+void usage_instant(const struct tz *z, int64_t t, char out[USAGE_INSTANT_MAX]);
 
 /* --- a summary ---------------------------------------------------------- */
 

@@ -442,8 +442,8 @@ int usage_writer_row(void *ctx, const struct ledger_row *row)
 {
     struct usage_writer *w = ctx;
     char start[USAGE_INSTANT_MAX], end[USAGE_INSTANT_MAX];
-    usage_instant(w->zone, row->start, start, sizeof(start));
-    usage_instant(w->zone, row->end, end, sizeof(end));
+    usage_instant(w->zone, row->start, start);
+    usage_instant(w->zone, row->end, end);
     if (w->format == USAGE_FORMAT_JSON) {
         json_row(w, row, start, end);
     } else {
