@@ -333,7 +333,7 @@ static int parse_grain(struct parse *ps)
 void usage_instant(const struct tz *z, int64_t t, char out[USAGE_INSTANT_MAX])
 {
     if (timefmt_rfc3339((num_fixed)t * NUM_ONE, tz_offset(z, t), out) == 0)
-        strcpy(out, "?");
+        memcpy(out, "?", sizeof("?"));
 }
 
 /* An export by the hour must stay within the hours the ledger keeps. */
