@@ -381,8 +381,9 @@ def compare_all(t, oracle, cfg, state, check_report):
         body, first, last = check_summary(t, oracle, params)
         answers.append(("usage", params, "json", body))
     today = oracle.place(now)[0]
-    # Hours: from the first whole day within the hourly window (8 days).
-    hour_from = oracle.place(now - 8 * DAY)[0] + 1
+    # Hours: from well within the hourly window (8 days), so that the
+    # window's start may pass a midnight while the test runs.
+    hour_from = oracle.place(now - 8 * DAY)[0] + 2
     hour_dates = [("start_date", date_of(hour_from)),
                   ("end_date", date_of(today))]
     all_dates = [("start_date", "2024-01-01"), ("end_date", date_of(today))]
