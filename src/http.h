@@ -9,7 +9,8 @@
  *
  * The paths served are a table of routes (http_route): each module that
  * answers over HTTP adds its own (/metrics, /health, /) with a handler
- * that fills a reply. HEAD works wherever GET does; other methods get 405
+ * that fills a reply: a body, or a stream made as the client reads it
+ * (http_stream). HEAD works wherever GET does; other methods get 405
  * with Allow, unknown paths 404. A connection whose first line is not an
  * HTTP request line gets 400 from the gate in front (http_gate.h).
  * Connections are bounded in number (overall and per client address), in
