@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "http.h"
 #include "log.h"
+#include "report.h"
 
 #ifndef TOKENTAIL_VERSION
 #define TOKENTAIL_VERSION "unknown"
@@ -39,6 +40,10 @@ static const char usage[] =
     "metrics\n"
     "       tokentail [flags] --check-config       validate the "
     "configuration\n"
+    "       tokentail report KIND [PARAM=VALUE...] print usage, export or "
+    "budgets from\n"
+    "                                              the state file (report "
+    "--help)\n"
     "\n"
     "flags:\n"
     "  --config.file=PATH          configuration file (default: "
@@ -240,6 +245,8 @@ int main(int argc, char **argv)
     const char *why;
     int rc;
 
+    if (argc > 1 && strcmp(argv[1], "report") == 0)
+        return report_main(argc - 1, argv + 1, default_config(), stdout);
     if ((rc = parse_args(argc, argv, &o)) != 0)
         return rc;
     if (o.log_level != NULL) {

@@ -24,6 +24,7 @@
 #include "registry_store.h"
 #include "selfmetrics.h"
 #include "state.h"
+#include "usage_http.h"
 #include "watch.h"
 
 #ifndef TOKENTAIL_VERSION
@@ -359,7 +360,8 @@ int daemon_run(struct daemon *d, const struct http_listen *listen)
         (rc = http_route(d->http, "/health", on_health, d)) != 0 ||
         (rc = http_route(d->http, "/api/v1/budgets", budget_http_get,
                          d->budgets)) != 0 ||
-        (rc = http_route(d->http, "/", http_index_page, NULL)) != 0)
+        (rc = http_route(d->http, "/", http_index_page, NULL)) != 0 ||
+        (rc = usage_http_routes(d->http, d->ledger)) != 0)
         return rc;
 
     for (size_t i = 0; i < d->n_inputs; i++) {

@@ -12,7 +12,8 @@
 #include "http_gate.h"
 #include "log.h"
 
-#define HTTP_MAX_ROUTES 32 /* paths served; a fixed, small set */
+#define HTTP_MAX_ROUTES   32    /* paths served; a fixed, small set */
+#define HTTP_STREAM_BLOCK 65536 /* bytes libmicrohttpd asks a stream for */
 
 struct route {
     const char *path; /* borrowed */
@@ -140,6 +141,29 @@ const char *http_request_query(const struct http_request *r, const char *key)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+struct each_query {
+    void (*fn)(void *ctx, const char *key, const char *value);
+    void *ctx;
+};
+
+static enum MHD_Result each_query(void *cls, enum MHD_ValueKind kind,
+                                  const char *key, const char *value)
+{
+    const struct each_query *e = cls;
+    (void)kind;
+    e->fn(e->ctx, key, value ? value : "");
+    return MHD_YES;
+}
+
+void http_request_each_query(const struct http_request *r,
+                             void (*fn)(void *ctx, const char *key,
+                                        const char *value),
+                             void *ctx)
+{
+    struct each_query e = {fn, ctx};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, each_query, &e);
+}
+
 const char *http_request_header(const struct http_request *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
@@ -169,10 +193,31 @@ static void count(struct http *s, struct route *route, unsigned code)
         (route ? route->responses : s->other)[code / 100]++;
 }
 
+/* Adds the headers every answer has and queues it; r is taken. */
+static enum MHD_Result queue(struct http *s, struct MHD_Connection *c,
+                             struct route *route, unsigned code,
+                             const char *type, struct MHD_Response *r,
+                             const char *attachment)
+{
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    if (attachment != NULL && attachment[0] != '\0') {
+        char v[sizeof(((struct http_reply *)0)->attachment) + 32];
+        snprintf(v, sizeof(v), "attachment; filename=\"%s\"", attachment);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, v);
+    }
+    enum MHD_Result rc = MHD_queue_response(c, code, r);
+    MHD_destroy_response(r);
+    count(s, route, code);
+    return rc;
+}
+
 static enum MHD_Result respond(struct http *s, struct MHD_Connection *c,
                                struct route *route, unsigned code,
                                const char *type, char *body, size_t len,
-                               bool owned)
+                               bool owned, const char *attachment)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(
         len, body, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
@@ -181,14 +226,7 @@ static enum MHD_Result respond(struct http *s, struct MHD_Connection *c,
             free(body);
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-    enum MHD_Result rc = MHD_queue_response(c, code, r);
-    MHD_destroy_response(r);
-    count(s, route, code);
-    return rc;
+    return queue(s, c, route, code, type, r, attachment);
 }
 
 static enum MHD_Result respond_text(struct http *s, struct MHD_Connection *c,
@@ -196,15 +234,78 @@ static enum MHD_Result respond_text(struct http *s, struct MHD_Connection *c,
                                     const char *text)
 {
     return respond(s, c, route, code, HTTP_TEXT, (char *)text, strlen(text),
-                   false);
+                   false, NULL);
 }
 
-/* Sends what the handler made (taking its body), or 500 if making it ran
- * out of memory. */
+/* --- streamed bodies ----------------------------------------------------- */
+
+/* A stream's piece being sent, and what is left of it. */
+struct stream {
+    struct http_stream src;
+    struct buf piece;
+    size_t at;
+    bool last; /* the piece is the last one */
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct stream *st = cls;
+    (void)pos;
+    while (st->at == st->piece.len) {
+        if (st->last)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        buf_reset(&st->piece);
+        st->at = 0;
+        int rc = st->src.next(st->src.ctx, &st->piece);
+        if (rc < 0 || st->piece.oom)
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        st->last = rc == 0;
+    }
+    size_t n = st->piece.len - st->at < max ? st->piece.len - st->at : max;
+    memcpy(out, st->piece.data + st->at, n);
+    st->at += n;
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream *st = cls;
+    st->src.free(st->src.ctx);
+    buf_free(&st->piece);
+    free(st);
+}
+
+static enum MHD_Result respond_stream(struct http *s, struct MHD_Connection *c,
+                                      struct route *route,
+                                      struct http_reply *rep)
+{
+    struct stream *st = calloc(1, sizeof(*st));
+    struct MHD_Response *r = NULL;
+    if (st != NULL) {
+        st->src = rep->stream;
+        r = MHD_create_response_from_callback(
+            MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK, stream_read, st, stream_free);
+    }
+    if (r == NULL) {
+        free(st);
+        rep->stream.free(rep->stream.ctx);
+        return respond_text(s, c, route, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                            "500 out of memory\n");
+    }
+    return queue(s, c, route, rep->status, rep->content_type, r,
+                 rep->attachment);
+}
+
+/* Sends what the handler made (taking its body or stream), or 500 if
+ * making it ran out of memory. */
 static enum MHD_Result respond_reply(struct http *s, struct MHD_Connection *c,
                                      struct route *route,
                                      struct http_reply *rep)
 {
+    if (rep->stream.next != NULL) {
+        buf_free(&rep->body);
+        return respond_stream(s, c, route, rep);
+    }
     if (rep->body.oom) {
         buf_free(&rep->body);
         return respond_text(s, c, route, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -213,7 +314,7 @@ static enum MHD_Result respond_reply(struct http *s, struct MHD_Connection *c,
     size_t len;
     char *body = buf_release(&rep->body, &len);
     return respond(s, c, route, rep->status, rep->content_type,
-                   body ? body : strdup(""), len, true);
+                   body ? body : strdup(""), len, true, rep->attachment);
 }
 
 static struct route *find_route(struct http *s, const char *path)

@@ -9,7 +9,8 @@
  *
  * The paths served are a table of routes (http_route): each module that
  * answers over HTTP adds its own (/metrics, /health, /) with a handler
- * that fills a reply. HEAD works wherever GET does; other methods get 405
+ * that fills a reply: a body, or a stream made as the client reads it
+ * (http_stream). HEAD works wherever GET does; other methods get 405
  * with Allow, unknown paths 404. A connection whose first line is not an
  * HTTP request line gets 400 from the gate in front (http_gate.h).
  * Connections are bounded in number (overall and per client address), in
@@ -44,14 +45,40 @@ const char *http_request_method(const struct http_request *r); /* GET, HEAD */
 const char *http_request_path(const struct http_request *r);
 /* The value of a query parameter (?key=value), or NULL. */
 const char *http_request_query(const struct http_request *r, const char *key);
+/*
+ * Calls fn(ctx, key, value) for each query parameter, in the order sent,
+ * a repeated key each time, value "" for a key without '='; both valid
+ * during the call.
+ */
+void http_request_each_query(const struct http_request *r,
+                             void (*fn)(void *ctx, const char *key,
+                                        const char *value),
+                             void *ctx);
 /* The value of a request header, or NULL. */
 const char *http_request_header(const struct http_request *r, const char *name);
 
+/*
+ * A body made piece by piece while the client reads it, so that a large
+ * answer never sits whole in memory: next(ctx, out) appends the next
+ * piece to out (empty) and returns 1 when more follow, 0 after the last,
+ * or -1 to abandon the answer (the connection is closed, the client sees
+ * it cut short). free(ctx) is called once, when the answer is done or
+ * dropped. Pieces are made on the loop's thread, between other work.
+ */
+struct http_stream {
+    int (*next)(void *ctx, struct buf *out);
+    void (*free)(void *ctx);
+    void *ctx;
+};
+
 /* What a handler answers: it fills body and may change the defaults. */
 struct http_reply {
-    unsigned status;          /* 200 unless the handler says otherwise */
-    const char *content_type; /* HTTP_TEXT unless set; borrowed */
-    struct buf body;          /* taken by the server; HEAD sends none */
+    unsigned status;           /* 200 unless the handler says otherwise */
+    const char *content_type;  /* HTTP_TEXT unless set; borrowed */
+    struct buf body;           /* taken by the server; HEAD sends none */
+    struct http_stream stream; /* taken: with next set, the body instead */
+    char attachment[128];      /* a file name without quotes: sent as
+                                  Content-Disposition: attachment */
 };
 
 typedef void (*http_handler)(void *ctx, const struct http_request *req,
