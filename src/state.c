@@ -312,9 +312,7 @@ int state_open(const char *path, struct state **out)
     *out = s;
     if (path[0] == '\0')
         return 0;
-    if (open_db(s) == 0) {
-        log_info("values and read positions are kept in %s", s->path);
-    } else {
+    if (open_db(s) != 0) {
         log_error("cannot use the state file %s (%s): values and positions "
                   "will not survive a restart",
                   s->path, s->err);
@@ -382,6 +380,25 @@ static int restore_all(struct state *s)
     return rc != 0 ? rc : state_exec(s, sql);
 }
 
+/* Says what the file keeps: "series, positions and usage ledger". */
+static void log_kept(const struct state *s)
+{
+    char what[STATE_ERR_MAX] = "";
+    size_t n = 0, len = 0;
+    for (int i = 0; i < STATE_PART_COUNT; i++)
+        n += s->parts[i] != NULL;
+    for (int i = 0, k = 0; i < STATE_PART_COUNT && len < sizeof(what); i++) {
+        if (s->parts[i] == NULL)
+            continue;
+        k++;
+        const char *sep = k == 1 ? "" : (size_t)k == n ? " and " : ", ";
+        int w = snprintf(what + len, sizeof(what) - len, "%s%s", sep,
+                         s->parts[i]->name);
+        len += w > 0 ? (size_t)w : 0;
+    }
+    log_info("state file %s keeps %s", s->path, what);
+}
+
 int state_restore(struct state *s)
 {
     if (s->db == NULL)
@@ -389,8 +406,10 @@ int state_restore(struct state *s)
     s->err[0] = '\0';
     int rc = state_exec(s, "BEGIN");
     if (rc == 0 && (rc = restore_all(s)) == 0 &&
-        (rc = state_exec(s, "COMMIT")) == 0)
+        (rc = state_exec(s, "COMMIT")) == 0) {
+        log_kept(s);
         return 0;
+    }
     rollback(s);
     log_error("cannot restore from %s: %s", s->path, s->err);
     /* Without their tables every checkpoint would fail too. */
