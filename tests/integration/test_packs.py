@@ -126,6 +126,12 @@ def aegis(o, r):
     o.observe("aegis_llm_latency_seconds", _number(r.get("latency_ms"), "0.001"), provider=pv)
     o.inc("aegis_llm_input_tokens_total", _number(r.get("tokens_input")), provider=pv, model=md)
     o.inc("aegis_llm_output_tokens_total", _number(r.get("tokens_output")), provider=pv, model=md)
+    u = {"provider": pv, "model": md, "task_type": text(r, "task_type")}
+    o.inc("aegis_llm_usage_requests_total", **u)
+    o.inc("aegis_llm_usage_cost_usd_total", _number(r.get("cost_usd")), **u)
+    o.inc("aegis_llm_usage_input_tokens_total", _number(r.get("tokens_input")), **u)
+    o.inc("aegis_llm_usage_output_tokens_total", _number(r.get("tokens_output")), **u)
+    o.observe("aegis_llm_usage_latency_seconds", _number(r.get("latency_ms"), "0.001"), **u)
 
 
 AUTH = {"Missing API key": "missing_key", "Invalid API key": "invalid_key",
@@ -188,8 +194,11 @@ PACKS = {
                                                     "0.25", "0.5", "1", "2.5", "5", "10"]}),
     "aegisrag": ("aegis", aegis,
                  ["aegis_llm_requests_total", "aegis_llm_cost_usd_total",
-                  "aegis_llm_input_tokens_total", "aegis_llm_output_tokens_total"],
-                 {"aegis_llm_latency_seconds": ["0.5", "1", "2", "5", "10"]}),
+                  "aegis_llm_input_tokens_total", "aegis_llm_output_tokens_total"]
+                 + ["aegis_llm_usage_%s_total" % n
+                    for n in ("requests", "cost_usd", "input_tokens", "output_tokens")],
+                 {"aegis_llm_latency_seconds": ["0.5", "1", "2", "5", "10"],
+                  "aegis_llm_usage_latency_seconds": ["0.5", "1", "2", "5", "10"]}),
     "apiusage": ("apiusage", apiusage,
                  ["api_requests_total", "api_slow_requests_total", "api_auth_failures_total",
                   "api_rate_limited_total"],
@@ -290,15 +299,14 @@ def test_flashcase_pack_is_the_default():
 # --- budgets -------------------------------------------------------------------
 
 # The packs' budgets: (name, family, match, period, limit or None, warn_at).
+AEGIS_COST = "aegis_llm_usage_cost_usd_total"
 PACK_BUDGETS = {
     "aegisrag": [
-        ("alibaba_cloud", "aegis_llm_cost_usd_total", {"provider": "alibaba_cloud"},
-         "month", Decimal(120), None),
-        ("openai", "aegis_llm_cost_usd_total", {"provider": "openai"}, "month",
-         Decimal(80), None),
-        ("local_ollama", "aegis_llm_cost_usd_total", {"provider": "local_ollama"},
-         "month", None, None),
-        ("total", "aegis_llm_cost_usd_total", {}, "month", Decimal(200), None)],
+        ("alibaba_cloud", AEGIS_COST, {"provider": "alibaba_cloud"}, "month",
+         Decimal(120), None),
+        ("openai", AEGIS_COST, {"provider": "openai"}, "month", Decimal(80), None),
+        ("local_ollama", AEGIS_COST, {"provider": "local_ollama"}, "month", None, None),
+        ("total", AEGIS_COST, {}, "month", Decimal(200), None)],
     "flashcase": [
         ("tokens_hourly", "llm_tokens_total", {}, "hour", Decimal(100000),
          [Decimal("0.5"), Decimal(1)]),
@@ -391,6 +399,95 @@ def test_pack_budgets():
                 (pack, name, warned, used)
 
 
+# --- AegisRAG's usage answers ------------------------------------------------------
+
+AEGIS_USAGE = ("aegis_llm_usage_requests_total", "aegis_llm_usage_cost_usd_total",
+               "aegis_llm_usage_input_tokens_total", "aegis_llm_usage_output_tokens_total")
+
+
+def usage_want(o, by, match):
+    """The usage answer for every line fed to o: per metric its total,
+    and per group of the `by` labels its value (a histogram: count, sum
+    and average), as the pack's families add them."""
+    def keep(k):
+        return all(dict(k).get(a) == b for a, b in match.items())
+
+    def group(k):
+        return tuple(dict(k)[b] for b in by)
+    out = {}
+    for name in AEGIS_USAGE:
+        groups = defaultdict(Decimal)
+        for k, v in o.counters[name].items():
+            if keep(k):
+                groups[group(k)] += v
+        out[name] = (sum(groups.values(), Decimal(0)), dict(groups))
+    obs = defaultdict(list)
+    for k, values in o.hists["aegis_llm_usage_latency_seconds"][1].items():
+        if keep(k):
+            obs[group(k)].extend(values)
+    out["aegis_llm_usage_latency_seconds"] = (sum(obs.values(), []), dict(obs))
+    return out
+
+
+def hist_figures(values):
+    s = sum(values, Decimal(0))
+    return {"count": len(values), "sum": s,
+            "average": q(s / len(values)) if values else None}
+
+
+def check_usage_answer(got, want, by):
+    assert set(got["metrics"]) == set(want)
+    for name, (total, groups) in want.items():
+        m = got["metrics"][name]
+        assert ("by" in m) == bool(by), (name, by)
+        if not by:
+            groups = {}
+        if name.endswith("_seconds"):
+            assert {k: m[k] for k in ("count", "sum", "average")} == hist_figures(total), name
+            rows = {tuple(g["labels"][b] for b in by): {k: g[k] for k in ("count", "sum", "average")}
+                    for g in m.get("by", [])}
+            assert rows == {k: hist_figures(v) for k, v in groups.items()}, (name, by)
+        else:
+            assert Decimal(m["total"]) == total, (name, m["total"], total)
+            rows = {tuple(g["labels"][b] for b in by): Decimal(g["value"]) for g in m.get("by", [])}
+            assert rows == groups, (name, by, rows, groups)
+
+
+def test_aegis_usage():
+    """AegisRAG's usage answers (by provider, model and task type, for one
+    provider) from a backfill of its lines into a state file, read by the
+    offline report: every figure exactly as the lines imply."""
+    if genlogs_path() is None:
+        raise Skip("genlogs.py not found (set GENLOGS)")
+    data, _ = genlogs("aegis", 3000, 12)
+    data, times = retime(data, random.Random(12), datetime.now(timezone.utc))
+    o = Oracle(*PACKS["aegisrag"][2:])
+    o.feed_lines(data, aegis)
+    first = min(times).strftime("%Y-%m-%d")
+    last = max(times).strftime("%Y-%m-%d")
+    cfg = os.path.join(ROOT, "examples", "aegisrag", "exporter.yaml")
+    env = {"TOKENTAIL_USAGE_TIMEZONE": "UTC"}
+    with tempfile.TemporaryDirectory() as tmp:
+        path, db = os.path.join(tmp, "aegis.log"), os.path.join(tmp, "q.db")
+        with open(path, "wb") as f:
+            f.write(data)
+        rc, out, err = run(["--config.file=" + cfg, "--once", "--state.file=" + db, path],
+                           env=env)
+        assert rc == 0, err
+        for by, match in (((), {}), (("provider",), {}), (("model",), {}),
+                          (("task_type",), {}), (("model",), {"provider": "alibaba_cloud"}),
+                          (("provider", "task_type"), {"model": "gpt-4o-mini"})):
+            args = ["report", "usage", "--config.file=" + cfg, "--state.file=" + db,
+                    "--format=json", "start_date=" + first, "end_date=" + last]
+            args += ["by=" + ",".join(by)] if by else []
+            args += ["%s=%s" % kv for kv in match.items()]
+            rc, out, err = run(args, env=env)
+            assert rc == 0, err
+            got = json.loads(out, parse_float=Decimal)
+            assert got["period"]["start_date"] == first and got["period"]["end_date"] == last
+            check_usage_answer(got, usage_want(o, by, match), by)
+
+
 if __name__ == "__main__":
     main([test_packs, test_mixed, test_flashcase_pack_is_the_default,
-          test_pack_budgets])
+          test_pack_budgets, test_aegis_usage])
