@@ -109,6 +109,8 @@ int vec_check_unique(struct ev *e, const struct promql_vector *v)
 
 double ev_go_max(double a, double b)
 {
+    if (isinf(a) > 0 || isinf(b) > 0) /* +Inf wins even over NaN */
+        return INFINITY;
     if (isnan(a) || isnan(b))
         return NAN;
     return a > b ? a : b;
@@ -116,6 +118,8 @@ double ev_go_max(double a, double b)
 
 double ev_go_min(double a, double b)
 {
+    if ((isinf(a) && a < 0) || (isinf(b) && b < 0))
+        return -INFINITY;
     if (isnan(a) || isnan(b))
         return NAN;
     return a < b ? a : b;

@@ -130,23 +130,36 @@ static struct labels result_labels(const struct promql_node *n,
     return out;
 }
 
-static int check_rhs_unique(struct ev *e, const struct keyset *rs,
+static int check_rhs_unique(struct ev *e, const struct promql_node *n,
+                            const struct keyset *rs,
                             const struct promql_vector *rhs)
 {
     for (size_t i = 1; i < rs->n; i++) {
         if (!keyent_same(&rs->e[i - 1], &rs->e[i]))
             continue;
-        struct buf a = {0}, b = {0};
-        labels_format(&a, &rhs->v[rs->e[i - 1].idx].labels);
-        labels_format(&b, &rhs->v[rs->e[i].idx].labels);
-        int rc = ev_fail(e,
-                         "found duplicate series for the match group on the "
-                         "right hand-side of the operation: [%s, %s];many-to-"
-                         "many matching not allowed: matching labels must be "
-                         "unique on one side",
-                         a.data ? a.data : "{}", b.data ? b.data : "{}");
+        const struct labels *first = &rhs->v[rs->e[i - 1].idx].labels;
+        struct labels group;
+        struct buf a = {0}, b = {0}, g = {0};
+        int rc = labels_filter(&group, first,
+                               (const char *const *)n->u.bin.matching.v,
+                               n->u.bin.matching.n,
+                               n->u.bin.on ? LABELS_ONLY : LABELS_ALL_BUT_NAME);
+        if (rc != 0)
+            return rc;
+        labels_format(&g, &group);
+        labels_format(&a, &rhs->v[rs->e[i].idx].labels);
+        labels_format(&b, first);
+        rc = ev_fail(e,
+                     "found duplicate series for the match group %s on the "
+                     "right hand-side of the operation: [%s, %s];many-to-many "
+                     "matching not allowed: matching labels must be unique on "
+                     "one side",
+                     g.data ? g.data : "{}", a.data ? a.data : "{}",
+                     b.data ? b.data : "{}");
+        labels_free(&group);
         buf_free(&a);
         buf_free(&b);
+        buf_free(&g);
         return rc;
     }
     return 0;
@@ -160,9 +173,12 @@ static int one_to_one(struct ev *e, const struct promql_node *n,
 {
     struct keyset rs;
     struct buf key = {0};
+    /* Nothing can match: Prometheus checks nothing either. */
+    if (lhs->n == 0 || rhs->n == 0)
+        return 0;
     int rc = match_keys(&rs, n, rhs);
     if (rc == 0)
-        rc = check_rhs_unique(e, &rs, rhs);
+        rc = check_rhs_unique(e, n, &rs, rhs);
     for (size_t i = 0; rc == 0 && i < lhs->n; i++) {
         buf_reset(&key);
         match_key(&key, n, &lhs->v[i].labels);
@@ -171,6 +187,15 @@ static int one_to_one(struct ev *e, const struct promql_node *n,
             rc = -ENOMEM;
         if (r == NULL)
             continue;
+        double v;
+        bool keep = elem_op(n->u.bin.op, lhs->v[i].v, rhs->v[r->idx].v, &v);
+        if (n->u.bin.bool_mod) {
+            v = keep;
+            keep = true;
+        }
+        /* A pair a comparison drops does not count as a match. */
+        if (!keep)
+            continue;
         if (r->used) {
             rc = ev_fail(e, "multiple matches for labels: many-to-one "
                             "matching must be explicit (group_left/"
@@ -178,14 +203,6 @@ static int one_to_one(struct ev *e, const struct promql_node *n,
             break;
         }
         r->used = true;
-        double v;
-        bool keep = elem_op(n->u.bin.op, lhs->v[i].v, rhs->v[r->idx].v, &v);
-        if (n->u.bin.bool_mod) {
-            v = keep;
-            keep = true;
-        }
-        if (!keep)
-            continue;
         struct labels ls = result_labels(n, &lhs->v[i].labels, &rc);
         if (rc == 0)
             rc = vec_push(out, &ls, v);

@@ -80,7 +80,8 @@ int ev_aggregate(struct ev *e, const struct promql_node *n,
 int ev_call(struct ev *e, const struct promql_node *n,
             struct promql_value *out);
 
-/* Go's math.Max and math.Min: NaN wins, unlike fmax and fmin. */
+/* Go's math.Max and math.Min: an infinity of the right sign wins, then
+ * NaN, unlike fmax and fmin. */
 double ev_go_max(double a, double b);
 double ev_go_min(double a, double b);
 

@@ -122,8 +122,10 @@ static bool load_expr(struct ryaml *y, const yaml_node_t *n,
 static bool load_rule(struct ryaml *y, const yaml_node_t *n,
                       struct rule_alert *a)
 {
-    if (!ryaml_keys(y, n, rule_keys, "a rule"))
-        return false;
+    if (n->type != YAML_MAPPING_NODE)
+        return ryaml_keys(y, n, rule_keys, "a rule");
+    /* An unknown key is reported, and the rest still checked. */
+    bool keys_ok = ryaml_keys(y, n, rule_keys, "a rule");
     yaml_node_t *rec = ryaml_get(y, n, "record");
     if (rec != NULL) {
         const char *name = ryaml_scalar(y, rec, "record");
@@ -162,7 +164,7 @@ static bool load_rule(struct ryaml *y, const yaml_node_t *n,
         ok = load_pairs(y, v, "annotations", &a->annotations,
                         &a->n_annotations) &&
              ok;
-    return ok && a->name != NULL;
+    return ok && keys_ok && a->name != NULL;
 }
 
 static bool load_group(struct ryaml *y, const yaml_node_t *n,

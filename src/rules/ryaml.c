@@ -4,6 +4,7 @@
  */
 #include "ryaml.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -247,6 +248,14 @@ bool ryaml_number(struct ryaml *y, const yaml_node_t *n, const char *what,
     if (s == NULL)
         return false;
     const char *digits = s + (s[0] == '+' || s[0] == '-');
+    /* YAML's own spellings (.inf, .nan), and Go's (Inf, NaN). */
+    if (digits[0] == '.' && (strcasecmp(digits + 1, "inf") == 0 ||
+                             strcasecmp(digits + 1, "nan") == 0)) {
+        *out = tolower((unsigned char)digits[1]) == 'n' ? NAN
+               : s[0] == '-'                            ? -INFINITY
+                                                        : INFINITY;
+        return true;
+    }
     if (strcasecmp(digits, "inf") == 0 || strcasecmp(digits, "nan") == 0 ||
         strcasecmp(digits, "infinity") == 0) {
         *out = strtod(s, NULL);
@@ -296,9 +305,10 @@ void ryaml_place(const struct ryaml *y, const yaml_node_t *n, size_t pos,
             *column += pos + 1;
         break;
     case YAML_LITERAL_SCALAR_STYLE:
-        /* The text starts on the line after the "|". */
+        /* The text starts on the line after the "|", indented as its
+         * first line is. */
         *line = n->start_mark.line + 2 + newlines;
-        *column = indent_of(y, *line - 1) + pos - line_start + 1;
+        *column = indent_of(y, n->start_mark.line + 1) + pos - line_start + 1;
         break;
     default:
         break;

@@ -15,8 +15,8 @@
 
 #include "promql.h"
 
-#define NO_VALUE "<no value>" /* what Go prints for a missing map key */
-#define WORD_MAX 512          /* bytes in one word of an action */
+#define NO_VALUE ""  /* Prometheus runs templates with missingkey=zero */
+#define WORD_MAX 512 /* bytes in one word of an action */
 
 /* A value in a pipeline: text or a number. */
 struct tval {

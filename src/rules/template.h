@@ -5,8 +5,8 @@
  * humanizePercentage, humanizeDuration and printf with one value, as
  * arguments or after a pipe ({{ $value | humanize }}), and the "{{-" and
  * "-}}" that trim spaces. Output is what Prometheus writes for the same
- * text: a label the series lacks prints "<no value>", $value prints as
- * Go's %v of a float64.
+ * text: a label the series lacks prints nothing, $value prints as Go's %v
+ * of a float64.
  *
  * Everything is borrowed for the call; output is appended to out.
  */

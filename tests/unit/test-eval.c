@@ -326,6 +326,14 @@ static void test_errors(void **state)
           600,
           "multiple matches for labels: many-to-one matching must be "
           "explicit (group_left/group_right)");
+    /* Pairs a comparison drops are no matches: only kept ones collide. */
+    expect("http_requests_total > on (job) sum by (job) "
+           "(http_requests_total)",
+           600, "");
+    fails("http_requests_total < on (job) sum by (job) (http_requests_total)",
+          600, "multiple matches for labels");
+    /* With one side empty, nothing is checked. */
+    expect("nothing / on (job) http_requests_total", 600, "");
     fails("sum by (job) (http_requests_total) / on (job) "
           "http_requests_total",
           600, "found duplicate series for the match group");
