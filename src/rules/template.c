@@ -134,17 +134,24 @@ static void as_text(const struct tval *v, char *out, size_t cap)
         snprintf(out, cap, "%s", v->text);
 }
 
-/* printf with a format and one value. */
-static int tprintf(struct tctx *c, const char *fmt, const struct tval *arg,
-                   struct tval *out)
+/* The next conversion in fmt, "%%" being none; NULL at the end. */
+static const char *next_conversion(const char *fmt)
 {
     const char *p = strchr(fmt, '%');
     while (p != NULL && p[1] == '%')
         p = strchr(p + 2, '%');
+    return p;
+}
+
+/* printf with a format and one value. */
+static int tprintf(struct tctx *c, const char *fmt, const struct tval *arg,
+                   struct tval *out)
+{
+    const char *p = next_conversion(fmt);
     size_t spec = p ? strspn(p + 1, "0123456789.-+ #") : 0;
     char conv = p ? p[1 + spec] : '\0';
-    if (p == NULL || strchr("feEgGsv", conv) == NULL || conv == '\0' ||
-        strchr(p + 2 + spec, '%') != NULL)
+    if (p == NULL || conv == '\0' || strchr("feEgGsv", conv) == NULL ||
+        next_conversion(p + 2 + spec) != NULL)
         return terr(c, "printf takes one %%f, %%e, %%g, %%s or %%v here");
     out->is_num = false;
     double num;
@@ -182,16 +189,21 @@ static int call(struct tctx *c, const char *fn, struct tval *args, size_t n,
                                      : tolower((unsigned char)*s));
         return 0;
     }
+    static const char *const numeric[] = {"humanize", "humanizePercentage",
+                                          "humanizeDuration"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof(numeric) / sizeof(*numeric); i++)
+        known = known || strcmp(fn, numeric[i]) == 0;
+    if (!known)
+        return terr(c, "template function \"%s\" is not supported", fn);
     if (!as_number(&args[0], &v))
         return terr(c, "%s: \"%s\" is not a number", fn, args[0].text);
     if (strcmp(fn, "humanize") == 0)
         humanize(out->text, sizeof(out->text), v);
     else if (strcmp(fn, "humanizePercentage") == 0)
         g4(out->text, sizeof(out->text), v * 100, "%");
-    else if (strcmp(fn, "humanizeDuration") == 0)
-        humanize_duration(out->text, sizeof(out->text), v);
     else
-        return terr(c, "template function \"%s\" is not supported", fn);
+        humanize_duration(out->text, sizeof(out->text), v);
     return 0;
 }
 

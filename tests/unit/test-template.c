@@ -1,0 +1,119 @@
+/*
+ * Alert templates (template.h): each form Prometheus' alert rules use,
+ * with the text Prometheus writes for it, and the forms refused.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "template.h"
+
+static struct labels series;
+
+static int setup(void **state)
+{
+    (void)state;
+    assert_int_equal(labels_set(&series, "__name__", "errors_total"), 0);
+    assert_int_equal(labels_set(&series, "job", "api"), 0);
+    assert_int_equal(labels_set(&series, "code", "500"), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    labels_free(&series);
+    return 0;
+}
+
+static void expands(const char *text, double value, const char *want)
+{
+    struct buf out = {0};
+    char err[TEMPLATE_ERR_MAX];
+    if (template_expand(text, &series, value, &out, err) != 0)
+        fail_msg("\"%s\": %s", text, err);
+    if (strcmp(out.data ? out.data : "", want) != 0)
+        fail_msg("\"%s\" with %g gave \"%s\", not \"%s\"", text, value,
+                 out.data ? out.data : "", want);
+    buf_free(&out);
+}
+
+static void refused(const char *text, const char *why)
+{
+    struct buf out = {0};
+    char err[TEMPLATE_ERR_MAX];
+    if (template_expand(text, &series, 1, &out, err) != -EINVAL)
+        fail_msg("\"%s\" was expanded", text);
+    if (strstr(err, why) == NULL)
+        fail_msg("\"%s\": \"%s\", not \"%s\"", text, err, why);
+    buf_free(&out);
+}
+
+static void test_labels_and_value(void **state)
+{
+    (void)state;
+    expands("plain text", 1, "plain text");
+    expands("{{ $labels.job }}/{{.Labels.code}}", 1, "api/500");
+    expands("[{{ $labels.nope }}]", 1, "[]");
+    expands("{{ $labels.__name__ }}", 1, "errors_total");
+    expands("{{ $value }}", 0.11666666666666667, "0.11666666666666667");
+    expands("{{ .Value }}", 1e6, "1e+06");
+    expands("{{ $value }}", 123456, "123456");
+    expands("{{ $value }}", 0.00001, "1e-05");
+    expands("{{ $value }}", NAN, "NaN");
+    expands("{{ $value }}", -INFINITY, "-Inf");
+    expands("a {{- \" b \" -}} c", 1, "a b c");
+    expands("x {{/* a comment */}}y", 1, "x y");
+    expands("{{ $externalLabels.region }}", 1, "");
+}
+
+static void test_functions(void **state)
+{
+    (void)state;
+    expands("{{ humanize $value }}", 0.11666666666666667, "116.7m");
+    expands("{{ $value | humanize }}", 1234567, "1.235M");
+    expands("{{ humanize 0 }}", 1, "0");
+    expands("{{ humanize $value }}", 999, "999");
+    expands("{{ humanize $value }}", -2500, "-2.5k");
+    expands("{{ humanize $value }}", INFINITY, "+Inf");
+    expands("{{ humanizePercentage $value }}", 0.0512, "5.12%");
+    expands("{{ $value | humanizePercentage }}", 50, "5000%");
+    expands("{{ humanizeDuration $value }}", 90, "1m 30s");
+    expands("{{ humanizeDuration $value }}", 93784, "1d 2h 3m 4s");
+    expands("{{ humanizeDuration $value }}", 3600, "1h 0m 0s");
+    expands("{{ humanizeDuration $value }}", 1.5, "1.5s");
+    expands("{{ humanizeDuration $value }}", 0.0015, "1.5ms");
+    expands("{{ humanizeDuration $value }}", 0, "0s");
+    expands("{{ printf \"%.2f\" $value }}", 2.0 / 3, "0.67");
+    expands("{{ printf \"%s!\" $labels.job }}", 1, "api!");
+    expands("{{ $value | printf \"%.1f%%\" }}", 12.34, "12.3%");
+    expands("{{ $labels.job | toUpper }}", 1, "API");
+}
+
+static void test_refused_forms(void **state)
+{
+    (void)state;
+    refused("{{ if gt $value 1.0 }}x{{ end }}", "\"if\" is not supported");
+    refused("{{ range $labels }}{{ end }}", "\"range\" is not supported");
+    refused("{{ query \"up\" }}", "\"query\" is not supported");
+    refused("{{ $labels }}", "\"$labels\" is not supported");
+    refused("{{ $value ", "unclosed action");
+    refused("{{ }}", "an empty action");
+    refused("{{ printf \"%d %d\" $value }}", "printf takes one");
+    refused("{{ humanize $labels.job }}", "\"api\" is not a number");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_labels_and_value),
+        cmocka_unit_test(test_functions),
+        cmocka_unit_test(test_refused_forms),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
