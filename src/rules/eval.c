@@ -275,10 +275,9 @@ static int ev_unary(struct ev *e, const struct promql_node *n,
     return vec_check_unique(e, &out->vec);
 }
 
-int ev_node(struct ev *e, const struct promql_node *n, struct promql_value *out)
+static int dispatch(struct ev *e, const struct promql_node *n,
+                    struct promql_value *out)
 {
-    memset(out, 0, sizeof(*out));
-    out->type = PROMQL_VECTOR;
     switch (n->kind) {
     case PROMQL_NUMBER:
         out->type = PROMQL_SCALAR;
@@ -302,6 +301,17 @@ int ev_node(struct ev *e, const struct promql_node *n, struct promql_value *out)
         break;
     }
     return ev_fail(e, "only scalars and instant vectors can be evaluated");
+}
+
+int ev_node(struct ev *e, const struct promql_node *n, struct promql_value *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->type = PROMQL_VECTOR;
+    int rc = dispatch(e, n, out);
+    /* What a failed node had made so far goes with it. */
+    if (rc != 0)
+        promql_value_free(out);
+    return rc;
 }
 
 int promql_eval(const struct promql_node *expr, const struct promql_source *src,

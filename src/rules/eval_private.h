@@ -15,8 +15,8 @@ struct ev {
     char *err; /* PROMQL_ERR_MAX bytes */
 };
 
-/* Evaluates n into *out (emptied first). 0 or -errno, err set for
- * -EINVAL. */
+/* Evaluates n into *out (emptied first; empty again on failure). 0 or
+ * -errno, err set for -EINVAL. */
 int ev_node(struct ev *e, const struct promql_node *n,
             struct promql_value *out);
 
