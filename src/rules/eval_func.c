@@ -54,10 +54,11 @@ static bool extrapolated(const struct range_call *rc,
     double interval = sampled;
     interval += to_start < threshold ? to_start : avg_step / 2;
     interval += to_end < threshold ? to_end : avg_step / 2;
-    result = result * (interval / sampled);
+    /* One factor, as Prometheus computes it, so the last digit agrees. */
+    double factor = interval / sampled;
     if (per_second)
-        result /= (double)rc->sel->u.sel.range_ms / 1000;
-    *out = result;
+        factor /= (double)rc->sel->u.sel.range_ms / 1000;
+    *out = result * factor;
     return true;
 }
 

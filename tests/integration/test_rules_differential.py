@@ -187,7 +187,7 @@ def compare(series, interval, cases, what):
         rc2, out, err = run(["--test-rules", probe])
         assert rc2 == 1 and err == "", (rc2, err)
         want, got = parse_report(judge), parse_report(out)
-        counts = {"samples": 0, "empty": 0, "err": 0}
+        counts = {"samples": 0, "empty": 0, "err": 0, "bit-identical": 0}
         wrong = []
         for case in cases:
             w = want.get(case)
@@ -198,6 +198,7 @@ def compare(series, interval, cases, what):
                              (case[0], case[1], w, g))
             counts["err" if w[0] == "err" else
                    "samples" if w[1] else "empty"] += 1
+            counts["bit-identical"] += w == g
         assert not wrong, "%s: %d of %d differ:\n%s" % (
             what, len(wrong), len(cases), "\n".join(wrong[:20]))
 
