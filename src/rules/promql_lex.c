@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "utf8.h"
 #include <strings.h>
 
 static bool is_digit(char c)
@@ -190,31 +192,6 @@ static int hex_value(char c)
     return -1;
 }
 
-/* Appends code point cp as UTF-8. */
-static size_t put_utf8(char *out, unsigned long cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xc0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 /*
  * Reads the escape at s[*i] (after the backslash) into out; returns the
  * bytes written, or 0 for a bad escape.
@@ -260,7 +237,7 @@ static size_t unescape(const char *s, size_t len, size_t *i, char q, char *out)
     }
     if (v > 0x10ffff || (v >= 0xd800 && v < 0xe000))
         return 0;
-    return put_utf8(out, v);
+    return utf8_encode(v, out);
 }
 
 char *lex_string(const struct lexer *lex, const struct token *t, char *err)

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "alert.h"
+#include "rules_helpers.h"
 #include "series.h"
 
 #define MIN_MS 60000
@@ -23,15 +24,7 @@ static struct series_set *set;
 
 static void load(const char *series, const char *values)
 {
-    struct labels ls;
-    struct promql_sample *s;
-    size_t n;
-    char err[SERIES_ERR_MAX];
-    assert_int_equal(series_parse_labels(series, &ls, err), 0);
-    assert_int_equal(series_expand(values, 0, MIN_MS, &s, &n, err), 0);
-    assert_int_equal(series_set_add(set, &ls, s, n), 0);
-    labels_free(&ls);
-    free(s);
+    load_series(set, series, values, MIN_MS);
 }
 
 static int setup(void **state)

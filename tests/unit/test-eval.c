@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "eval.h"
+#include "rules_helpers.h"
 #include "series.h"
 
 #define MINUTE_MS 60000
@@ -26,17 +27,7 @@ static struct series_set *set;
 
 static void load(const char *series, const char *values)
 {
-    struct labels ls;
-    struct promql_sample *s;
-    size_t n;
-    char err[SERIES_ERR_MAX];
-    if (series_parse_labels(series, &ls, err) != 0)
-        fail_msg("%s: %s", series, err);
-    if (series_expand(values, 0, MINUTE_MS, &s, &n, err) != 0)
-        fail_msg("%s: %s", values, err);
-    assert_int_equal(series_set_add(set, &ls, s, n), 0);
-    labels_free(&ls);
-    free(s);
+    load_series(set, series, values, MINUTE_MS);
 }
 
 static int setup(void **state)
