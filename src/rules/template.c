@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,7 +91,9 @@ static void humanize_duration(char *out, size_t cap, double v)
     if (fabs(v) >= 1) {
         const char *sign = v < 0 ? "-" : "";
         v = fabs(v);
-        long long d = (long long)v;
+        /* Go's int64() of a float too large gives the smallest int64 on
+         * amd64; C leaves it undefined. */
+        long long d = v < 0x1p63 ? (long long)v : LLONG_MIN;
         long long s = d % 60, m = d / 60 % 60, h = d / 3600 % 24,
                   days = d / 86400;
         if (days != 0)
