@@ -46,7 +46,7 @@ static bool compile_matcher(struct parser *p, struct promql_matcher *m,
     if (anchored == NULL)
         return parser_oom(p) != NULL;
     snprintf(anchored, n, "\\A(?:%s)\\z", m->value);
-    int rc = rx_new(anchored, &m->re);
+    int rc = rx_new_interpreted(anchored, &m->re);
     free(anchored);
     if (rc != 0)
         parser_fail(p, pos, "invalid regular expression \"%s\"", m->value);
