@@ -284,9 +284,10 @@ int rt_file_load(const char *path, struct rt_file **out, struct buf *errors)
             ryaml_duration(&y, v, "evaluation_interval", &f->eval_interval_ms);
         if (f->eval_interval_ms <= 0)
             ryaml_err(&y, v, "evaluation_interval must be more than 0");
-        if (ryaml_get(&y, root, "group_eval_order") != NULL)
-            ryaml_err(&y, ryaml_key_node(&y, root, "group_eval_order"),
-                      "group_eval_order is not supported");
+        /* Alerting rules read no other rule's results, so the order
+         * groups are evaluated in cannot change an outcome. */
+        if ((v = ryaml_get(&y, root, "group_eval_order")) != NULL)
+            ryaml_is_list(&y, v, "group_eval_order");
         char *copy = strdup(path);
         rc = copy == NULL
                  ? -ENOMEM

@@ -18,9 +18,10 @@ expectation can pass under it).
 The expressions: a hand-written list that uses every construct of the
 subset, and RANDOM_EXPRS more generated from the subset's grammar over
 randomly generated series (seeded, so a failure reproduces). The alert
-tests in rules/ are run by both tools too, and a rule file with refused
-constructs must fail with file:line:column errors.
+tests in rules/ (*_test.yml) are run by both tools too, and a rule file
+with refused constructs must fail with file:line:column errors.
 """
+import glob
 import json
 import os
 import random
@@ -480,11 +481,14 @@ def test_random():
 
 def test_alerts():
     need_promtool()
+    tests = sorted(glob.glob(os.path.join(RULES, "*_test.yml")))
+    assert len(tests) >= 2, tests
+    for test in tests:
+        rc, out = promtool(["test", "rules", test])
+        assert rc == 0, out
+        rc, out, err = run(["--test-rules", test])
+        assert rc == 0 and out.endswith("  SUCCESS\n\n") and err == "", out + err
     test = os.path.join(RULES, "alerts_test.yml")
-    rc, out = promtool(["test", "rules", test])
-    assert rc == 0, out
-    rc, out, err = run(["--test-rules", test])
-    assert rc == 0 and out.endswith("  SUCCESS\n\n") and err == "", out + err
     # A wrong expectation fails, in promtool's layout.
     with tempfile.TemporaryDirectory() as d:
         shutil.copy(os.path.join(RULES, "alerts.yml"), d)

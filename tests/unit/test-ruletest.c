@@ -85,6 +85,7 @@ static void test_passes(void **state)
     (void)state;
     char *report;
     int rc = run("rule_files: ['rules-*.yml']\n"
+                 "group_eval_order: [g]\n"
                  "tests:\n"
                  "- interval: 1m\n" SERIES "  alert_rule_test:\n"
                  "  - {eval_time: 2m, alertname: High}\n"
