@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct buf out = {0};
     char err[TEMPLATE_ERR_MAX];
     err[0] = '\0';
-    int rc = template_expand(text, &ls, value, &out, err);
+    struct template_data d = {&ls, value, &ls, "http://localhost:9090"};
+    int rc = template_expand(text, &d, &out, err);
     if (rc != 0 && (rc != -EINVAL || err[0] == '\0'))
         fuzz_fail("refused without a message: %d", rc);
     size_t len = strlen(text);

@@ -39,13 +39,14 @@ void alert_rule_clear(struct alert_rule *ar)
 }
 
 /* Expands templates (n of them) into set, for a series and its value. */
-static int expand_all(const struct label *t, size_t n, const struct labels *ls,
-                      double value, struct labels *set, char *err)
+static int expand_all(const struct label *t, size_t n,
+                      const struct template_data *d, struct labels *set,
+                      char *err)
 {
     for (size_t i = 0; i < n; i++) {
         struct buf out = {0};
         char why[TEMPLATE_ERR_MAX];
-        int rc = template_expand(t[i].value, ls, value, &out, why);
+        int rc = template_expand(t[i].value, d, &out, why);
         if (rc == 0 && out.oom)
             rc = -ENOMEM;
         if (rc == 0)
@@ -60,10 +61,13 @@ static int expand_all(const struct label *t, size_t n, const struct labels *ls,
 }
 
 /* The alert an element of the result makes, pending from t_ms. */
-static int make_alert(const struct rule_alert *r, const struct promql_elem *el,
+static int make_alert(const struct alert_rule *ar, const struct promql_elem *el,
                       int64_t t_ms, struct alert *a, char *err)
 {
     static const char *const name[] = {LABELS_NAME};
+    const struct rule_alert *r = ar->rule;
+    struct template_data d = {&el->labels, el->v, ar->external_labels,
+                              ar->external_url};
     memset(a, 0, sizeof(*a));
     a->value = el->v;
     a->state = ALERT_PENDING;
@@ -73,13 +77,12 @@ static int make_alert(const struct rule_alert *r, const struct promql_elem *el,
     a->seen_at_ms = t_ms;
     int rc = labels_filter(&a->labels, &el->labels, name, 1, LABELS_ALL_BUT);
     if (rc == 0)
-        rc = expand_all(r->labels, r->n_labels, &el->labels, el->v, &a->labels,
-                        err);
+        rc = expand_all(r->labels, r->n_labels, &d, &a->labels, err);
     if (rc == 0)
         rc = labels_set(&a->labels, "alertname", r->name);
     if (rc == 0)
-        rc = expand_all(r->annotations, r->n_annotations, &el->labels, el->v,
-                        &a->annotations, err);
+        rc = expand_all(r->annotations, r->n_annotations, &d, &a->annotations,
+                        err);
     if (rc != 0)
         alert_free(a);
     return rc;
@@ -183,7 +186,7 @@ static int alerts_of(const struct alert_rule *ar, const struct promql_elem *el,
     int rc = 0;
     size_t made = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = make_alert(ar->rule, &el[i], t_ms, &fresh[i], err);
+        rc = make_alert(ar, &el[i], t_ms, &fresh[i], err);
         made += rc == 0;
         for (size_t k = 0; rc == 0 && k < i; k++)
             if (labels_cmp(&fresh[k].labels, &fresh[i].labels) == 0) {

@@ -9,7 +9,9 @@
  * ALERT_RESOLVED_KEEP_MS for the notifiers, then forgotten.
  *
  * struct alert_rule borrows its rule (which must outlive it) and owns its
- * alerts; alert_rule_clear() frees them (a zeroed state is a no-op).
+ * alerts; alert_rule_clear() frees them (a zeroed state is a no-op). The
+ * external labels and URL templates may print are set after
+ * alert_rule_init(), when there are any.
  */
 #ifndef TOKENTAIL_RULES_ALERT_H
 #define TOKENTAIL_RULES_ALERT_H
@@ -39,7 +41,9 @@ struct alert {
 };
 
 struct alert_rule {
-    const struct rule_alert *rule; /* borrowed */
+    const struct rule_alert *rule;        /* borrowed */
+    const struct labels *external_labels; /* borrowed, for templates; NULL */
+    const char *external_url;             /* borrowed, for templates; NULL */
     struct alert *v;
     size_t n, cap;
 };

@@ -74,6 +74,7 @@ static bool load_pairs(struct ryaml *y, const yaml_node_t *n, const char *what,
         return false;
     bool ok = true;
     static const struct labels none = {0};
+    static const struct template_data nothing = {&none, 0, NULL, NULL};
     for (size_t i = 0; i < len; i++) {
         yaml_node_t *v, *k = ryaml_pair(y, n, i, &v);
         const char *name = ryaml_scalar(y, k, what);
@@ -88,7 +89,7 @@ static bool load_pairs(struct ryaml *y, const yaml_node_t *n, const char *what,
         }
         struct buf scratch = {0};
         char why[TEMPLATE_ERR_MAX];
-        if (template_expand(text, &none, 0, &scratch, why) != 0) {
+        if (template_expand(text, &nothing, &scratch, why) != 0) {
             ryaml_err(y, v, "%s %s: %s", what, name, why);
             ok = false;
         }

@@ -300,8 +300,11 @@ static int run_group(const struct rt_file *f, struct rt_group *g,
     size_t r = 0;
     for (size_t i = 0; i < f->n_rules; i++)
         for (size_t k = 0; k < f->rules[i]->n_groups; k++)
-            for (size_t a = 0; a < f->rules[i]->groups[k].n_rules; a++)
-                alert_rule_init(&rules[r++], &f->rules[i]->groups[k].rules[a]);
+            for (size_t a = 0; a < f->rules[i]->groups[k].n_rules; a++) {
+                alert_rule_init(&rules[r], &f->rules[i]->groups[k].rules[a]);
+                rules[r].external_labels = &g->external_labels;
+                rules[r++].external_url = g->external_url;
+            }
     int failed = run_alerts(f, g, rules, n, rep);
     for (size_t i = 0; i < n; i++)
         alert_rule_clear(&rules[i]);

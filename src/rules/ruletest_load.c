@@ -35,6 +35,8 @@ void rt_file_free(struct rt_file *f)
     for (size_t g = 0; g < f->n_groups; g++) {
         struct rt_group *grp = &f->groups[g];
         free(grp->name);
+        labels_free(&grp->external_labels);
+        free(grp->external_url);
         series_set_free(grp->series);
         for (size_t i = 0; i < grp->n_alerts; i++) {
             for (size_t k = 0; k < grp->alerts[i].n_exp; k++) {
@@ -188,12 +190,12 @@ static void load_group(struct ryaml *y, const yaml_node_t *n,
     if (series_set_new(&g->series) != 0 ||
         !ryaml_keys(y, n, group_keys, "a test group"))
         return;
-    static const char *const refused[] = {"external_labels", "external_url"};
-    for (size_t i = 0; i < 2; i++)
-        if (ryaml_get(y, n, refused[i]) != NULL)
-            ryaml_err(y, ryaml_key_node(y, n, refused[i]),
-                      "%s is not supported", refused[i]);
     yaml_node_t *v;
+    load_map(y, ryaml_get(y, n, "external_labels"), "external_labels",
+             &g->external_labels);
+    if ((v = ryaml_get(y, n, "external_url")) != NULL &&
+        ryaml_scalar(y, v, "external_url"))
+        g->external_url = strdup((const char *)v->data.scalar.value);
     if ((v = ryaml_get(y, n, "name")) != NULL && ryaml_scalar(y, v, "name"))
         g->name = strdup((const char *)v->data.scalar.value);
     if ((v = ryaml_get(y, n, "interval")) != NULL)

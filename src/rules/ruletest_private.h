@@ -39,6 +39,8 @@ struct rt_expr_test {
 struct rt_group {
     char *name; /* may be NULL */
     int64_t interval_ms;
+    struct labels external_labels; /* for templates */
+    char *external_url;            /* for templates; may be NULL */
     struct series_set *series;
     struct rt_alert_test *alerts;
     size_t n_alerts;

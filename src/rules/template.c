@@ -27,8 +27,7 @@ struct tval {
 };
 
 struct tctx {
-    const struct labels *ls;
-    double value;
+    const struct template_data *d;
     char *err;
 };
 
@@ -261,7 +260,13 @@ static int operand(struct tctx *c, const char *w, size_t len, struct tval *out)
         return quoted(c, w, len, out);
     if (strcmp(word, "$value") == 0 || strcmp(word, ".Value") == 0) {
         out->is_num = true;
-        out->num = c->value;
+        out->num = c->d->value;
+        return 0;
+    }
+    if (strcmp(word, "$externalURL") == 0 ||
+        strcmp(word, ".ExternalURL") == 0) {
+        snprintf(out->text, sizeof(out->text), "%s",
+                 c->d->external_url ? c->d->external_url : "");
         return 0;
     }
     static const char *const maps[] = {"$labels.", ".Labels.",
@@ -270,7 +275,8 @@ static int operand(struct tctx *c, const char *w, size_t len, struct tval *out)
         size_t n = strlen(maps[i]);
         if (strncmp(word, maps[i], n) != 0)
             continue;
-        const char *v = i < 2 ? labels_get(c->ls, word + n) : NULL;
+        const struct labels *ls = i < 2 ? c->d->labels : c->d->external_labels;
+        const char *v = ls ? labels_get(ls, word + n) : NULL;
         snprintf(out->text, sizeof(out->text), "%s", v ? v : NO_VALUE);
         return 0;
     }
@@ -337,10 +343,10 @@ static const char *const control[] = {"if",       "else",  "end",
                                       "range",    "with",  "define",
                                       "template", "block", "define"};
 
-int template_expand(const char *text, const struct labels *ls, double value,
+int template_expand(const char *text, const struct template_data *d,
                     struct buf *out, char *err)
 {
-    struct tctx c = {ls, value, err};
+    struct tctx c = {d, err};
     const char *p = text;
     bool trim_next = false;
     for (;;) {

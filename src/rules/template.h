@@ -8,6 +8,9 @@
  * text: a label the series lacks prints nothing, $value prints as Go's %v
  * of a float64.
  *
+ * Also {{ $externalLabels.name }} and {{ $externalURL }} (or
+ * .ExternalLabels, .ExternalURL): what Prometheus is told of itself.
+ *
  * Everything is borrowed for the call; output is appended to out.
  */
 #ifndef TOKENTAIL_RULES_TEMPLATE_H
@@ -18,12 +21,19 @@
 
 #define TEMPLATE_ERR_MAX 160
 
+/* What a template can print; the pointers are borrowed. */
+struct template_data {
+    const struct labels *labels; /* the series' */
+    double value;
+    const struct labels *external_labels; /* NULL for none */
+    const char *external_url;             /* NULL for none */
+};
+
 /*
- * Expands text with the series' labels ls and value. Returns 0, or
- * -EINVAL with err (TEMPLATE_ERR_MAX bytes) saying which construct is
- * not supported or malformed.
+ * Expands text with d. Returns 0, or -EINVAL with err (TEMPLATE_ERR_MAX
+ * bytes) saying which construct is not supported or malformed.
  */
-int template_expand(const char *text, const struct labels *ls, double value,
+int template_expand(const char *text, const struct template_data *d,
                     struct buf *out, char *err);
 
 #endif

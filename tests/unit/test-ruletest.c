@@ -157,7 +157,7 @@ static void test_refused(void **state)
                  "tests:\n"
                  "- input_series:\n"
                  "  - {series: 'x{a=~\"b\"}', values: '1 2x'}\n"
-                 "  external_labels: {a: b}\n"
+                 "  external_labels: [a, b]\n"
                  "  promql_expr_test:\n"
                  "  - {expr: x, eval_time: soon}\n",
                  &report);
@@ -167,7 +167,7 @@ static void test_refused(void **state)
                         "  FAILED:\n"
                         "t.yml:2:22: evaluation_interval must be more than 0\n"
                         "t.yml:1:14: rule_files: no file matches missing.yml\n"
-                        "t.yml:6:3: external_labels is not supported\n"
+                        "t.yml:6:20: external_labels must be a mapping\n"
                         "t.yml:4:3: interval must be more than 0\n"
                         "\n");
     free(report);

@@ -13,7 +13,7 @@
 
 #include "template.h"
 
-static struct labels series;
+static struct labels series, external;
 
 static int setup(void **state)
 {
@@ -21,6 +21,7 @@ static int setup(void **state)
     assert_int_equal(labels_set(&series, "__name__", "errors_total"), 0);
     assert_int_equal(labels_set(&series, "job", "api"), 0);
     assert_int_equal(labels_set(&series, "code", "500"), 0);
+    assert_int_equal(labels_set(&external, "region", "eu-1"), 0);
     return 0;
 }
 
@@ -28,6 +29,7 @@ static int teardown(void **state)
 {
     (void)state;
     labels_free(&series);
+    labels_free(&external);
     return 0;
 }
 
@@ -35,7 +37,8 @@ static void expands(const char *text, double value, const char *want)
 {
     struct buf out = {0};
     char err[TEMPLATE_ERR_MAX];
-    if (template_expand(text, &series, value, &out, err) != 0)
+    struct template_data d = {&series, value, &external, "http://prom:9090"};
+    if (template_expand(text, &d, &out, err) != 0)
         fail_msg("\"%s\": %s", text, err);
     if (strcmp(out.data ? out.data : "", want) != 0)
         fail_msg("\"%s\" with %g gave \"%s\", not \"%s\"", text, value,
@@ -47,7 +50,8 @@ static void refused(const char *text, const char *why)
 {
     struct buf out = {0};
     char err[TEMPLATE_ERR_MAX];
-    if (template_expand(text, &series, 1, &out, err) != -EINVAL)
+    struct template_data d = {&series, 1, NULL, NULL};
+    if (template_expand(text, &d, &out, err) != -EINVAL)
         fail_msg("\"%s\" was expanded", text);
     if (strstr(err, why) == NULL)
         fail_msg("\"%s\": \"%s\", not \"%s\"", text, err, why);
@@ -69,7 +73,9 @@ static void test_labels_and_value(void **state)
     expands("{{ $value }}", -INFINITY, "-Inf");
     expands("a {{- \" b \" -}} c", 1, "a b c");
     expands("x {{/* a comment */}}y", 1, "x y");
-    expands("{{ $externalLabels.region }}", 1, "");
+    expands("{{ $externalLabels.region }}/{{ .ExternalLabels.zone }}", 1,
+            "eu-1/");
+    expands("{{ $externalURL }}/alerts", 1, "http://prom:9090/alerts");
 }
 
 static void test_functions(void **state)
