@@ -10,6 +10,57 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Go's math.Pow, whose result PromQL's ^ is: whole powers by repeated
+ * squaring of the mantissa, which glibc's correctly rounded pow() does
+ * not always match in the last bit; a fraction through exp and log. */
+static double go_pow(double x, double y)
+{
+    if (y == 0 || x == 1)
+        return 1;
+    if (y == 1)
+        return x;
+    if (isnan(x) || isnan(y) || x == 0 || isinf(x) || isinf(y) ||
+        fabs(y) == 0.5)
+        return pow(x, y); /* the special cases agree with C's */
+    double yi, yf = modf(fabs(y), &yi);
+    if (yf != 0 && x < 0)
+        return NAN;
+    if (yi >= 0x1p63)
+        return x == -1 ? 1 : (fabs(x) < 1) == (y > 0) ? 0 : INFINITY;
+    double a1 = 1;
+    int ae = 0;
+    if (yf != 0) {
+        if (yf > 0.5) {
+            yf--;
+            yi++;
+        }
+        a1 = exp(yf * log(x));
+    }
+    int xe;
+    double x1 = frexp(x, &xe);
+    for (int64_t i = (int64_t)yi; i != 0; i >>= 1) {
+        if (xe < -(1 << 12) || (1 << 12) < xe) {
+            ae += xe; /* overflow: ldexp makes it Inf or 0 */
+            break;
+        }
+        if (i & 1) {
+            a1 *= x1;
+            ae += xe;
+        }
+        x1 *= x1;
+        xe <<= 1;
+        if (x1 < .5) {
+            x1 += x1;
+            xe--;
+        }
+    }
+    if (y < 0) {
+        a1 = 1 / a1;
+        ae = -ae;
+    }
+    return ldexp(a1, ae);
+}
+
 /* The result of l op r, and whether a comparison holds (always true for
  * arithmetic). A comparison's result is l. */
 static bool elem_op(enum promql_op op, double l, double r, double *out)
@@ -32,7 +83,7 @@ static bool elem_op(enum promql_op op, double l, double r, double *out)
         *out = fmod(l, r);
         return true;
     case PROMQL_POW:
-        *out = pow(l, r);
+        *out = go_pow(l, r);
         return true;
     case PROMQL_EQL:
         return l == r;

@@ -76,9 +76,31 @@ static bool instant_rate(const struct promql_sample *s, size_t n, double *out)
     return true;
 }
 
+/* Neumaier's compensated addition of inc to *sum, the lost low part
+ * gathered in *c: Prometheus sums over time this way. */
+static void kahan_add(double inc, double *sum, double *c)
+{
+    double t = *sum + inc;
+    if (fabs(*sum) >= fabs(inc))
+        *c += (*sum - t) + inc;
+    else
+        *c += (inc - t) + *sum;
+    *sum = t;
+}
+
+static double sum_over(const struct promql_sample *s, size_t n)
+{
+    double sum = 0, c = 0;
+    for (size_t i = 0; i < n; i++)
+        kahan_add(s[i].v, &sum, &c);
+    return isinf(sum) ? sum : sum + c;
+}
+
+/* An incremental mean, compensated; an infinite mean stays put unless
+ * a value is its opposite or NaN. */
 static double avg_over(const struct promql_sample *s, size_t n)
 {
-    double mean = 0, count = 0;
+    double mean = 0, count = 0, c = 0;
     for (size_t i = 0; i < n; i++) {
         count++;
         if (isinf(mean)) {
@@ -87,9 +109,9 @@ static double avg_over(const struct promql_sample *s, size_t n)
             if (!isinf(s[i].v) && !isnan(s[i].v))
                 continue;
         }
-        mean += s[i].v / count - mean / count;
+        kahan_add(s[i].v / count - mean / count, &mean, &c);
     }
-    return mean;
+    return isinf(mean) ? mean : mean + c;
 }
 
 static double extreme_over(const struct promql_sample *s, size_t n, bool max)
@@ -129,8 +151,7 @@ static int range_series(void *arg, const struct labels *ls,
                          rc->call->u.call.func == PROMQL_FN_MAX_OVER_TIME);
         break;
     case PROMQL_FN_SUM_OVER_TIME:
-        for (size_t i = 0; i < n; i++)
-            v += s[i].v;
+        v = sum_over(s, n);
         break;
     case PROMQL_FN_COUNT_OVER_TIME:
         v = (double)n;

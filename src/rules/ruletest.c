@@ -19,6 +19,35 @@ static void put_duration(struct buf *out, int64_t ms)
     promql_format_duration(out, ms);
 }
 
+/* Appends ms as Go's time.Duration prints itself ("5m0s", "1h0m0s",
+ * "1.5s", "0s"), as promtool writes the time of a failed evaluation. */
+static void put_go_duration(struct buf *out, int64_t ms)
+{
+    if (ms < 0) {
+        buf_putc(out, '-');
+        ms = -ms;
+    }
+    if (ms > 0 && ms < 1000) {
+        buf_printf(out, "%lldms", (long long)ms);
+        return;
+    }
+    long long h = ms / 3600000, m = ms / 60000 % 60, sec = ms / 1000 % 60,
+              frac = ms % 1000;
+    if (h > 0)
+        buf_printf(out, "%lldh", h);
+    if (h > 0 || m > 0)
+        buf_printf(out, "%lldm", m);
+    buf_printf(out, "%lld", sec);
+    if (frac > 0) {
+        char digits[8];
+        int n = snprintf(digits, sizeof(digits), "%03lld", frac);
+        while (n > 0 && digits[n - 1] == '0')
+            digits[--n] = '\0';
+        buf_printf(out, ".%s", digits);
+    }
+    buf_putc(out, 's');
+}
+
 /* Appends text with indent after each newline, as promtool lays out. */
 static void put_indented(struct buf *out, const char *text, const char *indent)
 {
@@ -27,6 +56,28 @@ static void put_indented(struct buf *out, const char *text, const char *indent)
         if (*text == '\n')
             buf_puts(out, indent);
     }
+}
+
+/* --- the series as promtool loads them ---------------------------------- */
+
+/* promtool appends the input samples as its clock advances: a rule
+ * evaluated at t sees none after t (a negative offset finds nothing
+ * newer), and expression tests see them up to the group's last time. */
+struct clip {
+    const struct promql_source *inner;
+    int64_t until_ms;
+};
+
+static int clip_select(void *ctx, const struct promql_matcher *m, size_t n,
+                       int64_t from_ms, int64_t to_ms, promql_emit_fn emit,
+                       void *arg)
+{
+    const struct clip *c = ctx;
+    if (to_ms > c->until_ms)
+        to_ms = c->until_ms;
+    if (to_ms < from_ms)
+        return 0;
+    return c->inner->select(c->inner->ctx, m, n, from_ms, to_ms, emit, arg);
 }
 
 /* --- alerts --------------------------------------------------------------- */
@@ -136,7 +187,7 @@ static int eval_rules(struct alert_rule *rules, size_t n,
             return rc;
         if (rc != 0) {
             buf_printf(rep, "    rule: %s, time: ", rules[r].rule->name);
-            put_duration(rep, ts);
+            put_go_duration(rep, ts);
             buf_printf(rep, ", err: %s\n", err);
             failed = 1;
         }
@@ -162,10 +213,13 @@ static int run_alerts(const struct rt_file *f, const struct rt_group *g,
             maxt = g->alerts[i].eval_ms;
     }
     qsort(order, g->n_alerts, sizeof(*order), eval_time_cmp);
-    struct promql_source src = series_set_source(g->series);
+    struct promql_source all = series_set_source(g->series);
+    struct clip clip = {&all, 0};
+    struct promql_source src = {clip_select, &clip};
     int failed = 0;
     size_t curr = 0;
     for (int64_t ts = 0; ts <= maxt && failed >= 0; ts += f->eval_interval_ms) {
+        clip.until_ms = ts;
         int rc = eval_rules(rules, n_rules, &src, ts, rep);
         if (rc != 0) {
             failed = rc < 0 ? rc : 1 | RT_STOPPED;
@@ -240,7 +294,7 @@ static int result_samples(struct promql_value *v, struct rt_sample **got,
 }
 
 static int check_expr(const struct rt_group *g, struct rt_expr_test *t,
-                      struct buf *rep)
+                      int64_t until_ms, struct buf *rep)
 {
     struct promql_node *expr;
     struct promql_value v;
@@ -248,7 +302,9 @@ static int check_expr(const struct rt_group *g, struct rt_expr_test *t,
     size_t pos;
     int rc = promql_parse(t->expr, strlen(t->expr), &expr, err, &pos);
     if (rc == 0) {
-        struct promql_source src = series_set_source(g->series);
+        struct promql_source all = series_set_source(g->series);
+        struct clip clip = {&all, until_ms};
+        struct promql_source src = {clip_select, &clip};
         rc = promql_eval(expr, &src, t->eval_ms, &v, err);
         promql_free(expr);
     }
@@ -309,10 +365,15 @@ static int run_group(const struct rt_file *f, struct rt_group *g,
     for (size_t i = 0; i < n; i++)
         alert_rule_clear(&rules[i]);
     free(rules);
+    int64_t until = 0;
+    for (size_t i = 0; i < g->n_alerts; i++)
+        until = g->alerts[i].eval_ms > until ? g->alerts[i].eval_ms : until;
+    for (size_t i = 0; i < g->n_exprs; i++)
+        until = g->exprs[i].eval_ms > until ? g->exprs[i].eval_ms : until;
     /* After an evaluation fails, promtool stops the group there. */
     for (size_t i = 0; failed >= 0 && !(failed & RT_STOPPED) && i < g->n_exprs;
          i++) {
-        int rc = check_expr(g, &g->exprs[i], rep);
+        int rc = check_expr(g, &g->exprs[i], until, rep);
         failed = rc < 0 ? rc : failed | rc;
     }
     return failed < 0 ? failed : failed != 0;

@@ -7,6 +7,11 @@
  * expression gives at a time). tokentail runs the very files promtool
  * runs, with its own evaluator, so the two can be held to each other.
  *
+ * The input series are seen as promtool loads them, as its clock
+ * advances: a rule evaluated at t sees no sample after t, so a negative
+ * offset finds nothing newer, as in a live server; expression tests see
+ * the samples up to the group's last evaluation time.
+ *
  * Sample values compare with a relative tolerance of RULETEST_TOLERANCE:
  * sums depend on the order series are added in. NaN equals NaN.
  *

@@ -145,6 +145,31 @@ static const char *next_conversion(const char *fmt)
     return p;
 }
 
+/* One conversion of printf (spec: its flags, width and precision, spec_len
+ * bytes; conv: its letter) of arg, as Go's fmt writes it. */
+static void convert(const char *spec, size_t spec_len, char conv,
+                    const struct tval *arg, char *out, size_t cap)
+{
+    char f[32], text[WORD_MAX];
+    /* Without the precision, for text. */
+    size_t width_len = strcspn(spec, ".");
+    if (width_len > spec_len)
+        width_len = spec_len;
+    as_text(arg, text, sizeof(text));
+    bool numeric = strchr("feEgG", conv) != NULL;
+    if (arg->is_num && numeric && isfinite(arg->num)) {
+        snprintf(f, sizeof(f), "%%%.*s%c", (int)spec_len, spec, conv);
+        snprintf(out, cap, f, arg->num);
+    } else if (arg->is_num == numeric || conv == 'v') {
+        /* Go prints infinities and NaN by name, whatever the verb. */
+        snprintf(f, sizeof(f), "%%%.*ss", (int)width_len, spec);
+        snprintf(out, cap, f, text);
+    } else {
+        snprintf(out, cap, "%%!%c(%s=%.400s)", conv,
+                 arg->is_num ? "float64" : "string", text);
+    }
+}
+
 /* printf with a format and one value. */
 static int tprintf(struct tctx *c, const char *fmt, const struct tval *arg,
                    struct tval *out)
@@ -153,22 +178,14 @@ static int tprintf(struct tctx *c, const char *fmt, const struct tval *arg,
     size_t spec = p ? strspn(p + 1, "0123456789.-+ #") : 0;
     char conv = p ? p[1 + spec] : '\0';
     if (p == NULL || conv == '\0' || strchr("feEgGsv", conv) == NULL ||
-        next_conversion(p + 2 + spec) != NULL)
+        next_conversion(p + 2 + spec) != NULL || spec > 16)
         return terr(c, "printf takes one %%f, %%e, %%g, %%s or %%v here");
+    char middle[WORD_MAX], f[WORD_MAX];
+    convert(p + 1, spec, conv, arg, middle, sizeof(middle));
+    /* The text around the conversion keeps its %% for snprintf. */
+    snprintf(f, sizeof(f), "%.*s%%s%s", (int)(p - fmt), fmt, p + 2 + spec);
     out->is_num = false;
-    double num;
-    if (conv == 's' || conv == 'v') {
-        char text[WORD_MAX];
-        as_text(arg, text, sizeof(text));
-        char f[WORD_MAX];
-        snprintf(f, sizeof(f), "%.*s%.*ss%s", (int)(p - fmt), fmt,
-                 (int)spec + 1, p, p + 2 + spec);
-        snprintf(out->text, sizeof(out->text), f, text);
-        return 0;
-    }
-    if (!as_number(arg, &num))
-        return terr(c, "printf: \"%s\" is not a number", arg->text);
-    snprintf(out->text, sizeof(out->text), fmt, num);
+    snprintf(out->text, sizeof(out->text), f, middle);
     return 0;
 }
 

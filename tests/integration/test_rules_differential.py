@@ -36,6 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 RULES = os.path.join(HERE, "rules")
 SEED = int(os.environ.get("RULES_SEED", "20261129"))
 RANDOM_EXPRS = 300
+RANDOM_ALERT_RULES = 40
 TOLERANCE = 1e-9
 SENTINEL = '{__sentinel__="never"}'
 FINAL_ROUNDS = 5  # promtool runs of the file of its own answers, at most
@@ -533,5 +534,123 @@ def test_refused():
         assert rc == 2 and "needs test files" in err, err
 
 
+# --- random alerting rules ---------------------------------------------------
+
+ALERT_HEADER = re.compile(r"^    alertname: (\S+), time: (\S+), $")
+RULE_ERROR = re.compile(r"^    rule: (\S+), time: (\S+), err: ")
+
+
+def parse_alert_report(text):
+    """{(file, alertname, time): sorted alerts, or 'err'} from a report;
+    an alert is (labels, annotations), each a sorted tuple of pairs."""
+    out, current = {}, None
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        if line.startswith("Unit Testing:  "):
+            current = os.path.basename(line[len("Unit Testing:  "):])
+        m = RULE_ERROR.match(line)
+        if m:
+            out[(current, "error", m.group(2))] = "err"
+        m = ALERT_HEADER.match(line)
+        if not m:
+            continue
+        k = n + 1
+        while not lines[k].startswith("        got:"):
+            k += 1
+        alerts = []
+        if not lines[k].endswith("[]"):
+            k += 1
+            while lines[k] != "            ]":
+                if lines[k].startswith("              Labels:"):
+                    ls, _ = parse_labels(lines[k], len("              Labels:"))
+                    an, _ = parse_labels(lines[k + 1],
+                                         len("              Annotations:"))
+                    alerts.append((tuple(sorted(ls.items())),
+                                   tuple(sorted(an.items()))))
+                k += 1
+        out[(current, m.group(1), m.group(2))] = sorted(alerts)
+    return out
+
+
+def same_alerts(a, b):
+    """Alerts equal but for the last digits of $value (annotations v and
+    p): promtool creates the input series in map order, so an aggregation
+    adds its elements in an order that changes from run to run."""
+    if a == "err" or b == "err":
+        return a == b
+    if len(a) != len(b):
+        return False
+    for (la, aa), (lb, ab) in zip(a, b):
+        da, db = dict(aa), dict(ab)
+        if la != lb or set(da) != set(db):
+            return False
+        for k in ("v", "p"):
+            x, y = da.pop(k), db.pop(k)
+            if x != y and not close(float(x), float(y)):
+                return False
+        if da != db:
+            return False
+    return True
+
+
+def alert_files(gen, series, step_s, d, count):
+    """count pairs of a random rule file and a test file expecting a
+    sentinel alert at random times, in d; returns the test files."""
+    r, tests = gen.r, []
+    for i in range(count):
+        expr = "%s %s %s" % (gen.vector(r.randint(0, 2)),
+                             r.choice([">", "<", ">=", "!="]), gen.scalar(0))
+        rule = ["groups:", "- name: g%d" % i, "  rules:",
+                "  - alert: A%d" % i, "    expr: %s" % quote(expr),
+                "    for: %s" % r.choice(["0s", "30s", "1m", "2m", "5m"]),
+                "    keep_firing_for: %s" % r.choice(["0s", "1m", "3m"]),
+                "    labels: {severity: '{{ $labels.job }}x'}",
+                "    annotations: {v: '{{ $value }}', h: '{{ humanize $value }}',"
+                " p: '{{ printf \"%.3f\" $value }}'}"]
+        with open(os.path.join(d, "r%d.yml" % i), "w") as f:
+            f.write("\n".join(rule) + "\n")
+        times = sorted({duration(r.randint(0, 60 * step_s + 600) // 15 * 15)
+                        for _ in range(6)}, key=lambda t: t)
+        test = ["rule_files: [r%d.yml]" % i, "evaluation_interval: 15s",
+                "tests:", "- interval: %ds" % step_s, "  input_series:"]
+        for name, values in series:
+            test += ["  - series: %s" % quote(name),
+                     "    values: %s" % quote(values)]
+        test.append("  alert_rule_test:")
+        for t in times:
+            test += ["  - eval_time: %s" % t, "    alertname: A%d" % i,
+                     "    exp_alerts: [{exp_labels: {sentinel: never}}]"]
+        path = os.path.join(d, "t%d.yml" % i)
+        with open(path, "w") as f:
+            f.write("\n".join(test) + "\n")
+        tests.append(path)
+    return tests
+
+
+def test_random_alerts():
+    """Random alerting rules: the same alerts, labels and annotations from
+    both tools at each time, through for and keep_firing_for."""
+    need_promtool()
+    gen = Gen(SEED + 1)
+    step_s = gen.r.choice([15, 30, 60])
+    series = gen.series(60)
+    with tempfile.TemporaryDirectory() as d:
+        tests = alert_files(gen, series, step_s, d, RANDOM_ALERT_RULES)
+        rc, judge = promtool(["test", "rules"] + tests)
+        assert rc == 1, judge
+        rc, out, err = run(["--test-rules"] + tests)
+        assert rc == 1 and err == "", (rc, err)
+    want, got = parse_alert_report(judge), parse_alert_report(out)
+    assert set(want) == set(got), sorted(set(want) ^ set(got))[:10]
+    wrong = [k for k in want if not same_alerts(want[k], got[k])]
+    assert not wrong, "\n".join("%s:\n  promtool:  %s\n  tokentail: %s" % (
+        k, want[k], got[k]) for k in wrong[:10])
+    firing = sum(1 for v in want.values() if v != "err" and v)
+    assert firing > len(want) // 4, (firing, len(want))
+    print("     alerts: %d checks, %d with alerts firing (seed %d)" %
+          (len(want), firing, SEED + 1))
+
+
 if __name__ == "__main__":
-    main([test_alerts, test_refused, test_hand_written, test_random])
+    main([test_alerts, test_refused, test_hand_written, test_random,
+          test_random_alerts])

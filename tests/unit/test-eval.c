@@ -245,6 +245,15 @@ static void test_operators(void **state)
     (void)state;
     expect("2 ^ 3 ^ 2", 0, "scalar 512\n");
     expect("-2 ^ 2", 0, "scalar -4\n");
+    /* Go's math.Pow, special cases and all. */
+    expect("(-2) ^ 3", 0, "scalar -8\n");
+    expect("2 ^ -2", 0, "scalar 0.25\n");
+    expect("(-8) ^ (1 / 3)", 0, "scalar NaN\n");
+    expect("0 ^ -1", 0, "scalar +Inf\n");
+    expect("10 ^ 400", 0, "scalar +Inf\n");
+    expect("0.5 ^ 2000", 0, "scalar 0\n");
+    expect("1.1 ^ 7", 0, "scalar 1.9487171000000012\n");
+    expect("NaN ^ 0", 0, "scalar 1\n");
     expect("7 % 3 - 1 / 4", 0, "scalar 0.75\n");
     expect("1 < bool 2", 0, "scalar 1\n");
     expect("g * 2", 240, "{} 8\n");

@@ -102,6 +102,14 @@ static void test_functions(void **state)
     expands("{{ printf \"%s!\" $labels.job }}", 1, "api!");
     expands("{{ $value | printf \"%.1f%%\" }}", 12.34, "12.3%");
     expands("{{ $labels.job | toUpper }}", 1, "API");
+    /* As Go's fmt writes them. */
+    expands("{{ printf \"%.3f\" $value }}", INFINITY, "+Inf");
+    expands("{{ printf \"%5.1f|\" $value }}", INFINITY, " +Inf|");
+    expands("{{ printf \"[%6.2f]\" $value }}", -INFINITY, "[  -Inf]");
+    expands("{{ printf \"%e\" $value }}", NAN, "NaN");
+    expands("{{ printf \"%v\" $value }}", 1e6, "1e+06");
+    expands("{{ printf \"%s\" $value }}", 0.5, "%!s(float64=0.5)");
+    expands("{{ printf \"%.1f\" $labels.job }}", 1, "%!f(string=api)");
 }
 
 static void test_refused_forms(void **state)
