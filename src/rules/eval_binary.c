@@ -48,7 +48,7 @@ static double go_pow(double x, double y)
             ae += xe;
         }
         x1 *= x1;
-        xe <<= 1;
+        xe *= 2; /* a left shift of a negative int is undefined in C */
         if (x1 < .5) {
             x1 += x1;
             xe--;

@@ -319,7 +319,7 @@ static int vector_call(struct ev *e, const struct promql_node *n,
         break;
     case PROMQL_FN_ABSENT:
         if (a[0].vec.n == 0 &&
-            (rc = absent_labels(n->u.call.args[0], &ls)) == 0)
+            (rc = absent_labels(promql_unparen(n->u.call.args[0]), &ls)) == 0)
             rc = vec_push(&out->vec, &ls, 1);
         break;
     case PROMQL_FN_VECTOR:
@@ -345,7 +345,8 @@ static int vector_call(struct ev *e, const struct promql_node *n,
 
 int ev_call(struct ev *e, const struct promql_node *n, struct promql_value *out)
 {
-    const struct promql_node *arg0 = n->u.call.n_args ? n->u.call.args[0] : 0;
+    const struct promql_node *arg0 =
+        promql_unparen(n->u.call.n_args ? n->u.call.args[0] : NULL);
     if (n->u.call.func == PROMQL_FN_TIME) {
         out->type = PROMQL_SCALAR;
         out->scalar = (double)e->t_ms / 1000;

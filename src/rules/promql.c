@@ -143,6 +143,13 @@ void promql_free(struct promql_node *n)
     free(n);
 }
 
+const struct promql_node *promql_unparen(const struct promql_node *n)
+{
+    while (n != NULL && n->kind == PROMQL_PAREN)
+        n = n->u.unary.arg;
+    return n;
+}
+
 /* Prometheus' units, in the order a duration must give them. */
 static const struct {
     const char *unit;

@@ -197,6 +197,10 @@ int promql_parse(const char *text, size_t len, struct promql_node **out,
 
 void promql_free(struct promql_node *n);
 
+/* n without the parentheses around it (borrowed, as n is): a function's
+ * argument means the same with or without them. */
+const struct promql_node *promql_unparen(const struct promql_node *n);
+
 /*
  * Appends n as PromQL text that parses back to the same tree, each
  * binary operation in parentheses so the tree's shape shows:

@@ -307,6 +307,9 @@ static void test_functions(void **state)
     expect("absent(nothing{job=\"x\", a=~\"b\", c=\"d\", c=\"e\"})", 0,
            "{job=\"x\"} 1\n");
     expect("absent(g)", 0, "");
+    /* Arguments mean the same in parentheses. */
+    expect("absent(((nothing{job=\"x\"})))", 0, "{job=\"x\"} 1\n");
+    expect("max_over_time(((g[5m])))", 240, "{} 5\n");
     expect("absent(sum(nothing))", 0, "{} 1\n");
     expect("time()", 600, "scalar 600\n");
     expect("vector(time())", 61, "{} 61\n");
