@@ -1,6 +1,7 @@
 /*
- * What the PromQL lexer (promql_lex.c) and parser (promql_parse.c) share.
- * Not part of the module's interface.
+ * What the PromQL lexer (promql_lex.c) and parser (promql_parse.c, with
+ * selectors in promql_select.c) share. Not part of the module's
+ * interface.
  *
  * Tokens point into the text being parsed, which the caller keeps for
  * the parse.
