@@ -96,11 +96,13 @@ static struct alert *find(struct alert_rule *ar, const struct labels *ls)
     return NULL;
 }
 
+#define ALERTS_MIN 8 /* room for alerts, at first */
+
 static bool grow(struct alert_rule *ar)
 {
     if (ar->n < ar->cap)
         return true;
-    size_t cap = ar->cap ? ar->cap * 2 : 8;
+    size_t cap = ar->cap ? ar->cap * 2 : ALERTS_MIN;
     struct alert *v = realloc(ar->v, cap * sizeof(*v));
     if (v == NULL)
         return false;

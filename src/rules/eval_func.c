@@ -13,6 +13,7 @@
 /* How far past the first and last sample rate extrapolates, at most, in
  * average intervals between samples. */
 #define EXTRAPOLATION_LIMIT 1.1
+#define MS_PER_S            1000.0 /* milliseconds in a second */
 
 struct range_call {
     struct ev *e;
@@ -41,9 +42,9 @@ static bool extrapolated(const struct range_call *rc,
             last = s[i].v;
         }
     }
-    double to_start = (double)(s[0].t_ms - start) / 1000;
-    double to_end = (double)(end - s[n - 1].t_ms) / 1000;
-    double sampled = (double)(s[n - 1].t_ms - s[0].t_ms) / 1000;
+    double to_start = (double)(s[0].t_ms - start) / MS_PER_S;
+    double to_end = (double)(end - s[n - 1].t_ms) / MS_PER_S;
+    double sampled = (double)(s[n - 1].t_ms - s[0].t_ms) / MS_PER_S;
     double avg_step = sampled / (double)(n - 1);
     if (counter && result > 0 && s[0].v >= 0) {
         double to_zero = sampled * (s[0].v / result);
@@ -57,7 +58,7 @@ static bool extrapolated(const struct range_call *rc,
     /* One factor, as Prometheus computes it, so the last digit agrees. */
     double factor = interval / sampled;
     if (per_second)
-        factor /= (double)rc->sel->u.sel.range_ms / 1000;
+        factor /= (double)rc->sel->u.sel.range_ms / MS_PER_S;
     *out = result * factor;
     return true;
 }
@@ -72,7 +73,7 @@ static bool instant_rate(const struct promql_sample *s, size_t n, double *out)
     int64_t dt = last->t_ms - prev->t_ms;
     if (dt == 0)
         return false;
-    *out = v / ((double)dt / 1000);
+    *out = v / ((double)dt / MS_PER_S);
     return true;
 }
 
@@ -349,7 +350,7 @@ int ev_call(struct ev *e, const struct promql_node *n, struct promql_value *out)
         promql_unparen(n->u.call.n_args ? n->u.call.args[0] : NULL);
     if (n->u.call.func == PROMQL_FN_TIME) {
         out->type = PROMQL_SCALAR;
-        out->scalar = (double)e->t_ms / 1000;
+        out->scalar = (double)e->t_ms / MS_PER_S;
         return 0;
     }
     if (arg0 != NULL && arg0->type == PROMQL_MATRIX) {

@@ -41,7 +41,7 @@ static bool compile_matcher(struct parser *p, struct promql_matcher *m,
     if (m->type != PROMQL_MATCH_RE && m->type != PROMQL_MATCH_NRE)
         return true;
     /* Prometheus anchors a matcher's expression at both ends. */
-    size_t n = strlen(m->value) + 16;
+    size_t n = strlen(m->value) + sizeof("\\A(?:)\\z");
     char *anchored = malloc(n);
     if (anchored == NULL)
         return parser_oom(p) != NULL;

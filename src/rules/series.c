@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SERIES_MIN        8   /* room for series, at first */
+#define SAMPLES_MIN       16  /* room for a series' samples, at first */
+#define SERIES_REPEAT_MAX 1e7 /* steps one word of the notation may cover */
+
 struct one_series {
     struct labels labels;
     struct promql_sample *s;
@@ -56,7 +60,7 @@ static struct one_series *find_or_add(struct series_set *set,
             hi = mid;
     }
     if (set->n == set->cap) {
-        size_t cap = set->cap ? set->cap * 2 : 8;
+        size_t cap = set->cap ? set->cap * 2 : SERIES_MIN;
         struct one_series *v = realloc(set->v, cap * sizeof(*v));
         if (v == NULL)
             return NULL;
@@ -83,7 +87,7 @@ int series_set_add(struct series_set *set, const struct labels *ls,
         if (s[i].t_ms <= last)
             return -EINVAL;
         if (one->n == one->cap) {
-            size_t cap = one->cap ? one->cap * 2 : 16;
+            size_t cap = one->cap ? one->cap * 2 : SAMPLES_MIN;
             struct promql_sample *g = realloc(one->s, cap * sizeof(*g));
             if (g == NULL)
                 return -ENOMEM;
@@ -209,7 +213,7 @@ static bool read_word(const char *w, size_t len, size_t *steps, double *first,
     if (x != NULL) {
         double count;
         if (!read_number(x + 1, len - head - 1, &count) || count < 0 ||
-            count != floor(count) || count > 1e7)
+            count != floor(count) || count > SERIES_REPEAT_MAX)
             return false;
         *steps = (size_t)count + (*present ? 1 : 0);
     }
@@ -254,7 +258,7 @@ int series_expand(const char *text, int64_t start_ms, int64_t step_ms,
         }
         for (size_t k = 0; present && k < steps; k++) {
             if (*n == cap) {
-                cap = cap ? cap * 2 : 64;
+                cap = cap ? cap * 2 : SAMPLES_MIN;
                 struct promql_sample *g = realloc(*out, cap * sizeof(*g));
                 if (g == NULL) {
                     free(*out);

@@ -16,8 +16,16 @@
 
 #include "promql.h"
 
-#define NO_VALUE ""  /* Prometheus runs templates with missingkey=zero */
-#define WORD_MAX 512 /* bytes in one word of an action */
+#define NO_VALUE        ""  /* Prometheus runs templates with missingkey=zero */
+#define WORD_MAX        512 /* bytes in one word of an action */
+#define PRINTF_SPEC_MAX 16  /* bytes of flags, width and precision */
+#define SI_STEP         1000 /* between two of humanize's prefixes */
+#define N_PREFIXES      8    /* each way: k to Y, m to y */
+
+static const char *const big_prefixes[N_PREFIXES] = {"k", "M", "G", "T",
+                                                     "P", "E", "Z", "Y"};
+static const char *const small_prefixes[N_PREFIXES] = {"m", "u", "n", "p",
+                                                       "f", "a", "z", "y"};
 
 /* A value in a pipeline: text or a number. */
 struct tval {
@@ -58,27 +66,24 @@ static void g4(char *out, size_t cap, double v, const char *suffix)
 
 static void humanize(char *out, size_t cap, double v)
 {
-    static const char *const big[] = {"k", "M", "G", "T", "P", "E", "Z", "Y"};
-    static const char *const small[] = {"m", "u", "n", "p", "f", "a", "z", "y"};
     const char *prefix = "";
     if (v == 0 || isnan(v) || isinf(v)) {
         g4(out, cap, v, "");
         return;
     }
-    for (size_t i = 0; fabs(v) >= 1 && i < 8 && fabs(v) >= 1000; i++) {
-        prefix = big[i];
-        v /= 1000;
+    for (size_t i = 0; i < N_PREFIXES && fabs(v) >= SI_STEP; i++) {
+        prefix = big_prefixes[i];
+        v /= SI_STEP;
     }
-    for (size_t i = 0; fabs(v) < 1 && i < 8; i++) {
-        prefix = small[i];
-        v *= 1000;
+    for (size_t i = 0; i < N_PREFIXES && fabs(v) < 1; i++) {
+        prefix = small_prefixes[i];
+        v *= SI_STEP;
     }
     g4(out, cap, v, prefix);
 }
 
 static void humanize_duration(char *out, size_t cap, double v)
 {
-    static const char *const small[] = {"m", "u", "n", "p", "f", "a", "z", "y"};
     if (isnan(v) || isinf(v)) {
         g4(out, cap, v, "");
         return;
@@ -107,9 +112,9 @@ static void humanize_duration(char *out, size_t cap, double v)
         return;
     }
     const char *prefix = "";
-    for (size_t i = 0; fabs(v) < 1 && i < 8; i++) {
-        prefix = small[i];
-        v *= 1000;
+    for (size_t i = 0; i < N_PREFIXES && fabs(v) < 1; i++) {
+        prefix = small_prefixes[i];
+        v *= SI_STEP;
     }
     char unit[8];
     snprintf(unit, sizeof(unit), "%ss", prefix);
@@ -178,7 +183,7 @@ static int tprintf(struct tctx *c, const char *fmt, const struct tval *arg,
     size_t spec = p ? strspn(p + 1, "0123456789.-+ #") : 0;
     char conv = p ? p[1 + spec] : '\0';
     if (p == NULL || conv == '\0' || strchr("feEgGsv", conv) == NULL ||
-        next_conversion(p + 2 + spec) != NULL || spec > 16)
+        next_conversion(p + 2 + spec) != NULL || spec > PRINTF_SPEC_MAX)
         return terr(c, "printf takes one %%f, %%e, %%g, %%s or %%v here");
     char middle[WORD_MAX], f[WORD_MAX];
     convert(p + 1, spec, conv, arg, middle, sizeof(middle));
