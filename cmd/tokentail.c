@@ -18,6 +18,7 @@
 #include "http.h"
 #include "log.h"
 #include "report.h"
+#include "ruletest.h"
 
 #ifndef TOKENTAIL_VERSION
 #define TOKENTAIL_VERSION "unknown"
@@ -44,6 +45,8 @@ static const char usage[] =
     "budgets from\n"
     "                                              the state file (report "
     "--help)\n"
+    "       tokentail --test-rules FILE...         run promtool's rule unit "
+    "tests\n"
     "\n"
     "flags:\n"
     "  --config.file=PATH          configuration file (default: "
@@ -247,6 +250,11 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "report") == 0)
         return report_main(argc - 1, argv + 1, default_config(), stdout);
+    /* Rule tests need neither configuration nor flags. */
+    if (argc > 1 && strcmp(argv[1], "--test-rules") == 0)
+        return argc > 2 ? ruletest_run((const char *const *)argv + 2,
+                                       (size_t)argc - 2, stdout)
+                        : usage_error("%s", "--test-rules needs test files");
     if ((rc = parse_args(argc, argv, &o)) != 0)
         return rc;
     if (o.log_level != NULL) {

@@ -2,6 +2,8 @@
 
 #include <stdint.h>
 
+#include "utf8.h"
+
 static int hex4(const char *p)
 {
     int v = 0;
@@ -18,30 +20,6 @@ static int hex4(const char *p)
             return -1;
     }
     return v;
-}
-
-static size_t put_utf8(char *out, uint32_t cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xc0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
 }
 
 size_t json_unescape(const char *in, size_t len, char *out)
@@ -83,14 +61,14 @@ size_t json_unescape(const char *in, size_t len, char *out)
                 if (lo >= 0xdc00 && lo <= 0xdfff) {
                     uint32_t full = 0x10000 + (((uint32_t)cp - 0xd800) << 10) +
                                     ((uint32_t)lo - 0xdc00);
-                    o += put_utf8(out + o, full);
+                    o += utf8_encode(full, out + o);
                     i += 6;
                     break;
                 }
             }
             if (cp >= 0xd800 && cp <= 0xdfff)
                 cp = 0xfffd; /* a lone surrogate */
-            o += put_utf8(out + o, (uint32_t)cp);
+            o += utf8_encode((uint32_t)cp, out + o);
             break;
         }
         default: /* '"', '\\', '/' */

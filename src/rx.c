@@ -12,7 +12,7 @@ struct rx {
     uint32_t groups;
 };
 
-int rx_new(const char *pattern, struct rx **out)
+static int compile(const char *pattern, bool jit, struct rx **out)
 {
     int err;
     PCRE2_SIZE at;
@@ -26,7 +26,8 @@ int rx_new(const char *pattern, struct rx **out)
         return -EINVAL;
     }
     /* Without a JIT (some CPUs, some sandboxes) the interpreter serves. */
-    pcre2_jit_compile(rx->code, PCRE2_JIT_COMPLETE);
+    if (jit)
+        pcre2_jit_compile(rx->code, PCRE2_JIT_COMPLETE);
     pcre2_pattern_info(rx->code, PCRE2_INFO_CAPTURECOUNT, &rx->groups);
     rx->md = pcre2_match_data_create_from_pattern(rx->code, NULL);
     if (rx->md == NULL) {
@@ -35,6 +36,16 @@ int rx_new(const char *pattern, struct rx **out)
     }
     *out = rx;
     return 0;
+}
+
+int rx_new(const char *pattern, struct rx **out)
+{
+    return compile(pattern, true, out);
+}
+
+int rx_new_interpreted(const char *pattern, struct rx **out)
+{
+    return compile(pattern, false, out);
 }
 
 bool rx_match(struct rx *rx, const char *s, size_t len)

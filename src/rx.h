@@ -15,6 +15,14 @@ struct rx;
 int rx_new(const char *pattern, struct rx **out);
 
 /*
+ * The same without the JIT, for patterns matched against short texts
+ * (label values): machine code takes at least a page per pattern and
+ * gains little on a few bytes; the interpreter also reads no byte past
+ * the text, where the JIT's wide loads do. 0, -EINVAL or -ENOMEM.
+ */
+int rx_new_interpreted(const char *pattern, struct rx **out);
+
+/*
  * Searches s for the pattern. On a match returns true and points *out at
  * the first capture group, or at the whole match when the pattern has no
  * group (or the group took no part). *out points into s.

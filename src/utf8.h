@@ -1,7 +1,8 @@
 /*
  * UTF-8 validation, for what tokentail prints: label values in the
  * exposition and strings in the health document must be valid UTF-8
- * whatever bytes the logs held.
+ * whatever bytes the logs held; and encoding, for the escapes of JSON
+ * and PromQL strings.
  */
 #ifndef TOKENTAIL_UTF8_H
 #define TOKENTAIL_UTF8_H
@@ -26,5 +27,9 @@ size_t utf8_seq(const unsigned char *s, size_t n);
  * Substitution of Maximal Subparts") and Python and browsers follow.
  */
 size_t utf8_bad_len(const unsigned char *s, size_t n);
+
+/* Writes code point cp (at most U+10FFFF) as UTF-8 to out, which must
+ * hold 4 bytes; returns the bytes written. */
+size_t utf8_encode(unsigned long cp, char *out);
 
 #endif
