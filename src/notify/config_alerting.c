@@ -128,15 +128,15 @@ static void load_tls(struct loader *L, const yaml_node_t *n,
                      struct cfg_http_client *h)
 {
     static const char *const keys[] = {"ca_file", "insecure_skip_verify", NULL};
-    char where[4096];
     yaml_node_t *v;
     if (!cfg_keys(L, n, keys, "tls_config"))
         return;
-    if ((v = cfg_get(L, n, "ca_file")) != NULL) {
-        const char *name = cfg_string(L, v, "ca_file");
-        if (name != NULL)
-            h->ca_file =
-                cfg_strdup(L, beside_config(L, name, where, sizeof(where)));
+    const char *name;
+    if ((v = cfg_get(L, n, "ca_file")) != NULL &&
+        (name = cfg_string(L, v, "ca_file")) != NULL) {
+        char where[4096];
+        h->ca_file =
+            cfg_strdup(L, beside_config(L, name, where, sizeof(where)));
     }
     if ((v = cfg_get(L, n, "insecure_skip_verify")) != NULL)
         cfg_bool(L, v, "insecure_skip_verify", &h->insecure_skip_verify);
@@ -169,11 +169,10 @@ static const char *load_url(struct loader *L, const yaml_node_t *n,
     size_t len = strlen(url);
     while (len > 0 && url[len - 1] == '/' && url + len > host + 1)
         len--;
-    char *full = cfg_alloc(L, len + strlen(api) + 1);
-    if (full != NULL) {
-        memcpy(full, url, len);
-        strcpy(full + len, api);
-    }
+    size_t cap = len + strlen(api) + 1;
+    char *full = cfg_alloc(L, cap);
+    if (full != NULL)
+        snprintf(full, cap, "%.*s%s", (int)len, url, api);
     return full;
 }
 
@@ -232,6 +231,7 @@ static void load_group_by(struct loader *L, const yaml_node_t *v,
     const char **names = cfg_alloc(L, (cnt ? cnt : 1) * sizeof(*names));
     if (names == NULL)
         return;
+    r->n_group_by = 0;
     for (size_t i = 0; i < cnt; i++) {
         yaml_node_t *item = cfg_node(L, v->data.sequence.items.start[i]);
         const char *s = cfg_string(L, item, "a group_by label");

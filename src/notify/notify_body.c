@@ -118,8 +118,9 @@ size_t notify_time_go(int64_t ms, char *out)
 {
     int frac;
     if (ms == 0) {
-        strcpy(out, "0001-01-01T00:00:00Z");
-        return strlen(out);
+        static const char zero[] = "0001-01-01T00:00:00Z";
+        memcpy(out, zero, sizeof(zero));
+        return sizeof(zero) - 1;
     }
     size_t n = put_seconds(ms, out, &frac);
     if (n == 0)

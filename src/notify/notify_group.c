@@ -161,7 +161,7 @@ static struct group *add_group(struct notify_groups *g,
                                const struct notify_alert *a)
 {
     size_t nb = g->r->n_group_by;
-    if (g->n == g->cap) {
+    if (g->n == g->cap || g->groups == NULL) {
         size_t cap = g->cap ? 2 * g->cap : 4;
         struct group *p = realloc(g->groups, cap * sizeof(*p));
         if (p == NULL)
@@ -180,9 +180,10 @@ static struct group *add_group(struct notify_groups *g,
             gr->labels[gr->n_labels++] =
                 (struct notify_label){g->r->group_by[i], gr->values[i]};
     }
-    qsort(gr->labels, gr->n_labels, sizeof(*gr->labels), by_label_name);
-    if (ok)
+    if (ok) {
+        qsort(gr->labels, gr->n_labels, sizeof(*gr->labels), by_label_name);
         ok = (gr->key = group_key(gr)) != NULL;
+    }
     if (!ok) {
         group_free(gr, nb);
         return NULL;

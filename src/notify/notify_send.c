@@ -297,8 +297,8 @@ static int sock_cb(CURL *e, curl_socket_t fd, int what, void *userp,
             forget_sock(s, k);
         return 0;
     }
-    uint32_t events = (what & CURL_POLL_IN ? EPOLLIN : 0) |
-                      (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+    uint32_t events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) |
+                      ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
     if (k == NULL) {
         if ((k = calloc(1, sizeof(*k))) == NULL)
             return -1;
@@ -365,7 +365,7 @@ void notify_sender_free(struct notify_sender *s)
 {
     if (s == NULL)
         return;
-    for (size_t i = 0; i < s->n; i++) {
+    for (size_t i = 0; s->outs != NULL && i < s->n; i++) {
         struct sender_out *o = &s->outs[i];
         if (o->easy != NULL) {
             curl_multi_remove_handle(s->multi, o->easy);
