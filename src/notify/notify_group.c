@@ -43,6 +43,20 @@ static size_t labels_size(const struct notify_label *l, size_t n)
     return sz;
 }
 
+/* Copies the texts of n labels from src to p, pointed to by dst; returns
+ * where the next text goes. */
+static char *copy_texts(char *p, struct notify_label *dst,
+                        const struct notify_label *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t x = strlen(src[i].name) + 1, y = strlen(src[i].value) + 1;
+        dst[i].name = memcpy(p, src[i].name, x);
+        dst[i].value = memcpy(p + x, src[i].value, y);
+        p += x + y;
+    }
+    return p;
+}
+
 static int keep(struct kept *k, const struct notify_alert *a)
 {
     const char *url = a->generator_url ? a->generator_url : "";
@@ -54,20 +68,8 @@ static int keep(struct kept *k, const struct notify_alert *a)
     /* Both arrays first (aligned as malloc's memory), then the texts. */
     struct notify_label *ls = arrays, *as = arrays + a->n_labels;
     char *p = (char *)(as + a->n_annotations);
-    for (size_t i = 0; i < a->n_labels; i++) {
-        size_t x = strlen(a->labels[i].name) + 1;
-        size_t y = strlen(a->labels[i].value) + 1;
-        ls[i].name = memcpy(p, a->labels[i].name, x);
-        ls[i].value = memcpy(p + x, a->labels[i].value, y);
-        p += x + y;
-    }
-    for (size_t i = 0; i < a->n_annotations; i++) {
-        size_t x = strlen(a->annotations[i].name) + 1;
-        size_t y = strlen(a->annotations[i].value) + 1;
-        as[i].name = memcpy(p, a->annotations[i].name, x);
-        as[i].value = memcpy(p + x, a->annotations[i].value, y);
-        p += x + y;
-    }
+    p = copy_texts(p, ls, a->labels, a->n_labels);
+    p = copy_texts(p, as, a->annotations, a->n_annotations);
     free(k->mem);
     k->a = *a;
     k->a.labels = ls;

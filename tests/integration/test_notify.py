@@ -207,13 +207,14 @@ def test_webhook_bodies():
     try:
         path, _ = config(tmp.name,
                          "  external_url: http://tt.example:8653\n"
+                         "  alertmanagers:\n    - url: http://127.0.0.1:%d/amapi/\n"
                          "  webhooks:\n"
                          "    - name: ops\n      url: http://127.0.0.1:%d/am\n"
                          "      basic_auth: {username: u, password: \"${TT_PW}\"}\n"
                          "    - name: chat\n      url: http://127.0.0.1:%d/slack\n"
                          "      format: slack\n"
                          "      authorization: {credentials: tok}\n"
-                         % (hook.port, hook.port))
+                         % (hook.port, hook.port, hook.port))
         rc, out, err = run(["--config.file=" + path, "--test-notify"],
                            env={"TT_PW": "pw"})
         assert rc == 0, (rc, out, err)
@@ -259,6 +260,22 @@ def test_webhook_bodies():
                                 "commonLabels", "commonAnnotations",
                                 "externalURL", "version", "groupKey",
                                 "truncatedAlerts"], list(firing)
+
+        # The API's body, as Prometheus posts it.
+        api = hook.received("/amapi/api/v2/alerts")
+        assert len(api) == 2, api
+        for i, (_, headers, raw) in enumerate(api):
+            assert "Authorization" not in headers, headers
+            body = json.loads(raw)
+            assert [list(x) for x in body] == [["annotations", "endsAt", "startsAt",
+                                                 "labels"]], body
+            x = body[0]
+            assert x["labels"] == labels and x["annotations"] == annotations, x
+            assert RFC3339_API.match(x["startsAt"]) and RFC3339_API.match(x["endsAt"]), x
+            # Firing: valid 4 × max(1m, 15s) ahead; resolved: when it did.
+            assert x["startsAt"][:19] == a["startsAt"][:19], (x, a)
+            if i == 1:
+                assert x["endsAt"][:19] == ends[:19], (x, ends)
 
         slack = hook.received("/slack")
         assert len(slack) == 2, slack
