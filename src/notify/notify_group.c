@@ -158,19 +158,28 @@ static char *group_key(const struct group *gr)
     return b.oom ? (buf_free(&b), NULL) : buf_release(&b, NULL);
 }
 
+/* Makes room for one more of n items of size bytes in *items (*cap of
+ * them), doubling it when full; false on -ENOMEM. */
+static bool room(void **items, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap && *items != NULL)
+        return true;
+    size_t more = *cap ? 2 * *cap : 4;
+    void *p = realloc(*items, more * size);
+    if (p == NULL)
+        return false;
+    *items = p;
+    *cap = more;
+    return true;
+}
+
 /* A new group for a's values, with no alert yet; NULL on -ENOMEM. */
 static struct group *add_group(struct notify_groups *g,
                                const struct notify_alert *a)
 {
     size_t nb = g->r->n_group_by;
-    if (g->n == g->cap || g->groups == NULL) {
-        size_t cap = g->cap ? 2 * g->cap : 4;
-        struct group *p = realloc(g->groups, cap * sizeof(*p));
-        if (p == NULL)
-            return NULL;
-        g->groups = p;
-        g->cap = cap;
-    }
+    if (!room((void **)&g->groups, &g->cap, g->n, sizeof(*g->groups)))
+        return NULL;
     struct group *gr = &g->groups[g->n];
     *gr = (struct group){.last_sent_ms = -1};
     gr->values = calloc(nb ? nb : 1, sizeof(*gr->values));
@@ -205,14 +214,8 @@ static struct kept *find_alert(struct group *gr, uint64_t fp)
 
 static struct kept *add_alert(struct group *gr)
 {
-    if (gr->n == gr->cap) {
-        size_t cap = gr->cap ? 2 * gr->cap : 4;
-        struct kept *p = realloc(gr->alerts, cap * sizeof(*p));
-        if (p == NULL)
-            return NULL;
-        gr->alerts = p;
-        gr->cap = cap;
-    }
+    if (!room((void **)&gr->alerts, &gr->cap, gr->n, sizeof(*gr->alerts)))
+        return NULL;
     gr->alerts[gr->n] = (struct kept){0};
     return &gr->alerts[gr->n++];
 }
