@@ -35,6 +35,7 @@ void notify_check_send(struct notifier *n, const struct cfg_alerting *cfg,
         .value = 1,
         .generator_url = "",
     };
+    notify_log_transition(&a);
     notifier_send(n, &a, 1, now_ms);
 }
 

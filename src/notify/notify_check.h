@@ -22,7 +22,8 @@
 #define NOTIFY_CHECK_ALERTNAME "TokentailTestNotification"
 #define NOTIFY_CHECK_SLACK_MS  5000 /* more than the worst wait for answers */
 
-/* Sends the test alert in state through n (borrowed) at now, Unix ms. */
+/* Logs the test alert in state, as a rule's transition is logged, and
+ * sends it through n (borrowed) at now, Unix ms. */
 void notify_check_send(struct notifier *n, const struct cfg_alerting *cfg,
                        enum notify_state state, int64_t starts_at_ms,
                        int64_t now_ms);

@@ -219,6 +219,12 @@ def test_webhook_bodies():
                            env={"TT_PW": "pw"})
         assert rc == 0, (rc, out, err)
         assert "webhook ops: ok (2 sent, 0 error, 0 timeout, 0 retries)" in out, out
+        # The log notifier: one line per transition, at warn then info.
+        assert re.search(r'level=warn msg="alert firing" alertname="%s" state=firing '
+                         r'severity="none" value=1 summary="A test notification '
+                         r'from tokentail"\n' % ALERTNAME, err), err
+        assert re.search(r'level=info msg="alert resolved" alertname="%s" '
+                         r'state=resolved ' % ALERTNAME, err), err
         assert "webhook chat: ok (2 sent" in out, out
 
         am = hook.received("/am")
