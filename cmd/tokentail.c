@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "http.h"
 #include "log.h"
+#include "notify_check.h"
 #include "report.h"
 #include "ruletest.h"
 
@@ -41,6 +42,8 @@ static const char usage[] =
     "metrics\n"
     "       tokentail [flags] --check-config       validate the "
     "configuration\n"
+    "       tokentail [flags] --test-notify        send a test alert to every "
+    "receiver\n"
     "       tokentail report KIND [PARAM=VALUE...] print usage, export or "
     "budgets from\n"
     "                                              the state file (report "
@@ -80,6 +83,13 @@ static const char usage[] =
     "                              (default: the first)\n"
     "  --check-config              check the configuration, print every "
     "error, exit\n"
+    "  --test-notify               send a test alert, firing then resolved, "
+    "to every\n"
+    "                              Alertmanager and webhook; print how each "
+    "answered;\n"
+    "                              exit 1 unless all accepted it (SIGUSR1 "
+    "sends it\n"
+    "                              from a running daemon)\n"
     "  --version                   print the version and exit\n"
     "  -h, --help                  print this help and exit\n";
 
@@ -91,6 +101,7 @@ struct options {
     const char *once_input; /* the input that reads FILEs */
     bool once;
     bool check;
+    bool test_notify;
     char **files;
     size_t n_files;
 };
@@ -142,6 +153,8 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->once = true;
         } else if (strcmp(a, "--check-config") == 0) {
             o->check = true;
+        } else if (strcmp(a, "--test-notify") == 0) {
+            o->test_notify = true;
         } else if ((v = flag_value(argc, argv, &i, "--config.file",
                                    &missing)) != NULL) {
             o->config = v;
@@ -180,9 +193,9 @@ static int parse_args(int argc, char **argv, struct options *o)
         return usage_error("%s", "--once.input names the input that reads "
                                  "FILE arguments of --once; without them each "
                                  "input reads its own files");
-    if (o->once && o->check)
-        return usage_error("%s",
-                           "--once and --check-config exclude each other");
+    if ((int)o->once + (int)o->check + (int)o->test_notify > 1)
+        return usage_error("%s", "--once, --check-config and --test-notify "
+                                 "exclude each other");
     return 0;
 }
 
@@ -289,6 +302,13 @@ int main(int argc, char **argv)
                cfg->n_metrics);
         config_free(cfg);
         return 0;
+    }
+    if (o.test_notify) {
+        rc = notify_check_run(cfg->alerting, stdout);
+        if (rc < 0)
+            log_error("cannot send: %s", strerror(-rc));
+        config_free(cfg);
+        return rc == 0 ? 0 : 1;
     }
 
     int input = o.n_files > 0 ? once_input(&o, cfg) : 0;

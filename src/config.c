@@ -3,13 +3,15 @@
  * state and the limits. The metrics are config_metric.c's (with
  * config_label.c's labels and config_cond.c's conditions), the prices
  * config_pricing.c's, the usage section config_usage.c's, the budgets
- * usage/config_budgets.c's, the YAML
+ * usage/config_budgets.c's, the alerting section
+ * notify/config_alerting.c's, the YAML
  * helpers config_yaml.c's; none of them calls back here.
  */
 #include "config.h"
 #include "config_metric.h"
 #include "config_pricing.h"
 #include "config_time.h"
+#include "config_alerting.h"
 #include "config_budgets.h"
 #include "config_usage.h"
 #include "config_yaml.h"
@@ -239,9 +241,9 @@ static void load_limits(struct loader *L, const yaml_node_t *n)
 
 static void load_root(struct loader *L, const yaml_node_t *root)
 {
-    static const char *const keys[] = {"inputs",  "metrics", "state",
-                                       "pricing", "limits",  "usage",
-                                       "budgets", NULL};
+    static const char *const keys[] = {"inputs",  "metrics",  "state",
+                                       "pricing", "limits",   "usage",
+                                       "budgets", "alerting", NULL};
     struct config *cfg = L->cfg;
     yaml_node_t *v;
 
@@ -257,6 +259,8 @@ static void load_root(struct loader *L, const yaml_node_t *root)
     v = cfg_get(L, root, "limits");
     if (v != NULL)
         load_limits(L, v);
+
+    cfg_load_alerting(L, cfg_get(L, root, "alerting"));
 
     v = cfg_get(L, root, "inputs");
     if (v == NULL) {

@@ -402,6 +402,8 @@ struct cfg_zone {
     struct cfg_zone *next;
 };
 
+struct cfg_alerting; /* notify/config_alerting.h */
+
 struct config {
     struct arena arena;
     const char *file;
@@ -422,6 +424,7 @@ struct config {
     struct cfg_usage *usage;    /* NULL: no usage section, no ledger */
     struct cfg_budget *budgets; /* a budget's metric is always in usage */
     size_t n_budgets;
+    const struct cfg_alerting *alerting; /* never NULL: defaults if absent */
 };
 
 /*

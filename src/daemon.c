@@ -19,6 +19,8 @@
 #include "ledger.h"
 #include "log.h"
 #include "loop.h"
+#include "notify.h"
+#include "notify_check.h"
 #include "pipeline.h"
 #include "registry.h"
 #include "registry_store.h"
@@ -48,6 +50,7 @@ struct daemon {
     struct loop *loop;
     struct watch *watch;
     struct http *http;
+    struct notifier *notifier;
     struct loop_timer *ckpt_timer;
     struct loop_timer *expire_timer;
     struct loop_timer *budget_timer;
@@ -168,7 +171,10 @@ int daemon_new(struct config *cfg, enum daemon_mode mode,
         (rc = open_ledger(d)) != 0)
         goto fail;
     if (follow) {
-        if ((rc = loop_new(&d->loop)) != 0 || (rc = watch_new(&d->watch)) != 0)
+        if ((rc = loop_new(&d->loop)) != 0 ||
+            (rc = watch_new(&d->watch)) != 0 ||
+            (rc = notifier_new(cfg->alerting, d->loop, &d->notifier)) != 0 ||
+            (rc = notifier_selfmetrics(d->notifier, d->self)) != 0)
             goto fail;
     }
     d->inputs = calloc(cfg->n_inputs ? cfg->n_inputs : 1, sizeof(*d->inputs));
@@ -208,6 +214,7 @@ void daemon_free(struct daemon *d)
         loop_timer_cancel(d->loop, d->budget_timer);
     }
     watch_free(d->watch);
+    notifier_free(d->notifier);
     loop_free(d->loop);
     selfmetrics_free(d->self);
     /* After the state, whose checkpoints they take part in. */
@@ -304,6 +311,15 @@ static void on_signal(void *ctx, int sig)
                  "yet, restart to apply changes");
         return;
     }
+    if (sig == SIGUSR1) {
+        int64_t now = notify_wall_ms();
+        log_info("SIGUSR1 received; sending a test notification to %zu "
+                 "receivers",
+                 notifier_receivers(d->notifier));
+        notify_check_send(d->notifier, d->cfg->alerting, NOTIFY_FIRING, now,
+                          now);
+        return;
+    }
     log_info("received %s; shutting down", strsignal(sig));
     loop_stop(d->loop);
 }
@@ -329,7 +345,7 @@ static void describe_listen(const struct http_listen *l, uint16_t port,
 
 int daemon_run(struct daemon *d, const struct http_listen *listen)
 {
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, 0};
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1, 0};
     char where[80], extra[128];
     int rc;
 

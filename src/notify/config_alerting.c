@@ -1,0 +1,345 @@
+/*
+ * Loading "alerting": the rule evaluation interval, the resend delay, the
+ * Alertmanagers and the webhooks. The HTTP settings of a receiver
+ * (timeout, basic_auth, authorization, tls_config) are Prometheus' own
+ * keys, so an Alertmanager's block can be copied from prometheus.yml.
+ * Secrets may come from ${VAR} (as every scalar) or from a file named
+ * relative to the configuration's directory, read once when it loads.
+ */
+#include "config_alerting.h"
+#include "config_yaml.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const format_names[NOTIFY_FORMAT_NAMED] = {"alertmanager",
+                                                              "slack"};
+
+const char *notify_format_name(size_t f)
+{
+    return f < NOTIFY_FORMAT_NAMED ? format_names[f] : "api";
+}
+
+int notify_format_parse(const char *s)
+{
+    for (size_t i = 0; i < NOTIFY_FORMAT_NAMED; i++)
+        if (strcmp(s, format_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* path as given when absolute, else beside the configuration file. */
+static const char *beside_config(struct loader *L, const char *path, char *out,
+                                 size_t cap)
+{
+    const char *slash = strrchr(L->name, '/');
+    if (path[0] == '/' || slash == NULL)
+        return path;
+    int n =
+        snprintf(out, cap, "%.*s/%s", (int)(slash - L->name), L->name, path);
+    return n > 0 && (size_t)n < cap ? out : path;
+}
+
+/* The text of the file named by n, its surrounding white space removed as
+ * Prometheus does; NULL after reporting why it cannot be read. */
+static const char *secret_file(struct loader *L, const yaml_node_t *n,
+                               const char *what)
+{
+    char where[4096], text[CONFIG_MAX_SECRET_BYTES + 1];
+    const char *name = cfg_string(L, n, what);
+    if (name == NULL)
+        return NULL;
+    const char *path = beside_config(L, name, where, sizeof(where));
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        cfg_err(L, n, "%s: cannot read %s: %s", what, path, strerror(errno));
+        return NULL;
+    }
+    size_t len = fread(text, 1, sizeof(text), f);
+    fclose(f);
+    if (len > CONFIG_MAX_SECRET_BYTES) {
+        cfg_err(L, n, "%s: %s holds more than %d bytes", what, path,
+                CONFIG_MAX_SECRET_BYTES);
+        return NULL;
+    }
+    text[len] = '\0';
+    char *s = text;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    while (len > 0 && strchr(" \t\r\n", text[len - 1]) != NULL)
+        text[--len] = '\0';
+    return cfg_strdup(L, s);
+}
+
+/* A secret given inline (key) or in a file (key_file), not both. */
+static const char *secret(struct loader *L, const yaml_node_t *block,
+                          const char *key, const char *file_key)
+{
+    yaml_node_t *v = cfg_get(L, block, key);
+    yaml_node_t *f = cfg_get(L, block, file_key);
+    if (v != NULL && f != NULL) {
+        cfg_err(L, f, "%s and %s exclude each other", key, file_key);
+        return NULL;
+    }
+    if (f != NULL)
+        return secret_file(L, f, file_key);
+    return v != NULL ? cfg_string(L, v, key) : NULL;
+}
+
+static void load_basic_auth(struct loader *L, const yaml_node_t *n,
+                            struct cfg_http_client *h)
+{
+    static const char *const keys[] = {"username", "password", "password_file",
+                                       NULL};
+    if (!cfg_keys(L, n, keys, "basic_auth"))
+        return;
+    yaml_node_t *u = cfg_get(L, n, "username");
+    if (u == NULL) {
+        cfg_err(L, n, "basic_auth needs \"username\"");
+        return;
+    }
+    h->username = cfg_string(L, u, "username");
+    h->password = secret(L, n, "password", "password_file");
+    if (h->password == NULL)
+        h->password = "";
+}
+
+static void load_authorization(struct loader *L, const yaml_node_t *n,
+                               struct cfg_http_client *h)
+{
+    static const char *const keys[] = {"type", "credentials",
+                                       "credentials_file", NULL};
+    yaml_node_t *v;
+    if (!cfg_keys(L, n, keys, "authorization"))
+        return;
+    h->auth_type = "Bearer";
+    if ((v = cfg_get(L, n, "type")) != NULL)
+        h->auth_type = cfg_string(L, v, "authorization.type");
+    h->credentials = secret(L, n, "credentials", "credentials_file");
+    if (h->credentials == NULL && cfg_get(L, n, "credentials") == NULL &&
+        cfg_get(L, n, "credentials_file") == NULL)
+        cfg_err(L, n,
+                "authorization needs \"credentials\" or "
+                "\"credentials_file\"");
+}
+
+static void load_tls(struct loader *L, const yaml_node_t *n,
+                     struct cfg_http_client *h)
+{
+    static const char *const keys[] = {"ca_file", "insecure_skip_verify", NULL};
+    yaml_node_t *v;
+    if (!cfg_keys(L, n, keys, "tls_config"))
+        return;
+    const char *name;
+    if ((v = cfg_get(L, n, "ca_file")) != NULL &&
+        (name = cfg_string(L, v, "ca_file")) != NULL) {
+        char where[4096];
+        h->ca_file =
+            cfg_strdup(L, beside_config(L, name, where, sizeof(where)));
+    }
+    if ((v = cfg_get(L, n, "insecure_skip_verify")) != NULL)
+        cfg_bool(L, v, "insecure_skip_verify", &h->insecure_skip_verify);
+}
+
+/* An http:// or https:// URL with a host; api appended to its path. */
+static const char *load_url(struct loader *L, const yaml_node_t *n,
+                            const char *api)
+{
+    const char *url = cfg_string(L, n, "url");
+    if (url == NULL)
+        return NULL;
+    const char *host = cfg_starts_with(url, "http://")    ? url + 7
+                       : cfg_starts_with(url, "https://") ? url + 8
+                                                          : NULL;
+    if (host == NULL || *host == '\0' || *host == '/') {
+        cfg_err(L, n,
+                "url must start with http:// or https:// and a host, "
+                "not \"%s\"",
+                url);
+        return NULL;
+    }
+    if (strchr(url, ' ') != NULL || strchr(url, '?') != NULL ||
+        strchr(url, '#') != NULL) {
+        cfg_err(L, n, "url must hold no space, query or fragment: \"%s\"", url);
+        return NULL;
+    }
+    if (api == NULL)
+        return url;
+    size_t len = strlen(url);
+    while (len > 0 && url[len - 1] == '/' && url + len > host + 1)
+        len--;
+    size_t cap = len + strlen(api) + 1;
+    char *full = cfg_alloc(L, cap);
+    if (full != NULL)
+        snprintf(full, cap, "%.*s%s", (int)len, url, api);
+    return full;
+}
+
+/* The keys both kinds of receiver take; url required. */
+static void load_client(struct loader *L, const yaml_node_t *n,
+                        struct cfg_receiver *r, const char *api)
+{
+    yaml_node_t *v;
+    r->http.timeout_ms = CONFIG_DEFAULT_NOTIFY_TIMEOUT;
+    if ((v = cfg_get(L, n, "url")) == NULL)
+        cfg_err(L, n, "a receiver needs \"url\"");
+    else
+        r->http.url = load_url(L, v, api);
+    if ((v = cfg_get(L, n, "timeout")) != NULL)
+        cfg_duration(L, v, "timeout", 1, CONFIG_MAX_NOTIFY_MS,
+                     &r->http.timeout_ms);
+    if ((v = cfg_get(L, n, "basic_auth")) != NULL &&
+        cfg_want(L, v, YAML_MAPPING_NODE, "basic_auth"))
+        load_basic_auth(L, v, &r->http);
+    if ((v = cfg_get(L, n, "authorization")) != NULL &&
+        cfg_want(L, v, YAML_MAPPING_NODE, "authorization")) {
+        if (r->http.username != NULL)
+            cfg_err(L, v, "basic_auth and authorization exclude each other");
+        else
+            load_authorization(L, v, &r->http);
+    }
+    if ((v = cfg_get(L, n, "tls_config")) != NULL &&
+        cfg_want(L, v, YAML_MAPPING_NODE, "tls_config"))
+        load_tls(L, v, &r->http);
+}
+
+static void load_alertmanager(struct loader *L, const yaml_node_t *n,
+                              struct cfg_receiver *r)
+{
+    static const char *const keys[] = {
+        "url", "timeout", "basic_auth", "authorization", "tls_config", NULL};
+    if (!cfg_want(L, n, YAML_MAPPING_NODE, "an Alertmanager") ||
+        !cfg_keys(L, n, keys, "an Alertmanager"))
+        return;
+    r->format = NOTIFY_FORMAT_API;
+    load_client(L, n, r, CONFIG_ALERTMANAGER_PATH);
+    r->name = r->http.url;
+}
+
+static void load_group_by(struct loader *L, const yaml_node_t *v,
+                          struct cfg_receiver *r)
+{
+    if (!cfg_want(L, v, YAML_SEQUENCE_NODE, "group_by"))
+        return;
+    size_t cnt = cfg_seq_len(v);
+    if (cnt > CONFIG_MAX_GROUP_BY) {
+        cfg_err(L, v, "group_by names more than %d labels",
+                CONFIG_MAX_GROUP_BY);
+        return;
+    }
+    const char **names = cfg_alloc(L, (cnt ? cnt : 1) * sizeof(*names));
+    if (names == NULL)
+        return;
+    r->n_group_by = 0;
+    for (size_t i = 0; i < cnt; i++) {
+        yaml_node_t *item = cfg_node(L, v->data.sequence.items.start[i]);
+        const char *s = cfg_string(L, item, "a group_by label");
+        if (s != NULL && !cfg_is_label_name(s))
+            cfg_err(L, item, "group_by: \"%s\" is not a label name", s);
+        else if (s != NULL)
+            names[r->n_group_by++] = s;
+    }
+    r->group_by = names;
+}
+
+static void load_webhook(struct loader *L, const yaml_node_t *n,
+                         struct cfg_receiver *r)
+{
+    static const char *const keys[] = {"name",       "url",
+                                       "format",     "timeout",
+                                       "basic_auth", "authorization",
+                                       "tls_config", "repeat_interval",
+                                       "group_by",   NULL};
+    static const char *const by_name[] = {"alertname"};
+    yaml_node_t *v;
+    if (!cfg_want(L, n, YAML_MAPPING_NODE, "a webhook") ||
+        !cfg_keys(L, n, keys, "a webhook"))
+        return;
+    r->format = NOTIFY_FORMAT_WEBHOOK;
+    r->repeat_interval_ms = CONFIG_DEFAULT_REPEAT_MS;
+    r->group_by = by_name;
+    r->n_group_by = 1;
+    if ((v = cfg_get(L, n, "name")) == NULL)
+        cfg_err(L, n, "a webhook needs \"name\": its receiver label");
+    else if ((r->name = cfg_string(L, v, "name")) != NULL &&
+             !cfg_is_label_name(r->name))
+        cfg_err(L, v,
+                "a webhook's name must be a word of letters, digits "
+                "and _, not \"%s\"",
+                r->name);
+    if ((v = cfg_get(L, n, "format")) != NULL) {
+        int f = cfg_choice(L, v, "format", notify_format_parse,
+                           notify_format_name, NOTIFY_FORMAT_NAMED, true);
+        if (f >= 0)
+            r->format = (enum notify_format)f;
+    }
+    load_client(L, n, r, NULL);
+    if ((v = cfg_get(L, n, "repeat_interval")) != NULL)
+        cfg_duration(L, v, "repeat_interval", 1, CONFIG_MAX_NOTIFY_MS,
+                     &r->repeat_interval_ms);
+    if ((v = cfg_get(L, n, "group_by")) != NULL)
+        load_group_by(L, v, r);
+}
+
+/* Loads the list at v with one, into a->receivers from a->n_receivers. */
+static void load_list(struct loader *L, const yaml_node_t *v, const char *what,
+                      struct cfg_alerting *a,
+                      void (*one)(struct loader *, const yaml_node_t *,
+                                  struct cfg_receiver *))
+{
+    if (!cfg_want(L, v, YAML_SEQUENCE_NODE, what))
+        return;
+    for (size_t i = 0; i < cfg_seq_len(v); i++) {
+        yaml_node_t *item = cfg_node(L, v->data.sequence.items.start[i]);
+        if (a->n_receivers == CONFIG_MAX_RECEIVERS) {
+            cfg_err(L, item, "more than %d receivers", CONFIG_MAX_RECEIVERS);
+            return;
+        }
+        struct cfg_receiver *r = &a->receivers[a->n_receivers];
+        one(L, item, r);
+        if (r->name == NULL)
+            continue;
+        for (size_t k = 0; k < a->n_receivers; k++)
+            if (a->receivers[k].name != NULL &&
+                strcmp(a->receivers[k].name, r->name) == 0) {
+                cfg_err(L, item, "%s: \"%s\" is named twice", what, r->name);
+                break;
+            }
+        a->n_receivers++;
+    }
+}
+
+void cfg_load_alerting(struct loader *L, const yaml_node_t *n)
+{
+    static const char *const keys[] = {
+        "evaluation_interval", "resend_delay", "external_url",
+        "alertmanagers",       "webhooks",     NULL};
+    struct cfg_alerting *a = cfg_alloc(L, sizeof(*a));
+    yaml_node_t *v;
+    if (a == NULL)
+        return;
+    a->evaluation_interval_ms = CONFIG_DEFAULT_EVAL_INTERVAL_MS;
+    a->resend_delay_ms = CONFIG_DEFAULT_RESEND_DELAY_MS;
+    a->external_url = "";
+    a->receivers = cfg_alloc(L, CONFIG_MAX_RECEIVERS * sizeof(*a->receivers));
+    L->cfg->alerting = a;
+    if (n == NULL || a->receivers == NULL ||
+        !cfg_want(L, n, YAML_MAPPING_NODE, "alerting") ||
+        !cfg_keys(L, n, keys, "alerting"))
+        return;
+    if ((v = cfg_get(L, n, "evaluation_interval")) != NULL)
+        cfg_duration(L, v, "evaluation_interval", CONFIG_MIN_EVAL_INTERVAL_MS,
+                     CONFIG_MAX_NOTIFY_MS, &a->evaluation_interval_ms);
+    if ((v = cfg_get(L, n, "resend_delay")) != NULL)
+        cfg_duration(L, v, "resend_delay", 0, CONFIG_MAX_NOTIFY_MS,
+                     &a->resend_delay_ms);
+    if ((v = cfg_get(L, n, "external_url")) != NULL &&
+        (a->external_url = cfg_string(L, v, "external_url")) == NULL)
+        a->external_url = "";
+    if ((v = cfg_get(L, n, "alertmanagers")) != NULL)
+        load_list(L, v, "alertmanagers", a, load_alertmanager);
+    a->n_alertmanagers = a->n_receivers;
+    if ((v = cfg_get(L, n, "webhooks")) != NULL)
+        load_list(L, v, "webhooks", a, load_webhook);
+}

@@ -1,0 +1,421 @@
+/*
+ * libcurl's multi interface on the loop: curl tells which sockets to
+ * watch (sock_cb) and when to call it back (timer_cb); the loop calls
+ * curl_multi_socket_action for either, and finished transfers are
+ * collected after each call (reap). One transfer per receiver at a time,
+ * so messages arrive in the order they were queued.
+ */
+#include "notify_send.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "log.h"
+#include "loop.h"
+
+#ifndef TOKENTAIL_VERSION
+#define TOKENTAIL_VERSION "unknown"
+#endif
+
+#define HTTP_RETRY_LATER 429 /* Too Many Requests: may pass */
+
+struct sender_out {
+    struct notify_sender *s;
+    const struct cfg_receiver *rcv;
+    struct notify_queue q;
+    CURL *easy; /* the transfer of the first message, or NULL */
+    struct curl_slist *headers;
+    struct loop_timer *retry; /* waiting to try the first message again */
+    unsigned attempts;        /* made for the first message */
+    struct notify_stats st;
+    struct log_limit lim;
+};
+
+/* A socket curl asked the loop to watch. */
+struct sender_sock {
+    struct notify_sender *s;
+    curl_socket_t fd;
+    struct sender_sock *next;
+};
+
+struct notify_sender {
+    struct loop *loop;
+    CURLM *multi;
+    struct loop_timer *timer;
+    struct sender_sock *socks;
+    struct sender_out *outs;
+    size_t n;
+};
+
+int notify_queue_push(struct notify_queue *q, char *body, size_t len, bool busy)
+{
+    int dropped = 0;
+    if (q->count == NOTIFY_QUEUE_MAX) {
+        /* The oldest not being sent goes; the rest move up one. */
+        size_t from = busy ? 1 : 0;
+        free(q->body[(q->head + from) % NOTIFY_QUEUE_MAX]);
+        for (size_t i = from; i + 1 < q->count; i++) {
+            size_t a = (q->head + i) % NOTIFY_QUEUE_MAX;
+            size_t b = (q->head + i + 1) % NOTIFY_QUEUE_MAX;
+            q->body[a] = q->body[b];
+            q->len[a] = q->len[b];
+        }
+        q->count--;
+        dropped = 1;
+    }
+    size_t at = (q->head + q->count++) % NOTIFY_QUEUE_MAX;
+    q->body[at] = body;
+    q->len[at] = len;
+    return dropped;
+}
+
+void notify_queue_pop(struct notify_queue *q)
+{
+    free(q->body[q->head]);
+    q->body[q->head] = NULL;
+    q->head = (q->head + 1) % NOTIFY_QUEUE_MAX;
+    q->count--;
+}
+
+void notify_queue_clear(struct notify_queue *q)
+{
+    while (q->count > 0)
+        notify_queue_pop(q);
+}
+
+uint64_t notify_backoff_ms(unsigned retry)
+{
+    uint64_t ms = NOTIFY_BACKOFF_FIRST_MS;
+    for (unsigned i = 1; i < retry && ms < NOTIFY_BACKOFF_MAX_MS; i++)
+        ms *= 2;
+    return ms < NOTIFY_BACKOFF_MAX_MS ? ms : NOTIFY_BACKOFF_MAX_MS;
+}
+
+static size_t discard(char *p, size_t size, size_t n, void *ctx)
+{
+    (void)p;
+    (void)ctx;
+    return size * n;
+}
+
+static void start(struct sender_out *o);
+
+static void on_retry(void *ctx)
+{
+    struct sender_out *o = ctx;
+    o->retry = NULL;
+    start(o);
+}
+
+/* The headers every post carries, built once per receiver. */
+static int build_headers(struct sender_out *o)
+{
+    const struct cfg_http_client *h = &o->rcv->http;
+    struct curl_slist *l = NULL, *t;
+    l = curl_slist_append(l, "Content-Type: application/json");
+    if (l != NULL &&
+        (t = curl_slist_append(
+             l, "User-Agent: tokentail/" TOKENTAIL_VERSION)) != NULL)
+        l = t;
+    if (l != NULL && h->credentials != NULL) {
+        size_t cap = strlen(h->auth_type) + strlen(h->credentials) + 32;
+        char *line = malloc(cap);
+        if (line == NULL) {
+            curl_slist_free_all(l);
+            return -ENOMEM;
+        }
+        snprintf(line, cap, "Authorization: %s %s", h->auth_type,
+                 h->credentials);
+        t = curl_slist_append(l, line);
+        free(line);
+        if (t == NULL) {
+            curl_slist_free_all(l);
+            return -ENOMEM;
+        }
+    }
+    o->headers = l;
+    return l != NULL ? 0 : -ENOMEM;
+}
+
+static void set_options(struct sender_out *o, CURL *e)
+{
+    const struct cfg_http_client *h = &o->rcv->http;
+    curl_easy_setopt(e, CURLOPT_URL, h->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, o);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, o->headers);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)o->q.len[o->q.head]);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, o->q.body[o->q.head]);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+    if (h->username != NULL) {
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(e, CURLOPT_USERNAME, h->username);
+        curl_easy_setopt(e, CURLOPT_PASSWORD, h->password);
+    }
+    if (h->ca_file != NULL)
+        curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
+    if (h->insecure_skip_verify) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+}
+
+/* Starts the first message's next attempt, unless one is under way. */
+static void start(struct sender_out *o)
+{
+    if (o->easy != NULL || o->retry != NULL || o->q.count == 0)
+        return;
+    CURL *e = curl_easy_init();
+    if (e == NULL) {
+        o->retry =
+            loop_timer_add(o->s->loop, NOTIFY_BACKOFF_FIRST_MS, on_retry, o);
+        return;
+    }
+    set_options(o, e);
+    if (curl_multi_add_handle(o->s->multi, e) != CURLM_OK) {
+        curl_easy_cleanup(e);
+        o->retry =
+            loop_timer_add(o->s->loop, NOTIFY_BACKOFF_FIRST_MS, on_retry, o);
+        return;
+    }
+    o->easy = e;
+    o->attempts++;
+}
+
+/* Whether a failed attempt may succeed if made again. */
+static bool may_pass(CURLcode rc, long status)
+{
+    if (rc != CURLE_OK)
+        return rc != CURLE_URL_MALFORMAT && rc != CURLE_UNSUPPORTED_PROTOCOL;
+    return status >= 500 || status == HTTP_RETRY_LATER;
+}
+
+/* Ends the first message with result r, and moves to the next. */
+static void finish(struct sender_out *o, enum notify_result r)
+{
+    o->st.results[r]++;
+    o->attempts = 0;
+    notify_queue_pop(&o->q);
+    start(o);
+}
+
+static void done(struct sender_out *o, CURLcode rc)
+{
+    long status = 0;
+    curl_easy_getinfo(o->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_multi_remove_handle(o->s->multi, o->easy);
+    curl_easy_cleanup(o->easy);
+    o->easy = NULL;
+    if (rc == CURLE_OK && status >= 200 && status < 300) {
+        finish(o, NOTIFY_SUCCESS);
+        return;
+    }
+    char why[96];
+    if (rc != CURLE_OK)
+        snprintf(why, sizeof(why), "%s", curl_easy_strerror(rc));
+    else
+        snprintf(why, sizeof(why), "HTTP status %ld", status);
+    bool again = may_pass(rc, status) && o->attempts < NOTIFY_MAX_ATTEMPTS;
+    log_limited(&o->lim, LOG_WARN,
+                "notification to %s failed (attempt %u of %d): %s%s",
+                o->rcv->name, o->attempts, NOTIFY_MAX_ATTEMPTS, why,
+                again ? "; trying again" : "; given up");
+    if (!again) {
+        finish(o,
+               rc == CURLE_OPERATION_TIMEDOUT ? NOTIFY_TIMEOUT : NOTIFY_ERROR);
+        return;
+    }
+    o->st.retries++;
+    o->retry =
+        loop_timer_add(o->s->loop, notify_backoff_ms(o->attempts), on_retry, o);
+    if (o->retry == NULL)
+        finish(o, NOTIFY_ERROR);
+}
+
+/* Collects the transfers curl has finished. */
+static void reap(struct notify_sender *s)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        struct sender_out *o = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&o);
+        if (o != NULL)
+            done(o, m->data.result);
+    }
+}
+
+static void act(struct notify_sender *s, curl_socket_t fd, int flags)
+{
+    int running;
+    curl_multi_socket_action(s->multi, fd, flags, &running);
+    reap(s);
+}
+
+static void on_sock(void *ctx, uint32_t events)
+{
+    struct sender_sock *k = ctx;
+    int flags = ((events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
+                ((events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+                ((events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+    act(k->s, k->fd, flags);
+}
+
+static void on_timer(void *ctx)
+{
+    struct notify_sender *s = ctx;
+    s->timer = NULL;
+    act(s, CURL_SOCKET_TIMEOUT, 0);
+}
+
+static void forget_sock(struct notify_sender *s, struct sender_sock *k)
+{
+    for (struct sender_sock **p = &s->socks; *p; p = &(*p)->next)
+        if (*p == k) {
+            *p = k->next;
+            break;
+        }
+    loop_del_fd(s->loop, k->fd);
+    free(k);
+}
+
+static int sock_cb(CURL *e, curl_socket_t fd, int what, void *userp,
+                   void *socketp)
+{
+    struct notify_sender *s = userp;
+    struct sender_sock *k = socketp;
+    (void)e;
+    if (what == CURL_POLL_REMOVE) {
+        if (k != NULL)
+            forget_sock(s, k);
+        return 0;
+    }
+    uint32_t events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) |
+                      ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
+    if (k == NULL) {
+        if ((k = calloc(1, sizeof(*k))) == NULL)
+            return -1;
+        k->s = s;
+        k->fd = fd;
+        k->next = s->socks;
+        s->socks = k;
+        curl_multi_assign(s->multi, fd, k);
+    } else {
+        /* The loop has no "modify": the descriptor is added anew. */
+        loop_del_fd(s->loop, fd);
+    }
+    return loop_add_fd(s->loop, fd, events, on_sock, k) == 0 ? 0 : -1;
+}
+
+static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+    struct notify_sender *s = userp;
+    (void)multi;
+    loop_timer_cancel(s->loop, s->timer);
+    s->timer = NULL;
+    if (timeout_ms >= 0) {
+        s->timer = loop_timer_add(s->loop, (uint64_t)timeout_ms, on_timer, s);
+        if (s->timer == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+int notify_sender_new(struct loop *loop, const struct cfg_receiver *rcv,
+                      size_t n, struct notify_sender **out)
+{
+    struct notify_sender *s = calloc(1, sizeof(*s));
+    int rc = -ENOMEM;
+    if (s == NULL)
+        return -ENOMEM;
+    s->loop = loop;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+        (s->multi = curl_multi_init()) == NULL) {
+        rc = -EIO;
+        goto fail;
+    }
+    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+    if ((s->outs = calloc(n ? n : 1, sizeof(*s->outs))) == NULL)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        s->outs[i].s = s;
+        s->outs[i].rcv = &rcv[i];
+        s->n = i + 1;
+        if ((rc = build_headers(&s->outs[i])) != 0)
+            goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    notify_sender_free(s);
+    return rc;
+}
+
+void notify_sender_free(struct notify_sender *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; s->outs != NULL && i < s->n; i++) {
+        struct sender_out *o = &s->outs[i];
+        if (o->easy != NULL) {
+            curl_multi_remove_handle(s->multi, o->easy);
+            curl_easy_cleanup(o->easy);
+        }
+        loop_timer_cancel(s->loop, o->retry);
+        curl_slist_free_all(o->headers);
+        notify_queue_clear(&o->q);
+    }
+    /* Closing its connections, curl may still call sock_cb and timer_cb:
+     * what they keep is freed after. */
+    if (s->multi != NULL) {
+        curl_multi_cleanup(s->multi);
+        curl_global_cleanup();
+    }
+    while (s->socks != NULL)
+        forget_sock(s, s->socks);
+    loop_timer_cancel(s->loop, s->timer);
+    free(s->outs);
+    free(s);
+}
+
+void notify_sender_post(struct notify_sender *s, size_t i, char *body,
+                        size_t len)
+{
+    struct sender_out *o = &s->outs[i];
+    bool busy = o->easy != NULL || o->retry != NULL;
+    if (notify_queue_push(&o->q, body, len, busy) > 0) {
+        o->st.dropped++;
+        if (!busy)
+            o->attempts = 0;
+        log_limited(&o->lim, LOG_WARN,
+                    "notification queue of %s is full (%d messages); the "
+                    "oldest dropped",
+                    o->rcv->name, NOTIFY_QUEUE_MAX);
+    }
+    start(o);
+}
+
+void notify_sender_stats(const struct notify_sender *s, size_t i,
+                         struct notify_stats *out)
+{
+    *out = s->outs[i].st;
+    out->queued = s->outs[i].q.count;
+}
+
+bool notify_sender_idle(const struct notify_sender *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->outs[i].q.count > 0)
+            return false;
+    return true;
+}
