@@ -19,6 +19,7 @@
 #define NO_VALUE        ""  /* Prometheus runs templates with missingkey=zero */
 #define WORD_MAX        512 /* bytes in one word of an action */
 #define PRINTF_SPEC_MAX 16  /* bytes of flags, width and precision */
+#define PRINTF_DIGITS   2   /* digits of a width or precision: up to 99 */
 #define SI_STEP         1000 /* between two of humanize's prefixes */
 #define N_PREFIXES      8    /* each way: k to Y, m to y */
 
@@ -175,6 +176,19 @@ static void convert(const char *spec, size_t spec_len, char conv,
     }
 }
 
+/* Whether no width or precision in spec (len bytes) has more than
+ * PRINTF_DIGITS digits: a text is never padded to gigabytes. */
+static bool spec_bounded(const char *spec, size_t len)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        run = isdigit((unsigned char)spec[i]) ? run + 1 : 0;
+        if (run > PRINTF_DIGITS)
+            return false;
+    }
+    return true;
+}
+
 /* printf with a format and one value. */
 static int tprintf(struct tctx *c, const char *fmt, const struct tval *arg,
                    struct tval *out)
@@ -185,6 +199,8 @@ static int tprintf(struct tctx *c, const char *fmt, const struct tval *arg,
     if (p == NULL || conv == '\0' || strchr("feEgGsv", conv) == NULL ||
         next_conversion(p + 2 + spec) != NULL || spec > PRINTF_SPEC_MAX)
         return terr(c, "printf takes one %%f, %%e, %%g, %%s or %%v here");
+    if (!spec_bounded(p + 1, spec))
+        return terr(c, "printf's width and precision go up to 99");
     char middle[WORD_MAX], f[WORD_MAX];
     convert(p + 1, spec, conv, arg, middle, sizeof(middle));
     /* The text around the conversion keeps its %% for snprintf. */

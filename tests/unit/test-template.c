@@ -110,6 +110,9 @@ static void test_functions(void **state)
     expands("{{ printf \"%v\" $value }}", 1e6, "1e+06");
     expands("{{ printf \"%s\" $value }}", 0.5, "%!s(float64=0.5)");
     expands("{{ printf \"%.1f\" $labels.job }}", 1, "%!f(string=api)");
+    expands("{{ printf \"%99.2f|\" $value }}", 1,
+            "                                                                  "
+            "                             1.00|");
 }
 
 static void test_refused_forms(void **state)
@@ -122,6 +125,9 @@ static void test_refused_forms(void **state)
     refused("{{ $value ", "unclosed action");
     refused("{{ }}", "an empty action");
     refused("{{ printf \"%d %d\" $value }}", "printf takes one");
+    refused("{{ printf \"%.100f\" $value }}",
+            "printf's width and precision go up to 99");
+    refused("{{ printf \"%1422222222.1f\" $value }}", "go up to 99");
     refused("{{ humanize $labels.job }}", "\"api\" is not a number");
 }
 
