@@ -47,8 +47,8 @@ enum notify_format {
     NOTIFY_FORMAT_SLACK,   /* "slack": {"text": ...}, incoming webhooks */
     NOTIFY_FORMAT_API,     /* an Alertmanager's API: every alert, ungrouped */
 };
-#define NOTIFY_FORMAT_NAMED (NOTIFY_FORMAT_SLACK + 1) /* a webhook's choices   \
-                                                       */
+/* How many formats a webhook may name. */
+#define NOTIFY_FORMAT_NAMED (NOTIFY_FORMAT_SLACK + 1)
 
 /* How to reach one receiver over HTTP(S). NULL: not set. */
 struct cfg_http_client {
