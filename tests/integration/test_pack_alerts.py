@@ -4,11 +4,14 @@ tests alerts_test.yml. Prometheus is the judge: every rule file passes
 same test files pass under `tokentail --test-rules`, tokentail's own
 evaluator. Besides, each rule reads only families the pack serves, each
 rule is seen firing and each alert seen not firing in its tests, and a
-wrong expectation fails under both programs.
+wrong expectation fails under both programs, and at every minute of the
+tests' series (every ten minutes of the long ones) each rule's
+expression and each alert come out of tokentail as out of promtool.
 
 Without promtool, or with a tokentail built without --test-rules, this
 test fails: it is not skipped.
 """
+import json
 import os
 import re
 import shutil
@@ -131,6 +134,101 @@ def expectations(pack):
     return seen
 
 
+def test_groups(pack):
+    """[(interval, [(series, values)])] of the pack's alerts_test.yml."""
+    text = open(pack_file(pack, "alerts_test.yml")).read()
+    out = []
+    for block in re.split(r"\n  - interval: ", text)[1:]:
+        interval = block.split()[0]
+        series = re.findall(r"- series: '([^']*)'\s*\n\s*values: '([^']*)'", block)
+        assert series, (pack, block[:200])
+        out.append((interval, series))
+    return out
+
+
+def seconds(d):
+    m = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?", d)
+    assert m and d, d
+    return int(m.group(1) or 0) * 3600 + int(m.group(2) or 0) * 60
+
+
+def samples(values):
+    """How many samples an expanding notation gives."""
+    n = 0
+    for tok in values.split():
+        m = re.fullmatch(r"[^x]+x(\d+)", tok)
+        n += int(m.group(1)) + 1 if m else 1
+    return n
+
+
+def probe_file(pack, path):
+    """A test file over the pack's series that asks, at each step, for an
+    alert and a sample no rule gives: both programs then print what they
+    got. JSON strings are YAML strings. Returns the number of probes."""
+    names = []
+    for name, severity, expr in rules(pack):
+        if name not in names:
+            names.append(name)
+    exprs = [" ".join(expr.split()) for name, severity, expr in rules(pack)]
+    out = ["rule_files: [%s]" % json.dumps(pack_file(pack, "alerts.yml")),
+           "evaluation_interval: 1m", "tests:"]
+    probes = 0
+    for interval, series in test_groups(pack):
+        end = (max(samples(v) for _, v in series) - 1) * seconds(interval)
+        step = 60 if end <= 3 * 3600 else 600
+        probes += (end // step + 1) * (len(names) + len(exprs))
+        out += ["  - interval: %s" % interval, "    input_series:"]
+        for name, values in series:
+            out += ["      - series: %s" % json.dumps(name),
+                    "        values: %s" % json.dumps(values)]
+        out.append("    alert_rule_test:")
+        for t in range(0, end + 1, step):
+            for name in names:
+                out += ["      - eval_time: %dm" % (t // 60),
+                        "        alertname: %s" % name,
+                        "        exp_alerts: [{exp_labels: {probe: never}}]"]
+        out.append("    promql_expr_test:")
+        for t in range(0, end + 1, step):
+            for expr in exprs:
+                out += ["      - expr: %s" % json.dumps(expr),
+                        "        eval_time: %dm" % (t // 60),
+                        "        exp_samples: [{labels: '{probe=\"never\"}', value: 0}]"]
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+    return probes
+
+
+NUMBER = re.compile(r"([-+]?(?:[0-9]+\.?[0-9]*(?:E[-+][0-9]+)?|Inf|NaN))(?=,|$)")
+
+
+def same_report(a, b):
+    """promtool's and tokentail's failure reports, line by line; sample
+    values to a relative 1e-9, since a sum's last digit depends on the
+    order it adds in. Returns the first difference, or None."""
+    def close(x, y):
+        try:
+            fx, fy = float(x), float(y)
+        except ValueError:
+            return x == y
+        if fx != fx or fy != fy:
+            return fx != fx and fy != fy
+        return fx == fy or abs(fx - fy) <= 1e-9 * max(abs(fx), abs(fy))
+    la = [l for l in a.split("\n") if l.strip()]
+    lb = [l for l in b.split("\n") if l.strip()]
+    for i, (x, y) in enumerate(zip(la, lb)):
+        if x == y:
+            continue
+        xs, ys = NUMBER.split(x), NUMBER.split(y)
+        if x.startswith("        got: ") and len(xs) == len(ys) and all(
+                close(p, q) if k % 2 else p == q for k, (p, q) in enumerate(zip(xs, ys))):
+            continue
+        where = next((l.strip() for l in reversed(la[:i + 1]) if ", time: " in l), "")
+        return "%s\n  promtool:  %s\n  tokentail: %s" % (where, x.strip(), y.strip())
+    if len(la) != len(lb):
+        return "promtool printed %d lines, tokentail %d" % (len(la), len(lb))
+    return None
+
+
 # --- the tests ---------------------------------------------------------------
 
 def test_promtool_check_rules():
@@ -199,7 +297,26 @@ def test_a_wrong_expectation_fails_under_both():
             assert rc == 1 and "FAILED" in out, "%s: tokentail:\n%s" % (pack, out)
 
 
+def test_every_minute_as_promtool():
+    """Every rule's expression and every alert, at each step of each test
+    group's series, as promtool has them: labels, annotations and states
+    exactly, values to a relative 1e-9."""
+    for pack in PACKS:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "probe_test.yml")
+            probes = probe_file(pack, path)
+            rc, want = promtool("test", "rules", path)
+            assert rc == 1 and want.count("got:") == probes, "%s: promtool:\n%s" % (
+                pack, want[:2000])
+            rc, got = test_rules(path)
+            assert rc == 1 and got.count("got:") == probes, "%s: tokentail:\n%s" % (
+                pack, got[:2000])
+        diff = same_report(want, got)
+        assert diff is None, "%s: tokentail differs from promtool at %s" % (pack, diff)
+
+
 if __name__ == "__main__":
     main([test_promtool_check_rules, test_promtool_test_rules,
           test_tokentail_test_rules, test_rules_read_what_the_pack_serves,
-          test_every_rule_is_tested, test_a_wrong_expectation_fails_under_both])
+          test_every_rule_is_tested, test_a_wrong_expectation_fails_under_both,
+          test_every_minute_as_promtool])
