@@ -110,6 +110,9 @@ def scarlett(o, r):
               method=m, path=p)
     key = mask(r.get("api_key"))
     o.inc("api_key_requests_total", api_key=key)
+    n = _number(r.get("status"))
+    if n is not None and n >= 400 and re.fullmatch(r"[1-5][0-9][0-9]", s):
+        o.inc("api_key_errors_total", api_key=key, **{"class": s[0] + "xx"})
     if p == "/v1/chat/completions" and s == "200":
         for name, field in (("token_usage_prompt_total", "usage.prompt_tokens"),
                             ("token_usage_completion_total", "usage.completion_tokens"),
@@ -188,8 +191,9 @@ def story23(o, r):
 
 PACKS = {
     "scarlett": ("scarlett", scarlett,
-                 ["http_requests_total", "api_key_requests_total", "token_usage_prompt_total",
-                  "token_usage_completion_total", "token_usage_total"],
+                 ["http_requests_total", "api_key_requests_total", "api_key_errors_total",
+                  "token_usage_prompt_total", "token_usage_completion_total",
+                  "token_usage_total"],
                  {"http_request_duration_seconds": ["0.005", "0.01", "0.025", "0.05", "0.1",
                                                     "0.25", "0.5", "1", "2.5", "5", "10"]}),
     "aegisrag": ("aegis", aegis,
