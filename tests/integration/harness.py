@@ -296,6 +296,14 @@ class Tokentail:
         assert got == n, "read %d lines, expected exactly %d" % (got, n)
         return e
 
+    def kill(self):
+        """kill -9, as a crash or the OOM killer would; returns its log."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        log = self.log()
+        self.stderr.close()
+        return log
+
     def stop(self):
         """SIGTERM, then insists on a clean exit (and, under valgrind, no leak)."""
         if self.proc.poll() is None:

@@ -362,7 +362,7 @@ def run_zone(zone, seed):
         wait_all(tt, len(lines.rows))
         wait_warning(lambda: logs + [tt.log()], "trigger", Decimal("0.7"))
         tt.scrape()
-        logs.append(kill(tt))
+        logs.append(tt.kill())
 
         # Lines a killed tokentail never read: their warnings come after
         # the restart, once.
@@ -372,7 +372,7 @@ def run_zone(zone, seed):
         write(log, lines.make(rng, datetime.now(timezone.utc), 200) +
               lines.line(datetime.now(timezone.utc), "trigger", "in",
                          Decimal(3), 1))
-        logs.append(kill(tt))
+        logs.append(tt.kill())
         tt = Tokentail(cfg, state=state)
         wait_all(tt, len(lines.rows))
         wait_warning(lambda: logs + [tt.log()], "trigger", Decimal(1))
@@ -394,15 +394,6 @@ def wait_all(tt, n):
 def write(path, text):
     with open(path, "a") as f:
         f.write(text)
-
-
-def kill(tt):
-    """kill -9; returns its log."""
-    tt.proc.send_signal(signal.SIGKILL)
-    tt.proc.wait()
-    log = tt.log()
-    tt.stderr.close()
-    return log
 
 
 def test_berlin():

@@ -16,7 +16,6 @@ the values, and no file positions.
 import json
 import os
 import random
-import signal
 import sqlite3
 import tempfile
 import time
@@ -283,12 +282,6 @@ def append(path, data):
     return data.count(b"\n")
 
 
-def kill(t):
-    t.proc.send_signal(signal.SIGKILL)
-    t.proc.wait()
-    t.stderr.close()
-
-
 def hour_left():
     """Seconds until the next local hour starts."""
     now = time.time()
@@ -338,14 +331,14 @@ def test_restarts_and_kill():
         t.wait_lines(append(app, make_lines(rng, months(5000), oracle)[0]),
                      seconds=120)
         assert stored(state) == saved
-        kill(t)
+        t.kill()
 
         # kill -9 at some moment while a long append is read and saved.
         t = Tokentail(config(tmp, "50ms"), state=state)
         append(app, make_lines(rng, months(40000), oracle)[0])
         poll("some lines read", lambda: int(t.scrape().value(
             "tokentail_lines_read_total", input="app") or 0) > 0, 60)
-        kill(t)
+        t.kill()
 
         t = Tokentail(config(tmp), state=state)
         try:

@@ -174,12 +174,6 @@ def checkpointed(state, path, mark):
     poll("mark %r saved" % (mark,), lambda: saved_mark(state, path) == mark)
 
 
-def kill(t):
-    t.proc.kill()
-    t.proc.wait()
-    t.stderr.close()
-
-
 # --- scenarios -----------------------------------------------------------------
 
 def test_every_interleaving():
@@ -238,7 +232,7 @@ def test_kill_between_pieces():
                 end = os.path.getsize(app)
                 checkpointed(state, app, (start, start, end, end))
             finally:
-                kill(t)
+                t.kill()
             append(app, out[2])
             t = Tokentail(config(tmp, [app]), state=state)
             try:
@@ -257,7 +251,7 @@ def test_kill_between_pieces():
                 t.proc.send_signal(signal.SIGSTOP)
                 append(app, out[1] + s.whole("out"))
             finally:
-                kill(t)
+                t.kill()
             append(app, err[1] + s.whole("err"))
             t = Tokentail(config(tmp, [app]), state=state)
             try:
@@ -304,7 +298,7 @@ def test_crash_loop():
                             totals(t)[0][src][0] for src in ("out", "err"))
                             >= base + more, 30)
                     finally:
-                        kill(t)
+                        t.kill()
             finally:
                 stop.set()
                 th.join()
@@ -365,7 +359,7 @@ def test_rotated_while_down_with_a_piece_waiting():
                 end = os.path.getsize(app)
                 checkpointed(state, app, (start, start, end, end))
             finally:
-                kill(t)
+                t.kill()
             os.rename(app, app + ".1")
             w.write(s.whole("err") + out[1])
             w.close()

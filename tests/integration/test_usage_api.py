@@ -22,7 +22,6 @@ import io
 import json
 import os
 import random
-import signal
 import socket
 import tempfile
 import time
@@ -440,12 +439,6 @@ def append(path, data):
         f.write(data)
 
 
-def kill(t):
-    t.proc.send_signal(signal.SIGKILL)
-    t.proc.wait()
-    t.stderr.close()
-
-
 def one_zone(zone, seed):
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -468,7 +461,7 @@ def one_zone(zone, seed):
                                oracle))
         poll("some lines read", lambda: int(t.scrape().value(
             "tokentail_lines_read_total", input="app") or 0) > 0, 60)
-        kill(t)
+        t.kill()
 
         t = Tokentail(cfg, state=state)
         try:
