@@ -18,6 +18,7 @@ struct hseries {
     uint64_t hash;
     struct labels labels;
     size_t label_bytes;
+    int64_t seen_ms;         /* the last round that had it */
     struct promql_sample *s; /* s[off .. off + n) */
     size_t off, n, cap;
 };
@@ -215,6 +216,7 @@ int history_put(struct history *h, const char *key, size_t len, double v,
         if ((s = add_series(h, key, len, hash, &ls)) == NULL)
             return -ENOMEM;
     }
+    s->seen_ms = h->t_ms;
     return append(h, s, h->t_ms, v) ? 0 : -ENOMEM;
 }
 
@@ -264,7 +266,7 @@ void history_end(struct history *h)
         struct hseries *s = h->v[i];
         const struct promql_sample *last =
             s->n > 0 ? &s->s[s->off + s->n - 1] : NULL;
-        if (last != NULL && last->t_ms < h->t_ms && !promql_is_stale(last->v))
+        if (last != NULL && s->seen_ms < h->t_ms && !promql_is_stale(last->v))
             append(h, s, h->t_ms, promql_stale());
         empty |= trim(h, s, h->t_ms - h->keep_ms);
     }
@@ -355,6 +357,7 @@ int history_restore(struct history *h, const char *key, size_t len,
             return -ENOMEM;
         if (h->last_ms < s[i].t_ms)
             h->last_ms = s[i].t_ms;
+        hs->seen_ms = s[i].t_ms;
     }
     if (hs->n == 0)
         forget_empty(h);
