@@ -1,0 +1,229 @@
+"""Alerting rules inside the running daemon, from log lines to alerts.
+
+A rule file over a configured counter, a configured gauge and a budget
+gauge is evaluated every second. Lines are written; the test polls
+GET /api/v1/alerts and /metrics until each alert is pending, then firing,
+then (the gauge's) resolved, and compares labels, annotations and values
+with what the lines imply. A restart (SIGTERM) and a kill -9 while an
+alert is pending keep its activeAt, so `for` is not restarted, and no
+alert is logged firing twice. /api/v1/rules has Prometheus' shape, and
+--check-config reports a bad rule file at its own file:line:column.
+
+Nothing sleeps for a fixed time: every wait polls with a deadline.
+"""
+import json
+import os
+import signal
+import tempfile
+from datetime import datetime
+
+from harness import Exposition, Tokentail, main, poll, run, write_config
+
+CONFIG = """
+inputs:
+  - name: app
+    paths: [%(dir)s/*.log]
+    start_at: beginning
+    reconcile_interval: 200ms
+state:
+  checkpoint_interval: 200ms
+metrics:
+  - name: errors_total
+    type: counter
+    labels: {service: service}
+  - name: queue_depth
+    type: gauge
+    value: depth
+  - name: cost_usd_total
+    type: counter
+    value: cost
+budgets:
+  - {name: all, metric: cost_usd_total, period: month, limit: 10}
+rule_files: [alerts.yml]
+"""
+
+RULES = """
+groups:
+  - name: app
+    interval: 1s
+    rules:
+      - alert: ManyErrors
+        expr: errors_total{service="api"} > 2
+        for: 3s
+        labels: {severity: critical}
+        annotations:
+          summary: "{{ $labels.service }} has {{ $value }} errors"
+      - alert: DeepQueue
+        expr: queue_depth > 10
+        for: 3s
+        annotations:
+          summary: "queue at {{ $value }}"
+  - name: budgets
+    interval: 1s
+    rules:
+      - alert: BudgetHigh
+        expr: tokentail_budget_utilization_ratio{budget="all"} > 0.5
+        for: 1s
+        labels: {severity: warning}
+        annotations:
+          summary: "{{ $labels.budget }} at {{ $value | humanizePercentage }}"
+"""
+
+BAD_RULES = """groups:
+  - name: app
+    rules:
+      - alert: A
+        expr: rate(x[5m]) > bool
+"""
+
+
+def write(directory, *lines):
+    with open(os.path.join(directory, "app.log"), "a") as f:
+        for line in lines:
+            f.write(json.dumps(line) + "\n")
+
+
+def alerts(tt):
+    status, _, body = tt.request("/api/v1/alerts")
+    assert status == 200, status
+    doc = json.loads(body)
+    assert doc["status"] == "success"
+    return {a["labels"]["alertname"]: a for a in doc["data"]["alerts"]}
+
+
+def wait_state(tt, name, state, seconds=20):
+    def check():
+        a = alerts(tt).get(name)
+        return a if a and a["state"] == state else None
+    return poll("%s %s" % (name, state), check, seconds)
+
+
+def wait_gone(tt, name, seconds=20):
+    poll("%s resolved" % name, lambda: name not in alerts(tt), seconds)
+
+
+def exposed(tt, name):
+    """tokentail_alerts series of alertname name: {labels: value}."""
+    e = tt.scrape()
+    return {k: v for k, v in e.family("tokentail_alerts").items()
+            if dict(k)["alertname"] == name}
+
+
+def checkpoints(tt):
+    return int(tt.scrape().value("tokentail_checkpoints_total") or 0)
+
+
+def wait_checkpoint(tt):
+    """Polls until a checkpoint is written after now."""
+    was = checkpoints(tt)
+    poll("a checkpoint", lambda: checkpoints(tt) > was, 10)
+
+
+def test_check_config():
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "alerts.yml"), "w") as f:
+            f.write(BAD_RULES)
+        cfg = write_config(d, CONFIG % {"dir": d})
+        rc, out, err = run(["--check-config", "--config.file=" + cfg])
+        assert rc != 0, (rc, out, err)
+        text = out + err
+        assert os.path.join(d, "alerts.yml") + ":5:33: expr: unexpected end of input" in text, text
+        assert "tokentail.yaml:21:14: rule file " in text, text
+
+
+def rules_shape(tt):
+    status, headers, body = tt.request("/api/v1/rules")
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    doc = json.loads(body)
+    assert doc["status"] == "success"
+    groups = doc["data"]["groups"]
+    assert [g["name"] for g in groups] == ["app", "budgets"]
+    g = groups[0]
+    assert set(g) == {"name", "file", "rules", "interval", "limit",
+                      "evaluationTime", "lastEvaluation"}, g
+    assert g["interval"] == 1 and g["file"].endswith("alerts.yml")
+    r = g["rules"][0]
+    assert set(r) == {"state", "name", "query", "duration", "keepFiringFor",
+                      "labels", "annotations", "alerts", "health",
+                      "evaluationTime", "lastEvaluation", "type"}, r
+    assert r["name"] == "ManyErrors" and r["type"] == "alerting"
+    assert r["query"] == 'errors_total{service="api"} > 2'
+    assert r["duration"] == 3 and r["keepFiringFor"] == 0
+    assert r["labels"] == {"severity": "critical"}
+    assert r["health"] == "ok"
+    datetime.fromisoformat(r["lastEvaluation"].replace("Z", "+00:00"))
+    return r
+
+
+def test_alerts():
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "alerts.yml"), "w") as f:
+            f.write(RULES)
+        cfg = write_config(d, CONFIG % {"dir": d})
+        state = os.path.join(d, "state.db")
+        logs = []
+        tt = Tokentail(cfg, state=state, cwd=d)
+        # Three errors of api, one of web; 6 of 10 dollars spent.
+        write(d, {"service": "api", "cost": 2}, {"service": "api", "cost": 2},
+              {"service": "web", "cost": 1}, {"service": "api", "cost": 1})
+        pending = wait_state(tt, "ManyErrors", "pending")
+        assert pending["labels"] == {"alertname": "ManyErrors",
+                                     "service": "api",
+                                     "severity": "critical"}, pending
+        assert pending["annotations"] == {"summary": "api has 3 errors"}
+        assert pending["value"] == "3e+00", pending
+        assert exposed(tt, "ManyErrors") == {frozenset({
+            ("alertname", "ManyErrors"), ("alertstate", "pending"),
+            ("service", "api"), ("severity", "critical")}): "1"}
+        # A restart during for: activeAt is kept.
+        wait_checkpoint(tt)
+        logs.append(tt.stop())
+        tt = Tokentail(cfg, state=state, cwd=d)
+        firing = wait_state(tt, "ManyErrors", "firing")
+        assert firing["activeAt"] == pending["activeAt"], (firing, pending)
+        assert exposed(tt, "ManyErrors") == {frozenset({
+            ("alertname", "ManyErrors"), ("alertstate", "firing"),
+            ("service", "api"), ("severity", "critical")}): "1"}
+        budget = wait_state(tt, "BudgetHigh", "firing")
+        assert budget["labels"] == {"alertname": "BudgetHigh", "budget": "all",
+                                    "severity": "warning"}, budget
+        assert budget["annotations"] == {"summary": "all at 60%"}, budget
+        assert budget["value"] == "6e-01", budget
+        rule = rules_shape(tt)
+        assert rule["state"] == "firing" and rule["alerts"][0]["value"] == "3e+00"
+
+        # The gauge: pending, then kill -9 during for, then firing.
+        write(d, {"depth": 15})
+        deep = wait_state(tt, "DeepQueue", "pending")
+        assert deep["value"] == "1.5e+01" and deep["labels"] == {
+            "alertname": "DeepQueue"}, deep
+        assert deep["annotations"] == {"summary": "queue at 15"}
+        wait_checkpoint(tt)
+        tt.proc.send_signal(signal.SIGKILL)
+        tt.proc.wait()
+        logs.append(tt.log())
+        tt = Tokentail(cfg, state=state, cwd=d)
+        deep2 = wait_state(tt, "DeepQueue", "firing")
+        assert deep2["activeAt"] == deep["activeAt"], (deep2, deep)
+        # Resolved: gone from the API and from tokentail_alerts.
+        write(d, {"depth": 3})
+        wait_gone(tt, "DeepQueue")
+        assert exposed(tt, "DeepQueue") == {}
+        assert "ManyErrors" in alerts(tt)
+        e = tt.scrape()
+        assert int(e.value("tokentail_rule_evaluations_total", group="app")) > 0
+        assert e.value("tokentail_rule_evaluation_failures_total",
+                       group="app") == "0"
+        assert int(e.value("tokentail_rule_history_samples")) > 0
+        logs.append(tt.stop())
+        text = "".join(logs)
+        # Each transition logged once, whatever the restarts.
+        assert text.count('level=error msg="alert firing" alertname=ManyErrors') == 1, text
+        assert text.count('level=warn msg="alert firing" alertname=BudgetHigh') == 1, text
+        assert text.count('level=warn msg="alert firing" alertname=DeepQueue') == 1, text
+        assert text.count('level=info msg="alert resolved" alertname=DeepQueue') == 1, text
+        assert 'summary="api has 3 errors"' in text, text
+
+
+if __name__ == "__main__":
+    main([test_check_config, test_alerts])
