@@ -402,8 +402,9 @@ static void describe_listen(const struct http_listen *l, uint16_t port,
 static int set_external_url(struct engine *e, const struct http_listen *l,
                             const char *where)
 {
-    char url[128], host[64] = "localhost";
+    char url[128];
     if (l->any) {
+        char host[64] = "localhost";
         gethostname(host, sizeof(host) - 1);
         snprintf(url, sizeof(url), "http://%s:%u/", host, l->port);
     } else {

@@ -173,12 +173,13 @@ void engine_free(struct engine *e)
 {
     if (e == NULL)
         return;
-    for (size_t g = 0; g < e->n_groups; g++) {
-        for (size_t i = 0; i < e->groups[g].n_rules; i++) {
-            alert_rule_clear(&e->groups[g].rules[i].ar);
-            free(e->groups[g].rules[i].generator_url);
+    for (size_t g = 0; e->groups != NULL && g < e->n_groups; g++) {
+        struct engine_group *eg = &e->groups[g];
+        for (size_t i = 0; eg->rules != NULL && i < eg->n_rules; i++) {
+            alert_rule_clear(&eg->rules[i].ar);
+            free(eg->rules[i].generator_url);
         }
-        free(e->groups[g].rules);
+        free(eg->rules);
     }
     free(e->groups);
     free((char *)e->opts.external_url);

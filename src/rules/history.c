@@ -264,9 +264,8 @@ void history_end(struct history *h)
     bool empty = false;
     for (size_t i = 0; i < h->n; i++) {
         struct hseries *s = h->v[i];
-        const struct promql_sample *last =
-            s->n > 0 ? &s->s[s->off + s->n - 1] : NULL;
-        if (last != NULL && s->seen_ms < h->t_ms && !promql_is_stale(last->v))
+        if (s->n > 0 && s->seen_ms < h->t_ms &&
+            !promql_is_stale(s->s[s->off + s->n - 1].v))
             append(h, s, h->t_ms, promql_stale());
         empty |= trim(h, s, h->t_ms - h->keep_ms);
     }
