@@ -151,12 +151,17 @@ static int open_ledger(struct daemon *d)
                : rc;
 }
 
+static bool rules_read(const void *ctx, const char *family)
+{
+    return engine_reads(ctx, family);
+}
+
 /* The rules read what a scrape would show at that moment. */
 static int sample_rules(void *ctx, struct history *h, int64_t t_ms)
 {
     struct daemon *d = ctx;
     collect(d);
-    return history_sample_registry(h, d->reg, t_ms);
+    return history_sample_registry(h, d->reg, t_ms, rules_read, d->rules);
 }
 
 /* The rule files' groups, evaluated while following; transitions are

@@ -14,31 +14,82 @@
 
 /* --- the window the rules read ------------------------------------------ */
 
-/* How far back before the evaluation instant n reads, in ms. */
-static int64_t reach(const struct promql_node *n)
+/* Notes the metric name sel selects, or that it may select any. */
+static void note_name(struct engine *e, const struct promql_node *sel)
+{
+    const char *name = NULL;
+    for (size_t i = 0; i < sel->u.sel.n_matchers; i++) {
+        const struct promql_matcher *m = &sel->u.sel.matchers[i];
+        if (strcmp(m->name, LABELS_NAME) == 0 && m->type == PROMQL_MATCH_EQ)
+            name = m->value;
+    }
+    if (name == NULL) {
+        e->any_name = true;
+        return;
+    }
+    for (size_t i = 0; i < e->n_names; i++)
+        if (strcmp(e->names[i], name) == 0)
+            return;
+    if (e->n_names == ENGINE_NAMES_MAX) {
+        e->any_name = true; /* too many to list: keep everything */
+        return;
+    }
+    e->names[e->n_names++] = name;
+}
+
+/*
+ * What n reads: the names it selects (noted in e) and how far back
+ * before the evaluation instant it looks, in ms, which it returns.
+ */
+static int64_t reads(struct engine *e, const struct promql_node *n)
 {
     int64_t r = 0, sub = 0;
     switch (n->kind) {
     case PROMQL_SELECTOR:
+        note_name(e, n);
         r = n->u.sel.range_ms + n->u.sel.offset_ms + PROMQL_LOOKBACK_MS;
         return r > 0 ? r : 0;
     case PROMQL_CALL:
         for (size_t i = 0; i < n->u.call.n_args; i++)
-            if ((sub = reach(n->u.call.args[i])) > r)
+            if ((sub = reads(e, n->u.call.args[i])) > r)
                 r = sub;
         return r;
     case PROMQL_AGGREGATE:
-        return reach(n->u.agg.arg);
+        return reads(e, n->u.agg.arg);
     case PROMQL_BINARY:
-        r = reach(n->u.bin.lhs);
-        sub = reach(n->u.bin.rhs);
+        r = reads(e, n->u.bin.lhs);
+        sub = reads(e, n->u.bin.rhs);
         return sub > r ? sub : r;
     case PROMQL_UNARY:
     case PROMQL_PAREN:
-        return reach(n->u.unary.arg);
+        return reads(e, n->u.unary.arg);
     default:
         return 0;
     }
+}
+
+/* Whether a series named name belongs to the family named family: the
+ * name itself, or a histogram's _bucket, _sum or _count. */
+static bool of_family(const char *name, const char *family)
+{
+    static const char *const suffixes[] = {"", "_bucket", "_sum", "_count"};
+    size_t n = strlen(family);
+    if (strncmp(name, family, n) != 0)
+        return false;
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+        if (strcmp(name + n, suffixes[i]) == 0)
+            return true;
+    return false;
+}
+
+bool engine_reads(const struct engine *e, const char *family)
+{
+    if (e->any_name)
+        return true;
+    for (size_t i = 0; i < e->n_names; i++)
+        if (of_family(e->names[i], family))
+            return true;
+    return false;
 }
 
 /* --- building ------------------------------------------------------------ */
@@ -100,7 +151,7 @@ static int add_group(struct engine *e, const struct rule_group *rg,
         alert_rule_init(&r->ar, &rg->rules[i]);
         r->last_eval_ms = ALERT_TIME_NONE;
         g->n_rules++;
-        int64_t k = reach(rg->rules[i].expr);
+        int64_t k = reads(e, rg->rules[i].expr);
         if (k > *keep)
             *keep = k;
     }
@@ -203,6 +254,13 @@ struct history *engine_history(struct engine *e)
     return e->history;
 }
 
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 /* --- evaluating ---------------------------------------------------------- */
 
 static void describe(const struct engine *e, const struct engine_group *g,
@@ -282,13 +340,6 @@ static void send_due(struct engine *e, struct engine_group *g, int64_t t_ms)
     free(v);
 }
 
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static void eval_group(struct engine *e, struct engine_group *g, int64_t t_ms,
                        int sampled)
 {
@@ -325,7 +376,9 @@ int64_t engine_run_due(struct engine *e, int64_t now_ms)
             int64_t t = now_ms - now_ms % g->interval_ms;
             int sampled = 0;
             if (t != e->last_sample_ms && e->sample != NULL) {
+                uint64_t start = now_us();
                 sampled = e->sample(e->sample_ctx, e->history, t);
+                e->sample_us = now_us() - start;
                 e->last_sample_ms = t;
                 e->last_sample_rc = sampled;
             } else if (t == e->last_sample_ms) {

@@ -92,6 +92,13 @@ void engine_set_sampler(struct engine *e, engine_sample_fn fn, void *ctx);
  */
 int64_t engine_run_due(struct engine *e, int64_t now_ms);
 
+/*
+ * Whether the rules may read the family named family (its series, or a
+ * histogram's _bucket, _sum and _count): the sampler need not keep the
+ * others. True for every family when a selector names no metric.
+ */
+bool engine_reads(const struct engine *e, const char *family);
+
 /* The history the rules read; borrowed from e. */
 struct history *engine_history(struct engine *e);
 

@@ -36,6 +36,7 @@ static const char *group_read(const void *ctx, size_t i, void *stats)
 
 struct history_figures {
     uint64_t series, samples, bytes, dropped;
+    num_fixed last_round; /* seconds */
 };
 
 static const char *history_read(const void *ctx, size_t i, void *stats)
@@ -48,6 +49,8 @@ static const char *history_read(const void *ctx, size_t i, void *stats)
     st->samples = hs.samples;
     st->bytes = hs.bytes;
     st->dropped = hs.dropped;
+    st->last_round = (num_fixed)((const struct engine *)ctx)->sample_us *
+                     (NUM_ONE / US_PER_SECOND);
     return "";
 }
 
@@ -93,6 +96,11 @@ static const struct self_row rows[] = {
              "(limits.max_rule_samples).",
      .source = &history_source_,
      SELF_FIELD(struct history_figures, dropped)},
+    {.name = "tokentail_rule_history_last_round_seconds",
+     .type = METRIC_GAUGE,
+     .help = "How long the last round of samples for the rules took.",
+     .source = &history_source_,
+     SELF_FIELD(struct history_figures, last_round)},
 };
 
 int engine_selfmetrics(struct engine *e, struct selfmetrics *sm)

@@ -7,8 +7,9 @@
 
 #include "engine.h"
 
-#define ENGINE_SEND_MIN 8     /* room for alerts handed over, at first */
-#define ENGINE_IDLE_MS  60000 /* the next look without any group (ms) */
+#define ENGINE_SEND_MIN  8     /* room for alerts handed over, at first */
+#define ENGINE_IDLE_MS   60000 /* the next look without any group (ms) */
+#define ENGINE_NAMES_MAX 256   /* metric names listed; more: keep all */
 
 struct engine_rule {
     struct alert_rule ar;
@@ -38,6 +39,12 @@ struct engine {
     int64_t last_sample_ms;
     int last_sample_rc;
     bool changed; /* evaluated since the last save */
+    /* The metric names the rules select (borrowed from their
+     * expressions), or any_name when one selector may read any. */
+    const char *names[ENGINE_NAMES_MAX];
+    size_t n_names;
+    bool any_name;
+    uint64_t sample_us; /* how long the last round of samples took */
 };
 
 #endif

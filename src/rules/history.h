@@ -64,15 +64,18 @@ struct promql_source history_source(struct history *h);
 void history_get_stats(const struct history *h, struct history_stats *out);
 
 /*
- * One round at t_ms of every series reg (borrowed) serves, as the
+ * One round at t_ms of the series reg (borrowed) serves, as the
  * exposition shows them: a histogram as its _bucket (with le), _sum and
  * _count series, an overflow series with tokentail_overflow="true",
- * values as doubles, as Prometheus reads the text. 0 or -ENOMEM (the
+ * values as doubles, as Prometheus reads the text. Only the families
+ * for which want(ctx, name) is true (want NULL: all). 0 or -ENOMEM (the
  * round is still ended).
  */
 struct registry;
 int history_sample_registry(struct history *h, struct registry *reg,
-                            int64_t t_ms);
+                            int64_t t_ms,
+                            bool (*want)(const void *ctx, const char *family),
+                            const void *ctx);
 
 /* --- saving and restoring ---------------------------------------------- */
 

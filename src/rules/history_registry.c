@@ -127,13 +127,18 @@ static int sample_family(struct history *h, struct buf *k, struct family *f)
 }
 
 int history_sample_registry(struct history *h, struct registry *reg,
-                            int64_t t_ms)
+                            int64_t t_ms,
+                            bool (*want)(const void *ctx, const char *family),
+                            const void *ctx)
 {
     struct buf k = {0};
     int rc = 0;
     history_begin(h, t_ms);
-    for (size_t i = 0; rc == 0 && i < registry_n_families(reg); i++)
-        rc = sample_family(h, &k, registry_family(reg, i));
+    for (size_t i = 0; rc == 0 && i < registry_n_families(reg); i++) {
+        struct family *f = registry_family(reg, i);
+        if (want == NULL || want(ctx, family_name(f)))
+            rc = sample_family(h, &k, f);
+    }
     history_end(h);
     buf_free(&k);
     return rc;

@@ -179,6 +179,29 @@ static void test_failure_counted(void **state)
     efix_close(&x);
 }
 
+/* Only the families the rules select are sampled: a histogram by its
+ * series' names; a selector without a name reads every family. */
+static void test_reads(void **state)
+{
+    struct efix x = {0};
+    efix_open_in(&x,
+                 "groups:\n  - name: g\n    rules:\n"
+                 "      - alert: A\n"
+                 "        expr: histogram_quantile(0.9, lat_bucket) > x\n",
+                 *state);
+    assert_true(engine_reads(x.e, "x"));
+    assert_true(engine_reads(x.e, "lat"));
+    assert_false(engine_reads(x.e, "la"));
+    assert_false(engine_reads(x.e, "y"));
+    efix_close(&x);
+    efix_open_in(&x,
+                 "groups:\n  - name: g\n    rules:\n"
+                 "      - alert: A\n        expr: '{job=\"a\"} > x'\n",
+                 *state);
+    assert_true(engine_reads(x.e, "y"));
+    efix_close(&x);
+}
+
 /* A rule file's problems at its own lines, then the entry that named it;
  * a missing file without wildcards is an error, a glob matching nothing
  * is not; an interval under 1s is refused. */
@@ -223,6 +246,7 @@ int main(void)
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_config_errors, tmp_setup,
                                         tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_reads, tmp_setup, tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

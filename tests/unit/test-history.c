@@ -185,7 +185,7 @@ static void test_registry(void **state)
     series_observe(fd, hs, dec("0.5"));
     series_observe(fd, hs, dec("5"));
     assert_int_equal(history_new(60 * S_MS, 100, &h), 0);
-    assert_int_equal(history_sample_registry(h, r, S_MS), 0);
+    assert_int_equal(history_sample_registry(h, r, S_MS, NULL, NULL), 0);
     assert_true(instant(h, "tokens_total{model=\"gpt\",env=\"prod\"}", S_MS) ==
                 2.5);
     assert_true(instant(h, "latency_seconds_bucket{le=\"0.1\"}", S_MS) == 1);
