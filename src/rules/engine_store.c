@@ -278,7 +278,7 @@ static void part_free(void *ctx)
 }
 
 static const struct state_participant participant = {
-    .name = "rule alerts and history",
+    .name = "alerting rules' state",
     .prepare = part_prepare,
     .restore = part_restore,
     .changed = part_changed,
