@@ -9,15 +9,23 @@ alert is pending keep its activeAt, so `for` is not restarted, and no
 alert is logged firing twice. /api/v1/rules has Prometheus' shape, and
 --check-config reports a bad rule file at its own file:line:column.
 
+Where Prometheus is installed, it scrapes tokentail every second with the
+same rule file (dropping job and instance, so its series are tokentail's)
+and must come to the same alerts: labels, annotations, state and value.
+
 Nothing sleeps for a fixed time: every wait polls with a deadline.
 """
 import json
 import os
+import shutil
 import signal
+import socket
+import subprocess
 import tempfile
+import urllib.request
 from datetime import datetime
 
-from harness import Exposition, Tokentail, main, poll, run, write_config
+from harness import Skip, Tokentail, main, poll, run, write_config
 
 CONFIG = """
 inputs:
@@ -225,5 +233,76 @@ def test_alerts():
         assert 'summary="api has 3 errors"' in text, text
 
 
+PROMETHEUS = """
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: [%(rules)s]
+scrape_configs:
+  - job_name: tokentail
+    static_configs: [{targets: ['127.0.0.1:%(port)d']}]
+    metric_relabel_configs:
+      - {action: labeldrop, regex: job|instance}
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prometheus_alerts(port):
+    with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/alerts" % port,
+                                timeout=5) as r:
+        doc = json.load(r)
+    return {a["labels"]["alertname"]: a for a in doc["data"]["alerts"]}
+
+
+def comparable(alerts):
+    return {name: (a["labels"], a["annotations"], a["state"], a["value"])
+            for name, a in alerts.items()}
+
+
+def test_prometheus_agrees():
+    if shutil.which("prometheus") is None:
+        raise Skip("prometheus is not installed")
+    with tempfile.TemporaryDirectory() as d:
+        rules = os.path.join(d, "alerts.yml")
+        with open(rules, "w") as f:
+            f.write(RULES)
+        cfg = write_config(d, CONFIG % {"dir": d})
+        tt = Tokentail(cfg, cwd=d)
+        write(d, {"service": "api", "cost": 2}, {"service": "api", "cost": 2},
+              {"service": "web", "cost": 1}, {"service": "api", "cost": 1},
+              {"depth": 15})
+        port = free_port()
+        pcfg = os.path.join(d, "prometheus.yml")
+        with open(pcfg, "w") as f:
+            f.write(PROMETHEUS % {"rules": rules, "port": tt.port})
+        plog = open(os.path.join(d, "prometheus.log"), "w")
+        prom = subprocess.Popen(
+            ["prometheus", "--config.file=" + pcfg,
+             "--storage.tsdb.path=" + os.path.join(d, "tsdb"),
+             "--web.listen-address=127.0.0.1:%d" % port],
+            stdout=plog, stderr=subprocess.STDOUT)
+        try:
+            want = {"ManyErrors", "DeepQueue", "BudgetHigh"}
+
+            def all_firing(get):
+                got = get()
+                return got if set(got) == want and all(
+                    a["state"] == "firing" for a in got.values()) else None
+            ours = poll("tokentail's alerts firing",
+                        lambda: all_firing(lambda: alerts(tt)), 30)
+            theirs = poll("Prometheus' alerts firing",
+                          lambda: all_firing(lambda: prometheus_alerts(port)),
+                          60)
+            assert comparable(ours) == comparable(theirs), (ours, theirs)
+        finally:
+            prom.terminate()
+            prom.wait()
+            plog.close()
+            tt.stop()
+
+
 if __name__ == "__main__":
-    main([test_check_config, test_alerts])
+    main([test_check_config, test_alerts, test_prometheus_agrees])
