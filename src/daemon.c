@@ -13,7 +13,7 @@
 #include "budget.h"
 #include "budget_http.h"
 #include "budget_store.h"
-#include "config_rules.h"
+#include "config_alerting.h"
 #include "engine.h"
 #include "engine_store.h"
 #include "expfmt.h"
@@ -164,18 +164,22 @@ static int sample_rules(void *ctx, struct history *h, int64_t t_ms)
     return history_sample_registry(h, d->reg, t_ms, rules_read, d->rules);
 }
 
-/* The rule files' groups, evaluated while following; transitions are
- * logged. */
+/* The rule files' groups, evaluated while following; their alerts go to
+ * the notifier. */
 static int open_rules(struct daemon *d)
 {
+    const struct cfg_alerting *a = d->cfg->alerting;
     struct engine_options o = {
-        .default_interval_ms = (int64_t)config_evaluation_interval_ms(d->cfg),
+        .default_interval_ms = (int64_t)a->evaluation_interval_ms,
+        .resend_delay_ms = (int64_t)a->resend_delay_ms,
         .max_samples = d->cfg->max_rule_samples,
+        .external_url = a->external_url,
     };
-    struct engine_sink sink = {.transition = engine_log_transition};
+    struct engine_sink sink;
     int rc = engine_new(d->cfg->rules, &o, &d->rules);
     if (rc != 0)
         return rc;
+    engine_notify_sink(d->notifier, &sink);
     engine_set_sink(d->rules, &sink);
     engine_set_sampler(d->rules, sample_rules, d);
     return engine_selfmetrics(d->rules, d->self);
@@ -225,8 +229,6 @@ int daemon_new(struct config *cfg, enum daemon_mode mode,
         (rc = selfmetrics_new(d->reg, &d->self)) != 0 ||
         (rc = open_ledger(d)) != 0)
         goto fail;
-    if (follow && cfg->rules != NULL && (rc = open_rules(d)) != 0)
-        goto fail;
     if (follow) {
         if ((rc = loop_new(&d->loop)) != 0 ||
             (rc = watch_new(&d->watch)) != 0 ||
@@ -234,6 +236,8 @@ int daemon_new(struct config *cfg, enum daemon_mode mode,
             (rc = notifier_selfmetrics(d->notifier, d->self)) != 0)
             goto fail;
     }
+    if (follow && cfg->rules != NULL && (rc = open_rules(d)) != 0)
+        goto fail;
     d->inputs = calloc(cfg->n_inputs ? cfg->n_inputs : 1, sizeof(*d->inputs));
     if (d->inputs == NULL) {
         rc = -ENOMEM;
@@ -472,7 +476,8 @@ int daemon_run(struct daemon *d, const struct http_listen *listen)
         on_budgets(d);
     if (d->rules != NULL) {
         describe_listen(listen, http_port(d->http), where, sizeof(where));
-        if ((rc = set_external_url(d->rules, listen, where)) != 0)
+        if (d->cfg->alerting->external_url[0] == '\0' &&
+            (rc = set_external_url(d->rules, listen, where)) != 0)
             return rc;
         on_rules(d);
     }

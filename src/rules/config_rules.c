@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "config_alerting.h"
 
 #define RULE_FILES_MAX 1024 /* files all globs together may name */
 
@@ -68,7 +69,7 @@ static void load_one(struct loader *L, const yaml_node_t *n,
     buf_free(&errs);
     for (size_t g = 0; g < f->n_groups; g++)
         if (f->groups[g].interval_ms > 0 &&
-            f->groups[g].interval_ms < CONFIG_MIN_EVALUATION_MS)
+            f->groups[g].interval_ms < CONFIG_MIN_EVAL_INTERVAL_MS)
             cfg_err(L, n, "%s: group \"%s\": interval must be at least 1s",
                     path, f->groups[g].name);
     char *copy = strdup(path);
@@ -130,11 +131,4 @@ void cfg_rules_free(struct cfg_rules *r)
     }
     free(r->files);
     free(r);
-}
-
-uint64_t config_evaluation_interval_ms(const struct config *cfg)
-{
-    /* The alerting section, when the configuration has one, decides. */
-    (void)cfg;
-    return CONFIG_DEFAULT_EVALUATION_MS;
 }

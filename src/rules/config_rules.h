@@ -24,11 +24,6 @@
 #include "config_yaml.h"
 #include "rulefile.h"
 
-/* How often a group without an interval of its own is evaluated, and the
- * shortest interval a group may have (milliseconds). */
-#define CONFIG_DEFAULT_EVALUATION_MS 15000
-#define CONFIG_MIN_EVALUATION_MS     1000
-
 struct cfg_rule_file {
     char *path;             /* as found: the glob's directory joined */
     struct rule_file *file; /* loaded */
@@ -43,12 +38,5 @@ struct cfg_rules {
 void cfg_load_rule_files(struct loader *L, const yaml_node_t *n);
 
 void cfg_rules_free(struct cfg_rules *r);
-
-/*
- * The interval of groups without one of their own: alerting's
- * evaluation_interval, CONFIG_DEFAULT_EVALUATION_MS without the alerting
- * section. Milliseconds.
- */
-uint64_t config_evaluation_interval_ms(const struct config *cfg);
 
 #endif

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "engine_private.h"
+#include "notify.h"
 
 /* --- the window the rules read ------------------------------------------ */
 
@@ -195,8 +196,6 @@ int engine_new(const struct cfg_rules *rules, const struct engine_options *o,
     if (e == NULL)
         return -ENOMEM;
     e->opts = *o;
-    if (e->opts.resend_delay_ms <= 0)
-        e->opts.resend_delay_ms = ENGINE_DEFAULT_RESEND_MS;
     e->opts.external_url = NULL;
     e->last_sample_ms = INT64_MIN;
     size_t n = count_groups(rules);
@@ -279,7 +278,7 @@ static void describe(const struct engine *e, const struct engine_group *g,
     out->active_at_ms = a->active_at_ms;
     out->starts_at_ms = a->fired_at_ms;
     out->ends_at_ms = out->resolved ? a->resolved_at_ms
-                                    : t_ms + ENGINE_VALID_FOR_FACTOR * delay;
+                                    : t_ms + NOTIFY_VALID_FOR_FACTOR * delay;
     out->generator_url = r->generator_url;
 }
 

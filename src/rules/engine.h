@@ -35,15 +35,12 @@
 #include "config_rules.h"
 #include "history.h"
 
-#define ENGINE_DEFAULT_RESEND_MS 60000 /* Prometheus' resend_delay */
-#define ENGINE_VALID_FOR_FACTOR  4     /* endsAt: now + this × the delay */
-
 struct engine;
 struct selfmetrics;
 
 struct engine_options {
     int64_t default_interval_ms; /* for groups without an interval */
-    int64_t resend_delay_ms;     /* 0: ENGINE_DEFAULT_RESEND_MS */
+    int64_t resend_delay_ms;     /* a firing alert sent again after */
     size_t max_samples;          /* the history's cap */
     const char *external_url;    /* copied; "http://host:port" */
 };
@@ -109,9 +106,13 @@ int engine_selfmetrics(struct engine *e, struct selfmetrics *sm);
  * alertname, alertstate and the alert's labels. Nothing without rules. */
 void engine_expose(const struct engine *e, struct buf *out);
 
-/* The log of transitions: a sink writing one line per transition, at
- * WARN when firing (ERROR with severity="critical"), INFO resolved. */
-void engine_log_transition(void *ctx, const struct engine_alert *a);
+/*
+ * The sink that hands alerts to the notifier n (notify.h; borrowed: it
+ * must outlive the engine's use of the sink): each transition logged,
+ * the alerts due sent to every Alertmanager and webhook.
+ */
+struct notifier;
+void engine_notify_sink(struct notifier *n, struct engine_sink *out);
 
 /*
  * Adds GET /api/v1/alerts and GET /api/v1/rules to s (borrowed), in the

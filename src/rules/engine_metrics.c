@@ -1,15 +1,12 @@
 /*
  * What the engine tells of itself: the tokentail_rule_* families (rows of
  * the self-metrics table), tokentail_alerts (written beside the
- * exposition, since each alert brings label names of its own) and the
- * log line of each transition.
+ * exposition, since each alert brings label names of its own).
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "engine_private.h"
 #include "expfmt.h"
-#include "log.h"
 #include "selfmetrics.h"
 
 #define US_PER_SECOND 1000000
@@ -144,55 +141,4 @@ void engine_expose(const struct engine *e, struct buf *out)
                 if (ar->v[i].state != ALERT_INACTIVE)
                     expose_alert(out, &ar->v[i]);
         }
-}
-
-/* Appends key=value, the value quoted when it needs to be. */
-static void logfmt_pair(struct buf *b, const char *key, const char *value)
-{
-    bool quote = *value == '\0' || strpbrk(value, " =\"\\\n\t") != NULL;
-    buf_putc(b, ' ');
-    buf_puts(b, key);
-    buf_putc(b, '=');
-    if (!quote) {
-        buf_puts(b, value);
-        return;
-    }
-    buf_putc(b, '"');
-    for (; *value; value++) {
-        if (*value == '"' || *value == '\\')
-            buf_putc(b, '\\');
-        if (*value == '\n')
-            buf_puts(b, "\\n");
-        else
-            buf_putc(b, *value);
-    }
-    buf_putc(b, '"');
-}
-
-void engine_log_transition(void *ctx, const struct engine_alert *a)
-{
-    struct buf b = {0};
-    char value[PROMQL_FLOAT_MAX];
-    (void)ctx;
-    const char *name = labels_get(a->labels, "alertname");
-    const char *severity = labels_get(a->labels, "severity");
-    const char *summary = labels_get(a->annotations, "summary");
-    logfmt_pair(&b, "alertname", name ? name : "");
-    logfmt_pair(&b, "state", a->resolved ? "resolved" : "firing");
-    for (size_t i = 0; i < a->labels->n; i++)
-        if (strcmp(a->labels->v[i].name, "alertname") != 0)
-            logfmt_pair(&b, a->labels->v[i].name, a->labels->v[i].value);
-    promql_format_float(a->value, 'g', value);
-    logfmt_pair(&b, "value", value);
-    if (summary != NULL)
-        logfmt_pair(&b, "summary", summary);
-    enum log_level level = LOG_INFO;
-    if (!a->resolved)
-        level = severity != NULL && strcmp(severity, "critical") == 0
-                    ? LOG_ERROR
-                    : LOG_WARN;
-    /* log_write puts a space before extra itself. */
-    log_write(level, b.oom ? NULL : b.data + 1, "alert %s",
-              a->resolved ? "resolved" : "firing");
-    buf_free(&b);
 }

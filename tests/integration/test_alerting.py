@@ -13,17 +13,26 @@ Where Prometheus is installed, it scrapes tokentail every second with the
 same rule file (dropping job and instance, so its series are tokentail's)
 and must come to the same alerts: labels, annotations, state and value.
 
+The alerts due are handed to the notifier: an Alertmanager stand-in on
+loopback receives the firing alert with startsAt the instant it fired,
+endsAt 4 x max(resend_delay, interval) later and the generator URL, again
+after resend_delay, and resolved with endsAt the instant it resolved.
+
 Nothing sleeps for a fixed time: every wait polls with a deadline.
 """
 import json
 import os
+import queue
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
+import time
 import urllib.request
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from harness import Skip, Tokentail, main, poll, run, write_config
 
@@ -226,10 +235,10 @@ def test_alerts():
         logs.append(tt.stop())
         text = "".join(logs)
         # Each transition logged once, whatever the restarts.
-        assert text.count('level=error msg="alert firing" alertname=ManyErrors') == 1, text
-        assert text.count('level=warn msg="alert firing" alertname=BudgetHigh') == 1, text
-        assert text.count('level=warn msg="alert firing" alertname=DeepQueue') == 1, text
-        assert text.count('level=info msg="alert resolved" alertname=DeepQueue') == 1, text
+        assert text.count('level=error msg="alert firing" alertname="ManyErrors"') == 1, text
+        assert text.count('level=warn msg="alert firing" alertname="BudgetHigh"') == 1, text
+        assert text.count('level=warn msg="alert firing" alertname="DeepQueue"') == 1, text
+        assert text.count('level=info msg="alert resolved" alertname="DeepQueue"') == 1, text
         assert 'summary="api has 3 errors"' in text, text
 
 
@@ -304,5 +313,80 @@ def test_prometheus_agrees():
             tt.stop()
 
 
+def instant(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+class Receiver(BaseHTTPRequestHandler):
+    posts = None  # a queue.Queue of the alert lists posted
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        assert self.path == "/api/v2/alerts", self.path
+        self.posts.put(json.loads(body))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def next_post(posts, name, seconds=20):
+    """The next alert of alertname name posted."""
+    def get():
+        try:
+            for a in posts.get(timeout=0.1):
+                if a["labels"]["alertname"] == name:
+                    return a
+        except queue.Empty:
+            return None
+        return None
+    return poll("an alert %s posted" % name, get, seconds)
+
+
+def test_sent():
+    Receiver.posts = queue.Queue()
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "alerts.yml"), "w") as f:
+                f.write(RULES)
+            cfg = write_config(d, CONFIG % {"dir": d} + """
+alerting:
+  resend_delay: 2s
+  alertmanagers: [{url: 'http://127.0.0.1:%d'}]
+""" % server.server_port)
+            tt = Tokentail(cfg, cwd=d)
+            write(d, {"depth": 15})
+            a = next_post(Receiver.posts, "DeepQueue")
+            assert a["labels"] == {"alertname": "DeepQueue"}, a
+            assert a["annotations"] == {"summary": "queue at 15"}, a
+            assert a["generatorURL"] == (
+                "http://127.0.0.1:%d/graph?g0.expr=queue_depth+%%3E+10"
+                "&g0.tab=1" % tt.port), a
+            fired = instant(a["startsAt"])
+            firing = wait_state(tt, "DeepQueue", "firing")
+            assert fired - instant(firing["activeAt"]) == 3, (a, firing)
+            assert instant(a["endsAt"]) - fired == 4 * 2, a
+            again = next_post(Receiver.posts, "DeepQueue")
+            assert instant(again["startsAt"]) == fired, again
+            assert instant(again["endsAt"]) - fired == 3 + 8, again
+            write(d, {"depth": 3})
+            wait_gone(tt, "DeepQueue")
+
+            def resolved():
+                # A firing alert's endsAt is ahead; a resolved one's past.
+                r = next_post(Receiver.posts, "DeepQueue")
+                return r if instant(r["endsAt"]) <= time.time() else None
+            r = poll("DeepQueue resolved", resolved, 20)
+            assert instant(r["startsAt"]) == fired
+            assert instant(r["endsAt"]) > fired
+            tt.stop()
+    finally:
+        server.shutdown()
+
+
 if __name__ == "__main__":
-    main([test_check_config, test_alerts, test_prometheus_agrees])
+    main([test_check_config, test_alerts, test_prometheus_agrees, test_sent])
