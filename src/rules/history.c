@@ -274,20 +274,6 @@ void history_end(struct history *h)
     h->last_ms = h->t_ms;
 }
 
-/* The first sample of s at or after t. */
-static size_t first_at(const struct hseries *s, int64_t t)
-{
-    size_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->s[s->off + mid].t_ms < t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 static int select_series(void *ctx, const struct promql_matcher *m, size_t n,
                          int64_t from_ms, int64_t to_ms, promql_emit_fn emit,
                          void *arg)
@@ -297,10 +283,12 @@ static int select_series(void *ctx, const struct promql_matcher *m, size_t n,
         const struct hseries *s = h->v[i];
         if (!promql_matchers_match(m, n, &s->labels))
             continue;
-        size_t a = first_at(s, from_ms), b = first_at(s, to_ms + 1);
+        const struct promql_sample *v = s->s + s->off;
+        size_t a = promql_first_at(v, s->n, from_ms),
+               b = promql_first_at(v, s->n, to_ms + 1);
         if (b <= a)
             continue;
-        int rc = emit(arg, &s->labels, s->s + s->off + a, b - a);
+        int rc = emit(arg, &s->labels, v + a, b - a);
         if (rc != 0)
             return rc;
     }
