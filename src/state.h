@@ -45,8 +45,8 @@
  * Tables added without a new version, because a release that does not
  * know them leaves them alone: removed (registry_store.h), the usage
  * ledger's ledger_* tables (usage/ledger_store.c), budget_warnings
- * (usage/budget_store.c), and rule_alerts and rule_history
- * (rules/engine_store.c).
+ * (usage/budget_store.c), and rule_alerts, rule_series and rule_samples
+ * (rules/engine_store.c, rules/history_store.c).
  */
 #define STATE_SCHEMA_VERSION 3
 

@@ -1,9 +1,7 @@
 /*
- * rule_alerts and rule_history: rewritten whole at each checkpoint after
- * an evaluation, read back at start-up. Labels are stored as a blob of
- * NUL-terminated names and values; samples as the array of struct
- * promql_sample the history holds (this machine's byte order: the file
- * is not meant to move between machines).
+ * rule_alerts: rewritten whole at each checkpoint after an evaluation
+ * (there are few), read back at start-up; the history's tables are
+ * history_store.c's.
  */
 #include "engine_store.h"
 
@@ -13,11 +11,14 @@
 #include <string.h>
 
 #include "engine_private.h"
+#include "history_store.h"
+#include "store_labels.h"
 
 struct store {
     struct engine *e;
     int64_t (*now_ms)(void);
-    sqlite3_stmt *put_alert, *put_series;
+    struct history_store *hs;
+    sqlite3_stmt *put_alert;
     struct buf a, b; /* blobs being written */
 };
 
@@ -27,58 +28,14 @@ static const char schema[] =
     " labels BLOB NOT NULL, annotations BLOB NOT NULL, state INTEGER NOT NULL,"
     " value REAL, active_at INTEGER NOT NULL, fired_at INTEGER NOT NULL,"
     " resolved_at INTEGER NOT NULL, keep_firing_since INTEGER NOT NULL,"
-    " seen_at INTEGER NOT NULL, last_sent INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS rule_history ("
-    " key BLOB PRIMARY KEY, labels BLOB NOT NULL, samples BLOB NOT NULL)"
-    " WITHOUT ROWID;";
+    " seen_at INTEGER NOT NULL, last_sent INTEGER NOT NULL);";
 
 static int part_prepare(void *ctx, struct state *s, int version)
 {
     (void)ctx;
     (void)version;
-    return state_exec(s, schema);
-}
-
-static void encode_labels(struct buf *b, const struct labels *ls)
-{
-    buf_reset(b);
-    for (size_t i = 0; i < ls->n; i++) {
-        buf_append(b, ls->v[i].name, strlen(ls->v[i].name) + 1);
-        buf_append(b, ls->v[i].value, strlen(ls->v[i].value) + 1);
-    }
-}
-
-/* The labels of a blob (len bytes); -EINVAL for one not ours. */
-static int decode_labels(const char *p, size_t len, struct labels *out)
-{
-    const char *end = p + len;
-    *out = (struct labels){0};
-    while (p < end) {
-        const char *name = p, *nul = memchr(p, '\0', (size_t)(end - p));
-        if (nul == NULL || nul + 1 >= end)
-            break;
-        const char *value = nul + 1,
-                   *vnul = memchr(value, '\0', (size_t)(end - value));
-        if (vnul == NULL)
-            break;
-        if (labels_set(out, name, value) != 0) {
-            labels_free(out);
-            return -ENOMEM;
-        }
-        p = vnul + 1;
-    }
-    if (p != end) {
-        labels_free(out);
-        return -EINVAL;
-    }
-    return 0;
-}
-
-static const char *col_blob(sqlite3_stmt *q, int c, size_t *len)
-{
-    const char *p = sqlite3_column_blob(q, c);
-    *len = (size_t)sqlite3_column_bytes(q, c);
-    return p ? p : "";
+    int rc = state_exec(s, schema);
+    return rc != 0 ? rc : history_store_prepare(s);
 }
 
 static int restore_alert(struct engine *e, sqlite3_stmt *q)
@@ -87,13 +44,13 @@ static int restore_alert(struct engine *e, sqlite3_stmt *q)
     size_t len;
     const char *grp = (const char *)sqlite3_column_text(q, 0);
     const char *name = (const char *)sqlite3_column_text(q, 2);
-    const char *p = col_blob(q, 3, &len);
+    const char *p = store_blob(q, 3, &len);
     int state = sqlite3_column_int(q, 5);
     if (grp == NULL || name == NULL || state < ALERT_INACTIVE ||
-        state > ALERT_FIRING || decode_labels(p, len, &a.labels) != 0)
+        state > ALERT_FIRING || store_labels_decode(p, len, &a.labels) != 0)
         return 0;
-    p = col_blob(q, 4, &len);
-    if (decode_labels(p, len, &a.annotations) != 0) {
+    p = store_blob(q, 4, &len);
+    if (store_labels_decode(p, len, &a.annotations) != 0) {
         labels_free(&a.labels);
         return 0;
     }
@@ -110,72 +67,38 @@ static int restore_alert(struct engine *e, sqlite3_stmt *q)
     return rc < 0 ? rc : 0;
 }
 
-static int restore_series(struct store *st, sqlite3_stmt *q)
-{
-    struct labels ls;
-    size_t klen, llen, slen;
-    const char *key = col_blob(q, 0, &klen);
-    const char *lab = col_blob(q, 1, &llen);
-    const char *smp = col_blob(q, 2, &slen);
-    if (decode_labels(lab, llen, &ls) != 0 ||
-        slen % sizeof(struct promql_sample) != 0) {
-        labels_free(&ls);
-        return 0;
-    }
-    size_t n = slen / sizeof(struct promql_sample);
-    struct promql_sample *s = malloc(n ? slen : 1);
-    if (s == NULL) {
-        labels_free(&ls);
-        return -ENOMEM;
-    }
-    memcpy(s, smp, slen);
-    int rc =
-        history_restore(st->e->history, key, klen, &ls, s, n, st->now_ms());
-    free(s);
-    return rc;
-}
-
-static int read_table(struct store *st, struct state *s, const char *sql,
-                      bool alerts)
-{
-    sqlite3_stmt *q = NULL;
-    int rc = state_prepare(s, &q, sql), step;
-    if (rc != 0)
-        return rc;
-    while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW)
-        rc = alerts ? restore_alert(st->e, q) : restore_series(st, q);
-    sqlite3_finalize(q);
-    if (rc != 0)
-        return rc;
-    return step == SQLITE_DONE ? 0 : state_fail(s, "reading rule state");
-}
-
 static int part_restore(void *ctx, struct state *s)
 {
     struct store *st = ctx;
-    int rc = read_table(st, s,
-                        "SELECT grp, rule, alertname, labels, annotations,"
-                        " state, value, active_at, fired_at, resolved_at,"
-                        " keep_firing_since, seen_at, last_sent"
-                        " FROM rule_alerts ORDER BY rowid",
-                        true);
-    if (rc == 0)
-        rc = read_table(st, s, "SELECT key, labels, samples FROM rule_history",
-                        false);
-    return rc;
+    sqlite3_stmt *q = NULL;
+    int step = SQLITE_DONE;
+    int rc = state_prepare(s, &q,
+                           "SELECT grp, rule, alertname, labels, annotations,"
+                           " state, value, active_at, fired_at, resolved_at,"
+                           " keep_firing_since, seen_at, last_sent"
+                           " FROM rule_alerts ORDER BY rowid");
+    while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW)
+        rc = restore_alert(st->e, q);
+    sqlite3_finalize(q);
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = state_fail(s, "reading the alerts");
+    return rc != 0 ? rc
+                   : history_store_restore(st->hs, s, engine_history(st->e),
+                                           st->now_ms());
 }
 
 static bool part_changed(void *ctx)
 {
-    return engine_changed(((struct store *)ctx)->e);
+    struct engine *e = ((struct store *)ctx)->e;
+    return engine_changed(e) || history_changed(engine_history(e));
 }
 
 static int save_alert(struct store *st, struct state *s, const char *grp,
                       size_t r, const struct alert *a)
 {
     sqlite3_stmt *q = st->put_alert;
-    encode_labels(&st->a, &a->labels);
-    encode_labels(&st->b, &a->annotations);
+    store_labels_encode(&st->a, &a->labels);
+    store_labels_encode(&st->b, &a->annotations);
     if (st->a.oom || st->b.oom)
         return -ENOMEM;
     sqlite3_bind_text(q, 1, grp, -1, SQLITE_STATIC);
@@ -220,58 +143,27 @@ static int save_alerts(struct store *st, struct state *s, size_t *written)
     return rc;
 }
 
-struct saving {
-    struct store *st;
-    struct state *s;
-    size_t *written;
-};
-
-static int save_series(void *ctx, const char *key, size_t len,
-                       const struct labels *ls, const struct promql_sample *v,
-                       size_t n)
-{
-    struct saving *sv = ctx;
-    sqlite3_stmt *q = sv->st->put_series;
-    encode_labels(&sv->st->a, ls);
-    if (sv->st->a.oom)
-        return -ENOMEM;
-    sqlite3_bind_blob(q, 1, key, (int)len, SQLITE_STATIC);
-    sqlite3_bind_blob(q, 2, sv->st->a.data ? sv->st->a.data : "",
-                      (int)sv->st->a.len, SQLITE_STATIC);
-    sqlite3_bind_blob(q, 3, n ? (const void *)v : "", (int)(n * sizeof(*v)),
-                      SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    if (rc != SQLITE_DONE)
-        return state_fail(sv->s, "writing the rules' history");
-    (*sv->written)++;
-    return 0;
-}
-
 static int part_save(void *ctx, struct state *s, size_t *written)
 {
     struct store *st = ctx;
-    struct saving sv = {st, s, written};
-    int rc = save_alerts(st, s, written);
-    if (rc == 0)
-        rc = state_exec(s, "DELETE FROM rule_history");
-    if (rc == 0)
-        rc = state_prepare(s, &st->put_series,
-                           "INSERT OR REPLACE INTO rule_history"
-                           " (key, labels, samples) VALUES (?1, ?2, ?3)");
-    return rc != 0 ? rc : history_each(st->e->history, save_series, &sv);
+    int rc = engine_changed(st->e) ? save_alerts(st, s, written) : 0;
+    return rc != 0
+               ? rc
+               : history_store_save(st->hs, s, engine_history(st->e), written);
 }
 
 static void part_committed(void *ctx)
 {
-    engine_saved(((struct store *)ctx)->e);
+    struct engine *e = ((struct store *)ctx)->e;
+    engine_saved(e);
+    history_saved(engine_history(e));
 }
 
 static void part_free(void *ctx)
 {
     struct store *st = ctx;
     sqlite3_finalize(st->put_alert);
-    sqlite3_finalize(st->put_series);
+    history_store_free(st->hs);
     buf_free(&st->a);
     buf_free(&st->b);
     free(st);
@@ -295,5 +187,9 @@ int engine_store_join(struct state *s, struct engine *e,
         return -ENOMEM;
     st->e = e;
     st->now_ms = now_ms;
+    if (history_store_new(&st->hs) != 0) {
+        free(st);
+        return -ENOMEM;
+    }
     return state_join(s, STATE_PART_RULES, &participant, st);
 }

@@ -6,11 +6,11 @@
  * restarts a `for` timer nor sends a resolved-then-firing flap, and the
  * rates over the window go on from the samples already taken.
  *
- * Two tables, written whole at each checkpoint that follows an
- * evaluation: rule_alerts (one row per alert, found again by group name,
- * rule position and alert name) and rule_history (one row per series:
- * its key, its labels and its samples as blobs). An alert whose rule is
- * gone, or samples older than the window, are let go at restore.
+ * rule_alerts, written whole at each checkpoint that follows an
+ * evaluation: one row per alert, found again by group name, rule position
+ * and alert name; an alert whose rule is gone is let go at restore. The
+ * history's tables, rule_series and rule_samples, are written as they
+ * grow (history_store.h).
  */
 #ifndef TOKENTAIL_RULES_ENGINE_STORE_H
 #define TOKENTAIL_RULES_ENGINE_STORE_H

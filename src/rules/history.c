@@ -13,6 +13,8 @@
 #define HISTORY_SAMPLES_MIN 4  /* room for a new series' samples */
 
 struct hseries {
+    uint64_t id; /* stays with the series, for the store */
+    bool saved;  /* its row is in the store */
     char *key;
     size_t len;
     uint64_t hash;
@@ -31,6 +33,11 @@ struct history {
     int64_t keep_ms, t_ms, last_ms;
     size_t max_samples, samples, bytes;
     uint64_t dropped;
+    uint64_t next_id;
+    int64_t saved_ms; /* samples up to here are in the store */
+    uint64_t *gone;   /* series forgotten since the last save */
+    size_t n_gone, cap_gone;
+    bool gone_lost; /* one could not be listed: the next save is whole */
 };
 
 static uint64_t hash_key(const char *k, size_t len)
@@ -50,7 +57,8 @@ int history_new(int64_t keep_ms, size_t max_samples, struct history **out)
         return -ENOMEM;
     h->keep_ms = keep_ms;
     h->max_samples = max_samples;
-    h->t_ms = h->last_ms = INT64_MIN;
+    h->t_ms = h->last_ms = h->saved_ms = INT64_MIN;
+    h->next_id = 1;
     *out = h;
     return 0;
 }
@@ -71,17 +79,13 @@ void history_free(struct history *h)
         series_free(h->v[i]);
     free(h->v);
     free(h->slots);
+    free(h->gone);
     free(h);
 }
 
 int64_t history_keep_ms(const struct history *h)
 {
     return h->keep_ms;
-}
-
-int64_t history_last_ms(const struct history *h)
-{
-    return h->last_ms;
 }
 
 /* Rebuilds the slots for the series now held, with room to grow. */
@@ -143,6 +147,7 @@ static struct hseries *add_series(struct history *h, const char *key,
         h->cap = cap;
     }
     memcpy(s->key, key, len);
+    s->id = h->next_id++;
     s->len = len;
     s->hash = hash;
     s->labels = *ls;
@@ -233,6 +238,22 @@ static bool trim(struct history *h, struct hseries *s, int64_t from_ms)
     return s->n == 0;
 }
 
+/* Lists a saved series as forgotten, for the next save. */
+static void note_gone(struct history *h, uint64_t id)
+{
+    if (h->n_gone == h->cap_gone) {
+        size_t cap = h->cap_gone ? h->cap_gone * 2 : HISTORY_SLOTS_MIN;
+        uint64_t *v = realloc(h->gone, cap * sizeof(*v));
+        if (v == NULL) {
+            h->gone_lost = true;
+            return;
+        }
+        h->gone = v;
+        h->cap_gone = cap;
+    }
+    h->gone[h->n_gone++] = id;
+}
+
 /* Frees the series with no sample left and rebuilds the slots. */
 static void forget_empty(struct history *h)
 {
@@ -245,6 +266,8 @@ static void forget_empty(struct history *h)
         }
         h->bytes -=
             sizeof(*s) + s->len + s->label_bytes + s->cap * sizeof(*s->s);
+        if (s->saved)
+            note_gone(h, s->id);
         series_free(s);
     }
     if (kept == h->n)
@@ -310,22 +333,46 @@ void history_get_stats(const struct history *h, struct history_stats *out)
     out->dropped = h->dropped;
 }
 
-int history_each(const struct history *h,
-                 int (*fn)(void *ctx, const char *key, size_t len,
-                           const struct labels *ls,
-                           const struct promql_sample *s, size_t n),
-                 void *ctx)
+int history_changes(const struct history *h, const struct history_changes *c)
 {
-    for (size_t i = 0; i < h->n; i++) {
+    bool whole = h->gone_lost;
+    int64_t after =
+        whole || h->saved_ms == INT64_MIN ? INT64_MIN : h->saved_ms + 1;
+    int rc = whole ? c->clear(c->ctx) : 0;
+    for (size_t i = 0; rc == 0 && !whole && i < h->n_gone; i++)
+        rc = c->gone(c->ctx, h->gone[i]);
+    for (size_t i = 0; rc == 0 && i < h->n; i++) {
         const struct hseries *s = h->v[i];
-        int rc = fn(ctx, s->key, s->len, &s->labels, s->s + s->off, s->n);
-        if (rc != 0)
-            return rc;
+        const struct promql_sample *v = s->s + s->off;
+        size_t from = promql_first_at(v, s->n, after);
+        if (whole || !s->saved)
+            rc = c->series(c->ctx, s->id, s->key, s->len, &s->labels);
+        if (rc == 0 && from < s->n)
+            rc = c->samples(c->ctx, s->id, v + from, s->n - from);
     }
-    return 0;
+    return rc;
 }
 
-int history_restore(struct history *h, const char *key, size_t len,
+bool history_changed(const struct history *h)
+{
+    return h->last_ms != h->saved_ms || h->n_gone > 0 || h->gone_lost;
+}
+
+void history_saved(struct history *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        h->v[i]->saved = true;
+    h->saved_ms = h->last_ms;
+    h->n_gone = 0;
+    h->gone_lost = false;
+}
+
+int64_t history_cutoff_ms(const struct history *h)
+{
+    return h->last_ms == INT64_MIN ? INT64_MIN : h->last_ms - h->keep_ms;
+}
+
+int history_restore(struct history *h, uint64_t id, const char *key, size_t len,
                     struct labels *ls, const struct promql_sample *s, size_t n,
                     int64_t now_ms)
 {
@@ -337,13 +384,17 @@ int history_restore(struct history *h, const char *key, size_t len,
     struct hseries *hs = add_series(h, key, len, hash, ls);
     if (hs == NULL)
         return -ENOMEM;
+    hs->id = id;
+    hs->saved = true;
+    if (h->next_id <= id)
+        h->next_id = id + 1;
     for (size_t i = 0; i < n; i++) {
         if (s[i].t_ms < now_ms - h->keep_ms || s[i].t_ms > now_ms)
             continue;
         if (!append(h, hs, s[i].t_ms, s[i].v))
             return -ENOMEM;
         if (h->last_ms < s[i].t_ms)
-            h->last_ms = s[i].t_ms;
+            h->last_ms = h->saved_ms = s[i].t_ms;
         hs->seen_ms = s[i].t_ms;
     }
     if (hs->n == 0)

@@ -77,28 +77,51 @@ int history_sample_registry(struct history *h, struct registry *reg,
                             bool (*want)(const void *ctx, const char *family),
                             const void *ctx);
 
-/* --- saving and restoring ---------------------------------------------- */
+/* --- saving and restoring ----------------------------------------------
+ *
+ * Each series has a number that stays with it; a save writes only what
+ * changed since the last one committed: the series not saved yet, the
+ * samples taken since, and the numbers of the series forgotten since.
+ */
+
+struct history_changes {
+    /* A series not saved yet: its number, key and labels (borrowed). */
+    int (*series)(void *ctx, uint64_t id, const char *key, size_t len,
+                  const struct labels *ls);
+    /* A series' samples taken since the last save (borrowed). */
+    int (*samples)(void *ctx, uint64_t id, const struct promql_sample *s,
+                   size_t n);
+    /* A series forgotten since the last save. */
+    int (*gone)(void *ctx, uint64_t id);
+    /* Everything saved is to go: what follows is the whole history (after
+     * memory ran out listing the series forgotten). */
+    int (*clear)(void *ctx);
+    void *ctx;
+};
+
+/* Calls c's callbacks for what changed (clear or gone first, then each
+ * series and its samples), until one returns other than 0, which is
+ * returned. */
+int history_changes(const struct history *h, const struct history_changes *c);
+
+/* Whether anything changed since the last save committed. */
+bool history_changed(const struct history *h);
+
+/* The save committed: what history_changes gave is now saved. */
+void history_saved(struct history *h);
+
+/* Samples before this time are outside the window (INT64_MIN: none
+ * taken yet); what a save may let go of. */
+int64_t history_cutoff_ms(const struct history *h);
 
 /*
- * Calls fn for each series: its key, labels and samples (all borrowed
- * for the call), until fn returns other than 0, which is returned.
+ * Puts back the series numbered id that a save wrote (ls taken; samples
+ * copied, oldest first), keeping only samples inside the window from
+ * now_ms and within the cap; as saved, so the next save leaves it be. A
+ * key already present is left as it is (ls freed). 0 or -ENOMEM.
  */
-int history_each(const struct history *h,
-                 int (*fn)(void *ctx, const char *key, size_t len,
-                           const struct labels *ls,
-                           const struct promql_sample *s, size_t n),
-                 void *ctx);
-
-/*
- * Puts back a series saved by history_each (ls taken; samples copied),
- * keeping only samples inside the window from now_ms and within the cap.
- * A key already present is left as it is (ls freed). 0 or -ENOMEM.
- */
-int history_restore(struct history *h, const char *key, size_t len,
+int history_restore(struct history *h, uint64_t id, const char *key, size_t len,
                     struct labels *ls, const struct promql_sample *s, size_t n,
                     int64_t now_ms);
-
-/* The time of the last round (begun or restored); INT64_MIN: none. */
-int64_t history_last_ms(const struct history *h);
 
 #endif

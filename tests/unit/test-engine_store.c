@@ -95,6 +95,13 @@ static void test_restart_during_for(void **state)
     assert_int_equal(first(&r, 0)->state, ALERT_PENDING);
     assert_int_equal(state_checkpoint(r.s), 1);
     assert_false(engine_changed(r.x.e));
+    /* Written as they came: one series, three samples. */
+    assert_int_equal(query(state_db(r.s), "SELECT count(*) FROM rule_series"),
+                     1);
+    assert_int_equal(query(state_db(r.s), "SELECT count(*) FROM rule_samples"),
+                     3);
+    assert_int_equal(query(state_db(r.s), "SELECT count(*) FROM rule_alerts"),
+                     2);
     /* Evaluated after the checkpoint and lost (kill -9). */
     at(&r, 3, 14);
     stop(&r);
@@ -128,6 +135,27 @@ static void test_restart_during_for(void **state)
     stop(&r);
 }
 
+/* The file keeps what memory keeps: samples that left the window (5s of
+ * rate plus the 5m lookback) are let go of there too. */
+static void test_window_in_file(void **state)
+{
+    struct running r;
+    struct history_stats hs;
+    start(&r, *state);
+    for (int s = 0; s <= 400; s++) {
+        at(&r, s, s);
+        if (s % 40 == 0)
+            assert_int_equal(state_checkpoint(r.s), 1);
+    }
+    history_get_stats(engine_history(r.x.e), &hs);
+    assert_int_equal(hs.samples, 306); /* 95s to 400s */
+    assert_int_equal(query(state_db(r.s), "SELECT count(*) FROM rule_samples"),
+                     306);
+    assert_int_equal(query(state_db(r.s), "SELECT min(t) FROM rule_samples"),
+                     EFIX_T0 + 95 * EFIX_S_MS);
+    stop(&r);
+}
+
 static void test_gone_rule(void **state)
 {
     struct running r;
@@ -156,6 +184,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_restart_during_for, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_window_in_file, tmp_setup,
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_gone_rule, tmp_setup,
                                         tmp_teardown),

@@ -123,16 +123,96 @@ static void test_same_round_twice(void **state)
     history_free(h);
 }
 
-static int count_series(void *ctx, const char *key, size_t len,
-                        const struct labels *ls, const struct promql_sample *s,
-                        size_t n)
+/* What history_changes gave. */
+struct changes {
+    int series, samples, gone, clear;
+    int64_t first_t, last_t;
+};
+
+static int on_series(void *ctx, uint64_t id, const char *key, size_t len,
+                     const struct labels *ls)
 {
+    (void)id;
     (void)key;
     (void)len;
     (void)ls;
-    (void)s;
-    *(size_t *)ctx += n;
+    ((struct changes *)ctx)->series++;
     return 0;
+}
+
+static int on_samples(void *ctx, uint64_t id, const struct promql_sample *s,
+                      size_t n)
+{
+    struct changes *c = ctx;
+    (void)id;
+    if (c->samples == 0 || s[0].t_ms < c->first_t)
+        c->first_t = s[0].t_ms;
+    if (c->samples == 0 || s[n - 1].t_ms > c->last_t)
+        c->last_t = s[n - 1].t_ms;
+    c->samples += (int)n;
+    return 0;
+}
+
+static int on_gone(void *ctx, uint64_t id)
+{
+    (void)id;
+    ((struct changes *)ctx)->gone++;
+    return 0;
+}
+
+static int on_clear(void *ctx)
+{
+    ((struct changes *)ctx)->clear++;
+    return 0;
+}
+
+static struct changes changes(struct history *h)
+{
+    struct changes c = {0};
+    struct history_changes cb = {on_series, on_samples, on_gone, on_clear, &c};
+    assert_int_equal(history_changes(h, &cb), 0);
+    return c;
+}
+
+/* A save writes only what changed since the last one committed. */
+static void test_changes(void **state)
+{
+    (void)state;
+    struct history *h;
+    assert_int_equal(history_new(3 * S_MS, 100, &h), 0);
+    for (int i = 0; i < 2; i++) {
+        history_begin(h, (int64_t)i * S_MS);
+        put(h, "a", i);
+        put(h, "b", i);
+        history_end(h);
+    }
+    struct changes c = changes(h);
+    assert_int_equal(c.series, 2);
+    assert_int_equal(c.samples, 4);
+    assert_true(history_changed(h));
+    /* Not committed: the same again. */
+    c = changes(h);
+    assert_int_equal(c.samples, 4);
+    history_saved(h);
+    assert_false(history_changed(h));
+    assert_int_equal(changes(h).samples, 0);
+    /* b stops: its marker, then it leaves the window and is gone. */
+    for (int i = 2; i < 7; i++) {
+        history_begin(h, (int64_t)i * S_MS);
+        put(h, "a", i);
+        history_end(h);
+    }
+    c = changes(h);
+    assert_int_equal(c.series, 0);
+    assert_int_equal(c.gone, 1);
+    assert_int_equal(c.samples, 5 - 1); /* a: 2 to 6, the 2 since trimmed */
+    assert_int_equal(c.first_t, 3 * S_MS);
+    assert_int_equal(c.last_t, 6 * S_MS);
+    assert_int_equal(history_cutoff_ms(h), 3 * S_MS);
+    history_saved(h);
+    c = changes(h);
+    assert_int_equal(c.gone + c.samples + c.series, 0);
+    history_free(h);
 }
 
 static void test_restore(void **state)
@@ -145,12 +225,20 @@ static void test_restore(void **state)
     assert_int_equal(history_new(10 * S_MS, 100, &h), 0);
     assert_int_equal(labels_set(&ls, LABELS_NAME, "a"), 0);
     /* At 60s: the first is out of the window, the last in the future. */
-    assert_int_equal(history_restore(h, "a", 1, &ls, s, 4, 60 * S_MS), 0);
-    size_t n = 0;
-    assert_int_equal(history_each(h, count_series, &n), 0);
-    assert_int_equal(n, 2);
-    assert_int_equal(history_last_ms(h), 55 * S_MS);
+    assert_int_equal(history_restore(h, 7, "a", 1, &ls, s, 4, 60 * S_MS), 0);
+    assert_false(history_changed(h)); /* as saved */
     assert_true(instant(h, "a", 60 * S_MS) == 3);
+    struct history_stats st;
+    history_get_stats(h, &st);
+    assert_int_equal(st.samples, 2);
+    /* The next round is new; a new series is numbered after 7. */
+    history_begin(h, 61 * S_MS);
+    put(h, "a", 4);
+    put(h, "b", 1);
+    history_end(h);
+    struct changes c = changes(h);
+    assert_int_equal(c.series, 1);
+    assert_int_equal(c.samples, 2);
     history_free(h);
 }
 
@@ -206,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_window_and_staleness),
         cmocka_unit_test(test_cap),
         cmocka_unit_test(test_same_round_twice),
+        cmocka_unit_test(test_changes),
         cmocka_unit_test(test_restore),
         cmocka_unit_test(test_registry),
     };
