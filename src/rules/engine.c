@@ -371,6 +371,10 @@ int64_t engine_run_due(struct engine *e, int64_t now_ms)
     int64_t next = INT64_MAX;
     for (size_t i = 0; i < e->n_groups; i++) {
         struct engine_group *g = &e->groups[i];
+        /* The wall clock set back: evaluate now rather than wait for the
+         * instant it had reached. */
+        if (g->next_ms != INT64_MIN && g->next_ms - now_ms > g->interval_ms)
+            g->next_ms = now_ms;
         if (now_ms >= g->next_ms) {
             int64_t t = now_ms - now_ms % g->interval_ms;
             int sampled = 0;

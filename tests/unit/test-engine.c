@@ -94,6 +94,12 @@ static void test_schedule(void **state)
     engine_group(x.e, 0, &gi);
     assert_int_equal(gi.evaluations, 3);
     assert_int_equal(gi.last_eval_ms, EFIX_T0 + 4000);
+    /* The wall clock set back a minute: evaluated at once, not in a
+     * minute. */
+    assert_int_equal(engine_run_due(x.e, EFIX_T0 - 60000), 1000);
+    engine_group(x.e, 0, &gi);
+    assert_int_equal(gi.evaluations, 4);
+    assert_int_equal(gi.last_eval_ms, EFIX_T0 - 60000);
     efix_close(&x);
 }
 
