@@ -34,7 +34,8 @@ import urllib.request
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-from harness import Skip, Tokentail, main, poll, run, write_config
+from harness import (Skip, Tokentail, main, poll, promtool_check, run,
+                     write_config)
 
 CONFIG = """
 inputs:
@@ -206,6 +207,9 @@ def test_alerts():
                                     "severity": "warning"}, budget
         assert budget["annotations"] == {"summary": "all at 60%"}, budget
         assert budget["value"] == "6e-01", budget
+        # The exposition with tokentail_alerts and the rule families is
+        # still what promtool accepts.
+        promtool_check(tt.request("/metrics")[2].decode())
         rule = rules_shape(tt)
         assert rule["state"] == "firing" and rule["alerts"][0]["value"] == "3e+00"
 
