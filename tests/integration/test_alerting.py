@@ -13,7 +13,9 @@ Where Prometheus is installed, it scrapes tokentail every second with the
 same rule file (dropping job and instance, so its series are tokentail's)
 and must come to the same alerts: labels, annotations, state and value.
 
-The alerts due are handed to the notifier: an Alertmanager stand-in on
+A real Alertmanager (where installed) receives the rule's alert with its
+labels, firing, then resolved. The alerts due are handed to the
+notifier: an Alertmanager stand-in on
 loopback receives the firing alert with startsAt the instant it fired,
 endsAt 4 x max(resend_delay, interval) later and the generator URL, again
 after resend_delay, and resolved with endsAt the instant it resolved.
@@ -396,5 +398,38 @@ alerting:
         server.shutdown()
 
 
+def test_alertmanager():
+    from test_notify import Alertmanager
+    am = Alertmanager()
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "alerts.yml"), "w") as f:
+                f.write(RULES)
+            cfg = write_config(d, CONFIG % {"dir": d} + """
+alerting:
+  alertmanagers: [{url: 'http://127.0.0.1:%d'}]
+""" % am.port)
+            tt = Tokentail(cfg, cwd=d)
+            write(d, {"depth": 15})
+
+            def deep(state):
+                for a in am.alerts():
+                    if a["labels"].get("alertname") == "DeepQueue" and \
+                            a["status"]["state"] == state:
+                        return a
+                return None
+            a = poll("DeepQueue in Alertmanager", lambda: deep("active"), 30)
+            assert a["labels"] == {"alertname": "DeepQueue"}, a
+            assert a["annotations"] == {"summary": "queue at 15"}, a
+            write(d, {"depth": 3})
+            # A resolved alert leaves Alertmanager's active list.
+            poll("DeepQueue resolved in Alertmanager",
+                 lambda: deep("active") is None, 30)
+            tt.stop()
+    finally:
+        am.close()
+
+
 if __name__ == "__main__":
-    main([test_check_config, test_alerts, test_prometheus_agrees, test_sent])
+    main([test_check_config, test_alerts, test_prometheus_agrees, test_sent,
+          test_alertmanager])
