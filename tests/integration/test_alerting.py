@@ -26,7 +26,6 @@ import json
 import os
 import queue
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -222,9 +221,7 @@ def test_alerts():
             "alertname": "DeepQueue"}, deep
         assert deep["annotations"] == {"summary": "queue at 15"}
         wait_checkpoint(tt)
-        tt.proc.send_signal(signal.SIGKILL)
-        tt.proc.wait()
-        logs.append(tt.log())
+        logs.append(tt.kill())
         tt = Tokentail(cfg, state=state, cwd=d)
         deep2 = wait_state(tt, "DeepQueue", "firing")
         assert deep2["activeAt"] == deep["activeAt"], (deep2, deep)
