@@ -13,6 +13,7 @@
 #include "config_time.h"
 #include "config_alerting.h"
 #include "config_budgets.h"
+#include "config_rules.h"
 #include "config_usage.h"
 #include "config_yaml.h"
 
@@ -230,20 +231,23 @@ static void load_state(struct loader *L, const yaml_node_t *n)
 
 static void load_limits(struct loader *L, const yaml_node_t *n)
 {
-    static const char *const keys[] = {"max_series", NULL};
+    static const char *const keys[] = {"max_series", "max_rule_samples", NULL};
     yaml_node_t *v;
     if (!cfg_keys(L, n, keys, "limits"))
         return;
     if ((v = cfg_get(L, n, "max_series")) != NULL)
         cfg_size(L, v, "max_series", 1, CONFIG_MAX_TOTAL_SERIES, false,
                  &L->cfg->max_series);
+    if ((v = cfg_get(L, n, "max_rule_samples")) != NULL)
+        cfg_size(L, v, "max_rule_samples", 1, CONFIG_MAX_RULE_SAMPLES, false,
+                 &L->cfg->max_rule_samples);
 }
 
 static void load_root(struct loader *L, const yaml_node_t *root)
 {
-    static const char *const keys[] = {"inputs",  "metrics",  "state",
-                                       "pricing", "limits",   "usage",
-                                       "budgets", "alerting", NULL};
+    static const char *const keys[] = {
+        "inputs", "metrics", "state",    "pricing",    "limits",
+        "usage",  "budgets", "alerting", "rule_files", NULL};
     struct config *cfg = L->cfg;
     yaml_node_t *v;
 
@@ -310,6 +314,7 @@ static void load_root(struct loader *L, const yaml_node_t *root)
         cfg_err(L, v,
                 "usage needs \"metrics\": the counters and histograms to "
                 "keep per day and hour (or budgets that name them)");
+    cfg_load_rule_files(L, cfg_get(L, root, "rule_files"));
 }
 
 /*
@@ -395,6 +400,7 @@ int config_load_text(const char *name, const char *text, size_t len,
     L.cfg->checkpoint_ms = CONFIG_DEFAULT_CHECKPOINT_MS;
     L.cfg->keep_removed_ms = CONFIG_DEFAULT_KEEP_REMOVED_MS;
     L.cfg->max_series = CONFIG_DEFAULT_TOTAL_SERIES;
+    L.cfg->max_rule_samples = CONFIG_DEFAULT_RULE_SAMPLES;
     L.cfg->default_price = -1;
 
     if (parse_document(&L, text, len))
@@ -463,6 +469,7 @@ void config_free(struct config *cfg)
         return;
     for (struct cfg_zone *z = cfg->zones; z != NULL; z = z->next)
         tz_free(z->tz);
+    cfg_rules_free(cfg->rules);
     arena_free(&cfg->arena);
     free(cfg);
 }

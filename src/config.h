@@ -40,6 +40,8 @@
 #define CONFIG_MAX_MAX_SERIES       10000000  /* series per metric, at most */
 #define CONFIG_DEFAULT_TOTAL_SERIES 100000    /* series of all metrics */
 #define CONFIG_MAX_TOTAL_SERIES     100000000 /* of all metrics, at most */
+#define CONFIG_DEFAULT_RULE_SAMPLES 1000000   /* the rules' history */
+#define CONFIG_MAX_RULE_SAMPLES     1000000000
 
 /* Shapes the loader refuses beyond these. */
 #define CONFIG_MAX_ERRORS       100 /* reported before giving up */
@@ -403,6 +405,7 @@ struct cfg_zone {
 };
 
 struct cfg_alerting; /* notify/config_alerting.h */
+struct cfg_rules;    /* rules/config_rules.h */
 
 struct config {
     struct arena arena;
@@ -425,6 +428,8 @@ struct config {
     struct cfg_budget *budgets; /* a budget's metric is always in usage */
     size_t n_budgets;
     const struct cfg_alerting *alerting; /* never NULL: defaults if absent */
+    struct cfg_rules *rules;             /* NULL: no rule_files */
+    size_t max_rule_samples; /* the rules' sample history, at most */
 };
 
 /*

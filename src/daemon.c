@@ -8,10 +8,14 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "budget.h"
 #include "budget_http.h"
 #include "budget_store.h"
+#include "config_alerting.h"
+#include "engine.h"
+#include "engine_store.h"
 #include "expfmt.h"
 #include "health.h"
 #include "input.h"
@@ -45,6 +49,7 @@ struct daemon {
     struct state *state;     /* with or without a file: see state.h */
     struct ledger *ledger;   /* NULL: no usage section */
     struct budgets *budgets; /* NULL: no budgets */
+    struct engine *rules;    /* NULL: no rule files, or one pass */
 
     /* Following mode only. */
     struct loop *loop;
@@ -54,9 +59,20 @@ struct daemon {
     struct loop_timer *ckpt_timer;
     struct loop_timer *expire_timer;
     struct loop_timer *budget_timer;
+    struct loop_timer *rules_timer;
     uint64_t expire_every_ms; /* 0: no metric expires */
     uint64_t started_ms;
 };
+
+static void collect(struct daemon *d);
+
+/* Unix milliseconds now: the rules' clock. */
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* --- state --------------------------------------------------------------- */
 
@@ -81,6 +97,8 @@ static int open_state(struct daemon *d, enum daemon_mode mode, const char *flag)
         rc = ledger_attach(d->ledger, d->state);
     if (rc == 0 && d->budgets != NULL)
         rc = budget_store_join(d->state, d->budgets);
+    if (rc == 0 && d->rules != NULL)
+        rc = engine_store_join(d->state, d->rules, wall_ms);
     if (rc == 0)
         state_restore(d->state);
     return rc;
@@ -133,6 +151,47 @@ static int open_ledger(struct daemon *d)
                : rc;
 }
 
+static bool rules_read(const void *ctx, const char *family)
+{
+    return engine_reads(ctx, family);
+}
+
+/* The rules read what a scrape would show at that moment. */
+static int sample_rules(void *ctx, struct history *h, int64_t t_ms)
+{
+    struct daemon *d = ctx;
+    collect(d);
+    return history_sample_registry(h, d->reg, t_ms, rules_read, d->rules);
+}
+
+/* The rule files' groups, evaluated while following; their alerts go to
+ * the notifier. */
+static int open_rules(struct daemon *d)
+{
+    const struct cfg_alerting *a = d->cfg->alerting;
+    struct engine_options o = {
+        .default_interval_ms = (int64_t)a->evaluation_interval_ms,
+        .resend_delay_ms = (int64_t)a->resend_delay_ms,
+        .max_samples = d->cfg->max_rule_samples,
+        .external_url = a->external_url,
+    };
+    struct engine_sink sink;
+    int rc = engine_new(d->cfg->rules, &o, &d->rules);
+    if (rc != 0)
+        return rc;
+    engine_notify_sink(d->notifier, &sink);
+    engine_set_sink(d->rules, &sink);
+    engine_set_sampler(d->rules, sample_rules, d);
+    return engine_selfmetrics(d->rules, d->self);
+}
+
+static void on_rules(void *ctx)
+{
+    struct daemon *d = ctx;
+    int64_t delay = engine_run_due(d->rules, wall_ms());
+    d->rules_timer = loop_timer_add(d->loop, (uint64_t)delay, on_rules, d);
+}
+
 static void on_checkpoint(void *ctx)
 {
     struct daemon *d = ctx;
@@ -177,6 +236,8 @@ int daemon_new(struct config *cfg, enum daemon_mode mode,
             (rc = notifier_selfmetrics(d->notifier, d->self)) != 0)
             goto fail;
     }
+    if (follow && cfg->rules != NULL && (rc = open_rules(d)) != 0)
+        goto fail;
     d->inputs = calloc(cfg->n_inputs ? cfg->n_inputs : 1, sizeof(*d->inputs));
     if (d->inputs == NULL) {
         rc = -ENOMEM;
@@ -212,6 +273,7 @@ void daemon_free(struct daemon *d)
         loop_timer_cancel(d->loop, d->ckpt_timer);
         loop_timer_cancel(d->loop, d->expire_timer);
         loop_timer_cancel(d->loop, d->budget_timer);
+        loop_timer_cancel(d->loop, d->rules_timer);
     }
     watch_free(d->watch);
     notifier_free(d->notifier);
@@ -220,6 +282,7 @@ void daemon_free(struct daemon *d)
     /* After the state, whose checkpoints they take part in. */
     budgets_free(d->budgets);
     ledger_free(d->ledger);
+    engine_free(d->rules);
     pipeline_free(d->pipe);
     registry_free(d->reg);
     tail_buf_free(&d->rb);
@@ -254,6 +317,7 @@ static void on_metrics(void *ctx, const struct http_request *req,
     collect(d);
     rep->content_type = EXPFMT_CONTENT_TYPE;
     expfmt_write(d->reg, &rep->body);
+    engine_expose(d->rules, &rep->body);
 }
 
 static void on_health(void *ctx, const struct http_request *req,
@@ -343,6 +407,21 @@ static void describe_listen(const struct http_listen *l, uint16_t port,
     }
 }
 
+/* Prometheus' default external URL: http:// and the address served. */
+static int set_external_url(struct engine *e, const struct http_listen *l,
+                            const char *where)
+{
+    char url[128];
+    if (l->any) {
+        char host[64] = "localhost";
+        gethostname(host, sizeof(host) - 1);
+        snprintf(url, sizeof(url), "http://%s:%u/", host, l->port);
+    } else {
+        snprintf(url, sizeof(url), "http://%s/", where);
+    }
+    return engine_set_external_url(e, url);
+}
+
 int daemon_run(struct daemon *d, const struct http_listen *listen)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1, 0};
@@ -377,7 +456,8 @@ int daemon_run(struct daemon *d, const struct http_listen *listen)
         (rc = http_route(d->http, "/api/v1/budgets", budget_http_get,
                          d->budgets)) != 0 ||
         (rc = http_route(d->http, "/", http_index_page, NULL)) != 0 ||
-        (rc = usage_http_routes(d->http, d->ledger)) != 0)
+        (rc = usage_http_routes(d->http, d->ledger)) != 0 ||
+        (rc = engine_routes(d->http, d->rules)) != 0)
         return rc;
 
     for (size_t i = 0; i < d->n_inputs; i++) {
@@ -394,6 +474,13 @@ int daemon_run(struct daemon *d, const struct http_listen *listen)
             loop_timer_add(d->loop, d->expire_every_ms, on_expire, d);
     if (d->budgets != NULL)
         on_budgets(d);
+    if (d->rules != NULL) {
+        describe_listen(listen, http_port(d->http), where, sizeof(where));
+        if (d->cfg->alerting->external_url[0] == '\0' &&
+            (rc = set_external_url(d->rules, listen, where)) != 0)
+            return rc;
+        on_rules(d);
+    }
 
     describe_listen(listen, http_port(d->http), where, sizeof(where));
     snprintf(extra, sizeof(extra), "address=%s version=%s", where,

@@ -44,8 +44,9 @@
  *      past the offset, as they meant) and 'auto'.
  * Tables added without a new version, because a release that does not
  * know them leaves them alone: removed (registry_store.h), the usage
- * ledger's ledger_* tables (usage/ledger_store.c) and budget_warnings
- * (usage/budget_store.c).
+ * ledger's ledger_* tables (usage/ledger_store.c), budget_warnings
+ * (usage/budget_store.c), and rule_alerts, rule_series and rule_samples
+ * (rules/engine_store.c, rules/history_store.c).
  */
 #define STATE_SCHEMA_VERSION 3
 
@@ -59,6 +60,7 @@ enum state_part {
     STATE_PART_POSITIONS, /* where every file stands: input_store.h */
     STATE_PART_LEDGER,    /* usage per day and hour: usage/ledger.h */
     STATE_PART_BUDGETS,   /* budget warnings given: usage/budget_store.h */
+    STATE_PART_RULES,     /* alerts and sample history: rules/engine_store.h */
     STATE_PART_COUNT
 };
 

@@ -73,7 +73,7 @@ static int make_alert(const struct alert_rule *ar, const struct promql_elem *el,
     a->state = ALERT_PENDING;
     a->active_at_ms = t_ms;
     a->fired_at_ms = a->resolved_at_ms = ALERT_TIME_NONE;
-    a->keep_firing_since_ms = ALERT_TIME_NONE;
+    a->keep_firing_since_ms = a->last_sent_ms = ALERT_TIME_NONE;
     a->seen_at_ms = t_ms;
     int rc = labels_filter(&a->labels, &el->labels, name, 1, LABELS_ALL_BUT);
     if (rc == 0)

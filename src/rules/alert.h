@@ -37,7 +37,8 @@ struct alert {
     double value;
     enum alert_state state;
     int64_t active_at_ms, fired_at_ms, resolved_at_ms, keep_firing_since_ms;
-    int64_t seen_at_ms; /* the last evaluation whose result had it */
+    int64_t seen_at_ms;   /* the last evaluation whose result had it */
+    int64_t last_sent_ms; /* last handed to the notifiers; the engine's */
 };
 
 struct alert_rule {

@@ -26,6 +26,19 @@ double promql_stale(void)
     return v;
 }
 
+size_t promql_first_at(const struct promql_sample *s, size_t n, int64_t t_ms)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s[mid].t_ms < t_ms)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 int ev_fail(struct ev *e, const char *fmt, ...)
 {
     va_list ap;

@@ -38,6 +38,10 @@ bool promql_is_stale(double v);
 /* The staleness marker as a double. */
 double promql_stale(void);
 
+/* The index of the first of the n samples s (oldest first) at or after
+ * t_ms; n when none is. For sources handing out a window. */
+size_t promql_first_at(const struct promql_sample *s, size_t n, int64_t t_ms);
+
 /*
  * Called by a source for each series selected: its labels and its n
  * samples in the window (all borrowed for the call). Returns 0 to go on,

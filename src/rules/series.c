@@ -99,20 +99,6 @@ int series_set_add(struct series_set *set, const struct labels *ls,
     return 0;
 }
 
-/* The first sample at or after t. */
-static size_t first_at(const struct one_series *one, int64_t t)
-{
-    size_t lo = 0, hi = one->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (one->s[mid].t_ms < t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 static int set_select(void *ctx, const struct promql_matcher *m, size_t n,
                       int64_t from_ms, int64_t to_ms, promql_emit_fn emit,
                       void *arg)
@@ -122,7 +108,8 @@ static int set_select(void *ctx, const struct promql_matcher *m, size_t n,
         const struct one_series *one = &set->v[i];
         if (!promql_matchers_match(m, n, &one->labels))
             continue;
-        size_t a = first_at(one, from_ms), b = first_at(one, to_ms + 1);
+        size_t a = promql_first_at(one->s, one->n, from_ms),
+               b = promql_first_at(one->s, one->n, to_ms + 1);
         if (b <= a)
             continue;
         int rc = emit(arg, &one->labels, one->s + a, b - a);
