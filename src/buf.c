@@ -99,6 +99,12 @@ void buf_json_string(struct buf *b, const char *s, size_t n)
     buf_putc(b, '"');
 }
 
+void buf_json_key(struct buf *b, const char *key)
+{
+    buf_json_string(b, key, strlen(key));
+    buf_putc(b, ':');
+}
+
 void buf_reset(struct buf *b)
 {
     b->len = 0;

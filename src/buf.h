@@ -64,6 +64,10 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
  */
 void buf_json_string(struct buf *b, const char *s, size_t n);
 
+/* Appends key (a NUL-terminated string) as a JSON object's key: the
+ * quoted string and its colon. */
+void buf_json_key(struct buf *b, const char *key);
+
 /* Empties the buffer but keeps its memory. */
 void buf_reset(struct buf *b);
 

@@ -11,22 +11,16 @@
 
 #define MS_PER_SECOND 1000
 
-static void json_key(struct buf *b, const char *key)
-{
-    buf_json_string(b, key, strlen(key));
-    buf_putc(b, ':');
-}
-
 static void json_str(struct buf *b, const char *key, const char *value)
 {
-    json_key(b, key);
+    buf_json_key(b, key);
     buf_json_string(b, value, strlen(value));
 }
 
 /* A UTC timestamp, or null for 0 (never). */
 static void json_time(struct buf *b, const char *key, time_t t)
 {
-    json_key(b, key);
+    buf_json_key(b, key);
     if (t == 0) {
         buf_puts(b, "null");
         return;
@@ -96,7 +90,7 @@ static void write_state(const struct health_sources *src, struct buf *out)
     buf_putc(out, ',');
     json_time(out, "last_checkpoint", src->state->last_time);
     buf_putc(out, ',');
-    json_key(out, "error");
+    buf_json_key(out, "error");
     if (src->state_error[0] != '\0')
         buf_json_string(out, src->state_error, strlen(src->state_error));
     else

@@ -11,20 +11,14 @@
 #define MS_PER_SECOND 1000.0
 #define US_PER_SECOND 1000000.0
 
-static void json_key(struct buf *b, const char *key)
-{
-    buf_json_string(b, key, strlen(key));
-    buf_putc(b, ':');
-}
-
 static void json_labels(struct buf *b, const char *key, const struct labels *ls)
 {
-    json_key(b, key);
+    buf_json_key(b, key);
     buf_putc(b, '{');
     for (size_t i = 0; i < ls->n; i++) {
         if (i > 0)
             buf_putc(b, ',');
-        json_key(b, ls->v[i].name);
+        buf_json_key(b, ls->v[i].name);
         buf_json_string(b, ls->v[i].value, strlen(ls->v[i].value));
     }
     buf_putc(b, '}');
@@ -35,7 +29,7 @@ static void json_time(struct buf *b, const char *key, int64_t ms)
     char t[ENGINE_TIME_MAX] = "0001-01-01T00:00:00Z";
     if (ms != ALERT_TIME_NONE)
         engine_format_time(ms, t);
-    json_key(b, key);
+    buf_json_key(b, key);
     buf_json_string(b, t, strlen(t));
 }
 
@@ -47,7 +41,7 @@ static void json_value(struct buf *b, double v)
     char *e = strchr(text, 'E');
     if (e != NULL)
         *e = 'e';
-    json_key(b, "value");
+    buf_json_key(b, "value");
     buf_json_string(b, text, strlen(text));
 }
 
@@ -58,7 +52,7 @@ static void json_alert(struct buf *b, const struct alert *a)
     buf_putc(b, ',');
     json_labels(b, "annotations", &a->annotations);
     buf_putc(b, ',');
-    json_key(b, "state");
+    buf_json_key(b, "state");
     buf_json_string(b, alert_state_name(a->state),
                     strlen(alert_state_name(a->state)));
     buf_putc(b, ',');

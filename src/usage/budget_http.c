@@ -37,19 +37,13 @@ static void put_time(struct buf *out, const struct tz *z, int64_t t)
     buf_putc(out, '"');
 }
 
-static void put_key(struct buf *out, const char *key)
-{
-    buf_json_string(out, key, strlen(key));
-    buf_putc(out, ':');
-}
-
 static void put_match(struct buf *out, const struct cfg_budget *d)
 {
     buf_putc(out, '{');
     for (size_t k = 0; k < d->n_match; k++) {
         if (k > 0)
             buf_putc(out, ',');
-        put_key(out, d->match[k].label);
+        buf_json_key(out, d->match[k].label);
         buf_json_string(out, d->match[k].value, strlen(d->match[k].value));
     }
     buf_putc(out, '}');
@@ -62,10 +56,10 @@ static void put_budget(const struct budgets *b, size_t i, struct buf *out)
     const struct budget_figures *f = budgets_figures(b, i);
     const struct tz *z = budgets_zone(b);
     buf_putc(out, '{');
-    put_key(out, "name");
+    buf_json_key(out, "name");
     buf_json_string(out, d->name, strlen(d->name));
     buf_putc(out, ',');
-    put_key(out, "metric");
+    buf_json_key(out, "metric");
     buf_json_string(out, metric, strlen(metric));
     buf_puts(out, ",\"match\":");
     put_match(out, d);

@@ -170,12 +170,6 @@ static void sheet_finish(struct usage_sheet *sh)
 
 /* --- JSON pieces ---------------------------------------------------------- */
 
-static void json_key(struct buf *out, const char *key)
-{
-    buf_json_string(out, key, strlen(key));
-    buf_putc(out, ':');
-}
-
 static void json_num(struct buf *out, num_fixed v)
 {
     char n[NUM_FMT_MAX];
@@ -207,7 +201,7 @@ static void json_labels(struct buf *out, const char *const *names,
     for (size_t i = 0; !overflow && i < n; i++) {
         if (i > 0)
             buf_putc(out, ',');
-        json_key(out, names[i]);
+        buf_json_key(out, names[i]);
         buf_json_string(out, values[i], strlen(values[i]));
     }
     buf_putc(out, '}');
@@ -218,18 +212,18 @@ static void json_amount(struct buf *out, bool histogram, const char *key,
                         const struct ledger_amount *a, bool average)
 {
     if (!histogram) {
-        json_key(out, key);
+        buf_json_key(out, key);
         json_num(out, a->sum);
         return;
     }
-    json_key(out, "count");
+    buf_json_key(out, "count");
     json_u64(out, a->count);
     buf_putc(out, ',');
-    json_key(out, "sum");
+    buf_json_key(out, "sum");
     json_num(out, a->sum);
     if (average) {
         buf_putc(out, ',');
-        json_key(out, "average");
+        buf_json_key(out, "average");
         json_average(out, a);
     }
 }
@@ -260,7 +254,7 @@ static void json_metric(struct buf *out, const struct usage_summary *s,
                         const struct usage_metric_sums *ms)
 {
     bool h = is_histogram(&ms->info);
-    json_key(out, ms->info.name);
+    buf_json_key(out, ms->info.name);
     buf_printf(out, "{\"type\":\"%s\",", h ? "histogram" : "counter");
     json_amount(out, h, "total", &ms->sums->total, true);
     if (s->n_by == 0) {
@@ -276,7 +270,7 @@ static void json_metric(struct buf *out, const struct usage_summary *s,
     for (size_t i = 0; i < ms->sums->n_groups; i++) {
         const struct ledger_group *g = &ms->sums->groups[i];
         buf_puts(out, i ? ",{" : "{");
-        json_key(out, "labels");
+        buf_json_key(out, "labels");
         json_labels(out, ms->by, g->values, ms->n_by, g->overflow);
         buf_putc(out, ',');
         json_amount(out, h, "value", &g->amount, true);
@@ -294,7 +288,7 @@ static void json_summary(const struct usage_summary *s, struct buf *out)
                date_text(s->span.first_day, first),
                date_text(s->span.end_day - 1, last),
                (long long)(s->span.end_day - s->span.first_day));
-    json_key(out, "timezone");
+    buf_json_key(out, "timezone");
     buf_json_string(out, s->zone, strlen(s->zone));
     buf_puts(out, "},\"metrics\":{");
     for (size_t i = 0; i < s->n_metrics; i++) {
@@ -424,13 +418,13 @@ static void json_row(struct usage_writer *w, const struct ledger_row *row,
 {
     struct buf *out = w->out;
     buf_puts(out, w->rows ? ",\n{" : "\n{");
-    json_key(out, "start");
+    buf_json_key(out, "start");
     buf_json_string(out, start, strlen(start));
     buf_putc(out, ',');
-    json_key(out, "end");
+    buf_json_key(out, "end");
     buf_json_string(out, end, strlen(end));
     buf_putc(out, ',');
-    json_key(out, "labels");
+    buf_json_key(out, "labels");
     json_labels(out, w->info.labels, row->values, w->info.n_labels,
                 row->overflow);
     buf_putc(out, ',');
