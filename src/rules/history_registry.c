@@ -18,7 +18,7 @@ struct making {
     const struct family_spec *def;
     const struct series *s;
     const char *suffix; /* "", "_bucket", "_sum", "_count" */
-    const char *le;     /* NULL but for buckets */
+    size_t bucket;      /* for "_bucket": its bound's index, n_bounds: +Inf */
 };
 
 static int make_labels(void *ctx, struct labels *ls)
@@ -41,8 +41,12 @@ static int make_labels(void *ctx, struct labels *ls)
     }
     for (size_t i = 0; rc == 0 && i < m->def->n_const; i++)
         rc = labels_set(ls, m->def->const_names[i], m->def->const_values[i]);
-    if (rc == 0 && m->le != NULL)
-        rc = labels_set(ls, "le", m->le);
+    if (rc == 0 && strcmp(m->suffix, "_bucket") == 0) {
+        char le[NUM_FMT_MAX] = "+Inf";
+        if (m->bucket < m->def->n_bounds)
+            num_format(m->def->bounds[m->bucket], le);
+        rc = labels_set(ls, "le", le);
+    }
     if (rc != 0)
         labels_free(ls);
     return rc;
@@ -80,21 +84,15 @@ static int sample_histogram(struct history *h, struct buf *k,
                             const struct series *s)
 {
     const struct family_spec *d = &fv->def;
-    struct making m = {d, s, "_bucket", NULL};
-    char le[NUM_FMT_MAX];
+    struct making m = {d, s, "_bucket", 0};
     uint64_t cum = 0;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i <= d->n_bounds; i++) {
         cum = i < d->n_bounds ? cum + s->buckets[i] : s->count;
-        if (i < d->n_bounds)
-            num_format(d->bounds[i], le);
-        else
-            strcpy(le, "+Inf");
-        m.le = le;
+        m.bucket = i;
         make_key(k, d->name, 'b', i, s);
         rc = put(h, k, (double)cum, &m);
     }
-    m.le = NULL;
     m.suffix = "_sum";
     make_key(k, d->name, 's', 0, s);
     if (rc == 0)
@@ -119,7 +117,7 @@ static int sample_family(struct history *h, struct buf *k, struct family *f)
             rc = sample_histogram(h, k, &fv, s);
             continue;
         }
-        struct making m = {&fv.def, s, "", NULL};
+        struct making m = {&fv.def, s, "", 0};
         make_key(k, fv.def.name, 'v', 0, s);
         rc = put(h, k, fixed(s->value), &m);
     }
