@@ -451,6 +451,15 @@ int engine_restore_alert(struct engine *e, const char *group, size_t r,
             ar->cap = cap;
         }
         ar->v[ar->n++] = *a;
+        /* The instants this alert was evaluated at are past: evaluating
+         * one again would log its transitions a second time. */
+        int64_t last = a->seen_at_ms;
+        const int64_t times[] = {a->active_at_ms, a->fired_at_ms,
+                                 a->resolved_at_ms};
+        for (size_t k = 0; k < sizeof(times) / sizeof(times[0]); k++)
+            last = times[k] > last ? times[k] : last;
+        if (last != ALERT_TIME_NONE && last + eg->interval_ms > eg->next_ms)
+            eg->next_ms = last + eg->interval_ms;
         return 0;
     }
     labels_free(&a->labels);
