@@ -4,10 +4,10 @@
  * rest is used:
  *   - even: as the header value. When it is accepted, the user is not
  *     empty and holds no ':', user and password hold no NUL and are as
- *     long as said, and "Basic " with their base64 (written here, apart
- *     from the decoder) reads back to the same user and password; a
- *     buffer too small for them refuses the header, one large enough
- *     gives the same answer;
+ *     long as said, and "Basic " with their base64
+ * (tests/unit/basic_reference.h, apart from the decoder) reads back to the same
+ * user and password; a buffer too small for them refuses the header, one large
+ * enough gives the same answer;
  *   - odd: as "user:password" itself, sent in base64: it is accepted
  *     exactly when it has a ':' after a non-empty user and no NUL, and
  *     then split at the first ':' byte for byte.
@@ -23,9 +23,8 @@
 #include <string.h>
 
 #include "auth.h"
+#include "basic_reference.h"
 #include "harness.h"
-
-#define SCHEME "Basic "
 
 static struct web_auth *auth;
 
@@ -40,27 +39,10 @@ static void setup(void)
         fuzz_fail("cannot make the authenticator");
 }
 
-/* "Basic " and the base64 of n bytes of s, NUL-terminated (caller frees). */
+/* The header for n bytes of s (caller frees). */
 static char *encode(const char *s, size_t n)
 {
-    static const char digits[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *out = fuzz_alloc(sizeof(SCHEME) + (n + 2) / 3 * 4);
-    size_t o = sizeof(SCHEME) - 1;
-    memcpy(out, SCHEME, o);
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)(unsigned char)s[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)(unsigned char)s[i + 1] << 8;
-        if (i + 2 < n)
-            v |= (unsigned char)s[i + 2];
-        out[o++] = digits[v >> 18 & 63];
-        out[o++] = digits[v >> 12 & 63];
-        out[o++] = i + 1 < n ? digits[v >> 6 & 63] : '=';
-        out[o++] = i + 2 < n ? digits[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return out;
+    return basic_reference(s, n, fuzz_alloc(basic_reference_size(n)));
 }
 
 static void check_accepted(const struct auth_basic *c)

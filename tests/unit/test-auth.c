@@ -29,6 +29,7 @@
 #include <cmocka.h>
 
 #include "auth.h"
+#include "basic_reference.h"
 #include "buf.h"
 #include "expfmt.h"
 #include "registry.h"
@@ -52,30 +53,14 @@ static struct web_user users[] = {
 };
 #define N_USERS (sizeof(users) / sizeof(users[0]))
 
-/* "Basic " and the base64 of user:password, written independently of
- * the decoder under test. */
+/* The header for user:password. */
 static const char *basic(const char *user, const char *password)
 {
-    static const char digits[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     static char out[HEADER_BYTES];
     char plain[HEADER_BYTES / 2];
     int n = snprintf(plain, sizeof(plain), "%s:%s", user, password);
     assert_true(n > 0 && (size_t)n < sizeof(plain));
-    size_t o = (size_t)snprintf(out, sizeof(out), "Basic ");
-    for (int i = 0; i < n; i += 3) {
-        unsigned v = (unsigned char)plain[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned char)plain[i + 1] << 8;
-        if (i + 2 < n)
-            v |= (unsigned char)plain[i + 2];
-        out[o++] = digits[v >> 18 & 63];
-        out[o++] = digits[v >> 12 & 63];
-        out[o++] = i + 1 < n ? digits[v >> 6 & 63] : '=';
-        out[o++] = i + 2 < n ? digits[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return out;
+    return basic_reference(plain, (size_t)n, out);
 }
 
 static struct web_auth *make(const struct auth_limits *limits)
