@@ -66,8 +66,7 @@ const char *auth_outcome_name(enum auth_outcome o)
     return (unsigned)o < AUTH_OUTCOMES ? outcome_names[o] : "unknown";
 }
 
-/* --- what the configuration may hold ---------------------------------------
- */
+/* --- what the configuration may hold -------------------------------------- */
 
 static bool is_bcrypt_digit(char c)
 {
@@ -131,8 +130,7 @@ int auth_check_user(const char *name, const char **why)
     return 0;
 }
 
-/* --- making one ------------------------------------------------------------
- */
+/* --- making one ----------------------------------------------------------- */
 
 static int fill_random(unsigned char *p, size_t n)
 {
@@ -235,8 +233,7 @@ void auth_free(struct web_auth *a)
     free(a);
 }
 
-/* --- the cache --------------------------------------------------------------
- */
+/* --- the cache ------------------------------------------------------------ */
 
 /* The digest of a user and password under a's key: the user's length
  * first, so that no two pairs run together into the same input. */
@@ -280,8 +277,7 @@ static void cache_put(struct cache_entry *t, size_t n,
     e->tick = tick;
 }
 
-/* --- checking ---------------------------------------------------------------
- */
+/* --- checking ------------------------------------------------------------- */
 
 /* The index of the user named in c, or UNKNOWN_USER; every name is
  * compared, so the time does not depend on which one matches. */
@@ -395,8 +391,7 @@ enum auth_result auth_check(struct web_auth *a, const char *authorization,
     return auth_check_client(a, authorization, NULL, now_ms);
 }
 
-/* --- across a reload --------------------------------------------------------
- */
+/* --- across a reload ------------------------------------------------------ */
 
 /* The index in to of from's user i if its name and hash are the same
  * there, or UNKNOWN_USER. */

@@ -9,6 +9,7 @@
  *
  *   htpasswd -nbB -C 4 prometheus 's3cret:with:colons'    (apache2-utils)
  *   htpasswd -nbB -C 8 slow 'tortoise'
+ *   htpasswd -nbB -C 4 long "$(printf '%072d' 0)tail"
  *   /usr/bin/python3 -c 'import bcrypt;                   (python3-bcrypt)
  *     print(bcrypt.hashpw(b"correct horse", bcrypt.gensalt(4)))
  *     print(bcrypt.hashpw("pässwörd".encode(),
@@ -40,6 +41,7 @@
 #define HASH_2A "$2a$05$LIg7I67KwNkN5OSPey0iO.OaYy2DvcTiMmLBGxw0UCUzACISfbTqu"
 #define HASH_EMPTY                                                             \
     "$2b$04$4YwZwOpPzMsSqZGJGfuXvumsh/6KvBZ.RAqazF8ehFEqpDC7oL7SS"
+#define HASH_LONG "$2y$04$j0GdCJ7P5PZI8Vy7YyWddePIjI3dWU8/lCU2YvUyP6ki7GI72TBEe"
 #define HASH_SLOW "$2y$08$YoJBFQlfD.pF9rhEWZKo5erfnBcAWbE7fDgLz1ig6QCAk3k2ntwAG"
 
 #define HEADER_BYTES  8192
@@ -77,8 +79,7 @@ static struct auth_stats stats_of(const struct web_auth *a)
     return st;
 }
 
-/* --- hashes and users --------------------------------------------------------
- */
+/* --- hashes and users ----------------------------------------------------- */
 
 static void test_hash_formats(void **state)
 {
@@ -145,8 +146,7 @@ static void test_user_names(void **state)
     auth_free(NULL);
 }
 
-/* --- the header
- * ---------------------------------------------------------------- */
+/* --- the header ----------------------------------------------------------- */
 
 static void test_parse_basic(void **state)
 {
@@ -217,8 +217,7 @@ static void test_parse_basic(void **state)
     free(huge);
 }
 
-/* --- checks
- * -------------------------------------------------------------------- */
+/* --- checks --------------------------------------------------------------- */
 
 static void test_each_variant(void **state)
 {
@@ -353,8 +352,7 @@ static void test_failures_never_evict_successes(void **state)
     auth_free(a);
 }
 
-/* --- the budget
- * ------------------------------------------------------------------- */
+/* --- the budget ----------------------------------------------------------- */
 
 static const char *guess(int i)
 {
@@ -476,8 +474,7 @@ static void test_client_share(void **state)
     auth_free(a);
 }
 
-/* --- reloads
- * -------------------------------------------------------------------------- */
+/* --- reloads -------------------------------------------------------------- */
 
 static void test_carry(void **state)
 {
@@ -520,8 +517,29 @@ static void test_carry(void **state)
     auth_free(a);
 }
 
-/* --- timing
- * -------------------------------------------------------------------------- */
+/* bcrypt reads the first 72 bytes of a password; the cache does not
+ * change that, whichever of two passwords equal that far comes first. */
+static void test_only_72_bytes_count(void **state)
+{
+    (void)state;
+    struct web_user long_user[] = {{"long", HASH_LONG}};
+    struct web_auth *a = NULL;
+    assert_int_equal(auth_new(long_user, 1, &a), 0);
+    char pw[128];
+    memset(pw, '0', 72);
+    snprintf(pw + 72, sizeof(pw) - 72, "tail");
+    assert_int_equal(auth_check(a, basic("long", pw), 0), AUTH_OK);
+    snprintf(pw + 72, sizeof(pw) - 72, "other");
+    assert_int_equal(auth_check(a, basic("long", pw), 0), AUTH_OK);
+    pw[72] = '\0';
+    assert_int_equal(auth_check(a, basic("long", pw), 0), AUTH_OK);
+    pw[71] = '\0';
+    assert_int_equal(auth_check(a, basic("long", pw), 0), AUTH_DENIED);
+    assert_int_equal(stats_of(a).bcrypt_runs, 4);
+    auth_free(a);
+}
+
+/* --- timing --------------------------------------------------------------- */
 
 static double seconds_of(struct web_auth *a, const char *header)
 {
@@ -561,8 +579,7 @@ static void test_unknown_user_takes_as_long(void **state)
     auth_free(a);
 }
 
-/* --- self-metrics
- * --------------------------------------------------------------------- */
+/* --- self-metrics --------------------------------------------------------- */
 
 static void test_selfmetrics(void **state)
 {
@@ -624,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_budget_debt),
         cmocka_unit_test(test_client_share),
         cmocka_unit_test(test_carry),
+        cmocka_unit_test(test_only_72_bytes_count),
         cmocka_unit_test(test_unknown_user_takes_as_long),
         cmocka_unit_test(test_selfmetrics),
     };
