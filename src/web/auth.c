@@ -155,6 +155,7 @@ static int fill_random(unsigned char *p, size_t n)
 static int make_dummy(int cost, char out[AUTH_HASH_BYTES + 1])
 {
     char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+    errno = 0;
     if (crypt_gensalt_rn("$2b$", (unsigned long)cost, NULL, 0, setting,
                          sizeof(setting)) == NULL ||
         strlen(setting) != SETTING_BYTES)
