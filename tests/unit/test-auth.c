@@ -65,6 +65,13 @@ static const char *basic(const char *user, const char *password)
     return basic_reference(plain, (size_t)n, out);
 }
 
+/*
+ * Limits no test but the budget's reaches: the default bound would
+ * throttle a test that runs bcrypt at one fixed instant under valgrind,
+ * where each run takes thirty times longer.
+ */
+static const struct auth_limits unbounded = {UINT32_MAX, UINT32_MAX, 1};
+
 static struct web_auth *make(const struct auth_limits *limits)
 {
     struct web_auth *a = NULL;
@@ -222,7 +229,7 @@ static void test_parse_basic(void **state)
 static void test_each_variant(void **state)
 {
     (void)state;
-    struct web_auth *a = make(NULL);
+    struct web_auth *a = make(&unbounded);
     /* $2y$ (htpasswd), $2b$ and $2a$ (python3-bcrypt), an empty password. */
     assert_int_equal(
         auth_check(a, basic("prometheus", "s3cret:with:colons"), 0), AUTH_OK);
@@ -257,7 +264,7 @@ static void test_each_variant(void **state)
 static void test_malformed_and_missing(void **state)
 {
     (void)state;
-    struct web_auth *a = make(NULL);
+    struct web_auth *a = make(&unbounded);
     assert_int_equal(auth_check(a, NULL, 0), AUTH_DENIED);
     assert_int_equal(auth_check(a, "Bearer abc", 0), AUTH_DENIED);
     assert_int_equal(auth_check(a, "Basic !!!!", 0), AUTH_DENIED);
@@ -283,7 +290,7 @@ static void test_malformed_and_missing(void **state)
 static void test_cache_keeps_the_password(void **state)
 {
     (void)state;
-    struct web_auth *a = make(NULL);
+    struct web_auth *a = make(&unbounded);
     const char *right = basic("alice", "correct horse");
     char saved[256];
     snprintf(saved, sizeof(saved), "%s", right);
@@ -324,7 +331,6 @@ static void test_cache_keeps_the_password(void **state)
 static void test_failures_never_evict_successes(void **state)
 {
     (void)state;
-    struct auth_limits unbounded = {UINT32_MAX, UINT32_MAX, 1};
     struct web_auth *a = make(&unbounded);
     char right[256];
     snprintf(right, sizeof(right), "%s", basic("alice", "correct horse"));
@@ -479,7 +485,7 @@ static void test_client_share(void **state)
 static void test_carry(void **state)
 {
     (void)state;
-    struct web_auth *old = make(NULL);
+    struct web_auth *old = make(&unbounded);
     char alice[256], bob[256];
     snprintf(alice, sizeof(alice), "%s", basic("alice", "correct horse"));
     snprintf(bob, sizeof(bob), "%s", basic("bob", "pässwörd"));
@@ -496,7 +502,7 @@ static void test_carry(void **state)
         {"carol", HASH_2Y},
     };
     struct web_auth *a = NULL;
-    assert_int_equal(auth_new(next, 3, &a), 0);
+    assert_int_equal(auth_new_limits(next, 3, &unbounded, &a), 0);
     auth_carry(a, old);
     auth_free(old);
     struct auth_stats st = stats_of(a);
@@ -524,7 +530,7 @@ static void test_only_72_bytes_count(void **state)
     (void)state;
     struct web_user long_user[] = {{"long", HASH_LONG}};
     struct web_auth *a = NULL;
-    assert_int_equal(auth_new(long_user, 1, &a), 0);
+    assert_int_equal(auth_new_limits(long_user, 1, &unbounded, &a), 0);
     char pw[128];
     memset(pw, '0', 72);
     snprintf(pw + 72, sizeof(pw) - 72, "tail");
@@ -560,7 +566,6 @@ static void test_unknown_user_takes_as_long(void **state)
 {
     (void)state;
     struct web_user slow[] = {{"alice", HASH_2B}, {"slow", HASH_SLOW}};
-    struct auth_limits unbounded = {UINT32_MAX, UINT32_MAX, 1};
     struct web_auth *a = NULL;
     assert_int_equal(auth_new_limits(slow, 2, &unbounded, &a), 0);
     double known = 1e9, unknown = 1e9;
