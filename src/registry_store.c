@@ -218,11 +218,10 @@ static void restore_one(struct family *f, struct series *se, num_fixed v,
     }
     se->dirty = add;
     se->seen = true;
-    if (!add) {
-        /* Known only if series_created says so (apply_created). */
-        se->created_ms = 0;
-        se->created_new = false;
-    }
+    /* Whatever it holds now began before this start: when, only
+     * series_created can say (apply_created). */
+    se->created_ms = 0;
+    se->created_new = false;
 }
 
 /*
