@@ -4,8 +4,6 @@
  * bucket bounds' canonical form, timestamps, # EOF. The samples
  * themselves are written by expfmt.c for both formats.
  */
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "expfmt.h"
@@ -115,10 +113,16 @@ void expfmt_om_bound(num_fixed bound, char out[EXPFMT_LE_MAX])
 
 void expfmt_om_timestamp(struct buf *b, int64_t ms)
 {
-    char tmp[32];
-    int n = snprintf(tmp, sizeof(tmp), "%" PRId64 ".%03d", ms / MS_PER_S,
-                     (int)(ms % MS_PER_S));
-    buf_append(b, tmp, (size_t)n);
+    /* Without snprintf: a scrape writes one per counter series. */
+    char tmp[24 + 4];
+    uint64_t u = ms > 0 ? (uint64_t)ms : 0;
+    unsigned frac = (unsigned)(u % MS_PER_S);
+    size_t n = num_format_u64(u / MS_PER_S, tmp);
+    tmp[n++] = '.';
+    tmp[n++] = (char)('0' + frac / 100);
+    tmp[n++] = (char)('0' + frac / 10 % 10);
+    tmp[n++] = (char)('0' + frac % 10);
+    buf_append(b, tmp, n);
 }
 
 void expfmt_end(struct buf *out, enum expfmt_format fmt)
