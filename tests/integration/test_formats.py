@@ -72,6 +72,8 @@ metrics:
   - name: queue_depth
     type: gauge
     value: depth
+usage:
+  metrics: [requests_total]
 """
 
 MODELS = ["gpt-4o", 'we"ird\\model', "mod\u00e8le"]
@@ -82,7 +84,7 @@ N_LINES = 300 if SLOW <= 1 else 60
 def lines(n):
     out = []
     for i in range(n):
-        out.append({"model": MODELS[i % 3], "route": "/r%d" % (i % 4),
+        out.append({"model": MODELS[i % 3], "route": "/r%d" % (i % 20),
                     "size": 100 + i, "ms": (i * 37) % 3000, "depth": i % 9})
     return out
 
@@ -165,6 +167,22 @@ def test_gzip():
             assert "Content-Encoding" not in h and \
                 h["Vary"] == "Accept-Encoding", h
             json.loads(body)
+            # The JSON API: compressed when it pays, varying always.
+            status, h, body = get(t, "/api/v1/usage?by=model,route",
+                                  {"Accept-Encoding": "gzip"})
+            _, ph, plain = get(t, "/api/v1/usage?by=model,route")
+            assert status == 200 and h["Vary"] == "Accept-Encoding", h
+            assert len(plain) > 1024 and h["Content-Encoding"] == "gzip", h
+            assert gzip.decompress(body) == plain
+            assert "Content-Encoding" not in ph and \
+                ph["Vary"] == "Accept-Encoding", ph
+            # Streamed rows: plain, whatever was asked.
+            status, h, body = get(
+                t, "/api/v1/usage/export?metric=requests_total&format=csv",
+                {"Accept-Encoding": "gzip"})
+            assert status == 200, (status, body)
+            assert "Content-Encoding" not in h and "Vary" not in h, h
+            assert body.startswith(b"start,end,model,route,value\r\n"), body[:40]
             # Never compressed: the page and unknown paths do not vary.
             for path in ("/", "/nothing"):
                 _, h, _ = get(t, path, {"Accept-Encoding": "gzip"})
@@ -255,8 +273,8 @@ def test_openmetrics():
             text, fams = scrape_om(t)
             check_values(fams, events)
             began = created(fams)
-            # One per series: 12 request series, 3 + 3 of the others.
-            assert len(began) == 12 + 3 + 3, began
+            # One per series: 60 request series, 3 + 3 of the others.
+            assert len(began) == 60 + 3 + 3, began
             for k, v in began.items():
                 # Milliseconds: the clock's own rounding allowed for.
                 assert start - 0.001 <= v <= read_by + 0.001, (k, v, start)
