@@ -111,40 +111,52 @@ bool accept_next(const char **p, struct accept_item *out)
     }
 }
 
-/* The value of parameter key in it's parameters, quotes removed (escapes
- * are kept: a version has none); false when absent. */
+/* Trims blanks from both ends of [*a, *b). */
+static void trim(const char **a, const char **b)
+{
+    while (*a < *b && is_ows(**a))
+        (*a)++;
+    while (*b > *a && is_ows((*b)[-1]))
+        (*b)--;
+}
+
+/* Whether the parameter [start, end) ("key=value") is key; its value,
+ * quotes removed, in *v and *n. */
+static bool param_is(const char *start, const char *end, const char *key,
+                     const char **v, size_t *n)
+{
+    const char *eqs = memchr(start, '=', (size_t)(end - start));
+    if (eqs == NULL)
+        return false;
+    const char *k = start, *k_end = eqs;
+    trim(&k, &k_end);
+    if ((size_t)(k_end - k) != strlen(key) ||
+        strncasecmp(k, key, strlen(key)) != 0)
+        return false;
+    const char *a = eqs + 1, *b = end;
+    trim(&a, &b);
+    size_t len = (size_t)(b - a);
+    if (len >= 2 && a[0] == '"' && a[len - 1] == '"') {
+        a++;
+        len -= 2;
+    }
+    *v = a;
+    *n = len;
+    return true;
+}
+
+/* The value of parameter key among the item's parameters, quotes removed
+ * (escapes are kept: a version has none); false when absent. */
 static bool param(const struct accept_item *it, const char *key, const char **v,
                   size_t *n)
 {
     const char *p = it->params, *stop = it->params + it->params_len;
-    size_t klen = strlen(key);
     while (p < stop && *p == ';') {
-        const char *start = p + 1, *end = scan(start, ';');
+        const char *end = scan(p + 1, ';');
         if (end > stop)
             end = stop;
-        while (start < end && is_ows(*start))
-            start++;
-        const char *eqs = memchr(start, '=', (size_t)(end - start));
-        if (eqs != NULL && (size_t)(eqs - start) >= klen &&
-            strncasecmp(start, key, klen) == 0) {
-            const char *k_end = start + klen;
-            while (k_end < eqs && is_ows(*k_end))
-                k_end++;
-            if (k_end == eqs) {
-                const char *a = eqs + 1, *b = end;
-                while (a < b && is_ows(*a))
-                    a++;
-                while (b > a && is_ows(b[-1]))
-                    b--;
-                if (b - a >= 2 && *a == '"' && b[-1] == '"') {
-                    a++;
-                    b--;
-                }
-                *v = a;
-                *n = (size_t)(b - a);
-                return true;
-            }
-        }
+        if (param_is(p + 1, end, key, v, n))
+            return true;
         p = end;
     }
     return false;
