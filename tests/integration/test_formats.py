@@ -19,18 +19,17 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
-import urllib.request
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from harness import SLOW, Exposition, Skip, Tokentail, main, poll, write_config
+from harness import (SLOW, Exposition, Prometheus, Skip, Tokentail, main,
+                     poll, write_config)
 
 try:
     from prometheus_client.openmetrics import parser as om_parser
@@ -373,17 +372,8 @@ QUERIES = [
 ]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def promql(port, q):
-    url = "http://127.0.0.1:%d/api/v1/query?%s" % (
-        port, urllib.parse.urlencode({"query": q}))
-    with urllib.request.urlopen(url, timeout=5 * SLOW) as r:
-        doc = json.load(r)
+def promql(prom, q):
+    doc = prom.get("/api/v1/query?" + urllib.parse.urlencode({"query": q}))
     assert doc["status"] == "success", doc
     return doc["data"]["result"]
 
@@ -399,25 +389,20 @@ def answer(result):
 
 
 def test_prometheus_both_ways():
-    if shutil.which("prometheus") is None:
-        raise Skip("prometheus is not installed")
     with tempfile.TemporaryDirectory() as d:
         cfg = write_config(d, CONFIG % {"dir": d})
         t = Tokentail(cfg)
         TextProxy.target = t.port
         proxy = ThreadingHTTPServer(("127.0.0.1", 0), TextProxy)
         threading.Thread(target=proxy.serve_forever, daemon=True).start()
-        port = free_port()
-        pcfg = os.path.join(d, "prometheus.yml")
-        with open(pcfg, "w") as f:
-            f.write(PROMETHEUS % {"tt": t.port,
-                                  "proxy": proxy.server_address[1]})
-        plog = open(os.path.join(d, "prometheus.log"), "w")
-        prom = subprocess.Popen(
-            ["prometheus", "--config.file=" + pcfg,
-             "--storage.tsdb.path=" + os.path.join(d, "tsdb"),
-             "--web.listen-address=127.0.0.1:%d" % port],
-            stdout=plog, stderr=subprocess.STDOUT)
+        try:
+            prom = Prometheus(d, PROMETHEUS % {
+                "tt": t.port, "proxy": proxy.server_address[1]})
+        except Skip:
+            proxy.shutdown()
+            proxy.server_close()
+            t.stop()
+            raise
         try:
             events = lines(N_LINES)
             write_lines(d, events)
@@ -427,30 +412,26 @@ def test_prometheus_both_ways():
             def settled():
                 # Both jobs scraped since every line was read.
                 for job in ("om", "text"):
-                    r = promql(port, 'sum(requests_total{job="%s"})' % job)
+                    r = promql(prom, 'sum(requests_total{job="%s"})' % job)
                     if not r or r[0]["value"][1] != str(N_LINES):
                         return None
                 return True
             poll("both jobs scraped every line", settled, 60)
             for q in QUERIES:
-                om, text = answer(promql(port, q % "om")), \
-                    answer(promql(port, q % "text"))
+                om, text = answer(promql(prom, q % "om")), \
+                    answer(promql(prom, q % "text"))
                 assert om and om == text, (q, om, text)
-            got = answer(promql(port, QUERIES[0] % "om"))
+            got = answer(promql(prom, QUERIES[0] % "om"))
             assert got == sorted(
                 ((("model", m), ("route", r)), str(n))
                 for (m, r), n in req.items()), got
             # OpenMetrics told Prometheus the unit; the text format cannot.
-            url = ("http://127.0.0.1:%d/api/v1/targets/metadata?"
-                   "metric=latency_seconds" % port)
-            with urllib.request.urlopen(url, timeout=5 * SLOW) as r:
-                meta = json.load(r)["data"]
+            meta = prom.get("/api/v1/targets/metadata?"
+                            "metric=latency_seconds")["data"]
             units = {m["target"]["job"]: m["unit"] for m in meta}
             assert units == {"om": "seconds", "text": ""}, meta
         finally:
-            prom.terminate()
-            prom.wait()
-            plog.close()
+            prom.stop()
             proxy.shutdown()
             proxy.server_close()
             t.stop()

@@ -399,6 +399,15 @@ static void count_created(struct registry *r, const char *fam, size_t i,
     }
 }
 
+/* The series_created rows of metric. */
+static long created_rows(struct state *s, const char *metric)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM series_created WHERE metric = '%s'", metric);
+    return query(state_db(s), sql);
+}
+
 static void test_created(void **state)
 {
     const struct tmp *t = *state;
@@ -410,20 +419,14 @@ static void test_created(void **state)
     struct state *s = open_for(t->path, a);
     assert_int_equal(state_checkpoint(s), 1);
     /* A row per chunk, written once: values change, beginnings do not. */
-    assert_int_equal(query(state_db(s), "SELECT count(*) FROM series_created "
-                                        "WHERE metric = 'c_total'"),
-                     4);
-    assert_int_equal(query(state_db(s), "SELECT count(*) FROM series_created "
-                                        "WHERE metric = 'o_total'"),
-                     2);
+    assert_int_equal(created_rows(s, "c_total"), 4);
+    assert_int_equal(created_rows(s, "o_total"), 2);
     assert_int_equal(query(state_db(s), "DELETE FROM series_created "
                                         "WHERE metric = 'g' RETURNING 0"),
                      0);
     series_add(key(a, "c_total", "k001"), NUM_ONE);
     assert_int_equal(state_checkpoint(s), 1);
-    assert_int_equal(query(state_db(s), "SELECT count(*) FROM series_created "
-                                        "WHERE metric = 'g'"),
-                     0);
+    assert_int_equal(created_rows(s, "g"), 0);
     state_close(s);
 
     /* Back after a restart: each series its own beginning. */
