@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accept.h"
 #include "budget.h"
 #include "budget_http.h"
 #include "budget_store.h"
@@ -313,11 +314,15 @@ static void on_metrics(void *ctx, const struct http_request *req,
                        struct http_reply *rep)
 {
     struct daemon *d = ctx;
-    (void)req;
+    enum expfmt_format fmt =
+        accept_openmetrics(http_request_header(req, "Accept"))
+            ? EXPFMT_OPENMETRICS
+            : EXPFMT_TEXT;
     collect(d);
-    rep->content_type = EXPFMT_CONTENT_TYPE;
-    expfmt_write(d->reg, &rep->body);
-    engine_expose(d->rules, &rep->body);
+    rep->content_type = expfmt_content_type(fmt);
+    expfmt_write_format(d->reg, fmt, &rep->body);
+    engine_expose(d->rules, fmt, &rep->body);
+    expfmt_end(&rep->body, fmt);
 }
 
 static void on_health(void *ctx, const struct http_request *req,

@@ -51,11 +51,13 @@ static void write_const_labels(struct buf *b, const struct family_spec *d)
 /* A family being written, with what its series lines share. */
 struct fam_out {
     const struct family_spec *def;
-    size_t name_len;          /* of def->name: every line starts with it */
-    const struct buf *consts; /* its constant labels, rendered once */
-    const struct buf *names;  /* name=" of each label, rendered once */
-    const size_t *name_at;    /* where label i's starts in names; n + 1 */
-    char (*les)[NUM_FMT_MAX]; /* histograms: each bound as le="..." */
+    size_t name_len;            /* of def->name: every line starts with it */
+    const struct buf *consts;   /* its constant labels, rendered once */
+    const struct buf *names;    /* name=" of each label, rendered once */
+    const size_t *name_at;      /* where label i's starts in names; n + 1 */
+    char (*les)[EXPFMT_LE_MAX]; /* histograms: each bound as le="..." */
+    bool created;      /* OpenMetrics: the series have _created samples */
+    size_t family_len; /* of the family's name: _created follows it */
 };
 
 /* Writes {labels} for series s, with an optional extra le="..." label. */
@@ -119,6 +121,20 @@ static void write_value_u64(struct buf *b, uint64_t v)
     buf_putc(b, '\n');
 }
 
+/* OpenMetrics: when a counter's or a histogram's series began. */
+static void write_created(struct buf *b, const struct fam_out *o,
+                          const struct series *s)
+{
+    if (!o->created || s->created_ms <= 0)
+        return;
+    buf_append(b, o->def->name, o->family_len);
+    buf_puts(b, "_created");
+    write_labels(b, o, s, NULL);
+    buf_putc(b, ' ');
+    expfmt_om_timestamp(b, s->created_ms);
+    buf_putc(b, '\n');
+}
+
 static void write_series(struct buf *b, const struct fam_out *o,
                          const struct series *s)
 {
@@ -127,6 +143,7 @@ static void write_series(struct buf *b, const struct fam_out *o,
         buf_append(b, d->name, o->name_len);
         write_labels(b, o, s, NULL);
         write_value_fixed(b, s->value);
+        write_created(b, o, s);
         return;
     }
     uint64_t cum = 0;
@@ -145,19 +162,7 @@ static void write_series(struct buf *b, const struct fam_out *o,
     buf_puts(b, "_count");
     write_labels(b, o, s, NULL);
     write_value_u64(b, s->count);
-}
-
-static void write_header(struct buf *out, const struct family_spec *d)
-{
-    buf_puts(out, "# HELP ");
-    buf_puts(out, d->name);
-    buf_putc(out, ' ');
-    expfmt_escape_help(out, d->help);
-    buf_puts(out, "\n# TYPE ");
-    buf_puts(out, d->name);
-    buf_putc(out, ' ');
-    buf_puts(out, metric_type_name(d->type));
-    buf_putc(out, '\n');
+    write_created(b, o, s);
 }
 
 /* Renders name=" of each label of d into names, label i's starting at
@@ -180,9 +185,10 @@ struct shared {
 };
 
 /* Writes f's lines; false when out of memory. */
-static bool write_family(struct buf *out, struct family *f, struct shared *sh)
+static bool write_family(struct buf *out, struct family *f, struct shared *sh,
+                         enum expfmt_format fmt)
 {
-    char les_small[EXPFMT_LES_ON_STACK][NUM_FMT_MAX];
+    char les_small[EXPFMT_LES_ON_STACK][EXPFMT_LE_MAX];
     size_t at_small[EXPFMT_LABELS_ON_STACK + 1], *at = at_small;
     struct family_view v;
     struct fam_out o = {.def = &v.def,
@@ -193,8 +199,13 @@ static bool write_family(struct buf *out, struct family *f, struct shared *sh)
 
     family_view(f, &v);
     o.name_len = strlen(v.def.name);
+    o.family_len = expfmt_om_family_len(v.def.name, v.def.type);
+    /* A counter without _total is an unknown family there: no _created. */
+    o.created = fmt == EXPFMT_OPENMETRICS &&
+                (v.def.type == METRIC_HISTOGRAM ||
+                 (v.def.type == METRIC_COUNTER && o.family_len < o.name_len));
     size_t n_les = v.def.type == METRIC_HISTOGRAM ? v.def.n_bounds : 0;
-    write_header(out, &v.def);
+    expfmt_header(out, fmt, v.def.name, v.def.type, v.def.help);
     buf_reset(&sh->consts);
     write_const_labels(&sh->consts, &v.def);
     if (v.def.n_labels > EXPFMT_LABELS_ON_STACK &&
@@ -206,7 +217,10 @@ static bool write_family(struct buf *out, struct family *f, struct shared *sh)
         (o.les = malloc(n_les * sizeof(*o.les))) == NULL)
         ok = false;
     for (size_t i = 0; ok && i < n_les; i++)
-        num_format(v.def.bounds[i], o.les[i]);
+        if (fmt == EXPFMT_OPENMETRICS)
+            expfmt_om_bound(v.def.bounds[i], o.les[i]);
+        else
+            num_format(v.def.bounds[i], o.les[i]);
     for (size_t i = 0; ok && i < v.n_series; i++)
         write_series(out, &o, v.series[i]);
     if (ok && v.overflow != NULL)
@@ -218,13 +232,19 @@ static bool write_family(struct buf *out, struct family *f, struct shared *sh)
     return ok && !sh->consts.oom && !sh->names.oom;
 }
 
-void expfmt_write(struct registry *r, struct buf *out)
+void expfmt_write_format(struct registry *r, enum expfmt_format fmt,
+                         struct buf *out)
 {
     struct shared sh = {0};
     size_t n = registry_n_families(r);
     for (size_t i = 0; i < n && !out->oom; i++)
-        if (!write_family(out, registry_family(r, i), &sh))
+        if (!write_family(out, registry_family(r, i), &sh, fmt))
             out->oom = true;
     buf_free(&sh.consts);
     buf_free(&sh.names);
+}
+
+void expfmt_write(struct registry *r, struct buf *out)
+{
+    expfmt_write_format(r, EXPFMT_TEXT, out);
 }

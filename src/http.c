@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <microhttpd.h>
 
+#include "gzip.h"
 #include "http_gate.h"
 #include "log.h"
 
@@ -311,10 +312,28 @@ static enum MHD_Result respond_reply(struct http *s, struct MHD_Connection *c,
         return respond_text(s, c, route, MHD_HTTP_INTERNAL_SERVER_ERROR,
                             "500 out of memory\n");
     }
+    bool vary, gzip = gzip_reply(
+                   route->path,
+                   MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                               MHD_HTTP_HEADER_ACCEPT_ENCODING),
+                   &rep->body, &vary);
     size_t len;
     char *body = buf_release(&rep->body, &len);
-    return respond(s, c, route, rep->status, rep->content_type,
-                   body ? body : strdup(""), len, true, rep->attachment);
+    if (body == NULL)
+        body = strdup("");
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    if (gzip)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    if (vary)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_VARY,
+                                MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    return queue(s, c, route, rep->status, rep->content_type, r,
+                 rep->attachment);
 }
 
 static struct route *find_route(struct http *s, const char *path)

@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "log.h"
 
 #define REGISTRY_INITIAL_TABLE 16
 #define MS_PER_S               1000
+#define NS_PER_MS              1000000
 
 static const char *const type_names[METRIC_TYPE_COUNT] = {
     [METRIC_COUNTER] = "counter",
@@ -201,6 +203,13 @@ uint64_t registry_hash(const char *key, size_t len)
     return h;
 }
 
+int64_t registry_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * MS_PER_S + ts.tv_nsec / NS_PER_MS;
+}
+
 static struct series *series_new(const struct family *f, const char *key,
                                  uint32_t key_len, uint64_t hash)
 {
@@ -212,6 +221,8 @@ static struct series *series_new(const struct family *f, const char *key,
         return NULL;
     s->hash = hash;
     s->key_len = key_len;
+    s->created_ms = registry_wall_ms();
+    s->created_new = true;
     memcpy(s->key, key, key_len);
     if (nb > 0)
         s->buckets = (uint64_t *)(void *)((char *)s + off);

@@ -68,12 +68,17 @@ struct series {
     bool dirty;        /* changed since the last checkpoint */
     bool overflow;     /* the family's overflow series */
     bool seen;         /* given a value: max and min take the first as is */
+    bool created_new;  /* created_ms not saved by a checkpoint yet */
     num_fixed value;   /* counter or gauge value; histogram sum */
     uint64_t count;    /* histogram: number of observations */
     uint64_t *buckets; /* histogram: count per bucket (not cumulative) */
     uint32_t key_len;
     uint32_t touched; /* expiring families: when last looked up (seconds) */
-    char key[];       /* label values, each followed by a NUL */
+    /* When the series began: wall-clock milliseconds since the epoch, as
+     * OpenMetrics' _created tells it; 0 when not known (restored from a
+     * state that did not keep it). */
+    int64_t created_ms;
+    char key[]; /* label values, each followed by a NUL */
 };
 
 /* A family: a metric's name, help, type and label names, and its series. */
@@ -121,6 +126,10 @@ struct family *registry_find(struct registry *r, const char *name);
  * in exposition order. */
 size_t registry_n_families(const struct registry *r);
 struct family *registry_family(struct registry *r, size_t i);
+
+/* The wall clock in milliseconds since the epoch, as a new series'
+ * created_ms records it. */
+int64_t registry_wall_ms(void);
 
 /* The hash of a series key, as family_get expects it. */
 uint64_t registry_hash(const char *key, size_t len);

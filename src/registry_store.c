@@ -25,10 +25,20 @@
 #define VALUE_BYTES    sizeof(num_fixed)
 #define COUNT_BYTES    sizeof(uint64_t)
 #define SIG_MAX        4096 /* bytes of a family's signature */
+#define CREATED_BYTES  sizeof(int64_t)
+#define DIGEST_BYTES   sizeof(uint64_t)
 
 _Static_assert(sizeof(num_fixed) == 16, "a saved value is 16 bytes");
 
 /*
+ * series_created: when each saved series began (series.created_ms), a row
+ * per chunk of the chunks table: a digest of the chunk's keys (their
+ * hashes, in order), then 8 bytes per series. A table of its own, so that
+ * files written before it, and releases that do not know it, still load;
+ * the digest tells whether the chunk still holds the series it was written
+ * for (a release that does not know the table rewrites chunks without it),
+ * and when it does not, their beginnings are not known (0).
+ *
  * removed: when each saved metric was first found no longer configured
  * (unix seconds). A table of its own, not a column of families, so that a
  * file stays readable by releases that do not know it (they drop such
@@ -41,7 +51,10 @@ static const char schema[] =
     " metric TEXT NOT NULL, chunk INTEGER NOT NULL, data BLOB NOT NULL,"
     " PRIMARY KEY (metric, chunk)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS removed ("
-    " metric TEXT PRIMARY KEY, since INTEGER NOT NULL) WITHOUT ROWID;";
+    " metric TEXT PRIMARY KEY, since INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS series_created ("
+    " metric TEXT NOT NULL, chunk INTEGER NOT NULL, data BLOB NOT NULL,"
+    " PRIMARY KEY (metric, chunk)) WITHOUT ROWID;";
 
 #define TIME_TEXT_MAX 32 /* "2025-11-13T10:30:00Z" and a NUL */
 #define MS_PER_S      1000
@@ -50,7 +63,9 @@ struct registry_store {
     struct registry *reg;
     int64_t keep_removed_s; /* how long series of a removed metric stay */
     sqlite3_stmt *put_chunk;
+    sqlite3_stmt *put_created;
     sqlite3_stmt *del_chunks;
+    sqlite3_stmt *del_created;
     sqlite3_stmt *unremove;
     struct buf blob;
     bool legacy; /* series still in schema 1's one-row-per-series table */
@@ -76,10 +91,27 @@ static void encode(struct buf *b, const struct family *f,
         buf_append(b, se->buckets, f->n_bounds * sizeof(uint64_t));
 }
 
-static int put_chunk(struct registry_store *rs, struct state *s,
-                     const struct family *f, int64_t chunk)
+/* The digest of the keys of n series: what a series_created row was
+ * written for. */
+static uint64_t keys_digest(struct series *const *se, size_t n)
 {
-    sqlite3_stmt *st = rs->put_chunk;
+    uint64_t d = (uint64_t)n;
+    for (size_t i = 0; i < n; i++)
+        d = (d ^ se[i]->hash) * 0x100000001b3ULL;
+    return d;
+}
+
+static void encode_created(struct buf *b, struct series *const *se, size_t n)
+{
+    uint64_t d = keys_digest(se, n);
+    buf_append(b, &d, DIGEST_BYTES);
+    for (size_t i = 0; i < n; i++)
+        buf_append(b, &se[i]->created_ms, CREATED_BYTES);
+}
+
+static int put_chunk(struct registry_store *rs, struct state *s,
+                     sqlite3_stmt *st, const struct family *f, int64_t chunk)
+{
     if (rs->blob.oom)
         return -ENOMEM;
     sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
@@ -91,45 +123,64 @@ static int put_chunk(struct registry_store *rs, struct state *s,
     return rc == SQLITE_DONE ? 0 : state_fail(s, "cannot save series");
 }
 
-/* Writes every chunk of f holding a changed series; counts them. */
+/*
+ * Writes the n series at se as chunk c: their values when one changed,
+ * their beginnings when one is new; counts the series written.
+ */
+static int write_chunk(struct registry_store *rs, struct state *s,
+                       const struct family *f, int64_t c,
+                       struct series *const *se, size_t n, size_t *series)
+{
+    bool dirty = false, fresh = false;
+    for (size_t i = 0; i < n; i++) {
+        dirty |= se[i]->dirty;
+        fresh |= se[i]->created_new;
+    }
+    int rc = 0;
+    if (dirty) {
+        buf_reset(&rs->blob);
+        for (size_t i = 0; i < n; i++)
+            encode(&rs->blob, f, se[i]);
+        rc = put_chunk(rs, s, rs->put_chunk, f, c);
+        *series += n;
+    }
+    if (rc == 0 && fresh) {
+        buf_reset(&rs->blob);
+        encode_created(&rs->blob, se, n);
+        rc = put_chunk(rs, s, rs->put_created, f, c);
+    }
+    return rc;
+}
+
+/* Writes every chunk of f holding a changed or new series; counts them. */
 static int write_family(struct registry_store *rs, struct state *s,
                         const struct family *f, size_t *series)
 {
-    for (size_t c = 0; c * STORE_CHUNK < f->n_series; c++) {
+    int rc = 0;
+    for (size_t c = 0; rc == 0 && c * STORE_CHUNK < f->n_series; c++) {
         size_t lo = c * STORE_CHUNK, hi = lo + STORE_CHUNK;
         if (hi > f->n_series)
             hi = f->n_series;
-        bool dirty = false;
-        for (size_t i = lo; i < hi && !dirty; i++)
-            dirty = f->by_slot[i]->dirty;
-        if (!dirty)
-            continue;
-        buf_reset(&rs->blob);
-        for (size_t i = lo; i < hi; i++)
-            encode(&rs->blob, f, f->by_slot[i]);
-        int rc = put_chunk(rs, s, f, (int64_t)c);
-        if (rc != 0)
-            return rc;
-        *series += hi - lo;
+        rc =
+            write_chunk(rs, s, f, (int64_t)c, f->by_slot + lo, hi - lo, series);
     }
-    if (f->overflow && f->overflow->dirty) {
-        buf_reset(&rs->blob);
-        encode(&rs->blob, f, f->overflow);
-        (*series)++;
-        return put_chunk(rs, s, f, OVERFLOW_CHUNK);
-    }
-    return 0;
+    if (rc == 0 && f->overflow)
+        rc = write_chunk(rs, s, f, OVERFLOW_CHUNK, &f->overflow, 1, series);
+    return rc;
 }
 
 /* Deletes every saved chunk of the metric. */
 static int drop_chunks(struct registry_store *rs, struct state *s,
                        const char *metric)
 {
-    sqlite3_bind_text(rs->del_chunks, 1, metric, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(rs->del_chunks) == SQLITE_DONE
-                 ? 0
-                 : state_fail(s, "cannot drop");
-    sqlite3_reset(rs->del_chunks);
+    sqlite3_stmt *del[] = {rs->del_chunks, rs->del_created};
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(del) / sizeof(del[0]) && rc == 0; i++) {
+        sqlite3_bind_text(del[i], 1, metric, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(del[i]) == SQLITE_DONE ? 0
+                                                 : state_fail(s, "cannot drop");
+        sqlite3_reset(del[i]);
+    }
     return rc;
 }
 
@@ -141,9 +192,9 @@ static int rewrite_family(struct registry_store *rs, struct state *s,
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < f->n_series; i++)
-        f->by_slot[i]->dirty = true;
+        f->by_slot[i]->dirty = f->by_slot[i]->created_new = true;
     if (f->overflow)
-        f->overflow->dirty = true;
+        f->overflow->dirty = f->overflow->created_new = true;
     return write_family(rs, s, f, series);
 }
 
@@ -167,6 +218,29 @@ static void restore_one(struct family *f, struct series *se, num_fixed v,
     }
     se->dirty = add;
     se->seen = true;
+    /* Whatever it holds now began before this start: when, only
+     * series_created can say (apply_created). */
+    se->created_ms = 0;
+    se->created_new = false;
+}
+
+/*
+ * Gives the n series loaded from a chunk (se, in the chunk's order) the
+ * beginnings its series_created row holds (d, len bytes; NULL when none),
+ * if the row was written for these very series.
+ */
+static void apply_created(struct series *const *se, size_t n,
+                          const unsigned char *d, size_t len)
+{
+    uint64_t digest;
+    if (d == NULL || len != DIGEST_BYTES + n * CREATED_BYTES)
+        return;
+    memcpy(&digest, d, DIGEST_BYTES);
+    if (digest != keys_digest(se, n))
+        return;
+    for (size_t i = 0; i < n; i++)
+        memcpy(&se[i]->created_ms, d + DIGEST_BYTES + i * CREATED_BYTES,
+               CREATED_BYTES);
 }
 
 /*
@@ -174,8 +248,10 @@ static void restore_one(struct family *f, struct series *se, num_fixed v,
  * not come back in their saved slots (then the family is written anew).
  */
 static bool load_chunk(struct family *f, int64_t chunk, const unsigned char *d,
-                       size_t len, size_t *n)
+                       size_t len, const unsigned char *created,
+                       size_t created_len, size_t *n)
 {
+    struct series *got[STORE_CHUNK];
     size_t fixed = VALUE_BYTES + COUNT_BYTES + f->n_bounds * sizeof(uint64_t);
     size_t at = 0, k = 0;
     bool in_place = true;
@@ -201,6 +277,8 @@ static bool load_chunk(struct family *f, int64_t chunk, const unsigned char *d,
         if (se == NULL)
             return false;
         restore_one(f, se, v, count, bk);
+        if (k < STORE_CHUNK)
+            got[k] = se;
         size_t slot = (size_t)chunk * STORE_CHUNK + k;
         if (chunk != OVERFLOW_CHUNK &&
             (slot >= f->n_series || f->by_slot[slot] != se))
@@ -208,6 +286,8 @@ static bool load_chunk(struct family *f, int64_t chunk, const unsigned char *d,
         k++;
         (*n)++;
     }
+    if (k <= STORE_CHUNK)
+        apply_created(got, k, created, created_len);
     return in_place;
 }
 
@@ -264,17 +344,20 @@ static int load_family(struct registry_store *rs, struct state *s,
 {
     sqlite3_stmt *st = NULL;
     if (state_prepare(s, &st,
-                      "SELECT chunk, data FROM chunks WHERE metric = ? "
-                      "ORDER BY chunk") != 0)
+                      "SELECT c.chunk, c.data, t.data FROM chunks c "
+                      "LEFT JOIN series_created t "
+                      "ON t.metric = c.metric AND t.chunk = c.chunk "
+                      "WHERE c.metric = ? ORDER BY c.chunk") != 0)
         return -EIO;
     sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
     int rc;
     size_t n = 0;
     bool in_place = true;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        in_place &= load_chunk(f, sqlite3_column_int64(st, 0),
-                               sqlite3_column_blob(st, 1),
-                               (size_t)sqlite3_column_bytes(st, 1), &n);
+        in_place &= load_chunk(
+            f, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+            (size_t)sqlite3_column_bytes(st, 1), sqlite3_column_blob(st, 2),
+            (size_t)sqlite3_column_bytes(st, 2), &n);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return state_fail(s, "cannot read series");
@@ -480,8 +563,13 @@ static int prepare(void *ctx, struct state *s, int version)
     sqlite3_finalize(st);
     if (state_prepare(s, &rs->put_chunk,
                       "INSERT OR REPLACE INTO chunks VALUES (?,?,?)") != 0 ||
+        state_prepare(s, &rs->put_created,
+                      "INSERT OR REPLACE INTO series_created VALUES (?,?,?)") !=
+            0 ||
         state_prepare(s, &rs->del_chunks,
                       "DELETE FROM chunks WHERE metric = ?") != 0 ||
+        state_prepare(s, &rs->del_created,
+                      "DELETE FROM series_created WHERE metric = ?") != 0 ||
         state_prepare(s, &rs->unremove,
                       "DELETE FROM removed WHERE metric = ?") != 0)
         return -EIO;
@@ -530,9 +618,9 @@ static void committed(void *ctx)
         if (!kept(f))
             continue;
         for (size_t k = 0; k < f->n_series; k++)
-            f->order[k]->dirty = false;
+            f->order[k]->dirty = f->order[k]->created_new = false;
         if (f->overflow)
-            f->overflow->dirty = false;
+            f->overflow->dirty = f->overflow->created_new = false;
         f->renumbered = false;
     }
 }
@@ -541,7 +629,9 @@ static void store_free(void *ctx)
 {
     struct registry_store *rs = ctx;
     sqlite3_finalize(rs->put_chunk);
+    sqlite3_finalize(rs->put_created);
     sqlite3_finalize(rs->del_chunks);
+    sqlite3_finalize(rs->del_created);
     sqlite3_finalize(rs->unremove);
     buf_free(&rs->blob);
     free(rs);

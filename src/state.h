@@ -43,10 +43,11 @@
  *      file's first line decided; older rows get 0 (nothing delivered
  *      past the offset, as they meant) and 'auto'.
  * Tables added without a new version, because a release that does not
- * know them leaves them alone: removed (registry_store.h), the usage
- * ledger's ledger_* tables (usage/ledger_store.c), budget_warnings
- * (usage/budget_store.c), and rule_alerts, rule_series and rule_samples
- * (rules/engine_store.c, rules/history_store.c).
+ * know them leaves them alone: removed and series_created
+ * (registry_store.c), the usage ledger's ledger_* tables
+ * (usage/ledger_store.c), budget_warnings (usage/budget_store.c), and
+ * rule_alerts, rule_series and rule_samples (rules/engine_store.c,
+ * rules/history_store.c).
  */
 #define STATE_SCHEMA_VERSION 3
 

@@ -33,6 +33,7 @@
 #include "alert.h"
 #include "buf.h"
 #include "config_rules.h"
+#include "expfmt.h"
 #include "history.h"
 
 struct engine;
@@ -102,9 +103,11 @@ struct history *engine_history(struct engine *e);
 /* Adds the tokentail_rule_* families to sm; 0 or -errno. */
 int engine_selfmetrics(struct engine *e, struct selfmetrics *sm);
 
-/* Appends tokentail_alerts: 1 per pending or firing alert, labelled
- * alertname, alertstate and the alert's labels. Nothing without rules. */
-void engine_expose(const struct engine *e, struct buf *out);
+/* Appends tokentail_alerts in fmt: 1 per pending or firing alert,
+ * labelled alertname, alertstate and the alert's labels. Nothing without
+ * rules. */
+void engine_expose(const struct engine *e, enum expfmt_format fmt,
+                   struct buf *out);
 
 /*
  * The sink that hands alerts to the notifier n (notify.h; borrowed: it

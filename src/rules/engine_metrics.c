@@ -128,12 +128,13 @@ static void expose_alert(struct buf *out, const struct alert *a)
     buf_puts(out, "} 1\n");
 }
 
-void engine_expose(const struct engine *e, struct buf *out)
+void engine_expose(const struct engine *e, enum expfmt_format fmt,
+                   struct buf *out)
 {
     if (e == NULL || e->n_groups == 0)
         return;
-    buf_puts(out, "# HELP tokentail_alerts Alerts pending or firing, "
-                  "1 each.\n# TYPE tokentail_alerts gauge\n");
+    expfmt_header(out, fmt, "tokentail_alerts", METRIC_GAUGE,
+                  "Alerts pending or firing, 1 each.");
     for (size_t g = 0; g < e->n_groups; g++)
         for (size_t r = 0; r < e->groups[g].n_rules; r++) {
             const struct alert_rule *ar = &e->groups[g].rules[r].ar;

@@ -20,10 +20,12 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from decimal import Decimal, getcontext
 
 getcontext().prec = 80  # exact for every value tokentail can hold
@@ -318,6 +320,43 @@ class Tokentail:
         self.stderr.close()
         assert rc == 0, "tokentail exited with %d:\n%s" % (rc, log)
         return log
+
+
+def free_port():
+    """A loopback port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Prometheus:
+    """A real Prometheus (Debian's prometheus) on a loopback port, with
+    config (the text of its prometheus.yml) and its data in directory."""
+
+    def __init__(self, directory, config):
+        if shutil.which("prometheus") is None:
+            raise Skip("prometheus is not installed")
+        path = os.path.join(directory, "prometheus.yml")
+        with open(path, "w") as f:
+            f.write(config)
+        self.port = free_port()
+        self.logfile = open(os.path.join(directory, "prometheus.log"), "w")
+        self.proc = subprocess.Popen(
+            ["prometheus", "--config.file=" + path,
+             "--storage.tsdb.path=" + os.path.join(directory, "tsdb"),
+             "--web.listen-address=127.0.0.1:%d" % self.port],
+            stdout=self.logfile, stderr=subprocess.STDOUT)
+
+    def get(self, path):
+        """GET path of its API; the decoded JSON answer."""
+        url = "http://127.0.0.1:%d%s" % (self.port, path)
+        with urllib.request.urlopen(url, timeout=5 * SLOW) as r:
+            return json.load(r)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+        self.logfile.close()
 
 
 def open_files(pid):

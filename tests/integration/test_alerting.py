@@ -25,18 +25,14 @@ Nothing sleeps for a fixed time: every wait polls with a deadline.
 import json
 import os
 import queue
-import shutil
-import socket
-import subprocess
 import tempfile
 import threading
 import time
-import urllib.request
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-from harness import (Skip, Tokentail, main, poll, promtool_check, run,
-                     write_config)
+from harness import (Prometheus, Skip, Tokentail, main, poll,
+                     promtool_check, run, write_config)
 
 CONFIG = """
 inputs:
@@ -256,16 +252,8 @@ scrape_configs:
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def prometheus_alerts(port):
-    with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/alerts" % port,
-                                timeout=5) as r:
-        doc = json.load(r)
+def prometheus_alerts(prom):
+    doc = prom.get("/api/v1/alerts")
     return {a["labels"]["alertname"]: a for a in doc["data"]["alerts"]}
 
 
@@ -275,8 +263,6 @@ def comparable(alerts):
 
 
 def test_prometheus_agrees():
-    if shutil.which("prometheus") is None:
-        raise Skip("prometheus is not installed")
     with tempfile.TemporaryDirectory() as d:
         rules = os.path.join(d, "alerts.yml")
         with open(rules, "w") as f:
@@ -286,16 +272,11 @@ def test_prometheus_agrees():
         write(d, {"service": "api", "cost": 2}, {"service": "api", "cost": 2},
               {"service": "web", "cost": 1}, {"service": "api", "cost": 1},
               {"depth": 15})
-        port = free_port()
-        pcfg = os.path.join(d, "prometheus.yml")
-        with open(pcfg, "w") as f:
-            f.write(PROMETHEUS % {"rules": rules, "port": tt.port})
-        plog = open(os.path.join(d, "prometheus.log"), "w")
-        prom = subprocess.Popen(
-            ["prometheus", "--config.file=" + pcfg,
-             "--storage.tsdb.path=" + os.path.join(d, "tsdb"),
-             "--web.listen-address=127.0.0.1:%d" % port],
-            stdout=plog, stderr=subprocess.STDOUT)
+        try:
+            prom = Prometheus(d, PROMETHEUS % {"rules": rules, "port": tt.port})
+        except Skip:
+            tt.stop()
+            raise
         try:
             want = {"ManyErrors", "DeepQueue", "BudgetHigh"}
 
@@ -306,13 +287,11 @@ def test_prometheus_agrees():
             ours = poll("tokentail's alerts firing",
                         lambda: all_firing(lambda: alerts(tt)), 30)
             theirs = poll("Prometheus' alerts firing",
-                          lambda: all_firing(lambda: prometheus_alerts(port)),
+                          lambda: all_firing(lambda: prometheus_alerts(prom)),
                           60)
             assert comparable(ours) == comparable(theirs), (ours, theirs)
         finally:
-            prom.terminate()
-            prom.wait()
-            plog.close()
+            prom.stop()
             tt.stop()
 
 

@@ -86,6 +86,17 @@ def check(e, name, lines_read):
     assert e.value("tokentail_files_resumed_total", input="app") == "1"
 
 
+def created(t):
+    """The _created samples of the configured families, in OpenMetrics."""
+    _, h, body = t.request("/metrics", headers={
+        "Accept": "application/openmetrics-text;version=1.0.0"})
+    assert h["Content-Type"].startswith("application/openmetrics-text"), h
+    return {l.rsplit(" ", 1)[0]: l.rsplit(" ", 1)[1]
+            for l in body.decode().split("\n")
+            if "_created" in l.split("{")[0]
+            and not l.startswith(("tokentail_", "process_", "#"))}
+
+
 def test_restore_and_continue():
     with tempfile.TemporaryDirectory() as tmp:
         log, state = place_fixture(tmp)
@@ -93,11 +104,14 @@ def test_restore_and_continue():
         t = start(tmp, log, state)
         try:
             check(settled(t, size), "restored.prom", 0)
+            # 0.1.0 did not keep when series began: no _created for them.
+            assert created(t) == {}, created(t)
             with open(os.path.join(DATA, "more.log"), "rb") as f:
                 more = f.read()
             with open(log, "ab") as f:
                 f.write(more)
             check(t.wait_lines(MORE_LINES), "continued.prom", MORE_LINES)
+            began = created(t)
         finally:
             t.stop()
         # What this version wrote back restores the same way.
@@ -107,6 +121,9 @@ def test_restore_and_continue():
         t = start(tmp, log, state)
         try:
             check(settled(t, size + len(more)), "continued.prom", 0)
+            # Series new since then keep their beginnings; the others
+            # still have none.
+            assert created(t) == began
         finally:
             t.stop()
 

@@ -125,10 +125,19 @@ static void test_alert_life(void **state)
     assert_int_equal(ri.alerts[0].state, ALERT_PENDING);
     assert_int_equal(ri.alerts[0].active_at_ms, EFIX_T0);
     assert_int_equal(g.sends, 0); /* pending alerts are not sent */
-    engine_expose(x.e, &b);
+    engine_expose(x.e, EXPFMT_TEXT, &b);
     assert_non_null(strstr(b.data, "tokentail_alerts{alertname=\"High\","
                                    "alertstate=\"pending\",job=\"api\","
                                    "severity=\"critical\"} 1\n"));
+    /* OpenMetrics: the same sample, under the same metadata. */
+    buf_reset(&b);
+    engine_expose(x.e, EXPFMT_OPENMETRICS, &b);
+    assert_string_equal(b.data,
+                        "# HELP tokentail_alerts Alerts pending or firing, 1 "
+                        "each.\n# TYPE tokentail_alerts gauge\n"
+                        "tokentail_alerts{alertname=\"High\","
+                        "alertstate=\"pending\",job=\"api\","
+                        "severity=\"critical\"} 1\n");
     buf_reset(&b);
     at(&x, 1);
     at(&x, 2);
@@ -155,7 +164,7 @@ static void test_alert_life(void **state)
     assert_int_equal(g.sends, 3);
     assert_true(g.last.resolved);
     assert_int_equal(g.last.ends_at_ms, EFIX_T0 + 65000);
-    engine_expose(x.e, &b);
+    engine_expose(x.e, EXPFMT_TEXT, &b);
     assert_null(strstr(b.data, "tokentail_alerts{"));
     buf_free(&b);
     efix_close(&x);
