@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 
-from harness import (SLOW, Exposition, Skip, Tokentail, binary, deadline,
+from harness import (ROOT, SLOW, Exposition, Skip, Tokentail, binary, deadline,
                      main, poll, wrapper, write_config)
 
 STATUS = re.compile(r"^following (\d+) files?, (\d+)\.(\d) lines/s, "
@@ -477,8 +477,45 @@ def test_listen_address_taken():
                 'available"' % port) in err, err
 
 
+# --- the unit -------------------------------------------------------------------
+
+EXPOSURE_MAX = "2.0"  # systemd-analyze security's overall exposure, at most
+
+
+def test_unit_files():
+    """The unit and the socket pass systemd-analyze verify, offline, with
+    ExecStart= pointing at this binary; the unit's exposure is 2.0 or less."""
+    tool = shutil.which("systemd-analyze")
+    if tool is None:
+        raise Skip("systemd-analyze not installed (Debian's systemd)")
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(ROOT, "systemd", "tokentail.service.in")) as f:
+            unit = f.read()
+        unit = (unit.replace("@BINDIR@", os.path.dirname(binary()))
+                .replace("@SYSCONFDIR@", "/etc"))
+        assert not re.search(r"@[A-Z]+@", unit), unit
+        service = os.path.join(tmp, "tokentail.service")
+        with open(service, "w") as f:
+            f.write(unit)
+        shutil.copy(os.path.join(ROOT, "systemd", "tokentail.socket"), tmp)
+        p = subprocess.run([tool, "verify", "--man=no", "tokentail.service",
+                            "tokentail.socket"], cwd=tmp, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60)
+        assert p.returncode == 0 and p.stdout == b"", p.stdout.decode()
+        p = subprocess.run([tool, "security", "--offline=true", "--no-pager",
+                            "tokentail.service"], cwd=tmp, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60)
+        m = re.search(r"Overall exposure level for tokentail\.service: (\d+\.\d)",
+                      p.stdout.decode())
+        assert m, p.stdout.decode()
+        assert float(m.group(1)) <= float(EXPOSURE_MAX), p.stdout.decode()
+        for want in ("Type=notify", "NotifyAccess=main", "WatchdogSec=30s",
+                     "ExecReload=/bin/kill -HUP $MAINPID"):
+            assert "\n" + want + "\n" in unit, want
+
+
 if __name__ == "__main__":
     main([test_lifecycle, test_watchdog, test_watchdog_other_pid,
           test_bad_notify_socket, test_socket_activate, test_passed_socket,
           test_no_sockets_passed, test_two_listen_addresses,
-          test_listen_address_taken])
+          test_listen_address_taken, test_unit_files])
