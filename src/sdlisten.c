@@ -1,39 +1,27 @@
 #include "sdlisten.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-/* A decimal number without sign or spaces, at most 9 digits. */
-static bool parse_small(const char *s, long *out)
-{
-    long v = 0;
-    size_t i = 0;
-    for (; s[i] >= '0' && s[i] <= '9'; i++) {
-        if (i == 9)
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return i > 0 && s[i] == '\0';
-}
+#include "sdnotify.h"
 
 int sdlisten_count(const char *listen_pid, const char *listen_fds, pid_t pid,
                    const char **why)
 {
-    long p, n;
+    uint64_t p, n;
     if (listen_pid == NULL || listen_fds == NULL) {
         *why = "no sockets were passed (LISTEN_PID and LISTEN_FDS are not "
                "set: start tokentail from a .socket unit)";
         return -EINVAL;
     }
-    if (!parse_small(listen_pid, &p) || !parse_small(listen_fds, &n)) {
+    if (!sdnotify_parse_uint(listen_pid, &p) ||
+        !sdnotify_parse_uint(listen_fds, &n)) {
         *why = "LISTEN_PID and LISTEN_FDS must be numbers";
         return -EINVAL;
     }
-    if (p != (long)pid) {
+    if (p != (uint64_t)pid) {
         *why = "the sockets were passed to another process (LISTEN_PID)";
         return -EINVAL;
     }

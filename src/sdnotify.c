@@ -20,8 +20,7 @@ struct sdnotify {
     uint64_t watchdog_usec; /* 0: none */
 };
 
-/* A decimal number of at most 19 digits (no sign, no spaces), in *out. */
-static bool parse_u64(const char *s, uint64_t *out)
+bool sdnotify_parse_uint(const char *s, uint64_t *out)
 {
     uint64_t v = 0;
     size_t i = 0;
@@ -63,14 +62,14 @@ static int watchdog(struct sdnotify *n, const char *usec, const char *wpid,
     uint64_t v, p;
     if (usec == NULL || usec[0] == '\0')
         return 0;
-    if (!parse_u64(usec, &v) || v == 0) {
+    if (!sdnotify_parse_uint(usec, &v) || v == 0) {
         *why = "WATCHDOG_USEC must be a positive number of microseconds";
         return -EINVAL;
     }
     /* systemd sets WATCHDOG_PID to the main process; another process
      * that inherited the variables is not the one it watches. */
     if (wpid != NULL && wpid[0] != '\0') {
-        if (!parse_u64(wpid, &p) || p == 0) {
+        if (!sdnotify_parse_uint(wpid, &p) || p == 0) {
             *why = "WATCHDOG_PID must be a process id";
             return -EINVAL;
         }

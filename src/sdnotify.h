@@ -17,6 +17,7 @@
 #ifndef TOKENTAIL_SDNOTIFY_H
 #define TOKENTAIL_SDNOTIFY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -65,6 +66,12 @@ int sdnotify_stopping(struct sdnotify *n);
 int sdnotify_watchdog(struct sdnotify *n);
 /* STATUS=line; line (borrowed) must hold no newline (-EINVAL). */
 int sdnotify_status(struct sdnotify *n, const char *line);
+
+/*
+ * A variable's number as systemd writes it: decimal digits only, at most
+ * 19 of them. Returns whether s (borrowed) is one, with its value in *out.
+ */
+bool sdnotify_parse_uint(const char *s, uint64_t *out);
 
 /* Closes the socket and frees; NULL is a no-op. */
 void sdnotify_free(struct sdnotify *n);
