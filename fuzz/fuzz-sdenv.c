@@ -67,6 +67,7 @@ static void check_listen(const char *const *f)
         return;
     }
     CHECK(n >= 1 && n <= SDLISTEN_MAX_FDS);
+    CHECK(f[3] != NULL && f[4] != NULL);
     CHECK(strtoll(f[3], NULL, 10) == FUZZ_PID);
     CHECK(strtoll(f[4], NULL, 10) == n);
 }
