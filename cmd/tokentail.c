@@ -20,6 +20,7 @@
 #include "notify_check.h"
 #include "report.h"
 #include "ruletest.h"
+#include "sdlisten.h"
 
 #ifndef TOKENTAIL_VERSION
 #define TOKENTAIL_VERSION "unknown"
@@ -57,7 +58,12 @@ static const char usage[] =
     "                              then " DEFAULT_SYSTEM_CONFIG ")\n"
     "  --web.listen-address=[HOST]:PORT\n"
     "                              where to serve HTTP (default " DEFAULT_LISTEN
-    ")\n"
+    "); repeat\n"
+    "                              the flag to serve on several addresses\n"
+    "  --web.systemd-socket        serve on the sockets systemd passes "
+    "(socket\n"
+    "                              activation) instead of "
+    "--web.listen-address\n"
     "  --log.level=LEVEL           debug, info, warn or error (default "
     "info)\n"
     "  --state.file=PATH           where values and read positions survive "
@@ -95,7 +101,9 @@ static const char usage[] =
 
 struct options {
     const char *config;
-    const char *listen;
+    const char *listen[HTTP_MAX_LISTEN];
+    size_t n_listen;
+    bool systemd_socket;
     const char *log_level;
     const char *state_file;
     const char *once_input; /* the input that reads FILEs */
@@ -158,9 +166,15 @@ static int parse_args(int argc, char **argv, struct options *o)
         } else if ((v = flag_value(argc, argv, &i, "--config.file",
                                    &missing)) != NULL) {
             o->config = v;
+        } else if (strcmp(a, "--web.systemd-socket") == 0) {
+            o->systemd_socket = true;
         } else if ((v = flag_value(argc, argv, &i, "--web.listen-address",
                                    &missing)) != NULL) {
-            o->listen = v;
+            if (o->n_listen == HTTP_MAX_LISTEN)
+                return usage_error("--web.listen-address: at most 16 "
+                                   "addresses, not more: %s",
+                                   v);
+            o->listen[o->n_listen++] = v;
         } else if ((v = flag_value(argc, argv, &i, "--log.level", &missing)) !=
                    NULL) {
             o->log_level = v;
@@ -247,6 +261,43 @@ static int once_input(const struct options *o, const struct config *cfg)
     return -1;
 }
 
+/*
+ * Where to serve: the addresses of --web.listen-address (default
+ * DEFAULT_LISTEN) parsed into listen, or with --web.systemd-socket the
+ * sockets systemd passed. Returns 0, 2 after a usage error, 1 when
+ * systemd passed no sockets.
+ */
+static int web_options(struct options *o, struct http_listen *listen,
+                       struct daemon_web *web)
+{
+    static const char *const defaults[] = {DEFAULT_LISTEN};
+    const char *why;
+    *web = (struct daemon_web){.listen = listen,
+                               .names = o->n_listen ? o->listen : defaults,
+                               .n_listen = o->n_listen ? o->n_listen : 1};
+    for (size_t i = 0; i < web->n_listen; i++)
+        if (http_parse_listen(web->names[i], &listen[i], &why) != 0) {
+            fprintf(stderr,
+                    "tokentail: bad --web.listen-address \"%s\": %s\n"
+                    "Try 'tokentail --help' for more information.\n",
+                    web->names[i], why);
+            return 2;
+        }
+    if (!o->systemd_socket || o->once || o->check || o->test_notify)
+        return 0;
+    int n = sdlisten_from_env(&why);
+    if (n < 0) {
+        log_error("--web.systemd-socket: %s", why);
+        return 1;
+    }
+    if (o->n_listen > 0)
+        log_warn("--web.listen-address is ignored: --web.systemd-socket "
+                 "serves on the sockets systemd passed");
+    web->first_fd = SDLISTEN_FDS_START;
+    web->n_fds = (size_t)n;
+    return 0;
+}
+
 static const char *default_config(void)
 {
     if (access(DEFAULT_CONFIG, F_OK) == 0)
@@ -257,8 +308,8 @@ static const char *default_config(void)
 int main(int argc, char **argv)
 {
     struct options o = {0};
-    struct http_listen listen;
-    const char *why;
+    struct http_listen listen[HTTP_MAX_LISTEN];
+    struct daemon_web web;
     int rc;
 
     if (argc > 1 && strcmp(argv[1], "report") == 0)
@@ -278,14 +329,8 @@ int main(int argc, char **argv)
                                o.log_level);
         log_set_level((enum log_level)level);
     }
-    if (http_parse_listen(o.listen ? o.listen : DEFAULT_LISTEN, &listen,
-                          &why) != 0) {
-        fprintf(stderr,
-                "tokentail: bad --web.listen-address \"%s\": %s\n"
-                "Try 'tokentail --help' for more information.\n",
-                o.listen, why);
-        return 2;
-    }
+    if ((rc = web_options(&o, listen, &web)) != 0)
+        return rc;
     if (o.config == NULL)
         o.config = default_config();
 
@@ -327,7 +372,7 @@ int main(int argc, char **argv)
     if (o.once)
         rc = daemon_once(d, o.files, o.n_files, (size_t)input, stdout);
     else
-        rc = daemon_run(d, &listen);
+        rc = daemon_run(d, &web);
     daemon_free(d);
     return rc == 0 ? 0 : 1;
 }

@@ -1,6 +1,5 @@
 #include "daemon.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "accept.h"
+#include "buf.h"
 #include "budget.h"
 #include "budget_http.h"
 #include "budget_store.h"
@@ -30,6 +30,7 @@
 #include "registry.h"
 #include "registry_store.h"
 #include "selfmetrics.h"
+#include "service.h"
 #include "state.h"
 #include "usage_http.h"
 #include "watch.h"
@@ -57,6 +58,7 @@ struct daemon {
     struct watch *watch;
     struct http *http;
     struct notifier *notifier;
+    struct service *service; /* NULL: not started by systemd */
     struct loop_timer *ckpt_timer;
     struct loop_timer *expire_timer;
     struct loop_timer *budget_timer;
@@ -276,6 +278,7 @@ void daemon_free(struct daemon *d)
         loop_timer_cancel(d->loop, d->budget_timer);
         loop_timer_cancel(d->loop, d->rules_timer);
     }
+    service_free(d->service);
     watch_free(d->watch);
     notifier_free(d->notifier);
     loop_free(d->loop);
@@ -376,8 +379,10 @@ static void on_signal(void *ctx, int sig)
 {
     struct daemon *d = ctx;
     if (sig == SIGHUP) {
+        service_reloading(d->service);
         log_info("SIGHUP received; configuration reload is not supported "
                  "yet, restart to apply changes");
+        service_ready(d->service);
         return;
     }
     if (sig == SIGUSR1) {
@@ -393,44 +398,73 @@ static void on_signal(void *ctx, int sig)
     loop_stop(d->loop);
 }
 
-static void describe_listen(const struct http_listen *l, uint16_t port,
-                            char *out, size_t cap)
+/* What the status line sent to systemd says. */
+static void sample_service(void *ctx, struct service_sample *out)
 {
-    char host[INET6_ADDRSTRLEN] = "";
-    if (l->any) {
-        snprintf(out, cap, "[::]:%u", port);
-        return;
+    struct daemon *d = ctx;
+    struct input_stats in;
+    struct pipeline_input_stats pin;
+    struct state_stats st;
+    *out = (struct service_sample){0};
+    for (size_t i = 0; i < d->n_inputs; i++) {
+        input_get_stats(d->inputs[i], &in);
+        pipeline_input_stats(d->pipe, i, &pin);
+        out->files += in.files;
+        out->lines += pin.lines;
     }
-    if (l->addr.ss_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)&l->addr)->sin_addr,
-                  host, sizeof(host));
-        snprintf(out, cap, "%s:%u", host, port);
-    } else {
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&l->addr)->sin6_addr,
-                  host, sizeof(host));
-        snprintf(out, cap, "[%s]:%u", host, port);
-    }
+    state_get_stats(d->state, &st);
+    out->checkpoint = st.last_time;
 }
 
-/* Prometheus' default external URL: http:// and the address served. */
-static int set_external_url(struct engine *e, const struct http_listen *l,
-                            const char *where)
+/*
+ * Serves on the sockets systemd passed, else on every address given;
+ * appends their names to names, separated by commas. Returns 0 or
+ * -errno, logged.
+ */
+static int open_http(struct daemon *d, const struct daemon_web *web,
+                     struct buf *names)
 {
-    char url[128];
-    if (l->any) {
+    char where[80];
+    int rc = http_start(d->loop, NULL, &d->http);
+    for (size_t i = 0; rc == 0 && i < web->n_fds; i++)
+        if ((rc = http_adopt(d->http, web->first_fd + (int)i)) != 0)
+            log_error("cannot serve on descriptor %d, passed by systemd: %s",
+                      web->first_fd + (int)i,
+                      rc == -EINVAL ? "not a listening stream socket"
+                                    : strerror(-rc));
+    for (size_t i = 0; rc == 0 && web->n_fds == 0 && i < web->n_listen; i++)
+        if ((rc = http_listen_on(d->http, &web->listen[i])) != 0)
+            log_error("cannot listen on %s: %s", web->names[i],
+                      rc == -EADDRINUSE ? "address in use or not available"
+                                        : strerror(-rc));
+    for (size_t i = 0; rc == 0 && i < http_n_listeners(d->http); i++) {
+        http_listener_name(d->http, i, where, sizeof(where));
+        buf_printf(names, "%s%s", i > 0 ? "," : "address=", where);
+    }
+    return rc;
+}
+
+/*
+ * Prometheus' default external URL: http:// and the first address
+ * served, the host's name for a wildcard.
+ */
+static int set_external_url(struct daemon *d)
+{
+    char url[128], where[80];
+    if (http_listener_name(d->http, 0, where, sizeof(where))) {
         char host[64] = "localhost";
         gethostname(host, sizeof(host) - 1);
-        snprintf(url, sizeof(url), "http://%s:%u/", host, l->port);
+        snprintf(url, sizeof(url), "http://%s:%u/", host, http_port(d->http));
     } else {
         snprintf(url, sizeof(url), "http://%s/", where);
     }
-    return engine_set_external_url(e, url);
+    return engine_set_external_url(d->rules, url);
 }
 
-int daemon_run(struct daemon *d, const struct http_listen *listen)
+int daemon_run(struct daemon *d, const struct daemon_web *web)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1, 0};
-    char where[80], extra[128];
+    struct buf names = {0};
     int rc;
 
     signal(SIGPIPE, SIG_IGN);
@@ -443,32 +477,27 @@ int daemon_run(struct daemon *d, const struct http_listen *listen)
     if ((rc = loop_add_signals(d->loop, sigs, on_signal, d)) != 0 ||
         (rc = loop_add_fd(d->loop, watch_fd(d->watch), EPOLLIN, on_watch, d)) !=
             0 ||
-        (rc = loop_add_idle(d->loop, on_idle, d)) != 0) {
+        (rc = loop_add_idle(d->loop, on_idle, d)) != 0 ||
+        (rc = service_new(d->loop, sample_service, d, &d->service)) != 0) {
         log_error("cannot set up the event loop: %s", strerror(-rc));
         return rc;
     }
     watch_on_overflow(d->watch, on_overflow, d);
 
-    if ((rc = http_start(d->loop, listen, &d->http)) != 0) {
-        describe_listen(listen, listen->port, where, sizeof(where));
-        log_error("cannot listen on %s: %s", where,
-                  rc == -EADDRINUSE ? "address in use or not available"
-                                    : strerror(-rc));
-        return rc;
-    }
-    if ((rc = http_route(d->http, "/metrics", on_metrics, d)) != 0 ||
+    if ((rc = open_http(d, web, &names)) != 0 ||
+        (rc = http_route(d->http, "/metrics", on_metrics, d)) != 0 ||
         (rc = http_route(d->http, "/health", on_health, d)) != 0 ||
         (rc = http_route(d->http, "/api/v1/budgets", budget_http_get,
                          d->budgets)) != 0 ||
         (rc = http_route(d->http, "/", http_index_page, NULL)) != 0 ||
         (rc = usage_http_routes(d->http, d->ledger)) != 0 ||
         (rc = engine_routes(d->http, d->rules)) != 0)
-        return rc;
+        goto out;
 
     for (size_t i = 0; i < d->n_inputs; i++) {
         input_scan(d->inputs[i], INPUT_SCAN_STARTUP);
         if ((rc = input_start(d->inputs[i])) != 0)
-            return rc;
+            goto out;
     }
     /* The first checkpoint records the inputs and where every file starts. */
     checkpoint(d);
@@ -480,22 +509,24 @@ int daemon_run(struct daemon *d, const struct http_listen *listen)
     if (d->budgets != NULL)
         on_budgets(d);
     if (d->rules != NULL) {
-        describe_listen(listen, http_port(d->http), where, sizeof(where));
         if (d->cfg->alerting->external_url[0] == '\0' &&
-            (rc = set_external_url(d->rules, listen, where)) != 0)
-            return rc;
+            (rc = set_external_url(d)) != 0)
+            goto out;
         on_rules(d);
     }
 
-    describe_listen(listen, http_port(d->http), where, sizeof(where));
-    snprintf(extra, sizeof(extra), "address=%s version=%s", where,
-             TOKENTAIL_VERSION);
-    log_write(LOG_INFO, extra, "serving HTTP");
+    buf_printf(&names, " version=%s", TOKENTAIL_VERSION);
+    log_write(LOG_INFO, names.oom ? NULL : names.data, "serving HTTP");
+    /* Inputs placed, their first checkpoint written, HTTP answering. */
+    service_ready(d->service);
 
     rc = loop_run(d->loop);
     if (rc != 0)
         log_error("event loop failed: %s", strerror(-rc));
+    service_stopping(d->service);
     checkpoint(d);
+out:
+    buf_free(&names);
     return rc;
 }
 

@@ -41,8 +41,21 @@ enum daemon_mode {
 int daemon_new(struct config *cfg, enum daemon_mode mode,
                const char *state_file, struct daemon **out);
 
-/* Serves on listen and follows the inputs until SIGINT or SIGTERM. */
-int daemon_run(struct daemon *d, const struct http_listen *listen);
+/* Where the daemon serves HTTP; everything borrowed. */
+struct daemon_web {
+    const struct http_listen *listen; /* --web.listen-address, in order */
+    const char *const *names;         /* as given, for error messages */
+    size_t n_listen;
+    int first_fd; /* with n_fds > 0: systemd's sockets, first_fd onwards, */
+    size_t n_fds; /* served instead of the addresses */
+};
+
+/*
+ * Serves as web says and follows the inputs until SIGINT or SIGTERM;
+ * tells systemd, when it started the daemon, once it is ready and when it
+ * stops (service.h).
+ */
+int daemon_run(struct daemon *d, const struct daemon_web *web);
 
 /*
  * Reads the named files with the settings of the input at index input,

@@ -480,6 +480,34 @@ int http_start(struct loop *l, const struct http_listen *listen,
     return 0;
 }
 
+int http_listen_on(struct http *s, const struct http_listen *listen)
+{
+    uint16_t port;
+    int rc = http_gate_listen(s->gate, listen, &port);
+    if (rc == 0 && http_gate_n_listeners(s->gate) == 1)
+        s->port = port;
+    return rc;
+}
+
+int http_adopt(struct http *s, int fd)
+{
+    uint16_t port;
+    int rc = http_gate_adopt(s->gate, fd, &port);
+    if (rc == 0 && http_gate_n_listeners(s->gate) == 1)
+        s->port = port;
+    return rc;
+}
+
+size_t http_n_listeners(const struct http *s)
+{
+    return http_gate_n_listeners(s->gate);
+}
+
+bool http_listener_name(const struct http *s, size_t i, char *out, size_t cap)
+{
+    return http_gate_name(s->gate, i, out, cap);
+}
+
 uint16_t http_port(const struct http *s)
 {
     return s->port;

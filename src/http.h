@@ -32,6 +32,8 @@
 #define HTTP_CONN_TIMEOUT      10    /* seconds a connection may idle */
 #define HTTP_CONN_MEMORY_LIMIT 32768 /* bytes per connection for headers */
 
+#define HTTP_MAX_LISTEN 16 /* addresses served at once */
+
 #define HTTP_STATUS_CLASSES 6 /* responses are counted by code / 100 */
 
 #define HTTP_TEXT "text/plain; charset=utf-8"
@@ -99,11 +101,34 @@ struct http_listen {
 int http_parse_listen(const char *s, struct http_listen *out, const char **why);
 
 /*
- * Starts serving on listen (borrowed) inside l (borrowed), with no routes
- * yet. Returns 0, -EADDRINUSE, or -errno.
+ * Starts serving on listen (borrowed; NULL: on no address yet) inside l
+ * (borrowed), with no routes yet. Returns 0, -EADDRINUSE, or -errno.
  */
 int http_start(struct loop *l, const struct http_listen *listen,
                struct http **out);
+
+/*
+ * Serves on one more address, listen (borrowed), up to HTTP_MAX_LISTEN:
+ * every address answers the same routes. Returns 0, -EADDRINUSE,
+ * -ENOSPC, or -errno.
+ */
+int http_listen_on(struct http *s, const struct http_listen *listen);
+
+/*
+ * Serves on fd, a listening stream socket someone else made (systemd's
+ * socket activation): taken on success, left to the caller otherwise.
+ * Returns 0, -EINVAL when fd is not a listening stream socket,
+ * -ENOTSOCK, -ENOSPC, or -errno.
+ */
+int http_adopt(struct http *s, int fd);
+
+/* The addresses served, in the order they were added. */
+size_t http_n_listeners(const struct http *s);
+/*
+ * Writes address i as "127.0.0.1:8653", "[::1]:8653" or "[::]:8653" to
+ * out (cap bytes); returns true when it is every address (a wildcard).
+ */
+bool http_listener_name(const struct http *s, size_t i, char *out, size_t cap);
 
 /*
  * Serves path (borrowed: a string that outlives the server) with fn,
@@ -116,7 +141,7 @@ int http_route(struct http *s, const char *path, http_handler fn, void *ctx);
 void http_index_page(void *ctx, const struct http_request *req,
                      struct http_reply *rep);
 
-/* The port actually bound (useful with port 0). */
+/* The port actually bound by the first address (useful with port 0). */
 uint16_t http_port(const struct http *s);
 
 /*

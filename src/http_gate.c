@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,10 +25,17 @@ struct gate_conn {
     uint64_t deadline_ms;
 };
 
+/* A listening socket. */
+struct gate_listener {
+    struct http_gate *gate;
+    int fd;
+};
+
 struct http_gate {
     struct loop *loop;
     struct http_gate_ops ops;
-    int listen_fd;
+    struct gate_listener listeners[HTTP_MAX_LISTEN];
+    size_t n_listeners;
     struct gate_conn conns[HTTP_CONN_LIMIT];
     size_t n_waiting;
     struct loop_timer *timer;
@@ -199,12 +207,13 @@ static struct gate_conn *gate_place(struct http_gate *gate,
 
 static void on_accept(void *ctx, uint32_t events)
 {
-    struct http_gate *gate = ctx;
+    const struct gate_listener *listener = ctx;
+    struct http_gate *gate = listener->gate;
     (void)events;
     for (int k = 0; k < GATE_ACCEPT_BATCH; k++) {
         struct sockaddr_storage addr = {0};
         socklen_t len = sizeof(addr);
-        int fd = accept4(gate->listen_fd, (struct sockaddr *)&addr, &len,
+        int fd = accept4(listener->fd, (struct sockaddr *)&addr, &len,
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
@@ -239,6 +248,20 @@ static void on_accept(void *ctx, uint32_t events)
 }
 
 /* --- the listening socket ------------------------------------------------ */
+
+/* The port a socket is bound to; 0 for none, or not an IP socket. */
+static uint16_t bound_port(int fd)
+{
+    struct sockaddr_storage addr = {0};
+    socklen_t len = sizeof(addr);
+    if (getsockname(fd, (struct sockaddr *)&addr, &len) != 0)
+        return 0;
+    if (addr.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&addr)->sin_port);
+    if (addr.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
+    return 0;
+}
 
 /* The listening socket: every address (IPv6 and IPv4) or the one given. */
 static int listen_socket(const struct http_listen *l, uint16_t *port)
@@ -280,12 +303,21 @@ static int listen_socket(const struct http_listen *l, uint16_t *port)
         close(fd);
         return -e;
     }
-    len = sizeof(addr);
-    getsockname(fd, (struct sockaddr *)&addr, &len);
-    *port = ntohs(addr.ss_family == AF_INET
-                      ? ((struct sockaddr_in *)&addr)->sin_port
-                      : ((struct sockaddr_in6 *)&addr)->sin6_port);
+    *port = bound_port(fd);
     return fd;
+}
+
+/* Accepts on fd (taken when it returns 0, left open otherwise). */
+static int gate_add(struct http_gate *gate, int fd)
+{
+    if (gate->n_listeners == HTTP_MAX_LISTEN)
+        return -ENOSPC;
+    struct gate_listener *l = &gate->listeners[gate->n_listeners];
+    *l = (struct gate_listener){.gate = gate, .fd = fd};
+    int rc = loop_add_fd(gate->loop, fd, EPOLLIN, on_accept, l);
+    if (rc == 0)
+        gate->n_listeners++;
+    return rc;
 }
 
 int http_gate_new(struct loop *loop, const struct http_listen *l,
@@ -299,20 +331,77 @@ int http_gate_new(struct loop *loop, const struct http_listen *l,
     gate->ops = *ops;
     for (size_t i = 0; i < HTTP_CONN_LIMIT; i++)
         gate->conns[i].fd = -1;
-    gate->listen_fd = listen_socket(l, port);
-    if (gate->listen_fd < 0) {
-        int rc = gate->listen_fd;
-        free(gate);
-        return rc == -EADDRNOTAVAIL ? -EADDRINUSE : rc;
-    }
-    int rc = loop_add_fd(loop, gate->listen_fd, EPOLLIN, on_accept, gate);
+    int rc = l ? http_gate_listen(gate, l, port) : 0;
     if (rc != 0) {
-        close(gate->listen_fd);
         free(gate);
         return rc;
     }
     *out = gate;
     return 0;
+}
+
+int http_gate_listen(struct http_gate *gate, const struct http_listen *l,
+                     uint16_t *port)
+{
+    if (gate->n_listeners == HTTP_MAX_LISTEN)
+        return -ENOSPC;
+    int fd = listen_socket(l, port);
+    if (fd < 0)
+        return fd == -EADDRNOTAVAIL ? -EADDRINUSE : fd;
+    int rc = gate_add(gate, fd);
+    if (rc != 0)
+        close(fd);
+    return rc;
+}
+
+int http_gate_adopt(struct http_gate *gate, int fd, uint16_t *port)
+{
+    int type = 0, listening = 0;
+    socklen_t len = sizeof(int);
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+        return -errno;
+    len = sizeof(int);
+    if (type != SOCK_STREAM ||
+        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
+        !listening)
+        return -EINVAL;
+    /* Accepting must not block the loop, nor the socket leak into the
+     * programs the daemon may start. */
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
+        fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+        return -errno;
+    *port = bound_port(fd);
+    return gate_add(gate, fd);
+}
+
+size_t http_gate_n_listeners(const struct http_gate *gate)
+{
+    return gate->n_listeners;
+}
+
+bool http_gate_name(const struct http_gate *gate, size_t i, char *out,
+                    size_t cap)
+{
+    struct sockaddr_storage a = {0};
+    socklen_t len = sizeof(a);
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (getsockname(gate->listeners[i].fd, (struct sockaddr *)&a, &len) != 0)
+        a.ss_family = AF_UNSPEC;
+    if (a.ss_family == AF_INET) {
+        const struct sockaddr_in *a4 = (const struct sockaddr_in *)&a;
+        inet_ntop(AF_INET, &a4->sin_addr, host, sizeof(host));
+        snprintf(out, cap, "%s:%u", host, ntohs(a4->sin_port));
+        return a4->sin_addr.s_addr == htonl(INADDR_ANY);
+    }
+    if (a.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&a;
+        inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof(host));
+        snprintf(out, cap, "[%s]:%u", host, ntohs(a6->sin6_port));
+        return IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr);
+    }
+    snprintf(out, cap, "%s", a.ss_family == AF_UNIX ? "unix:" : "?");
+    return false;
 }
 
 void http_gate_free(struct http_gate *gate)
@@ -323,7 +412,9 @@ void http_gate_free(struct http_gate *gate)
         if (gate->conns[i].fd >= 0)
             gate_close(&gate->conns[i]);
     loop_timer_cancel(gate->loop, gate->timer);
-    loop_del_fd(gate->loop, gate->listen_fd);
-    close(gate->listen_fd);
+    for (size_t i = 0; i < gate->n_listeners; i++) {
+        loop_del_fd(gate->loop, gate->listeners[i].fd);
+        close(gate->listeners[i].fd);
+    }
     free(gate);
 }

@@ -1,5 +1,5 @@
 /*
- * The gate in front of the HTTP server: the listening socket, and every
+ * The gate in front of the HTTP server: the listening sockets, and every
  * new connection until its first line shows it is an HTTP request.
  *
  * libmicrohttpd 0.9 closes a connection whose request line has no spaces
@@ -14,6 +14,7 @@
 #ifndef TOKENTAIL_HTTP_GATE_H
 #define TOKENTAIL_HTTP_GATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -35,13 +36,42 @@ struct http_gate_ops {
 };
 
 /*
- * Listens on l (borrowed) and starts judging connections inside loop
- * (borrowed). *port is the port bound (useful with port 0). Returns 0,
- * -EADDRINUSE when the address is taken or not this host's, or -errno.
+ * Listens on l (borrowed; NULL: on nothing yet) and starts judging
+ * connections inside loop (borrowed). *port is the port bound (useful
+ * with port 0). Returns 0, -EADDRINUSE when the address is taken or not
+ * this host's, or -errno.
  */
 int http_gate_new(struct loop *loop, const struct http_listen *l,
                   const struct http_gate_ops *ops, uint16_t *port,
                   struct http_gate **out);
+
+/*
+ * Listens on one more address, l (borrowed), up to HTTP_MAX_LISTEN; the
+ * limits on connections hold for all of them together. Returns as
+ * http_gate_new(), or -ENOSPC.
+ */
+int http_gate_listen(struct http_gate *g, const struct http_listen *l,
+                     uint16_t *port);
+
+/*
+ * Accepts on fd too, a listening stream socket made by someone else
+ * (systemd's socket activation), whose port goes to *port (0 for a
+ * socket that is not IP): made non-blocking and close-on-exec, taken on
+ * success (closed by http_gate_free), left open otherwise.
+ * Returns 0, -EINVAL when fd is not a listening stream socket,
+ * -ENOTSOCK or -EBADF when it is no socket, -ENOSPC, or -errno.
+ */
+int http_gate_adopt(struct http_gate *g, int fd, uint16_t *port);
+
+/* The sockets listened on, in the order they were added. */
+size_t http_gate_n_listeners(const struct http_gate *g);
+
+/*
+ * Writes socket i's address as "127.0.0.1:8653", "[::1]:8653" or
+ * "[::]:8653" to out (cap bytes); returns true for a wildcard (every
+ * address of the host).
+ */
+bool http_gate_name(const struct http_gate *g, size_t i, char *out, size_t cap);
 
 /* Closes the listening socket and the connections waiting; NULL is a
  * no-op. */

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -115,13 +116,14 @@ static void on_deadline(void *ctx)
     loop_stop(x->loop);
 }
 
-/* Sends one request (with Connection: close) and returns the response. */
-static const char *exchange(struct loop *l, struct http *s, const char *req,
-                            struct exchange *x)
+/* Sends one request (with Connection: close) to ip:port and returns the
+ * response. */
+static const char *exchange_at(struct loop *l, uint32_t ip, uint16_t port,
+                               const char *req, struct exchange *x)
 {
     struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons(http_port(s)),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+                            .sin_port = htons(port),
+                            .sin_addr.s_addr = htonl(ip)};
     *x = (struct exchange){.loop = l};
     x->fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(x->fd >= 0);
@@ -137,6 +139,12 @@ static const char *exchange(struct loop *l, struct http *s, const char *req,
     close(x->fd);
     assert_false(x->timed_out);
     return x->got;
+}
+
+static const char *exchange(struct loop *l, struct http *s, const char *req,
+                            struct exchange *x)
+{
+    return exchange_at(l, INADDR_LOOPBACK, http_port(s), req, x);
 }
 
 static void hello(void *ctx, const struct http_request *req,
@@ -197,12 +205,96 @@ static void test_routes(void **state)
     loop_free(l);
 }
 
+/* A listening socket on 127.0.0.1, made as systemd makes them. */
+static int listening_socket(uint16_t *port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static void test_several_addresses(void **state)
+{
+    struct loop *l;
+    struct http *s;
+    struct http_listen where;
+    struct exchange x;
+    const char *why;
+    char name[80], want[80];
+    uint16_t port_a;
+    int calls = 0, pipefd[2];
+    (void)state;
+    assert_int_equal(loop_new(&l), 0);
+    assert_int_equal(http_start(l, NULL, &s), 0);
+    assert_int_equal(http_route(s, "/hello", hello, &calls), 0);
+    assert_int_equal(http_n_listeners(s), 0);
+
+    /* A socket passed in, then an address: both answer, in that order. */
+    int fd = listening_socket(&port_a);
+    assert_int_equal(http_adopt(s, fd), 0);
+    assert_int_equal(http_port(s), port_a);
+    assert_int_equal(http_parse_listen("127.0.0.2:0", &where, &why), 0);
+    assert_int_equal(http_listen_on(s, &where), 0);
+    assert_int_equal(http_n_listeners(s), 2);
+    assert_false(http_listener_name(s, 0, name, sizeof(name)));
+    snprintf(want, sizeof(want), "127.0.0.1:%u", port_a);
+    assert_string_equal(name, want);
+    assert_false(http_listener_name(s, 1, name, sizeof(name)));
+    assert_memory_equal(name, "127.0.0.2:", 10);
+    unsigned long port_b = strtoul(name + 10, NULL, 10);
+    assert_true(port_b > 0 && port_b < 65536);
+    const char *req = "GET /hello?who=a HTTP/1.1\r\nConnection: close\r\n\r\n";
+    assert_non_null(strstr(exchange_at(l, INADDR_LOOPBACK, port_a, req, &x),
+                           "hello a via GET"));
+    assert_non_null(
+        strstr(exchange_at(l, INADDR_LOOPBACK + 1, (uint16_t)port_b, req, &x),
+               "hello a via GET"));
+    assert_int_equal(calls, 2);
+
+    /* What cannot be served on is refused, and left to the caller. */
+    assert_int_equal(pipe(pipefd), 0);
+    assert_int_equal(http_adopt(s, pipefd[0]), -ENOTSOCK);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    int tcp = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(http_adopt(s, tcp), -EINVAL); /* not listening */
+    close(tcp);
+    int udp = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_int_equal(http_adopt(s, udp), -EINVAL);
+    close(udp);
+    assert_int_equal(http_listen_on(s, &where), 0); /* port 0: a new one */
+    snprintf(want, sizeof(want), "127.0.0.1:%u", port_a);
+    assert_int_equal(http_parse_listen(want, &where, &why), 0);
+    assert_int_equal(http_listen_on(s, &where), -EADDRINUSE);
+
+    /* A wildcard says so. */
+    assert_int_equal(http_parse_listen(":0", &where, &why), 0);
+    assert_int_equal(http_listen_on(s, &where), 0);
+    assert_true(http_listener_name(s, 3, name, sizeof(name)));
+    assert_int_equal(http_parse_listen("127.0.0.1:0", &where, &why), 0);
+    while (http_n_listeners(s) < HTTP_MAX_LISTEN)
+        assert_int_equal(http_listen_on(s, &where), 0);
+    assert_int_equal(http_listen_on(s, &where), -ENOSPC);
+    http_stop(s);
+    loop_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_request_lines), cmocka_unit_test(test_too_early),
-        cmocka_unit_test(test_garbage),       cmocka_unit_test(test_long_lines),
+        cmocka_unit_test(test_request_lines),
+        cmocka_unit_test(test_too_early),
+        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_several_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
