@@ -288,8 +288,9 @@ static size_t log_inputs(const struct core *old, const struct core *next)
     return kept;
 }
 
-void core_log_changes(const struct core *old, const struct core *next)
+void core_settle(const struct core *old, struct core *next)
 {
+    engine_forget_changed(next->rules, old->rules);
     size_t metrics = log_metrics(old, next);
     size_t inputs = log_inputs(old, next);
     log_info("reload: %zu metrics and %zu inputs unchanged, their series "

@@ -80,10 +80,13 @@ int core_checkpoint(struct core *c);
 int core_sample_rules(struct core *c, struct history *h, int64_t t_ms);
 
 /*
- * Logs, one line each, what a reload from old to next adds, changes or
- * removes beyond what restoring the state logs, then what it keeps.
+ * Completes a reload from old to next (restored from old's checkpoint):
+ * the alerts of rules whose definition changed are forgotten
+ * (engine_forget_changed), and the log says, one line each, what the
+ * reload adds, changes or removes beyond what restoring the state logs,
+ * then what it keeps.
  */
-void core_log_changes(const struct core *old, const struct core *next);
+void core_settle(const struct core *old, struct core *next);
 
 /* Closes the state, then frees the rest; NULL is a no-op. */
 void core_free(struct core *c);

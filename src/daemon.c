@@ -335,7 +335,7 @@ static int swap_core(struct daemon *d, struct config *cfg)
         config_free(cfg);
         return rc;
     }
-    core_log_changes(d->core, next);
+    core_settle(d->core, next);
     stop_timers(d);
     core_free(d->core);
     d->core = next;
