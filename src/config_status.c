@@ -127,7 +127,7 @@ static const char *read_status(const void *ctx, size_t i, void *stats)
 }
 
 static const struct self_source status_source = {
-    NULL, sizeof(struct status_figures), NULL, read_status};
+    NULL, sizeof(struct status_figures), NULL, read_status, true};
 
 static const struct self_row status_rows[] = {
     {.name = "tokentail_config_last_reload_successful",

@@ -327,9 +327,11 @@ static int swap_core(struct daemon *d, struct config *cfg)
     on_watch(d, 0);
     core_drain(d->core);
     checkpoint(d);
+    collect(d); /* the figures the new core's counters go on from */
     int rc = core_new(cfg, &d->shell, &next);
     if (rc == 0 &&
-        (rc = config_status_selfmetrics(&d->status, next->self)) != 0)
+        ((rc = config_status_selfmetrics(&d->status, next->self)) != 0 ||
+         (rc = selfmetrics_carry(next->self, d->core->self)) != 0))
         core_free(next);
     if (rc != 0) {
         config_free(cfg);

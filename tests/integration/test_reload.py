@@ -11,7 +11,8 @@ the last reload the writer pauses until the daemon has read every x line
 and m1 says how many y lines it read, so the lines read after the last
 reload are known exactly: m2 and m3 start afresh then (state.
 keep_removed_metrics: 0s, so m3's series are dropped each time A removes
-it), m1 counts everything once.
+it), m1 counts everything once, and tokentail's own counters (lines
+read, updates) go on across reloads instead of starting again.
 
 Then: a bad reload (a YAML error, a bad rule file) changes nothing, sets
 tokentail_config_last_reload_successful to 0 and logs file:line:column,
@@ -174,6 +175,10 @@ def test_fifty_reloads():
                       for k, v in e.family("m2_total").items()}
             assert got_m2 == want_m2, (got_m2, want_m2)
             assert value(e, "m3_total") == sum(v for v, _ in after)
+            # tokentail's own counters go on across reloads: x was always
+            # configured, so its count is of every line.
+            assert value(e, "tokentail_lines_read_total", input="x") == len(w.lines["x"])
+            assert value(e, "tokentail_metric_updates_total", metric="m1_total") == w.n
             assert value(e, "tokentail_config_last_reload_successful") == 1
             doc = health(tt)
             with open(path, "rb") as f:
