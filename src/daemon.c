@@ -339,6 +339,7 @@ static int swap_core(struct daemon *d, struct config *cfg)
     }
     core_settle(d->core, next);
     stop_timers(d);
+    http_end_streams(d->http); /* exports read the old ledger */
     core_free(d->core);
     d->core = next;
     /* The notifier borrows the first configuration's alerting section. */

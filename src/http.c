@@ -33,7 +33,8 @@ struct http {
     uint16_t port;
     struct route routes[HTTP_MAX_ROUTES];
     size_t n_routes;
-    bool replacing; /* http_route() may replace a path's handler */
+    bool replacing;      /* http_route() may replace a path's handler */
+    uint64_t generation; /* streams from an earlier one are cut short */
     uint64_t
         other[HTTP_STATUS_CLASSES]; /* unknown paths, requests that are not */
 };
@@ -133,6 +134,11 @@ int http_route(struct http *s, const char *path, http_handler fn, void *ctx)
 void http_replace_routes(struct http *s, bool on)
 {
     s->replacing = on;
+}
+
+void http_end_streams(struct http *s)
+{
+    s->generation++;
 }
 
 size_t http_n_routes(const struct http *s)
@@ -283,6 +289,8 @@ static enum MHD_Result respond_text(struct http *s, struct MHD_Connection *c,
 
 /* A stream's piece being sent, and what is left of it. */
 struct stream {
+    const struct http *s;
+    uint64_t generation; /* the server's when the answer began */
     struct http_stream src;
     struct buf piece;
     size_t at;
@@ -296,6 +304,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
     while (st->at == st->piece.len) {
         if (st->last)
             return MHD_CONTENT_READER_END_OF_STREAM;
+        if (st->generation != st->s->generation)
+            return MHD_CONTENT_READER_END_WITH_ERROR;
         buf_reset(&st->piece);
         st->at = 0;
         int rc = st->src.next(st->src.ctx, &st->piece);
@@ -324,6 +334,8 @@ static enum MHD_Result respond_stream(struct http *s, struct MHD_Connection *c,
     struct stream *st = calloc(1, sizeof(*st));
     struct MHD_Response *r = NULL;
     if (st != NULL) {
+        st->s = s;
+        st->generation = s->generation;
         st->src = rep->stream;
         r = MHD_create_response_from_callback(
             MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK, stream_read, st, stream_free);

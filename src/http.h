@@ -157,6 +157,13 @@ int http_route_methods(struct http *s, const char *path, unsigned methods,
  */
 void http_replace_routes(struct http *s, bool on);
 
+/*
+ * Cuts short every answer being streamed: its next piece is not made
+ * (the client sees the answer end early), its free is still called. A
+ * reload calls it before freeing what those answers read.
+ */
+void http_end_streams(struct http *s);
+
 /* A small page linking /metrics and /health: a handler for "/". */
 void http_index_page(void *ctx, const struct http_request *req,
                      struct http_reply *rep);
