@@ -517,7 +517,6 @@ static int set_external_url(struct daemon *d)
 static int start_timers(struct daemon *d)
 {
     struct core *c = d->core;
-    int rc;
     checkpoint(d);
     if (d->state_path[0] != '\0')
         d->ckpt_timer =
@@ -528,6 +527,7 @@ static int start_timers(struct daemon *d)
     if (c->budgets != NULL)
         on_budgets(d);
     if (c->rules != NULL) {
+        int rc;
         if (d->cfg->alerting->external_url[0] == '\0' &&
             (rc = set_external_url(d)) != 0)
             return rc;

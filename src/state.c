@@ -496,6 +496,8 @@ int state_checkpoint(struct state *s)
     else
         log_debug("checkpoint: %zu series written in %llu us",
                   written[STATE_PART_SERIES], (unsigned long long)took);
+    if (s->path[0] == '\0') /* in memory: a reload's handover, not kept */
+        return 0;
     s->stats.checkpoints++;
     for (int i = 0; i < STATE_PART_COUNT; i++)
         s->stats.last_written[i] = written[i];

@@ -165,8 +165,9 @@ int state_restore(struct state *s);
 /*
  * Writes a checkpoint if any participant changed anything: one
  * transaction, rolled back on any failure (logged, rate limited, and all
- * of it written again next time). Returns 1 when one was written, 0 when
- * there was nothing to write or no database, or -errno.
+ * of it written again next time). Returns 1 when one was written to a
+ * file, 0 when there was nothing to write, no database or one in memory
+ * (which the statistics do not count), or -errno.
  */
 int state_checkpoint(struct state *s);
 
