@@ -42,42 +42,56 @@ int config_status_hash(const char *path, char out[CONFIG_STATUS_HASH_HEX + 1])
     return 0;
 }
 
-/* The errors config_load() wrote: one a line. */
-static size_t count_lines(const struct buf *b, size_t from)
+void config_status_failed(struct config_status *st, const struct buf *errors,
+                          size_t from)
 {
     size_t n = 0;
-    for (size_t i = from; i < b->len; i++)
-        n += b->data[i] == '\n';
-    return n == 0 && b->len > from ? 1 : n;
+    for (size_t i = from; i < errors->len; i++)
+        n += errors->data[i] == '\n';
+    st->last_ok = false;
+    st->last_errors = n > 0 ? n : 1;
 }
 
 int config_status_load(struct config_status *st, const char *path,
-                       int64_t now_ms, bool reload, struct config **out,
+                       struct config **out,
+                       char sha256[CONFIG_STATUS_HASH_HEX + 1],
                        struct buf *errors)
 {
-    char sha[CONFIG_STATUS_HASH_HEX + 1];
     size_t from = errors->len;
-    st->reloads += reload;
+    st->reloads++;
     /* Hashed first: a file changed while it loads shows a hash that
      * differs from the next reload's, never the new one on old content. */
-    int hashed = config_status_hash(path, sha);
+    if (config_status_hash(path, sha256) != 0)
+        sha256[0] = '\0';
     if (config_load(path, out, errors) != 0) {
-        st->last_ok = false;
-        st->last_errors = count_lines(errors, from);
+        config_status_failed(st, errors, from);
         return -1;
     }
-    char *copy = strdup(path);
-    if (copy == NULL) {
-        config_free(*out);
-        *out = NULL;
-        return -ENOMEM;
-    }
-    free(st->path);
-    st->path = copy;
-    memcpy(st->sha256, hashed == 0 ? sha : "", hashed == 0 ? sizeof(sha) : 1);
+    return 0;
+}
+
+void config_status_in_force(struct config_status *st,
+                            const char sha256[CONFIG_STATUS_HASH_HEX + 1],
+                            int64_t now_ms)
+{
+    memcpy(st->sha256, sha256, sizeof(st->sha256));
     st->loaded_ms = now_ms;
     st->last_ok = true;
     st->last_errors = 0;
+}
+
+int config_status_start(struct config_status *st, const char *path,
+                        int64_t now_ms)
+{
+    char sha[CONFIG_STATUS_HASH_HEX + 1];
+    char *copy = strdup(path);
+    if (copy == NULL)
+        return -ENOMEM;
+    free(st->path);
+    st->path = copy;
+    if (config_status_hash(path, sha) != 0)
+        sha[0] = '\0';
+    config_status_in_force(st, sha, now_ms);
     return 0;
 }
 

@@ -32,16 +32,37 @@ struct config_status {
 };
 
 /*
- * Loads the configuration at path (borrowed) as config_load() does, into
- * *out (caller frees) with the errors appended to errors, and records the
- * outcome in st: on success the file's SHA-256 and the time, and st takes
- * a copy of path. now_ms is the wall clock in Unix ms; reload counts the
- * attempt as a reload. Returns 0, or -1 when the configuration is not
- * valid (-ENOMEM when out of memory).
+ * Records the configuration loaded at start-up from path (borrowed; st
+ * keeps a copy) as the one in force since now_ms (Unix ms), with the
+ * file's hash. Returns 0 or -ENOMEM.
+ */
+int config_status_start(struct config_status *st, const char *path,
+                        int64_t now_ms);
+
+/*
+ * A reload's first step: loads st's file again as config_load() does,
+ * into *out (caller frees), its errors appended to errors, and the
+ * file's SHA-256 (read just before; "" when unreadable) into sha256.
+ * A failure is recorded in st; a success is not, until the configuration
+ * is in force (config_status_in_force). Returns 0 or -1.
  */
 int config_status_load(struct config_status *st, const char *path,
-                       int64_t now_ms, bool reload, struct config **out,
+                       struct config **out,
+                       char sha256[CONFIG_STATUS_HASH_HEX + 1],
                        struct buf *errors);
+
+/* Records that the configuration hashed sha256 is in force since now_ms. */
+void config_status_in_force(struct config_status *st,
+                            const char sha256[CONFIG_STATUS_HASH_HEX + 1],
+                            int64_t now_ms);
+
+/*
+ * Records that the load failed after all (the web configuration, or
+ * applying it), with the errors appended to errors (borrowed) from the
+ * byte from on, one a line.
+ */
+void config_status_failed(struct config_status *st, const struct buf *errors,
+                          size_t from);
 
 /*
  * The SHA-256 of the file at path (borrowed) in lowercase hex, into out.

@@ -187,15 +187,8 @@ fail:
 
 int daemon_reloads(struct daemon *d, const char *config_path, bool lifecycle)
 {
-    char *copy = strdup(config_path);
-    if (copy == NULL)
-        return -ENOMEM;
-    free(d->status.path);
-    d->status.path = copy;
     d->lifecycle = lifecycle;
-    if (config_status_hash(config_path, d->status.sha256) != 0)
-        d->status.sha256[0] = '\0';
-    return 0;
+    return config_status_start(&d->status, config_path, d->status.loaded_ms);
 }
 
 void daemon_free(struct daemon *d)
@@ -368,9 +361,25 @@ static void log_errors(const struct buf *errors)
     }
 }
 
+/*
+ * Reads the web configuration (--web.config.file) again and puts it in
+ * force, or leaves the one in force and appends its errors
+ * (file:line:col) to errors. Returns 0 or -errno; it fails the reload
+ * before anything else changed.
+ */
+static int reload_web(struct daemon *d, struct buf *errors)
+{
+    (void)d;
+    (void)errors;
+    /* TODO(web config): once the server takes a web configuration,
+     * return http_apply_web(d->http, d->web_config_path, errors) here. */
+    return 0;
+}
+
 int daemon_reload(struct daemon *d, struct buf *errors)
 {
     struct config *cfg;
+    char sha256[CONFIG_STATUS_HASH_HEX + 1];
     const char *path = d->status.path;
     size_t from = errors->len;
     if (path == NULL) {
@@ -378,16 +387,14 @@ int daemon_reload(struct daemon *d, struct buf *errors)
         return -1;
     }
     log_info("reloading the configuration from %s", path);
-    int rc =
-        config_status_load(&d->status, path, wall_ms(), true, &cfg, errors);
-    /* The web configuration (--web.config.file) is read here too, once
-     * the server takes one: on an error it fails the reload before
-     * anything changed. */
-    if (rc == 0 && (rc = swap_core(d, cfg)) != 0) {
-        d->status.last_ok = false;
-        d->status.last_errors = 1;
+    int rc = config_status_load(&d->status, path, &cfg, sha256, errors);
+    if (rc == 0 && (rc = reload_web(d, errors)) != 0) {
+        config_free(cfg);
+        config_status_failed(&d->status, errors, from);
+    } else if (rc == 0 && (rc = swap_core(d, cfg)) != 0) {
         buf_printf(errors, "cannot apply the configuration: %s\n",
                    strerror(-rc));
+        config_status_failed(&d->status, errors, from);
     }
     struct buf shown = {.data = errors->data ? errors->data + from : NULL,
                         .len = errors->len - from};
@@ -397,7 +404,8 @@ int daemon_reload(struct daemon *d, struct buf *errors)
                   "force");
         return -1;
     }
-    log_info("configuration reloaded (sha256 %s)", d->status.sha256);
+    config_status_in_force(&d->status, sha256, wall_ms());
+    log_info("configuration reloaded (sha256 %s)", sha256);
     return 0;
 }
 

@@ -255,6 +255,8 @@ def test_bad_reload_then_good():
             write_config(d, BAD_YAML % {"dir": d})
             doc = reload_by_signal(tt, 1)
             assert not doc["last_reload_successful"] and doc["last_reload_errors"] >= 1, doc
+            # The configuration in force is still the good one.
+            assert doc["sha256"] == hashlib.sha256(good.encode()).hexdigest(), doc
             poll("the error logged", lambda: "%s:3:5: " % path in tt.log(), 10)
             assert "reload failed; the previous configuration stays in force" in tt.log()
             write(d, 4)  # still counted by the configuration in force

@@ -50,20 +50,19 @@ static void test_load(void **state)
     struct config_status st = {0};
     struct config *cfg = NULL;
     struct buf errors = {0}, json = {0};
-    char path[160], want[1024], hex[CONFIG_STATUS_HASH_HEX + 1];
+    char path[160], want[1024], hex[CONFIG_STATUS_HASH_HEX + 1],
+        sha[CONFIG_STATUS_HASH_HEX + 1];
     snprintf(path, sizeof(path), "%s/t.yaml", t->dir);
     write_file(path, good);
     assert_int_equal(config_status_hash(path, hex), 0);
-    assert_int_equal(
-        config_status_load(&st, path, 1764000000123, false, &cfg, &errors), 0);
-    config_free(cfg);
+    assert_int_equal(config_status_start(&st, path, 1764000000123), 0);
     assert_true(st.last_ok);
     assert_string_equal(st.sha256, hex);
+    assert_string_equal(st.path, path);
 
     /* A bad file: every error counted, the one in force still shown. */
     write_file(path, bad);
-    assert_int_equal(
-        config_status_load(&st, path, 1764000999000, true, &cfg, &errors), -1);
+    assert_int_equal(config_status_load(&st, path, &cfg, sha, &errors), -1);
     assert_non_null(strstr(errors.data, "t.yaml:5:1: "));
     assert_false(st.last_ok);
     assert_int_equal(st.last_errors, 2);
@@ -93,6 +92,18 @@ static void test_load(void **state)
     buf_free(&out);
     selfmetrics_free(sm);
     registry_free(reg);
+
+    /* A good one is loaded, then put in force. */
+    write_file(path, good);
+    assert_int_equal(config_status_load(&st, path, &cfg, sha, &errors), 0);
+    config_free(cfg);
+    assert_false(st.last_ok);
+    assert_string_equal(sha, hex);
+    config_status_in_force(&st, sha, 1764000999000);
+    assert_true(st.last_ok);
+    assert_int_equal(st.last_errors, 0);
+    assert_int_equal(st.reloads, 2);
+    assert_int_equal(st.loaded_ms, 1764000999000);
 
     buf_free(&json);
     buf_free(&errors);
