@@ -20,26 +20,20 @@
 #include "input.h"
 #include "selfmetrics.h"
 
-static const char config_a[] =
-    "inputs:\n"
-    "  - name: x\n"
-    "    paths: [%s/x.log]\n"
-    "    start_at: beginning\n"
-    "state:\n"
-    "  keep_removed_metrics: 0s\n"
-    "metrics:\n"
+#define INPUT_AND_STATE                                                        \
+    "inputs:\n"                                                                \
+    "  - name: x\n"                                                            \
+    "    paths: [%s/x.log]\n"                                                  \
+    "    start_at: beginning\n"                                                \
+    "state:\n"                                                                 \
+    "  keep_removed_metrics: 0s\n"                                             \
+    "metrics:\n"                                                               \
     "  - {name: m1_total, type: counter, value: v}\n"
+
+static const char config_a[] = INPUT_AND_STATE
     "  - {name: m2_total, type: counter, value: v, labels: {k: k}}\n";
 
-static const char config_b[] =
-    "inputs:\n"
-    "  - name: x\n"
-    "    paths: [%s/x.log]\n"
-    "    start_at: beginning\n"
-    "state:\n"
-    "  keep_removed_metrics: 0s\n"
-    "metrics:\n"
-    "  - {name: m1_total, type: counter, value: v}\n"
+static const char config_b[] = INPUT_AND_STATE
     "  - {name: m2_total, type: counter, value: v, labels: {k: k, j: k}}\n"
     "  - {name: m3_total, type: counter, value: v}\n";
 
