@@ -33,7 +33,7 @@ from decimal import Decimal
 
 from harness import SLOW, Tokentail, main, poll, write_config
 
-RELOADS = 50 if SLOW <= 1 else 6
+RELOADS = 50 if SLOW <= 1 else 6  # even: the last reload is to B
 MAX_LINES = 6000 if SLOW <= 1 else 600  # the writer's bound
 AFTER_LAST = 200 if SLOW <= 1 else 40  # lines written after the last reload
 
@@ -131,18 +131,18 @@ def wait_read(tt, src, n):
          lambda: value(tt.scrape(), "m1_lines_total", src=src) == n, 30)
 
 
-def test_fifty_reloads():
+def fifty_reloads(reloads, state=None):
     with tempfile.TemporaryDirectory() as d:
         path = write_config(d, B % {"dir": d})
-        tt = Tokentail(path, args=["--web.enable-lifecycle"])
+        tt = Tokentail(path, args=["--web.enable-lifecycle"], state=state)
         w = Writer(d)
         w.start()
         try:
-            for i in range(1, RELOADS + 1):
+            for i in range(1, reloads + 1):
                 # Lines go on being written between every two reloads.
-                poll("lines written", lambda: w.n >= i * MAX_LINES // (RELOADS + 4), 30)
+                poll("lines written", lambda: w.n >= i * MAX_LINES // (reloads + 4), 30)
                 write_config(d, (A if i % 2 else B) % {"dir": d})
-                if i == RELOADS:
+                if i == reloads:
                     # Everything x holds is read, and m1 says which y
                     # lines were: the rest are read after this reload.
                     w.lock.acquire()
@@ -194,6 +194,15 @@ def test_fifty_reloads():
             if w.lock.locked():
                 w.lock.release()
             tt.stop()
+
+
+def test_fifty_reloads():
+    fifty_reloads(RELOADS)
+
+
+def test_reloads_without_state_file():
+    """The same handed over through the in-memory state."""
+    fifty_reloads(10 if SLOW <= 1 else 2, state="")  # even: ends on B
 
 
 BAD_YAML = """inputs:
@@ -338,5 +347,6 @@ def test_alerts_budgets_and_usage_kept():
 
 
 if __name__ == "__main__":
-    main([test_fifty_reloads, test_bad_reload_then_good,
+    main([test_fifty_reloads, test_reloads_without_state_file,
+          test_bad_reload_then_good,
           test_alerts_budgets_and_usage_kept])
