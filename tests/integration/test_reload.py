@@ -76,8 +76,9 @@ B = ("inputs:\n" + INPUT % {"name": "x", "dir": "%(dir)s"}
 
 
 class Writer(threading.Thread):
-    """Appends lines to x.log and y.log in turn until stopped or at
-    MAX_LINES; holding self.lock keeps it from writing."""
+    """Appends lines to x.log and y.log in turn, at most self.limit of
+    them, until self.last is set and the limit reached, or stopped;
+    holding self.lock keeps it from writing."""
 
     def __init__(self, directory):
         super().__init__(daemon=True)
@@ -86,19 +87,23 @@ class Writer(threading.Thread):
         self.stop = threading.Event()
         self.lines = {"x": [], "y": []}  # (v, k) in the order written
         self.n = 0
+        self.limit = MAX_LINES
+        self.last = False
 
     def run(self):
         files = {s: open(os.path.join(self.dir, s + ".log"), "a") for s in "xy"}
-        while not self.stop.is_set() and self.n < MAX_LINES:
+        while not self.stop.is_set():
             with self.lock:
-                for _ in range(10):
+                if self.n >= self.limit and self.last:
+                    break
+                for _ in range(min(10, self.limit - self.n)):
                     self.n += 1
                     src = "xy"[self.n % 2]
                     k = "ab"[self.n // 2 % 2]
                     files[src].write(json.dumps({"v": self.n, "k": k, "src": src}) + "\n")
                     files[src].flush()
                     self.lines[src].append((self.n, k))
-            time.sleep(0.002)  # pacing, not waiting for anything
+            self.stop.wait(0.002)  # pacing, not waiting for anything
         for f in files.values():
             f.close()
 
@@ -156,11 +161,10 @@ def fifty_reloads(reloads, state=None):
                     assert status == 200, (status, body)
                     doc = health(tt)
                 assert doc["reloads"] == i and doc["last_reload_successful"], doc
-            stop_at = w.n + AFTER_LAST
+            w.limit, w.last = w.n + AFTER_LAST, True
             w.lock.release()
-            poll("the writer's last lines", lambda: w.n >= stop_at, 30)
-            w.stop.set()
-            w.join()
+            w.join(30 * SLOW)
+            assert not w.is_alive() and w.n == w.limit, (w.n, w.limit)
             for src in "xy":
                 wait_read(tt, src, len(w.lines[src]))
             e = tt.scrape()
