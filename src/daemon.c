@@ -312,7 +312,7 @@ static int start_timers(struct daemon *d);
  * Swaps in the core built from cfg (taken): the one in force reads what
  * is ready and checkpoints, the new one restores from that checkpoint, so
  * no line is lost or counted twice. Returns 0, or -errno with the old
- * core still in force and cfg freed.
+ * core still in force and cfg freed (a failure after the swap is logged).
  */
 static int swap_core(struct daemon *d, struct config *cfg)
 {
@@ -346,7 +346,14 @@ static int swap_core(struct daemon *d, struct config *cfg)
     http_replace_routes(d->http, false);
     if (rc == 0)
         rc = core_start(next);
-    return rc == 0 ? start_timers(d) : rc;
+    if (rc == 0)
+        rc = start_timers(d);
+    /* Past the swap the new configuration is in force whatever happens. */
+    if (rc != 0)
+        log_error("reload: the new configuration is in force, but starting "
+                  "it failed: %s",
+                  strerror(-rc));
+    return 0;
 }
 
 /* Logs each line of errors (file:line:col: what) on its own. */
