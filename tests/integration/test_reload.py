@@ -20,18 +20,24 @@ and a good one sets it back; without --web.enable-lifecycle POST
 /-/reload answers 403; a firing alert keeps its activeAt across a reload
 while a changed rule starts afresh; budgets and the usage ledger answer
 the same across a reload; /health's config section carries the file's
-SHA-256.
+SHA-256; and a real Prometheus scraping across reloads sees no counter
+reset.
 """
 import hashlib
 import json
 import os
+import shutil
 import signal
+import socket
+import subprocess
 import tempfile
 import threading
 import time
+import urllib.parse
+import urllib.request
 from decimal import Decimal
 
-from harness import SLOW, Tokentail, main, poll, write_config
+from harness import SLOW, Skip, Tokentail, main, poll, write_config
 
 RELOADS = 50 if SLOW <= 1 else 6  # even: the last reload is to B
 MAX_LINES = 6000 if SLOW <= 1 else 600  # the writer's bound
@@ -350,7 +356,87 @@ def test_alerts_budgets_and_usage_kept():
             tt.stop()
 
 
+PROMETHEUS = """
+global: {scrape_interval: %(every)s, scrape_timeout: %(every)s}
+scrape_configs:
+  - job_name: tokentail
+    static_configs: [{targets: ["127.0.0.1:%(port)d"]}]
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prom_query(port, expr):
+    """The instant vector expr gives, as {labels: Decimal}."""
+    url = "http://127.0.0.1:%d/api/v1/query?%s" % (
+        port, urllib.parse.urlencode({"query": expr}))
+    with urllib.request.urlopen(url, timeout=5) as r:
+        doc = json.load(r)
+    assert doc["status"] == "success", doc
+    return {tuple(sorted((k, v) for k, v in x["metric"].items()
+                         if k not in ("__name__", "job", "instance"))):
+            Decimal(x["value"][1])
+            for x in doc["data"]["result"]}
+
+
+def test_prometheus_sees_no_reset():
+    """A real Prometheus scraping across reloads sees no counter reset in
+    the unchanged metric nor in tokentail's own counters, and ends on
+    the values tokentail serves."""
+    if shutil.which("prometheus") is None:
+        raise Skip("prometheus is not installed")
+    reloads = 6 if SLOW <= 1 else 2
+    every = "100ms" if SLOW <= 1 else "1s"  # valgrind answers slowly
+    with tempfile.TemporaryDirectory() as d:
+        path = write_config(d, A % {"dir": d})
+        tt = Tokentail(path, args=["--web.enable-lifecycle"])
+        port = free_port()
+        pcfg = os.path.join(d, "prometheus.yml")
+        with open(pcfg, "w") as f:
+            f.write(PROMETHEUS % {"port": tt.port, "every": every})
+        plog = open(os.path.join(d, "prometheus.log"), "w")
+        prom = subprocess.Popen(
+            ["prometheus", "--config.file=" + pcfg,
+             "--storage.tsdb.path=" + os.path.join(d, "tsdb"),
+             "--web.listen-address=127.0.0.1:%d" % port],
+            stdout=plog, stderr=subprocess.STDOUT)
+        n = 0
+        try:
+            for i in range(reloads + 1):
+                write(d, *range(n + 1, n + 6))
+                n += 5
+                wait_read(tt, "x", n)
+                if i > 0:
+                    write_config(d, (B if i % 2 else A) % {"dir": d})
+                    status, body = reload_by_post(tt)
+                    assert status == 200, body
+                # Prometheus has scraped what this configuration serves.
+                seen = value(tt.scrape(),
+                             "tokentail_config_last_reload_success_timestamp_seconds")
+                gauge = "tokentail_config_last_reload_success_timestamp_seconds"
+                poll("a scrape after reload %d" % i,
+                     lambda: prom_query(port, gauge).get(()) == seen, 30)
+                poll("m1 scraped", lambda: prom_query(port, 'm1_total{src="x"}').get(
+                    (("src", "x"),)) == n * (n + 1) // 2, 30)
+            for expr in ('resets(m1_total[5m])', 'resets(m1_lines_total[5m])',
+                         'resets(tokentail_lines_read_total{input="x"}[5m])',
+                         'resets(tokentail_metric_updates_total{metric="m1_total"}[5m])'):
+                got = prom_query(port, expr)
+                assert got and all(v == 0 for v in got.values()), (expr, got)
+            assert prom_query(port, 'tokentail_lines_read_total{input="x"}') == {
+                (("input", "x"),): n}
+        finally:
+            prom.terminate()
+            prom.wait()
+            plog.close()
+            tt.stop()
+
+
 if __name__ == "__main__":
     main([test_fifty_reloads, test_reloads_without_state_file,
           test_bad_reload_then_good,
-          test_alerts_budgets_and_usage_kept])
+          test_alerts_budgets_and_usage_kept, test_prometheus_sees_no_reset])
