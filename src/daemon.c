@@ -394,6 +394,7 @@ int daemon_reload(struct daemon *d, struct buf *errors)
         return -1;
     }
     log_info("reloading the configuration from %s", path);
+    service_reloading(d->service); /* READY=1 again when done, either way */
     int rc = config_status_load(&d->status, path, &cfg, sha256, errors);
     if (rc == 0 && (rc = reload_web(d, errors)) != 0) {
         config_free(cfg);
@@ -403,6 +404,7 @@ int daemon_reload(struct daemon *d, struct buf *errors)
                    strerror(-rc));
         config_status_failed(&d->status, errors, from);
     }
+    service_ready(d->service);
     struct buf shown = {.data = errors->data ? errors->data + from : NULL,
                         .len = errors->len - from};
     if (rc != 0) {
@@ -442,9 +444,7 @@ static void on_signal(void *ctx, int sig)
     if (sig == SIGHUP) {
         struct buf errors = {0};
         log_info("SIGHUP received");
-        service_reloading(d->service);
         daemon_reload(d, &errors);
-        service_ready(d->service);
         buf_free(&errors);
         return;
     }
