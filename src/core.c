@@ -288,8 +288,17 @@ static size_t log_inputs(const struct core *old, const struct core *next)
     return kept;
 }
 
+/* Whether two optional strings (NULL: not set) say the same. */
+static bool same_text(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 void core_settle(const struct core *old, struct core *next)
 {
+    if (!same_text(old->cfg->state_file, next->cfg->state_file))
+        log_warn("reload: state.file changed; the state stays where it is "
+                 "until a restart");
     engine_forget_changed(next->rules, old->rules);
     size_t metrics = log_metrics(old, next);
     size_t inputs = log_inputs(old, next);
