@@ -64,6 +64,8 @@ static const char usage[] =
     "(socket\n"
     "                              activation) instead of "
     "--web.listen-address\n"
+    "  --web.enable-lifecycle      allow POST /-/reload (SIGHUP reloads "
+    "always)\n"
     "  --log.level=LEVEL           debug, info, warn or error (default "
     "info)\n"
     "  --state.file=PATH           where values and read positions survive "
@@ -110,6 +112,7 @@ struct options {
     bool once;
     bool check;
     bool test_notify;
+    bool lifecycle; /* --web.enable-lifecycle */
     char **files;
     size_t n_files;
 };
@@ -163,6 +166,8 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->check = true;
         } else if (strcmp(a, "--test-notify") == 0) {
             o->test_notify = true;
+        } else if (strcmp(a, "--web.enable-lifecycle") == 0) {
+            o->lifecycle = true;
         } else if ((v = flag_value(argc, argv, &i, "--config.file",
                                    &missing)) != NULL) {
             o->config = v;
@@ -371,7 +376,7 @@ int main(int argc, char **argv)
     }
     if (o.once)
         rc = daemon_once(d, o.files, o.n_files, (size_t)input, stdout);
-    else
+    else if ((rc = daemon_reloads(d, o.config, o.lifecycle)) == 0)
         rc = daemon_run(d, &web);
     daemon_free(d);
     return rc == 0 ? 0 : 1;

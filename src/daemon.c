@@ -13,22 +13,18 @@
 #include "buf.h"
 #include "budget.h"
 #include "budget_http.h"
-#include "budget_store.h"
 #include "config_alerting.h"
+#include "config_status.h"
+#include "core.h"
 #include "engine.h"
-#include "engine_store.h"
 #include "expfmt.h"
 #include "health.h"
 #include "input.h"
-#include "input_store.h"
-#include "ledger.h"
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
 #include "notify_check.h"
-#include "pipeline.h"
 #include "registry.h"
-#include "registry_store.h"
 #include "selfmetrics.h"
 #include "service.h"
 #include "state.h"
@@ -40,18 +36,16 @@
 #endif
 
 struct daemon {
-    struct config *cfg;
-    struct registry *reg;
-    struct pipeline *pipe;
-    struct selfmetrics *self;
-    struct input **inputs;
-    size_t n_inputs;
+    struct config *cfg;        /* in force */
+    struct config *notify_cfg; /* the notifier's, when a reload replaced
+                                  the first: it borrows cfg->alerting */
+    struct core *core;         /* what cfg builds: see core.h */
+    struct core_shell shell;
     struct tail_buf rb;
-
-    struct state *state;     /* with or without a file: see state.h */
-    struct ledger *ledger;   /* NULL: no usage section */
-    struct budgets *budgets; /* NULL: no budgets */
-    struct engine *rules;    /* NULL: no rule files, or one pass */
+    char *state_path;    /* "" for none */
+    char state_name[64]; /* the in-memory state without a file */
+    struct config_status status;
+    bool lifecycle; /* POST /-/reload allowed */
 
     /* Following mode only. */
     struct loop *loop;
@@ -77,53 +71,19 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* --- state --------------------------------------------------------------- */
-
-/*
- * Opens the state and restores what it saved into the registry, the
- * inputs (unless named files are read: they have no place in it) and the
- * usage ledger; without a usable file tokentail runs on. Returns 0 or
- * -errno.
- */
-static int open_state(struct daemon *d, enum daemon_mode mode, const char *flag)
-{
-    char *path =
-        state_choose_path(flag, d->cfg->state_file, mode == DAEMON_FOLLOW,
-                          CONFIG_DEFAULT_STATE_FILE);
-    int rc = path ? state_open(path, &d->state) : -ENOMEM;
-    free(path);
-    if (rc == 0)
-        rc = registry_store_join(d->state, d->reg, d->cfg->keep_removed_ms);
-    if (rc == 0 && mode != DAEMON_ONCE_FILES)
-        rc = input_store_join(d->state, d->inputs, d->n_inputs);
-    if (rc == 0 && d->ledger != NULL)
-        rc = ledger_attach(d->ledger, d->state);
-    if (rc == 0 && d->budgets != NULL)
-        rc = budget_store_join(d->state, d->budgets);
-    if (rc == 0 && d->rules != NULL)
-        rc = engine_store_join(d->state, d->rules, wall_ms);
-    if (rc == 0)
-        state_restore(d->state);
-    return rc;
-}
+/* --- timers -------------------------------------------------------------- */
 
 static void checkpoint(struct daemon *d)
 {
-    struct state_stats st;
-    if (state_checkpoint(d->state) > 0) {
-        state_get_stats(d->state, &st);
-        selfmetrics_observe_checkpoint(d->self, st.last_us);
-    }
-    if (d->ledger != NULL)
-        ledger_sync(d->ledger);
+    core_checkpoint(d->core);
 }
 
 /* Logs the budget warnings due; a checkpoint keeps at once that they were
  * given, so a crash right after does not give them again. */
 static void check_budgets(struct daemon *d)
 {
-    if (d->budgets != NULL &&
-        budgets_check(d->budgets, budgets_wall_clock()) > 0)
+    if (d->core->budgets != NULL &&
+        budgets_check(d->core->budgets, budgets_wall_clock()) > 0)
         checkpoint(d);
 }
 
@@ -134,64 +94,18 @@ static void on_budgets(void *ctx)
     d->budget_timer = loop_timer_add(d->loop, BUDGET_CHECK_MS, on_budgets, d);
 }
 
-/* The usage ledger, when configured: it observes its metrics' updates. */
-static int open_ledger(struct daemon *d)
-{
-    if (d->cfg->usage == NULL)
-        return 0;
-    int rc = ledger_new(d->cfg, &d->ledger);
-    for (size_t i = 0; rc == 0 && i < ledger_n_metrics(d->ledger); i++) {
-        struct ledger_metric_info m;
-        ledger_metric(d->ledger, i, &m);
-        rc = pipeline_observe(d->pipe, m.name, ledger_observe, d->ledger, i);
-    }
-    if (rc == 0)
-        rc = ledger_selfmetrics(d->ledger, d->self);
-    if (rc == 0 && d->cfg->n_budgets > 0)
-        rc = budgets_new(d->cfg, d->ledger, &d->budgets);
-    return rc == 0 && d->budgets != NULL
-               ? budgets_selfmetrics(d->budgets, d->self)
-               : rc;
-}
-
-static bool rules_read(const void *ctx, const char *family)
-{
-    return engine_reads(ctx, family);
-}
-
 /* The rules read what a scrape would show at that moment. */
 static int sample_rules(void *ctx, struct history *h, int64_t t_ms)
 {
     struct daemon *d = ctx;
     collect(d);
-    return history_sample_registry(h, d->reg, t_ms, rules_read, d->rules);
-}
-
-/* The rule files' groups, evaluated while following; their alerts go to
- * the notifier. */
-static int open_rules(struct daemon *d)
-{
-    const struct cfg_alerting *a = d->cfg->alerting;
-    struct engine_options o = {
-        .default_interval_ms = (int64_t)a->evaluation_interval_ms,
-        .resend_delay_ms = (int64_t)a->resend_delay_ms,
-        .max_samples = d->cfg->max_rule_samples,
-        .external_url = a->external_url,
-    };
-    struct engine_sink sink;
-    int rc = engine_new(d->cfg->rules, &o, &d->rules);
-    if (rc != 0)
-        return rc;
-    engine_notify_sink(d->notifier, &sink);
-    engine_set_sink(d->rules, &sink);
-    engine_set_sampler(d->rules, sample_rules, d);
-    return engine_selfmetrics(d->rules, d->self);
+    return core_sample_rules(d->core, h, t_ms);
 }
 
 static void on_rules(void *ctx)
 {
     struct daemon *d = ctx;
-    int64_t delay = engine_run_due(d->rules, wall_ms());
+    int64_t delay = engine_run_due(d->core->rules, wall_ms());
     d->rules_timer = loop_timer_add(d->loop, (uint64_t)delay, on_rules, d);
 }
 
@@ -207,8 +121,17 @@ static void on_checkpoint(void *ctx)
 static void on_expire(void *ctx)
 {
     struct daemon *d = ctx;
-    registry_expire(d->reg, (uint32_t)(loop_now_ms() / 1000));
+    registry_expire(d->core->reg, (uint32_t)(loop_now_ms() / 1000));
     d->expire_timer = loop_timer_add(d->loop, d->expire_every_ms, on_expire, d);
+}
+
+static void stop_timers(struct daemon *d)
+{
+    loop_timer_cancel(d->loop, d->ckpt_timer);
+    loop_timer_cancel(d->loop, d->expire_timer);
+    loop_timer_cancel(d->loop, d->budget_timer);
+    loop_timer_cancel(d->loop, d->rules_timer);
+    d->ckpt_timer = d->expire_timer = d->budget_timer = d->rules_timer = NULL;
 }
 
 /* --- assembly ------------------------------------------------------------ */
@@ -218,42 +141,42 @@ int daemon_new(struct config *cfg, enum daemon_mode mode,
 {
     bool follow = mode == DAEMON_FOLLOW;
     struct daemon *d = calloc(1, sizeof(*d));
-    int rc;
+    int rc = -ENOMEM;
     if (d == NULL) {
         config_free(cfg);
         return -ENOMEM;
     }
     d->cfg = cfg;
     d->started_ms = loop_now_ms();
-
-    if ((rc = registry_new(&d->reg)) == 0)
-        registry_set_max_series(d->reg, cfg->max_series);
-    if (rc != 0 || (rc = pipeline_new(cfg, d->reg, &d->pipe)) != 0 ||
-        (rc = selfmetrics_new(d->reg, &d->self)) != 0 ||
-        (rc = open_ledger(d)) != 0)
+    d->status.last_ok = true;
+    d->status.loaded_ms = wall_ms();
+    d->state_path = state_choose_path(state_file, cfg->state_file, follow,
+                                      CONFIG_DEFAULT_STATE_FILE);
+    if (d->state_path == NULL)
         goto fail;
     if (follow) {
         if ((rc = loop_new(&d->loop)) != 0 ||
             (rc = watch_new(&d->watch)) != 0 ||
-            (rc = notifier_new(cfg->alerting, d->loop, &d->notifier)) != 0 ||
-            (rc = notifier_selfmetrics(d->notifier, d->self)) != 0)
+            (rc = notifier_new(cfg->alerting, d->loop, &d->notifier)) != 0)
             goto fail;
+        /* Without a file, a reload hands over through memory. */
+        snprintf(d->state_name, sizeof(d->state_name), "tokentail-%ld",
+                 (long)getpid());
     }
-    if (follow && cfg->rules != NULL && (rc = open_rules(d)) != 0)
-        goto fail;
-    d->inputs = calloc(cfg->n_inputs ? cfg->n_inputs : 1, sizeof(*d->inputs));
-    if (d->inputs == NULL) {
-        rc = -ENOMEM;
-        goto fail;
-    }
-    for (size_t i = 0; i < cfg->n_inputs; i++) {
-        rc = input_new(&cfg->inputs[i], d->watch, d->loop, &d->rb,
-                       pipeline_sink(d->pipe, i), &d->inputs[i]);
-        if (rc != 0)
-            goto fail;
-        d->n_inputs++;
-    }
-    if ((rc = open_state(d, mode, state_file)) != 0)
+    d->shell = (struct core_shell){
+        .loop = d->loop,
+        .watch = d->watch,
+        .notifier = d->notifier,
+        .rb = &d->rb,
+        .sample = sample_rules,
+        .sample_ctx = d,
+        .state_path = d->state_path,
+        .state_name = follow ? d->state_name : NULL,
+        .positions = mode != DAEMON_ONCE_FILES,
+    };
+    if ((rc = core_new(cfg, &d->shell, &d->core)) != 0 ||
+        (follow &&
+         (rc = config_status_selfmetrics(&d->status, d->core->self)) != 0))
         goto fail;
     *out = d;
     return 0;
@@ -262,35 +185,29 @@ fail:
     return rc;
 }
 
+int daemon_reloads(struct daemon *d, const char *config_path, bool lifecycle)
+{
+    d->lifecycle = lifecycle;
+    return config_status_start(&d->status, config_path, d->status.loaded_ms);
+}
+
 void daemon_free(struct daemon *d)
 {
     if (d == NULL)
         return;
     http_stop(d->http);
-    /* The state's participants borrow the registry and the inputs. */
-    state_close(d->state);
-    for (size_t i = 0; d->inputs != NULL && i < d->n_inputs; i++)
-        input_free(d->inputs[i]);
-    free(d->inputs);
-    if (d->loop) {
-        loop_timer_cancel(d->loop, d->ckpt_timer);
-        loop_timer_cancel(d->loop, d->expire_timer);
-        loop_timer_cancel(d->loop, d->budget_timer);
-        loop_timer_cancel(d->loop, d->rules_timer);
-    }
+    core_free(d->core);
+    if (d->loop)
+        stop_timers(d);
     service_free(d->service);
     watch_free(d->watch);
     notifier_free(d->notifier);
     loop_free(d->loop);
-    selfmetrics_free(d->self);
-    /* After the state, whose checkpoints they take part in. */
-    budgets_free(d->budgets);
-    ledger_free(d->ledger);
-    engine_free(d->rules);
-    pipeline_free(d->pipe);
-    registry_free(d->reg);
     tail_buf_free(&d->rb);
+    config_status_free(&d->status);
+    free(d->state_path);
     config_free(d->cfg);
+    config_free(d->notify_cfg);
     free(d);
 }
 
@@ -298,19 +215,20 @@ void daemon_free(struct daemon *d)
 
 static void collect(struct daemon *d)
 {
+    struct core *c = d->core;
     struct state_stats st;
-    state_get_stats(d->state, &st);
-    if (d->budgets != NULL)
-        budgets_eval(d->budgets, budgets_wall_clock());
+    state_get_stats(c->state, &st);
+    if (c->budgets != NULL)
+        budgets_eval(c->budgets, budgets_wall_clock());
     struct self_sources src = {
-        .pipe = d->pipe,
-        .inputs = d->inputs,
-        .n_inputs = d->n_inputs,
+        .pipe = c->pipe,
+        .inputs = c->inputs,
+        .n_inputs = c->n_inputs,
         .watch = d->watch,
         .http = d->http,
         .state = &st,
     };
-    selfmetrics_collect(d->self, &src);
+    selfmetrics_collect(c->self, &src);
 }
 
 static void on_metrics(void *ctx, const struct http_request *req,
@@ -323,8 +241,8 @@ static void on_metrics(void *ctx, const struct http_request *req,
             : EXPFMT_TEXT;
     collect(d);
     rep->content_type = expfmt_content_type(fmt);
-    expfmt_write_format(d->reg, fmt, &rep->body);
-    engine_expose(d->rules, fmt, &rep->body);
+    expfmt_write_format(d->core->reg, fmt, &rep->body);
+    engine_expose(d->core->rules, fmt, &rep->body);
     expfmt_end(&rep->body, fmt);
 }
 
@@ -332,20 +250,33 @@ static void on_health(void *ctx, const struct http_request *req,
                       struct http_reply *rep)
 {
     struct daemon *d = ctx;
+    struct core *c = d->core;
     struct state_stats st;
-    state_get_stats(d->state, &st);
+    state_get_stats(c->state, &st);
     struct health_sources src = {
         .cfg = d->cfg,
-        .inputs = d->inputs,
-        .n_inputs = d->n_inputs,
+        .inputs = c->inputs,
+        .n_inputs = c->n_inputs,
         .state = &st,
-        .state_path = state_file(d->state),
-        .state_error = state_error(d->state),
+        .state_path = state_file(c->state),
+        .state_error = state_error(c->state),
         .uptime_ms = loop_now_ms() - d->started_ms,
+        .config = &d->status,
     };
     (void)req;
     rep->content_type = "application/json";
     rep->status = health_write(&src, &rep->body) ? 200 : 503;
+}
+
+/* The routes that answer from the core, pointed at the one in force. */
+static int core_routes(struct daemon *d)
+{
+    struct core *c = d->core;
+    int rc =
+        http_route(d->http, "/api/v1/budgets", budget_http_get, c->budgets);
+    if (rc == 0)
+        rc = usage_http_routes(d->http, c->ledger);
+    return rc == 0 ? engine_routes(d->http, c->rules) : rc;
 }
 
 /* --- following ----------------------------------------------------------- */
@@ -362,27 +293,159 @@ static void on_watch(void *ctx, uint32_t events)
 static void on_overflow(void *ctx)
 {
     struct daemon *d = ctx;
-    for (size_t i = 0; i < d->n_inputs; i++)
-        input_rescan_all(d->inputs[i]);
+    for (size_t i = 0; i < d->core->n_inputs; i++)
+        input_rescan_all(d->core->inputs[i]);
 }
 
 static bool on_idle(void *ctx)
 {
     struct daemon *d = ctx;
     bool more = false;
-    for (size_t i = 0; i < d->n_inputs; i++)
-        more |= input_pump(d->inputs[i], DAEMON_READ_BUDGET);
+    for (size_t i = 0; i < d->core->n_inputs; i++)
+        more |= input_pump(d->core->inputs[i], DAEMON_READ_BUDGET);
     return more;
+}
+
+static int start_timers(struct daemon *d);
+
+/*
+ * Swaps in the core built from cfg (taken): the one in force reads what
+ * is ready and checkpoints, the new one restores from that checkpoint, so
+ * no line is lost or counted twice. Returns 0, or -errno with the old
+ * core still in force and cfg freed (a failure after the swap is logged).
+ */
+static int swap_core(struct daemon *d, struct config *cfg)
+{
+    struct core *next;
+    on_watch(d, 0);
+    core_drain(d->core);
+    checkpoint(d);
+    collect(d); /* the figures the new core's counters go on from */
+    int rc = core_new(cfg, &d->shell, &next);
+    if (rc == 0 &&
+        ((rc = config_status_selfmetrics(&d->status, next->self)) != 0 ||
+         (rc = selfmetrics_carry(next->self, d->core->self)) != 0))
+        core_free(next);
+    if (rc != 0) {
+        config_free(cfg);
+        return rc;
+    }
+    core_settle(d->core, next);
+    stop_timers(d);
+    http_end_streams(d->http); /* exports read the old ledger */
+    core_free(d->core);
+    d->core = next;
+    /* The notifier borrows the first configuration's alerting section. */
+    if (d->notify_cfg == NULL)
+        d->notify_cfg = d->cfg;
+    else
+        config_free(d->cfg);
+    d->cfg = cfg;
+    http_replace_routes(d->http, true);
+    rc = core_routes(d);
+    http_replace_routes(d->http, false);
+    if (rc == 0)
+        rc = core_start(next);
+    if (rc == 0)
+        rc = start_timers(d);
+    /* Past the swap the new configuration is in force whatever happens. */
+    if (rc != 0)
+        log_error("reload: the new configuration is in force, but starting "
+                  "it failed: %s",
+                  strerror(-rc));
+    return 0;
+}
+
+/* Logs each line of errors (file:line:col: what) on its own. */
+static void log_errors(const struct buf *errors)
+{
+    const char *p = errors->data ? errors->data : "";
+    while (*p != '\0') {
+        const char *nl = strchr(p, '\n');
+        int n = nl ? (int)(nl - p) : (int)strlen(p);
+        log_error("reload: %.*s", n, p);
+        p += n + (nl != NULL);
+    }
+}
+
+/*
+ * Reads the web configuration (--web.config.file) again and puts it in
+ * force, or leaves the one in force and appends its errors
+ * (file:line:col) to errors. Returns 0 or -errno; it fails the reload
+ * before anything else changed.
+ */
+static int reload_web(struct daemon *d, struct buf *errors)
+{
+    (void)d;
+    (void)errors;
+    /* TODO(web config): once the server takes a web configuration,
+     * return http_apply_web(d->http, d->web_config_path, errors) here. */
+    return 0;
+}
+
+int daemon_reload(struct daemon *d, struct buf *errors)
+{
+    struct config *cfg;
+    char sha256[CONFIG_STATUS_HASH_HEX + 1];
+    const char *path = d->status.path;
+    size_t from = errors->len;
+    if (path == NULL) {
+        buf_puts(errors, "no configuration file to reload\n");
+        return -1;
+    }
+    log_info("reloading the configuration from %s", path);
+    service_reloading(d->service); /* READY=1 again when done, either way */
+    int rc = config_status_load(&d->status, path, &cfg, sha256, errors);
+    if (rc == 0 && (rc = reload_web(d, errors)) != 0) {
+        config_free(cfg);
+        config_status_failed(&d->status, errors, from);
+    } else if (rc == 0 && (rc = swap_core(d, cfg)) != 0) {
+        buf_printf(errors, "cannot apply the configuration: %s\n",
+                   strerror(-rc));
+        config_status_failed(&d->status, errors, from);
+    }
+    service_ready(d->service);
+    struct buf shown = {.data = errors->data ? errors->data + from : NULL,
+                        .len = errors->len - from};
+    if (rc != 0) {
+        log_errors(&shown);
+        log_error("reload failed; the previous configuration stays in "
+                  "force");
+        return -1;
+    }
+    config_status_in_force(&d->status, sha256, wall_ms());
+    log_info("configuration reloaded (sha256 %s)", sha256);
+    return 0;
+}
+
+/* POST or PUT /-/reload, as Prometheus with --web.enable-lifecycle. */
+static void on_reload(void *ctx, const struct http_request *req,
+                      struct http_reply *rep)
+{
+    struct daemon *d = ctx;
+    (void)req;
+    if (!d->lifecycle) {
+        rep->status = 403;
+        buf_puts(&rep->body, "Lifecycle API is not enabled.\n");
+        return;
+    }
+    struct buf errors = {0};
+    if (daemon_reload(d, &errors) != 0) {
+        rep->status = 500;
+        buf_puts(&rep->body, "failed to reload config: ");
+        buf_append(&rep->body, errors.data ? errors.data : "", errors.len);
+    }
+    buf_free(&errors);
 }
 
 static void on_signal(void *ctx, int sig)
 {
     struct daemon *d = ctx;
     if (sig == SIGHUP) {
-        service_reloading(d->service);
-        log_info("SIGHUP received; configuration reload is not supported "
-                 "yet, restart to apply changes");
-        service_ready(d->service);
+        struct buf errors = {0};
+        log_info("SIGHUP received");
+        daemon_reload(d, &errors);
+        buf_free(&errors);
         return;
     }
     if (sig == SIGUSR1) {
@@ -406,13 +469,13 @@ static void sample_service(void *ctx, struct service_sample *out)
     struct pipeline_input_stats pin;
     struct state_stats st;
     *out = (struct service_sample){0};
-    for (size_t i = 0; i < d->n_inputs; i++) {
-        input_get_stats(d->inputs[i], &in);
-        pipeline_input_stats(d->pipe, i, &pin);
+    for (size_t i = 0; i < d->core->n_inputs; i++) {
+        input_get_stats(d->core->inputs[i], &in);
+        pipeline_input_stats(d->core->pipe, i, &pin);
         out->files += in.files;
         out->lines += pin.lines;
     }
-    state_get_stats(d->state, &st);
+    state_get_stats(d->core->state, &st);
     out->checkpoint = st.last_time;
 }
 
@@ -458,7 +521,34 @@ static int set_external_url(struct daemon *d)
     } else {
         snprintf(url, sizeof(url), "http://%s/", where);
     }
-    return engine_set_external_url(d->rules, url);
+    return engine_set_external_url(d->core->rules, url);
+}
+
+/*
+ * Starts the core's timers after a first checkpoint, which records the
+ * inputs and where every file starts. Without a state file the state is
+ * in memory, only for reloads: it is written then, not periodically.
+ */
+static int start_timers(struct daemon *d)
+{
+    struct core *c = d->core;
+    checkpoint(d);
+    if (d->state_path[0] != '\0')
+        d->ckpt_timer =
+            loop_timer_add(d->loop, d->cfg->checkpoint_ms, on_checkpoint, d);
+    if ((d->expire_every_ms = registry_expire_every_ms(c->reg)) > 0)
+        d->expire_timer =
+            loop_timer_add(d->loop, d->expire_every_ms, on_expire, d);
+    if (c->budgets != NULL)
+        on_budgets(d);
+    if (c->rules != NULL) {
+        int rc;
+        if (d->cfg->alerting->external_url[0] == '\0' &&
+            (rc = set_external_url(d)) != 0)
+            return rc;
+        on_rules(d);
+    }
+    return 0;
 }
 
 int daemon_run(struct daemon *d, const struct daemon_web *web)
@@ -487,33 +577,12 @@ int daemon_run(struct daemon *d, const struct daemon_web *web)
     if ((rc = open_http(d, web, &names)) != 0 ||
         (rc = http_route(d->http, "/metrics", on_metrics, d)) != 0 ||
         (rc = http_route(d->http, "/health", on_health, d)) != 0 ||
-        (rc = http_route(d->http, "/api/v1/budgets", budget_http_get,
-                         d->budgets)) != 0 ||
         (rc = http_route(d->http, "/", http_index_page, NULL)) != 0 ||
-        (rc = usage_http_routes(d->http, d->ledger)) != 0 ||
-        (rc = engine_routes(d->http, d->rules)) != 0)
+        (rc = http_route_methods(d->http, "/-/reload", HTTP_POST | HTTP_PUT,
+                                 on_reload, d)) != 0 ||
+        (rc = core_routes(d)) != 0 || (rc = core_start(d->core)) != 0 ||
+        (rc = start_timers(d)) != 0)
         goto out;
-
-    for (size_t i = 0; i < d->n_inputs; i++) {
-        input_scan(d->inputs[i], INPUT_SCAN_STARTUP);
-        if ((rc = input_start(d->inputs[i])) != 0)
-            goto out;
-    }
-    /* The first checkpoint records the inputs and where every file starts. */
-    checkpoint(d);
-    d->ckpt_timer =
-        loop_timer_add(d->loop, d->cfg->checkpoint_ms, on_checkpoint, d);
-    if ((d->expire_every_ms = registry_expire_every_ms(d->reg)) > 0)
-        d->expire_timer =
-            loop_timer_add(d->loop, d->expire_every_ms, on_expire, d);
-    if (d->budgets != NULL)
-        on_budgets(d);
-    if (d->rules != NULL) {
-        if (d->cfg->alerting->external_url[0] == '\0' &&
-            (rc = set_external_url(d)) != 0)
-            goto out;
-        on_rules(d);
-    }
 
     buf_printf(&names, " version=%s", TOKENTAIL_VERSION);
     log_write(LOG_INFO, names.oom ? NULL : names.data, "serving HTTP");
@@ -535,48 +604,49 @@ out:
 int daemon_once(struct daemon *d, char *const *files, size_t n_files,
                 size_t input, FILE *out)
 {
+    struct core *c = d->core;
     struct input_stats st;
     int status = 0;
     if (n_files > 0) {
         for (size_t i = 0; i < n_files; i++) {
-            int rc = input_open_path(d->inputs[input], files[i]);
+            int rc = input_open_path(c->inputs[input], files[i]);
             if (rc != 0) {
                 log_error("cannot read %s: %s", files[i], strerror(-rc));
                 status = -1;
                 continue;
             }
-            input_drain_all(d->inputs[input]);
+            input_drain_all(c->inputs[input]);
         }
         /* What they added: values and the usage ledger, no positions. */
         check_budgets(d);
         checkpoint(d);
     } else {
-        for (size_t i = 0; i < d->n_inputs; i++) {
-            input_scan(d->inputs[i], INPUT_SCAN_ONCE);
-            input_get_stats(d->inputs[i], &st);
+        for (size_t i = 0; i < c->n_inputs; i++) {
+            input_scan(c->inputs[i], INPUT_SCAN_ONCE);
+            input_get_stats(c->inputs[i], &st);
             if (st.path_errors > 0 || st.unmatched_globs > 0)
                 status = -1;
         }
         /* Saved positions are written before the files are closed. */
-        for (size_t i = 0; i < d->n_inputs; i++)
-            while (input_pump(d->inputs[i], SIZE_MAX))
+        for (size_t i = 0; i < c->n_inputs; i++)
+            while (input_pump(c->inputs[i], SIZE_MAX))
                 ;
         check_budgets(d);
         checkpoint(d);
-        for (size_t i = 0; i < d->n_inputs; i++)
-            input_drain_all(d->inputs[i]);
+        for (size_t i = 0; i < c->n_inputs; i++)
+            input_drain_all(c->inputs[i]);
     }
-    for (size_t i = 0; i < d->n_inputs; i++) {
-        input_get_stats(d->inputs[i], &st);
+    for (size_t i = 0; i < c->n_inputs; i++) {
+        input_get_stats(c->inputs[i], &st);
         if (st.read_errors > 0)
             status = -1;
     }
-    if (state_error(d->state)[0] != '\0')
+    if (state_error(c->state)[0] != '\0')
         status = -1;
 
     struct buf b = {0};
     collect(d);
-    expfmt_write(d->reg, &b);
+    expfmt_write(c->reg, &b);
     if (b.oom) {
         log_error("out of memory writing the exposition");
         buf_free(&b);

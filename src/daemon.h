@@ -41,6 +41,22 @@ enum daemon_mode {
 int daemon_new(struct config *cfg, enum daemon_mode mode,
                const char *state_file, struct daemon **out);
 
+/*
+ * Makes the daemon reload from config_path (borrowed; the file cfg was
+ * loaded from) on SIGHUP and, with lifecycle (--web.enable-lifecycle), on
+ * POST or PUT /-/reload. Returns 0 or -ENOMEM.
+ */
+int daemon_reloads(struct daemon *d, const char *config_path, bool lifecycle);
+
+/*
+ * Loads the configuration file again and, when it is valid, puts it in
+ * force between two lines: what it leaves unchanged keeps its values,
+ * positions and alerts (core.h). An invalid one changes nothing: the
+ * errors (file:line:col) are appended to errors and logged. Returns 0 or
+ * -1.
+ */
+int daemon_reload(struct daemon *d, struct buf *errors);
+
 /* Where the daemon serves HTTP; everything borrowed. */
 struct daemon_web {
     const struct http_listen *listen; /* --web.listen-address, in order */
@@ -52,8 +68,9 @@ struct daemon_web {
 
 /*
  * Serves as web says and follows the inputs until SIGINT or SIGTERM;
- * tells systemd, when it started the daemon, once it is ready and when it
- * stops (service.h).
+ * SIGHUP reloads the configuration. Tells systemd, when it started the
+ * daemon, once it is ready, around each reload and when it stops
+ * (service.h).
  */
 int daemon_run(struct daemon *d, const struct daemon_web *web);
 

@@ -146,6 +146,10 @@ bool health_write(const struct health_sources *src, struct buf *out)
     buf_printf(out, ",\"uptime_seconds\":%llu.%03llu,",
                (unsigned long long)(src->uptime_ms / MS_PER_SECOND),
                (unsigned long long)(src->uptime_ms % MS_PER_SECOND));
+    if (src->config != NULL) {
+        config_status_json(src->config, out);
+        buf_putc(out, ',');
+    }
     write_state(src, out);
     buf_puts(out, ",\"inputs\":[");
     for (size_t i = 0; i < src->n_inputs; i++) {

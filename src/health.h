@@ -2,6 +2,7 @@
  * The /health document: whether tokentail is healthy, and what it follows.
  *
  *   {"status":"healthy"|"degraded","version":...,"uptime_seconds":...,
+ *    "config":{"file":...,"sha256":...,"loaded_at":...,...},
  *    "state":{"file":...,"last_checkpoint":...,"error":...},
  *    "inputs":[{"name":...,"paths":[...],"unmatched":[...],"lag":...,
  *               "files":[...],"errors":[...]}]}
@@ -22,6 +23,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "config_status.h"
 #include "input.h"
 #include "state.h"
 
@@ -35,6 +37,7 @@ struct health_sources {
     const char *state_error; /* why there is none, or the last failure;
                                 "" when neither */
     uint64_t uptime_ms;
+    const struct config_status *config; /* NULL: no "config" section */
 };
 
 /* Appends the document and a newline to out; returns true when healthy. */

@@ -18,6 +18,7 @@
 
 struct route {
     const char *path; /* borrowed */
+    unsigned methods; /* HTTP_GET, HTTP_POST, HTTP_PUT */
     http_handler fn;
     void *ctx;
     uint64_t responses[HTTP_STATUS_CLASSES]; /* by status code / 100 */
@@ -32,6 +33,8 @@ struct http {
     uint16_t port;
     struct route routes[HTTP_MAX_ROUTES];
     size_t n_routes;
+    bool replacing;      /* http_route() may replace a path's handler */
+    uint64_t generation; /* streams from an earlier one are cut short */
     uint64_t
         other[HTTP_STATUS_CLASSES]; /* unknown paths, requests that are not */
 };
@@ -102,16 +105,40 @@ int http_parse_listen(const char *s, struct http_listen *out, const char **why)
 
 /* --- routes ------------------------------------------------------------- */
 
-int http_route(struct http *s, const char *path, http_handler fn, void *ctx)
+int http_route_methods(struct http *s, const char *path, unsigned methods,
+                       http_handler fn, void *ctx)
 {
-    for (size_t i = 0; i < s->n_routes; i++)
-        if (strcmp(s->routes[i].path, path) == 0)
+    for (size_t i = 0; i < s->n_routes; i++) {
+        struct route *r = &s->routes[i];
+        if (strcmp(r->path, path) != 0)
+            continue;
+        if (!s->replacing)
             return -EEXIST;
+        r->methods = methods;
+        r->fn = fn;
+        r->ctx = ctx;
+        return 0;
+    }
     if (s->n_routes == HTTP_MAX_ROUTES)
         return -ENOSPC;
     s->routes[s->n_routes++] =
-        (struct route){.path = path, .fn = fn, .ctx = ctx};
+        (struct route){.path = path, .methods = methods, .fn = fn, .ctx = ctx};
     return 0;
+}
+
+int http_route(struct http *s, const char *path, http_handler fn, void *ctx)
+{
+    return http_route_methods(s, path, HTTP_GET, fn, ctx);
+}
+
+void http_replace_routes(struct http *s, bool on)
+{
+    s->replacing = on;
+}
+
+void http_end_streams(struct http *s)
+{
+    s->generation++;
 }
 
 size_t http_n_routes(const struct http *s)
@@ -194,6 +221,25 @@ static void count(struct http *s, struct route *route, unsigned code)
         (route ? route->responses : s->other)[code / 100]++;
 }
 
+/* The Allow header of a route accepting methods. */
+static const char *allowed(unsigned methods)
+{
+    if (methods == (HTTP_POST | HTTP_PUT))
+        return "POST, PUT";
+    return methods & HTTP_POST ? "GET, HEAD, POST" : "GET, HEAD";
+}
+
+/* Whether a route accepting methods answers method. */
+static bool accepts(unsigned methods, const char *method)
+{
+    if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+        strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+        return methods & HTTP_GET;
+    if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
+        return methods & HTTP_POST;
+    return strcmp(method, MHD_HTTP_METHOD_PUT) == 0 && (methods & HTTP_PUT);
+}
+
 /* Adds the headers every answer has and queues it; r is taken. */
 static enum MHD_Result queue(struct http *s, struct MHD_Connection *c,
                              struct route *route, unsigned code,
@@ -203,7 +249,8 @@ static enum MHD_Result queue(struct http *s, struct MHD_Connection *c,
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
+                                allowed(route ? route->methods : HTTP_GET));
     if (attachment != NULL && attachment[0] != '\0') {
         char v[sizeof(((struct http_reply *)0)->attachment) + 32];
         snprintf(v, sizeof(v), "attachment; filename=\"%s\"", attachment);
@@ -242,6 +289,8 @@ static enum MHD_Result respond_text(struct http *s, struct MHD_Connection *c,
 
 /* A stream's piece being sent, and what is left of it. */
 struct stream {
+    const struct http *s;
+    uint64_t generation; /* the server's when the answer began */
     struct http_stream src;
     struct buf piece;
     size_t at;
@@ -255,6 +304,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
     while (st->at == st->piece.len) {
         if (st->last)
             return MHD_CONTENT_READER_END_OF_STREAM;
+        if (st->generation != st->s->generation)
+            return MHD_CONTENT_READER_END_WITH_ERROR;
         buf_reset(&st->piece);
         st->at = 0;
         int rc = st->src.next(st->src.ctx, &st->piece);
@@ -283,6 +334,8 @@ static enum MHD_Result respond_stream(struct http *s, struct MHD_Connection *c,
     struct stream *st = calloc(1, sizeof(*st));
     struct MHD_Response *r = NULL;
     if (st != NULL) {
+        st->s = s;
+        st->generation = s->generation;
         st->src = rep->stream;
         r = MHD_create_response_from_callback(
             MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK, stream_read, st, stream_free);
@@ -366,10 +419,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     }
 
     struct route *route = find_route(s, url);
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-        strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+    if (!accepts(route ? route->methods : HTTP_GET, method))
         return respond_text(s, c, route, MHD_HTTP_METHOD_NOT_ALLOWED,
-                            "405 method not allowed: use GET or HEAD\n");
+                            route && !(route->methods & HTTP_GET)
+                                ? "405 method not allowed: use POST or PUT\n"
+                                : "405 method not allowed: use GET or HEAD\n");
     if (route == NULL)
         return respond_text(s, c, NULL, MHD_HTTP_NOT_FOUND,
                             "404 not found: try /metrics or /health\n");

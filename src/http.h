@@ -43,7 +43,7 @@ struct http;
 /* A request, as a route's handler sees it; valid during the call. */
 struct http_request;
 
-const char *http_request_method(const struct http_request *r); /* GET, HEAD */
+const char *http_request_method(const struct http_request *r); /* GET ... */
 const char *http_request_path(const struct http_request *r);
 /* The value of a query parameter (?key=value), or NULL. */
 const char *http_request_query(const struct http_request *r, const char *key);
@@ -136,6 +136,33 @@ bool http_listener_name(const struct http *s, size_t i, char *out, size_t cap);
  * unknown paths 404. Returns 0, -EEXIST or -ENOSPC.
  */
 int http_route(struct http *s, const char *path, http_handler fn, void *ctx);
+
+/* The methods a route answers; HTTP_GET includes HEAD. */
+#define HTTP_GET  1u
+#define HTTP_POST 2u
+#define HTTP_PUT  4u
+
+/*
+ * As http_route, for the methods given (HTTP_POST | HTTP_PUT for an
+ * action such as /-/reload); others get 405 with an Allow header naming
+ * them.
+ */
+int http_route_methods(struct http *s, const char *path, unsigned methods,
+                       http_handler fn, void *ctx);
+
+/*
+ * While on, http_route() for a path already served replaces its handler
+ * and ctx instead of failing, keeping its response counts: a reload
+ * points the routes at the objects it built anew.
+ */
+void http_replace_routes(struct http *s, bool on);
+
+/*
+ * Cuts short every answer being streamed: its next piece is not made
+ * (the client sees the answer end early), its free is still called. A
+ * reload calls it before freeing what those answers read.
+ */
+void http_end_streams(struct http *s);
 
 /* A small page linking /metrics and /health: a handler for "/". */
 void http_index_page(void *ctx, const struct http_request *req,

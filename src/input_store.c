@@ -1,6 +1,7 @@
 #include "input_store.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,7 @@ struct input_store {
     size_t n;
     sqlite3_stmt *put_file;
     sqlite3_stmt *put_input;
+    sqlite3_stmt *drop_files; /* one input's files */
     bool written; /* the inputs and their files, once since start-up */
 };
 
@@ -178,13 +180,31 @@ static int write_position(void *ctx, uint64_t dev, uint64_t ino,
     return 0;
 }
 
-/* Replaces every saved file with where the files stand now. */
+/*
+ * Replaces the saved files of each input with where they stand now. The
+ * files of an input no longer configured stay until unseen for
+ * INPUT_STORE_RECORD_TTL_S, so that configuring it again (a reload back
+ * to the previous configuration) goes on where it stopped instead of
+ * reading its files a second time.
+ */
 static int write_files(struct input_store *is, struct state *s, size_t *written)
 {
+    char sql[96];
     int64_t now = (int64_t)time(NULL);
-    int rc = state_exec(s, "DELETE FROM files");
+    snprintf(sql, sizeof(sql), "DELETE FROM files WHERE last_seen < %lld",
+             (long long)(now - INPUT_STORE_RECORD_TTL_S));
+    int rc = state_exec(s, sql);
+    if (rc == 0)
+        rc = state_prepare(s, &is->drop_files,
+                           "DELETE FROM files WHERE input = ?");
     for (size_t i = 0; i < is->n && rc == 0; i++) {
-        struct file_writer w = {is, s, input_name(is->inputs[i]), written};
+        const char *name = input_name(is->inputs[i]);
+        sqlite3_bind_text(is->drop_files, 1, name, -1, SQLITE_STATIC);
+        int step = sqlite3_step(is->drop_files);
+        sqlite3_reset(is->drop_files);
+        if (step != SQLITE_DONE)
+            return state_fail(s, "cannot replace an input's files");
+        struct file_writer w = {is, s, name, written};
         rc = input_each_position(is->inputs[i], now, write_position, &w);
     }
     return rc;
@@ -261,6 +281,7 @@ static void store_free(void *ctx)
     struct input_store *is = ctx;
     sqlite3_finalize(is->put_file);
     sqlite3_finalize(is->put_input);
+    sqlite3_finalize(is->drop_files);
     free(is);
 }
 

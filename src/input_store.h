@@ -8,7 +8,9 @@
  * stream's lines were delivered, the envelope its lines are in) by
  * input. At start-up each input
  * gets the records of its files back and learns whether the state knew it;
- * files unseen for INPUT_STORE_RECORD_TTL_S are forgotten. The first checkpoint
+ * files unseen for INPUT_STORE_RECORD_TTL_S are forgotten, those of an
+ * input no longer configured included, so configuring it again goes on
+ * where it stopped. The first checkpoint
  * after start-up always writes both tables, so a new input is known from then
  * on; later ones only when a position moved.
  */

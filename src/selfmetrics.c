@@ -25,13 +25,16 @@
 struct self_group {
     const struct self_row *rows; /* borrowed */
     size_t n;
-    struct family **fams; /* fams[i] from rows[i]; the registry owns them */
-    const void *ctx;      /* borrowed */
-    bool per_collect;     /* ctx is the sources given to each collect */
+    struct family **fams;  /* fams[i] from rows[i]; the registry owns them */
+    struct family **bases; /* NULL, or what carries over to fams[i]: NULL
+                              or a family of sm->bases */
+    const void *ctx;       /* borrowed */
+    bool per_collect;      /* ctx is the sources given to each collect */
 };
 
 struct selfmetrics {
-    struct registry *reg; /* borrowed */
+    struct registry *reg;   /* borrowed */
+    struct registry *bases; /* NULL, or the values carried over a reload */
     struct self_group *groups;
     size_t n_groups;
     struct family *checkpoint_duration;
@@ -102,7 +105,7 @@ static const char *read_input(const void *ctx, size_t i, void *stats)
 }
 
 static const struct self_source input_source = {
-    "input", sizeof(struct input_stats), n_inputs, read_input};
+    "input", sizeof(struct input_stats), n_inputs, read_input, false};
 
 /* What the pipeline made of each input's lines. */
 static size_t n_line_inputs(const void *ctx)
@@ -119,7 +122,8 @@ static const char *read_lines(const void *ctx, size_t i, void *stats)
 }
 
 static const struct self_source line_source = {
-    "input", sizeof(struct pipeline_input_stats), n_line_inputs, read_lines};
+    "input", sizeof(struct pipeline_input_stats), n_line_inputs, read_lines,
+    false};
 
 static size_t n_metrics(const void *ctx)
 {
@@ -136,7 +140,8 @@ static const char *read_metric(const void *ctx, size_t i, void *stats)
 }
 
 static const struct self_source metric_source = {
-    "metric", sizeof(struct pipeline_metric_stats), n_metrics, read_metric};
+    "metric", sizeof(struct pipeline_metric_stats), n_metrics, read_metric,
+    false};
 
 static size_t has_state(const void *ctx)
 {
@@ -153,7 +158,7 @@ static const char *read_state(const void *ctx, size_t i, void *stats)
 }
 
 static const struct self_source state_source = {
-    NULL, sizeof(struct state_stats), has_state, read_state};
+    NULL, sizeof(struct state_stats), has_state, read_state, false};
 
 struct watch_figures {
     uint64_t watches;
@@ -175,7 +180,7 @@ static const char *read_watch(const void *ctx, size_t i, void *stats)
 }
 
 static const struct self_source watch_source = {
-    NULL, sizeof(struct watch_figures), has_watch, read_watch};
+    NULL, sizeof(struct watch_figures), has_watch, read_watch, true};
 
 /* The responses of one route. */
 struct route_figures {
@@ -198,7 +203,7 @@ static const char *read_route(const void *ctx, size_t i, void *stats)
 }
 
 static const struct self_source route_source = {
-    "path", sizeof(struct route_figures), n_routes, read_route};
+    "path", sizeof(struct route_figures), n_routes, read_route, true};
 
 struct build_figures {
     uint64_t one;
@@ -214,7 +219,7 @@ static const char *read_build(const void *ctx, size_t i, void *stats)
 }
 
 static const struct self_source build_source = {
-    "version", sizeof(struct build_figures), NULL, read_build};
+    "version", sizeof(struct build_figures), NULL, read_build, true};
 
 /* --- the tokentail_ families, in exposition order ------------------------- */
 
@@ -430,7 +435,7 @@ static const char *read_process(const void *ctx, size_t i, void *stats)
 }
 
 static const struct self_source process_source = {
-    NULL, sizeof(struct process_figures), NULL, read_process};
+    NULL, sizeof(struct process_figures), NULL, read_process, true};
 
 #define PROCESS(field)                                                         \
     .source = &process_source, SELF_FIELD(struct process_figures, field)
@@ -574,9 +579,12 @@ void selfmetrics_free(struct selfmetrics *sm)
 {
     if (sm == NULL)
         return;
-    for (size_t i = 0; i < sm->n_groups; i++)
+    for (size_t i = 0; i < sm->n_groups; i++) {
         free(sm->groups[i].fams);
+        free(sm->groups[i].bases);
+    }
     free(sm->groups);
+    registry_free(sm->bases);
     free(sm);
 }
 
@@ -585,6 +593,49 @@ void selfmetrics_observe_checkpoint(struct selfmetrics *sm, uint64_t us)
     struct series *s = family_get(sm->checkpoint_duration, "", 0, 0);
     if (s != NULL)
         series_observe(sm->checkpoint_duration, s, MICROSECONDS(us));
+}
+
+/* --- carrying over a reload ---------------------------------------------- */
+
+/* Whether row r's series go on across a reload. */
+static bool carried(const struct self_row *r)
+{
+    return r->type == METRIC_COUNTER && !r->source->lasting;
+}
+
+/* Copies the series of f into a family of the same name in bases. */
+static int copy_base(struct registry *bases, struct family *f)
+{
+    struct family_view v;
+    family_view(f, &v);
+    struct family *b = registry_add(bases, &v.def);
+    for (size_t i = 0; b != NULL && i < v.n_series; i++) {
+        const struct series *s = v.series[i];
+        struct series *to = family_get(b, s->key, s->key_len, s->hash);
+        if (to == NULL)
+            return -ENOMEM;
+        series_set(to, s->value);
+    }
+    return b != NULL ? 0 : -ENOMEM;
+}
+
+int selfmetrics_carry(struct selfmetrics *sm, const struct selfmetrics *from)
+{
+    int rc = registry_new(&sm->bases);
+    for (size_t g = 0; rc == 0 && g < from->n_groups; g++)
+        for (size_t i = 0; rc == 0 && i < from->groups[g].n; i++)
+            if (carried(&from->groups[g].rows[i]))
+                rc = copy_base(sm->bases, from->groups[g].fams[i]);
+    for (size_t g = 0; rc == 0 && g < sm->n_groups; g++) {
+        struct self_group *grp = &sm->groups[g];
+        grp->bases = calloc(grp->n ? grp->n : 1, sizeof(*grp->bases));
+        if (grp->bases == NULL)
+            return -ENOMEM;
+        for (size_t i = 0; i < grp->n; i++)
+            if (carried(&grp->rows[i]))
+                grp->bases[i] = registry_find(sm->bases, grp->rows[i].name);
+    }
+    return rc;
 }
 
 /* --- collecting ----------------------------------------------------------- */
@@ -608,8 +659,9 @@ static num_fixed figure(const unsigned char *p, size_t width)
 }
 
 /* Sets the series of f labelled v1, v2 (either NULL when f has no such
- * label) to v. */
-static void put(struct family *f, const char *v1, const char *v2, num_fixed v)
+ * label) to v, plus what base (NULL: none) carries over for it. */
+static void put(struct family *f, struct family *base, const char *v1,
+                const char *v2, num_fixed v)
 {
     char key[SELF_MAX_KEY_BYTES];
     const char *vals[2] = {v1, v2};
@@ -623,14 +675,17 @@ static void put(struct family *f, const char *v1, const char *v2, num_fixed v)
         memcpy(key + n, vals[i], len + 1);
         n += len + 1;
     }
-    struct series *s = family_get(f, key, (uint32_t)n, registry_hash(key, n));
+    uint64_t hash = registry_hash(key, n);
+    struct series *b = base ? family_get(base, key, (uint32_t)n, hash) : NULL;
+    struct series *s = family_get(f, key, (uint32_t)n, hash);
     if (s != NULL)
-        series_set(s, v);
+        series_set(s, b != NULL ? num_add_sat(v, b->value) : v);
 }
 
 /* Puts row r's figures for one item of its source. */
 static void put_row(const struct self_row *r, struct family *f,
-                    const char *item, const unsigned char *stats)
+                    struct family *base, const char *item,
+                    const unsigned char *stats)
 {
     const char *label = r->source->label != NULL ? item : NULL;
     bool on = true;
@@ -648,7 +703,7 @@ static void put_row(const struct self_row *r, struct family *f,
             figure(stats + r->offset + (size_t)k * r->width, r->width);
         bool possible = !r->masked || (can >> k & 1) != 0;
         if ((!r->nonzero && possible) || v != 0)
-            put(f, label, r->by != NULL ? r->by->name(k) : NULL, v);
+            put(f, base, label, r->by != NULL ? r->by->name(k) : NULL, v);
     }
 }
 
@@ -677,7 +732,8 @@ static void collect_group(const struct self_group *g, const void *ctx)
                 continue;
             for (size_t k = j; k < g->n; k++)
                 if (g->rows[k].source == s)
-                    put_row(&g->rows[k], g->fams[k], item, stats);
+                    put_row(&g->rows[k], g->fams[k],
+                            g->bases ? g->bases[k] : NULL, item, stats);
         }
     }
 }

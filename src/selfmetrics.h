@@ -53,6 +53,8 @@ struct self_source {
     size_t stats_size; /* at most SELF_MAX_STATS_BYTES */
     size_t (*count)(const void *ctx); /* items now; NULL: always one */
     const char *(*read)(const void *ctx, size_t i, void *stats);
+    bool lasting; /* its figures outlive a configuration reload (they are
+                     the daemon's, not the configuration's): not carried */
 };
 
 /* A second label: one series per reason, from first to count - 1. */
@@ -142,7 +144,7 @@ void selfmetrics_free(struct selfmetrics *sm);
  * so, one row each:
  *
  *   static const struct self_source ledger_source = {
- *       NULL, sizeof(struct ledger_stats), NULL, ledger_read};
+ *       NULL, sizeof(struct ledger_stats), NULL, ledger_read, false};
  *   static const struct self_row ledger_rows[] = {
  *       {.name = "tokentail_ledger_rows", .type = METRIC_GAUGE,
  *        .help = "Rows held.", .source = &ledger_source,
@@ -152,6 +154,15 @@ void selfmetrics_free(struct selfmetrics *sm);
  */
 int selfmetrics_add(struct selfmetrics *sm, const struct self_row *rows,
                     size_t n, const void *ctx);
+
+/*
+ * After a reload: the counters of sm that read figures the reload made
+ * afresh (every source not lasting) go on from the values from (borrowed
+ * for the call; the selfmetrics being replaced) last exposed, series by
+ * series, so Prometheus sees no reset. A series from did not have starts
+ * at its figure. Call after every row is added. Returns 0 or -ENOMEM.
+ */
+int selfmetrics_carry(struct selfmetrics *sm, const struct selfmetrics *from);
 
 /* Records how long a checkpoint took, in microseconds. */
 void selfmetrics_observe_checkpoint(struct selfmetrics *sm, uint64_t us);

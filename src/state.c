@@ -302,6 +302,25 @@ static int open_db(struct state *s)
     return state_exec(s, "PRAGMA synchronous=NORMAL");
 }
 
+int state_open_memory(const char *name, struct state **out)
+{
+    char uri[128];
+    int rc = state_open("", out);
+    if (rc != 0)
+        return rc;
+    snprintf(uri, sizeof(uri), "file:%s?mode=memory&cache=shared", name);
+    if (sqlite3_open_v2(uri, &(*out)->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        log_error("cannot open an in-memory state: %s",
+                  sqlite3_errmsg((*out)->db));
+        sqlite3_close((*out)->db);
+        (*out)->db = NULL;
+    }
+    return 0;
+}
+
 int state_open(const char *path, struct state **out)
 {
     struct state *s = calloc(1, sizeof(*s));
@@ -385,6 +404,8 @@ static void log_kept(const struct state *s)
 {
     char what[STATE_ERR_MAX] = "";
     size_t n = 0, len = 0;
+    if (s->path[0] == '\0') /* in memory: nothing outlasts the process */
+        return;
     for (int i = 0; i < STATE_PART_COUNT; i++)
         n += s->parts[i] != NULL;
     for (int i = 0, k = 0; i < STATE_PART_COUNT && len < sizeof(what); i++) {
@@ -475,6 +496,8 @@ int state_checkpoint(struct state *s)
     else
         log_debug("checkpoint: %zu series written in %llu us",
                   written[STATE_PART_SERIES], (unsigned long long)took);
+    if (s->path[0] == '\0') /* in memory: a reload's handover, not kept */
+        return 0;
     s->stats.checkpoints++;
     for (int i = 0; i < STATE_PART_COUNT; i++)
         s->stats.last_written[i] = written[i];

@@ -137,6 +137,15 @@ char *state_choose_path(const char *flag, const char *configured, bool follow,
 int state_open(const char *path, struct state **out);
 
 /*
+ * Like state_open, with a database in memory instead of a file: it lasts
+ * while one state holds it open, and every state opened with the same
+ * name (borrowed, unique to the process) shares it. A configuration
+ * reload without a state file hands the values and positions over
+ * through it. state_file() is "" for it. Returns 0, or -ENOMEM.
+ */
+int state_open_memory(const char *name, struct state **out);
+
+/*
  * Makes p, with ctx, the participant for part. p is borrowed (a static
  * table: it must outlive s); ctx is taken, freed with p->free at
  * state_close(), or at once when joining fails. Returns 0, or -EINVAL for
@@ -156,8 +165,9 @@ int state_restore(struct state *s);
 /*
  * Writes a checkpoint if any participant changed anything: one
  * transaction, rolled back on any failure (logged, rate limited, and all
- * of it written again next time). Returns 1 when one was written, 0 when
- * there was nothing to write or no database, or -errno.
+ * of it written again next time). Returns 1 when one was written to a
+ * file, 0 when there was nothing to write, no database or one in memory
+ * (which the statistics do not count), or -errno.
  */
 int state_checkpoint(struct state *s);
 

@@ -245,7 +245,7 @@ static const char *stats_read(const void *ctx, size_t i, void *stats)
 }
 
 static const struct self_source stats_source = {
-    "receiver", sizeof(struct notify_stats), stats_count, stats_read};
+    "receiver", sizeof(struct notify_stats), stats_count, stats_read, true};
 static const struct self_reasons by_result = {"result", notify_result_name, 0,
                                               NOTIFY_RESULTS};
 

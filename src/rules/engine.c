@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "engine_private.h"
+#include "log.h"
 #include "notify.h"
 
 /* --- the window the rules read ------------------------------------------ */
@@ -428,6 +429,62 @@ void engine_rule(const struct engine *e, size_t g, size_t r,
     out->last_error = er->last_error;
     out->last_eval_ms = er->last_eval_ms;
     out->last_us = er->last_us;
+}
+
+static bool same_labels(const struct label *a, size_t na, const struct label *b,
+                        size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i].name, b[i].name) != 0 ||
+            strcmp(a[i].value, b[i].value) != 0)
+            return false;
+    return true;
+}
+
+static bool same_rule(const struct rule_alert *a, const struct rule_alert *b)
+{
+    return strcmp(a->name, b->name) == 0 &&
+           strcmp(a->expr_text, b->expr_text) == 0 && a->for_ms == b->for_ms &&
+           a->keep_firing_for_ms == b->keep_firing_for_ms &&
+           same_labels(a->labels, a->n_labels, b->labels, b->n_labels) &&
+           same_labels(a->annotations, a->n_annotations, b->annotations,
+                       b->n_annotations);
+}
+
+/* The rule at place r of the group named name in e, or NULL. */
+static const struct rule_alert *rule_at(const struct engine *e,
+                                        const char *name, size_t r)
+{
+    for (size_t g = 0; e != NULL && g < e->n_groups; g++) {
+        const struct engine_group *eg = &e->groups[g];
+        if (strcmp(eg->group->name, name) == 0 && r < eg->n_rules)
+            return eg->rules[r].ar.rule;
+    }
+    return NULL;
+}
+
+size_t engine_forget_changed(struct engine *e, const struct engine *was)
+{
+    size_t changed = 0;
+    for (size_t g = 0; e != NULL && g < e->n_groups; g++) {
+        struct engine_group *eg = &e->groups[g];
+        for (size_t r = 0; r < eg->n_rules; r++) {
+            struct alert_rule *ar = &eg->rules[r].ar;
+            const struct rule_alert *before = rule_at(was, eg->group->name, r);
+            if (before != NULL && same_rule(before, ar->rule))
+                continue;
+            changed++;
+            if (ar->n > 0) {
+                log_info("rule %s in group %s changed; its alerts start "
+                         "afresh",
+                         ar->rule->name, eg->group->name);
+                alert_rule_clear(ar);
+            }
+        }
+    }
+    return changed;
 }
 
 int engine_restore_alert(struct engine *e, const char *group, size_t r,

@@ -152,6 +152,15 @@ void engine_rule(const struct engine *e, size_t g, size_t r,
                  struct engine_rule_info *out);
 
 /*
+ * After a reload restored e's alerts: forgets those of each rule whose
+ * definition (expression, for, keep_firing_for, labels, annotations)
+ * differs from the rule at the same place in was (borrowed; NULL: no
+ * rules before), so a changed rule starts afresh while an unchanged one
+ * keeps its pending and firing alerts. Returns how many rules changed.
+ */
+size_t engine_forget_changed(struct engine *e, const struct engine *was);
+
+/*
  * Puts back an alert saved earlier (a taken) into rule r of the group
  * named group, when that rule still has alertname as its name; otherwise
  * it is freed. 0, 1 when it had no place, or -ENOMEM.

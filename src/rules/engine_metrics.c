@@ -52,9 +52,9 @@ static const char *history_read(const void *ctx, size_t i, void *stats)
 }
 
 static const struct self_source group_source = {
-    "group", sizeof(struct group_stats), group_count, group_read};
+    "group", sizeof(struct group_stats), group_count, group_read, false};
 static const struct self_source history_source_ = {
-    NULL, sizeof(struct history_figures), NULL, history_read};
+    NULL, sizeof(struct history_figures), NULL, history_read, false};
 
 static const struct self_row rows[] = {
     {.name = "tokentail_rule_evaluations_total",

@@ -445,7 +445,7 @@ static const char *gauges_read(const void *ctx, size_t i, void *stats)
 }
 
 static const struct self_source gauges_source = {
-    "budget", sizeof(struct budget_gauges), gauges_count, gauges_read};
+    "budget", sizeof(struct budget_gauges), gauges_count, gauges_read, false};
 
 #define LIMITED SELF_ONLY_IF(struct budget_gauges, limited)
 

@@ -345,7 +345,7 @@ static const char *grain_reason(int g)
 }
 
 static const struct self_source source = {NULL, sizeof(struct ledger_stats),
-                                          NULL, stats_read};
+                                          NULL, stats_read, false};
 static const struct self_reasons by_grain = {"period", grain_reason, 0,
                                              LEDGER_GRAIN_COUNT};
 

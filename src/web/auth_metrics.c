@@ -39,8 +39,9 @@ static const char *read_figures(const void *ctx, size_t i, void *stats)
     return "";
 }
 
+/* The server's, not the configuration's: its counters outlive a reload. */
 static const struct self_source source = {NULL, sizeof(struct auth_figures),
-                                          NULL, read_figures};
+                                          NULL, read_figures, true};
 static const struct self_reasons by_result = {"result", outcome_name, 0,
                                               AUTH_OUTCOMES};
 

@@ -170,6 +170,39 @@ static void test_alert_life(void **state)
     efix_close(&x);
 }
 
+#define TWO_RULES(high_for)                                                    \
+    "groups:\n"                                                                \
+    "  - name: fast\n"                                                         \
+    "    interval: 1s\n"                                                       \
+    "    rules:\n"                                                             \
+    "      - {alert: High, expr: x > 10, for: " high_for "}\n"                 \
+    "      - {alert: Low, expr: x > 1, for: 3s}\n"
+
+/* A reload: the new engine's alerts of a changed rule go, those of an
+ * unchanged one stay; without rules before, every rule is new. */
+static void test_forget_changed(void **state)
+{
+    struct efix was = {0}, x = {0};
+    struct engine_rule_info ri;
+    efix_open_in(&was, TWO_RULES("3s"), *state);
+    efix_open_in(&x, TWO_RULES("4s"), *state);
+    x.s[0] = (struct efix_series){"x", "api", 20};
+    at(&x, 0);
+    engine_rule(x.e, 0, 0, &ri);
+    assert_int_equal(ri.n_alerts, 1);
+    assert_int_equal(engine_forget_changed(x.e, was.e), 1);
+    engine_rule(x.e, 0, 0, &ri);
+    assert_int_equal(ri.n_alerts, 0);
+    engine_rule(x.e, 0, 1, &ri);
+    assert_int_equal(ri.n_alerts, 1);
+    assert_int_equal(ri.alerts[0].active_at_ms, EFIX_T0);
+    assert_int_equal(engine_forget_changed(x.e, NULL), 2);
+    engine_rule(x.e, 0, 1, &ri);
+    assert_int_equal(ri.n_alerts, 0);
+    efix_close(&x);
+    efix_close(&was);
+}
+
 static void test_failure_counted(void **state)
 {
     struct efix x = {0};
@@ -256,6 +289,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_schedule, tmp_setup, tmp_teardown),
         cmocka_unit_test_setup_teardown(test_alert_life, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_forget_changed, tmp_setup,
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_failure_counted, tmp_setup,
                                         tmp_teardown),

@@ -286,6 +286,133 @@ static void test_several_addresses(void **state)
     loop_free(l);
 }
 
+/* A server on a free loopback port, in a loop of its own. */
+static void serve(struct loop **l, struct http **s)
+{
+    struct http_listen where;
+    const char *why;
+    assert_int_equal(loop_new(l), 0);
+    assert_int_equal(http_parse_listen("127.0.0.1:0", &where, &why), 0);
+    assert_int_equal(http_start(*l, &where, s), 0);
+}
+
+/* A route for actions: POST and PUT only, 405 with their Allow for GET. */
+static void test_post_route(void **state)
+{
+    struct loop *l;
+    struct http *s;
+    struct exchange x;
+    int calls = 0;
+    (void)state;
+    serve(&l, &s);
+    assert_int_equal(
+        http_route_methods(s, "/-/act", HTTP_POST | HTTP_PUT, hello, &calls),
+        0);
+
+    const char *r = exchange(
+        l, s,
+        "POST /-/act HTTP/1.1\r\nConnection: close\r\nContent-Length: 3\r\n"
+        "\r\nabc",
+        &x);
+    assert_non_null(strstr(r, "HTTP/1.1 202"));
+    assert_non_null(strstr(r, "\r\n\r\nhello nobody via POST"));
+    r = exchange(l, s, "PUT /-/act HTTP/1.1\r\nConnection: close\r\n\r\n", &x);
+    assert_non_null(strstr(r, "hello nobody via PUT"));
+    r = exchange(l, s, "GET /-/act HTTP/1.1\r\nConnection: close\r\n\r\n", &x);
+    assert_non_null(strstr(r, "HTTP/1.1 405"));
+    assert_non_null(strstr(r, "Allow: POST, PUT\r\n"));
+    assert_non_null(strstr(r, "use POST or PUT"));
+    r = exchange(l, s, "DELETE /-/act HTTP/1.1\r\nConnection: close\r\n\r\n",
+                 &x);
+    assert_non_null(strstr(r, "HTTP/1.1 405"));
+    assert_int_equal(calls, 2);
+    http_stop(s);
+    loop_free(l);
+}
+
+static void other(void *ctx, const struct http_request *req,
+                  struct http_reply *rep)
+{
+    (void)req;
+    (*(int *)ctx)++;
+    buf_puts(&rep->body, "other");
+}
+
+/* While replacing, a path served again gets the new handler and ctx and
+ * keeps its counts; afterwards it is refused again. */
+static void test_replace_routes(void **state)
+{
+    struct loop *l;
+    struct http *s;
+    struct exchange x;
+    int a = 0, b = 0;
+    (void)state;
+    serve(&l, &s);
+    assert_int_equal(http_route(s, "/r", hello, &a), 0);
+    exchange(l, s, "GET /r HTTP/1.1\r\nConnection: close\r\n\r\n", &x);
+    http_replace_routes(s, true);
+    assert_int_equal(http_route(s, "/r", other, &b), 0);
+    http_replace_routes(s, false);
+    assert_int_equal(http_route(s, "/r", hello, &a), -EEXIST);
+    const char *r =
+        exchange(l, s, "GET /r HTTP/1.1\r\nConnection: close\r\n\r\n", &x);
+    assert_non_null(strstr(r, "\r\n\r\nother"));
+    assert_int_equal(a, 1);
+    assert_int_equal(b, 1);
+    assert_int_equal(http_n_routes(s), 2);
+    assert_int_equal(responses(s, "/r", 2), 2);
+    http_stop(s);
+    loop_free(l);
+}
+
+/* A stream of pieces, counting how many were made and whether freed. */
+struct pieces {
+    int made;
+    bool freed;
+    struct http *s; /* cut short after the first piece when set */
+};
+
+static int piece_next(void *ctx, struct buf *out)
+{
+    struct pieces *p = ctx;
+    p->made++;
+    for (int i = 0; i < 8192; i++)
+        buf_puts(out, "0123456789abcdef");
+    if (p->s != NULL)
+        http_end_streams(p->s);
+    return p->made < 100 ? 1 : 0;
+}
+
+static void piece_free(void *ctx)
+{
+    ((struct pieces *)ctx)->freed = true;
+}
+
+static void streamed(void *ctx, const struct http_request *req,
+                     struct http_reply *rep)
+{
+    (void)req;
+    rep->stream = (struct http_stream){piece_next, piece_free, ctx};
+}
+
+/* http_end_streams: the answer ends after the piece already made; the
+ * stream is asked for nothing more, and freed. */
+static void test_end_streams(void **state)
+{
+    struct loop *l;
+    struct http *s;
+    struct exchange x;
+    (void)state;
+    serve(&l, &s);
+    struct pieces p = {.s = s};
+    assert_int_equal(http_route(s, "/s", streamed, &p), 0);
+    exchange(l, s, "GET /s HTTP/1.1\r\nConnection: close\r\n\r\n", &x);
+    assert_int_equal(p.made, 1);
+    http_stop(s);
+    assert_true(p.freed);
+    loop_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +422,9 @@ int main(void)
         cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_routes),
         cmocka_unit_test(test_several_addresses),
+        cmocka_unit_test(test_post_route),
+        cmocka_unit_test(test_replace_routes),
+        cmocka_unit_test(test_end_streams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,6 +123,45 @@ static void test_round_trip(void **state)
     input_free(in);
 }
 
+/* An input left out of a start (a reload to a configuration without it)
+ * keeps its records, each within its time to live, for when it comes
+ * back. */
+static void test_removed_input_kept(void **state)
+{
+    const struct tmp *t = *state;
+    static const struct cfg_input other_input = {.name = "other"};
+    struct tail_buf rb = {0};
+    struct input *in;
+    struct tail_mark m = {.head_len = 10, .offset = 700};
+    int64_t now = (int64_t)time(NULL);
+    assert_int_equal(input_new(&app_input, NULL, NULL, &rb, &sink, &in), 0);
+    struct state *s = open_with(t->path, &in);
+    assert_int_equal(input_add_record(in, 1, 42, &m, "/l/a.log", now), 0);
+    assert_int_equal(input_add_record(in, 1, 43, &m, "/l/old.log",
+                                      now - INPUT_STORE_RECORD_TTL_S + 60),
+                     0);
+    assert_int_equal(state_checkpoint(s), 1);
+    state_close(s);
+    input_free(in);
+
+    /* Another input alone: app's records stay. */
+    assert_int_equal(input_new(&other_input, NULL, NULL, &rb, &sink, &in), 0);
+    s = open_with(t->path, &in);
+    assert_int_equal(records_of(in).n, 0);
+    assert_int_equal(state_checkpoint(s), 1);
+    state_close(s);
+    input_free(in);
+
+    assert_int_equal(input_new(&app_input, NULL, NULL, &rb, &sink, &in), 0);
+    s = open_with(t->path, &in);
+    struct records r = records_of(in);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.mark[0].offset, 700);
+    state_close(s);
+    input_free(in);
+    tail_buf_free(&rb);
+}
+
 /* A files table as schema 2 made it, with one row. */
 static void write_schema_2(const char *path, int64_t seen)
 {
@@ -188,6 +227,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_removed_input_kept, tmp_setup,
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_schema_2, tmp_setup, tmp_teardown),
     };

@@ -415,9 +415,9 @@ static const char *fake_reason(int r)
 }
 
 static const struct self_source fake_items = {"item", sizeof(struct fake_stats),
-                                              fake_count, fake_read};
+                                              fake_count, fake_read, false};
 static const struct self_source fake_global = {NULL, sizeof(struct fake_stats),
-                                               NULL, fake_read};
+                                               NULL, fake_read, false};
 static const struct self_reasons fake_why = {"why", fake_reason, 1, 3};
 
 static const struct self_row fake_rows[] = {
