@@ -309,6 +309,26 @@ static bool on_idle(void *ctx)
 static int start_timers(struct daemon *d);
 
 /*
+ * When cfg (borrowed) posts alerts to other receivers, or posts them
+ * otherwise, makes a notifier for them in *out, with the figures of the
+ * receivers both have, and puts it in the shell the new core is built
+ * with; else *out is NULL. Returns 0 or -errno.
+ */
+static int renew_notifier(struct daemon *d, const struct config *cfg,
+                          struct notifier **out)
+{
+    *out = NULL;
+    if (d->notifier == NULL || notifier_serves(d->notifier, cfg->alerting))
+        return 0;
+    int rc = notifier_new(cfg->alerting, d->loop, out);
+    if (rc != 0)
+        return rc;
+    notifier_carry(*out, d->notifier);
+    d->shell.notifier = *out;
+    return 0;
+}
+
+/*
  * Swaps in the core built from cfg (taken): the one in force reads what
  * is ready and checkpoints, the new one restores from that checkpoint, so
  * no line is lost or counted twice. Returns 0, or -errno with the old
@@ -317,16 +337,19 @@ static int start_timers(struct daemon *d);
 static int swap_core(struct daemon *d, struct config *cfg)
 {
     struct core *next;
+    struct notifier *notifier = NULL;
     on_watch(d, 0);
     core_drain(d->core);
     checkpoint(d);
     collect(d); /* the figures the new core's counters go on from */
-    int rc = core_new(cfg, &d->shell, &next);
-    if (rc == 0 &&
+    int rc = renew_notifier(d, cfg, &notifier);
+    if (rc == 0 && (rc = core_new(cfg, &d->shell, &next)) == 0 &&
         ((rc = config_status_selfmetrics(&d->status, next->self)) != 0 ||
          (rc = selfmetrics_carry(next->self, d->core->self)) != 0))
         core_free(next);
     if (rc != 0) {
+        d->shell.notifier = d->notifier;
+        notifier_free(notifier);
         config_free(cfg);
         return rc;
     }
@@ -335,11 +358,22 @@ static int swap_core(struct daemon *d, struct config *cfg)
     http_end_streams(d->http); /* exports read the old ledger */
     core_free(d->core);
     d->core = next;
-    /* The notifier borrows the first configuration's alerting section. */
-    if (d->notify_cfg == NULL)
-        d->notify_cfg = d->cfg;
-    else
+    if (notifier != NULL) {
+        /* The new notifier borrows the new configuration's section. */
+        log_info("reload: the alert receivers changed; %zu from now on, "
+                 "what waited to be sent to the previous ones is dropped",
+                 notifier_receivers(notifier));
+        notifier_free(d->notifier);
+        d->notifier = notifier;
+        config_free(d->notify_cfg);
+        d->notify_cfg = NULL;
         config_free(d->cfg);
+    } else if (d->notify_cfg == NULL) {
+        /* The notifier kept borrows the section it was made with. */
+        d->notify_cfg = d->cfg;
+    } else {
+        config_free(d->cfg);
+    }
     d->cfg = cfg;
     http_replace_routes(d->http, true);
     rc = core_routes(d);

@@ -225,6 +225,27 @@ void notifier_stats(const struct notifier *n, size_t i,
     notify_sender_stats(n->sender, i, out);
 }
 
+bool notifier_serves(const struct notifier *n, const struct cfg_alerting *cfg)
+{
+    return cfg_alerting_same_receivers(n->cfg, cfg);
+}
+
+void notifier_carry(struct notifier *to, const struct notifier *from)
+{
+    struct notify_stats st;
+    for (size_t i = 0; i < to->cfg->n_receivers; i++) {
+        const struct cfg_receiver *r = &to->cfg->receivers[i];
+        for (size_t j = 0; j < from->cfg->n_receivers; j++) {
+            const struct cfg_receiver *o = &from->cfg->receivers[j];
+            if (o->format == r->format && strcmp(o->name, r->name) == 0) {
+                notify_sender_stats(from->sender, j, &st);
+                notify_sender_carry(to->sender, i, &st);
+                break;
+            }
+        }
+    }
+}
+
 bool notifier_idle(const struct notifier *n)
 {
     return n->sender == NULL || notify_sender_idle(n->sender);

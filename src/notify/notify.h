@@ -112,6 +112,19 @@ void notify_log_transition(const struct notify_alert *a);
 /* Adds tokentail_notifications_total and its kin to sm (borrowed). */
 int notifier_selfmetrics(struct notifier *n, struct selfmetrics *sm);
 
+/*
+ * Whether n posts to the receivers cfg (borrowed) names, in the same way:
+ * if not, a reload makes a new notifier for them.
+ */
+bool notifier_serves(const struct notifier *n, const struct cfg_alerting *cfg);
+
+/*
+ * The figures of from's receivers go on in to's receivers of the same
+ * name and format (a reload's new notifier); what from had queued is not
+ * moved: it is abandoned with from.
+ */
+void notifier_carry(struct notifier *to, const struct notifier *from);
+
 /* The receivers, in the configuration's order, and their figures. */
 size_t notifier_receivers(const struct notifier *n);
 void notifier_stats(const struct notifier *n, size_t i,

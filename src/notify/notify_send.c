@@ -412,6 +412,16 @@ void notify_sender_stats(const struct notify_sender *s, size_t i,
     out->queued = s->outs[i].q.count;
 }
 
+void notify_sender_carry(struct notify_sender *s, size_t i,
+                         const struct notify_stats *from)
+{
+    struct notify_stats *st = &s->outs[i].st;
+    for (size_t r = 0; r < NOTIFY_RESULTS; r++)
+        st->results[r] += from->results[r];
+    st->dropped += from->dropped;
+    st->retries += from->retries;
+}
+
 bool notify_sender_idle(const struct notify_sender *s)
 {
     for (size_t i = 0; i < s->n; i++)

@@ -67,6 +67,10 @@ void notify_sender_post(struct notify_sender *s, size_t i, char *body,
 
 void notify_sender_stats(const struct notify_sender *s, size_t i,
                          struct notify_stats *out);
+/* Adds from's counts (not its queue) to receiver i's: the figures of a
+ * receiver that a reload kept go on. */
+void notify_sender_carry(struct notify_sender *s, size_t i,
+                         const struct notify_stats *from);
 bool notify_sender_idle(const struct notify_sender *s);
 
 #endif

@@ -399,6 +399,66 @@ def test_hanging_and_refused():
         tmp.cleanup()
 
 
+def test_receivers_follow_reload():
+    """A reload that changes the receivers sends to the new ones from then
+    on; a receiver both configurations have keeps its counts, and a reload
+    that changes nothing about them neither resets nor doubles them."""
+    one, two = Receiver(), Receiver()
+    tmp = tempfile.TemporaryDirectory()
+    urls = ["http://127.0.0.1:%d" % r.port for r in (one, two)]
+    api = [u + "/api/v2/alerts" for u in urls]
+
+    def receivers(*which):
+        return "  alertmanagers:\n" + "".join(
+            "    - url: %s\n" % urls[i] for i in which)
+
+    def reload_to(t, which, n):
+        config(tmp.name, receivers(*which))
+        t.proc.send_signal(signal.SIGHUP)
+        poll("reload %d" % n, lambda: t.log().count("configuration reloaded") == n, 20)
+
+    def sent(t, n_one, n_two):
+        t.proc.send_signal(signal.SIGUSR1)
+        poll("posts %d and %d" % (n_one, n_two), lambda: (
+            len(one.received("/api/v2/alerts")), len(two.received("/api/v2/alerts")))
+            == (n_one, n_two), 20)
+
+    try:
+        path, _ = config(tmp.name, receivers(0))
+        t = Tokentail(path)
+        try:
+            sent(t, 1, 0)
+            poll("the first count", lambda: t.scrape().value(
+                "tokentail_notifications_total", receiver=api[0],
+                result="success") == "1", 20)
+            reload_to(t, (0, 1), 1)
+            assert "the alert receivers changed; 2 from now on" in t.log()
+            sent(t, 2, 1)
+            poll("counts after the first reload", lambda: [
+                t.scrape().value("tokentail_notifications_total", receiver=u,
+                                 result="success") for u in api] == ["2", "1"], 20)
+            reload_to(t, (0, 1), 2)  # the same receivers: the same notifier
+            assert t.log().count("the alert receivers changed") == 1
+            e = t.scrape()
+            assert [e.value("tokentail_notifications_total", receiver=u,
+                            result="success") for u in api] == ["2", "1"]
+            reload_to(t, (1,), 3)
+            sent(t, 2, 2)
+            poll("counts after the last reload", lambda: (
+                t.scrape().value("tokentail_notifications_total", receiver=api[1],
+                                 result="success") == "2"), 20)
+            e = t.scrape()
+            assert e.value("tokentail_notifications_total", receiver=api[0],
+                           result="success") is None
+        finally:
+            t.stop()
+    finally:
+        one.close()
+        two.close()
+        tmp.cleanup()
+
+
 if __name__ == "__main__":
     main([test_webhook_bodies, test_test_notify_failure, test_alertmanager,
+          test_receivers_follow_reload,
           test_hanging_and_refused])

@@ -164,13 +164,65 @@ static void test_errors(void **state)
                  "t.yaml:6:20: unknown key \"cert_file\"");
 }
 
+/* Whether two configurations post to the same receivers the same way: a
+ * reload keeps the notifier only then. */
+static void test_same_receivers(void **state)
+{
+    static const char base[] =
+        INPUTS "alerting:\n"
+               "  evaluation_interval: 5s\n"
+               "  alertmanagers:\n    - url: http://am:9093/\n"
+               "  webhooks:\n"
+               "    - {name: ops, url: http://ops/hook, group_by: [a, b]}\n";
+    static const char *const others[] = {
+        /* the rule groups' interval alone: the same receivers */
+        INPUTS "alerting:\n"
+               "  evaluation_interval: 9s\n"
+               "  alertmanagers:\n    - url: http://am:9093/\n"
+               "  webhooks:\n"
+               "    - {name: ops, url: http://ops/hook, group_by: [a, b]}\n",
+        INPUTS "alerting:\n"
+               "  alertmanagers:\n    - url: http://am:9094/\n"
+               "  webhooks:\n"
+               "    - {name: ops, url: http://ops/hook, group_by: [a, b]}\n",
+        INPUTS "alerting:\n"
+               "  alertmanagers:\n    - url: http://am:9093/\n"
+               "  webhooks:\n"
+               "    - {name: ops, url: http://ops/hook, group_by: [a, c]}\n",
+        INPUTS "alerting:\n"
+               "  alertmanagers:\n    - url: http://am:9093/\n"
+               "      basic_auth: {username: u, password: p}\n"
+               "  webhooks:\n"
+               "    - {name: ops, url: http://ops/hook, group_by: [a, b]}\n",
+        INPUTS "alerting:\n"
+               "  external_url: http://tt/\n"
+               "  alertmanagers:\n    - url: http://am:9093/\n"
+               "  webhooks:\n"
+               "    - {name: ops, url: http://ops/hook, group_by: [a, b]}\n",
+        INPUTS "alerting:\n"
+               "  alertmanagers:\n    - url: http://am:9093/\n",
+    };
+    struct config *a, *b;
+    (void)state;
+    assert_string_equal(load(base, &a), "");
+    for (size_t i = 0; i < sizeof(others) / sizeof(*others); i++) {
+        assert_string_equal(load(others[i], &b), "");
+        assert_int_equal(cfg_alerting_same_receivers(a->alerting, b->alerting),
+                         i == 0);
+        assert_int_equal(cfg_alerting_same_receivers(b->alerting, a->alerting),
+                         i == 0);
+        config_free(b);
+    }
+    assert_true(cfg_alerting_same_receivers(a->alerting, a->alerting));
+    config_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_receivers),
-        cmocka_unit_test(test_secret_files),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_defaults),       cmocka_unit_test(test_receivers),
+        cmocka_unit_test(test_secret_files),   cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_same_receivers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
