@@ -615,13 +615,38 @@ static int copy_base(struct registry *bases, struct family *f)
         if (to == NULL)
             return -ENOMEM;
         series_set(to, s->value);
+        to->created_ms = s->created_ms;
     }
     return b != NULL ? 0 : -ENOMEM;
 }
 
+/* The checkpoints' histogram goes on from where from's stood: it is
+ * observed, not collected, so it has no source to carry it. */
+static int carry_histogram(struct family *to, struct family *from)
+{
+    struct family_view v;
+    if (to == NULL || from == NULL)
+        return 0;
+    family_view(from, &v);
+    if (v.n_series == 0)
+        return 0;
+    const struct series *s = v.series[0];
+    struct series *t = family_get(to, s->key, s->key_len, s->hash);
+    if (t == NULL)
+        return -ENOMEM;
+    t->value = s->value;
+    t->count = s->count;
+    t->created_ms = s->created_ms;
+    memcpy(t->buckets, s->buckets, v.def.n_bounds * sizeof(*t->buckets));
+    return 0;
+}
+
 int selfmetrics_carry(struct selfmetrics *sm, const struct selfmetrics *from)
 {
-    int rc = registry_new(&sm->bases);
+    int rc =
+        carry_histogram(sm->checkpoint_duration, from->checkpoint_duration);
+    if (rc == 0)
+        rc = registry_new(&sm->bases);
     for (size_t g = 0; rc == 0 && g < from->n_groups; g++)
         for (size_t i = 0; rc == 0 && i < from->groups[g].n; i++)
             if (carried(&from->groups[g].rows[i]))
@@ -680,6 +705,8 @@ static void put(struct family *f, struct family *base, const char *v1,
     struct series *s = family_get(f, key, (uint32_t)n, hash);
     if (s != NULL)
         series_set(s, b != NULL ? num_add_sat(v, b->value) : v);
+    if (s != NULL && b != NULL)
+        s->created_ms = b->created_ms; /* one series, however many cores */
 }
 
 /* Puts row r's figures for one item of its source. */

@@ -159,8 +159,10 @@ int selfmetrics_add(struct selfmetrics *sm, const struct self_row *rows,
  * After a reload: the counters of sm that read figures the reload made
  * afresh (every source not lasting) go on from the values from (borrowed
  * for the call; the selfmetrics being replaced) last exposed, series by
- * series, so Prometheus sees no reset. A series from did not have starts
- * at its figure. Call after every row is added. Returns 0 or -ENOMEM.
+ * series, so Prometheus sees no reset; so does the checkpoints'
+ * histogram, and every carried series keeps when it began (_created). A
+ * series from did not have starts at its figure. Call after every row is
+ * added. Returns 0 or -ENOMEM.
  */
 int selfmetrics_carry(struct selfmetrics *sm, const struct selfmetrics *from);
 

@@ -320,6 +320,45 @@ static void test_collect_state_watch_process(void **state)
 }
 
 /* Each family once, in the order the exposition has always had. */
+/* A reload's new self-metrics go on with the checkpoints' histogram where
+ * the old one stood, and the series keep when they began. */
+static void test_carry_checkpoint_histogram(void **state)
+{
+    struct registry *r1, *r2;
+    struct selfmetrics *old, *now;
+    (void)state;
+    assert_int_equal(registry_new(&r1), 0);
+    assert_int_equal(registry_new(&r2), 0);
+    assert_int_equal(selfmetrics_new(r1, &old), 0);
+    assert_int_equal(selfmetrics_new(r2, &now), 0);
+    selfmetrics_observe_checkpoint(old, 300);
+    selfmetrics_observe_checkpoint(old, 2000000);
+    struct family_view v;
+    family_view(registry_find(r1, "tokentail_checkpoint_duration_seconds"), &v);
+    assert_int_equal(v.n_series, 1);
+    int64_t began = v.series[0]->created_ms - 5000;
+    ((struct series *)v.series[0])->created_ms = began;
+
+    assert_int_equal(selfmetrics_carry(now, old), 0);
+    selfmetrics_free(old);
+    registry_free(r1);
+    selfmetrics_observe_checkpoint(now, 700);
+    char *text = exposition(r2);
+    assert_line(
+        text, "tokentail_checkpoint_duration_seconds_bucket{le=\"0.0005\"} 1");
+    assert_line(text,
+                "tokentail_checkpoint_duration_seconds_bucket{le=\"0.001\"} 2");
+    assert_line(text,
+                "tokentail_checkpoint_duration_seconds_bucket{le=\"+Inf\"} 3");
+    assert_line(text, "tokentail_checkpoint_duration_seconds_sum 2.001");
+    assert_line(text, "tokentail_checkpoint_duration_seconds_count 3");
+    family_view(registry_find(r2, "tokentail_checkpoint_duration_seconds"), &v);
+    assert_int_equal(v.series[0]->created_ms, began);
+    free(text);
+    selfmetrics_free(now);
+    registry_free(r2);
+}
+
 static void test_family_order(void **state)
 {
     static const char *const names[] = {
@@ -662,6 +701,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_collect_inputs_and_metrics),
         cmocka_unit_test(test_collect_state_watch_process),
+        cmocka_unit_test(test_carry_checkpoint_histogram),
         cmocka_unit_test(test_family_order),
         cmocka_unit_test(test_added_rows),
         cmocka_unit_test(test_rows_that_do_not_fit),
