@@ -51,6 +51,7 @@ struct daemon {
     struct loop *loop;
     struct watch *watch;
     struct http *http;
+    const char *web_config; /* --web.config.file; NULL: none */
     struct notifier *notifier;
     struct service *service; /* NULL: not started by systemd */
     struct loop_timer *ckpt_timer;
@@ -585,6 +586,20 @@ static int start_timers(struct daemon *d)
     return 0;
 }
 
+/* The web configuration, before anything is served. */
+static int apply_web(struct daemon *d, const struct daemon_web *web)
+{
+    struct buf errors = {0};
+    int rc = web->public_health ? http_route_public(d->http, "/health") : 0;
+    d->web_config = web->config_file;
+    if (rc == 0 && d->web_config != NULL &&
+        (rc = http_apply_web(d->http, d->web_config, &errors)) != 0)
+        log_error("cannot use the web configuration:\n%s",
+                  errors.data ? errors.data : strerror(-rc));
+    buf_free(&errors);
+    return rc;
+}
+
 int daemon_run(struct daemon *d, const struct daemon_web *web)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1, 0};
@@ -614,8 +629,8 @@ int daemon_run(struct daemon *d, const struct daemon_web *web)
         (rc = http_route(d->http, "/", http_index_page, NULL)) != 0 ||
         (rc = http_route_methods(d->http, "/-/reload", HTTP_POST | HTTP_PUT,
                                  on_reload, d)) != 0 ||
-        (rc = core_routes(d)) != 0 || (rc = core_start(d->core)) != 0 ||
-        (rc = start_timers(d)) != 0)
+        (rc = core_routes(d)) != 0 || (rc = apply_web(d, web)) != 0 ||
+        (rc = core_start(d->core)) != 0 || (rc = start_timers(d)) != 0)
         goto out;
 
     buf_printf(&names, " version=%s", TOKENTAIL_VERSION);

@@ -58,8 +58,18 @@ static void test_garbage(void **state)
     assert_int_equal(judge("G(T / HTTP/1.1\r\n"), -1);
     /* Decided at the first bad byte, without waiting for a line end. */
     assert_int_equal(http_gate_judge("\0\1\2 garbage", 11), -1);
-    assert_int_equal(judge("\x16\x03\x01\x02"), -1); /* a TLS hello */
     assert_int_equal(judge("GET / HTTX"), -1);
+}
+
+/* A TLS handshake record goes to the TLS server; other 0x16 is garbage. */
+static void test_tls_records(void **state)
+{
+    (void)state;
+    assert_int_equal(judge("\x16\x03\x01\x02"), HTTP_GATE_TLS);
+    assert_int_equal(http_gate_judge("\x16\x03", 2), HTTP_GATE_TLS);
+    assert_int_equal(http_gate_judge("\x16", 1), 0);
+    assert_int_equal(judge("\x16\x02\x01"), -1);
+    assert_int_equal(judge("\x17\x03\x01"), -1); /* not a handshake */
 }
 
 static void test_long_lines(void **state)
@@ -419,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_request_lines),
         cmocka_unit_test(test_too_early),
         cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_tls_records),
         cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_routes),
         cmocka_unit_test(test_several_addresses),
