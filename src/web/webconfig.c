@@ -78,7 +78,29 @@ static const struct {
 
 #define WEB_MAX_LIST 256 /* items in a list: SANs, suites, users, headers */
 
+#define WEB_SHOWN 64 /* bytes of a value quoted in a message */
+
 static void webconfig_free_tls(struct web_tls *t);
+
+/* s as a message quotes it: on one line, control bytes as '?', cut after
+ * WEB_SHOWN bytes. Returns out. */
+static const char *shown(const char *s, char out[WEB_SHOWN + 4])
+{
+    size_t i = 0;
+    for (; s[i] != '\0' && i < WEB_SHOWN; i++)
+        out[i] = (unsigned char)s[i] < ' ' || s[i] == 0x7f ? '?' : s[i];
+    strcpy(out + i, s[i] != '\0' ? "..." : "");
+    return out;
+}
+
+/* Whether s holds a control byte (not allowed in a header's value). */
+static bool has_control(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if (((unsigned char)*s < ' ' && *s != '\t') || *s == 0x7f)
+            return true;
+    return false;
+}
 
 const struct web_cipher *webconfig_cipher(const char *name)
 {
@@ -151,7 +173,9 @@ static bool boolean(struct wload *L, const yaml_node_t *n, const char *what,
         *out = s[0] == 't';
         return true;
     }
-    ryaml_err(&L->y, n, "%s must be true or false, not \"%s\"", what, s);
+    char q[WEB_SHOWN + 4];
+    ryaml_err(&L->y, n, "%s must be true or false, not \"%s\"", what,
+              shown(s, q));
     return false;
 }
 
@@ -186,23 +210,25 @@ static char **strings(struct wload *L, const yaml_node_t *n, const char *what,
 
 static bool cipher_ok(struct wload *L, const yaml_node_t *n, const char *s)
 {
+    char q[WEB_SHOWN + 4];
     if (webconfig_cipher(s) != NULL)
         return true;
     ryaml_err(&L->y, n,
               "cipher_suites: unknown cipher suite \"%s\" (Go's names, "
               "such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)",
-              s);
+              shown(s, q));
     return false;
 }
 
 static bool curve_ok(struct wload *L, const yaml_node_t *n, const char *s)
 {
+    char q[WEB_SHOWN + 4];
     if (webconfig_curve(s) != NULL)
         return true;
     ryaml_err(&L->y, n,
               "curve_preferences: unknown curve \"%s\" (CurveP256, "
               "CurveP384, CurveP521 or X25519)",
-              s);
+              shown(s, q));
     return false;
 }
 
@@ -215,8 +241,9 @@ static enum web_tls_version version(struct wload *L, const yaml_node_t *n,
     if (strlen(s) == 5 && strncmp(s, "TLS1", 4) == 0 && s[4] >= '0' &&
         s[4] <= '3')
         return (enum web_tls_version)(10 + (s[4] - '0'));
+    char q[WEB_SHOWN + 4];
     ryaml_err(&L->y, n, "%s must be TLS10, TLS11, TLS12 or TLS13, not \"%s\"",
-              what, s);
+              what, shown(s, q));
     return WEB_TLS_DEFAULT;
 }
 
@@ -224,6 +251,7 @@ static void client_auth(struct wload *L, const yaml_node_t *n,
                         struct web_tls *t)
 {
     const char *s = text(L, n, "client_auth_type");
+    char q[WEB_SHOWN + 4];
     if (s == NULL)
         return;
     for (size_t i = 0; i < sizeof(auth_names) / sizeof(auth_names[0]); i++)
@@ -239,7 +267,7 @@ static void client_auth(struct wload *L, const yaml_node_t *n,
               "client_auth_type must be NoClientCert, RequestClientCert, "
               "RequireAnyClientCert, VerifyClientCertIfGiven or "
               "RequireAndVerifyClientCert, not \"%s\"",
-              s);
+              shown(s, q));
 }
 
 /* Exactly one of a file and its inline form; records where. */
@@ -346,29 +374,30 @@ static void load_tls(struct wload *L, const yaml_node_t *n)
         n->type != YAML_MAPPING_NODE)
         return;
     const yaml_node_t *v;
-    struct web_tls t = {.prefer_server_cipher_suites = true};
+    struct web_tls *t = calloc(1, sizeof(*t));
+    if (t == NULL) {
+        L->oom = true;
+        return;
+    }
+    L->c->tls = t;
+    t->prefer_server_cipher_suites = true;
     bool on = tls_enabled(L, n);
-    pair(L, n, "cert_file", "cert", &t.cert_file, &t.cert, &t.cert_line,
-         &t.cert_column, on);
-    pair(L, n, "key_file", "key", &t.key_file, &t.key, &t.key_line,
-         &t.key_column, on);
-    pair(L, n, "client_ca_file", "client_ca", &t.client_ca_file, &t.client_ca,
-         &t.ca_line, &t.ca_column, false);
-    client_auth(L, ryaml_get(&L->y, n, "client_auth_type"), &t);
+    pair(L, n, "cert_file", "cert", &t->cert_file, &t->cert, &t->cert_line,
+         &t->cert_column, on);
+    pair(L, n, "key_file", "key", &t->key_file, &t->key, &t->key_line,
+         &t->key_column, on);
+    pair(L, n, "client_ca_file", "client_ca", &t->client_ca_file, &t->client_ca,
+         &t->ca_line, &t->ca_column, false);
+    client_auth(L, ryaml_get(&L->y, n, "client_auth_type"), t);
     if ((v = ryaml_get(&L->y, n, "min_version")) != NULL)
-        t.min_version = version(L, v, "min_version");
+        t->min_version = version(L, v, "min_version");
     if ((v = ryaml_get(&L->y, n, "max_version")) != NULL)
-        t.max_version = version(L, v, "max_version");
+        t->max_version = version(L, v, "max_version");
     if ((v = ryaml_get(&L->y, n, "prefer_server_cipher_suites")) != NULL)
         boolean(L, v, "prefer_server_cipher_suites",
-                &t.prefer_server_cipher_suites);
-    tls_lists(L, n, &t);
-    tls_checks(L, n, &t);
-    L->c->tls = calloc(1, sizeof(t));
-    if (L->c->tls == NULL)
-        L->oom = true;
-    else
-        *L->c->tls = t;
+                &t->prefer_server_cipher_suites);
+    tls_lists(L, n, t);
+    tls_checks(L, n, t);
     /* Without certificate or client settings the section leaves plain
      * HTTP, as exporter-toolkit does; what it held is dropped then. */
 }
@@ -379,6 +408,7 @@ static void header(struct wload *L, const yaml_node_t *k, const yaml_node_t *v)
     const char *value = ryaml_scalar(&L->y, v, "a header's value");
     if (name == NULL || value == NULL)
         return;
+    char q[WEB_SHOWN + 4], q2[WEB_SHOWN + 4];
     size_t r = 0, n_rules = sizeof(header_rules) / sizeof(header_rules[0]);
     while (r < n_rules && strcmp(header_rules[r].name, name) != 0)
         r++;
@@ -388,18 +418,25 @@ static void header(struct wload *L, const yaml_node_t *k, const yaml_node_t *v)
                   "(only Strict-Transport-Security, X-Content-Type-Options, "
                   "X-Frame-Options, X-XSS-Protection and "
                   "Content-Security-Policy)",
-                  name);
+                  shown(name, q));
         return;
     }
     const char *const *allowed = header_rules[r].values;
     bool ok = allowed[0] == NULL;
     for (size_t i = 0; allowed[i] != NULL; i++)
         ok = ok || strcmp(allowed[i], value) == 0;
+    if (has_control(value)) {
+        ryaml_err(&L->y, v,
+                  "http_server_config.headers: %s: a value may not hold "
+                  "control characters",
+                  name);
+        return;
+    }
     if (!ok) {
         ryaml_err(&L->y, v,
                   "http_server_config.headers: %s must be %s%s%s, not \"%s\"",
                   name, allowed[0], allowed[1] ? " or " : "",
-                  allowed[1] ? allowed[1] : "", value);
+                  allowed[1] ? allowed[1] : "", shown(value, q2));
         return;
     }
     struct web_header *h = &L->c->headers[L->c->n_headers];
@@ -464,6 +501,7 @@ static void load_users(struct wload *L, const yaml_node_t *n)
         const char *user = ryaml_scalar(&L->y, k, "a user name");
         const char *hash = ryaml_scalar(&L->y, v, "a bcrypt hash");
         const char *why = NULL;
+        char q[WEB_SHOWN + 4];
         if (user == NULL || hash == NULL)
             continue;
         bool twice = false;
@@ -471,14 +509,14 @@ static void load_users(struct wload *L, const yaml_node_t *n)
             twice = twice || strcmp(L->c->users[j].name, user) == 0;
         if (twice) {
             ryaml_err(&L->y, k, "basic_auth_users: user \"%s\" is given twice",
-                      user);
+                      shown(user, q));
             continue;
         }
         if (auth_check_hash(hash, &why) != 0) {
             ryaml_err(&L->y, v,
                       "basic_auth_users: %s: not a usable bcrypt "
                       "hash: %s",
-                      user, why ? why : "invalid");
+                      shown(user, q), why ? why : "invalid");
             continue;
         }
         struct web_user *u = &L->c->users[L->c->n_users++];
@@ -498,8 +536,16 @@ static void load_rate(struct wload *L, const yaml_node_t *n)
         return;
     const yaml_node_t *b = ryaml_get(&L->y, n, "burst");
     const yaml_node_t *i = ryaml_get(&L->y, n, "interval");
+    const char *d = i ? ryaml_scalar(&L->y, i, "rate_limit.interval") : NULL;
     int64_t ms = 0;
-    if (i != NULL && ryaml_duration(&L->y, i, "rate_limit.interval", &ms))
+    char q[WEB_SHOWN + 4];
+    if (d != NULL && strcmp(d, "0") != 0 &&
+        promql_duration(d, strlen(d), &ms) != 0)
+        ryaml_err(&L->y, i,
+                  "rate_limit.interval must be a duration such as 1s or "
+                  "100ms, not \"%s\"",
+                  shown(d, q));
+    else
         L->c->rate_limit.interval_ms = (uint64_t)ms;
     if (b != NULL) {
         const char *s = ryaml_scalar(&L->y, b, "rate_limit.burst");
@@ -541,8 +587,10 @@ int webconfig_load(const char *path, struct web_config **out,
 {
     struct wload L = {0};
     int rc = ryaml_open(&L.y, path, errors);
-    if (rc != 0)
+    if (rc != 0) {
+        ryaml_close(&L.y); /* what was read before the syntax error */
         return rc;
+    }
     char *dir = strdup(path);
     L.c = calloc(1, sizeof(*L.c));
     if (dir == NULL || L.c == NULL) {
