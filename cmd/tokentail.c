@@ -318,6 +318,19 @@ static int web_options(struct options *o, struct http_listen *listen,
     return 0;
 }
 
+/* The web configuration, checked before anything starts: every problem
+ * printed at file:line:column. */
+static bool web_config_ok(const struct options *o)
+{
+    struct buf errors = {0};
+    bool ok =
+        o->web_config == NULL || http_check_web(o->web_config, &errors) == 0;
+    if (!ok)
+        fputs(errors.data ? errors.data : "", stderr);
+    buf_free(&errors);
+    return ok;
+}
+
 static const char *default_config(void)
 {
     if (access(DEFAULT_CONFIG, F_OK) == 0)
@@ -361,13 +374,11 @@ int main(int argc, char **argv)
         buf_free(&errors);
         return 1;
     }
-    if (o.web_config != NULL && http_check_web(o.web_config, &errors) != 0) {
-        fputs(errors.data ? errors.data : "", stderr);
-        buf_free(&errors);
+    buf_free(&errors);
+    if (!web_config_ok(&o)) {
         config_free(cfg);
         return 1;
     }
-    buf_free(&errors);
     if (o.check) {
         printf("%s: OK (%zu inputs, %zu metrics)\n", o.config, cfg->n_inputs,
                cfg->n_metrics);

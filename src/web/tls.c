@@ -300,7 +300,7 @@ static struct tls *tls_of(gnutls_session_t s)
 static bool san_allowed(const struct tls *t, gnutls_x509_crt_t crt)
 {
     for (unsigned i = 0;; i++) {
-        char v[TLS_SAN_MAX], ip[INET6_ADDRSTRLEN];
+        char v[TLS_SAN_MAX];
         size_t size = sizeof(v) - 1;
         int type = gnutls_x509_crt_get_subject_alt_name(crt, i, v, &size, NULL);
         if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
@@ -311,6 +311,7 @@ static bool san_allowed(const struct tls *t, gnutls_x509_crt_t crt)
             return false;
         v[size] = '\0';
         const char *value = v;
+        char ip[INET6_ADDRSTRLEN];
         if (type == GNUTLS_SAN_IPADDRESS)
             value =
                 inet_ntop(size == 4 ? AF_INET : AF_INET6, v, ip, sizeof(ip));
