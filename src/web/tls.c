@@ -295,6 +295,14 @@ static struct tls *tls_of(gnutls_session_t s)
     return ci ? ci->socket_context : NULL;
 }
 
+static bool san_listed(const struct tls *t, const char *value)
+{
+    for (size_t k = 0; value != NULL && k < t->n_sans; k++)
+        if (strcmp(t->sans[k], value) == 0)
+            return true;
+    return false;
+}
+
 /* Whether one of the certificate's SANs is allowed, as exporter-toolkit
  * compares them: DNS names, e-mail addresses, IP addresses as text, URIs. */
 static bool san_allowed(const struct tls *t, gnutls_x509_crt_t crt)
@@ -310,17 +318,16 @@ static bool san_allowed(const struct tls *t, gnutls_x509_crt_t crt)
         if (type < 0)
             return false;
         v[size] = '\0';
-        const char *value = v;
-        char ip[INET6_ADDRSTRLEN];
-        if (type == GNUTLS_SAN_IPADDRESS)
-            value =
-                inet_ntop(size == 4 ? AF_INET : AF_INET6, v, ip, sizeof(ip));
-        else if (type != GNUTLS_SAN_DNSNAME && type != GNUTLS_SAN_RFC822NAME &&
-                 type != GNUTLS_SAN_URI)
-            continue;
-        for (size_t k = 0; value != NULL && k < t->n_sans; k++)
-            if (strcmp(t->sans[k], value) == 0)
+        if (type == GNUTLS_SAN_IPADDRESS) {
+            char ip[INET6_ADDRSTRLEN];
+            if (san_listed(t, inet_ntop(size == 4 ? AF_INET : AF_INET6, v, ip,
+                                        sizeof(ip))))
                 return true;
+        } else if ((type == GNUTLS_SAN_DNSNAME ||
+                    type == GNUTLS_SAN_RFC822NAME || type == GNUTLS_SAN_URI) &&
+                   san_listed(t, v)) {
+            return true;
+        }
     }
 }
 

@@ -87,9 +87,9 @@ static void webconfig_free_tls(struct web_tls *t);
 static const char *shown(const char *s, char out[WEB_SHOWN + 4])
 {
     size_t i = 0;
-    for (; s[i] != '\0' && i < WEB_SHOWN; i++)
+    for (; i < WEB_SHOWN && s[i] != '\0'; i++)
         out[i] = (unsigned char)s[i] < ' ' || s[i] == 0x7f ? '?' : s[i];
-    strcpy(out + i, s[i] != '\0' ? "..." : "");
+    memcpy(out + i, s[i] != '\0' ? "...\0" : "\0", s[i] != '\0' ? 4 : 1);
     return out;
 }
 
@@ -408,11 +408,11 @@ static void header(struct wload *L, const yaml_node_t *k, const yaml_node_t *v)
     const char *value = ryaml_scalar(&L->y, v, "a header's value");
     if (name == NULL || value == NULL)
         return;
-    char q[WEB_SHOWN + 4], q2[WEB_SHOWN + 4];
     size_t r = 0, n_rules = sizeof(header_rules) / sizeof(header_rules[0]);
     while (r < n_rules && strcmp(header_rules[r].name, name) != 0)
         r++;
     if (r == n_rules) {
+        char q[WEB_SHOWN + 4];
         ryaml_err(&L->y, k,
                   "http_server_config.headers: header \"%s\" cannot be set "
                   "(only Strict-Transport-Security, X-Content-Type-Options, "
@@ -433,6 +433,7 @@ static void header(struct wload *L, const yaml_node_t *k, const yaml_node_t *v)
         return;
     }
     if (!ok) {
+        char q2[WEB_SHOWN + 4];
         ryaml_err(&L->y, v,
                   "http_server_config.headers: %s must be %s%s%s, not \"%s\"",
                   name, allowed[0], allowed[1] ? " or " : "",
@@ -538,15 +539,16 @@ static void load_rate(struct wload *L, const yaml_node_t *n)
     const yaml_node_t *i = ryaml_get(&L->y, n, "interval");
     const char *d = i ? ryaml_scalar(&L->y, i, "rate_limit.interval") : NULL;
     int64_t ms = 0;
-    char q[WEB_SHOWN + 4];
     if (d != NULL && strcmp(d, "0") != 0 &&
-        promql_duration(d, strlen(d), &ms) != 0)
+        promql_duration(d, strlen(d), &ms) != 0) {
+        char q[WEB_SHOWN + 4];
         ryaml_err(&L->y, i,
                   "rate_limit.interval must be a duration such as 1s or "
                   "100ms, not \"%s\"",
                   shown(d, q));
-    else
+    } else {
         L->c->rate_limit.interval_ms = (uint64_t)ms;
+    }
     if (b != NULL) {
         const char *s = ryaml_scalar(&L->y, b, "rate_limit.burst");
         char *end;
