@@ -423,6 +423,78 @@ static void test_end_streams(void **state)
     loop_free(l);
 }
 
+/* Writes text to a fresh file; returns its path (static). */
+static const char *web_file(const char *text)
+{
+    static char path[] = "/tmp/test-http-web-XXXXXX";
+    strcpy(path, "/tmp/test-http-web-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+/* The web configuration applied, a bad one refused with the settings in
+ * force kept, none at all, and a public route. */
+static void test_web(void **state)
+{
+    struct loop *l;
+    struct http *s;
+    struct http_listen where;
+    struct exchange x;
+    struct buf errors = {0};
+    const char *why;
+    int calls = 0;
+    (void)state;
+    assert_int_equal(loop_new(&l), 0);
+    assert_int_equal(http_parse_listen("127.0.0.1:0", &where, &why), 0);
+    assert_int_equal(http_start(l, &where, &s), 0);
+    assert_int_equal(http_route(s, "/hello", hello, &calls), 0);
+    assert_int_equal(http_route(s, "/open", hello, &calls), 0);
+    assert_int_equal(http_route_public(s, "/open"), 0);
+    assert_int_equal(http_route_public(s, "/absent"), -ENOENT);
+
+    /* "fakepassword", exporter-toolkit's dummy hash */
+    const char *good = web_file(
+        "http_server_config:\n  headers: {X-Frame-Options: deny}\n"
+        "basic_auth_users:\n  u: "
+        "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi\n");
+    assert_int_equal(http_apply_web(s, good, &errors), 0);
+    unlink(good);
+    assert_false(http_is_tls(s));
+    const char *r =
+        exchange(l, s, "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n", &x);
+    assert_non_null(strstr(r, "HTTP/1.1 401"));
+    assert_non_null(
+        strstr(r, "WWW-Authenticate: Basic realm=\"tokentail\"\r\n"));
+    assert_non_null(strstr(r, "X-Frame-Options: deny\r\n"));
+    static const char authorized[] =
+        "GET /hello HTTP/1.1\r\nConnection: close\r\nAuthorization: Basic "
+        "dTpmYWtlcGFzc3dvcmQ=\r\n\r\n"; /* u:fakepassword */
+    r = exchange(l, s, authorized, &x);
+    assert_non_null(strstr(r, "HTTP/1.1 202"));
+    r = exchange(l, s, "GET /open HTTP/1.1\r\nConnection: close\r\n\r\n", &x);
+    assert_non_null(strstr(r, "HTTP/1.1 202"));
+
+    const char *bad = web_file("basic_auth_users:\n  u: plain\n");
+    assert_int_equal(http_apply_web(s, bad, &errors), -EINVAL);
+    assert_non_null(strstr(errors.data, ":2:6: basic_auth_users: u: not a "
+                                        "usable bcrypt hash"));
+    unlink(bad);
+    r = exchange(l, s, "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n", &x);
+    assert_non_null(strstr(r, "HTTP/1.1 401")); /* the old settings stay */
+
+    assert_int_equal(http_apply_web(s, NULL, &errors), 0);
+    r = exchange(l, s, "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n", &x);
+    assert_non_null(strstr(r, "HTTP/1.1 202"));
+    assert_null(strstr(r, "X-Frame-Options"));
+    assert_int_equal(calls, 3);
+    buf_free(&errors);
+    http_stop(s);
+    loop_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_tls_records),
         cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_web),
         cmocka_unit_test(test_several_addresses),
         cmocka_unit_test(test_post_route),
         cmocka_unit_test(test_replace_routes),
