@@ -454,7 +454,10 @@ static unsigned admission(struct server *srv, struct MHD_Connection *c,
         return 0;
     const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                 MHD_HTTP_HEADER_AUTHORIZATION);
-    switch (auth_check(s->auth, a, loop_now_ms())) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    switch (auth_check_client(s->auth, a, ci ? ci->client_addr : NULL,
+                              loop_now_ms())) {
     case AUTH_OK:
         return 0;
     case AUTH_THROTTLED:
@@ -778,7 +781,10 @@ int http_apply_web(struct http *s, const char *path, struct buf *errors)
         }
         run_mhd(srv);
     }
-    /* Whole: swapped in. A replaced TLS server finishes its connections. */
+    /* Whole: swapped in. Cached checks of unchanged users carry over; a
+     * replaced TLS server finishes its connections. */
+    if (a != NULL && s->auth != NULL)
+        auth_carry(a, s->auth);
     if (s->secure != NULL) {
         s->secure->next = s->draining;
         s->draining = s->secure;
@@ -799,6 +805,11 @@ fail:
     tls_free(t);
     webconfig_free(c);
     return rc;
+}
+
+struct web_auth *const *http_auth_slot(const struct http *s)
+{
+    return &s->auth;
 }
 
 bool http_is_tls(const struct http *s)

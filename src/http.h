@@ -194,6 +194,11 @@ int http_apply_web(struct http *s, const char *path, struct buf *errors);
  * a server: 0, or -EINVAL / -errno after writing the problems to errors. */
 int http_check_web(const char *path, struct buf *errors);
 
+/* Where the server keeps the authenticator in force (NULL: none), for
+ * auth_selfmetrics(); valid until http_stop. */
+struct web_auth;
+struct web_auth *const *http_auth_slot(const struct http *s);
+
 /* Whether TLS is in force. */
 bool http_is_tls(const struct http *s);
 

@@ -508,6 +508,11 @@ static void load_users(struct wload *L, const yaml_node_t *n)
         bool twice = false;
         for (size_t j = 0; j < L->c->n_users; j++)
             twice = twice || strcmp(L->c->users[j].name, user) == 0;
+        if (auth_check_user(user, &why) != 0) {
+            ryaml_err(&L->y, k, "basic_auth_users: user \"%s\": %s",
+                      shown(user, q), why);
+            continue;
+        }
         if (twice) {
             ryaml_err(&L->y, k, "basic_auth_users: user \"%s\" is given twice",
                       shown(user, q));
