@@ -271,9 +271,11 @@ basic_auth_users:
 
 
 def test_wrong_password_burst():
-    """200 wrong passwords, four at a time, while lines are written and a
-    valid client scrapes: every valid scrape is answered within a second
-    and no line is lost. (Shorter under valgrind.)"""
+    """200 wrong passwords, each another (so no cached failure settles
+    them), four at a time from 127.0.0.2, while lines are written and a
+    valid client scrapes from 127.0.0.1: every valid scrape is answered within a second, no line is
+    lost, and the checks are counted by result. (Shorter under
+    valgrind.)"""
     n_bad = 200 if SLOW == 1 else 20
     cost = 10 if SLOW == 1 else 4
     web = "basic_auth_users:\n  prometheus: '%s'\n" % bcrypt("right", cost)
@@ -281,13 +283,21 @@ def test_wrong_password_burst():
         t = start(tmp, web)
         log = open(os.path.join(tmp, "app.log"), "a")
         good = "Basic " + base64.b64encode(b"prometheus:right").decode()
-        bad = "Basic " + base64.b64encode(b"prometheus:wrong").decode()
         written = [0]
         slowest = [0.0]
         done = [False]
 
-        def attack(_):
-            return t.request("/metrics", headers={"Authorization": bad})[0]
+        def attack(i):
+            bad = "Basic " + base64.b64encode(b"prometheus:wrong%d" % i).decode()
+            conn = http.client.HTTPConnection("127.0.0.1", t.port, timeout=10 * SLOW,
+                                              source_address=("127.0.0.2", 0))
+            try:
+                conn.request("GET", "/metrics", headers={"Authorization": bad})
+                r = conn.getresponse()
+                r.read()
+                return r.status
+            finally:
+                conn.close()
 
         def scraper():
             while not done[0]:
@@ -311,6 +321,13 @@ def test_wrong_password_burst():
             want = {'requests_total{path="/x"}': written[0]}
             poll("every line", lambda: counts(t.request(
                 "/metrics", headers={"Authorization": good})[2]) == want)
+            body = t.request("/metrics", headers={"Authorization": good})[2].decode()
+            checks = {}
+            for line in body.splitlines():
+                if line.startswith("tokentail_http_auth_checks_total{"):
+                    checks[line.split('"')[1]] = int(line.rsplit(" ", 1)[1])
+            assert checks.get("wrong_password") == codes.count(401), (checks, codes.count(401))
+            assert checks.get("throttled", 0) == codes.count(429), checks
             print("    %d wrong passwords: %s; slowest valid scrape %.3fs"
                   % (n_bad, {c: codes.count(c) for c in set(codes)}, slowest[0]))
         finally:
