@@ -161,11 +161,14 @@ static void mistakes(void **state)
                    "\"Server\" cannot be set",
                    NULL});
     fails_with("basic_auth_users:\n  a: $1$md5\n  b: $2b$03$x\n"
+               "  \"c:d\": $2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/"
+               "VcEd00UAV/LDeSi\n"
                "rate_limit: {burst: -1}\n",
                (const char *const[]){
                    "web.yml:2:6: basic_auth_users: a: not a usable bcrypt",
                    "web.yml:3:6: basic_auth_users: b: not a usable bcrypt",
-                   "web.yml:4:21: rate_limit.burst must be a whole number",
+                   "web.yml:4:3: basic_auth_users: user \"c:d\": ",
+                   "web.yml:5:21: rate_limit.burst must be a whole number",
                    NULL});
 }
 
