@@ -6,20 +6,16 @@ what the lines imply. Certificates are made fresh by certs/mkcerts."""
 import base64
 import concurrent.futures
 import http.client
-import json
 import os
-import shutil
-import socket
 import ssl
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 import warnings
 
-from harness import SLOW, Skip, Tokentail, main, poll, run, write_config
+from harness import SLOW, Prometheus, Tokentail, main, poll, run, write_config
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -371,16 +367,8 @@ scrape_configs:
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def query(port, q):
-    url = "http://127.0.0.1:%d/api/v1/query?query=%s" % (port, urllib.parse.quote(q))
-    with urllib.request.urlopen(url, timeout=5) as r:
-        doc = json.load(r)
+def query(prom, q):
+    doc = prom.get("/api/v1/query?query=" + urllib.parse.quote(q))
     return {tuple(sorted(m["metric"].items())): m["value"][1]
             for m in doc["data"]["result"]}
 
@@ -389,8 +377,6 @@ def test_prometheus_scrapes_over_tls():
     """A real Prometheus scrapes over TLS with basic auth, once without and
     once with a client certificate; what it stores is what the lines
     imply."""
-    if shutil.which("prometheus") is None:
-        raise Skip("prometheus is not installed")
     web = TLS + """  client_auth_type: VerifyClientCertIfGiven
   client_ca_file: %s/ca.crt
 basic_auth_users:
@@ -401,16 +387,7 @@ basic_auth_users:
         with open(os.path.join(tmp, "app.log"), "a") as f:
             for i in range(70):
                 f.write('{"endpoint": "/p%d"}\n' % (i % 2))
-        port = free_port()
-        pcfg = os.path.join(tmp, "prometheus.yml")
-        with open(pcfg, "w") as f:
-            f.write(PROMETHEUS % {"certs": CERTS, "port": t.port})
-        plog = open(os.path.join(tmp, "prometheus.log"), "w")
-        prom = subprocess.Popen(
-            ["prometheus", "--config.file=" + pcfg,
-             "--storage.tsdb.path=" + os.path.join(tmp, "tsdb"),
-             "--web.listen-address=127.0.0.1:%d" % port],
-            stdout=plog, stderr=subprocess.STDOUT)
+        prom = Prometheus(tmp, PROMETHEUS % {"certs": CERTS, "port": t.port})
         try:
             inst = "127.0.0.1:%d" % t.port
             want = {}
@@ -420,15 +397,12 @@ basic_auth_users:
                            ("job", job), ("path", path))
                     want[key] = n
             poll("Prometheus' samples of both jobs",
-                 lambda: query(port, "requests_total") == want, 60)
-            up = query(port, "up")
+                 lambda: query(prom, "requests_total") == want, 60)
+            up = query(prom, "up")
             assert sorted(up.values()) == ["1", "1"], up
         finally:
-            prom.terminate()
-            prom.wait()
-            plog.close()
+            prom.stop()
             t.stop()
-
 
 if __name__ == "__main__":
     if len(sys.argv) > 1:
