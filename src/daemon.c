@@ -593,7 +593,8 @@ static int apply_web(struct daemon *d, const struct daemon_web *web)
     struct buf errors = {0};
     int rc = web->public_health ? http_route_public(d->http, "/health") : 0;
     d->web_config = web->config_file;
-    if (rc == 0 && d->web_config != NULL)
+    /* Even without a web configuration now: a reload may bring one. */
+    if (rc == 0)
         rc = auth_selfmetrics(http_auth_slot(d->http), d->core->self);
     if (rc == 0 && d->web_config != NULL &&
         (rc = http_apply_web(d->http, d->web_config, &errors)) != 0)
