@@ -550,12 +550,15 @@ static int open_http(struct daemon *d, const struct daemon_web *web,
 static int set_external_url(struct daemon *d)
 {
     char url[128], where[80];
+    /* As Prometheus infers it: https when the web configuration has TLS. */
+    const char *scheme = http_is_tls(d->http) ? "https" : "http";
     if (http_listener_name(d->http, 0, where, sizeof(where))) {
         char host[64] = "localhost";
         gethostname(host, sizeof(host) - 1);
-        snprintf(url, sizeof(url), "http://%s:%u/", host, http_port(d->http));
+        snprintf(url, sizeof(url), "%s://%s:%u/", scheme, host,
+                 http_port(d->http));
     } else {
-        snprintf(url, sizeof(url), "http://%s/", where);
+        snprintf(url, sizeof(url), "%s://%s/", scheme, where);
     }
     return engine_set_external_url(d->core->rules, url);
 }
