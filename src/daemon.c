@@ -603,6 +603,15 @@ static int apply_web(struct daemon *d, const struct daemon_web *web)
         (rc = http_apply_web(d->http, d->web_config, &errors)) != 0)
         log_error("cannot use the web configuration:\n%s",
                   errors.data ? errors.data : strerror(-rc));
+    else if (rc == 0 && d->web_config != NULL) {
+        const struct web_auth *a = *http_auth_slot(d->http);
+        bool users = a != NULL && !auth_admits_everyone(a);
+        log_info("web configuration %s: TLS %s, basic authentication %s",
+                 d->web_config, http_is_tls(d->http) ? "on" : "off",
+                 !users               ? "off"
+                 : web->public_health ? "on (not for /health)"
+                                      : "on");
+    }
     buf_free(&errors);
     return rc;
 }
