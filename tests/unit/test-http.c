@@ -14,6 +14,7 @@
 
 #include "http.h"
 #include "http_gate.h"
+#include "tls_helpers.h"
 
 static int judge(const char *s)
 {
@@ -126,10 +127,11 @@ static void on_deadline(void *ctx)
     loop_stop(x->loop);
 }
 
-/* Sends one request (with Connection: close) to ip:port and returns the
- * response. */
-static const char *exchange_at(struct loop *l, uint32_t ip, uint16_t port,
-                               const char *req, struct exchange *x)
+/* Sends len bytes of req to ip:port and returns what comes back until
+ * the server closes. */
+static const char *exchange_bytes(struct loop *l, uint32_t ip, uint16_t port,
+                                  const char *req, size_t len,
+                                  struct exchange *x)
 {
     struct sockaddr_in a = {.sin_family = AF_INET,
                             .sin_port = htons(port),
@@ -138,7 +140,7 @@ static const char *exchange_at(struct loop *l, uint32_t ip, uint16_t port,
     x->fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(x->fd >= 0);
     assert_int_equal(connect(x->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(send(x->fd, req, strlen(req), 0), (ssize_t)strlen(req));
+    assert_int_equal(send(x->fd, req, len, 0), (ssize_t)len);
     assert_int_equal(loop_add_fd(l, x->fd, EPOLLIN, on_client, x), 0);
     struct loop_timer *t =
         loop_timer_add(l, EXCHANGE_DEADLINE_MS, on_deadline, x);
@@ -149,6 +151,14 @@ static const char *exchange_at(struct loop *l, uint32_t ip, uint16_t port,
     close(x->fd);
     assert_false(x->timed_out);
     return x->got;
+}
+
+/* Sends one request (with Connection: close) to ip:port and returns the
+ * response. */
+static const char *exchange_at(struct loop *l, uint32_t ip, uint16_t port,
+                               const char *req, struct exchange *x)
+{
+    return exchange_bytes(l, ip, port, req, strlen(req), x);
 }
 
 static const char *exchange(struct loop *l, struct http *s, const char *req,
@@ -495,6 +505,90 @@ static void test_web(void **state)
     loop_free(l);
 }
 
+/* A web configuration with TLS from p's PEM text, inline. */
+static const char *tls_file(const struct pair *p)
+{
+    static char text[16384];
+    size_t n =
+        (size_t)snprintf(text, sizeof(text), "tls_server_config:\n  cert: |\n");
+    for (const char *line = p->cert; *line != '\0';) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "    %.*s", (int)len,
+                              line);
+        line += len;
+    }
+    n += (size_t)snprintf(text + n, sizeof(text) - n, "  key: |\n");
+    for (const char *line = p->key; *line != '\0';) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "    %.*s", (int)len,
+                              line);
+        line += len;
+    }
+    return web_file(text);
+}
+
+/* TLS turned on, kept through a bad file, replaced, turned off: plain
+ * requests get 400 while it is on, and are served again once it is off.
+ * (Handshakes themselves are the integration test's, with curl.) */
+static void test_web_tls(void **state)
+{
+    static struct pair one, two;
+    static const char get[] =
+        "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n";
+    struct loop *l;
+    struct http *s;
+    struct http_listen where;
+    struct exchange x;
+    struct buf errors = {0};
+    const char *why, *path;
+    int calls = 0;
+    (void)state;
+    make_pair(&one);
+    make_pair(&two);
+    assert_int_equal(loop_new(&l), 0);
+    assert_int_equal(http_parse_listen("127.0.0.1:0", &where, &why), 0);
+    assert_int_equal(http_start(l, &where, &s), 0);
+    assert_int_equal(http_route(s, "/hello", hello, &calls), 0);
+
+    path = tls_file(&one);
+    assert_int_equal(http_apply_web(s, path, &errors), 0);
+    unlink(path);
+    assert_true(http_is_tls(s));
+    const char *r = exchange(l, s, get, &x);
+    assert_non_null(strstr(r, "HTTP/1.1 400"));
+    assert_non_null(strstr(r, "this server speaks HTTPS"));
+
+    struct pair mixed;
+    memcpy(mixed.cert, one.cert, sizeof(mixed.cert));
+    memcpy(mixed.key, two.key, sizeof(mixed.key));
+    path = tls_file(&mixed);
+    assert_int_equal(http_apply_web(s, path, &errors), -EINVAL);
+    unlink(path);
+    assert_non_null(strstr(errors.data, ":2:9: the certificate and key cannot "
+                                        "be used"));
+    assert_true(http_is_tls(s)); /* the settings in force stay */
+
+    path = tls_file(&two); /* a new TLS server; the old one stops */
+    assert_int_equal(http_apply_web(s, path, &errors), 0);
+    unlink(path);
+    r = exchange(l, s, get, &x);
+    assert_non_null(strstr(r, "HTTP/1.1 400"));
+
+    assert_int_equal(http_apply_web(s, NULL, &errors), 0);
+    assert_false(http_is_tls(s));
+    r = exchange(l, s, get, &x);
+    assert_non_null(strstr(r, "HTTP/1.1 202"));
+    /* A TLS record to the plain server: closed without a word. */
+    r = exchange_bytes(l, INADDR_LOOPBACK, http_port(s), "\x16\x03\x01", 3, &x);
+    assert_int_equal(x.n, 0);
+    assert_int_equal(calls, 1);
+    buf_free(&errors);
+    http_stop(s);
+    loop_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_routes),
         cmocka_unit_test(test_web),
+        cmocka_unit_test(test_web_tls),
         cmocka_unit_test(test_several_addresses),
         cmocka_unit_test(test_post_route),
         cmocka_unit_test(test_replace_routes),
