@@ -48,6 +48,7 @@ struct http {
     struct web_auth *auth;   /* NULL: no authentication */
     double tokens;           /* rate_limit's bucket */
     uint64_t tokens_ms;      /* when it was filled */
+    unsigned retry_after_s;  /* of the 429 being answered */
     struct loop *loop;
     struct http_gate *gate;
     uint16_t port;
@@ -274,8 +275,11 @@ static enum MHD_Result queue(struct http *s, struct MHD_Connection *c,
     if (code == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Basic realm=\"tokentail\"");
-    if (code == MHD_HTTP_TOO_MANY_REQUESTS)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    if (code == MHD_HTTP_TOO_MANY_REQUESTS) {
+        char after[24];
+        snprintf(after, sizeof(after), "%u", s->retry_after_s);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, after);
+    }
     if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
                                 allowed(route ? route->methods : HTTP_GET));
@@ -434,8 +438,11 @@ static bool rate_allows(struct http *s)
     s->tokens_ms = now;
     if (s->tokens > r->burst)
         s->tokens = r->burst;
-    if (s->tokens < 1)
+    if (s->tokens < 1) { /* until the next token, in whole seconds */
+        double ms = (1 - s->tokens) * (double)r->interval_ms;
+        s->retry_after_s = (unsigned)((ms + 999) / 1000);
         return false;
+    }
     s->tokens -= 1;
     return true;
 }
@@ -461,6 +468,7 @@ static unsigned admission(struct server *srv, struct MHD_Connection *c,
     case AUTH_OK:
         return 0;
     case AUTH_THROTTLED:
+        s->retry_after_s = 1; /* the bcrypt budget refills each second */
         return MHD_HTTP_TOO_MANY_REQUESTS;
     default:
         return MHD_HTTP_UNAUTHORIZED;

@@ -201,6 +201,25 @@ def test_basic_auth_variants():
             t.stop()
 
 
+def test_rate_limit():
+    """rate_limit: burst requests at once, then one per interval; beyond it
+    429 with Retry-After saying when the next token comes, the configured
+    headers still sent."""
+    web = ("rate_limit: {burst: 3, interval: 1h}\n"
+           "http_server_config:\n  headers: {X-Frame-Options: sameorigin}\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        t = start(tmp, web)
+        try:
+            got = [t.request("/health") for _ in range(5)]
+            assert [g[0] for g in got] == [200, 200, 200, 429, 429], [g[0] for g in got]
+            # the next token an hour after the first request, less the
+            # time the requests took
+            assert 3590 <= int(got[3][1]["Retry-After"]) <= 3600, got[3][1]
+            assert got[3][1]["X-Frame-Options"] == "sameorigin"
+        finally:
+            t.stop()
+
+
 def test_bad_files():
     with tempfile.TemporaryDirectory() as tmp:
         cfg = write_config(tmp, CONFIG % tmp)
@@ -408,6 +427,6 @@ if __name__ == "__main__":
     if len(sys.argv) > 1:
         os.environ["TOKENTAIL"] = sys.argv[1]
     main([test_client_auth_types, test_allowed_sans, test_versions_and_suites,
-          test_plain_and_tls_do_not_mix, test_basic_auth_variants, test_bad_files,
+          test_plain_and_tls_do_not_mix, test_basic_auth_variants, test_rate_limit, test_bad_files,
           test_values_over_tls_with_auth, test_prometheus_scrapes_over_tls,
           test_wrong_password_burst])
