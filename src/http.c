@@ -12,53 +12,13 @@
 #include "auth.h"
 #include "gzip.h"
 #include "http_gate.h"
+#include "http_private.h"
 #include "log.h"
 #include "loop.h"
 #include "tls.h"
 #include "webconfig.h"
 
-#define HTTP_MAX_ROUTES   32    /* paths served; a fixed, small set */
 #define HTTP_STREAM_BLOCK 65536 /* bytes libmicrohttpd asks a stream for */
-
-struct route {
-    const char *path; /* borrowed */
-    unsigned methods; /* HTTP_GET, HTTP_POST, HTTP_PUT */
-    http_handler fn;
-    void *ctx;
-    bool public;                             /* served without authentication */
-    uint64_t responses[HTTP_STATUS_CLASSES]; /* by status code / 100 */
-};
-
-/* One libmicrohttpd server: the plain one, the TLS one in force, or one
- * whose TLS settings a reload replaced, finishing its connections. */
-struct server {
-    struct http *http;
-    struct MHD_Daemon *mhd;
-    struct tls *tls; /* NULL: plain HTTP */
-    struct loop_timer *timer;
-    int epfd;
-    struct server *next; /* the next one draining */
-};
-
-struct http {
-    struct server plain;
-    struct server *secure;   /* the TLS server in force, or NULL */
-    struct server *draining; /* replaced TLS servers */
-    struct web_config *web;  /* NULL: no web configuration */
-    struct web_auth *auth;   /* NULL: no authentication */
-    double tokens;           /* rate_limit's bucket */
-    uint64_t tokens_ms;      /* when it was filled */
-    unsigned retry_after_s;  /* of the 429 being answered */
-    struct loop *loop;
-    struct http_gate *gate;
-    uint16_t port;
-    struct route routes[HTTP_MAX_ROUTES];
-    size_t n_routes;
-    bool replacing;      /* http_route() may replace a path's handler */
-    uint64_t generation; /* streams from an earlier one are cut short */
-    uint64_t
-        other[HTTP_STATUS_CLASSES]; /* unknown paths, requests that are not */
-};
 
 struct http_request {
     struct MHD_Connection *conn;
@@ -429,64 +389,6 @@ static struct route *find_route(struct http *s, const char *path)
     return NULL;
 }
 
-/* rate_limit: a token bucket, burst deep, one token per interval. */
-static bool rate_allows(struct http *s)
-{
-    const struct web_rate_limit *r = &s->web->rate_limit;
-    uint64_t now = loop_now_ms();
-    s->tokens += (double)(now - s->tokens_ms) / (double)r->interval_ms;
-    s->tokens_ms = now;
-    if (s->tokens > r->burst)
-        s->tokens = r->burst;
-    if (s->tokens < 1) { /* until the next token, in whole seconds */
-        double ms = (1 - s->tokens) * (double)r->interval_ms;
-        s->retry_after_s = (unsigned)((ms + 999) / 1000);
-        return false;
-    }
-    s->tokens -= 1;
-    return true;
-}
-
-/* What the web configuration says before any route answers: 0 to go on,
- * or the status to answer with. */
-static unsigned admission(struct server *srv, struct MHD_Connection *c,
-                          const struct route *route)
-{
-    struct http *s = srv->http;
-    if (srv->tls == NULL && s->secure != NULL)
-        return MHD_HTTP_BAD_REQUEST;
-    if (s->web != NULL && s->web->rate_limit.interval_ms > 0 && !rate_allows(s))
-        return MHD_HTTP_TOO_MANY_REQUESTS;
-    if (s->auth == NULL || (route != NULL && route->public))
-        return 0;
-    const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                MHD_HTTP_HEADER_AUTHORIZATION);
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    switch (auth_check_client(s->auth, a, ci ? ci->client_addr : NULL,
-                              loop_now_ms())) {
-    case AUTH_OK:
-        return 0;
-    case AUTH_THROTTLED:
-        s->retry_after_s = 1; /* the bcrypt budget refills each second */
-        return MHD_HTTP_TOO_MANY_REQUESTS;
-    default:
-        return MHD_HTTP_UNAUTHORIZED;
-    }
-}
-
-static const char *admission_text(unsigned code)
-{
-    switch (code) {
-    case MHD_HTTP_BAD_REQUEST:
-        return "400 bad request: this server speaks HTTPS\n";
-    case MHD_HTTP_UNAUTHORIZED:
-        return "401 unauthorized\n";
-    default:
-        return "429 too many requests\n";
-    }
-}
-
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -512,9 +414,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     if (srv->tls != NULL && !tls_suite_allowed(srv->tls, c))
         return MHD_NO; /* closes the connection */
     struct route *route = find_route(s, url);
-    unsigned refused = admission(srv, c, route);
+    unsigned refused = http_admission(srv, c, route != NULL && route->public);
     if (refused != 0)
-        return respond_text(s, c, route, refused, admission_text(refused));
+        return respond_text(s, c, route, refused, http_admission_text(refused));
     if (!accepts(route ? route->methods : HTTP_GET, method))
         return respond_text(s, c, route, MHD_HTTP_METHOD_NOT_ALLOWED,
                             route && !(route->methods & HTTP_GET)
@@ -531,8 +433,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 
 /* --- running inside the loop --------------------------------------------- */
 
-static void run_mhd(struct server *srv);
-
 static void on_ready(void *ctx, uint32_t events);
 
 static void on_timer(void *ctx)
@@ -542,10 +442,8 @@ static void on_timer(void *ctx)
     on_ready(srv, 0);
 }
 
-static void server_free(struct server *srv);
-
 /* A replaced TLS server is stopped once its last connection is done. */
-static void reap_drained(struct http *s)
+void http_reap_drained(struct http *s)
 {
     for (struct server **p = &s->draining; *p != NULL;) {
         struct server *d = *p;
@@ -553,14 +451,14 @@ static void reap_drained(struct http *s)
             MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
         if (info != NULL && info->num_connections == 0) {
             *p = d->next;
-            server_free(d);
+            http_server_free(d);
         } else {
             p = &d->next;
         }
     }
 }
 
-static void run_mhd(struct server *srv)
+void http_server_run(struct server *srv)
 {
     MHD_UNSIGNED_LONG_LONG ms;
     MHD_run(srv->mhd);
@@ -576,9 +474,9 @@ static void on_ready(void *ctx, uint32_t events)
     struct server *srv = ctx;
     struct http *s = srv->http;
     (void)events;
-    run_mhd(srv);
+    http_server_run(srv);
     if (s->draining != NULL)
-        reap_drained(s);
+        http_reap_drained(s);
 }
 
 /* --- connections from the gate ------------------------------------------ */
@@ -589,7 +487,7 @@ static void add_connection(struct server *srv, int fd,
     /* On failure libmicrohttpd closes the socket itself. */
     if (MHD_add_connection(srv->mhd, fd, addr, len) != MHD_YES)
         log_debug("http: connection refused by the server's limits");
-    run_mhd(srv);
+    http_server_run(srv);
 }
 
 static void on_pass(void *ctx, int fd, const struct sockaddr *addr,
@@ -632,7 +530,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 /* libmicrohttpd in external epoll mode, connections handed over by the
  * gate; its epoll descriptor joins the loop. With tls (taken), a TLS
  * server. */
-static int start_server(struct http *s, struct server *srv, struct tls *tls)
+int http_server_start(struct http *s, struct server *srv, struct tls *tls)
 {
     struct MHD_OptionItem opts[5 + TLS_MHD_OPTIONS] = {
         {MHD_OPTION_CONNECTION_LIMIT, HTTP_CONN_LIMIT, NULL},
@@ -675,7 +573,7 @@ static void server_stop(struct server *srv)
     tls_free(srv->tls);
 }
 
-static void server_free(struct server *srv)
+void http_server_free(struct server *srv)
 {
     if (srv == NULL)
         return;
@@ -690,7 +588,7 @@ int http_start(struct loop *l, const struct http_listen *listen,
     if (s == NULL)
         return -ENOMEM;
     s->loop = l;
-    int rc = start_server(s, &s->plain, NULL);
+    int rc = http_server_start(s, &s->plain, NULL);
     if (rc == 0) {
         struct http_gate_ops ops = {on_pass, on_pass_tls, on_rejected, s};
         rc = http_gate_new(l, listen, &ops, &s->port, &s->gate);
@@ -699,7 +597,7 @@ int http_start(struct loop *l, const struct http_listen *listen,
         http_stop(s);
         return rc;
     }
-    run_mhd(&s->plain);
+    http_server_run(&s->plain);
     *out = s;
     return 0;
 }
@@ -746,96 +644,17 @@ int http_route_public(struct http *s, const char *path)
     return 0;
 }
 
-/* --- the web configuration ----------------------------------------------- */
-
-int http_check_web(const char *path, struct buf *errors)
-{
-    struct web_config *c = NULL;
-    struct tls *t = NULL;
-    int rc = webconfig_load(path, &c, errors);
-    if (rc == 0 && c->tls != NULL)
-        rc = tls_new(c, &t, errors);
-    tls_free(t);
-    webconfig_free(c);
-    return rc;
-}
-
-int http_apply_web(struct http *s, const char *path, struct buf *errors)
-{
-    struct web_config *c = NULL;
-    struct tls *t = NULL;
-    struct web_auth *a = NULL;
-    struct server *srv = NULL;
-    int rc = 0;
-    if (path != NULL && path[0] != '\0' &&
-        (rc = webconfig_load(path, &c, errors)) != 0)
-        return rc;
-    if (c != NULL && c->tls != NULL && (rc = tls_new(c, &t, errors)) != 0)
-        goto fail;
-    if (c != NULL && c->n_users > 0 &&
-        (rc = auth_new(c->users, c->n_users, &a)) != 0)
-        goto fail;
-    if (t != NULL) {
-        if ((srv = calloc(1, sizeof(*srv))) == NULL) {
-            rc = -ENOMEM;
-            goto fail;
-        }
-        rc = start_server(s, srv, t);
-        t = NULL; /* the server's now */
-        if (rc != 0) {
-            buf_printf(errors, "%s: cannot start the TLS server: %s\n", path,
-                       strerror(-rc));
-            goto fail;
-        }
-        run_mhd(srv);
-    }
-    /* Whole: swapped in. Cached checks of unchanged users carry over; a
-     * replaced TLS server finishes its connections. */
-    if (a != NULL && s->auth != NULL)
-        auth_carry(a, s->auth);
-    if (s->secure != NULL) {
-        s->secure->next = s->draining;
-        s->draining = s->secure;
-    }
-    s->secure = srv;
-    webconfig_free(s->web);
-    s->web = c;
-    auth_free(s->auth);
-    s->auth = a;
-    s->tokens = c ? c->rate_limit.burst : 0;
-    s->tokens_ms = loop_now_ms();
-    if (s->draining != NULL)
-        reap_drained(s);
-    return 0;
-fail:
-    server_free(srv);
-    auth_free(a);
-    tls_free(t);
-    webconfig_free(c);
-    return rc;
-}
-
-struct web_auth *const *http_auth_slot(const struct http *s)
-{
-    return &s->auth;
-}
-
-bool http_is_tls(const struct http *s)
-{
-    return s->secure != NULL;
-}
-
 void http_stop(struct http *s)
 {
     if (s == NULL)
         return;
     http_gate_free(s->gate);
     server_stop(&s->plain);
-    server_free(s->secure);
+    http_server_free(s->secure);
     while (s->draining != NULL) {
         struct server *d = s->draining;
         s->draining = d->next;
-        server_free(d);
+        http_server_free(d);
     }
     auth_free(s->auth);
     webconfig_free(s->web);
