@@ -347,6 +347,8 @@ static int swap_core(struct daemon *d, struct config *cfg)
     int rc = renew_notifier(d, cfg, &notifier);
     if (rc == 0 && (rc = core_new(cfg, &d->shell, &next)) == 0 &&
         ((rc = config_status_selfmetrics(&d->status, next->self)) != 0 ||
+         (d->http != NULL &&
+          (rc = auth_selfmetrics(http_auth_slot(d->http), next->self)) != 0) ||
          (rc = selfmetrics_carry(next->self, d->core->self)) != 0))
         core_free(next);
     if (rc != 0) {
@@ -412,11 +414,12 @@ static void log_errors(const struct buf *errors)
  */
 static int reload_web(struct daemon *d, struct buf *errors)
 {
-    (void)d;
-    (void)errors;
-    /* TODO(web config): once the server takes a web configuration,
-     * return http_apply_web(d->http, d->web_config_path, errors) here. */
-    return 0;
+    if (d->web_config == NULL || d->http == NULL)
+        return 0;
+    int rc = http_apply_web(d->http, d->web_config, errors);
+    if (rc == 0)
+        log_info("web configuration %s reloaded", d->web_config);
+    return rc;
 }
 
 int daemon_reload(struct daemon *d, struct buf *errors)

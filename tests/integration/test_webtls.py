@@ -7,6 +7,7 @@ import base64
 import concurrent.futures
 import http.client
 import os
+import signal
 import ssl
 import subprocess
 import sys
@@ -220,6 +221,47 @@ def test_rate_limit():
             t.stop()
 
 
+def test_reload():
+    """SIGHUP reads the web configuration again: a new user replaces the
+    old at once, a bad file changes nothing and is logged at its line and
+    column, and TLS turned on serves TLS to new connections."""
+    with tempfile.TemporaryDirectory() as tmp:
+        t = start(tmp, "basic_auth_users:\n  alice: '%s'\n" % bcrypt("a", 4))
+        web = os.path.join(tmp, "web.yml")
+
+        def status(user=None, path="/metrics"):
+            h = {"Authorization": "Basic " + base64.b64encode(user.encode()).decode()} \
+                if user else {}
+            return t.request(path, headers=h)[0]
+
+        def reload(text):
+            with open(web, "w") as f:
+                f.write(text)
+            def ended():
+                log = t.log()
+                return log.count("configuration reloaded") + log.count("reload failed")
+            n = ended()
+            t.proc.send_signal(signal.SIGHUP)
+            poll("the reload", lambda: ended() > n)
+        try:
+            assert status("alice:a") == 200
+            reload("basic_auth_users:\n  bob: '%s'\n" % bcrypt("b", 4))
+            assert status("bob:b") == 200
+            assert status("alice:a") == 401
+            reload("basic_auth_users:\n  bob: plain\n")
+            assert "web.yml:2:8: basic_auth_users: bob: not a usable bcrypt hash" in t.log()
+            assert status("bob:b") == 200  # the settings in force stay
+            body = t.request("/metrics", headers={"Authorization": "Basic " +
+                             base64.b64encode(b"bob:b").decode()})[2].decode()
+            assert "tokentail_config_last_reload_successful 0" in body
+            reload(TLS + "basic_auth_users:\n  bob: '%s'\n" % bcrypt("b", 4))
+            assert status("bob:b") == 400  # plain HTTP while TLS is on
+            assert curl(t.port, user="bob:b") == 200
+            assert curl(t.port, user="alice:a") == 401
+        finally:
+            t.stop()
+
+
 def test_bad_files():
     with tempfile.TemporaryDirectory() as tmp:
         cfg = write_config(tmp, CONFIG % tmp)
@@ -427,6 +469,6 @@ if __name__ == "__main__":
     if len(sys.argv) > 1:
         os.environ["TOKENTAIL"] = sys.argv[1]
     main([test_client_auth_types, test_allowed_sans, test_versions_and_suites,
-          test_plain_and_tls_do_not_mix, test_basic_auth_variants, test_rate_limit, test_bad_files,
+          test_plain_and_tls_do_not_mix, test_basic_auth_variants, test_rate_limit, test_reload, test_bad_files,
           test_values_over_tls_with_auth, test_prometheus_scrapes_over_tls,
           test_wrong_password_burst])
