@@ -66,6 +66,12 @@ static const char usage[] =
     "--web.listen-address\n"
     "  --web.enable-lifecycle      allow POST /-/reload (SIGHUP reloads "
     "always)\n"
+    "  --web.config.file=PATH      TLS, basic authentication and headers, in "
+    "the\n"
+    "                              Prometheus exporter-toolkit format\n"
+    "  --web.public-health         answer /health without authentication "
+    "(for\n"
+    "                              load balancers' probes)\n"
     "  --log.level=LEVEL           debug, info, warn or error (default "
     "info)\n"
     "  --state.file=PATH           where values and read positions survive "
@@ -106,6 +112,8 @@ struct options {
     const char *listen[HTTP_MAX_LISTEN];
     size_t n_listen;
     bool systemd_socket;
+    const char *web_config;
+    bool public_health;
     const char *log_level;
     const char *state_file;
     const char *once_input; /* the input that reads FILEs */
@@ -164,6 +172,8 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->once = true;
         } else if (strcmp(a, "--check-config") == 0) {
             o->check = true;
+        } else if (strcmp(a, "--web.public-health") == 0) {
+            o->public_health = true;
         } else if (strcmp(a, "--test-notify") == 0) {
             o->test_notify = true;
         } else if (strcmp(a, "--web.enable-lifecycle") == 0) {
@@ -180,6 +190,9 @@ static int parse_args(int argc, char **argv, struct options *o)
                                    "addresses, not more: %s",
                                    v);
             o->listen[o->n_listen++] = v;
+        } else if ((v = flag_value(argc, argv, &i, "--web.config.file",
+                                   &missing)) != NULL) {
+            o->web_config = v;
         } else if ((v = flag_value(argc, argv, &i, "--log.level", &missing)) !=
                    NULL) {
             o->log_level = v;
@@ -279,7 +292,9 @@ static int web_options(struct options *o, struct http_listen *listen,
     const char *why;
     *web = (struct daemon_web){.listen = listen,
                                .names = o->n_listen ? o->listen : defaults,
-                               .n_listen = o->n_listen ? o->n_listen : 1};
+                               .n_listen = o->n_listen ? o->n_listen : 1,
+                               .config_file = o->web_config,
+                               .public_health = o->public_health};
     for (size_t i = 0; i < web->n_listen; i++)
         if (http_parse_listen(web->names[i], &listen[i], &why) != 0) {
             fprintf(stderr,
@@ -301,6 +316,19 @@ static int web_options(struct options *o, struct http_listen *listen,
     web->first_fd = SDLISTEN_FDS_START;
     web->n_fds = (size_t)n;
     return 0;
+}
+
+/* The web configuration, checked before anything starts: every problem
+ * printed at file:line:column. */
+static bool web_config_ok(const struct options *o)
+{
+    struct buf errors = {0};
+    bool ok =
+        o->web_config == NULL || http_check_web(o->web_config, &errors) == 0;
+    if (!ok)
+        fputs(errors.data ? errors.data : "", stderr);
+    buf_free(&errors);
+    return ok;
 }
 
 static const char *default_config(void)
@@ -347,6 +375,10 @@ int main(int argc, char **argv)
         return 1;
     }
     buf_free(&errors);
+    if (!web_config_ok(&o)) {
+        config_free(cfg);
+        return 1;
+    }
     if (o.check) {
         printf("%s: OK (%zu inputs, %zu metrics)\n", o.config, cfg->n_inputs,
                cfg->n_metrics);

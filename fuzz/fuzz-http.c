@@ -60,6 +60,11 @@ static bool request_line(const char *p, size_t n)
 static int judge(const char *p, size_t n)
 {
     int v = http_gate_judge(p, n);
+    if (v == HTTP_GATE_TLS) {
+        if (n < 2 || p[0] != 0x16 || p[1] != 0x03)
+            fuzz_fail("a TLS record seen in %zu bytes without one", n);
+        return 1; /* a prefix of a TLS record is one too */
+    }
     if (v < -1 || v > 1)
         fuzz_fail("verdict %d for %zu bytes", v, n);
     if (v == 0 && n >= GATE_PEEK)

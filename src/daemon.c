@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "accept.h"
+#include "auth.h"
 #include "buf.h"
 #include "budget.h"
 #include "budget_http.h"
@@ -51,6 +52,7 @@ struct daemon {
     struct loop *loop;
     struct watch *watch;
     struct http *http;
+    const char *web_config; /* --web.config.file; NULL: none */
     struct notifier *notifier;
     struct service *service; /* NULL: not started by systemd */
     struct loop_timer *ckpt_timer;
@@ -345,6 +347,8 @@ static int swap_core(struct daemon *d, struct config *cfg)
     int rc = renew_notifier(d, cfg, &notifier);
     if (rc == 0 && (rc = core_new(cfg, &d->shell, &next)) == 0 &&
         ((rc = config_status_selfmetrics(&d->status, next->self)) != 0 ||
+         (d->http != NULL &&
+          (rc = auth_selfmetrics(http_auth_slot(d->http), next->self)) != 0) ||
          (rc = selfmetrics_carry(next->self, d->core->self)) != 0))
         core_free(next);
     if (rc != 0) {
@@ -410,11 +414,12 @@ static void log_errors(const struct buf *errors)
  */
 static int reload_web(struct daemon *d, struct buf *errors)
 {
-    (void)d;
-    (void)errors;
-    /* TODO(web config): once the server takes a web configuration,
-     * return http_apply_web(d->http, d->web_config_path, errors) here. */
-    return 0;
+    if (d->web_config == NULL || d->http == NULL)
+        return 0;
+    int rc = http_apply_web(d->http, d->web_config, errors);
+    if (rc == 0)
+        log_info("web configuration %s reloaded", d->web_config);
+    return rc;
 }
 
 int daemon_reload(struct daemon *d, struct buf *errors)
@@ -548,12 +553,15 @@ static int open_http(struct daemon *d, const struct daemon_web *web,
 static int set_external_url(struct daemon *d)
 {
     char url[128], where[80];
+    /* As Prometheus infers it: https when the web configuration has TLS. */
+    const char *scheme = http_is_tls(d->http) ? "https" : "http";
     if (http_listener_name(d->http, 0, where, sizeof(where))) {
         char host[64] = "localhost";
         gethostname(host, sizeof(host) - 1);
-        snprintf(url, sizeof(url), "http://%s:%u/", host, http_port(d->http));
+        snprintf(url, sizeof(url), "%s://%s:%u/", scheme, host,
+                 http_port(d->http));
     } else {
-        snprintf(url, sizeof(url), "http://%s/", where);
+        snprintf(url, sizeof(url), "%s://%s/", scheme, where);
     }
     return engine_set_external_url(d->core->rules, url);
 }
@@ -585,6 +593,32 @@ static int start_timers(struct daemon *d)
     return 0;
 }
 
+/* The web configuration, before anything is served. */
+static int apply_web(struct daemon *d, const struct daemon_web *web)
+{
+    struct buf errors = {0};
+    int rc = web->public_health ? http_route_public(d->http, "/health") : 0;
+    d->web_config = web->config_file;
+    /* Even without a web configuration now: a reload may bring one. */
+    if (rc == 0)
+        rc = auth_selfmetrics(http_auth_slot(d->http), d->core->self);
+    if (rc == 0 && d->web_config != NULL &&
+        (rc = http_apply_web(d->http, d->web_config, &errors)) != 0)
+        log_error("cannot use the web configuration:\n%s",
+                  errors.data ? errors.data : strerror(-rc));
+    else if (rc == 0 && d->web_config != NULL) {
+        const struct web_auth *a = *http_auth_slot(d->http);
+        bool users = a != NULL && !auth_admits_everyone(a);
+        log_info("web configuration %s: TLS %s, basic authentication %s",
+                 d->web_config, http_is_tls(d->http) ? "on" : "off",
+                 !users               ? "off"
+                 : web->public_health ? "on (not for /health)"
+                                      : "on");
+    }
+    buf_free(&errors);
+    return rc;
+}
+
 int daemon_run(struct daemon *d, const struct daemon_web *web)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1, 0};
@@ -614,8 +648,8 @@ int daemon_run(struct daemon *d, const struct daemon_web *web)
         (rc = http_route(d->http, "/", http_index_page, NULL)) != 0 ||
         (rc = http_route_methods(d->http, "/-/reload", HTTP_POST | HTTP_PUT,
                                  on_reload, d)) != 0 ||
-        (rc = core_routes(d)) != 0 || (rc = core_start(d->core)) != 0 ||
-        (rc = start_timers(d)) != 0)
+        (rc = core_routes(d)) != 0 || (rc = apply_web(d, web)) != 0 ||
+        (rc = core_start(d->core)) != 0 || (rc = start_timers(d)) != 0)
         goto out;
 
     buf_printf(&names, " version=%s", TOKENTAIL_VERSION);

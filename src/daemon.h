@@ -64,6 +64,10 @@ struct daemon_web {
     size_t n_listen;
     int first_fd; /* with n_fds > 0: systemd's sockets, first_fd onwards, */
     size_t n_fds; /* served instead of the addresses */
+    const char *config_file; /* --web.config.file (outlives the daemon,
+                                which reads it again on a reload); NULL:
+                                none */
+    bool public_health;      /* /health answered without authentication */
 };
 
 /*

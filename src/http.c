@@ -9,35 +9,16 @@
 #include <unistd.h>
 #include <microhttpd.h>
 
+#include "auth.h"
 #include "gzip.h"
 #include "http_gate.h"
+#include "http_private.h"
 #include "log.h"
+#include "loop.h"
+#include "tls.h"
+#include "webconfig.h"
 
-#define HTTP_MAX_ROUTES   32    /* paths served; a fixed, small set */
 #define HTTP_STREAM_BLOCK 65536 /* bytes libmicrohttpd asks a stream for */
-
-struct route {
-    const char *path; /* borrowed */
-    unsigned methods; /* HTTP_GET, HTTP_POST, HTTP_PUT */
-    http_handler fn;
-    void *ctx;
-    uint64_t responses[HTTP_STATUS_CLASSES]; /* by status code / 100 */
-};
-
-struct http {
-    struct MHD_Daemon *mhd;
-    struct loop *loop;
-    struct loop_timer *timer;
-    struct http_gate *gate;
-    int epfd;
-    uint16_t port;
-    struct route routes[HTTP_MAX_ROUTES];
-    size_t n_routes;
-    bool replacing;      /* http_route() may replace a path's handler */
-    uint64_t generation; /* streams from an earlier one are cut short */
-    uint64_t
-        other[HTTP_STATUS_CLASSES]; /* unknown paths, requests that are not */
-};
 
 struct http_request {
     struct MHD_Connection *conn;
@@ -248,6 +229,17 @@ static enum MHD_Result queue(struct http *s, struct MHD_Connection *c,
 {
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    for (size_t i = 0; s->web != NULL && i < s->web->n_headers; i++)
+        MHD_add_response_header(r, s->web->headers[i].name,
+                                s->web->headers[i].value);
+    if (code == MHD_HTTP_UNAUTHORIZED)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Basic realm=\"tokentail\"");
+    if (code == MHD_HTTP_TOO_MANY_REQUESTS) {
+        char after[24];
+        snprintf(after, sizeof(after), "%u", s->retry_after_s);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, after);
+    }
     if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
                                 allowed(route ? route->methods : HTTP_GET));
@@ -402,7 +394,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *version, const char *upload,
                                   size_t *upload_size, void **req_cls)
 {
-    struct http *s = cls;
+    struct server *srv = cls;
+    struct http *s = srv->http;
     (void)version;
     (void)upload;
 
@@ -418,7 +411,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         return MHD_YES;
     }
 
+    if (srv->tls != NULL && !tls_suite_allowed(srv->tls, c))
+        return MHD_NO; /* closes the connection */
     struct route *route = find_route(s, url);
+    unsigned refused = http_admission(srv, c, route != NULL && route->public);
+    if (refused != 0)
+        return respond_text(s, c, route, refused, http_admission_text(refused));
     if (!accepts(route ? route->methods : HTTP_GET, method))
         return respond_text(s, c, route, MHD_HTTP_METHOD_NOT_ALLOWED,
                             route && !(route->methods & HTTP_GET)
@@ -435,41 +433,81 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 
 /* --- running inside the loop --------------------------------------------- */
 
-static void run_mhd(struct http *s);
+static void on_ready(void *ctx, uint32_t events);
 
 static void on_timer(void *ctx)
 {
-    struct http *s = ctx;
-    s->timer = NULL;
-    run_mhd(s);
+    struct server *srv = ctx;
+    srv->timer = NULL;
+    on_ready(srv, 0);
 }
 
-static void run_mhd(struct http *s)
+/* A replaced TLS server is stopped once its last connection is done. */
+void http_reap_drained(struct http *s)
+{
+    for (struct server **p = &s->draining; *p != NULL;) {
+        struct server *d = *p;
+        const union MHD_DaemonInfo *info =
+            MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (info != NULL && info->num_connections == 0) {
+            *p = d->next;
+            http_server_free(d);
+        } else {
+            p = &d->next;
+        }
+    }
+}
+
+void http_server_run(struct server *srv)
 {
     MHD_UNSIGNED_LONG_LONG ms;
-    MHD_run(s->mhd);
-    loop_timer_cancel(s->loop, s->timer);
-    s->timer = NULL;
-    if (MHD_get_timeout(s->mhd, &ms) == MHD_YES)
-        s->timer = loop_timer_add(s->loop, (uint64_t)ms, on_timer, s);
+    MHD_run(srv->mhd);
+    loop_timer_cancel(srv->http->loop, srv->timer);
+    srv->timer = NULL;
+    if (MHD_get_timeout(srv->mhd, &ms) == MHD_YES)
+        srv->timer =
+            loop_timer_add(srv->http->loop, (uint64_t)ms, on_timer, srv);
 }
 
 static void on_ready(void *ctx, uint32_t events)
 {
+    struct server *srv = ctx;
+    struct http *s = srv->http;
     (void)events;
-    run_mhd(ctx);
+    http_server_run(srv);
+    if (s->draining != NULL)
+        http_reap_drained(s);
 }
 
 /* --- connections from the gate ------------------------------------------ */
+
+static void add_connection(struct server *srv, int fd,
+                           const struct sockaddr *addr, socklen_t len)
+{
+    /* On failure libmicrohttpd closes the socket itself. */
+    if (MHD_add_connection(srv->mhd, fd, addr, len) != MHD_YES)
+        log_debug("http: connection refused by the server's limits");
+    http_server_run(srv);
+}
 
 static void on_pass(void *ctx, int fd, const struct sockaddr *addr,
                     socklen_t len)
 {
     struct http *s = ctx;
-    /* On failure libmicrohttpd closes the socket itself. */
-    if (MHD_add_connection(s->mhd, fd, addr, len) != MHD_YES)
-        log_debug("http: connection refused by the server's limits");
-    run_mhd(s);
+    add_connection(&s->plain, fd, addr, len);
+}
+
+static void on_pass_tls(void *ctx, int fd, const struct sockaddr *addr,
+                        socklen_t len)
+{
+    struct http *s = ctx;
+    if (s->secure != NULL) {
+        add_connection(s->secure, fd, addr, len);
+        return;
+    }
+    /* A TLS client of a plain server: nothing it could read is sent. */
+    close(fd);
+    count(s, NULL, MHD_HTTP_BAD_REQUEST);
 }
 
 static void on_rejected(void *ctx)
@@ -490,26 +528,57 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /* libmicrohttpd in external epoll mode, connections handed over by the
- * gate; its epoll descriptor joins the loop. */
-static int start_server(struct http *s)
+ * gate; its epoll descriptor joins the loop. With tls (taken), a TLS
+ * server. */
+int http_server_start(struct http *s, struct server *srv, struct tls *tls)
 {
-    struct MHD_OptionItem opts[] = {
+    struct MHD_OptionItem opts[5 + TLS_MHD_OPTIONS] = {
         {MHD_OPTION_CONNECTION_LIMIT, HTTP_CONN_LIMIT, NULL},
         {MHD_OPTION_PER_IP_CONNECTION_LIMIT, HTTP_PER_IP_LIMIT, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, HTTP_CONN_TIMEOUT, NULL},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY_LIMIT, NULL},
-        {MHD_OPTION_END, 0, NULL},
     };
-    s->mhd = MHD_start_daemon(
-        MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET, 0, NULL,
-        NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    size_t n = 4;
+    if (tls != NULL)
+        n += tls_mhd_options(tls, opts + n);
+    opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    srv->http = s;
+    srv->tls = tls;
+    srv->epfd = -1;
+    srv->mhd = MHD_start_daemon(
+        MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET |
+            (tls ? MHD_USE_TLS : 0),
+        0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+        NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     const union MHD_DaemonInfo *info =
-        s->mhd ? MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+        srv->mhd ? MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_EPOLL_FD)
+                 : NULL;
     if (info == NULL)
         return -ENOTSUP;
-    s->epfd = info->epoll_fd;
-    return loop_add_fd(s->loop, s->epfd, EPOLLIN, on_ready, s);
+    int rc = loop_add_fd(s->loop, info->epoll_fd, EPOLLIN, on_ready, srv);
+    if (rc == 0)
+        srv->epfd = info->epoll_fd;
+    return rc;
+}
+
+/* Stops a server's libmicrohttpd, closing its connections. */
+static void server_stop(struct server *srv)
+{
+    if (srv->epfd >= 0)
+        loop_del_fd(srv->http->loop, srv->epfd);
+    if (srv->http != NULL)
+        loop_timer_cancel(srv->http->loop, srv->timer);
+    if (srv->mhd != NULL)
+        MHD_stop_daemon(srv->mhd);
+    tls_free(srv->tls);
+}
+
+void http_server_free(struct server *srv)
+{
+    if (srv == NULL)
+        return;
+    server_stop(srv);
+    free(srv);
 }
 
 int http_start(struct loop *l, const struct http_listen *listen,
@@ -519,17 +588,16 @@ int http_start(struct loop *l, const struct http_listen *listen,
     if (s == NULL)
         return -ENOMEM;
     s->loop = l;
-    s->epfd = -1;
-    int rc = start_server(s);
+    int rc = http_server_start(s, &s->plain, NULL);
     if (rc == 0) {
-        struct http_gate_ops ops = {on_pass, on_rejected, s};
+        struct http_gate_ops ops = {on_pass, on_pass_tls, on_rejected, s};
         rc = http_gate_new(l, listen, &ops, &s->port, &s->gate);
     }
     if (rc != 0) {
         http_stop(s);
         return rc;
     }
-    run_mhd(s);
+    http_server_run(&s->plain);
     *out = s;
     return 0;
 }
@@ -567,15 +635,28 @@ uint16_t http_port(const struct http *s)
     return s->port;
 }
 
+int http_route_public(struct http *s, const char *path)
+{
+    struct route *r = find_route(s, path);
+    if (r == NULL)
+        return -ENOENT;
+    r->public = true;
+    return 0;
+}
+
 void http_stop(struct http *s)
 {
     if (s == NULL)
         return;
     http_gate_free(s->gate);
-    if (s->epfd >= 0)
-        loop_del_fd(s->loop, s->epfd);
-    loop_timer_cancel(s->loop, s->timer);
-    if (s->mhd != NULL)
-        MHD_stop_daemon(s->mhd);
+    server_stop(&s->plain);
+    http_server_free(s->secure);
+    while (s->draining != NULL) {
+        struct server *d = s->draining;
+        s->draining = d->next;
+        http_server_free(d);
+    }
+    auth_free(s->auth);
+    webconfig_free(s->web);
     free(s);
 }

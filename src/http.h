@@ -13,6 +13,11 @@
  * (http_stream). HEAD works wherever GET does; other methods get 405
  * with Allow, unknown paths 404. A connection whose first line is not an
  * HTTP request line gets 400 from the gate in front (http_gate.h).
+ *
+ * The web configuration (--web.config.file, webconfig.h) sits in front of
+ * every route: TLS, response headers on every answer, a rate limit and
+ * basic authentication (401 with WWW-Authenticate, 429 when the bcrypt
+ * budget is spent), except on routes made public.
  * Connections are bounded in number (overall and per client address), in
  * memory and in idle time.
  */
@@ -163,6 +168,39 @@ void http_replace_routes(struct http *s, bool on);
  * reload calls it before freeing what those answers read.
  */
 void http_end_streams(struct http *s);
+
+/*
+ * Serves the route at path (already added) without authentication, as
+ * load balancers' health probes need. Returns 0 or -ENOENT.
+ */
+int http_route_public(struct http *s, const char *path);
+
+/*
+ * Loads the web configuration at path (borrowed; NULL or "": none, so
+ * plain HTTP without authentication), builds its TLS server and its
+ * authenticator, and swaps them in only when all of that succeeded. On
+ * failure returns -EINVAL (or -errno) after writing every problem to
+ * errors as "path:line:column: message", and the settings in force stay.
+ *
+ * New TLS settings start a new TLS server for new connections; the one
+ * replaced finishes the connections it has (their handshakes are done)
+ * and stops. Headers, the rate limit and the users apply to every request
+ * from the swap on, on old connections too. Turning TLS on makes plain
+ * requests get 400; turning it off makes TLS handshakes get closed.
+ */
+int http_apply_web(struct http *s, const char *path, struct buf *errors);
+
+/* Checks the web configuration at path as http_apply_web would, without
+ * a server: 0, or -EINVAL / -errno after writing the problems to errors. */
+int http_check_web(const char *path, struct buf *errors);
+
+/* Where the server keeps the authenticator in force (NULL: none), for
+ * auth_selfmetrics(); valid until http_stop. */
+struct web_auth;
+struct web_auth *const *http_auth_slot(const struct http *s);
+
+/* Whether TLS is in force. */
+bool http_is_tls(const struct http *s);
 
 /* A small page linking /metrics and /health: a handler for "/". */
 void http_index_page(void *ctx, const struct http_request *req,

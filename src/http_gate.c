@@ -96,6 +96,8 @@ static int judge_line(const char *p, size_t n)
  */
 int http_gate_judge(const char *p, size_t n)
 {
+    if (n > 0 && p[0] == 0x16) /* a TLS record of type handshake */
+        return n == 1 ? 0 : p[1] == 0x03 ? HTTP_GATE_TLS : -1;
     int v = judge_line(p, n);
     return v == 0 && n >= HTTP_GATE_PEEK ? 1 : v;
 }
@@ -132,15 +134,15 @@ static void gate_reject(struct gate_conn *g)
     gate_close(g);
 }
 
-static void gate_pass(struct gate_conn *g)
+static void gate_pass(struct gate_conn *g, bool tls)
 {
     struct http_gate *gate = g->gate;
     int fd = g->fd;
     loop_del_fd(gate->loop, fd);
     g->fd = -1;
     gate->n_waiting--;
-    gate->ops.pass(gate->ops.ctx, fd, (const struct sockaddr *)&g->addr,
-                   g->addr_len);
+    (tls ? gate->ops.pass_tls : gate->ops.pass)(
+        gate->ops.ctx, fd, (const struct sockaddr *)&g->addr, g->addr_len);
 }
 
 static void on_gate_ready(void *ctx, uint32_t events)
@@ -157,7 +159,7 @@ static void on_gate_ready(void *ctx, uint32_t events)
     }
     int verdict = http_gate_judge(head, (size_t)n);
     if (verdict > 0)
-        gate_pass(g);
+        gate_pass(g, verdict == HTTP_GATE_TLS);
     else if (verdict < 0)
         gate_reject(g);
 }

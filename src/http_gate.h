@@ -6,10 +6,11 @@
  * without a word, and waits out its timeout on one with a NUL in it. So
  * tokentail accepts connections itself and looks at the first line before
  * handing a connection over: a line that is not METHOD SP TARGET SP
- * HTTP/d.d gets 400 at once. The bytes are only peeked at, so the server
- * reads the request from its start. Waiting connections are bounded like
- * the others: in number (HTTP_CONN_LIMIT), per client address
- * (HTTP_PER_IP_LIMIT) and in time (HTTP_CONN_TIMEOUT).
+ * HTTP/d.d gets 400 at once. A connection that opens with a TLS
+ * handshake record (0x16 0x03) goes to the TLS server instead. The bytes are
+ * only peeked at, so the server reads the request from its start. Waiting
+ * connections are bounded like the others: in number (HTTP_CONN_LIMIT), per
+ * client address (HTTP_PER_IP_LIMIT) and in time (HTTP_CONN_TIMEOUT).
  */
 #ifndef TOKENTAIL_HTTP_GATE_H
 #define TOKENTAIL_HTTP_GATE_H
@@ -30,6 +31,9 @@ struct http_gate;
 struct http_gate_ops {
     /* A request line: the connection (fd taken) goes to the server. */
     void (*pass)(void *ctx, int fd, const struct sockaddr *addr, socklen_t len);
+    /* A TLS handshake: the connection (fd taken) goes to the TLS server. */
+    void (*pass_tls)(void *ctx, int fd, const struct sockaddr *addr,
+                     socklen_t len);
     /* Not an HTTP request: answered 400 and closed. */
     void (*rejected)(void *ctx);
     void *ctx;
@@ -79,9 +83,11 @@ void http_gate_free(struct http_gate *g);
 
 /*
  * Whether the first n bytes of a connection begin a well-formed request
- * line: 1 yes (or too many bytes to judge here), -1 no, 0 too early to
- * tell. Exposed for the tests.
+ * line: 1 yes (or too many bytes to judge here), HTTP_GATE_TLS when they
+ * begin a TLS handshake record, -1 neither, 0 too early to tell. Exposed
+ * for the tests.
  */
+#define HTTP_GATE_TLS 2
 int http_gate_judge(const char *p, size_t n);
 
 #endif

@@ -192,10 +192,15 @@ bool ryaml_keys(struct ryaml *y, const yaml_node_t *n,
             }
         }
         if (allowed[a] == NULL) {
-            ryaml_err(y, k, "%s: unknown key \"%s\"", what,
-                      k->type == YAML_SCALAR_NODE
-                          ? (const char *)k->data.scalar.value
-                          : "?");
+            /* Up to a control byte: a message stays on its line. */
+            const char *name = k->type == YAML_SCALAR_NODE
+                                   ? (const char *)k->data.scalar.value
+                                   : "?";
+            size_t len = 0;
+            while (name[len] != '\0' && (unsigned char)name[len] >= ' ' &&
+                   len < 128)
+                len++;
+            ryaml_err(y, k, "%s: unknown key \"%.*s\"", what, (int)len, name);
             ok = false;
         }
     }

@@ -71,6 +71,10 @@ struct web_tls {
                                  CurveP521, X25519 */
     size_t n_curve_preferences;
     bool prefer_server_cipher_suites; /* default true */
+    /* Where cert(_file), key(_file) and client_ca(_file) were given, so
+     * that a certificate that cannot be used is reported there (line and
+     * column from 1; 0: not given). */
+    size_t cert_line, cert_column, key_line, key_column, ca_line, ca_column;
 };
 
 /* http_server_config.headers: only the five security headers exporter-
@@ -85,6 +89,14 @@ struct web_user {
     char *name, *hash;
 };
 
+/* rate_limit: a token bucket in front of every request (429 beyond it),
+ * as exporter-toolkit's: burst requests at once, one more per interval.
+ * interval_ms 0: none. */
+struct web_rate_limit {
+    uint64_t interval_ms;
+    unsigned burst;
+};
+
 struct web_config {
     char *path;          /* the file it came from */
     struct web_tls *tls; /* NULL: plain HTTP */
@@ -92,7 +104,24 @@ struct web_config {
     size_t n_headers;
     struct web_user *users; /* none: no authentication */
     size_t n_users;
+    struct web_rate_limit rate_limit;
 };
+
+/* One of Go's cipher suite names, and the GnuTLS priority names of its
+ * parts (tls13: a TLS 1.3 suite, which Go does not let one choose). */
+struct web_cipher {
+    const char *name, *kx, *cipher, *mac;
+    bool tls13;
+};
+
+/* One of Go's curve names and the GnuTLS group it is. */
+struct web_curve {
+    const char *name, *group;
+};
+
+/* The suite or curve of that Go name, or NULL. */
+const struct web_cipher *webconfig_cipher(const char *name);
+const struct web_curve *webconfig_curve(const char *name);
 
 /*
  * Loads path. On success returns 0 with *out set (caller frees with

@@ -14,6 +14,7 @@
 
 #include "http.h"
 #include "http_gate.h"
+#include "tls_helpers.h"
 
 static int judge(const char *s)
 {
@@ -58,8 +59,18 @@ static void test_garbage(void **state)
     assert_int_equal(judge("G(T / HTTP/1.1\r\n"), -1);
     /* Decided at the first bad byte, without waiting for a line end. */
     assert_int_equal(http_gate_judge("\0\1\2 garbage", 11), -1);
-    assert_int_equal(judge("\x16\x03\x01\x02"), -1); /* a TLS hello */
     assert_int_equal(judge("GET / HTTX"), -1);
+}
+
+/* A TLS handshake record goes to the TLS server; other 0x16 is garbage. */
+static void test_tls_records(void **state)
+{
+    (void)state;
+    assert_int_equal(judge("\x16\x03\x01\x02"), HTTP_GATE_TLS);
+    assert_int_equal(http_gate_judge("\x16\x03", 2), HTTP_GATE_TLS);
+    assert_int_equal(http_gate_judge("\x16", 1), 0);
+    assert_int_equal(judge("\x16\x02\x01"), -1);
+    assert_int_equal(judge("\x17\x03\x01"), -1); /* not a handshake */
 }
 
 static void test_long_lines(void **state)
@@ -116,10 +127,11 @@ static void on_deadline(void *ctx)
     loop_stop(x->loop);
 }
 
-/* Sends one request (with Connection: close) to ip:port and returns the
- * response. */
-static const char *exchange_at(struct loop *l, uint32_t ip, uint16_t port,
-                               const char *req, struct exchange *x)
+/* Sends len bytes of req to ip:port and returns what comes back until
+ * the server closes. */
+static const char *exchange_bytes(struct loop *l, uint32_t ip, uint16_t port,
+                                  const char *req, size_t len,
+                                  struct exchange *x)
 {
     struct sockaddr_in a = {.sin_family = AF_INET,
                             .sin_port = htons(port),
@@ -128,7 +140,7 @@ static const char *exchange_at(struct loop *l, uint32_t ip, uint16_t port,
     x->fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(x->fd >= 0);
     assert_int_equal(connect(x->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(send(x->fd, req, strlen(req), 0), (ssize_t)strlen(req));
+    assert_int_equal(send(x->fd, req, len, 0), (ssize_t)len);
     assert_int_equal(loop_add_fd(l, x->fd, EPOLLIN, on_client, x), 0);
     struct loop_timer *t =
         loop_timer_add(l, EXCHANGE_DEADLINE_MS, on_deadline, x);
@@ -139,6 +151,14 @@ static const char *exchange_at(struct loop *l, uint32_t ip, uint16_t port,
     close(x->fd);
     assert_false(x->timed_out);
     return x->got;
+}
+
+/* Sends one request (with Connection: close) to ip:port and returns the
+ * response. */
+static const char *exchange_at(struct loop *l, uint32_t ip, uint16_t port,
+                               const char *req, struct exchange *x)
+{
+    return exchange_bytes(l, ip, port, req, strlen(req), x);
 }
 
 static const char *exchange(struct loop *l, struct http *s, const char *req,
@@ -413,14 +433,173 @@ static void test_end_streams(void **state)
     loop_free(l);
 }
 
+/* Writes text to a fresh file; returns its path (static). */
+static const char *web_file(const char *text)
+{
+    static char path[] = "/tmp/test-http-web-XXXXXX";
+    strcpy(path, "/tmp/test-http-web-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+/* The web configuration applied, a bad one refused with the settings in
+ * force kept, none at all, and a public route. */
+static void test_web(void **state)
+{
+    struct loop *l;
+    struct http *s;
+    struct http_listen where;
+    struct exchange x;
+    struct buf errors = {0};
+    const char *why;
+    int calls = 0;
+    (void)state;
+    assert_int_equal(loop_new(&l), 0);
+    assert_int_equal(http_parse_listen("127.0.0.1:0", &where, &why), 0);
+    assert_int_equal(http_start(l, &where, &s), 0);
+    assert_int_equal(http_route(s, "/hello", hello, &calls), 0);
+    assert_int_equal(http_route(s, "/open", hello, &calls), 0);
+    assert_int_equal(http_route_public(s, "/open"), 0);
+    assert_int_equal(http_route_public(s, "/absent"), -ENOENT);
+
+    /* "fakepassword", exporter-toolkit's dummy hash */
+    const char *good = web_file(
+        "http_server_config:\n  headers: {X-Frame-Options: deny}\n"
+        "basic_auth_users:\n  u: "
+        "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi\n");
+    assert_int_equal(http_apply_web(s, good, &errors), 0);
+    unlink(good);
+    assert_false(http_is_tls(s));
+    const char *r =
+        exchange(l, s, "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n", &x);
+    assert_non_null(strstr(r, "HTTP/1.1 401"));
+    assert_non_null(
+        strstr(r, "WWW-Authenticate: Basic realm=\"tokentail\"\r\n"));
+    assert_non_null(strstr(r, "X-Frame-Options: deny\r\n"));
+    static const char authorized[] =
+        "GET /hello HTTP/1.1\r\nConnection: close\r\nAuthorization: Basic "
+        "dTpmYWtlcGFzc3dvcmQ=\r\n\r\n"; /* u:fakepassword */
+    r = exchange(l, s, authorized, &x);
+    assert_non_null(strstr(r, "HTTP/1.1 202"));
+    r = exchange(l, s, "GET /open HTTP/1.1\r\nConnection: close\r\n\r\n", &x);
+    assert_non_null(strstr(r, "HTTP/1.1 202"));
+
+    const char *bad = web_file("basic_auth_users:\n  u: plain\n");
+    assert_int_equal(http_apply_web(s, bad, &errors), -EINVAL);
+    assert_non_null(strstr(errors.data, ":2:6: basic_auth_users: u: not a "
+                                        "usable bcrypt hash"));
+    unlink(bad);
+    r = exchange(l, s, "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n", &x);
+    assert_non_null(strstr(r, "HTTP/1.1 401")); /* the old settings stay */
+
+    assert_int_equal(http_apply_web(s, NULL, &errors), 0);
+    r = exchange(l, s, "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n", &x);
+    assert_non_null(strstr(r, "HTTP/1.1 202"));
+    assert_null(strstr(r, "X-Frame-Options"));
+    assert_int_equal(calls, 3);
+    buf_free(&errors);
+    http_stop(s);
+    loop_free(l);
+}
+
+/* A web configuration with TLS from p's PEM text, inline. */
+static const char *tls_file(const struct pair *p)
+{
+    static char text[16384];
+    size_t n =
+        (size_t)snprintf(text, sizeof(text), "tls_server_config:\n  cert: |\n");
+    for (const char *line = p->cert; *line != '\0';) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "    %.*s", (int)len,
+                              line);
+        line += len;
+    }
+    n += (size_t)snprintf(text + n, sizeof(text) - n, "  key: |\n");
+    for (const char *line = p->key; *line != '\0';) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "    %.*s", (int)len,
+                              line);
+        line += len;
+    }
+    return web_file(text);
+}
+
+/* TLS turned on, kept through a bad file, replaced, turned off: plain
+ * requests get 400 while it is on, and are served again once it is off.
+ * (Handshakes themselves are the integration test's, with curl.) */
+static void test_web_tls(void **state)
+{
+    static struct pair one, two;
+    static const char get[] =
+        "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n";
+    struct loop *l;
+    struct http *s;
+    struct http_listen where;
+    struct exchange x;
+    struct buf errors = {0};
+    const char *why, *path;
+    int calls = 0;
+    (void)state;
+    make_pair(&one);
+    make_pair(&two);
+    assert_int_equal(loop_new(&l), 0);
+    assert_int_equal(http_parse_listen("127.0.0.1:0", &where, &why), 0);
+    assert_int_equal(http_start(l, &where, &s), 0);
+    assert_int_equal(http_route(s, "/hello", hello, &calls), 0);
+
+    path = tls_file(&one);
+    assert_int_equal(http_apply_web(s, path, &errors), 0);
+    unlink(path);
+    assert_true(http_is_tls(s));
+    const char *r = exchange(l, s, get, &x);
+    assert_non_null(strstr(r, "HTTP/1.1 400"));
+    assert_non_null(strstr(r, "this server speaks HTTPS"));
+
+    struct pair mixed;
+    memcpy(mixed.cert, one.cert, sizeof(mixed.cert));
+    memcpy(mixed.key, two.key, sizeof(mixed.key));
+    path = tls_file(&mixed);
+    assert_int_equal(http_apply_web(s, path, &errors), -EINVAL);
+    unlink(path);
+    assert_non_null(strstr(errors.data, ":2:9: the certificate and key cannot "
+                                        "be used"));
+    assert_true(http_is_tls(s)); /* the settings in force stay */
+
+    path = tls_file(&two); /* a new TLS server; the old one stops */
+    assert_int_equal(http_apply_web(s, path, &errors), 0);
+    unlink(path);
+    r = exchange(l, s, get, &x);
+    assert_non_null(strstr(r, "HTTP/1.1 400"));
+
+    assert_int_equal(http_apply_web(s, NULL, &errors), 0);
+    assert_false(http_is_tls(s));
+    r = exchange(l, s, get, &x);
+    assert_non_null(strstr(r, "HTTP/1.1 202"));
+    /* A TLS record to the plain server: closed without a word. */
+    r = exchange_bytes(l, INADDR_LOOPBACK, http_port(s), "\x16\x03\x01", 3, &x);
+    assert_int_equal(x.n, 0);
+    assert_int_equal(calls, 1);
+    buf_free(&errors);
+    http_stop(s);
+    loop_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_lines),
         cmocka_unit_test(test_too_early),
         cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_tls_records),
         cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_web),
+        cmocka_unit_test(test_web_tls),
         cmocka_unit_test(test_several_addresses),
         cmocka_unit_test(test_post_route),
         cmocka_unit_test(test_replace_routes),
