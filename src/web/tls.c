@@ -325,7 +325,9 @@ static bool san_allowed(const struct tls *t, gnutls_x509_crt_t crt)
                 return true;
         } else if ((type == GNUTLS_SAN_DNSNAME ||
                     type == GNUTLS_SAN_RFC822NAME || type == GNUTLS_SAN_URI) &&
-                   san_listed(t, v)) {
+                   strlen(v) == size && san_listed(t, v)) {
+            /* A value with a NUL inside is not the name before the NUL
+             * (Go compares the whole value too). */
             return true;
         }
     }

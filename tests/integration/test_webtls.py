@@ -121,6 +121,8 @@ def test_allowed_sans():
         try:
             assert curl(t.port, cert="client") == 200
             assert curl(t.port, cert="client-other-san") == 0
+            # Not "prometheus.internal": the name goes on after a NUL.
+            assert curl(t.port, cert="client-nul-san") == 0
             assert curl(t.port, cert="rogue") == 0
         finally:
             t.stop()
