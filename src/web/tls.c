@@ -367,9 +367,13 @@ static int verify_peer(gnutls_session_t s)
     gnutls_x509_crt_t crts[TLS_CHAIN_MAX];
     unsigned k = 0;
     bool ok = n <= TLS_CHAIN_MAX;
-    for (; ok && k < n; k++)
-        ok = gnutls_x509_crt_init(&crts[k]) >= 0 &&
-             gnutls_x509_crt_import(crts[k], &raw[k], GNUTLS_X509_FMT_DER) >= 0;
+    for (; ok && k < n; k++) {
+        if (gnutls_x509_crt_init(&crts[k]) < 0) {
+            ok = false;
+            break; /* crts[k] is not one to deinit */
+        }
+        ok = gnutls_x509_crt_import(crts[k], &raw[k], GNUTLS_X509_FMT_DER) >= 0;
+    }
     if (ok && verifies(t->client_auth))
         ok = chain_ok(t, crts, n);
     if (ok && t->n_sans > 0)
