@@ -432,6 +432,14 @@ static void header(struct wload *L, const yaml_node_t *k, const yaml_node_t *v)
                   name);
         return;
     }
+    for (size_t i = 0; i < L->c->n_headers; i++)
+        if (L->c->headers[i].name != NULL &&
+            strcmp(L->c->headers[i].name, name) == 0) {
+            /* Sent twice otherwise, and the browser keeps either. */
+            ryaml_err(&L->y, k, "http_server_config.headers: %s is given twice",
+                      name);
+            return;
+        }
     if (!ok) {
         char q2[WEB_SHOWN + 4];
         ryaml_err(&L->y, v,
