@@ -536,8 +536,10 @@ static void load_users(struct wload *L, const yaml_node_t *n)
         struct web_user *u = &L->c->users[L->c->n_users++];
         u->name = dup_or_oom(L, user);
         u->hash = dup_or_oom(L, hash);
-        if (u->name == NULL) /* kept apart from the names compared */
+        if (u->name == NULL) { /* kept apart from the names compared */
+            free(u->hash);
             L->c->n_users--;
+        }
     }
 }
 
