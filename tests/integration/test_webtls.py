@@ -154,6 +154,18 @@ def test_versions_and_suites():
             assert curl(t.port) == 200
         finally:
             t.stop()
+    # Two suites: GnuTLS's priorities, made of their parts, also admit
+    # ECDHE-ECDSA with AES-256-GCM, which neither names; such a connection
+    # is closed before it is answered.
+    with tempfile.TemporaryDirectory() as tmp:
+        t = start(tmp, TLS + "  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, "
+                  "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384]\n")
+        try:
+            tls12 = ["--tls-max", "1.2", "--ciphers"]
+            assert curl(t.port, extra=tls12 + ["ECDHE-ECDSA-AES128-GCM-SHA256"]) == 200
+            assert curl(t.port, extra=tls12 + ["ECDHE-ECDSA-AES256-GCM-SHA384"]) == 0
+        finally:
+            t.stop()
 
 
 def test_plain_and_tls_do_not_mix():
