@@ -310,12 +310,16 @@ static bool run_bcrypt(struct web_auth *a, int32_t user, const char *password,
     const char *hash = user >= 0 ? a->users[user].hash : a->dummy;
     uint64_t start = monotonic_us();
     const char *got = crypt_rn(password, hash, &a->crypt, sizeof(a->crypt));
-    /* Compared whole and in constant time: crypt_rn writes the hash in
-     * the form stored ($2y$ stays $2y$). A run that failed (NULL) matches
-     * nothing. */
+    /* The digest compared, in constant time, as Go's bcrypt compares it:
+     * the prefix and salt are what crypt_rn was given, except that it
+     * writes the salt's last character back without the four bits bcrypt
+     * ignores, which a hash from elsewhere may have set. A run that failed
+     * (NULL) matches nothing. */
     bool whole =
         got != NULL && strnlen(got, AUTH_HASH_BYTES + 1) == AUTH_HASH_BYTES;
-    bool match = memeql_sec(whole ? got : a->dummy, hash, AUTH_HASH_BYTES);
+    bool match =
+        memeql_sec((whole ? got : a->dummy) + SETTING_BYTES,
+                   hash + SETTING_BYTES, AUTH_HASH_BYTES - SETTING_BYTES);
     uint64_t took = monotonic_us() - start;
     explicit_bzero(a->crypt.output, sizeof(a->crypt.output));
     a->stats.bcrypt_runs++;

@@ -325,7 +325,9 @@ static bool san_allowed(const struct tls *t, gnutls_x509_crt_t crt)
                 return true;
         } else if ((type == GNUTLS_SAN_DNSNAME ||
                     type == GNUTLS_SAN_RFC822NAME || type == GNUTLS_SAN_URI) &&
-                   san_listed(t, v)) {
+                   strlen(v) == size && san_listed(t, v)) {
+            /* A value with a NUL inside is not the name before the NUL
+             * (Go compares the whole value too). */
             return true;
         }
     }
@@ -365,9 +367,13 @@ static int verify_peer(gnutls_session_t s)
     gnutls_x509_crt_t crts[TLS_CHAIN_MAX];
     unsigned k = 0;
     bool ok = n <= TLS_CHAIN_MAX;
-    for (; ok && k < n; k++)
-        ok = gnutls_x509_crt_init(&crts[k]) >= 0 &&
-             gnutls_x509_crt_import(crts[k], &raw[k], GNUTLS_X509_FMT_DER) >= 0;
+    for (; ok && k < n; k++) {
+        if (gnutls_x509_crt_init(&crts[k]) < 0) {
+            ok = false;
+            break; /* crts[k] is not one to deinit */
+        }
+        ok = gnutls_x509_crt_import(crts[k], &raw[k], GNUTLS_X509_FMT_DER) >= 0;
+    }
     if (ok && verifies(t->client_auth))
         ok = chain_ok(t, crts, n);
     if (ok && t->n_sans > 0)

@@ -432,6 +432,14 @@ static void header(struct wload *L, const yaml_node_t *k, const yaml_node_t *v)
                   name);
         return;
     }
+    for (size_t i = 0; i < L->c->n_headers; i++)
+        if (L->c->headers[i].name != NULL &&
+            strcmp(L->c->headers[i].name, name) == 0) {
+            /* Sent twice otherwise, and the browser keeps either. */
+            ryaml_err(&L->y, k, "http_server_config.headers: %s is given twice",
+                      name);
+            return;
+        }
     if (!ok) {
         char q2[WEB_SHOWN + 4];
         ryaml_err(&L->y, v,
@@ -528,8 +536,10 @@ static void load_users(struct wload *L, const yaml_node_t *n)
         struct web_user *u = &L->c->users[L->c->n_users++];
         u->name = dup_or_oom(L, user);
         u->hash = dup_or_oom(L, hash);
-        if (u->name == NULL) /* kept apart from the names compared */
+        if (u->name == NULL) { /* kept apart from the names compared */
+            free(u->hash);
             L->c->n_users--;
+        }
     }
 }
 

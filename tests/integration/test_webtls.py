@@ -121,6 +121,8 @@ def test_allowed_sans():
         try:
             assert curl(t.port, cert="client") == 200
             assert curl(t.port, cert="client-other-san") == 0
+            # Not "prometheus.internal": the name goes on after a NUL.
+            assert curl(t.port, cert="client-nul-san") == 0
             assert curl(t.port, cert="rogue") == 0
         finally:
             t.stop()
@@ -150,6 +152,18 @@ def test_versions_and_suites():
             assert curl(t.port, extra=tls12 + ["ECDHE-ECDSA-AES128-GCM-SHA256"]) == 0
             assert curl(t.port, extra=tls12 + ["ECDHE-ECDSA-CHACHA20-POLY1305"]) == 0
             assert curl(t.port) == 200
+        finally:
+            t.stop()
+    # Two suites: GnuTLS's priorities, made of their parts, also admit
+    # ECDHE-ECDSA with AES-256-GCM, which neither names; such a connection
+    # is closed before it is answered.
+    with tempfile.TemporaryDirectory() as tmp:
+        t = start(tmp, TLS + "  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, "
+                  "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384]\n")
+        try:
+            tls12 = ["--tls-max", "1.2", "--ciphers"]
+            assert curl(t.port, extra=tls12 + ["ECDHE-ECDSA-AES128-GCM-SHA256"]) == 200
+            assert curl(t.port, extra=tls12 + ["ECDHE-ECDSA-AES256-GCM-SHA384"]) == 0
         finally:
             t.stop()
 
@@ -396,12 +410,23 @@ def test_wrong_password_burst():
             poll("every line", lambda: counts(t.request(
                 "/metrics", headers={"Authorization": good})[2]) == want)
             body = t.request("/metrics", headers={"Authorization": good})[2].decode()
-            checks = {}
+            checks, auth = {}, {}
             for line in body.splitlines():
                 if line.startswith("tokentail_http_auth_checks_total{"):
                     checks[line.split('"')[1]] = int(line.rsplit(" ", 1)[1])
-            assert checks.get("wrong_password") == codes.count(401), (checks, codes.count(401))
-            assert checks.get("throttled", 0) == codes.count(429), checks
+                elif line.startswith("tokentail_http_auth_") and " " in line \
+                        and not line.startswith("#"):
+                    auth[line.split(" ")[0]] = line.split(" ")[1]
+            ok = checks["ok"]
+            assert checks == {"ok": ok, "missing": 0, "malformed": 0, "unknown_user": 0,
+                              "wrong_password": codes.count(401),
+                              "throttled": codes.count(429)}, (checks, codes)
+            # Each wrong password is another, so each 401 took a bcrypt
+            # run and no 429 did; of the valid requests (this one
+            # included) only the first ran bcrypt, the cache settled the
+            # rest.
+            assert auth["tokentail_http_auth_bcrypt_runs_total"] == str(codes.count(401) + 1), auth
+            assert auth["tokentail_http_auth_cache_hits_total"] == str(ok - 1), auth
             print("    %d wrong passwords: %s; slowest valid scrape %.3fs"
                   % (n_bad, {c: codes.count(c) for c in set(codes)}, slowest[0]))
         finally:

@@ -261,6 +261,29 @@ static void test_each_variant(void **state)
     auth_free(a);
 }
 
+/*
+ * HASH_2B with the salt's last character 'u' written 'v': the two differ
+ * only in the four bits bcrypt does not use, so Go's bcrypt (and with it
+ * exporter-toolkit) admits the password; crypt_rn writes the salt back
+ * as 'u', which must not make it a mismatch.
+ */
+static void test_salt_spelled_otherwise(void **state)
+{
+    (void)state;
+    const struct web_user loose[] = {
+        {"alice",
+         "$2b$04$GmtnJWxZGtyrnKwtjnVQ1vkGej7WSevP4L1lqsNvTWMDaBSL3Mw3y"},
+    };
+    struct web_auth *a = NULL;
+    assert_int_equal(auth_new_limits(loose, 1, &unbounded, &a), 0);
+    assert_int_equal(auth_check(a, basic("alice", "correct horse"), 0),
+                     AUTH_OK);
+    assert_int_equal(auth_check(a, basic("alice", "correct horse "), 0),
+                     AUTH_DENIED);
+    assert_int_equal(stats_of(a).bcrypt_runs, 2);
+    auth_free(a);
+}
+
 static void test_malformed_and_missing(void **state)
 {
     (void)state;
@@ -639,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_user_names),
         cmocka_unit_test(test_parse_basic),
         cmocka_unit_test(test_each_variant),
+        cmocka_unit_test(test_salt_spelled_otherwise),
         cmocka_unit_test(test_malformed_and_missing),
         cmocka_unit_test(test_cache_keeps_the_password),
         cmocka_unit_test(test_failures_never_evict_successes),

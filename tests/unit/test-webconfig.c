@@ -160,6 +160,11 @@ static void mistakes(void **state)
                    "web.yml:4:5: http_server_config.headers: header "
                    "\"Server\" cannot be set",
                    NULL});
+    fails_with("http_server_config:\n  headers:\n"
+               "    X-Frame-Options: deny\n    X-Frame-Options: sameorigin\n",
+               (const char *const[]){"web.yml:4:5: http_server_config.headers: "
+                                     "X-Frame-Options is given twice",
+                                     NULL});
     fails_with("basic_auth_users:\n  a: $1$md5\n  b: $2b$03$x\n"
                "  \"c:d\": $2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/"
                "VcEd00UAV/LDeSi\n"
