@@ -52,7 +52,7 @@
 /* Longest Authorization header value read; longer ones are denied. */
 #define AUTH_MAX_HEADER_BYTES 4096
 #define AUTH_MIN_COST         4
-#define AUTH_MAX_COST         31
+#define AUTH_MAX_COST         14 /* see auth_check_hash() */
 #define AUTH_HASH_BYTES       60 /* "$2b$10$" and 53 characters */
 
 struct web_auth;
@@ -97,7 +97,7 @@ struct auth_limits {
 
 /*
  * Whether hash is a bcrypt hash tokentail accepts ($2a$, $2b$ or $2y$,
- * cost 4..31, 53 characters after the cost). Returns 0, or -EINVAL with
+ * cost 4..14, 53 characters after the cost). Returns 0, or -EINVAL with
  * a reason in *why (static text).
  */
 int auth_check_hash(const char *hash, const char **why);
