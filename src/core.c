@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "budget.h"
 #include "budget_store.h"
@@ -22,14 +21,6 @@
 #include "state.h"
 
 #define CORE_SIGNATURE_MAX 4096 /* bytes of a family's signature */
-
-/* Unix milliseconds now: the rules' clock. */
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The usage ledger, when configured: it observes its metrics' updates. */
 static int open_ledger(struct core *c)
@@ -91,7 +82,7 @@ static int open_state(struct core *c, const struct core_shell *sh)
     if (rc == 0 && c->budgets != NULL)
         rc = budget_store_join(c->state, c->budgets);
     if (rc == 0 && c->rules != NULL)
-        rc = engine_store_join(c->state, c->rules, wall_ms);
+        rc = engine_store_join(c->state, c->rules, registry_wall_ms);
     if (rc == 0)
         state_restore(c->state);
     return rc;
