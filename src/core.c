@@ -198,15 +198,19 @@ void core_free(struct core *c)
 
 /* --- what a reload changes ----------------------------------------------- */
 
+/* Whether f is one of tokentail's own families. */
+static bool own_family(struct family *f)
+{
+    struct family_view v;
+    family_view(f, &v);
+    return (v.def.flags & FAMILY_SELF) != 0;
+}
+
 /* The configured (not tokentail's own) family named name in reg, or NULL. */
 static struct family *configured(struct registry *reg, const char *name)
 {
     struct family *f = registry_find(reg, name);
-    struct family_view v;
-    if (f == NULL)
-        return NULL;
-    family_view(f, &v);
-    return (v.def.flags & FAMILY_SELF) ? NULL : f;
+    return f != NULL && !own_family(f) ? f : NULL;
 }
 
 static const struct cfg_input *find_input(const struct config *cfg,
@@ -244,10 +248,10 @@ static size_t log_metrics(const struct core *old, const struct core *next)
     size_t kept = 0;
     for (size_t i = 0; i < registry_n_families(next->reg); i++) {
         struct family *f = registry_family(next->reg, i);
+        if (own_family(f))
+            continue;
         const char *name = family_name(f);
         struct family *was = configured(old->reg, name);
-        if (configured(next->reg, name) == NULL)
-            continue;
         if (was == NULL)
             log_info("reload: metric %s is new", name);
         else
