@@ -70,9 +70,7 @@ static int open_rules(struct core *c, const struct core_shell *sh)
  */
 static int open_state(struct core *c, const struct core_shell *sh)
 {
-    int rc = sh->state_path[0] == '\0' && sh->state_name != NULL
-                 ? state_open_memory(sh->state_name, &c->state)
-                 : state_open(sh->state_path, &c->state);
+    int rc = state_open_handover(sh->state_path, sh->state_name, &c->state);
     if (rc == 0)
         rc = registry_store_join(c->state, c->reg, c->cfg->keep_removed_ms);
     if (rc == 0 && sh->positions)

@@ -49,8 +49,9 @@ struct core_shell {
     engine_sample_fn sample;   /* what the rules read, with sample_ctx */
     void *sample_ctx;
     const char *state_path; /* the state file; "" for none */
-    const char *state_name; /* with state_path "": an in-memory state of
-                               this name (state_open_memory); NULL: none */
+    const char *state_name; /* without a usable state file, an in-memory
+                               state of this name for reloads
+                               (state_open_handover); NULL: none */
     bool positions;         /* restore the inputs' positions */
 };
 

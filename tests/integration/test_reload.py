@@ -216,6 +216,41 @@ def test_reloads_without_state_file():
     fifty_reloads(10 if SLOW <= 1 else 2, state="")  # even: ends on B
 
 
+def test_reload_with_unusable_state_file():
+    """A state file that cannot be used (its directory is a file) keeps
+    nothing across a restart, but a reload still hands over through
+    memory: the unchanged metric keeps its value, the changed one starts
+    afresh, and /health goes on saying why the file is not used."""
+    with tempfile.TemporaryDirectory() as d:
+        path = write_config(d, A % {"dir": d})
+        write(d, 1, 2)
+        state = os.path.join(d, "x.log", "state.db")
+        tt = Tokentail(path, args=["--web.enable-lifecycle"], state=state)
+        try:
+            wait_read(tt, "x", 2)
+            status, _, body = tt.request("/health")
+            doc = json.loads(body)["state"]
+            assert status == 503 and doc["file"] == state and doc["error"], (status, doc)
+            write_config(d, B % {"dir": d})
+            status, body = reload_by_post(tt)
+            assert status == 200, (status, body)
+            e = tt.scrape()
+            assert value(e, "m1_total", src="x") == 3
+            assert value(e, "m1_lines_total", src="x") == 2
+            assert e.family("m2_total") == {}, e.family("m2_total")
+            write(d, 4)
+            wait_read(tt, "x", 3)
+            e = tt.scrape()
+            assert value(e, "m1_total", src="x") == 7
+            assert value(e, "m2_total", k="a", src="x") == 4
+            assert value(e, "m3_total") == 4
+            assert value(e, "tokentail_lines_read_total", input="x") == 3
+            status, _, body = tt.request("/health")
+            assert (status, json.loads(body)["state"]) == (503, doc), (status, body)
+        finally:
+            tt.stop()
+
+
 BAD_YAML = """inputs:
   - name: x
     pathz: [%(dir)s/x.log]
@@ -445,5 +480,6 @@ def test_prometheus_sees_no_reset():
 
 if __name__ == "__main__":
     main([test_fifty_reloads, test_reloads_without_state_file,
+          test_reload_with_unusable_state_file,
           test_bad_reload_then_good,
           test_alerts_budgets_and_usage_kept, test_prometheus_sees_no_reset])
