@@ -612,6 +612,12 @@ static void test_carry_counters(void **state)
     assert_line(text, "fake_by_total{item=\"a\",why=\"hard\"} 7");
     assert_line(text, "fake_small{item=\"a\"} 2");
     assert_line(text, "fake_global 1");
+    /* Shown while nonzero, or while its reason could happen: a series the
+     * previous core showed stays, with its value, while the new figure is
+     * 0. */
+    assert_line(text, "fake_nonzero_total{item=\"a\",why=\"soft\"} 1");
+    assert_line(text, "fake_can_total{item=\"a\",why=\"soft\"} 1");
+    assert_int_equal(lines_with(text, "fake_nonzero_total{"), 2);
     assert_int_equal(lines_with(text, "item=\"b\""), 0);
     family_view(registry_find(r2, "fake_big_total"), &v);
     assert_int_equal(v.n_series, 1);
