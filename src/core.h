@@ -81,7 +81,8 @@ int core_checkpoint(struct core *c);
 int core_sample_rules(struct core *c, struct history *h, int64_t t_ms);
 
 /*
- * Completes a reload from old to next (restored from old's checkpoint):
+ * Completes a reload from old (borrowed, freed by the caller after) to
+ * next (restored from old's checkpoint):
  * the alerts of rules whose definition changed are forgotten
  * (engine_forget_changed), and the log says, one line each, what the
  * reload adds, changes or removes beyond what restoring the state logs,
