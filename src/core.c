@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "budget.h"
 #include "budget_store.h"
@@ -22,14 +21,6 @@
 #include "state.h"
 
 #define CORE_SIGNATURE_MAX 4096 /* bytes of a family's signature */
-
-/* Unix milliseconds now: the rules' clock. */
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The usage ledger, when configured: it observes its metrics' updates. */
 static int open_ledger(struct core *c)
@@ -79,9 +70,7 @@ static int open_rules(struct core *c, const struct core_shell *sh)
  */
 static int open_state(struct core *c, const struct core_shell *sh)
 {
-    int rc = sh->state_path[0] == '\0' && sh->state_name != NULL
-                 ? state_open_memory(sh->state_name, &c->state)
-                 : state_open(sh->state_path, &c->state);
+    int rc = state_open_handover(sh->state_path, sh->state_name, &c->state);
     if (rc == 0)
         rc = registry_store_join(c->state, c->reg, c->cfg->keep_removed_ms);
     if (rc == 0 && sh->positions)
@@ -91,7 +80,7 @@ static int open_state(struct core *c, const struct core_shell *sh)
     if (rc == 0 && c->budgets != NULL)
         rc = budget_store_join(c->state, c->budgets);
     if (rc == 0 && c->rules != NULL)
-        rc = engine_store_join(c->state, c->rules, wall_ms);
+        rc = engine_store_join(c->state, c->rules, registry_wall_ms);
     if (rc == 0)
         state_restore(c->state);
     return rc;
@@ -207,15 +196,19 @@ void core_free(struct core *c)
 
 /* --- what a reload changes ----------------------------------------------- */
 
+/* Whether f is one of tokentail's own families. */
+static bool own_family(struct family *f)
+{
+    struct family_view v;
+    family_view(f, &v);
+    return (v.def.flags & FAMILY_SELF) != 0;
+}
+
 /* The configured (not tokentail's own) family named name in reg, or NULL. */
 static struct family *configured(struct registry *reg, const char *name)
 {
     struct family *f = registry_find(reg, name);
-    struct family_view v;
-    if (f == NULL)
-        return NULL;
-    family_view(f, &v);
-    return (v.def.flags & FAMILY_SELF) ? NULL : f;
+    return f != NULL && !own_family(f) ? f : NULL;
 }
 
 static const struct cfg_input *find_input(const struct config *cfg,
@@ -253,10 +246,10 @@ static size_t log_metrics(const struct core *old, const struct core *next)
     size_t kept = 0;
     for (size_t i = 0; i < registry_n_families(next->reg); i++) {
         struct family *f = registry_family(next->reg, i);
+        if (own_family(f))
+            continue;
         const char *name = family_name(f);
         struct family *was = configured(old->reg, name);
-        if (configured(next->reg, name) == NULL)
-            continue;
         if (was == NULL)
             log_info("reload: metric %s is new", name);
         else

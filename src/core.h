@@ -49,8 +49,9 @@ struct core_shell {
     engine_sample_fn sample;   /* what the rules read, with sample_ctx */
     void *sample_ctx;
     const char *state_path; /* the state file; "" for none */
-    const char *state_name; /* with state_path "": an in-memory state of
-                               this name (state_open_memory); NULL: none */
+    const char *state_name; /* without a usable state file, an in-memory
+                               state of this name for reloads
+                               (state_open_handover); NULL: none */
     bool positions;         /* restore the inputs' positions */
 };
 
@@ -80,7 +81,8 @@ int core_checkpoint(struct core *c);
 int core_sample_rules(struct core *c, struct history *h, int64_t t_ms);
 
 /*
- * Completes a reload from old to next (restored from old's checkpoint):
+ * Completes a reload from old (borrowed, freed by the caller after) to
+ * next (restored from old's checkpoint):
  * the alerts of rules whose definition changed are forgotten
  * (engine_forget_changed), and the log says, one line each, what the
  * reload adds, changes or removes beyond what restoring the state logs,

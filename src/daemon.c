@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "accept.h"
@@ -65,14 +64,6 @@ struct daemon {
 
 static void collect(struct daemon *d);
 
-/* Unix milliseconds now: the rules' clock. */
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* --- timers -------------------------------------------------------------- */
 
 static void checkpoint(struct daemon *d)
@@ -107,7 +98,7 @@ static int sample_rules(void *ctx, struct history *h, int64_t t_ms)
 static void on_rules(void *ctx)
 {
     struct daemon *d = ctx;
-    int64_t delay = engine_run_due(d->core->rules, wall_ms());
+    int64_t delay = engine_run_due(d->core->rules, registry_wall_ms());
     d->rules_timer = loop_timer_add(d->loop, (uint64_t)delay, on_rules, d);
 }
 
@@ -151,7 +142,7 @@ int daemon_new(struct config *cfg, enum daemon_mode mode,
     d->cfg = cfg;
     d->started_ms = loop_now_ms();
     d->status.last_ok = true;
-    d->status.loaded_ms = wall_ms();
+    d->status.loaded_ms = registry_wall_ms();
     d->state_path = state_choose_path(state_file, cfg->state_file, follow,
                                       CONFIG_DEFAULT_STATE_FILE);
     if (d->state_path == NULL)
@@ -452,7 +443,7 @@ int daemon_reload(struct daemon *d, struct buf *errors)
                   "force");
         return -1;
     }
-    config_status_in_force(&d->status, sha256, wall_ms());
+    config_status_in_force(&d->status, sha256, registry_wall_ms());
     log_info("configuration reloaded (sha256 %s)", sha256);
     return 0;
 }

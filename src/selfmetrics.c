@@ -684,9 +684,10 @@ static num_fixed figure(const unsigned char *p, size_t width)
 }
 
 /* Sets the series of f labelled v1, v2 (either NULL when f has no such
- * label) to v, plus what base (NULL: none) carries over for it. */
+ * label) to v, plus what base (NULL: none) carries over for it; unless
+ * shown, only when something is carried. */
 static void put(struct family *f, struct family *base, const char *v1,
-                const char *v2, num_fixed v)
+                const char *v2, num_fixed v, bool shown)
 {
     char key[SELF_MAX_KEY_BYTES];
     const char *vals[2] = {v1, v2};
@@ -702,6 +703,8 @@ static void put(struct family *f, struct family *base, const char *v1,
     }
     uint64_t hash = registry_hash(key, n);
     struct series *b = base ? family_get(base, key, (uint32_t)n, hash) : NULL;
+    if (!shown && (b == NULL || b->value == 0))
+        return;
     struct series *s = family_get(f, key, (uint32_t)n, hash);
     if (s != NULL)
         series_set(s, b != NULL ? num_add_sat(v, b->value) : v);
@@ -729,8 +732,9 @@ static void put_row(const struct self_row *r, struct family *f,
         num_fixed v =
             figure(stats + r->offset + (size_t)k * r->width, r->width);
         bool possible = !r->masked || (can >> k & 1) != 0;
-        if ((!r->nonzero && possible) || v != 0)
-            put(f, base, label, r->by != NULL ? r->by->name(k) : NULL, v);
+        /* A series the previous core showed stays, as it would have. */
+        put(f, base, label, r->by != NULL ? r->by->name(k) : NULL, v,
+            (!r->nonzero && possible) || v != 0);
     }
 }
 

@@ -26,6 +26,8 @@ struct state {
     struct state_stats stats;
     struct log_limit log_limit; /* "checkpoint failed" */
     char err[STATE_ERR_MAX];
+    bool in_memory;              /* db is a reload's handover, not the file's */
+    char no_file[STATE_ERR_MAX]; /* with in_memory: why not the file */
 };
 
 /* Each reason a file is set aside: as the self-metric and the log say it. */
@@ -47,7 +49,7 @@ const char *state_recovery_name(enum state_recovery r)
 
 const char *state_error(const struct state *s)
 {
-    return s->err;
+    return s->err[0] != '\0' ? s->err : s->no_file;
 }
 
 const char *state_file(const struct state *s)
@@ -302,21 +304,24 @@ static int open_db(struct state *s)
     return state_exec(s, "PRAGMA synchronous=NORMAL");
 }
 
-int state_open_memory(const char *name, struct state **out)
+int state_open_handover(const char *path, const char *name, struct state **out)
 {
     char uri[128];
-    int rc = state_open("", out);
-    if (rc != 0)
+    int rc = state_open(path, out);
+    struct state *s = *out;
+    if (rc != 0 || s->db != NULL || name == NULL)
         return rc;
+    memcpy(s->no_file, s->err, sizeof(s->no_file));
+    s->err[0] = '\0';
+    s->in_memory = true;
     snprintf(uri, sizeof(uri), "file:%s?mode=memory&cache=shared", name);
-    if (sqlite3_open_v2(uri, &(*out)->db,
+    if (sqlite3_open_v2(uri, &s->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                             SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
-        log_error("cannot open an in-memory state: %s",
-                  sqlite3_errmsg((*out)->db));
-        sqlite3_close((*out)->db);
-        (*out)->db = NULL;
+        log_error("cannot open an in-memory state: %s", sqlite3_errmsg(s->db));
+        sqlite3_close(s->db);
+        s->db = NULL;
     }
     return 0;
 }
@@ -404,7 +409,7 @@ static void log_kept(const struct state *s)
 {
     char what[STATE_ERR_MAX] = "";
     size_t n = 0, len = 0;
-    if (s->path[0] == '\0') /* in memory: nothing outlasts the process */
+    if (s->in_memory) /* nothing outlasts the process */
         return;
     for (int i = 0; i < STATE_PART_COUNT; i++)
         n += s->parts[i] != NULL;
@@ -496,7 +501,7 @@ int state_checkpoint(struct state *s)
     else
         log_debug("checkpoint: %zu series written in %llu us",
                   written[STATE_PART_SERIES], (unsigned long long)took);
-    if (s->path[0] == '\0') /* in memory: a reload's handover, not kept */
+    if (s->in_memory) /* a reload's handover, not kept */
         return 0;
     s->stats.checkpoints++;
     for (int i = 0; i < STATE_PART_COUNT; i++)

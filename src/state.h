@@ -137,13 +137,15 @@ char *state_choose_path(const char *flag, const char *configured, bool follow,
 int state_open(const char *path, struct state **out);
 
 /*
- * Like state_open, with a database in memory instead of a file: it lasts
- * while one state holds it open, and every state opened with the same
- * name (borrowed, unique to the process) shares it. A configuration
- * reload without a state file hands the values and positions over
- * through it. state_file() is "" for it. Returns 0, or -ENOMEM.
+ * Like state_open, but when path is "" or its file cannot be used and
+ * name (borrowed, unique to the process) is not NULL, with a database in
+ * memory instead: it lasts while one state holds it open, and every state
+ * opened with the same name shares it. A configuration reload hands the
+ * values and positions over through it when there is no usable file;
+ * state_file() and state_error() still say which file and why it is not
+ * used, and its checkpoints are not counted. Returns 0, or -ENOMEM.
  */
-int state_open_memory(const char *name, struct state **out);
+int state_open_handover(const char *path, const char *name, struct state **out);
 
 /*
  * Makes p, with ctx, the participant for part. p is borrowed (a static

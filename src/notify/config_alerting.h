@@ -85,17 +85,18 @@ const char *notify_format_name(size_t f);
 int notify_format_parse(const char *s);
 
 /*
- * Loads "alerting" (n; NULL: absent, every default) into L->cfg->alerting.
- * Declared with the loader's type so that config.c needs only this line.
- */
-/*
- * Whether a and b post to the same receivers in the same way: the same
- * Alertmanagers and webhooks, in the same order, with the same settings
- * and the same external URL. The rule groups' intervals do not count.
+ * Whether a and b (borrowed) post to the same receivers in the same way:
+ * the same Alertmanagers and webhooks, in the same order, with the same
+ * settings and the same external URL. The rule groups' intervals do not
+ * count.
  */
 bool cfg_alerting_same_receivers(const struct cfg_alerting *a,
                                  const struct cfg_alerting *b);
 
+/*
+ * Loads "alerting" (n; NULL: absent, every default) into L->cfg->alerting.
+ * Declared with the loader's type so that config.c needs only this line.
+ */
 struct loader;
 void cfg_load_alerting(struct loader *L, const yaml_node_t *n);
 

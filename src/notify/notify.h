@@ -119,9 +119,9 @@ int notifier_selfmetrics(struct notifier *n, struct selfmetrics *sm);
 bool notifier_serves(const struct notifier *n, const struct cfg_alerting *cfg);
 
 /*
- * The figures of from's receivers go on in to's receivers of the same
- * name and format (a reload's new notifier); what from had queued is not
- * moved: it is abandoned with from.
+ * The figures of from's (borrowed) receivers go on in to's receivers of
+ * the same name and format (a reload's new notifier); what from had
+ * queued is not moved: it is abandoned with from.
  */
 void notifier_carry(struct notifier *to, const struct notifier *from);
 

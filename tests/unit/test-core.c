@@ -19,6 +19,7 @@
 #include "helpers.h"
 #include "input.h"
 #include "selfmetrics.h"
+#include "state.h"
 
 #define INPUT_AND_STATE                                                        \
     "inputs:\n"                                                                \
@@ -139,6 +140,30 @@ static void test_swap_with_file(void **state)
     tail_buf_free(&rb);
 }
 
+/* A state file that cannot be used (its directory is a file): the
+ * handover goes through memory, and the state still says why. */
+static void test_swap_unusable_file(void **state)
+{
+    struct tmp *t = *state;
+    struct tail_buf rb = {0};
+    char path[200];
+    snprintf(path, sizeof(path), "%s/x.log/state.db", t->dir);
+    struct core_shell sh = {.rb = &rb,
+                            .state_path = path,
+                            .state_name = "test-core-unusable",
+                            .positions = true};
+    struct core *c;
+    struct config *a = config_in(config_a, t->dir);
+    append(t->dir, "");
+    assert_int_equal(core_new(a, &sh, &c), 0);
+    assert_string_equal(state_file(c->state), path);
+    assert_non_null(strstr(state_error(c->state), "unable to open"));
+    core_free(c);
+    config_free(a);
+    swap(t, &sh, "");
+    tail_buf_free(&rb);
+}
+
 /* Without a file nor a name there is no state: nothing is carried. */
 static void test_no_state(void **state)
 {
@@ -163,6 +188,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_swap_in_memory, tmp_setup,
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_swap_with_file, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_swap_unusable_file, tmp_setup,
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_no_state, tmp_setup, tmp_teardown),
     };
