@@ -46,7 +46,8 @@ struct service;
 int service_new(struct loop *loop, service_sample_fn fn, void *ctx,
                 struct service **out);
 
-/* READY=1 with a first status line; the timers start at the first. */
+/* READY=1 with a first status line; the timers start at the first.
+ * Again after a reload, it restarts the lines per second from now. */
 void service_ready(struct service *s);
 /* RELOADING=1 and MONOTONIC_USEC=; service_ready() once reloaded. */
 void service_reloading(struct service *s);
