@@ -81,7 +81,9 @@ int service_new(struct loop *loop, service_sample_fn fn, void *ctx,
     int rc = sdnotify_from_env(&n, &why);
     if (rc == -ENOMEM)
         return rc;
-    if (rc != 0) {
+    if (rc == 1) {
+        log_warn("systemd: no watchdog keep-alives: %s", why);
+    } else if (rc != 0) {
         log_warn("not telling systemd how tokentail is doing: %s", why);
         return 0;
     }

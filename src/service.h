@@ -41,7 +41,9 @@ struct service;
  * A link to the service manager named by the environment, timed by loop
  * (borrowed), sampling through fn(ctx) (ctx borrowed). *out is NULL
  * outside systemd, or when the environment cannot be used (logged as a
- * warning: tokentail then runs without telling). Returns 0 or -ENOMEM.
+ * warning: tokentail then runs without telling); watchdog variables that
+ * cannot be used only cost the keep-alives (a warning too). Returns 0 or
+ * -ENOMEM.
  */
 int service_new(struct loop *loop, service_sample_fn fn, void *ctx,
                 struct service **out);

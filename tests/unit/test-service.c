@@ -179,12 +179,63 @@ static void test_outside_systemd(void **state)
     loop_free(l);
 }
 
+static void sample_nothing(void *ctx, struct service_sample *out)
+{
+    (void)ctx;
+    *out = (struct service_sample){0};
+}
+
+/*
+ * A watchdog variable that cannot be used costs the keep-alives, not the
+ * link: READY=1 still goes out, or a Type=notify unit would never start.
+ */
+static void test_bad_watchdog(void **state)
+{
+    char dir[] = "/tmp/tokentail-service-XXXXXX", path[108];
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    char msg[64];
+    struct loop *l;
+    struct service *s = NULL;
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/notify", dir);
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(loop_new(&l), 0);
+    setenv("NOTIFY_SOCKET", path, 1);
+    const char *bad[][2] = {{"30s", NULL}, {"0", NULL}, {"1000", "x"}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        setenv("WATCHDOG_USEC", bad[i][0], 1);
+        if (bad[i][1] != NULL)
+            setenv("WATCHDOG_PID", bad[i][1], 1);
+        else
+            unsetenv("WATCHDOG_PID");
+        assert_int_equal(service_new(l, sample_nothing, NULL, &s), 0);
+        assert_non_null(s);
+        service_stopping(s); /* no timers, one datagram */
+        ssize_t n = recv(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT);
+        assert_int_equal(n, (ssize_t)strlen("STOPPING=1"));
+        msg[n] = '\0';
+        assert_string_equal(msg, "STOPPING=1");
+        service_free(s);
+    }
+    loop_free(l);
+    close(fd);
+    unlink(path);
+    rmdir(dir);
+    unsetenv("NOTIFY_SOCKET");
+    unsetenv("WATCHDOG_USEC");
+    unsetenv("WATCHDOG_PID");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_line),
         cmocka_unit_test(test_messages),
         cmocka_unit_test(test_outside_systemd),
+        cmocka_unit_test(test_bad_watchdog),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
