@@ -116,8 +116,15 @@ int sdnotify_new(const char *socket_name, const char *watchdog_usec,
 
 int sdnotify_from_env(struct sdnotify **out, const char **why)
 {
-    return sdnotify_new(getenv("NOTIFY_SOCKET"), getenv("WATCHDOG_USEC"),
-                        getenv("WATCHDOG_PID"), getpid(), out, why);
+    const char *socket_name = getenv("NOTIFY_SOCKET"), *ignored;
+    int rc = sdnotify_new(socket_name, getenv("WATCHDOG_USEC"),
+                          getenv("WATCHDOG_PID"), getpid(), out, why);
+    /* A Type=notify unit that never hears READY=1 fails to start: a
+     * watchdog that cannot be kept must not silence the rest. */
+    if (rc == -EINVAL &&
+        sdnotify_new(socket_name, NULL, NULL, getpid(), out, &ignored) == 0)
+        return 1;
+    return rc;
 }
 
 uint64_t sdnotify_watchdog_usec(const struct sdnotify *n)

@@ -39,7 +39,11 @@ int sdnotify_new(const char *socket, const char *watchdog_usec,
                  const char *watchdog_pid, pid_t pid, struct sdnotify **out,
                  const char **why);
 
-/* sdnotify_new() with this process's environment and pid. */
+/*
+ * sdnotify_new() with this process's environment and pid, except that
+ * watchdog variables that cannot be used leave a link without a
+ * watchdog: then it returns 1, with their fault in *why.
+ */
 int sdnotify_from_env(struct sdnotify **out, const char **why);
 
 /*

@@ -81,7 +81,9 @@ int service_new(struct loop *loop, service_sample_fn fn, void *ctx,
     int rc = sdnotify_from_env(&n, &why);
     if (rc == -ENOMEM)
         return rc;
-    if (rc != 0) {
+    if (rc == 1) {
+        log_warn("systemd: no watchdog keep-alives: %s", why);
+    } else if (rc != 0) {
         log_warn("not telling systemd how tokentail is doing: %s", why);
         return 0;
     }
@@ -111,8 +113,14 @@ void service_ready(struct service *s)
     int rc = sdnotify_ready(s->notify);
     if (rc != 0)
         log_warn("systemd: cannot send READY=1: %s", strerror(-rc));
-    if (s->status_timer == NULL)
+    if (s->status_timer == NULL) {
         on_status(s);
+    } else {
+        /* Reloaded: a new core counts its lines from 0, so the next
+         * rate is measured from here, not against the old core's. */
+        s->sample(s->ctx, &s->prev);
+        s->prev_ms = loop_now_ms();
+    }
     if (s->watchdog_ms > 0 && s->watchdog_timer == NULL)
         on_watchdog(s);
 }

@@ -41,12 +41,15 @@ struct service;
  * A link to the service manager named by the environment, timed by loop
  * (borrowed), sampling through fn(ctx) (ctx borrowed). *out is NULL
  * outside systemd, or when the environment cannot be used (logged as a
- * warning: tokentail then runs without telling). Returns 0 or -ENOMEM.
+ * warning: tokentail then runs without telling); watchdog variables that
+ * cannot be used only cost the keep-alives (a warning too). Returns 0 or
+ * -ENOMEM.
  */
 int service_new(struct loop *loop, service_sample_fn fn, void *ctx,
                 struct service **out);
 
-/* READY=1 with a first status line; the timers start at the first. */
+/* READY=1 with a first status line; the timers start at the first.
+ * Again after a reload, it restarts the lines per second from now. */
 void service_ready(struct service *s);
 /* RELOADING=1 and MONOTONIC_USEC=; service_ready() once reloaded. */
 void service_reloading(struct service *s);

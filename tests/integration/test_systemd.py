@@ -114,9 +114,10 @@ def write_lines(path, endpoints):
             f.write('{"endpoint": "%s"}\n' % e)
 
 
-def statuses(m):
+def statuses(m, start=0):
+    """The status lines from message start on, parsed."""
     out = []
-    for text in m.texts():
+    for text in m.texts()[start:]:
         if text.startswith("STATUS="):
             s = STATUS.match(text[len("STATUS="):])
             assert s, "unparsable status: %r" % text
@@ -176,6 +177,19 @@ def test_lifecycle():
             assert before <= int(r.group(1)) <= after, (before, r.group(1), after)
             m.wait_for("READY=1 again", lambda s: m.texts()[i + 1:].count("READY=1"))
             assert m.texts().count("READY=1") == 2
+            ready = max(k for k, s in enumerate(m.texts()) if s == "READY=1")
+
+            # The reload's core counts its lines from 0: the rate after it
+            # is the new lines', not those less the 43 before.
+            write_lines(log, ["/d"] * 20)
+            t.wait_lines(63)
+            m.receive(0)
+            seen = len(m.messages)
+            m.wait_for("a status after the 20 lines", lambda s: any(
+                x.startswith("STATUS=") for x in m.texts()[seen:]))
+            after = [int(s.group(2)) * 10 + int(s.group(3))
+                     for s in statuses(m, ready)]
+            assert any(r > 0 for r in after), (after, m.texts()[ready:])
         finally:
             log_text = t.stop()
         m.receive(0)

@@ -25,6 +25,7 @@
 #define TEST_WATCHDOG_USEC "20000" /* keep-alives every 10 ms */
 #define TEST_RUN_MS        200     /* how long the loop runs */
 #define TEST_MAX_MESSAGES  256
+#define TEST_PATH_MAX      108 /* sun_path's size */
 
 static void line(uint64_t prev_lines, uint64_t prev_ms, uint64_t files,
                  uint64_t lines, uint64_t now_ms, time_t ckpt, time_t wall,
@@ -100,18 +101,37 @@ static void on_step(void *ctx)
     loop_stop(r->loop);
 }
 
-static void test_messages(void **state)
+/* The manager's end: a datagram socket bound in a new directory dir
+ * (a mkdtemp template), named in NOTIFY_SOCKET. Returns its descriptor. */
+static int manager_socket(char *dir, char path[TEST_PATH_MAX])
 {
-    char dir[] = "/tmp/tokentail-service-XXXXXX", path[108];
     struct sockaddr_un a = {.sun_family = AF_UNIX};
-    static struct run r; /* too large for the stack of a test */
-    (void)state;
     assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/notify", dir);
+    snprintf(path, TEST_PATH_MAX, "%s/notify", dir);
     snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
     setenv("NOTIFY_SOCKET", path, 1);
+    return fd;
+}
+
+/* Closes what manager_socket() made and clears the environment. */
+static void manager_close(int fd, const char *dir, const char *path)
+{
+    close(fd);
+    unlink(path);
+    rmdir(dir);
+    unsetenv("NOTIFY_SOCKET");
+    unsetenv("WATCHDOG_USEC");
+    unsetenv("WATCHDOG_PID");
+}
+
+static void test_messages(void **state)
+{
+    char dir[] = "/tmp/tokentail-service-XXXXXX", path[TEST_PATH_MAX];
+    static struct run r; /* too large for the stack of a test */
+    (void)state;
+    int fd = manager_socket(dir, path);
     setenv("WATCHDOG_USEC", TEST_WATCHDOG_USEC, 1);
     unsetenv("WATCHDOG_PID");
 
@@ -151,11 +171,7 @@ static void test_messages(void **state)
 
     service_free(r.service);
     loop_free(r.loop);
-    close(fd);
-    unlink(path);
-    rmdir(dir);
-    unsetenv("NOTIFY_SOCKET");
-    unsetenv("WATCHDOG_USEC");
+    manager_close(fd, dir, path);
 }
 
 static void test_outside_systemd(void **state)
@@ -179,12 +195,52 @@ static void test_outside_systemd(void **state)
     loop_free(l);
 }
 
+static void sample_nothing(void *ctx, struct service_sample *out)
+{
+    (void)ctx;
+    *out = (struct service_sample){0};
+}
+
+/*
+ * A watchdog variable that cannot be used costs the keep-alives, not the
+ * link: READY=1 still goes out, or a Type=notify unit would never start.
+ */
+static void test_bad_watchdog(void **state)
+{
+    char dir[] = "/tmp/tokentail-service-XXXXXX", path[TEST_PATH_MAX];
+    char msg[64];
+    struct loop *l;
+    struct service *s = NULL;
+    (void)state;
+    int fd = manager_socket(dir, path);
+    assert_int_equal(loop_new(&l), 0);
+    const char *bad[][2] = {{"30s", NULL}, {"0", NULL}, {"1000", "x"}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        setenv("WATCHDOG_USEC", bad[i][0], 1);
+        if (bad[i][1] != NULL)
+            setenv("WATCHDOG_PID", bad[i][1], 1);
+        else
+            unsetenv("WATCHDOG_PID");
+        assert_int_equal(service_new(l, sample_nothing, NULL, &s), 0);
+        assert_non_null(s);
+        service_stopping(s); /* no timers, one datagram */
+        ssize_t n = recv(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT);
+        assert_int_equal(n, (ssize_t)strlen("STOPPING=1"));
+        msg[n] = '\0';
+        assert_string_equal(msg, "STOPPING=1");
+        service_free(s);
+    }
+    loop_free(l);
+    manager_close(fd, dir, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_line),
         cmocka_unit_test(test_messages),
         cmocka_unit_test(test_outside_systemd),
+        cmocka_unit_test(test_bad_watchdog),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
