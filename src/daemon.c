@@ -233,6 +233,7 @@ static void on_metrics(void *ctx, const struct http_request *req,
             ? EXPFMT_OPENMETRICS
             : EXPFMT_TEXT;
     collect(d);
+    rep->varies_by_accept = true; /* text 0.0.4 or OpenMetrics */
     rep->content_type = expfmt_content_type(fmt);
     expfmt_write_format(d->core->reg, fmt, &rep->body);
     engine_expose(d->core->rules, fmt, &rep->body);

@@ -374,9 +374,12 @@ static enum MHD_Result respond_reply(struct http *s, struct MHD_Connection *c,
     }
     if (gzip)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-    if (vary)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_VARY,
-                                MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    if (vary || rep->varies_by_accept)
+        MHD_add_response_header(
+            r, MHD_HTTP_HEADER_VARY,
+            !rep->varies_by_accept ? MHD_HTTP_HEADER_ACCEPT_ENCODING
+            : vary ? MHD_HTTP_HEADER_ACCEPT ", " MHD_HTTP_HEADER_ACCEPT_ENCODING
+                   : MHD_HTTP_HEADER_ACCEPT);
     return queue(s, c, route, rep->status, rep->content_type, r,
                  rep->attachment);
 }

@@ -86,6 +86,8 @@ struct http_reply {
     struct http_stream stream; /* taken: with next set, the body instead */
     char attachment[128];      /* a file name without quotes: sent as
                                   Content-Disposition: attachment */
+    bool varies_by_accept;     /* the body and type follow the request's
+                                  Accept: Vary names it, for caches */
 };
 
 typedef void (*http_handler)(void *ctx, const struct http_request *req,
