@@ -593,11 +593,37 @@ void cfg_load_metric(struct loader *L, const yaml_node_t *n,
         default_help(L, m);
 }
 
-/* Reports metrics whose exposed names collide. */
+/*
+ * Reports a whose name is one of counter b's names in OpenMetrics: its
+ * family's (b's name without _total) or its _created series'.
+ */
+static void check_counter_names(struct loader *L, const yaml_node_t *an,
+                                const struct cfg_metric *a,
+                                const yaml_node_t *bn,
+                                const struct cfg_metric *b)
+{
+    size_t base = strlen(b->name) - strlen("_total");
+    if (strncmp(a->name, b->name, base) != 0)
+        return;
+    if (a->name[base] == '\0')
+        cfg_err(L, an,
+                "metric name \"%s\" collides with the OpenMetrics family name "
+                "of counter %s (line %zu)",
+                a->name, b->name, bn->start_mark.line + 1);
+    else if (strcmp(a->name + base, "_created") == 0)
+        cfg_err(L, an,
+                "metric name \"%s\" collides with the created series of "
+                "counter %s (line %zu)",
+                a->name, b->name, bn->start_mark.line + 1);
+}
+
+/* Reports metrics whose exposed names collide, in the text format or in
+ * OpenMetrics. */
 void cfg_check_metric_names(struct loader *L, const yaml_node_t *seq)
 {
     struct config *cfg = L->cfg;
-    static const char *const suffixes[] = {"_bucket", "_sum", "_count"};
+    static const char *const suffixes[] = {"_bucket", "_sum", "_count",
+                                           "_created"};
     for (size_t i = 0; i < cfg->n_metrics; i++) {
         const struct cfg_metric *a = &cfg->metrics[i];
         yaml_node_t *an = cfg_node(L, seq->data.sequence.items.start[i]);
@@ -614,6 +640,8 @@ void cfg_check_metric_names(struct loader *L, const yaml_node_t *seq)
                         a->name, bn->start_mark.line + 1);
                 break;
             }
+            if (b->type == METRIC_COUNTER && cfg_ends_with(b->name, "_total"))
+                check_counter_names(L, an, a, bn, b);
             if (b->type != METRIC_HISTOGRAM)
                 continue;
             size_t bl = strlen(b->name);

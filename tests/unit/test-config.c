@@ -414,6 +414,23 @@ static void test_duplicates(void **state)
                        "  - {name: h_count, type: gauge, value: v}\n",
                  "t.yaml:5:5: metric name \"h_count\" collides with the "
                  "count series of histogram h (line 4)");
+    /* OpenMetrics names a counter's family without _total, and gives
+     * counters and histograms a _created series. */
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: req_total, type: counter}\n"
+                       "  - {name: req, type: gauge, value: v}\n",
+                 "t.yaml:5:5: metric name \"req\" collides with the "
+                 "OpenMetrics family name of counter req_total (line 4)");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: req_created, type: gauge, value: v}\n"
+                       "  - {name: req_total, type: counter}\n",
+                 "t.yaml:4:5: metric name \"req_created\" collides with the "
+                 "created series of counter req_total (line 5)");
+    expect_error(INPUT "metrics:\n"
+                       "  - {name: h, type: histogram, value: v}\n"
+                       "  - {name: h_created, type: gauge, value: v}\n",
+                 "t.yaml:5:5: metric name \"h_created\" collides with the "
+                 "created series of histogram h (line 4)");
     expect_error(INPUT "metrics:\n"
                        "  - name: a_total\n"
                        "    type: counter\n"
