@@ -374,12 +374,13 @@ static enum MHD_Result respond_reply(struct http *s, struct MHD_Connection *c,
     }
     if (gzip)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-    if (vary || rep->varies_by_accept)
-        MHD_add_response_header(
-            r, MHD_HTTP_HEADER_VARY,
-            !rep->varies_by_accept ? MHD_HTTP_HEADER_ACCEPT_ENCODING
-            : vary ? MHD_HTTP_HEADER_ACCEPT ", " MHD_HTTP_HEADER_ACCEPT_ENCODING
-                   : MHD_HTTP_HEADER_ACCEPT);
+    const char *varies = NULL;
+    if (rep->varies_by_accept)
+        varies = vary ? "Accept, Accept-Encoding" : "Accept";
+    else if (vary)
+        varies = "Accept-Encoding";
+    if (varies != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, varies);
     return queue(s, c, route, rep->status, rep->content_type, r,
                  rep->attachment);
 }
