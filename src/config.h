@@ -475,15 +475,10 @@ size_t config_metric_signature(const struct cfg_metric *m, char *sig,
  * Swapping configurations. Runtime objects know a definition by its
  * identity: an input by its name (the state keeps file positions under
  * it), a metric by its name and signature (the state keeps series under
- * them). A reload will load the new file into a second struct config
- * while the old one runs on (a refused file changes nothing), match the
- * two with config_match, keep each family whose metric is KEPT (help,
- * limits and constant labels are not in the signature: it takes the new
- * ones) and each KEPT input with its open files, start afresh the family
- * of a CHANGED metric (its series no longer fit) and rebuild a CHANGED
- * input (its files' positions still apply), drop what is gone, add what
- * was ADDED, point every runtime object at the new configuration, and
- * free the old one.
+ * them). A reload (core.h) builds everything afresh from the new
+ * configuration and restores it from the state, so these identities carry
+ * what is kept; config_match tells which definitions were added, kept or
+ * changed, for the reload's log.
  */
 enum config_fate {
     CONFIG_ADDED,   /* no old definition has its name */
@@ -522,5 +517,8 @@ int config_match(const struct config *old, const struct config *next,
 
 /* Frees the whole answer at once; NULL is a no-op. */
 void config_match_free(struct config_match *m);
+
+/* Whether two optional strings (NULL: not set) say the same. */
+bool config_same_text(const char *a, const char *b);
 
 #endif

@@ -57,7 +57,7 @@ static char *signature_of(const struct cfg_metric *m)
     return sig;
 }
 
-static bool same_text(const char *a, const char *b)
+bool config_same_text(const char *a, const char *b)
 {
     return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
@@ -72,12 +72,12 @@ static bool same_input(const struct cfg_input *a, const struct cfg_input *b)
         a->reconcile_ms != b->reconcile_ms)
         return false;
     for (size_t i = 0; i < a->n_paths; i++)
-        if (!same_text(a->paths[i], b->paths[i]))
+        if (!config_same_text(a->paths[i], b->paths[i]))
             return false;
     for (size_t i = 0; i < a->n_parsers; i++)
         if (a->parsers[i].kind != b->parsers[i].kind ||
             a->parsers[i].non_finite != b->parsers[i].non_finite ||
-            !same_text(a->parsers[i].pattern, b->parsers[i].pattern))
+            !config_same_text(a->parsers[i].pattern, b->parsers[i].pattern))
             return false;
     return true;
 }

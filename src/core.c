@@ -20,8 +20,6 @@
 #include "selfmetrics.h"
 #include "state.h"
 
-#define CORE_SIGNATURE_MAX 4096 /* bytes of a family's signature */
-
 /* The usage ledger, when configured: it observes its metrics' updates. */
 static int open_ledger(struct core *c)
 {
@@ -196,105 +194,54 @@ void core_free(struct core *c)
 
 /* --- what a reload changes ----------------------------------------------- */
 
-/* Whether f is one of tokentail's own families. */
-static bool own_family(struct family *f)
-{
-    struct family_view v;
-    family_view(f, &v);
-    return (v.def.flags & FAMILY_SELF) != 0;
-}
-
-/* The configured (not tokentail's own) family named name in reg, or NULL. */
-static struct family *configured(struct registry *reg, const char *name)
-{
-    struct family *f = registry_find(reg, name);
-    return f != NULL && !own_family(f) ? f : NULL;
-}
-
-static const struct cfg_input *find_input(const struct config *cfg,
-                                          const char *name)
-{
-    for (size_t i = 0; i < cfg->n_inputs; i++)
-        if (strcmp(cfg->inputs[i].name, name) == 0)
-            return &cfg->inputs[i];
-    return NULL;
-}
-
-static bool same_paths(const struct cfg_input *a, const struct cfg_input *b)
-{
-    if (a->n_paths != b->n_paths)
-        return false;
-    for (size_t i = 0; i < a->n_paths; i++)
-        if (strcmp(a->paths[i], b->paths[i]) != 0)
-            return false;
-    return true;
-}
-
-/* Whether two families have the same definition (registry_signature). */
-static bool same_definition(const struct family *a, const struct family *b)
-{
-    char sa[CORE_SIGNATURE_MAX], sb[CORE_SIGNATURE_MAX];
-    size_t na = family_signature(a, sa, sizeof(sa));
-    size_t nb = family_signature(b, sb, sizeof(sb));
-    return na > 0 && na == nb && memcmp(sa, sb, na) == 0;
-}
-
-/* Metrics new in next; the state logs those changed or gone as it
- * restores (registry_store.h). Returns how many kept their definition. */
-static size_t log_metrics(const struct core *old, const struct core *next)
+/* Logs the metrics new in next; the state logs those changed or gone as
+ * it restores (registry_store.h). Returns how many kept their definition. */
+static size_t log_metrics(const struct config_match *m,
+                          const struct config *next)
 {
     size_t kept = 0;
-    for (size_t i = 0; i < registry_n_families(next->reg); i++) {
-        struct family *f = registry_family(next->reg, i);
-        if (own_family(f))
-            continue;
-        const char *name = family_name(f);
-        struct family *was = configured(old->reg, name);
-        if (was == NULL)
-            log_info("reload: metric %s is new", name);
-        else
-            kept += same_definition(was, f);
+    for (size_t i = 0; i < m->n_metrics; i++) {
+        if (m->metrics[i].fate == CONFIG_ADDED)
+            log_info("reload: metric %s is new", next->metrics[i].name);
+        kept += m->metrics[i].fate == CONFIG_KEPT;
     }
     return kept;
 }
 
-static size_t log_inputs(const struct core *old, const struct core *next)
+/* Logs the inputs added, changed and gone; returns how many are kept. */
+static size_t log_inputs(const struct config_match *m, const struct config *old,
+                         const struct config *next)
 {
     size_t kept = 0;
-    for (size_t i = 0; i < next->cfg->n_inputs; i++) {
-        const struct cfg_input *now = &next->cfg->inputs[i];
-        const struct cfg_input *was = find_input(old->cfg, now->name);
-        if (was == NULL)
-            log_info("reload: input %s is new; following its files", now->name);
-        else if (!same_paths(was, now))
-            log_info("reload: input %s follows other paths; its files' "
+    for (size_t i = 0; i < m->n_inputs; i++) {
+        const char *name = next->inputs[i].name;
+        if (m->inputs[i].fate == CONFIG_ADDED)
+            log_info("reload: input %s is new; following its files", name);
+        else if (m->inputs[i].fate == CONFIG_CHANGED)
+            log_info("reload: input %s reads otherwise now; its files' "
                      "positions are kept where they still match",
-                     now->name);
+                     name);
         else
             kept++;
     }
-    for (size_t i = 0; i < old->cfg->n_inputs; i++)
-        if (find_input(next->cfg, old->cfg->inputs[i].name) == NULL)
-            log_info("reload: input %s is gone; its files are no longer "
-                     "followed",
-                     old->cfg->inputs[i].name);
+    for (size_t i = 0; i < m->n_gone_inputs; i++)
+        log_info("reload: input %s is gone; its files are no longer followed",
+                 old->inputs[m->gone_inputs[i]].name);
     return kept;
-}
-
-/* Whether two optional strings (NULL: not set) say the same. */
-static bool same_text(const char *a, const char *b)
-{
-    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
 void core_settle(const struct core *old, struct core *next)
 {
-    if (!same_text(old->cfg->state_file, next->cfg->state_file))
+    if (!config_same_text(old->cfg->state_file, next->cfg->state_file))
         log_warn("reload: state.file changed; the state stays where it is "
                  "until a restart");
     engine_forget_changed(next->rules, old->rules);
-    size_t metrics = log_metrics(old, next);
-    size_t inputs = log_inputs(old, next);
+    struct config_match *m;
+    if (config_match(old->cfg, next->cfg, &m) != 0)
+        return; /* out of memory: only the log goes without */
+    size_t metrics = log_metrics(m, next->cfg);
+    size_t inputs = log_inputs(m, old->cfg, next->cfg);
+    config_match_free(m);
     log_info("reload: %zu metrics and %zu inputs unchanged, their series "
              "and positions kept%s",
              metrics, inputs,

@@ -346,33 +346,28 @@ void cfg_load_alerting(struct loader *L, const yaml_node_t *n)
 
 /* --- comparing ----------------------------------------------------------- */
 
-static bool same_text(const char *a, const char *b)
-{
-    return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
-}
-
 static bool same_client(const struct cfg_http_client *a,
                         const struct cfg_http_client *b)
 {
-    return same_text(a->url, b->url) && a->timeout_ms == b->timeout_ms &&
-           same_text(a->username, b->username) &&
-           same_text(a->password, b->password) &&
-           same_text(a->auth_type, b->auth_type) &&
-           same_text(a->credentials, b->credentials) &&
-           same_text(a->ca_file, b->ca_file) &&
+    return config_same_text(a->url, b->url) && a->timeout_ms == b->timeout_ms &&
+           config_same_text(a->username, b->username) &&
+           config_same_text(a->password, b->password) &&
+           config_same_text(a->auth_type, b->auth_type) &&
+           config_same_text(a->credentials, b->credentials) &&
+           config_same_text(a->ca_file, b->ca_file) &&
            a->insecure_skip_verify == b->insecure_skip_verify;
 }
 
 static bool same_receiver(const struct cfg_receiver *a,
                           const struct cfg_receiver *b)
 {
-    if (!same_text(a->name, b->name) || a->format != b->format ||
+    if (!config_same_text(a->name, b->name) || a->format != b->format ||
         !same_client(&a->http, &b->http) ||
         a->repeat_interval_ms != b->repeat_interval_ms ||
         a->n_group_by != b->n_group_by)
         return false;
     for (size_t i = 0; i < a->n_group_by; i++)
-        if (!same_text(a->group_by[i], b->group_by[i]))
+        if (!config_same_text(a->group_by[i], b->group_by[i]))
             return false;
     return true;
 }
@@ -382,7 +377,7 @@ bool cfg_alerting_same_receivers(const struct cfg_alerting *a,
 {
     if (a->n_receivers != b->n_receivers ||
         a->n_alertmanagers != b->n_alertmanagers ||
-        !same_text(a->external_url, b->external_url))
+        !config_same_text(a->external_url, b->external_url))
         return false;
     for (size_t i = 0; i < a->n_receivers; i++)
         if (!same_receiver(&a->receivers[i], &b->receivers[i]))
