@@ -457,7 +457,7 @@ void config_free(struct config *cfg);
  * written, then the labels its value sources add. Stores at most
  * CONFIG_MAX_LABELS of them in names (borrowed from the configuration)
  * and returns how many m has, which exceeds CONFIG_MAX_LABELS only for a
- * metric the loader refuses.
+ * metric the loader refuses. A label the loader refused has a NULL name.
  */
 size_t config_metric_label_names(const struct cfg_metric *m,
                                  const char *names[CONFIG_MAX_LABELS]);

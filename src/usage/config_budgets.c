@@ -83,7 +83,7 @@ static void load_match(struct loader *L, const yaml_node_t *n,
             continue;
         bool has = false;
         for (size_t j = 0; j < n_names && j < CONFIG_MAX_LABELS; j++)
-            has |= strcmp(names[j], label) == 0;
+            has |= names[j] != NULL && strcmp(names[j], label) == 0;
         if (!has) {
             cfg_err(L, k, "match: %s has no label \"%s\"",
                     L->cfg->metrics[b->metric].name, label);
