@@ -340,7 +340,9 @@ class Prometheus:
         with open(path, "w") as f:
             f.write(config)
         self.port = free_port()
-        self.logfile = open(os.path.join(directory, "prometheus.log"), "w")
+        # Not *.log: tests often follow directory/*.log, and Prometheus'
+        # own lines would be read as theirs.
+        self.logfile = open(os.path.join(directory, "prometheus.out"), "w")
         self.proc = subprocess.Popen(
             ["prometheus", "--config.file=" + path,
              "--storage.tsdb.path=" + os.path.join(directory, "tsdb"),
