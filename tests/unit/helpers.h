@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "fields.h"
@@ -111,6 +112,41 @@ static inline long query(sqlite3 *db, const char *sql)
         v = (long)sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return v;
+}
+
+/* The log (standard error) goes to a file while a test reads it. */
+struct log_capture {
+    FILE *file;
+    int saved;
+};
+
+static inline void log_capture(struct log_capture *c)
+{
+    fflush(stderr);
+    c->file = tmpfile();
+    assert_non_null(c->file);
+    c->saved = dup(2);
+    assert_true(c->saved >= 0);
+    assert_int_equal(dup2(fileno(c->file), 2), 2);
+}
+
+/* What was logged since log_capture() (static); the capture goes on. */
+static inline const char *log_captured(struct log_capture *c)
+{
+    static char text[8192];
+    fflush(stderr);
+    rewind(c->file);
+    size_t n = fread(text, 1, sizeof(text) - 1, c->file);
+    text[n] = '\0';
+    return text;
+}
+
+static inline void log_release(struct log_capture *c)
+{
+    fflush(stderr);
+    assert_int_equal(dup2(c->saved, 2), 2);
+    close(c->saved);
+    fclose(c->file);
 }
 
 #endif

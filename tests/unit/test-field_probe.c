@@ -12,43 +12,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include "field_probe.h"
 #include "pipeline.h"
-
-/* The log (standard error) goes to a file while a test reads it. */
-struct captured {
-    FILE *file;
-    int saved;
-};
-
-static void capture(struct captured *c)
-{
-    fflush(stderr);
-    c->file = tmpfile();
-    assert_non_null(c->file);
-    c->saved = dup(2);
-    assert_true(c->saved >= 0);
-    assert_int_equal(dup2(fileno(c->file), 2), 2);
-}
-
-/* What was logged since capture() (static); the capture goes on. */
-static const char *logged(struct captured *c)
-{
-    static char text[8192];
-    fflush(stderr);
-    rewind(c->file);
-    size_t n = fread(text, 1, sizeof(text) - 1, c->file);
-    text[n] = '\0';
-    return text;
-}
-
-static void release(struct captured *c)
-{
-    fflush(stderr);
-    assert_int_equal(dup2(c->saved, 2), 2);
-    close(c->saved);
-    fclose(c->file);
-}
 
 static size_t count(const char *text, const char *what)
 {
@@ -86,7 +53,7 @@ static void test_never_seen(void **state)
     struct registry *reg;
     struct pipeline *p;
     struct buf errors = {0};
-    struct captured c;
+    struct log_capture c;
     const char *line = "{\"model\": \"m\", \"ok\": true, \"usage\": {}}";
     const char *late = "{\"late\": 1}";
     (void)state;
@@ -94,7 +61,7 @@ static void test_never_seen(void **state)
         config_load_text("t.yaml", yaml, strlen(yaml), &cfg, &errors), 0);
     assert_int_equal(registry_new(&reg), 0);
     assert_int_equal(pipeline_new(cfg, reg, &p), 0);
-    capture(&c);
+    log_capture(&c);
 
     /* Lines that do not parse are not counted. */
     for (int i = 0; i < 10; i++)
@@ -102,9 +69,9 @@ static void test_never_seen(void **state)
     for (int i = 0; i < FIELD_PROBE_LINES - 2; i++)
         pipeline_line(p, 0, line, strlen(line));
     pipeline_line(p, 0, late, strlen(late));
-    assert_string_equal(logged(&c), "");
+    assert_string_equal(log_captured(&c), "");
     pipeline_line(p, 0, line, strlen(line));
-    const char *text = logged(&c);
+    const char *text = log_captured(&c);
     assert_int_equal(count(text, "level=warn"), 2);
     assert_non_null(
         strstr(text, "msg=\"input app: no line of the first 1000 had the "
@@ -121,8 +88,8 @@ static void test_never_seen(void **state)
     /* Once only. */
     for (int i = 0; i < FIELD_PROBE_LINES; i++)
         pipeline_line(p, 0, line, strlen(line));
-    assert_int_equal(count(logged(&c), "level=warn"), 2);
-    release(&c);
+    assert_int_equal(count(log_captured(&c), "level=warn"), 2);
+    log_release(&c);
 
     pipeline_free(p);
     registry_free(reg);
@@ -143,22 +110,22 @@ static void test_duration_fields(void **state)
     struct registry *reg;
     struct pipeline *p;
     struct buf errors = {0};
-    struct captured c;
+    struct log_capture c;
     (void)state;
     assert_int_equal(
         config_load_text("t.yaml", times, strlen(times), &cfg, &errors), 0);
     assert_int_equal(registry_new(&reg), 0);
     assert_int_equal(pipeline_new(cfg, reg, &p), 0);
-    capture(&c);
+    log_capture(&c);
     for (int i = 0; i < FIELD_PROBE_LINES; i++)
         pipeline_line(p, 0, line, strlen(line));
-    const char *text = logged(&c);
+    const char *text = log_captured(&c);
     assert_int_equal(count(text, "level=warn"), 1);
     assert_non_null(
         strstr(text, "msg=\"input app: no line of the first 1000 had the "
                      "field endTme, which metric latency_seconds reads; is "
                      "its path right?\"\n"));
-    release(&c);
+    log_release(&c);
     pipeline_free(p);
     registry_free(reg);
     config_free(cfg);
