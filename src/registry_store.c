@@ -435,11 +435,41 @@ static int keep_or_drop(struct registry_store *rs, struct state *s,
     return drop_chunks(rs, s, m);
 }
 
+/*
+ * Forgets the signatures of the metrics in names (not configured) that no
+ * longer have saved series. A configured metric keeps its signature even
+ * without series, so that a later change of its definition is still seen.
+ */
+static int forget_families(struct registry_store *rs, struct state *s,
+                           char **names, size_t n)
+{
+    sqlite3_stmt *del = NULL;
+    int rc = 0;
+    if (state_prepare(s, &del,
+                      rs->legacy
+                          ? "DELETE FROM families WHERE metric = ?1 AND "
+                            "metric NOT IN (SELECT metric FROM chunks UNION "
+                            "SELECT metric FROM series)"
+                          : "DELETE FROM families WHERE metric = ?1 AND "
+                            "metric NOT IN (SELECT metric FROM chunks)") != 0)
+        return -EIO;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        sqlite3_bind_text(del, 1, names[i], -1, SQLITE_STATIC);
+        rc =
+            sqlite3_step(del) == SQLITE_DONE ? 0 : state_fail(s, "cannot drop");
+        sqlite3_reset(del);
+    }
+    sqlite3_finalize(del);
+    return rc;
+}
+
 /* Keeps or drops the saved series of families no longer configured. */
 static int drop_unconfigured(struct registry_store *rs, struct state *s)
 {
     sqlite3_stmt *names = NULL, *sel = NULL;
     int64_t now = (int64_t)time(NULL);
+    char **gone = NULL;
+    size_t n_gone = 0, cap = 0;
     int rc = 0;
     if (state_prepare(s, &names, "SELECT metric FROM families") != 0 ||
         state_prepare(s, &sel, "SELECT since FROM removed WHERE metric = ?") !=
@@ -448,18 +478,27 @@ static int drop_unconfigured(struct registry_store *rs, struct state *s)
     while (rc == 0 && sqlite3_step(names) == SQLITE_ROW) {
         const char *m = (const char *)sqlite3_column_text(names, 0);
         const struct family *f = registry_find(rs->reg, m);
-        if (f == NULL || !kept(f))
-            rc = keep_or_drop(rs, s, m, removed_since(sel, m), now);
+        if (f != NULL && kept(f))
+            continue;
+        rc = keep_or_drop(rs, s, m, removed_since(sel, m), now);
+        if (rc == 0 && n_gone == cap) {
+            char **more =
+                realloc(gone, (cap = cap ? 2 * cap : 8) * sizeof(*more));
+            rc = more == NULL ? -ENOMEM : 0;
+            gone = more == NULL ? gone : more;
+        }
+        if (rc == 0 && (gone[n_gone] = strdup(m)) != NULL)
+            n_gone++;
+        else if (rc == 0)
+            rc = -ENOMEM;
     }
     sqlite3_finalize(names);
     sqlite3_finalize(sel);
-    if (rc != 0)
-        return rc;
-    rc = state_exec(s, rs->legacy ? "DELETE FROM families WHERE metric NOT IN "
-                                    "(SELECT metric FROM chunks UNION "
-                                    "SELECT metric FROM series)"
-                                  : "DELETE FROM families WHERE metric NOT IN "
-                                    "(SELECT metric FROM chunks)");
+    if (rc == 0)
+        rc = forget_families(rs, s, gone, n_gone);
+    for (size_t i = 0; i < n_gone; i++)
+        free(gone[i]);
+    free(gone);
     return rc != 0 ? rc
                    : state_exec(s, "DELETE FROM removed WHERE metric NOT IN "
                                    "(SELECT metric FROM families)");

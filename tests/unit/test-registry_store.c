@@ -369,6 +369,48 @@ static void test_changed_and_gone(void **state)
     keep_removed_ms = CONFIG_DEFAULT_KEEP_REMOVED_MS;
 }
 
+/*
+ * A configured metric that has no series yet keeps its signature across
+ * restores, so that a change of its definition is still seen (and said)
+ * at the next one, with or without series in between.
+ */
+static void test_empty_family_keeps_signature(void **state)
+{
+    const struct tmp *t = *state;
+    static const char *const k[] = {"k"}, *const kj[] = {"k", "j"};
+    static const char *const said[] = {
+        "",
+        "metric c_total changed its label names (was k; now k, j); its saved "
+        "series start afresh",
+        "metric c_total changed its label names (was k, j; now k); its saved "
+        "series start afresh",
+    };
+    for (int round = 0; round < 3; round++) {
+        /* k, then k and j, then k again: never a series. */
+        struct family_spec spec = {.name = "c_total",
+                                   .type = METRIC_COUNTER,
+                                   .label_names = round == 1 ? kj : k,
+                                   .n_labels = round == 1 ? 2 : 1};
+        struct registry *r;
+        struct log_capture c;
+        assert_int_equal(registry_new(&r), 0);
+        assert_non_null(registry_add(r, &spec));
+        log_capture(&c);
+        struct state *s = open_for(t->path, r);
+        const char *text = log_captured(&c);
+        log_release(&c);
+        if (round == 0)
+            assert_null(strstr(text, "c_total"));
+        else
+            assert_non_null(strstr(text, said[round]));
+        assert_int_equal(state_checkpoint(s), 0); /* nothing to write */
+        assert_int_equal(query(state_db(s), "SELECT count(*) FROM families"),
+                         1);
+        state_close(s);
+        registry_free(r);
+    }
+}
+
 /* Gives every series of r a beginning of its own: base plus its slot. */
 static void stamp_created(struct registry *r, int64_t base)
 {
@@ -673,6 +715,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_created, tmp_setup, tmp_teardown),
         cmocka_unit_test_setup_teardown(test_changed_and_gone, tmp_setup,
                                         tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_empty_family_keeps_signature,
+                                        tmp_setup, tmp_teardown),
         cmocka_unit_test_setup_teardown(test_removed_kept, tmp_setup,
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_removed_dropped, tmp_setup,
