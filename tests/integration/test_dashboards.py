@@ -25,9 +25,8 @@ show. Then, for every dashboard:
 * a few panels whose values are exact (counters and budget gauges read
   as they are) equal what the lines imply.
 
-Under valgrind or the sanitizers (TOKENTAIL_SLOW > 1) only the FlashCase
-and AegisRAG packs run, with fewer lines; the JSON checks still cover
-every dashboard.
+Under valgrind (TOKENTAIL_SLOW > 1) only the FlashCase and AegisRAG packs
+run, with fewer lines; the JSON checks still cover every dashboard.
 """
 import json
 import math
