@@ -418,10 +418,18 @@ class Run:
         return sorted({s[m.group(2)] for s in doc["data"] if m.group(2) in s})
 
     def stop(self):
+        """Stops everything it started, even when one of them fails to stop
+        cleanly; then reports the first failure."""
         if self.prom:
             self.prom.stop()
+        failure = None
         for t in self.daemons.values():
-            t.stop()
+            try:
+                t.stop()
+            except AssertionError as e:
+                failure = failure or e
+        if failure:
+            raise failure
 
 
 def finite(v):
