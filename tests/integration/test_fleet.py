@@ -35,14 +35,14 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 from decimal import Decimal
 
 import yaml
 
 from harness import (ROOT, SLOW, FlashcaseOracle, Prometheus, Skip, Tokentail,
-                     default_config, feed_all, free_port, main, poll,
-                     sanitized, write_config)
+                     default_config, feed_all, main, poll, sanitized,
+                     write_config)
+from test_notify import Alertmanager
 
 COMPOSE = os.path.join(ROOT, "examples", "compose")
 INSTANCES = 2 if SLOW > 1 or sanitized() else 3
@@ -92,47 +92,6 @@ def prometheus_config(targets, am_port, rules):
     tt["static_configs"][0]["targets"] = ["127.0.0.1:%d" % p for p in targets]
     cfg["scrape_configs"] = [tt]
     return yaml.safe_dump(cfg)
-
-
-class Alertmanager:
-    """Debian's Alertmanager on loopback with the compose stack's file."""
-
-    def __init__(self, directory):
-        exe = "/usr/bin/prometheus-alertmanager"
-        if not os.path.exists(exe):
-            raise Skip("prometheus-alertmanager is not installed (tests/deps)")
-        self.port = free_port()
-        self.out = open(os.path.join(directory, "alertmanager.out"), "w+")
-        self.proc = subprocess.Popen(
-            [exe, "--config.file=" + os.path.join(COMPOSE, "alertmanager.yml"),
-             "--storage.path=" + os.path.join(directory, "am"),
-             "--web.listen-address=127.0.0.1:%d" % self.port,
-             "--cluster.listen-address="],
-            stdout=self.out, stderr=subprocess.STDOUT)
-        poll("Alertmanager ready", self._ready, 30)
-
-    def _ready(self):
-        if self.proc.poll() is not None:
-            self.out.seek(0)
-            raise AssertionError("alertmanager exited:\n" + self.out.read())
-        try:
-            return self.get("/-/ready", raw=True)
-        except OSError:
-            return False
-
-    def get(self, path, raw=False):
-        url = "http://127.0.0.1:%d%s" % (self.port, path)
-        with urllib.request.urlopen(url, timeout=5 * SLOW) as r:
-            return r.status == 200 if raw else json.load(r)
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.out.close()
 
 
 def loggen(seed, count):
@@ -250,7 +209,7 @@ def test_fleet():
         raise Skip("prometheus is not installed")
     with tempfile.TemporaryDirectory() as d:
         rules = pack_rules()
-        am = Alertmanager(d)
+        am = Alertmanager(os.path.join(COMPOSE, "alertmanager.yml"))
         fleet, prom = [], None
         try:
             oracles, logs = [], []
@@ -309,7 +268,7 @@ def test_fleet():
                 {"alertname": ALERT, "severity": "warning"}], ours
 
             def in_alertmanager():
-                got = sorted((a["labels"] for a in am.get("/api/v2/alerts")
+                got = sorted((a["labels"] for a in am.alerts()
                               if a["labels"]["alertname"] == ALERT
                               and a["status"]["state"] == "active"),
                              key=lambda labels: len(labels))
@@ -332,7 +291,7 @@ def test_fleet():
                 prom.stop()
             for tt in fleet:
                 tt.stop()
-            am.stop()
+            am.close()
 
 
 if __name__ == "__main__":
