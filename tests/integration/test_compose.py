@@ -17,8 +17,8 @@ Prometheus and Alertmanager files with Debian's binaries).
   same volume, which tokentail mounts read-only; tokentail's state is on
   a writable volume of its own.
 - Grafana's dashboard provider reads the directory where the dashboards
-  are mounted; each dashboard is JSON and names its data source by the
-  provisioned uid (or a variable).
+  are mounted; each dashboard is JSON and names its Prometheus data
+  source by the provisioned uid or by a variable offering it.
 """
 import fnmatch
 import json
@@ -199,7 +199,7 @@ def test_grafana():
         def walk(x):
             if isinstance(x, dict):
                 d = x.get("datasource")
-                if isinstance(d, dict) and "uid" in d:
+                if isinstance(d, dict) and d.get("type") == "prometheus":
                     assert d["uid"] == uid or d["uid"].startswith("$"), (src, d)
                 for v in x.values():
                     walk(v)
@@ -207,6 +207,10 @@ def test_grafana():
                 for v in x:
                     walk(v)
         walk(doc)
+        # A data source variable offers the data sources of its type.
+        for v in doc.get("templating", {}).get("list", []):
+            if v.get("type") == "datasource":
+                assert v["query"] == ds[0]["type"], (src, v)
     assert shutil.which("promtool"), "promtool (Debian: prometheus)"
 
 
