@@ -96,7 +96,9 @@ def test_files():
     build = c["services"]["tokentail"]["build"]
     context = os.path.normpath(os.path.join(COMPOSE, build["context"]))
     assert context == ROOT, context
-    assert os.path.exists(os.path.join(context, build["dockerfile"])), build
+    assert os.path.exists(os.path.join(context, build["dockerfile"])), (
+        "compose builds tokentail from %s, which does not exist"
+        % os.path.join(context, build["dockerfile"]))
 
 
 def test_prometheus():
