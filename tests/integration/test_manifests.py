@@ -275,6 +275,7 @@ def test_image():
     if not os.path.exists(path):
         raise Skip("no Containerfile in this tree")
     text = read("Containerfile").replace("\\\n", " ")
+    assert "\nFROM " in text, "no FROM in the Containerfile"
     final = text[text.rindex("\nFROM "):]
     lines = [line.split(None, 1) for line in final.split("\n") if line.strip()]
     got = {k: v.strip() for k, v in (l for l in lines if len(l) == 2)}
