@@ -97,14 +97,17 @@ class Hanging:
 class Alertmanager:
     """A real Alertmanager on loopback, with its own configuration and storage."""
 
-    def __init__(self):
+    def __init__(self, cfg=None):
+        """cfg: the path of its alertmanager.yml (default: one receiver
+        sending nowhere)."""
         exe = "/usr/bin/prometheus-alertmanager"
         if not os.path.exists(exe):
             raise Skip("prometheus-alertmanager is not installed (tests/deps)")
         self.dir = tempfile.TemporaryDirectory()
-        cfg = os.path.join(self.dir.name, "alertmanager.yml")
-        with open(cfg, "w") as f:
-            f.write("route:\n  receiver: none\nreceivers:\n  - name: none\n")
+        if cfg is None:
+            cfg = os.path.join(self.dir.name, "alertmanager.yml")
+            with open(cfg, "w") as f:
+                f.write("route:\n  receiver: none\nreceivers:\n  - name: none\n")
         self.port = free_port()
         self.log = open(os.path.join(self.dir.name, "log"), "w+")
         self.proc = subprocess.Popen(
