@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 
-from harness import Skip, binary, main
+from harness import SLOW, Skip, binary, main, wrapper
 
 FLAG = re.compile(r"(?<![\w-])(--?[a-z](?:[a-z0-9.-]*[a-z0-9])?)")
 # "usage: tokentail WORD" or "       tokentail WORD": a command, not a flag.
@@ -31,8 +31,8 @@ def page_path():
 
 
 def run(*args):
-    p = subprocess.run([binary(), *args], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=30, check=True)
+    p = subprocess.run([*wrapper(), binary(), *args], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=30 * SLOW, check=True)
     return p.stdout.decode()
 
 
