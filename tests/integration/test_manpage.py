@@ -69,18 +69,31 @@ def headings(text, name):
     return found
 
 
+def help_parts():
+    """--help's usage lines (the commands) and its flags section."""
+    usage, sep, flags = run("--help").partition("\nflags:\n")
+    assert sep, "no flags: section in --help"
+    return usage, flags
+
+
 def test_every_flag_of_help_is_described():
-    helptext = run("--help")
-    flags = set(FLAG.findall(helptext))
-    # "(report --help)" names report's own help, which is --help too.
+    usage, flagpart = help_parts()
+    flags = set(FLAG.findall(flagpart))
     assert {"--config.file", "--once", "--check-config", "-h", "--help"} <= flags, flags
-    described = headings(render(), "OPTIONS") | headings(render(), "COMMANDS")
+    text = render()
+    described = headings(text, "OPTIONS") | headings(text, "COMMANDS")
     missing = sorted(flags - described)
     assert not missing, "flags in --help without an entry in tokentail(1): %s" % missing
+    # A flag only the usage lines show is a command's own, as --test-rules
+    # is: the COMMANDS section names it.
+    commands = section(text, "COMMANDS")
+    missing = sorted(f for f in set(FLAG.findall(usage)) - flags
+                     if not re.search(r"(?<![\w-])%s(?![\w.-])" % re.escape(f), commands))
+    assert not missing, "command flags in --help not in COMMANDS: %s" % missing
 
 
 def test_every_described_flag_exists():
-    flags = set(FLAG.findall(run("--help")))
+    flags = set(FLAG.findall(help_parts()[1]))
     described = {w for w in headings(render(), "OPTIONS") if w.startswith("-")}
     gone = sorted(described - flags)
     assert not gone, "tokentail(1) describes flags --help does not know: %s" % gone
