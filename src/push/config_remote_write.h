@@ -15,7 +15,7 @@
  *       remote_timeout: 30s
  *       headers: {X-Scope-OrgID: team-a}
  *       basic_auth: {username: u, password_file: /run/secrets/mimir}
- *       queue_config: {capacity: 10000, max_samples_per_send: 2000,
+ *       queue_config: {capacity: 100000, max_samples_per_send: 2000,
  *                      min_backoff: 30ms, max_backoff: 5s,
  *                      retry_on_http_429: true}
  */
@@ -32,7 +32,7 @@
 #define RW_DEFAULT_INTERVAL_MS  15000    /* between snapshots pushed */
 #define RW_MIN_INTERVAL_MS      100      /* the shortest interval allowed */
 #define RW_DEFAULT_TIMEOUT_MS   30000    /* one request, as Prometheus */
-#define RW_DEFAULT_CAPACITY     10000    /* samples queued, as Prometheus */
+#define RW_DEFAULT_CAPACITY     100000   /* samples queued: ~1 MiB encoded */
 #define RW_DEFAULT_MAX_PER_SEND 2000     /* samples a request, as Prometheus */
 #define RW_MAX_CAPACITY         10000000 /* samples: about 1 GiB of queue */
 #define RW_DEFAULT_MIN_BACKOFF  30       /* ms before the first retry */

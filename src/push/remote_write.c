@@ -285,6 +285,11 @@ static void enqueue(struct remote *r, int64_t ts_ms)
 {
     const struct rw_snapshot *s = &r->p->shot;
     size_t per = r->cfg->max_samples_per_send;
+    if (s->n_series > r->cfg->capacity)
+        log_limited(&r->lim, LOG_WARN,
+                    "remote write to %s: a snapshot of %zu samples does not "
+                    "fit queue_config.capacity (%zu); raise it",
+                    r->cfg->name, s->n_series, r->cfg->capacity);
     for (size_t from = 0; from < s->n_series; from += per) {
         size_t n = s->n_series - from < per ? s->n_series - from : per;
         struct rw_batch *b = calloc(1, sizeof(*b));

@@ -42,7 +42,7 @@ static void test_defaults(void **state)
     assert_string_equal(r->name, "85a786");
     assert_int_equal(r->interval_ms, 15000);
     assert_int_equal(r->http.timeout_ms, 30000);
-    assert_int_equal(r->capacity, 10000);
+    assert_int_equal(r->capacity, 100000);
     assert_int_equal(r->max_samples_per_send, 2000);
     assert_int_equal(r->min_backoff_ms, 30);
     assert_int_equal(r->max_backoff_ms, 5000);
