@@ -226,11 +226,11 @@ int notify_sender_new(struct loop *loop, const struct cfg_receiver *rcv,
                       size_t n, struct notify_sender **out)
 {
     struct notify_sender *s = calloc(1, sizeof(*s));
-    int rc = -ENOMEM;
     if (s == NULL)
         return -ENOMEM;
     s->loop = loop;
-    if ((rc = httpc_new(loop, done, &s->client)) != 0)
+    int rc = httpc_new(loop, done, &s->client);
+    if (rc != 0)
         goto fail;
     rc = -ENOMEM;
     if ((s->outs = calloc(n ? n : 1, sizeof(*s->outs))) == NULL)

@@ -164,7 +164,10 @@ void rw_snapshot_clear(struct rw_snapshot *s)
     free(s->text);
     free(s->labels);
     free(s->series);
-    *s = (struct rw_snapshot){0};
+    s->text = NULL;
+    s->labels = NULL;
+    s->series = NULL;
+    s->n_labels = s->cap_labels = s->n_series = s->cap_series = 0;
 }
 
 /* The protobuf-c structs of one request, pointing into the snapshot. */
@@ -214,8 +217,8 @@ static int request_fill(struct request *r, const struct rw_snapshot *s,
             const struct rw_label *la = &s->labels[se->first + k];
             prometheus__label__init(&r->lb[l]);
             /* protobuf-c's strings are not const; packing only reads. */
-            r->lb[l].name = (char *)(uintptr_t)la->name;
-            r->lb[l].value = (char *)(uintptr_t)la->value;
+            memcpy(&r->lb[l].name, &la->name, sizeof(r->lb[l].name));
+            memcpy(&r->lb[l].value, &la->value, sizeof(r->lb[l].value));
             r->lb_at[l] = &r->lb[l];
         }
         r->ts_at[i] = &r->ts[i];
