@@ -15,6 +15,9 @@
 #define TOKENTAIL_HTTPC_H
 
 #include <curl/curl.h>
+#include <stddef.h>
+
+#include "config_http.h"
 
 struct loop;
 struct httpc;
@@ -31,6 +34,17 @@ int httpc_new(struct loop *loop, httpc_done_fn done, struct httpc **out);
 
 /* Abandons the transfers under way (done is not called); NULL is a no-op. */
 void httpc_free(struct httpc *h);
+
+/*
+ * Sets up e as a POST of body (len bytes) to h's url, with h's timeout,
+ * credentials and TLS settings, the headers (borrowed; NULL: none) and
+ * ctx as its CURLOPT_PRIVATE; the answer's body is discarded unless the
+ * caller sets a CURLOPT_WRITEFUNCTION after. h, headers and body must
+ * outlive the transfer.
+ */
+void httpc_prepare_post(CURL *e, const struct cfg_http_client *h,
+                        struct curl_slist *headers, const char *body,
+                        size_t len, void *ctx);
 
 /* Starts easy (taken, even on failure). Returns 0 or -EIO. */
 int httpc_add(struct httpc *h, CURL *easy);

@@ -83,13 +83,6 @@ uint64_t notify_backoff_ms(unsigned retry)
     return ms < NOTIFY_BACKOFF_MAX_MS ? ms : NOTIFY_BACKOFF_MAX_MS;
 }
 
-static size_t discard(char *p, size_t size, size_t n, void *ctx)
-{
-    (void)p;
-    (void)ctx;
-    return size * n;
-}
-
 static void start(struct sender_out *o);
 
 static void on_retry(void *ctx)
@@ -129,31 +122,6 @@ static int build_headers(struct sender_out *o)
     return l != NULL ? 0 : -ENOMEM;
 }
 
-static void set_options(struct sender_out *o, CURL *e)
-{
-    const struct cfg_http_client *h = &o->rcv->http;
-    curl_easy_setopt(e, CURLOPT_URL, h->url);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, o);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, o->headers);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)o->q.len[o->q.head]);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, o->q.body[o->q.head]);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
-    if (h->username != NULL) {
-        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(e, CURLOPT_USERNAME, h->username);
-        curl_easy_setopt(e, CURLOPT_PASSWORD, h->password);
-    }
-    if (h->ca_file != NULL)
-        curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
-    if (h->insecure_skip_verify) {
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-}
-
 /* Starts the first message's next attempt, unless one is under way. */
 static void start(struct sender_out *o)
 {
@@ -165,7 +133,8 @@ static void start(struct sender_out *o)
             loop_timer_add(o->s->loop, NOTIFY_BACKOFF_FIRST_MS, on_retry, o);
         return;
     }
-    set_options(o, e);
+    httpc_prepare_post(e, &o->rcv->http, o->headers, o->q.body[o->q.head],
+                       o->q.len[o->q.head], o);
     if (httpc_add(o->s->client, e) != 0) {
         o->retry =
             loop_timer_add(o->s->loop, NOTIFY_BACKOFF_FIRST_MS, on_retry, o);

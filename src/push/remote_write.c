@@ -142,33 +142,6 @@ static size_t keep_answer(char *p, size_t size, size_t n, void *ctx)
     return len;
 }
 
-static void set_options(struct remote *r, CURL *e)
-{
-    const struct cfg_http_client *h = &r->cfg->http;
-    const struct rw_batch *b = r->q.head;
-    curl_easy_setopt(e, CURLOPT_URL, h->url);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)b->len);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, b->body);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep_answer);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-    if (h->username != NULL) {
-        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(e, CURLOPT_USERNAME, h->username);
-        curl_easy_setopt(e, CURLOPT_PASSWORD, h->password);
-    }
-    if (h->ca_file != NULL)
-        curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
-    if (h->insecure_skip_verify) {
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-}
-
 /* Posts the head, unless it is being posted or waits for a retry. */
 static void start(struct remote *r)
 {
@@ -177,8 +150,12 @@ static void start(struct remote *r)
     CURL *e = curl_easy_init();
     r->answer_len = 0;
     r->answer[0] = '\0';
-    if (e != NULL)
-        set_options(r, e);
+    if (e != NULL) {
+        httpc_prepare_post(e, &r->cfg->http, r->headers, r->q.head->body,
+                           r->q.head->len, r);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep_answer);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+    }
     if (e == NULL || httpc_add(r->p->client, e) != 0) {
         r->retry =
             loop_timer_add(r->p->loop, r->cfg->min_backoff_ms, on_retry, r);
