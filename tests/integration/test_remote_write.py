@@ -274,13 +274,13 @@ def decode(body):
 
 
 class Receiver:
-    """Records every POST (headers, decoded series) and answers what
-    answer() says: (status, body)."""
+    """Records every POST (path, headers, decoded series, status) and
+    answers what answer(n, path) says for the n-th: (status, body)."""
 
     def __init__(self):
         self.posts = []
         self.lock = threading.Lock()
-        self.answer = lambda n: (200, b"")
+        self.answer = lambda n, path: (200, b"")
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -288,7 +288,7 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 with outer.lock:
                     n = len(outer.posts)
-                    status, text = outer.answer(n)
+                    status, text = outer.answer(n, self.path)
                     outer.posts.append((self.path, dict(self.headers),
                                         decode(body), status))
                 self.send_response(status)
@@ -318,8 +318,8 @@ def test_headers_and_refusals():
     # The first request to /basic is refused for good; every other is taken.
     refused = []
 
-    def answer(n):
-        if not refused:
+    def answer(n, path):
+        if not refused and path == "/basic":
             refused.append(n)
             return 400, b"out of bounds\nsecond line"
         return 200, b""
@@ -399,7 +399,7 @@ def fnv1a(s):
 
 def test_overflow():
     rcv = Receiver()
-    rcv.answer = lambda n: (503, b"busy")
+    rcv.answer = lambda n, path: (503, b"busy")
     with tempfile.TemporaryDirectory() as d:
         remotes = ("  - url: http://127.0.0.1:%d/w\n    name: small\n"
                    "    interval: %dms\n    queue_config: {capacity: 400,"
@@ -421,7 +421,7 @@ def test_overflow():
             adds_up(f)
             refused = rcv.snapshot()
             last_refused = refused[-1][2][0][2]
-            rcv.answer = lambda n: (200, b"")
+            rcv.answer = lambda n, path: (200, b"")
             e = newer_push(tt, "small", time.time())
             f = figures(e, "small")
             adds_up(f)
