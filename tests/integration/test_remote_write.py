@@ -18,7 +18,7 @@
   drops its batch, counted as failed; a 503 is retried; a queue too small
   for the outage drops its oldest samples, counted exactly, and sends the
   newest when the receiver comes back; a reload keeps an unchanged
-  remote's figures.
+  remote's figures; SIGTERM pushes one last snapshot.
 
 Nothing sleeps for a fixed time; everything stays on loopback.
 """
@@ -439,7 +439,32 @@ def test_overflow():
             rcv.close()
 
 
+def test_last_push_at_shutdown():
+    """With an interval of an hour, the only push is the one SIGTERM makes:
+    it holds what /metrics showed last."""
+    rcv = Receiver()
+    with tempfile.TemporaryDirectory() as d:
+        remotes = "  - {url: 'http://127.0.0.1:%d/w', name: last, interval: 1h}\n" % rcv.port
+        cfg = write_config(d, config(d, remotes))
+        write_lines(os.path.join(d, "app.log"), 0, 0)
+        tt = Tokentail(cfg)
+        try:
+            write_lines(os.path.join(d, "app.log"), 0, 9)
+            e = tt.wait_lines(9)
+            assert rcv.snapshot() == []
+        finally:
+            log = tt.stop()
+            rcv.close()
+        posts = rcv.snapshot()
+        assert len(posts) == 1 and posts[0][3] == 200, posts
+        got = {frozenset(l): v for l, v, _ in posts[0][2]
+               if dict(l)["__name__"].startswith("app_")}
+        assert got == expected(e, "app_", {"cluster": "ci", "model": "external"})
+        assert "not sent at shutdown" not in log
+
+
 if __name__ == "__main__":
     only = [t for t in sys.argv[2:]]
-    tests = [test_headers_and_refusals, test_overflow, test_prometheus]
+    tests = [test_headers_and_refusals, test_overflow,
+             test_last_push_at_shutdown, test_prometheus]
     main([t for t in tests if not only or t.__name__ in only])
