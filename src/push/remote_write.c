@@ -450,17 +450,61 @@ void pusher_free(struct pusher *p)
     free(p);
 }
 
-/* The remote of p named like c with the same settings, taken out of p. */
-static struct remote *take_same(struct pusher *p, const struct cfg_remote *c)
+/* The remote of p named name, taken out of p; NULL if none. */
+static struct remote *take_named(struct pusher *p, const char *name)
 {
     for (size_t i = 0; i < p->n; i++) {
         struct remote *r = p->remotes[i];
-        if (r != NULL && cfg_remote_same(r->cfg, c)) {
+        if (r != NULL && strcmp(r->cfg->name, name) == 0) {
             p->remotes[i] = NULL;
             return r;
         }
     }
     return NULL;
+}
+
+/*
+ * Puts c's settings in force for r, which keeps its queue and figures: a
+ * new token or header must not cost what waits to be sent. A request on
+ * the wire is abandoned and made again with the new settings. Returns 0,
+ * or -ENOMEM with r unchanged.
+ */
+static int retune(struct remote *r, const struct cfg_remote *c)
+{
+    struct pusher *p = r->p;
+    const struct cfg_remote *was = r->cfg;
+    struct curl_slist *old = r->headers;
+    r->headers = NULL;
+    r->cfg = c;
+    if (build_headers(r) != 0) {
+        curl_slist_free_all(r->headers);
+        r->headers = old;
+        r->cfg = was;
+        return -ENOMEM;
+    }
+    if (r->easy != NULL)
+        httpc_cancel(p->client, r->easy); /* before its headers go */
+    r->easy = NULL;
+    curl_slist_free_all(old);
+    loop_timer_cancel(p->loop, r->retry);
+    r->retry = NULL;
+    r->attempts = 0;
+    if (c->interval_ms != was->interval_ms) {
+        loop_timer_cancel(p->loop, r->tick);
+        r->tick = loop_timer_add(p->loop, c->interval_ms, on_tick, r);
+    }
+    r->st.capacity = c->capacity;
+    size_t dropped = 0;
+    while (r->q.samples > c->capacity) {
+        dropped += r->q.head->samples;
+        rw_queue_pop(&r->q);
+    }
+    r->st.dropped += dropped;
+    log_info("remote write to %s: settings changed; %zu queued samples "
+             "kept, %zu dropped (over the new capacity)",
+             c->name, r->q.samples, dropped);
+    start(r);
+    return 0;
 }
 
 int pusher_apply(struct pusher *p, const struct cfg_push *cfg)
@@ -471,10 +515,14 @@ int pusher_apply(struct pusher *p, const struct cfg_push *cfg)
     int rc = next != NULL ? 0 : -ENOMEM;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const struct cfg_remote *c = &cfg->remotes[i];
-        if ((next[made] = take_same(p, c)) != NULL) {
-            next[made++]->cfg = c;
+        struct remote *kept = take_named(p, c->name);
+        if (kept != NULL &&
+            (cfg_remote_same(kept->cfg, c) || retune(kept, c) == 0)) {
+            kept->cfg = c;
+            next[made++] = kept;
             continue;
         }
+        remote_free(kept);
         if ((rc = remote_new(p, c, &next[made])) != 0)
             break;
         made++;

@@ -22,8 +22,8 @@
  *
  * The pusher lives as long as the daemon; pusher_apply puts a
  * configuration in force, keeping the queue and figures of every remote
- * whose settings did not change. Every pointer argument is borrowed for
- * the call unless said otherwise.
+ * whose name it still has (with its new settings, if they changed). Every
+ * pointer argument is borrowed for the call unless said otherwise.
  */
 #ifndef TOKENTAIL_REMOTE_WRITE_H
 #define TOKENTAIL_REMOTE_WRITE_H
@@ -88,10 +88,11 @@ void pusher_free(struct pusher *p);
 
 /*
  * Puts cfg (borrowed until the next call or pusher_free) in force: a
- * remote with the same name and settings as before keeps its queue,
- * figures and timer; the others stop (their queues dropped) or start,
- * each logged. Returns 0 or -ENOMEM (the remotes then are those of cfg
- * that could be made).
+ * remote with the same name as before keeps its queue, figures and timer
+ * (a request on the wire is made again when its settings changed); the
+ * others stop (their queues dropped) or start, each logged. The
+ * configuration given before must still be valid during the call. Returns 0 or
+ * -ENOMEM (the remotes then are those of cfg that could be made).
  */
 int pusher_apply(struct pusher *p, const struct cfg_push *cfg);
 

@@ -17,8 +17,8 @@
   token and a configured header arrive; labels are sorted by name; a 400
   drops its batch, counted as failed; a 503 is retried; a queue too small
   for the outage drops its oldest samples, counted exactly, and sends the
-  newest when the receiver comes back; a reload keeps an unchanged
-  remote's figures; SIGTERM pushes one last snapshot.
+  newest when the receiver comes back; a reload keeps a remote's queue
+  and figures, its new token in force; SIGTERM pushes one last snapshot.
 
 Nothing sleeps for a fixed time; everything stays on loopback.
 """
@@ -373,18 +373,23 @@ def test_headers_and_refusals():
             assert "HTTP status 400: out of bounds" in tt.log()
             assert not any(p[2] == first[2] for p in basic[1:])
 
-            # A reload that changes the second remote keeps the first's
-            # queue and figures.
+            # A reload: the first remote is unchanged, the second gets a new
+            # token (a rotated secret) and keeps its queue and figures.
             sent = f["sent"]
+            sent2 = int(selfval(e, "samples_sent_total", derived))
             cfg = write_config(d, config(d, remotes.replace("t0k", "n3w")))
             tt.proc.send_signal(signal.SIGHUP)
             poll("the reload", lambda: "configuration reloaded" in tt.log(), 20)
-            assert "remote write to %s stopped" % derived in tt.log()
+            assert "remote write to %s: settings changed" % derived in tt.log()
+            assert "stopped" not in tt.log()
             e = newer_push(tt, "basic", time.time())
             assert int(selfval(e, "samples_sent_total", "basic")) > sent
             assert int(selfval(e, "samples_failed_total", "basic")) == f["failed"]
-            poll("the new token", lambda: any(
-                p[1].get("Authorization") == "Bearer n3w" for p in rcv.snapshot()), 20)
+            e = newer_push(tt, derived, time.time())
+            assert int(selfval(e, "samples_sent_total", derived)) > sent2
+            adds_up(figures(e, derived))
+            assert any(p[1].get("Authorization") == "Bearer n3w"
+                       for p in rcv.snapshot())
         finally:
             tt.stop()
             rcv.close()
