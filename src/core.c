@@ -14,10 +14,10 @@
 #include "ledger.h"
 #include "log.h"
 #include "notify.h"
-#include "remote_write.h"
 #include "pipeline.h"
 #include "registry.h"
 #include "registry_store.h"
+#include "remote_write.h"
 #include "selfmetrics.h"
 #include "state.h"
 
