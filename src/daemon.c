@@ -351,6 +351,7 @@ static int swap_core(struct daemon *d, struct config *cfg)
     core_drain(d->core);
     checkpoint(d);
     collect(d); /* the figures the new core's counters go on from */
+    pusher_reload_begin(d->pusher);
     int rc = renew_notifier(d, cfg, &notifier);
     if (rc == 0 && (rc = core_new(cfg, &d->shell, &next)) == 0 &&
         ((rc = config_status_selfmetrics(&d->status, next->self)) != 0 ||
@@ -362,6 +363,7 @@ static int swap_core(struct daemon *d, struct config *cfg)
         d->shell.notifier = d->notifier;
         notifier_free(notifier);
         config_free(cfg);
+        pusher_reload_end(d->pusher, false);
         return rc;
     }
     core_settle(d->core, next);
@@ -396,6 +398,7 @@ static int swap_core(struct daemon *d, struct config *cfg)
         rc = core_start(next);
     if (rc == 0)
         rc = start_timers(d);
+    pusher_reload_end(d->pusher, true);
     /* Past the swap the new configuration is in force whatever happens. */
     if (rc != 0)
         log_error("reload: the new configuration is in force, but starting "

@@ -53,6 +53,7 @@ struct pusher {
     bool flushing; /* pusher_flush: stop the loop once every queue empties */
     struct buf text;
     struct rw_snapshot shot;
+    struct rw_snapshot before; /* pusher_reload_begin: what was exposed */
 };
 
 static const char *const result_names[RW_RESULTS] = {"success", "retried",
@@ -342,6 +343,90 @@ static void on_tick(void *ctx)
     push_now(r);
 }
 
+/* --- stale markers at a reload ----------------------------------------- */
+
+/* A series' identity: FNV-1a over its labels, each name and value ended. */
+static uint64_t series_hash(const struct rw_snapshot *s, size_t i)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    const struct rw_series *se = &s->series[i];
+    for (size_t k = 0; k < se->n_labels; k++) {
+        const struct rw_label *l = &s->labels[se->first + k];
+        for (const char *c = l->name; *c; c++)
+            h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+        h = (h ^ 0xff) * 0x100000001b3ull;
+        for (const char *c = l->value; *c; c++)
+            h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+        h = (h ^ 0xfe) * 0x100000001b3ull;
+    }
+    return h;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void pusher_reload_begin(struct pusher *p)
+{
+    rw_snapshot_clear(&p->before);
+    if (p->n > 0 && take_snapshot(p)) {
+        p->before = p->shot;
+        memset(&p->shot, 0, sizeof(p->shot));
+    }
+    drop_snapshot(p);
+}
+
+/*
+ * Moves the series of p->before that p->shot lacks to the front of
+ * p->before, each with Prometheus' stale marker as value; returns how
+ * many. -1 when out of memory.
+ */
+static long gone_series(struct pusher *p)
+{
+    size_t n = p->shot.n_series, gone = 0;
+    uint64_t *now = malloc((n ? n : 1) * sizeof(*now));
+    if (now == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        now[i] = series_hash(&p->shot, i);
+    qsort(now, n, sizeof(*now), by_value);
+    for (size_t i = 0; i < p->before.n_series; i++) {
+        uint64_t h = series_hash(&p->before, i);
+        if (bsearch(&h, now, n, sizeof(h), by_value) != NULL)
+            continue;
+        struct rw_series *se = &p->before.series[gone++];
+        *se = p->before.series[i];
+        uint64_t bits = RW_STALE_NAN_BITS;
+        memcpy(&se->value, &bits, sizeof(se->value));
+    }
+    free(now);
+    return (long)gone;
+}
+
+void pusher_reload_end(struct pusher *p, bool applied)
+{
+    int64_t ts = registry_wall_ms();
+    long gone = 0;
+    if (applied && p->before.text != NULL && p->n > 0 && take_snapshot(p))
+        gone = gone_series(p);
+    if (gone > 0) {
+        /* enqueue reads p->shot: the stale series take its place. */
+        rw_snapshot_clear(&p->shot);
+        p->shot = p->before;
+        p->shot.n_series = (size_t)gone;
+        memset(&p->before, 0, sizeof(p->before));
+        for (size_t i = 0; i < p->n; i++)
+            enqueue(p->remotes[i], ts);
+        log_info("remote write: %ld series gone with the reload, marked "
+                 "stale",
+                 gone);
+    }
+    rw_snapshot_clear(&p->before);
+    drop_snapshot(p);
+}
+
 /* --- remotes ------------------------------------------------------------- */
 
 static void remote_free(struct remote *r)
@@ -447,6 +532,7 @@ void pusher_free(struct pusher *p)
     free(p->remotes);
     httpc_free(p->client);
     drop_snapshot(p);
+    rw_snapshot_clear(&p->before);
     free(p);
 }
 

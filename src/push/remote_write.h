@@ -36,8 +36,9 @@
 #include "config_remote_write.h"
 #include "num.h"
 
-#define RW_FLUSH_MAX_MS 5000 /* at shutdown, the last push waits this long */
-#define RW_ERROR_BODY   160  /* bytes of a refusal's answer kept to log */
+#define RW_FLUSH_MAX_MS   5000 /* at shutdown, the last push waits this long */
+#define RW_ERROR_BODY     160  /* bytes of a refusal's answer kept to log */
+#define RW_STALE_NAN_BITS 0x7ff0000000000002ull /* Prometheus' stale marker */
 
 struct loop;
 struct selfmetrics;
@@ -95,6 +96,17 @@ void pusher_free(struct pusher *p);
  * -ENOMEM (the remotes then are those of cfg that could be made).
  */
 int pusher_apply(struct pusher *p, const struct cfg_push *cfg);
+
+/*
+ * Around a reload: begin remembers what is exposed before it; end, once
+ * the new configuration is in force (applied) or not, pushes a stale
+ * marker (Prometheus' StaleNaN, RW_STALE_NAN_BITS) for every series
+ * exposed before and not now (a metric removed, a label renamed, an
+ * external label changed), so queries stop showing them at once rather
+ * than after the receiver's lookback.
+ */
+void pusher_reload_begin(struct pusher *p);
+void pusher_reload_end(struct pusher *p, bool applied);
 
 /* Adds tokentail_remote_write_* to sm (nothing when cfg has no remote). */
 int pusher_selfmetrics(struct pusher *p, const struct cfg_push *cfg,

@@ -18,7 +18,9 @@
   drops its batch, counted as failed; a 503 is retried; a queue too small
   for the outage drops its oldest samples, counted exactly, and sends the
   newest when the receiver comes back; a reload keeps a remote's queue
-  and figures, its new token in force; SIGTERM pushes one last snapshot.
+  and figures, its new token in force, and marks stale (StaleNaN) the
+  series of a metric it removed, and only those; SIGTERM pushes one last
+  snapshot.
 
 Nothing sleeps for a fixed time; everything stays on loopback.
 """
@@ -41,6 +43,7 @@ from harness import (SLOW, Prometheus, Tokentail, main, poll, write_config,
 OUTAGE_S = 30 if SLOW <= 1 else 6
 INTERVAL_S = 0.25 if SLOW <= 1 else 1.0
 LINE_EVERY_S = 0.2
+STALE_NAN = struct.pack("<Q", 0x7ff0000000000002)  # Prometheus' stale marker
 
 METRICS = """
 metrics:
@@ -266,8 +269,10 @@ def decode(body):
                 labels.append((d.get(1, ""), d.get(2, "")))
             else:
                 d = {k: x for k, _, x in fields(v)}
-                samples.append((struct.unpack("<d", d.get(1, b"\0" * 8))[0],
-                                d.get(2, 0)))
+                raw = d.get(1, b"\0" * 8)
+                value = ("stale" if raw == STALE_NAN
+                         else struct.unpack("<d", raw)[0])
+                samples.append((value, d.get(2, 0)))
         assert len(samples) == 1, samples
         out.append((labels, samples[0][0], samples[0][1]))
     return out
@@ -382,6 +387,7 @@ def test_headers_and_refusals():
             poll("the reload", lambda: "configuration reloaded" in tt.log(), 20)
             assert "remote write to %s: settings changed" % derived in tt.log()
             assert "stopped" not in tt.log()
+            assert "marked stale" not in tt.log()  # every series stays
             e = newer_push(tt, "basic", time.time())
             assert int(selfval(e, "samples_sent_total", "basic")) > sent
             assert int(selfval(e, "samples_failed_total", "basic")) == f["failed"]
@@ -468,8 +474,50 @@ def test_last_push_at_shutdown():
         assert "not sent at shutdown" not in log
 
 
+def test_stale_after_reload():
+    """A reload that removes a metric pushes a stale marker for each series
+    /metrics no longer shows (the metric's, and tokentail's own about it),
+    and for nothing else."""
+    rcv = Receiver()
+    ext = {"cluster": "ci", "model": "external"}
+    with tempfile.TemporaryDirectory() as d:
+        remotes = ("  - {url: 'http://127.0.0.1:%d/w', name: s, interval: %dms}\n"
+                   % (rcv.port, INTERVAL_S * 1000))
+        cfg = write_config(d, config(d, remotes))
+        write_lines(os.path.join(d, "app.log"), 0, 0)
+        tt = Tokentail(cfg)
+        try:
+            write_lines(os.path.join(d, "app.log"), 0, 9)
+            tt.wait_lines(9)
+            before = expected(newer_push(tt, "s", time.time()), "", ext)
+            text = config(d, remotes)
+            a = text.index("  - name: app_cost_dollars_total")
+            b = text.index("  - name: app_duration_seconds")
+            write_config(d, text[:a] + text[b:])
+            n = len(rcv.snapshot())
+            tt.proc.send_signal(signal.SIGHUP)
+            poll("the reload", lambda: "configuration reloaded" in tt.log(), 20)
+            e = newer_push(tt, "s", time.time())
+            gone = set(before) - set(expected(e, "", ext))
+            stale = set(frozenset(l) for p in rcv.snapshot()[n:]
+                        for l, v, _ in p[2] if v == "stale")
+            assert stale == gone, (stale ^ gone)
+            cost = [k for k in gone if ("__name__", "app_cost_dollars_total") in k]
+            assert len(cost) == 3, gone
+            assert frozenset({"__name__": "tokentail_series",
+                              "metric": "app_cost_dollars_total",
+                              **ext}.items()) in gone
+            assert "%d series gone with the reload, marked stale" % len(gone) in tt.log()
+            assert e.family("app_cost_dollars_total") == {}
+            adds_up(figures(e, "s"))
+        finally:
+            tt.stop()
+            rcv.close()
+
+
 if __name__ == "__main__":
     only = [t for t in sys.argv[2:]]
     tests = [test_headers_and_refusals, test_overflow,
-             test_last_push_at_shutdown, test_prometheus]
+             test_last_push_at_shutdown, test_stale_after_reload,
+             test_prometheus]
     main([t for t in tests if not only or t.__name__ in only])
