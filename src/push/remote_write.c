@@ -17,7 +17,6 @@
 #include "loop.h"
 #include "registry.h"
 #include "rw_encode.h"
-#include "selfmetrics.h"
 
 #ifndef TOKENTAIL_VERSION
 #define TOKENTAIL_VERSION "unknown"
@@ -228,18 +227,21 @@ static void done(void *ctx, CURLcode rc, long status)
                                       r->cfg->max_backoff_ms, r->attempts);
         r->st.requests[RW_RETRIED]++;
         r->st.retried += b->samples;
-        log_limited(&r->lim, LOG_WARN,
-                    "remote write to %s failed (attempt %u): %s; %zu "
-                    "samples to be sent again in %llu ms",
-                    r->cfg->name, r->attempts, why, b->samples,
-                    (unsigned long long)wait);
         if (p->flushing) {
             /* Shutting down: one attempt only. */
+            log_limited(&r->lim, LOG_WARN,
+                        "remote write to %s failed at shutdown: %s",
+                        r->cfg->name, why);
             r->stalled = true;
             if (flush_over(p))
                 loop_stop(p->loop);
             return;
         }
+        log_limited(&r->lim, LOG_WARN,
+                    "remote write to %s failed (attempt %u): %s; %zu "
+                    "samples to be sent again in %llu ms",
+                    r->cfg->name, r->attempts, why, b->samples,
+                    (unsigned long long)wait);
         if ((r->retry = loop_timer_add(p->loop, wait, on_retry, r)) != NULL)
             return;
     } else {
@@ -634,6 +636,11 @@ size_t pusher_remotes(const struct pusher *p)
     return p->n;
 }
 
+const char *pusher_remote_name(const struct pusher *p, size_t i)
+{
+    return p->remotes[i]->cfg->name;
+}
+
 void pusher_stats(const struct pusher *p, size_t i, struct rw_stats *out)
 {
     *out = p->remotes[i]->st;
@@ -677,75 +684,4 @@ void pusher_flush(struct pusher *p)
         if (p->remotes[i]->q.samples > 0)
             log_warn("remote write to %s: %zu samples not sent at shutdown",
                      p->remotes[i]->cfg->name, p->remotes[i]->q.samples);
-}
-
-/* --- self-metrics -------------------------------------------------------- */
-
-static size_t stats_count(const void *ctx)
-{
-    return pusher_remotes(ctx);
-}
-
-static const char *stats_read(const void *ctx, size_t i, void *stats)
-{
-    const struct pusher *p = ctx;
-    pusher_stats(p, i, stats);
-    return p->remotes[i]->cfg->name;
-}
-
-static const struct self_source rw_source = {"remote", sizeof(struct rw_stats),
-                                             stats_count, stats_read, true};
-static const struct self_reasons by_result = {"result", rw_result_name, 0,
-                                              RW_RESULTS};
-
-#define RW_ROW(n, t, h, f)                                                     \
-    {                                                                          \
-        .name = "tokentail_remote_write_" n, .type = (t), .help = (h),         \
-        .source = &rw_source, SELF_FIELD(struct rw_stats, f)                   \
-    }
-
-static const struct self_row rw_rows[] = {
-    RW_ROW("samples_in_total", METRIC_COUNTER,
-           "Samples of the snapshots taken for the remote: each ends sent, "
-           "failed, dropped, or still queued.",
-           in),
-    RW_ROW("samples_sent_total", METRIC_COUNTER, "Samples the remote accepted.",
-           sent),
-    RW_ROW("samples_failed_total", METRIC_COUNTER,
-           "Samples the remote refused (a 4xx answer): not sent again.",
-           failed),
-    RW_ROW("samples_dropped_total", METRIC_COUNTER,
-           "Samples pushed out of the full queue before they were sent.",
-           dropped),
-    RW_ROW("samples_retried_total", METRIC_COUNTER,
-           "Samples in requests that failed for a reason that may pass, "
-           "to be sent again.",
-           retried),
-    {.name = "tokentail_remote_write_requests_total",
-     .type = METRIC_COUNTER,
-     .help = "Requests to the remote, by how they ended: success, retried "
-             "(network error, timeout, 5xx or 429) or failed (refused).",
-     .source = &rw_source,
-     SELF_BY(struct rw_stats, requests, &by_result)},
-    RW_ROW("sent_bytes_total", METRIC_COUNTER,
-           "Bytes of request bodies the remote accepted (snappy-compressed "
-           "protobuf).",
-           bytes),
-    RW_ROW("queue_samples", METRIC_GAUGE,
-           "Samples waiting to be sent or being sent.", queued),
-    RW_ROW("queue_capacity_samples", METRIC_GAUGE,
-           "Samples the queue holds at most (queue_config.capacity).",
-           capacity),
-    RW_ROW("highest_sent_timestamp_seconds", METRIC_GAUGE,
-           "Timestamp of the newest sample the remote accepted.", highest),
-    RW_ROW("last_success_timestamp_seconds", METRIC_GAUGE,
-           "When a request to the remote last succeeded.", last_ok),
-};
-
-int pusher_selfmetrics(struct pusher *p, const struct cfg_push *cfg,
-                       struct selfmetrics *sm)
-{
-    if (cfg->n_remotes == 0)
-        return 0;
-    return selfmetrics_add(sm, rw_rows, sizeof(rw_rows) / sizeof(*rw_rows), p);
 }

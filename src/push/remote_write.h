@@ -108,12 +108,15 @@ int pusher_apply(struct pusher *p, const struct cfg_push *cfg);
 void pusher_reload_begin(struct pusher *p);
 void pusher_reload_end(struct pusher *p, bool applied);
 
-/* Adds tokentail_remote_write_* to sm (nothing when cfg has no remote). */
+/* Adds tokentail_remote_write_* to sm (nothing when cfg has no remote);
+ * rw_metrics.c. */
 int pusher_selfmetrics(struct pusher *p, const struct cfg_push *cfg,
                        struct selfmetrics *sm);
 
-/* The remotes in force, in the configuration's order, and their figures. */
+/* The remotes in force, in the configuration's order, their names
+ * (borrowed from the configuration in force) and their figures. */
 size_t pusher_remotes(const struct pusher *p);
+const char *pusher_remote_name(const struct pusher *p, size_t i);
 void pusher_stats(const struct pusher *p, size_t i, struct rw_stats *out);
 
 /*

@@ -1,7 +1,8 @@
 /*
  * Remote write's queue and backoff: a full queue drops its oldest
  * batches, never the one being sent, and counts what it dropped; the
- * backoff doubles from min_backoff up to max_backoff.
+ * backoff doubles from min_backoff up to max_backoff. The pusher itself,
+ * against a port that refuses: the last push, reloads, self-metrics.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +12,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "config_helpers.h"
+#include "loop.h"
 #include "remote_write.h"
+#include "selfmetrics.h"
 
 static struct rw_batch *batch(size_t samples, int64_t ts)
 {
@@ -96,12 +100,109 @@ static void test_names(void **state)
     assert_string_equal(rw_result_name(RW_RESULTS), "");
 }
 
+static void snapshot(void *ctx, struct buf *out)
+{
+    (void)ctx;
+    buf_puts(out, "# TYPE x gauge\nx 1\ny{a=\"b\"} 2\n");
+}
+
+#define INPUTS "inputs:\n  - paths: [/var/log/*.log]\n"
+
+/* Port 1 on loopback refuses at once: every attempt fails, and may pass. */
+static const char first[] =
+    INPUTS "remote_write:\n"
+           "  - {url: 'http://127.0.0.1:1/w', name: a, interval: 1h,\n"
+           "     queue_config: {capacity: 500, max_samples_per_send: 1}}\n"
+           "  - {url: 'http://127.0.0.1:1/w', name: b, interval: 1h}\n";
+static const char second[] =
+    INPUTS "remote_write:\n"
+           "  - {url: 'http://127.0.0.1:1/w', name: a, interval: 1h,\n"
+           "     headers: {X-A: b}, queue_config: {capacity: 1,\n"
+           "     max_samples_per_send: 1}}\n"
+           "  - {url: 'http://127.0.0.1:1/w', name: c, interval: 1h}\n";
+
+static void expect_line(struct registry *reg, struct selfmetrics *sm,
+                        const char *line)
+{
+    struct buf out = {0};
+    selfmetrics_collect(sm, &(struct self_sources){0});
+    expfmt_write(reg, &out);
+    if (out.data == NULL || strstr(out.data, line) == NULL)
+        fail_msg("no %s in\n%s", line, out.data ? out.data : "");
+    buf_free(&out);
+}
+
+/*
+ * The pusher without a receiver: the last push at shutdown makes one
+ * attempt per remote and keeps what failed; a reload keeps a remote by
+ * its name, with its queue trimmed to a smaller capacity, and stops the
+ * one it no longer names. Its self-metrics say so.
+ */
+static void test_pusher(void **state)
+{
+    struct loop *loop;
+    struct pusher *p;
+    struct config *a, *b;
+    struct registry *reg;
+    struct selfmetrics *sm;
+    struct rw_stats st;
+    (void)state;
+    assert_int_equal(loop_new(&loop), 0);
+    assert_int_equal(pusher_new(loop, snapshot, NULL, &p), 0);
+    assert_string_equal(load(first, &a), "");
+    assert_int_equal(pusher_apply(p, a->push), 0);
+    assert_int_equal(pusher_remotes(p), 2);
+    assert_string_equal(pusher_remote_name(p, 1), "b");
+    pusher_flush(p);
+    pusher_stats(p, 0, &st);
+    assert_int_equal(st.in, 2);
+    assert_int_equal(st.queued, 2);
+    assert_int_equal(st.sent, 0);
+    assert_int_equal(st.requests[RW_RETRIED], 1); /* one attempt only */
+    assert_int_equal(st.retried, 1);
+    assert_int_equal(registry_new(&reg), 0);
+    assert_int_equal(selfmetrics_new(reg, &sm), 0);
+    assert_int_equal(pusher_selfmetrics(p, a->push, sm), 0);
+    expect_line(reg, sm,
+                "tokentail_remote_write_samples_in_total{remote=\"b\"} 2\n");
+    expect_line(reg, sm,
+                "tokentail_remote_write_queue_capacity_samples{remote=\"a\"} "
+                "500\n");
+    expect_line(reg, sm,
+                "tokentail_remote_write_requests_total{remote=\"a\","
+                "result=\"retried\"} 1\n");
+
+    assert_string_equal(load(second, &b), "");
+    assert_int_equal(pusher_apply(p, b->push), 0);
+    config_free(a);
+    assert_int_equal(pusher_remotes(p), 2);
+    assert_string_equal(pusher_remote_name(p, 0), "a");
+    assert_string_equal(pusher_remote_name(p, 1), "c");
+    pusher_stats(p, 0, &st);
+    assert_int_equal(st.in, 2);
+    assert_int_equal(st.queued, 1); /* the new capacity */
+    assert_int_equal(st.dropped, 1);
+    assert_int_equal(st.capacity, 1);
+    assert_int_equal(st.in, st.sent + st.failed + st.dropped + st.queued);
+    pusher_stats(p, 1, &st);
+    assert_int_equal(st.in, 0);
+    expect_line(reg, sm,
+                "tokentail_remote_write_samples_dropped_total{remote=\"a\"} "
+                "1\n");
+    selfmetrics_free(sm);
+    registry_free(reg);
+    pusher_free(p);
+    config_free(b);
+    loop_free(loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_queue),
         cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_pusher),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
