@@ -4,7 +4,8 @@
  * config_label.c's labels and config_cond.c's conditions), the prices
  * config_pricing.c's, the usage section config_usage.c's, the budgets
  * usage/config_budgets.c's, the alerting section
- * notify/config_alerting.c's, the YAML
+ * notify/config_alerting.c's, remote write
+ * push/config_remote_write.c's, the YAML
  * helpers config_yaml.c's; none of them calls back here.
  */
 #include "config.h"
@@ -12,6 +13,7 @@
 #include "config_pricing.h"
 #include "config_time.h"
 #include "config_alerting.h"
+#include "config_remote_write.h"
 #include "config_budgets.h"
 #include "config_rules.h"
 #include "config_usage.h"
@@ -246,8 +248,9 @@ static void load_limits(struct loader *L, const yaml_node_t *n)
 static void load_root(struct loader *L, const yaml_node_t *root)
 {
     static const char *const keys[] = {
-        "inputs", "metrics", "state",    "pricing",    "limits",
-        "usage",  "budgets", "alerting", "rule_files", NULL};
+        "inputs",     "metrics",      "state",           "pricing",
+        "limits",     "usage",        "budgets",         "alerting",
+        "rule_files", "remote_write", "external_labels", NULL};
     struct config *cfg = L->cfg;
     yaml_node_t *v;
 
@@ -265,6 +268,8 @@ static void load_root(struct loader *L, const yaml_node_t *root)
         load_limits(L, v);
 
     cfg_load_alerting(L, cfg_get(L, root, "alerting"));
+    cfg_load_push(L, cfg_get(L, root, "external_labels"),
+                  cfg_get(L, root, "remote_write"));
 
     v = cfg_get(L, root, "inputs");
     if (v == NULL) {

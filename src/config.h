@@ -405,6 +405,7 @@ struct cfg_zone {
 };
 
 struct cfg_alerting; /* notify/config_alerting.h */
+struct cfg_push;     /* push/config_remote_write.h */
 struct cfg_rules;    /* rules/config_rules.h */
 
 struct config {
@@ -428,8 +429,9 @@ struct config {
     struct cfg_budget *budgets; /* a budget's metric is always in usage */
     size_t n_budgets;
     const struct cfg_alerting *alerting; /* never NULL: defaults if absent */
-    struct cfg_rules *rules;             /* NULL: no rule_files */
-    size_t max_rule_samples; /* the rules' sample history, at most */
+    const struct cfg_push *push; /* never NULL: remote_write, external_labels */
+    struct cfg_rules *rules;     /* NULL: no rule_files */
+    size_t max_rule_samples;     /* the rules' sample history, at most */
 };
 
 /*

@@ -17,6 +17,7 @@
 #include "pipeline.h"
 #include "registry.h"
 #include "registry_store.h"
+#include "remote_write.h"
 #include "selfmetrics.h"
 #include "state.h"
 
@@ -118,6 +119,8 @@ int core_new(const struct config *cfg, const struct core_shell *sh,
         rc = open_ledger(c);
     if (rc == 0 && sh->notifier != NULL)
         rc = notifier_selfmetrics(sh->notifier, c->self);
+    if (rc == 0 && sh->pusher != NULL)
+        rc = pusher_selfmetrics(sh->pusher, cfg->push, c->self);
     if (rc == 0 && sh->loop != NULL && cfg->rules != NULL)
         rc = open_rules(c, sh);
     if (rc == 0)

@@ -4,8 +4,8 @@
  * The registry and its families, the pipeline, tokentail's own metrics,
  * the inputs, the durable state, the usage ledger and budgets, and the
  * rule engine all follow from one configuration; the loop, the inotify
- * watch, the HTTP server and the notifier do not, and make the shell the
- * core runs in (daemon.c). A reload builds a second core from the new
+ * watch, the HTTP server, the notifier and the pusher do not, and make the
+ * shell the core runs in (daemon.c). A reload builds a second core from the new
  * configuration beside the first and swaps them between two lines: the
  * first checkpoints what it has, the second restores it through the
  * state, as a restart would, so an unchanged metric keeps its series, an
@@ -45,6 +45,7 @@ struct core_shell {
     struct loop *loop;         /* NULL: one pass, no rules */
     struct watch *watch;       /* NULL: one pass */
     struct notifier *notifier; /* receives the rules' alerts */
+    struct pusher *pusher;     /* remote write; NULL: one pass */
     struct tail_buf *rb;       /* the inputs' shared read buffer */
     engine_sample_fn sample;   /* what the rules read, with sample_ctx */
     void *sample_ctx;

@@ -25,6 +25,7 @@
 #include "notify.h"
 #include "notify_check.h"
 #include "registry.h"
+#include "remote_write.h"
 #include "selfmetrics.h"
 #include "service.h"
 #include "state.h"
@@ -53,6 +54,7 @@ struct daemon {
     struct http *http;
     const char *web_config; /* --web.config.file; NULL: none */
     struct notifier *notifier;
+    struct pusher *pusher;   /* remote write */
     struct service *service; /* NULL: not started by systemd */
     struct loop_timer *ckpt_timer;
     struct loop_timer *expire_timer;
@@ -63,6 +65,7 @@ struct daemon {
 };
 
 static void collect(struct daemon *d);
+static void push_snapshot(void *ctx, struct buf *out);
 
 /* --- timers -------------------------------------------------------------- */
 
@@ -150,7 +153,8 @@ int daemon_new(struct config *cfg, enum daemon_mode mode,
     if (follow) {
         if ((rc = loop_new(&d->loop)) != 0 ||
             (rc = watch_new(&d->watch)) != 0 ||
-            (rc = notifier_new(cfg->alerting, d->loop, &d->notifier)) != 0)
+            (rc = notifier_new(cfg->alerting, d->loop, &d->notifier)) != 0 ||
+            (rc = pusher_new(d->loop, push_snapshot, d, &d->pusher)) != 0)
             goto fail;
         /* Without a file, a reload hands over through memory. */
         snprintf(d->state_name, sizeof(d->state_name), "tokentail-%ld",
@@ -160,6 +164,7 @@ int daemon_new(struct config *cfg, enum daemon_mode mode,
         .loop = d->loop,
         .watch = d->watch,
         .notifier = d->notifier,
+        .pusher = d->pusher,
         .rb = &d->rb,
         .sample = sample_rules,
         .sample_ctx = d,
@@ -195,6 +200,7 @@ void daemon_free(struct daemon *d)
     service_free(d->service);
     watch_free(d->watch);
     notifier_free(d->notifier);
+    pusher_free(d->pusher);
     loop_free(d->loop);
     tail_buf_free(&d->rb);
     config_status_free(&d->status);
@@ -238,6 +244,15 @@ static void on_metrics(void *ctx, const struct http_request *req,
     expfmt_write_format(d->core->reg, fmt, &rep->body);
     engine_expose(d->core->rules, fmt, &rep->body);
     expfmt_end(&rep->body, fmt);
+}
+
+/* What remote write pushes: what a scrape in the text format shows. */
+static void push_snapshot(void *ctx, struct buf *out)
+{
+    struct daemon *d = ctx;
+    collect(d);
+    expfmt_write_format(d->core->reg, EXPFMT_TEXT, out);
+    engine_expose(d->core->rules, EXPFMT_TEXT, out);
 }
 
 static void on_health(void *ctx, const struct http_request *req,
@@ -336,6 +351,7 @@ static int swap_core(struct daemon *d, struct config *cfg)
     core_drain(d->core);
     checkpoint(d);
     collect(d); /* the figures the new core's counters go on from */
+    pusher_reload_begin(d->pusher);
     int rc = renew_notifier(d, cfg, &notifier);
     if (rc == 0 && (rc = core_new(cfg, &d->shell, &next)) == 0 &&
         ((rc = config_status_selfmetrics(&d->status, next->self)) != 0 ||
@@ -347,9 +363,13 @@ static int swap_core(struct daemon *d, struct config *cfg)
         d->shell.notifier = d->notifier;
         notifier_free(notifier);
         config_free(cfg);
+        pusher_reload_end(d->pusher, false);
         return rc;
     }
     core_settle(d->core, next);
+    /* Before the configuration it borrows from is freed. */
+    if (pusher_apply(d->pusher, cfg->push) != 0)
+        log_error("reload: remote write could not start every remote");
     stop_timers(d);
     http_end_streams(d->http); /* exports read the old ledger */
     core_free(d->core);
@@ -378,6 +398,7 @@ static int swap_core(struct daemon *d, struct config *cfg)
         rc = core_start(next);
     if (rc == 0)
         rc = start_timers(d);
+    pusher_reload_end(d->pusher, true);
     /* Past the swap the new configuration is in force whatever happens. */
     if (rc != 0)
         log_error("reload: the new configuration is in force, but starting "
@@ -641,7 +662,8 @@ int daemon_run(struct daemon *d, const struct daemon_web *web)
         (rc = http_route_methods(d->http, "/-/reload", HTTP_POST | HTTP_PUT,
                                  on_reload, d)) != 0 ||
         (rc = core_routes(d)) != 0 || (rc = apply_web(d, web)) != 0 ||
-        (rc = core_start(d->core)) != 0 || (rc = start_timers(d)) != 0)
+        (rc = core_start(d->core)) != 0 || (rc = start_timers(d)) != 0 ||
+        (rc = pusher_apply(d->pusher, d->cfg->push)) != 0)
         goto out;
 
     buf_printf(&names, " version=%s", TOKENTAIL_VERSION);
@@ -653,6 +675,7 @@ int daemon_run(struct daemon *d, const struct daemon_web *web)
     if (rc != 0)
         log_error("event loop failed: %s", strerror(-rc));
     service_stopping(d->service);
+    pusher_flush(d->pusher);
     checkpoint(d);
 out:
     buf_free(&names);

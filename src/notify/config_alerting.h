@@ -30,15 +30,16 @@
 #include <stdint.h>
 #include <yaml.h>
 
+#include "config_http.h"
+
 #define CONFIG_DEFAULT_EVAL_INTERVAL_MS 15000 /* 15 s, as Prometheus */
 #define CONFIG_MIN_EVAL_INTERVAL_MS     1000  /* 1 s */
 #define CONFIG_DEFAULT_RESEND_DELAY_MS  60000 /* 1 m, as Prometheus */
 #define CONFIG_DEFAULT_NOTIFY_TIMEOUT   10000 /* ms, as Prometheus */
 #define CONFIG_DEFAULT_REPEAT_MS        300000 /* 5 m between a group's messages */
 #define CONFIG_MAX_NOTIFY_MS            604800000 /* 7 d, any of the above */
-#define CONFIG_MAX_RECEIVERS            32   /* Alertmanagers and webhooks */
-#define CONFIG_MAX_GROUP_BY             16   /* labels of one group_by */
-#define CONFIG_MAX_SECRET_BYTES         4096 /* a password or token file */
+#define CONFIG_MAX_RECEIVERS            32 /* Alertmanagers and webhooks */
+#define CONFIG_MAX_GROUP_BY             16 /* labels of one group_by */
 #define CONFIG_ALERTMANAGER_PATH        "/api/v2/alerts"
 
 /* What a receiver is sent; a webhook's format names the first two. */
@@ -49,18 +50,6 @@ enum notify_format {
 };
 /* How many formats a webhook may name. */
 #define NOTIFY_FORMAT_NAMED (NOTIFY_FORMAT_SLACK + 1)
-
-/* How to reach one receiver over HTTP(S). NULL: not set. */
-struct cfg_http_client {
-    const char *url;         /* what is posted to, the path appended */
-    uint64_t timeout_ms;     /* one attempt, connection included */
-    const char *username;    /* basic_auth: set with password */
-    const char *password;    /* from password or password_file */
-    const char *auth_type;   /* authorization: "Bearer" unless set */
-    const char *credentials; /* from credentials or credentials_file */
-    const char *ca_file;     /* tls_config.ca_file */
-    bool insecure_skip_verify;
-};
 
 struct cfg_receiver {
     const char *name; /* a webhook's name; an Alertmanager's url */

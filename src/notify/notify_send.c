@@ -1,9 +1,7 @@
 /*
- * libcurl's multi interface on the loop: curl tells which sockets to
- * watch (sock_cb) and when to call it back (timer_cb); the loop calls
- * curl_multi_socket_action for either, and finished transfers are
- * collected after each call (reap). One transfer per receiver at a time,
- * so messages arrive in the order they were queued.
+ * The posts go out through the loop's HTTP client (httpc.h), one
+ * transfer per receiver at a time, so messages arrive in the order they
+ * were queued.
  */
 #include "notify_send.h"
 
@@ -11,8 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 
+#include "httpc.h"
 #include "log.h"
 #include "loop.h"
 
@@ -34,18 +32,9 @@ struct sender_out {
     struct log_limit lim;
 };
 
-/* A socket curl asked the loop to watch. */
-struct sender_sock {
-    struct notify_sender *s;
-    curl_socket_t fd;
-    struct sender_sock *next;
-};
-
 struct notify_sender {
     struct loop *loop;
-    CURLM *multi;
-    struct loop_timer *timer;
-    struct sender_sock *socks;
+    struct httpc *client;
     struct sender_out *outs;
     size_t n;
 };
@@ -94,13 +83,6 @@ uint64_t notify_backoff_ms(unsigned retry)
     return ms < NOTIFY_BACKOFF_MAX_MS ? ms : NOTIFY_BACKOFF_MAX_MS;
 }
 
-static size_t discard(char *p, size_t size, size_t n, void *ctx)
-{
-    (void)p;
-    (void)ctx;
-    return size * n;
-}
-
 static void start(struct sender_out *o);
 
 static void on_retry(void *ctx)
@@ -140,31 +122,6 @@ static int build_headers(struct sender_out *o)
     return l != NULL ? 0 : -ENOMEM;
 }
 
-static void set_options(struct sender_out *o, CURL *e)
-{
-    const struct cfg_http_client *h = &o->rcv->http;
-    curl_easy_setopt(e, CURLOPT_URL, h->url);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, o);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, o->headers);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)o->q.len[o->q.head]);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, o->q.body[o->q.head]);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
-    if (h->username != NULL) {
-        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(e, CURLOPT_USERNAME, h->username);
-        curl_easy_setopt(e, CURLOPT_PASSWORD, h->password);
-    }
-    if (h->ca_file != NULL)
-        curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
-    if (h->insecure_skip_verify) {
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-}
-
 /* Starts the first message's next attempt, unless one is under way. */
 static void start(struct sender_out *o)
 {
@@ -176,9 +133,9 @@ static void start(struct sender_out *o)
             loop_timer_add(o->s->loop, NOTIFY_BACKOFF_FIRST_MS, on_retry, o);
         return;
     }
-    set_options(o, e);
-    if (curl_multi_add_handle(o->s->multi, e) != CURLM_OK) {
-        curl_easy_cleanup(e);
+    httpc_prepare_post(e, &o->rcv->http, o->headers, o->q.body[o->q.head],
+                       o->q.len[o->q.head], o);
+    if (httpc_add(o->s->client, e) != 0) {
         o->retry =
             loop_timer_add(o->s->loop, NOTIFY_BACKOFF_FIRST_MS, on_retry, o);
         return;
@@ -204,12 +161,9 @@ static void finish(struct sender_out *o, enum notify_result r)
     start(o);
 }
 
-static void done(struct sender_out *o, CURLcode rc)
+static void done(void *ctx, CURLcode rc, long status)
 {
-    long status = 0;
-    curl_easy_getinfo(o->easy, CURLINFO_RESPONSE_CODE, &status);
-    curl_multi_remove_handle(o->s->multi, o->easy);
-    curl_easy_cleanup(o->easy);
+    struct sender_out *o = ctx;
     o->easy = NULL;
     if (rc == CURLE_OK && status >= 200 && status < 300) {
         finish(o, NOTIFY_SUCCESS);
@@ -237,114 +191,17 @@ static void done(struct sender_out *o, CURLcode rc)
         finish(o, NOTIFY_ERROR);
 }
 
-/* Collects the transfers curl has finished. */
-static void reap(struct notify_sender *s)
-{
-    CURLMsg *m;
-    int left;
-    while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
-        if (m->msg != CURLMSG_DONE)
-            continue;
-        struct sender_out *o = NULL;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&o);
-        if (o != NULL)
-            done(o, m->data.result);
-    }
-}
-
-static void act(struct notify_sender *s, curl_socket_t fd, int flags)
-{
-    int running;
-    curl_multi_socket_action(s->multi, fd, flags, &running);
-    reap(s);
-}
-
-static void on_sock(void *ctx, uint32_t events)
-{
-    struct sender_sock *k = ctx;
-    int flags = ((events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
-                ((events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
-                ((events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
-    act(k->s, k->fd, flags);
-}
-
-static void on_timer(void *ctx)
-{
-    struct notify_sender *s = ctx;
-    s->timer = NULL;
-    act(s, CURL_SOCKET_TIMEOUT, 0);
-}
-
-static void forget_sock(struct notify_sender *s, struct sender_sock *k)
-{
-    for (struct sender_sock **p = &s->socks; *p; p = &(*p)->next)
-        if (*p == k) {
-            *p = k->next;
-            break;
-        }
-    loop_del_fd(s->loop, k->fd);
-    free(k);
-}
-
-static int sock_cb(CURL *e, curl_socket_t fd, int what, void *userp,
-                   void *socketp)
-{
-    struct notify_sender *s = userp;
-    struct sender_sock *k = socketp;
-    (void)e;
-    if (what == CURL_POLL_REMOVE) {
-        if (k != NULL)
-            forget_sock(s, k);
-        return 0;
-    }
-    uint32_t events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) |
-                      ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
-    if (k == NULL) {
-        if ((k = calloc(1, sizeof(*k))) == NULL)
-            return -1;
-        k->s = s;
-        k->fd = fd;
-        k->next = s->socks;
-        s->socks = k;
-        curl_multi_assign(s->multi, fd, k);
-    } else {
-        /* The loop has no "modify": the descriptor is added anew. */
-        loop_del_fd(s->loop, fd);
-    }
-    return loop_add_fd(s->loop, fd, events, on_sock, k) == 0 ? 0 : -1;
-}
-
-static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-    struct notify_sender *s = userp;
-    (void)multi;
-    loop_timer_cancel(s->loop, s->timer);
-    s->timer = NULL;
-    if (timeout_ms >= 0) {
-        s->timer = loop_timer_add(s->loop, (uint64_t)timeout_ms, on_timer, s);
-        if (s->timer == NULL)
-            return -1;
-    }
-    return 0;
-}
-
 int notify_sender_new(struct loop *loop, const struct cfg_receiver *rcv,
                       size_t n, struct notify_sender **out)
 {
     struct notify_sender *s = calloc(1, sizeof(*s));
-    int rc = -ENOMEM;
     if (s == NULL)
         return -ENOMEM;
     s->loop = loop;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-        (s->multi = curl_multi_init()) == NULL) {
-        rc = -EIO;
+    int rc = httpc_new(loop, done, &s->client);
+    if (rc != 0)
         goto fail;
-    }
-    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
-    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+    rc = -ENOMEM;
     if ((s->outs = calloc(n ? n : 1, sizeof(*s->outs))) == NULL)
         goto fail;
     for (size_t i = 0; i < n; i++) {
@@ -367,23 +224,13 @@ void notify_sender_free(struct notify_sender *s)
         return;
     for (size_t i = 0; s->outs != NULL && i < s->n; i++) {
         struct sender_out *o = &s->outs[i];
-        if (o->easy != NULL) {
-            curl_multi_remove_handle(s->multi, o->easy);
-            curl_easy_cleanup(o->easy);
-        }
+        if (o->easy != NULL)
+            httpc_cancel(s->client, o->easy);
         loop_timer_cancel(s->loop, o->retry);
         curl_slist_free_all(o->headers);
         notify_queue_clear(&o->q);
     }
-    /* Closing its connections, curl may still call sock_cb and timer_cb:
-     * what they keep is freed after. */
-    if (s->multi != NULL) {
-        curl_multi_cleanup(s->multi);
-        curl_global_cleanup();
-    }
-    while (s->socks != NULL)
-        forget_sock(s, s->socks);
-    loop_timer_cancel(s->loop, s->timer);
+    httpc_free(s->client);
     free(s->outs);
     free(s);
 }

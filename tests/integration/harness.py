@@ -333,20 +333,22 @@ class Prometheus:
     """A real Prometheus (Debian's prometheus) on a loopback port, with
     config (the text of its prometheus.yml) and its data in directory."""
 
-    def __init__(self, directory, config):
+    def __init__(self, directory, config, args=(), port=None):
+        """args: more flags; port: the one to listen on (default: a free
+        one), e.g. a stopped Prometheus' when it restarts on its data."""
         if shutil.which("prometheus") is None:
             raise Skip("prometheus is not installed")
         path = os.path.join(directory, "prometheus.yml")
         with open(path, "w") as f:
             f.write(config)
-        self.port = free_port()
+        self.port = port or free_port()
         # Not *.log: tests often follow directory/*.log, and Prometheus'
         # own lines would be read as theirs.
-        self.logfile = open(os.path.join(directory, "prometheus.out"), "w")
+        self.logfile = open(os.path.join(directory, "prometheus.out"), "a")
         self.proc = subprocess.Popen(
             ["prometheus", "--config.file=" + path,
              "--storage.tsdb.path=" + os.path.join(directory, "tsdb"),
-             "--web.listen-address=127.0.0.1:%d" % self.port],
+             "--web.listen-address=127.0.0.1:%d" % self.port] + list(args),
             stdout=self.logfile, stderr=subprocess.STDOUT)
 
     def get(self, path):
