@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "config.h"
 #include "daemon.h"
+#include "healthcheck.h"
 #include "http.h"
 #include "log.h"
 #include "notify_check.h"
@@ -51,6 +52,10 @@ static const char usage[] =
     "--help)\n"
     "       tokentail --test-rules FILE...         run promtool's rule unit "
     "tests\n"
+    "       tokentail healthcheck [--url=URL]      exit 0 when a running "
+    "tokentail's\n"
+    "                                              /health answers 200 "
+    "(healthcheck --help)\n"
     "\n"
     "flags:\n"
     "  --config.file=PATH          configuration file (default: "
@@ -347,6 +352,8 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "report") == 0)
         return report_main(argc - 1, argv + 1, default_config(), stdout);
+    if (argc > 1 && strcmp(argv[1], "healthcheck") == 0)
+        return healthcheck_main(argc - 1, argv + 1, stdout, stderr);
     /* Rule tests need neither configuration nor flags. */
     if (argc > 1 && strcmp(argv[1], "--test-rules") == 0)
         return argc > 2 ? ruletest_run((const char *const *)argv + 2,
