@@ -5,7 +5,7 @@
  * 0 when it answers 200, else 1 with one line saying why: the connection
  * refused, no answer in time, or the status and, for a degraded daemon's
  * 503, the reasons the document gives. Being the binary itself, it needs
- * no curl or shell in the image.
+ * neither curl nor a shell in the image.
  *
  * HTTPS goes through libcurl like the notifications: --ca-file names the
  * certificate authority, --insecure-skip-verify accepts a self-signed
