@@ -195,13 +195,29 @@ static int member(const char *doc, const jsmntok_t *toks, int n, int t,
     return -1;
 }
 
+/* Text from the answer, made fit for one line: cut at
+ * HEALTHCHECK_LINE_MAX bytes (on a UTF-8 character's boundary), control
+ * characters shown as '?'. */
+static void put_text(struct buf *out, const char *s, size_t len)
+{
+    if (len > HEALTHCHECK_LINE_MAX) {
+        len = HEALTHCHECK_LINE_MAX;
+        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+            len--;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        buf_putc(out, c < 0x20 || c == 0x7F ? '?' : (char)c);
+    }
+}
+
 static void put_string(struct buf *out, const char *doc, const jsmntok_t *t)
 {
     size_t len = (size_t)(t->end - t->start);
     char *s = malloc(len + 1);
     if (s == NULL)
         return;
-    buf_append(out, s, json_unescape(doc + t->start, len, s));
+    put_text(out, s, json_unescape(doc + t->start, len, s));
     free(s);
 }
 
@@ -252,33 +268,31 @@ static void reasons(const char *doc, const jsmntok_t *toks, int n,
         buf_printf(out, "; and %zu more", count - HEALTHCHECK_REASONS_MAX);
 }
 
-/* What the answer says beyond its status: the /health document's status
- * and reasons, or the first line of another body. */
-static void describe(const struct buf *body, struct buf *out)
+void healthcheck_describe(const char *body, size_t len, struct buf *out)
 {
-    if (body->len == 0)
+    if (len == 0)
         return;
     jsmn_parser p;
     jsmn_init(&p);
-    int n = jsmn_parse(&p, body->data, body->len, NULL, 0);
+    int n = jsmn_parse(&p, body, len, NULL, 0);
     jsmntok_t *toks = n > 0 ? calloc((size_t)n, sizeof(*toks)) : NULL;
     jsmn_init(&p);
-    if (toks != NULL &&
-        jsmn_parse(&p, body->data, body->len, toks, (unsigned)n) == n) {
-        int st = member(body->data, toks, n, 0, "status");
+    if (toks != NULL && jsmn_parse(&p, body, len, toks, (unsigned)n) == n) {
+        int st = member(body, toks, n, 0, "status");
         if (st >= 0 && toks[st].type == JSMN_STRING) {
             buf_puts(out, ": ");
-            put_string(out, body->data, &toks[st]);
-            reasons(body->data, toks, n, out);
+            put_string(out, body, &toks[st]);
+            reasons(body, toks, n, out);
         }
         free(toks);
         return;
     }
     free(toks);
-    size_t len = strcspn(body->data, "\r\n");
+    size_t line = 0;
+    while (line < len && body[line] != '\n' && body[line] != '\r')
+        line++;
     buf_puts(out, ": ");
-    buf_append(out, body->data,
-               len < HEALTHCHECK_LINE_MAX ? len : HEALTHCHECK_LINE_MAX);
+    put_text(out, body, line);
 }
 
 /* Why the request got no answer, in the words an operator searches for. */
@@ -336,21 +350,21 @@ static int probe(const struct healthcheck_options *o, const char *password,
     CURLcode rc = curl_easy_perform(e);
     long status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    if (rc != CURLE_OK && status == 0) {
+    bool healthy = rc == CURLE_OK && status == HTTP_OK;
+    if (status == 0) {
         buf_printf(line, "unreachable: %s: ", o->url);
         unreachable(e, rc, errbuf, o, line);
     } else {
         buf_printf(line, "%s: %s answered %ld",
-                   status == HTTP_OK ? "healthy" : "unhealthy", o->url, status);
-        buf_putc(&body, '\0');
-        if (!body.oom) {
-            body.len--;
-            describe(&body, line);
-        }
+                   healthy ? "healthy" : "unhealthy", o->url, status);
+        if (rc != CURLE_OK)
+            buf_printf(line, " (%s)", curl_easy_strerror(rc));
+        else if (!body.oom)
+            healthcheck_describe(body.data, body.len, line);
     }
     curl_easy_cleanup(e);
     buf_free(&body);
-    return rc == CURLE_OK && status == HTTP_OK ? 0 : 1;
+    return healthy ? 0 : 1;
 }
 
 int healthcheck_main(int argc, char **argv, FILE *out, FILE *err)

@@ -20,8 +20,11 @@
 #define TOKENTAIL_HEALTHCHECK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "buf.h"
 
 #define HEALTHCHECK_DEFAULT_URL     "http://127.0.0.1:8653/health"
 #define HEALTHCHECK_DEFAULT_TIMEOUT "5s"
@@ -45,6 +48,15 @@ struct healthcheck_options {
  */
 int healthcheck_parse(int argc, char **argv, struct healthcheck_options *o,
                       FILE *err);
+
+/*
+ * What an answer's body (len bytes, borrowed; any bytes) adds to the
+ * verdict line, appended to out: ": STATUS" and up to three reasons
+ * ("; and N more") of a /health document, or ": " and the first line of
+ * another body. Each piece is cut at 200 bytes and control characters
+ * become '?', so the line stays one line. Nothing for an empty body.
+ */
+void healthcheck_describe(const char *body, size_t len, struct buf *out);
 
 /*
  * Runs `tokentail healthcheck` with argv[0] "healthcheck" and its

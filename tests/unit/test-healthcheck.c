@@ -119,6 +119,55 @@ static void test_usage_errors(void **state)
     expect_error("healthy", NULL, "unknown argument healthy");
 }
 
+static void expect_describe(const char *body, const char *want)
+{
+    struct buf out = {0};
+    healthcheck_describe(body, strlen(body), &out);
+    buf_putc(&out, '\0');
+    assert_false(out.oom);
+    assert_string_equal(out.data, want);
+    buf_free(&out);
+}
+
+/* The verdict line's words from the answer: the /health document's
+ * status and reasons, or the first line of another body. */
+static void test_describe(void **state)
+{
+    (void)state;
+    expect_describe("", "");
+    expect_describe("{\"status\":\"healthy\",\"state\":{\"error\":null},"
+                    "\"inputs\":[{\"name\":\"app\",\"errors\":[]}]}\n",
+                    ": healthy");
+    expect_describe(
+        "{\"status\":\"degraded\",\"version\":\"0.1.0\",\"state\":"
+        "{\"file\":\"/x/s.db\",\"error\":\"cannot open \\\"/x/s.db\\\"\"},"
+        "\"inputs\":[{\"name\":\"app\",\"paths\":[\"/l/*.log\"],\"files\":[],"
+        "\"errors\":[{\"path\":\"/l/a.log\",\"error\":\"Permission denied\"},"
+        "{\"path\":\"/l/b.log\",\"error\":\"Permission denied\"}]},"
+        "{\"name\":\"nginx\",\"errors\":[{\"path\":\"/n/c.log\",\"error\":"
+        "\"Is a directory\"}]}]}",
+        ": degraded: state: cannot open \"/x/s.db\"; input app: /l/a.log: "
+        "Permission denied; input app: /l/b.log: Permission denied; and 1 "
+        "more");
+    expect_describe("{\"status\":\"degraded\",\"state\":{\"error\":null},"
+                    "\"inputs\":[{\"errors\":[{\"error\":\"x\"}]}]}",
+                    ": degraded");
+    expect_describe("{\"status\":\"bad\\nline\\u0007\"}", ": bad?line?");
+    expect_describe("{\"other\":1}", "");
+    expect_describe("401 Unauthorized\r\nmore\n", ": 401 Unauthorized");
+    expect_describe("{\"status\":", ": {\"status\":");
+
+    char long_line[300];
+    memset(long_line, 'x', sizeof(long_line) - 1);
+    long_line[sizeof(long_line) - 1] = '\0';
+    long_line[199] = (char)0xC3; /* a two-byte character across the cut */
+    long_line[200] = (char)0xA9;
+    struct buf out = {0};
+    healthcheck_describe(long_line, strlen(long_line), &out);
+    assert_int_equal(out.len, 2 + 199);
+    buf_free(&out);
+}
+
 /* The probe's own failures before any request: exit 1, one line. */
 static void test_password_file_unreadable(void **state)
 {
@@ -144,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_every_flag),
         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_describe),
         cmocka_unit_test(test_password_file_unreadable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
