@@ -3,7 +3,10 @@ and configures podman): a log directory mounted read-only at /var/log/app,
 a named volume at /var/lib/tokentail, port 8653 published on a free
 loopback port, nothing else given.
 
-Lines are written after /health answers (start_at is end) and every family
+The image's configuration is checked first (user, entrypoint, port,
+volume, stop signal, health check), and inside the running container the
+binary's defaults must be the image's paths (--check-config with and
+without --config.file). Lines are written after /health answers (start_at is end) and every family
 of the default configuration must equal what the lines imply, exactly
 (FlashcaseOracle: counts and sums, so a loss and a duplicate cannot cancel
 out). The health check must pass, the daemon must run as UID 65532 and
@@ -116,6 +119,33 @@ def check_user(c):
     assert ids == {"Uid": [str(UID)] * 4, "Gid": [str(UID)] * 4}, ids
 
 
+def check_image(image):
+    """What the runtime reads from the image's configuration."""
+    cfg = json.loads(podman("image", "inspect", "--format", "{{json .Config}}",
+                            image).stdout)
+    assert cfg["User"] == "%d:%d" % (UID, UID), cfg
+    assert cfg["Entrypoint"] == ["/usr/bin/tokentail",
+                                 "--config.file=/etc/tokentail/exporter.yaml"], cfg
+    assert list(cfg["ExposedPorts"]) == ["8653/tcp"], cfg
+    assert list(cfg["Volumes"]) == ["/var/lib/tokentail"], cfg
+    assert cfg["StopSignal"] == "SIGTERM", cfg
+    assert cfg["Labels"]["org.opencontainers.image.title"] == "tokentail", cfg
+    health = json.loads(podman("image", "inspect", "--format",
+                               "{{json .HealthCheck}}", image).stdout)
+    assert health["Test"] == ["CMD", "/usr/bin/tokentail", "healthcheck",
+                              "--timeout=3s"], health
+
+
+def check_exec(c):
+    """The binary's own defaults are the image's paths."""
+    r = podman("exec", c.name, "tokentail", "--check-config")
+    assert r.stdout == "/etc/tokentail/exporter.yaml: OK (1 inputs, 5 metrics)\n", r.stdout
+    r = podman("exec", c.name, "tokentail", "--check-config", "--config.file="
+               "/usr/share/doc/tokentail/examples/story23/exporter.yaml")
+    assert r.stdout.startswith("/usr/share/doc/tokentail/examples/story23/"
+                               "exporter.yaml: OK ("), r.stdout
+
+
 def check_healthcheck(c):
     r = podman("healthcheck", "run", c.name, check=False)
     assert r.returncode == 0 and r.stdout.strip() in ("", "healthy"), (
@@ -137,10 +167,12 @@ def main(image, name):
         log = os.path.join(logs, "app.log")
         open(log, "wb").close()
         os.chmod(log, 0o644)
+        check_image(image)
         podman("volume", "create", name + "-state")
 
         a = Container(image, name + "-a", logs, name + "-state")
         check_user(a)
+        check_exec(a)
         append(log, first)
         feed_all(oracle, first)
         oracle.check(a.wait_lines(n1))
