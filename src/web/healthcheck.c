@@ -187,6 +187,9 @@ static int member(const char *doc, const jsmntok_t *toks, int n, int t,
     size_t len = strlen(key);
     for (int k = t + 1; k < n && toks[k].start < toks[t].end;) {
         int v = k + 1;
+        /* jsmn lets {"a","b"} through: a key is a string with one value. */
+        if (v >= n || toks[k].type != JSMN_STRING || toks[k].size != 1)
+            return -1;
         if ((size_t)(toks[k].end - toks[k].start) == len &&
             memcmp(doc + toks[k].start, key, len) == 0)
             return v;

@@ -154,6 +154,9 @@ static void test_describe(void **state)
                     ": degraded");
     expect_describe("{\"status\":\"bad\\nline\\u0007\"}", ": bad?line?");
     expect_describe("{\"other\":1}", "");
+    /* Keys without values, which jsmn does not refuse: no status. */
+    expect_describe("{\"status\",\"degraded\",\"x\":1}", "");
+    expect_describe("{\"x\":1,\"status\"}", "");
     expect_describe("401 Unauthorized\r\nmore\n", ": 401 Unauthorized");
     expect_describe("{\"status\":", ": {\"status\":");
 
