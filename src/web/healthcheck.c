@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "cliflag.h"
 #include "jsonstr.h"
 #include "duration.h"
 #include "num.h"
@@ -57,26 +58,6 @@ static int usage_error(FILE *err, const char *what, const char *arg)
     return 2;
 }
 
-/* "--name=value" or "--name value": the value, advancing *i past what it
- * used; NULL when argv[*i] is another flag, or (with *missing) lacks one. */
-static const char *flag_value(int argc, char **argv, int *i, const char *name,
-                              bool *missing)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (a == NULL || strncmp(a, name, n) != 0)
-        return NULL;
-    if (a[n] == '=')
-        return a + n + 1;
-    if (a[n] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 static int set_timeout(const char *v, struct healthcheck_options *o, FILE *err)
 {
     num_fixed s;
@@ -103,18 +84,19 @@ int healthcheck_parse(int argc, char **argv, struct healthcheck_options *o,
             o->help = true;
         } else if (strcmp(a, "--insecure-skip-verify") == 0) {
             o->insecure_skip_verify = true;
-        } else if ((v = flag_value(argc, argv, &i, "--url", &missing))) {
+        } else if ((v = cliflag_value(argc, argv, &i, "--url", &missing))) {
             o->url = v;
-        } else if ((v = flag_value(argc, argv, &i, "--timeout", &missing))) {
+        } else if ((v = cliflag_value(argc, argv, &i, "--timeout", &missing))) {
             if (set_timeout(v, o, err) != 0)
                 return 2;
-        } else if ((v = flag_value(argc, argv, &i, "--ca-file", &missing))) {
+        } else if ((v = cliflag_value(argc, argv, &i, "--ca-file", &missing))) {
             o->ca_file = v;
-        } else if ((v = flag_value(argc, argv, &i, "--basic-auth-user",
-                                   &missing))) {
+        } else if ((v = cliflag_value(argc, argv, &i, "--basic-auth-user",
+                                      &missing))) {
             o->user = v;
-        } else if ((v = flag_value(argc, argv, &i, "--basic-auth-password-file",
-                                   &missing))) {
+        } else if ((v = cliflag_value(argc, argv, &i,
+                                      "--basic-auth-password-file",
+                                      &missing))) {
             o->password_file = v;
         } else if (missing) {
             return usage_error(err, "a value is missing after ", a);

@@ -21,15 +21,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 CONFIG = """
 inputs:
-  - name: app
-    paths: [%s/*.log]
-    start_at: beginning
+  - {name: app, paths: [%s/*.log]}
 metrics:
-  - name: requests_total
-    type: counter
-    labels: {path: endpoint}
+  - {name: lines_total, type: counter}
 """
-
 
 def healthcheck(*args, env=None):
     full_env = dict(os.environ)
