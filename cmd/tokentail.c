@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cliflag.h"
 #include "config.h"
 #include "daemon.h"
+#include "healthcheck.h"
 #include "http.h"
 #include "log.h"
 #include "notify_check.h"
@@ -51,6 +53,10 @@ static const char usage[] =
     "--help)\n"
     "       tokentail --test-rules FILE...         run promtool's rule unit "
     "tests\n"
+    "       tokentail healthcheck [--url=URL]      exit 0 when a running "
+    "tokentail's\n"
+    "                                              /health answers 200 "
+    "(healthcheck --help)\n"
     "\n"
     "flags:\n"
     "  --config.file=PATH          configuration file (default: "
@@ -133,28 +139,6 @@ static int usage_error(const char *fmt, const char *arg)
     return 2;
 }
 
-/*
- * Matches "--name=value" or "--name value"; advances *i past what it
- * used. Returns the value, or NULL when argv[*i] is not this flag.
- */
-static const char *flag_value(int argc, char **argv, int *i, const char *name,
-                              bool *missing)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (a == NULL || strncmp(a, name, n) != 0)
-        return NULL;
-    if (a[n] == '=')
-        return a + n + 1;
-    if (a[n] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 static int parse_args(int argc, char **argv, struct options *o)
 {
     static char *no_files[1];
@@ -178,29 +162,29 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->test_notify = true;
         } else if (strcmp(a, "--web.enable-lifecycle") == 0) {
             o->lifecycle = true;
-        } else if ((v = flag_value(argc, argv, &i, "--config.file",
-                                   &missing)) != NULL) {
+        } else if ((v = cliflag_value(argc, argv, &i, "--config.file",
+                                      &missing)) != NULL) {
             o->config = v;
         } else if (strcmp(a, "--web.systemd-socket") == 0) {
             o->systemd_socket = true;
-        } else if ((v = flag_value(argc, argv, &i, "--web.listen-address",
-                                   &missing)) != NULL) {
+        } else if ((v = cliflag_value(argc, argv, &i, "--web.listen-address",
+                                      &missing)) != NULL) {
             if (o->n_listen == HTTP_MAX_LISTEN)
                 return usage_error("--web.listen-address: at most 16 "
                                    "addresses, not more: %s",
                                    v);
             o->listen[o->n_listen++] = v;
-        } else if ((v = flag_value(argc, argv, &i, "--web.config.file",
-                                   &missing)) != NULL) {
+        } else if ((v = cliflag_value(argc, argv, &i, "--web.config.file",
+                                      &missing)) != NULL) {
             o->web_config = v;
-        } else if ((v = flag_value(argc, argv, &i, "--log.level", &missing)) !=
-                   NULL) {
+        } else if ((v = cliflag_value(argc, argv, &i, "--log.level",
+                                      &missing)) != NULL) {
             o->log_level = v;
-        } else if ((v = flag_value(argc, argv, &i, "--state.file", &missing)) !=
-                   NULL) {
+        } else if ((v = cliflag_value(argc, argv, &i, "--state.file",
+                                      &missing)) != NULL) {
             o->state_file = v;
-        } else if ((v = flag_value(argc, argv, &i, "--once.input", &missing)) !=
-                   NULL) {
+        } else if ((v = cliflag_value(argc, argv, &i, "--once.input",
+                                      &missing)) != NULL) {
             o->once_input = v;
         } else if (missing) {
             return usage_error("flag %s needs a value", a);
@@ -347,6 +331,8 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "report") == 0)
         return report_main(argc - 1, argv + 1, default_config(), stdout);
+    if (argc > 1 && strcmp(argv[1], "healthcheck") == 0)
+        return healthcheck_main(argc - 1, argv + 1, stdout, stderr);
     /* Rule tests need neither configuration nor flags. */
     if (argc > 1 && strcmp(argv[1], "--test-rules") == 0)
         return argc > 2 ? ruletest_run((const char *const *)argv + 2,
