@@ -28,6 +28,7 @@
 #include "remote_write.h"
 #include "selfmetrics.h"
 #include "service.h"
+#include "status_page.h"
 #include "state.h"
 #include "usage_http.h"
 #include "watch.h"
@@ -255,26 +256,61 @@ static void push_snapshot(void *ctx, struct buf *out)
     engine_expose(d->core->rules, EXPFMT_TEXT, out);
 }
 
-static void on_health(void *ctx, const struct http_request *req,
-                      struct http_reply *rep)
+static void health_sources_of(struct daemon *d, struct state_stats *st,
+                              struct health_sources *out)
 {
-    struct daemon *d = ctx;
     struct core *c = d->core;
-    struct state_stats st;
-    state_get_stats(c->state, &st);
-    struct health_sources src = {
+    state_get_stats(c->state, st);
+    *out = (struct health_sources){
         .cfg = d->cfg,
         .inputs = c->inputs,
         .n_inputs = c->n_inputs,
-        .state = &st,
+        .state = st,
         .state_path = state_file(c->state),
         .state_error = state_error(c->state),
         .uptime_ms = loop_now_ms() - d->started_ms,
         .config = &d->status,
     };
+}
+
+static void on_health(void *ctx, const struct http_request *req,
+                      struct http_reply *rep)
+{
+    struct state_stats st;
+    struct health_sources src;
+    health_sources_of(ctx, &st, &src);
     (void)req;
     rep->content_type = "application/json";
     rep->status = health_write(&src, &rep->body) ? 200 : 503;
+}
+
+/* The status page at /: what /health, the usage, budget and alert APIs
+ * answer, for people. */
+static void on_status_page(void *ctx, const struct http_request *req,
+                           struct http_reply *rep)
+{
+    struct daemon *d = ctx;
+    struct state_stats st;
+    struct health_sources hs;
+    health_sources_of(d, &st, &hs);
+    struct buf scratch = {0};
+    bool healthy = health_write(&hs, &scratch);
+    buf_free(&scratch);
+    struct status_sources src = {
+        .version = TOKENTAIL_VERSION,
+        .healthy = healthy,
+        .uptime_ms = hs.uptime_ms,
+        .now = budgets_wall_clock(),
+        .config = &d->status,
+        .state = &st,
+        .state_path = hs.state_path,
+        .ledger = d->core->ledger,
+        .budgets = d->core->budgets,
+        .rules = d->core->rules,
+    };
+    (void)req;
+    rep->content_type = "text/html; charset=utf-8";
+    status_page_write(&src, &rep->body);
 }
 
 /* The routes that answer from the core, pointed at the one in force. */
@@ -658,7 +694,7 @@ int daemon_run(struct daemon *d, const struct daemon_web *web)
     if ((rc = open_http(d, web, &names)) != 0 ||
         (rc = http_route(d->http, "/metrics", on_metrics, d)) != 0 ||
         (rc = http_route(d->http, "/health", on_health, d)) != 0 ||
-        (rc = http_route(d->http, "/", http_index_page, NULL)) != 0 ||
+        (rc = http_route(d->http, "/", on_status_page, d)) != 0 ||
         (rc = http_route_methods(d->http, "/-/reload", HTTP_POST | HTTP_PUT,
                                  on_reload, d)) != 0 ||
         (rc = core_routes(d)) != 0 || (rc = apply_web(d, web)) != 0 ||

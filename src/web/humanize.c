@@ -108,18 +108,8 @@ void humanize_bytes(struct buf *b, uint64_t v)
     buf_printf(b, " %s", units[u]);
 }
 
-void humanize_ago(struct buf *b, time_t then, time_t now)
+void humanize_duration(struct buf *b, uint64_t d)
 {
-    if (then == 0) {
-        buf_puts(b, "never");
-        return;
-    }
-    bool future = then > now;
-    uint64_t d = future ? (uint64_t)(then - now) : (uint64_t)(now - then);
-    if (d < 5) {
-        buf_puts(b, "just now");
-        return;
-    }
     uint64_t n = d;
     const char *unit = "s";
     if (d >= 86400) {
@@ -132,8 +122,25 @@ void humanize_ago(struct buf *b, time_t then, time_t now)
         n = d / 60;
         unit = "min";
     }
+    humanize_u64(b, n);
+    buf_printf(b, " %s", unit);
+}
+
+void humanize_ago(struct buf *b, time_t then, time_t now)
+{
+    if (then == 0) {
+        buf_puts(b, "never");
+        return;
+    }
+    bool future = then > now;
+    uint64_t d = future ? (uint64_t)(then - now) : (uint64_t)(now - then);
+    if (d < 5) {
+        buf_puts(b, "just now");
+        return;
+    }
     if (future)
         buf_puts(b, "in ");
-    humanize_u64(b, n);
-    buf_printf(b, " %s%s", unit, future ? "" : " ago");
+    humanize_duration(b, d);
+    if (!future)
+        buf_puts(b, " ago");
 }

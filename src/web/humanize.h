@@ -42,6 +42,10 @@ void humanize_double(struct buf *b, double v, int decimals);
  */
 void humanize_bytes(struct buf *b, uint64_t v);
 
+/* A duration in the largest unit that fits, truncated: "4 s", "3 min",
+ * "5 h", "12 d". */
+void humanize_duration(struct buf *b, uint64_t seconds);
+
 /*
  * How long ago `then` was at `now`, in the largest unit that fits,
  * truncated: "just now" (under 5 s), "42 s ago", "3 min ago", "5 h ago",

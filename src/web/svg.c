@@ -109,11 +109,13 @@ void svg_column_chart(struct buf *b, const char *title,
         buf_puts(b, ": ");
         html_puts(b, items[i].value_text);
         buf_puts(b, "</title></rect>");
-        if (axis_every == 0 || i % axis_every != 0)
+        /* Counted from the last column (the latest, in a time series),
+         * each label ending at its column's right edge so none is cut. */
+        if (axis_every == 0 || (n - 1 - i) % axis_every != 0)
             continue;
         buf_puts(b, "<text class=\"axis\" x=\"");
-        put_coord(b, x + w / 2);
-        buf_printf(b, "\" y=\"%d\" text-anchor=\"middle\">", COL_PLOT_H + 14);
+        put_coord(b, x + w);
+        buf_printf(b, "\" y=\"%d\" text-anchor=\"end\">", COL_PLOT_H + 14);
         html_puts(b, items[i].label);
         buf_puts(b, "</text>");
     }

@@ -39,9 +39,10 @@ void svg_bar_chart(struct buf *b, const char *title,
 
 /*
  * Columns side by side, tallest = largest value, each with a tooltip
- * "label: value_text"; the labels of columns 0, axis_every,
- * 2 * axis_every ... are written under the axis (none for 0). Nothing is
- * written for n = 0.
+ * "label: value_text"; the labels of the last column and of every
+ * axis_every-th before it are written under the axis, ending at their
+ * column's right edge (none for axis_every 0). Nothing is written for
+ * n = 0.
  */
 void svg_column_chart(struct buf *b, const char *title,
                       const struct svg_item *items, size_t n,

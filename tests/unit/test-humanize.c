@@ -147,6 +147,12 @@ static void test_ago(void **state)
     buf_reset(&out);
     humanize_ago(&out, 0, now);
     assert_string_equal(text(), "never");
+    buf_reset(&out);
+    humanize_duration(&out, 3);
+    assert_string_equal(text(), "3 s");
+    buf_reset(&out);
+    humanize_duration(&out, 100000);
+    assert_string_equal(text(), "1 d");
 }
 
 int main(void)

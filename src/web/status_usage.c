@@ -1,0 +1,416 @@
+/* The usage and budget sections of the status page (status_page.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "budget.h"
+#include "civil.h"
+#include "config.h"
+#include "html.h"
+#include "humanize.h"
+#include "ledger.h"
+#include "period.h"
+#include "status_page.h"
+#include "svg.h"
+
+#define USAGE_MAX_TOKEN_METRICS 4 /* token columns in the month's table */
+#define USAGE_MODEL_LABEL       "model"
+
+/* The month's sums of one usage metric, by model when it has the label. */
+struct month_metric {
+    size_t metric;
+    const char *name;
+    bool by_model;
+    struct ledger_sums *sums;
+};
+
+/* One row of the month's table: a model and its spend, for sorting. */
+struct month_row {
+    const char *model; /* borrowed from a metric's sums */
+    num_fixed spend;
+};
+
+static bool name_has(const char *name, const char *part)
+{
+    return strstr(name, part) != NULL;
+}
+
+static bool has_label(const struct ledger_metric_info *info, const char *l)
+{
+    for (size_t i = 0; i < info->n_labels; i++)
+        if (strcmp(info->labels[i], l) == 0)
+            return true;
+    return false;
+}
+
+static int month_sum(struct ledger *l, const struct period_span *span,
+                     struct month_metric *m)
+{
+    static const char *const by[] = {USAGE_MODEL_LABEL};
+    struct ledger_query q = {
+        .metric = m->metric,
+        .grain = LEDGER_DAYS,
+        .from = span->first_day,
+        .to = span->end_day,
+        .by = m->by_model ? by : NULL,
+        .n_by = m->by_model ? 1 : 0,
+    };
+    return ledger_sum(l, &q, &m->sums);
+}
+
+/* The amount for model in m's sums: the group's, or the total when m is
+ * not split by model. */
+static num_fixed amount_of(const struct month_metric *m, const char *model)
+{
+    if (!m->by_model)
+        return model ? 0 : m->sums->total.sum;
+    for (size_t i = 0; i < m->sums->n_groups; i++) {
+        const struct ledger_group *g = &m->sums->groups[i];
+        if (!g->overflow && model && strcmp(g->values[0], model) == 0)
+            return g->amount.sum;
+        if (g->overflow && !model)
+            return g->amount.sum;
+    }
+    return 0;
+}
+
+static int by_spend_desc(const void *a, const void *b)
+{
+    const struct month_row *x = a, *y = b;
+    if (x->spend != y->spend)
+        return x->spend > y->spend ? -1 : 1;
+    if (!x->model || !y->model)
+        return x->model ? -1 : (y->model ? 1 : 0);
+    return strcmp(x->model, y->model);
+}
+
+static bool row_known(const struct month_row *rows, size_t n, const char *m)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((rows[i].model == NULL) == (m == NULL) &&
+            (m == NULL || strcmp(rows[i].model, m) == 0))
+            return true;
+    return false;
+}
+
+/* Every model any metric has, once (NULL: the overflow series, or all
+ * series of a metric without the model label), sorted by spend. */
+static struct month_row *month_rows(const struct month_metric *mm, size_t n,
+                                    const struct month_metric *spend,
+                                    size_t *n_rows)
+{
+    size_t cap = 1;
+    for (size_t i = 0; i < n; i++)
+        cap += mm[i].sums->n_groups;
+    struct month_row *rows = calloc(cap, sizeof *rows);
+    size_t k = 0;
+    for (size_t i = 0; rows && i < n; i++) {
+        if (!mm[i].by_model) {
+            if (!row_known(rows, k, NULL) && mm[i].sums->total.sum != 0)
+                rows[k++].model = NULL;
+            continue;
+        }
+        for (size_t g = 0; g < mm[i].sums->n_groups; g++) {
+            const struct ledger_group *gr = &mm[i].sums->groups[g];
+            const char *model = gr->overflow ? NULL : gr->values[0];
+            if (!row_known(rows, k, model))
+                rows[k++].model = model;
+        }
+    }
+    for (size_t i = 0; rows && spend && i < k; i++)
+        rows[i].spend = amount_of(spend, rows[i].model);
+    if (rows)
+        qsort(rows, k, sizeof *rows, by_spend_desc);
+    *n_rows = k;
+    return rows;
+}
+
+static void put_exact(struct buf *out, num_fixed v, bool money)
+{
+    char exact[NUM_FMT_MAX];
+    num_format(v, exact);
+    buf_printf(out, "<td class=\"n\" data-value=\"%s\">", exact);
+    if (money)
+        humanize_money(out, v);
+    else if (v >= 0 && v / NUM_ONE <= (num_fixed)UINT64_MAX && v % NUM_ONE == 0)
+        humanize_u64(out, (uint64_t)(v / NUM_ONE));
+    else
+        buf_puts(out, exact);
+    buf_puts(out, "</td>");
+}
+
+static const char *model_name(const struct month_row *r)
+{
+    return r->model ? r->model : "(other)";
+}
+
+static void month_table(const struct month_metric *mm, size_t n,
+                        const struct month_row *rows, size_t n_rows,
+                        bool first_is_spend, struct buf *out)
+{
+    buf_puts(out, "<div class=\"wrap\"><table id=\"usage-month\"><thead><tr>"
+                  "<th scope=\"col\">Model</th>");
+    for (size_t i = 0; i < n; i++) {
+        buf_puts(out, "<th scope=\"col\" class=\"n\">");
+        html_puts(out, mm[i].name);
+        buf_puts(out, "</th>");
+    }
+    buf_puts(out, "</tr></thead><tbody>");
+    for (size_t r = 0; r < n_rows; r++) {
+        buf_puts(out, "<tr><th scope=\"row\">");
+        html_puts(out, model_name(&rows[r]));
+        buf_puts(out, "</th>");
+        for (size_t i = 0; i < n; i++)
+            put_exact(out, amount_of(&mm[i], rows[r].model),
+                      first_is_spend && i == 0);
+        buf_puts(out, "</tr>");
+    }
+    buf_puts(out, "</tbody><tfoot><tr><th scope=\"row\">Total</th>");
+    for (size_t i = 0; i < n; i++)
+        put_exact(out, mm[i].sums->total.sum, first_is_spend && i == 0);
+    buf_puts(out, "</tr></tfoot></table></div>");
+}
+
+static void month_chart(const struct month_metric *spend,
+                        const struct month_row *rows, size_t n_rows,
+                        struct buf *out)
+{
+    struct svg_item *items = calloc(n_rows ? n_rows : 1, sizeof *items);
+    struct buf texts = {0};
+    size_t *at = calloc(n_rows ? n_rows : 1, sizeof *at);
+    if (!items || !at) {
+        out->oom = true;
+        goto out;
+    }
+    for (size_t r = 0; r < n_rows; r++) {
+        at[r] = texts.len;
+        humanize_money(&texts, rows[r].spend);
+        buf_putc(&texts, '\0');
+    }
+    if (texts.oom) {
+        out->oom = true;
+        goto out;
+    }
+    for (size_t r = 0; r < n_rows; r++)
+        items[r] =
+            (struct svg_item){model_name(&rows[r]),
+                              num_to_double(rows[r].spend), texts.data + at[r]};
+    struct buf title = {0};
+    buf_puts(&title, "Spend this month by model (");
+    buf_puts(&title, spend->name);
+    buf_puts(&title, "); the table above has the figures");
+    svg_bar_chart(out, title.oom ? "Spend by model" : title.data, items,
+                  n_rows);
+    buf_free(&title);
+out:
+    buf_free(&texts);
+    free(items);
+    free(at);
+}
+
+/* The usage metrics the page shows: the first spend counter, then up to
+ * USAGE_MAX_TOKEN_METRICS token counters. Returns how many. */
+static size_t pick_metrics(const struct ledger *l, struct month_metric *mm,
+                           bool *first_is_spend)
+{
+    size_t n = 0;
+    *first_is_spend = false;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < ledger_n_metrics(l); i++) {
+            struct ledger_metric_info info;
+            ledger_metric(l, i, &info);
+            if (info.type != METRIC_COUNTER)
+                continue;
+            bool spend =
+                name_has(info.name, "cost") || name_has(info.name, "spend");
+            if (pass == 0 ? !spend || *first_is_spend
+                          : spend || !name_has(info.name, "token") ||
+                                n >= 1 + USAGE_MAX_TOKEN_METRICS)
+                continue;
+            mm[n] = (struct month_metric){
+                i, info.name, has_label(&info, USAGE_MODEL_LABEL), NULL};
+            if (pass == 0)
+                *first_is_spend = true;
+            n++;
+        }
+    }
+    return n;
+}
+
+static const char *const MONTHS[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+/* Spend per day over the last STATUS_DAYS days, today last: the chart's
+ * axis reads "Nov 30", the table the full date. */
+static int daily_chart(struct ledger *l, const struct month_metric *spend,
+                       int64_t now, struct buf *out)
+{
+    struct period_place today;
+    period_place(ledger_zone(l), now, &today);
+    struct svg_item items[STATUS_DAYS];
+    char dates[STATUS_DAYS][32], labels[STATUS_DAYS][16],
+        texts[STATUS_DAYS][NUM_FMT_MAX + 8];
+    num_fixed sums[STATUS_DAYS];
+    for (int i = 0; i < STATUS_DAYS; i++) {
+        int64_t day = today.day - (STATUS_DAYS - 1) + i;
+        struct ledger_query q = {.metric = spend->metric,
+                                 .grain = LEDGER_DAYS,
+                                 .from = day,
+                                 .to = day + 1};
+        struct ledger_sums *s = NULL;
+        int rc = ledger_sum(l, &q, &s);
+        if (rc != 0)
+            return rc;
+        sums[i] = s->total.sum;
+        ledger_sums_free(s);
+        int64_t y;
+        int m, d;
+        civil_date(day, &y, &m, &d);
+        snprintf(dates[i], sizeof dates[i], "%04d-%02d-%02d", (int)y, m, d);
+        snprintf(labels[i], sizeof labels[i], "%s %d", MONTHS[m - 1], d);
+        struct buf t = {0};
+        humanize_money(&t, sums[i]);
+        snprintf(texts[i], sizeof texts[i], "%s", t.oom ? "?" : t.data);
+        buf_free(&t);
+        items[i] =
+            (struct svg_item){labels[i], num_to_double(sums[i]), texts[i]};
+    }
+    buf_puts(out, "<h3>Spend per day, last 30 days</h3>");
+    svg_column_chart(out,
+                     "Spend per day over the last 30 days; the table "
+                     "below has the figures",
+                     items, STATUS_DAYS, 7);
+    buf_puts(out, "<details><summary>Figures per day</summary>"
+                  "<table id=\"usage-daily\"><thead><tr>"
+                  "<th scope=\"col\">Day</th><th scope=\"col\" class=\"n\">"
+                  "Spend</th></tr></thead><tbody>");
+    for (int i = STATUS_DAYS - 1; i >= 0; i--) {
+        buf_printf(out, "<tr><th scope=\"row\">%s</th>", dates[i]);
+        put_exact(out, sums[i], true);
+        buf_puts(out, "</tr>");
+    }
+    buf_puts(out, "</tbody></table></details>");
+    return 0;
+}
+
+void status_usage_write(const struct status_sources *src, struct buf *out,
+                        int *rc)
+{
+    buf_puts(out, "<section id=\"usage\"><h2>This month by model</h2>");
+    if (!src->ledger) {
+        buf_puts(out, "<p class=\"none\">No usage section is configured: "
+                      "spend and tokens are not kept.</p></section>");
+        return;
+    }
+    struct month_metric mm[1 + USAGE_MAX_TOKEN_METRICS + 1];
+    bool has_spend;
+    size_t n = pick_metrics(src->ledger, mm, &has_spend);
+    if (n == 0) {
+        buf_puts(out, "<p class=\"none\">No usage counter is named for cost, "
+                      "spend or tokens.</p></section>");
+        return;
+    }
+    struct period_span month;
+    period_of(ledger_zone(src->ledger), PERIOD_MONTH, src->now, &month);
+    int err = 0;
+    size_t summed = 0;
+    for (; summed < n && err == 0; summed++)
+        err = month_sum(src->ledger, &month, &mm[summed]);
+    if (err != 0) {
+        summed--;
+    } else {
+        size_t n_rows = 0;
+        struct month_row *rows =
+            month_rows(mm, n, has_spend ? &mm[0] : NULL, &n_rows);
+        if (!rows) {
+            err = -ENOMEM;
+        } else if (n_rows == 0) {
+            buf_puts(out, "<p class=\"none\">Nothing used this month yet.</p>");
+        } else {
+            month_table(mm, n, rows, n_rows, has_spend, out);
+            if (has_spend)
+                month_chart(&mm[0], rows, n_rows, out);
+        }
+        free(rows);
+        if (err == 0 && has_spend)
+            err = daily_chart(src->ledger, &mm[0], src->now, out);
+    }
+    for (size_t i = 0; i < summed; i++)
+        ledger_sums_free(mm[i].sums);
+    if (err != 0) {
+        buf_puts(out, "<p class=\"bad\">The usage ledger could not be read; "
+                      "the log says why.</p>");
+        *rc = err;
+    }
+    buf_puts(out, "</section>");
+}
+
+static void put_budget(const struct budgets *b, size_t i, struct buf *out)
+{
+    const struct cfg_budget *def = budgets_def(b, i);
+    const struct budget_figures *f = budgets_figures(b, i);
+    const char *status = budget_status_name(f->status);
+    buf_puts(out, "<tr><th scope=\"row\">");
+    html_puts(out, def->name);
+    buf_printf(out, "</th><td>%s</td>", period_kind_name(def->period));
+    put_exact(out, f->used, true);
+    if (f->limited) {
+        put_exact(out, f->limit, true);
+        put_exact(out, f->remaining, true);
+    } else {
+        buf_puts(out, "<td class=\"n\">unlimited</td><td class=\"n\"></td>");
+    }
+    put_exact(out, f->projected, true);
+    buf_printf(out, "<td class=\"%s\">%s</td><td>", status, status);
+    if (f->limited) {
+        struct svg_progress p = {
+            .used = num_to_double(f->used),
+            .warn = def->n_warn > 0 ? num_to_double(def->warn_at[0]) *
+                                          num_to_double(f->limit)
+                                    : 0,
+            .limit = num_to_double(f->limit),
+            .projected = num_to_double(f->projected),
+        };
+        struct buf title = {0};
+        buf_puts(&title, "Budget ");
+        buf_puts(&title, def->name);
+        buf_puts(&title, ": used ");
+        humanize_money(&title, f->used);
+        buf_puts(&title, " of ");
+        humanize_money(&title, f->limit);
+        buf_puts(&title, ", projected ");
+        humanize_money(&title, f->projected);
+        svg_progress_bar(out, title.oom ? "Budget" : title.data, &p);
+        buf_free(&title);
+    }
+    buf_puts(out, "</td></tr>");
+}
+
+void status_budgets_write(const struct status_sources *src, struct buf *out,
+                          int *rc)
+{
+    buf_puts(out, "<section id=\"budgets\"><h2>Budgets</h2>");
+    if (!src->budgets || budgets_count(src->budgets) == 0) {
+        buf_puts(out, "<p class=\"none\">No budgets are configured.</p>"
+                      "</section>");
+        return;
+    }
+    int err = budgets_eval(src->budgets, src->now);
+    if (err != 0) {
+        buf_puts(out, "<p class=\"bad\">Some budgets could not be brought up "
+                      "to date; their last figures are shown.</p>");
+        *rc = err;
+    }
+    buf_puts(out, "<div class=\"wrap\"><table id=\"budgets-table\"><thead><tr>"
+                  "<th scope=\"col\">Budget</th><th scope=\"col\">Period</th>"
+                  "<th scope=\"col\" class=\"n\">Used</th>"
+                  "<th scope=\"col\" class=\"n\">Limit</th>"
+                  "<th scope=\"col\" class=\"n\">Remaining</th>"
+                  "<th scope=\"col\" class=\"n\">Projected</th>"
+                  "<th scope=\"col\">Status</th>"
+                  "<th scope=\"col\">Used of limit, warn and limit marked, "
+                  "projection dashed</th></tr></thead><tbody>");
+    for (size_t i = 0; i < budgets_count(src->budgets); i++)
+        put_budget(src->budgets, i, out);
+    buf_puts(out, "</tbody></table></div></section>");
+}
