@@ -102,9 +102,9 @@ static void put_alert(const struct alert *a, int64_t now, struct buf *out)
 {
     int64_t since = a->state == ALERT_FIRING ? a->fired_at_ms : a->active_at_ms;
     const char *state = alert_state_name(a->state);
-    buf_puts(out, "<tr><td>");
+    buf_puts(out, "<tr><th scope=\"row\">");
     html_puts(out, labels_get(&a->labels, "alertname"));
-    buf_printf(out, "</td><td class=\"%s\">%s</td><td>", state, state);
+    buf_printf(out, "</th><td class=\"%s\">%s</td><td>", state, state);
     if (since != ALERT_TIME_NONE)
         humanize_ago(out, (time_t)(since / 1000), now);
     buf_printf(out, "</td><td class=\"n\" data-value=\"%.17g\">%.6g</td><td>",
