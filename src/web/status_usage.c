@@ -125,17 +125,24 @@ static struct month_row *month_rows(const struct month_metric *mm, size_t n,
     return rows;
 }
 
-static void put_exact(struct buf *out, num_fixed v, bool money)
+/* Money rounded by magnitude; a count (tokens, requests) in full with
+ * separators; any other amount rounded to three decimals. */
+static void put_figure(struct buf *out, num_fixed v, bool money)
 {
-    char exact[NUM_FMT_MAX];
-    num_format(v, exact);
-    buf_printf(out, "<td class=\"n\" data-value=\"%s\">", exact);
     if (money)
         humanize_money(out, v);
     else if (v >= 0 && v / NUM_ONE <= (num_fixed)UINT64_MAX && v % NUM_ONE == 0)
         humanize_u64(out, (uint64_t)(v / NUM_ONE));
     else
-        buf_puts(out, exact);
+        humanize_double(out, num_to_double(v), 3);
+}
+
+static void put_exact(struct buf *out, num_fixed v, bool money)
+{
+    char exact[NUM_FMT_MAX];
+    num_format(v, exact);
+    buf_printf(out, "<td class=\"n\" data-value=\"%s\">", exact);
+    put_figure(out, v, money);
     buf_puts(out, "</td>");
 }
 
@@ -350,17 +357,19 @@ static void put_budget(const struct budgets *b, size_t i, struct buf *out)
     const struct cfg_budget *def = budgets_def(b, i);
     const struct budget_figures *f = budgets_figures(b, i);
     const char *status = budget_status_name(f->status);
+    const char *metric = budgets_metric(b, i);
+    bool money = name_has(metric, "cost") || name_has(metric, "spend");
     buf_puts(out, "<tr><th scope=\"row\">");
     html_puts(out, def->name);
     buf_printf(out, "</th><td>%s</td>", period_kind_name(def->period));
-    put_exact(out, f->used, true);
+    put_exact(out, f->used, money);
     if (f->limited) {
-        put_exact(out, f->limit, true);
-        put_exact(out, f->remaining, true);
+        put_exact(out, f->limit, money);
+        put_exact(out, f->remaining, money);
     } else {
         buf_puts(out, "<td class=\"n\">unlimited</td><td class=\"n\"></td>");
     }
-    put_exact(out, f->projected, true);
+    put_exact(out, f->projected, money);
     buf_printf(out, "<td class=\"%s\">%s</td><td>", status, status);
     if (f->limited) {
         struct svg_progress p = {
@@ -375,11 +384,11 @@ static void put_budget(const struct budgets *b, size_t i, struct buf *out)
         buf_puts(&title, "Budget ");
         buf_puts(&title, def->name);
         buf_puts(&title, ": used ");
-        humanize_money(&title, f->used);
+        put_figure(&title, f->used, money);
         buf_puts(&title, " of ");
-        humanize_money(&title, f->limit);
+        put_figure(&title, f->limit, money);
         buf_puts(&title, ", projected ");
-        humanize_money(&title, f->projected);
+        put_figure(&title, f->projected, money);
         svg_progress_bar(out, title.oom ? "Budget" : title.data, &p);
         buf_free(&title);
     }
@@ -408,8 +417,7 @@ void status_budgets_write(const struct status_sources *src, struct buf *out,
                   "<th scope=\"col\" class=\"n\">Remaining</th>"
                   "<th scope=\"col\" class=\"n\">Projected</th>"
                   "<th scope=\"col\">Status</th>"
-                  "<th scope=\"col\">Used of limit, warn and limit marked, "
-                  "projection dashed</th></tr></thead><tbody>");
+                  "<th scope=\"col\">Progress</th></tr></thead><tbody>");
     for (size_t i = 0; i < budgets_count(src->budgets); i++)
         put_budget(src->budgets, i, out);
     buf_puts(out, "</tbody></table></div></section>");

@@ -75,7 +75,7 @@ void svg_bar_chart(struct buf *b, const char *title,
         double y = (double)(i * BAR_ROW);
         double w = max > 0 ? clean(items[i].value) / max * BAR_AREA_W : 0;
         buf_printf(b, "<text class=\"label\" x=\"%d\" y=\"", BAR_LABEL_W - 6);
-        put_coord(b, y + 13);
+        put_coord(b, y + 17);
         buf_puts(b, "\" text-anchor=\"end\">");
         html_puts(b, items[i].label);
         buf_puts(b, "</text>");

@@ -37,11 +37,11 @@ static void test_bars(void **state)
         text(),
         "<svg class=\"chart bars\" viewBox=\"0 0 600 48.0\" role=\"img\" "
         "aria-label=\"Spend &amp; tokens\"><title>Spend &amp; tokens</title>"
-        "<text class=\"label\" x=\"164\" y=\"13.0\" text-anchor=\"end\">"
+        "<text class=\"label\" x=\"164\" y=\"17.0\" text-anchor=\"end\">"
         "a&lt;b</text><rect class=\"bar\" x=\"170.0\" y=\"4.0\" "
         "width=\"330.0\" height=\"16.0\"/><text class=\"value\" x=\"506.0\" "
         "y=\"17.0\">10.00</text>"
-        "<text class=\"label\" x=\"164\" y=\"37.0\" text-anchor=\"end\">"
+        "<text class=\"label\" x=\"164\" y=\"41.0\" text-anchor=\"end\">"
         "c</text><rect class=\"bar\" x=\"170.0\" y=\"28.0\" "
         "width=\"165.0\" height=\"16.0\"/><text class=\"value\" x=\"341.0\" "
         "y=\"41.0\">5.00</text></svg>");
