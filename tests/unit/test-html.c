@@ -8,21 +8,7 @@
 #include <cmocka.h>
 
 #include "html.h"
-
-static struct buf out;
-
-static int reset(void **state)
-{
-    (void)state;
-    buf_reset(&out);
-    return 0;
-}
-
-static const char *text(void)
-{
-    assert_false(out.oom);
-    return out.len > 0 ? out.data : "";
-}
+#include "out_helpers.h"
 
 static void escaped(const char *s, size_t n, const char *want)
 {

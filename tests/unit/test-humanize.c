@@ -10,21 +10,7 @@
 #include <cmocka.h>
 
 #include "humanize.h"
-
-static struct buf out;
-
-static int reset(void **state)
-{
-    (void)state;
-    buf_reset(&out);
-    return 0;
-}
-
-static const char *text(void)
-{
-    assert_false(out.oom);
-    return out.len > 0 ? out.data : "";
-}
+#include "out_helpers.h"
 
 #define PICO(x) ((num_fixed)(x))
 

@@ -10,23 +10,9 @@
 #include <cmocka.h>
 
 #include "status_page.h"
+#include "out_helpers.h"
 
 #define NOW ((int64_t)1700000000) /* 2023-11-14T22:13:20Z */
-
-static struct buf out;
-
-static int reset(void **state)
-{
-    (void)state;
-    buf_reset(&out);
-    return 0;
-}
-
-static const char *text(void)
-{
-    assert_false(out.oom);
-    return out.len > 0 ? out.data : "";
-}
 
 static void assert_has(const char *part)
 {
