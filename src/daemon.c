@@ -55,8 +55,9 @@ struct daemon {
     struct http *http;
     const char *web_config; /* --web.config.file; NULL: none */
     struct notifier *notifier;
-    struct pusher *pusher;   /* remote write */
-    struct service *service; /* NULL: not started by systemd */
+    struct pusher *pusher;           /* remote write */
+    struct service *service;         /* NULL: not started by systemd */
+    struct status_cache *page_cache; /* the status page's usage section */
     struct loop_timer *ckpt_timer;
     struct loop_timer *expire_timer;
     struct loop_timer *budget_timer;
@@ -199,6 +200,7 @@ void daemon_free(struct daemon *d)
     if (d->loop)
         stop_timers(d);
     service_free(d->service);
+    status_cache_free(d->page_cache);
     watch_free(d->watch);
     notifier_free(d->notifier);
     pusher_free(d->pusher);
@@ -307,6 +309,7 @@ static void on_status_page(void *ctx, const struct http_request *req,
         .ledger = d->core->ledger,
         .budgets = d->core->budgets,
         .rules = d->core->rules,
+        .cache = d->page_cache,
     };
     (void)req;
     rep->content_type = "text/html; charset=utf-8";
@@ -317,6 +320,7 @@ static void on_status_page(void *ctx, const struct http_request *req,
 static int core_routes(struct daemon *d)
 {
     struct core *c = d->core;
+    status_cache_forget(d->page_cache);
     int rc =
         http_route(d->http, "/api/v1/budgets", budget_http_get, c->budgets);
     if (rc == 0)
@@ -685,7 +689,8 @@ int daemon_run(struct daemon *d, const struct daemon_web *web)
         (rc = loop_add_fd(d->loop, watch_fd(d->watch), EPOLLIN, on_watch, d)) !=
             0 ||
         (rc = loop_add_idle(d->loop, on_idle, d)) != 0 ||
-        (rc = service_new(d->loop, sample_service, d, &d->service)) != 0) {
+        (rc = service_new(d->loop, sample_service, d, &d->service)) != 0 ||
+        (rc = status_cache_new(&d->page_cache)) != 0) {
         log_error("cannot set up the event loop: %s", strerror(-rc));
         return rc;
     }

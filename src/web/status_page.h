@@ -36,9 +36,29 @@
 #define STATUS_REFRESH_S 15 /* seconds between in-place refreshes */
 #define STATUS_DAYS      30 /* days in the per-day spend chart */
 
+/*
+ * The usage section's sums are the page's cost (tens of ms at 10,000
+ * series over 30 days), so a page reuses the section the last one made,
+ * on the same day, for up to STATUS_USAGE_MAX_AGE_S seconds while the
+ * ledger has had updates since, and up to STATUS_USAGE_IDLE_AGE_S while
+ * it has had none (retention may still drop an old day at a checkpoint).
+ */
+#define STATUS_USAGE_MAX_AGE_S  5
+#define STATUS_USAGE_IDLE_AGE_S 60
+
 struct ledger;
 struct budgets;
 struct engine;
+
+/* The usage section as last made, kept between pages by whoever serves
+ * them (status_cache_new), forgotten when the ledger is replaced. */
+struct status_cache;
+
+/* Returns 0 or -ENOMEM; status_cache_free(NULL) is a no-op. */
+int status_cache_new(struct status_cache **out);
+void status_cache_free(struct status_cache *c);
+/* Makes the next page sum the ledger again (a reload built a new one). */
+void status_cache_forget(struct status_cache *c);
 
 /* What the page is made from; NULL pointers mean not configured. */
 struct status_sources {
@@ -52,6 +72,7 @@ struct status_sources {
     struct ledger *ledger;              /* queried, hence not const */
     struct budgets *budgets;            /* brought to now, hence not const */
     const struct engine *rules;
+    struct status_cache *cache; /* NULL: every page sums the ledger */
 };
 
 /* Appends the whole document to out. Returns 0, or -errno from a ledger

@@ -300,8 +300,8 @@ static int daily_chart(struct ledger *l, const struct month_metric *spend,
     return 0;
 }
 
-void status_usage_write(const struct status_sources *src, struct buf *out,
-                        int *rc)
+static void usage_section(const struct status_sources *src, struct buf *out,
+                          int *rc)
 {
     buf_puts(out, "<section id=\"usage\"><h2>This month by model</h2>");
     if (!src->ledger) {
@@ -350,6 +350,78 @@ void status_usage_write(const struct status_sources *src, struct buf *out,
         *rc = err;
     }
     buf_puts(out, "</section>");
+}
+
+struct status_cache {
+    const struct ledger *ledger; /* NULL: nothing kept */
+    int64_t day;                 /* the day it was made, in the zone */
+    uint64_t heard;              /* the ledger's updates then, all metrics */
+    int64_t made_at;             /* UTC seconds */
+    struct buf html;
+};
+
+int status_cache_new(struct status_cache **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? 0 : -ENOMEM;
+}
+
+void status_cache_free(struct status_cache *c)
+{
+    if (!c)
+        return;
+    buf_free(&c->html);
+    free(c);
+}
+
+void status_cache_forget(struct status_cache *c)
+{
+    if (c)
+        c->ledger = NULL;
+}
+
+static uint64_t heard_all(const struct ledger *l)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < ledger_n_metrics(l); i++)
+        n += ledger_heard(l, i);
+    return n;
+}
+
+void status_usage_write(const struct status_sources *src, struct buf *out,
+                        int *rc)
+{
+    struct status_cache *c = src->cache;
+    if (!c || !src->ledger) {
+        usage_section(src, out, rc);
+        return;
+    }
+    struct period_place today;
+    period_place(ledger_zone(src->ledger), src->now, &today);
+    uint64_t heard = heard_all(src->ledger);
+    bool fresh =
+        c->ledger == src->ledger && c->day == today.day && !c->html.oom &&
+        src->now >= c->made_at &&
+        src->now - c->made_at < (c->heard == heard ? STATUS_USAGE_IDLE_AGE_S
+                                                   : STATUS_USAGE_MAX_AGE_S);
+    if (!fresh) {
+        int err = 0;
+        buf_reset(&c->html);
+        usage_section(src, &c->html, &err);
+        c->ledger = err == 0 && !c->html.oom ? src->ledger : NULL;
+        c->day = today.day;
+        c->heard = heard;
+        c->made_at = src->now;
+        if (err != 0) {
+            *rc = err;
+            buf_append(out, c->html.data, c->html.len);
+            return;
+        }
+    }
+    if (c->html.oom)
+        out->oom = true;
+    else
+        buf_append(out, c->html.data, c->html.len);
 }
 
 static void put_budget(const struct budgets *b, size_t i, struct buf *out)
