@@ -310,6 +310,10 @@ static void on_status_page(void *ctx, const struct http_request *req,
         .budgets = d->core->budgets,
         .rules = d->core->rules,
         .cache = d->page_cache,
+        .now_ms = loop_now_ms(),
+        .inputs = d->core->inputs,
+        .n_inputs = d->core->n_inputs,
+        .pipe = d->core->pipe,
     };
     (void)req;
     rep->content_type = "text/html; charset=utf-8";

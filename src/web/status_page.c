@@ -162,6 +162,7 @@ int status_page_write(const struct status_sources *src, struct buf *out)
     int rc = 0;
     put_head(out);
     put_header(src, out);
+    status_inputs_write(src, out);
     status_usage_write(src, out, &rc);
     status_budgets_write(src, out, &rc);
     put_alerts(src, out);

@@ -2,7 +2,8 @@
  * The status page served at /: one server-rendered HTML document for
  * whoever opens tokentail in a browser where no Grafana is deployed.
  *
- * It shows health and version, the last reload and checkpoint, spend and
+ * It shows health and version, the last reload and checkpoint, each
+ * input's lines, rates, lag, files and skipped lines, spend and
  * tokens this month by model (a table and a bar chart), spend per day
  * over the last 30 days (a column chart with its figures in a table),
  * each budget as a progress bar with its warn and limit marks, and the
@@ -49,6 +50,8 @@
 struct ledger;
 struct budgets;
 struct engine;
+struct input;
+struct pipeline;
 
 /* The usage section as last made, kept between pages by whoever serves
  * them (status_cache_new), forgotten when the ledger is replaced. */
@@ -57,7 +60,8 @@ struct status_cache;
 /* Returns 0 or -ENOMEM; status_cache_free(NULL) is a no-op. */
 int status_cache_new(struct status_cache **out);
 void status_cache_free(struct status_cache *c);
-/* Makes the next page sum the ledger again (a reload built a new one). */
+/* Makes the next page sum the ledger again and start its rates afresh
+ * (a reload built a new ledger and new counters). */
 void status_cache_forget(struct status_cache *c);
 
 /* What the page is made from; NULL pointers mean not configured. */
@@ -72,7 +76,12 @@ struct status_sources {
     struct ledger *ledger;              /* queried, hence not const */
     struct budgets *budgets;            /* brought to now, hence not const */
     const struct engine *rules;
-    struct status_cache *cache; /* NULL: every page sums the ledger */
+    struct status_cache *cache;  /* NULL: every page sums the ledger, and
+                                    no rate is known */
+    uint64_t now_ms;             /* monotonic, for rates */
+    struct input *const *inputs; /* the inputs, as the pipeline numbers */
+    size_t n_inputs;
+    const struct pipeline *pipe; /* lines seen and skipped; may be NULL */
 };
 
 /* Appends the whole document to out. Returns 0, or -errno from a ledger
@@ -82,6 +91,7 @@ int status_page_write(const struct status_sources *src, struct buf *out);
 /* The usage and budget sections (status_usage.c), for status_page_write. */
 void status_usage_write(const struct status_sources *src, struct buf *out,
                         int *rc);
+void status_inputs_write(const struct status_sources *src, struct buf *out);
 void status_budgets_write(const struct status_sources *src, struct buf *out,
                           int *rc);
 

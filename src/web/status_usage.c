@@ -11,6 +11,7 @@
 #include "ledger.h"
 #include "period.h"
 #include "status_page.h"
+#include "status_private.h"
 #include "svg.h"
 
 #define USAGE_MAX_TOKEN_METRICS 4 /* token columns in the month's table */
@@ -352,14 +353,6 @@ static void usage_section(const struct status_sources *src, struct buf *out,
     buf_puts(out, "</section>");
 }
 
-struct status_cache {
-    const struct ledger *ledger; /* NULL: nothing kept */
-    int64_t day;                 /* the day it was made, in the zone */
-    uint64_t heard;              /* the ledger's updates then, all metrics */
-    int64_t made_at;             /* UTC seconds */
-    struct buf html;
-};
-
 int status_cache_new(struct status_cache **out)
 {
     *out = calloc(1, sizeof **out);
@@ -371,13 +364,16 @@ void status_cache_free(struct status_cache *c)
     if (!c)
         return;
     buf_free(&c->html);
+    free(c->samples);
     free(c);
 }
 
 void status_cache_forget(struct status_cache *c)
 {
-    if (c)
+    if (c) {
         c->ledger = NULL;
+        c->sampled_ms = 0; /* a new core counts from zero */
+    }
 }
 
 static uint64_t heard_all(const struct ledger *l)

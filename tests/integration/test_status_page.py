@@ -176,6 +176,7 @@ def write_lines(directory, n):
         cost = Decimal(rnd.randint(1, 999999)) / Decimal(10) ** rnd.randint(2, 6)
         lines.append(json.dumps({"model": model, "cost": str(cost),
                                  "tokens": rnd.randint(1, 5000)}))
+    lines.append("not json")  # skipped, by reason
     with open(os.path.join(directory, "app.log"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
@@ -214,6 +215,26 @@ def check_budgets(page, budgets):
         assert cells[5][0] == b["status"], (b, cells)
 
 
+def check_inputs(page, e):
+    """Lines read and skipped as tokentail's own metrics count them."""
+    rows = page.rows("inputs-table")
+    assert list(rows) == ["app"], rows
+    assert rows["app"][0][1] == e.value("tokentail_lines_read_total", input="app")
+    got = {(cells[0][0], cells[1][1]) for _, cells in
+           page.tables["skipped-table"][1:]}
+    want = {(dict(labels)["reason"], v) for labels, v in
+            e.family("tokentail_lines_skipped_total").items() if v != "0"}
+    assert got == want and want, (got, want)
+
+
+def steady_rates(t):
+    """A page a second or more after the previous one shows the rates over
+    that time: nothing was written meanwhile."""
+    page = parse(get_page(t))
+    cells = page.rows("inputs-table")["app"]
+    return cells[1][0] != "\u2013" and cells
+
+
 def check_alerts(page, alerts):
     got = sorted((name, cells[0][0], float(cells[2][1]), cells[3][0])
                  for name, cells in page.rows("alerts-table").items())
@@ -246,7 +267,7 @@ def test_figures():
             f.write(RULES)
         t = Tokentail(write_config(tmp, CONFIG % {"dir": tmp}))
         try:
-            t.wait_lines(n)
+            e = t.wait_lines(n + 1)
 
             def both_alerts():
                 a = get_json(t, "/api/v1/alerts")["data"]["alerts"]
@@ -258,6 +279,9 @@ def test_figures():
             check_usage(page, usage)
             check_budgets(page, budgets)
             check_alerts(page, alerts)
+            check_inputs(page, e)
+            cells = poll("rates on the page", lambda: steady_rates(t))
+            assert (cells[1][0], cells[2][0]) == ("0.0", "0 B/s"), cells
             text = body.decode()
             assert "<script>alert" not in text and "<b>" not in text
             assert 'id="health">healthy<' in text
