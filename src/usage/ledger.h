@@ -245,6 +245,16 @@ struct ledger_row {
 int ledger_rows(struct ledger *l, const struct ledger_query *q,
                 int (*fn)(void *ctx, const struct ledger_row *row), void *ctx);
 
+/*
+ * As ledger_rows, but a row is a group of ledger_sum's (its values are
+ * those of the query's by labels, none for the total): what the query's
+ * series added in each period, one set-up for the whole range rather than
+ * a ledger_sum per period. Returns as ledger_rows.
+ */
+int ledger_sum_periods(struct ledger *l, const struct ledger_query *q,
+                       int (*fn)(void *ctx, const struct ledger_row *row),
+                       void *ctx);
+
 /* --- its own figures ------------------------------------------------------
  */
 
