@@ -248,6 +248,21 @@ static size_t pick_metrics(const struct ledger *l, struct month_metric *mm,
 static const char *const MONTHS[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
+/* The days of the daily chart and their spend, filled by add_day. */
+struct days {
+    int64_t first; /* the day number of sums[0] */
+    num_fixed sums[STATUS_DAYS];
+};
+
+static int add_day(void *ctx, const struct ledger_row *row)
+{
+    struct days *d = ctx;
+    int64_t i = row->day - d->first;
+    if (i >= 0 && i < STATUS_DAYS)
+        d->sums[i] = num_add_sat(d->sums[i], row->amount.sum);
+    return 0;
+}
+
 /* Spend per day over the last STATUS_DAYS days, today last: the chart's
  * axis reads "Nov 30", the table the full date. */
 static int daily_chart(struct ledger *l, const struct month_metric *spend,
@@ -258,19 +273,17 @@ static int daily_chart(struct ledger *l, const struct month_metric *spend,
     struct svg_item items[STATUS_DAYS];
     char dates[STATUS_DAYS][32], labels[STATUS_DAYS][16],
         texts[STATUS_DAYS][NUM_FMT_MAX + 8];
-    num_fixed sums[STATUS_DAYS];
+    struct days days = {.first = today.day - (STATUS_DAYS - 1)};
+    struct ledger_query q = {.metric = spend->metric,
+                             .grain = LEDGER_DAYS,
+                             .from = days.first,
+                             .to = today.day + 1};
+    int rc = ledger_sum_periods(l, &q, add_day, &days);
+    if (rc != 0)
+        return rc;
+    const num_fixed *sums = days.sums;
     for (int i = 0; i < STATUS_DAYS; i++) {
-        int64_t day = today.day - (STATUS_DAYS - 1) + i;
-        struct ledger_query q = {.metric = spend->metric,
-                                 .grain = LEDGER_DAYS,
-                                 .from = day,
-                                 .to = day + 1};
-        struct ledger_sums *s = NULL;
-        int rc = ledger_sum(l, &q, &s);
-        if (rc != 0)
-            return rc;
-        sums[i] = s->total.sum;
-        ledger_sums_free(s);
+        int64_t day = days.first + i;
         int64_t y;
         int m, d;
         civil_date(day, &y, &m, &d);
