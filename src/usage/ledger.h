@@ -233,6 +233,8 @@ struct ledger_row {
     const char *const *values; /* one per label of the metric, in order */
     bool overflow;             /* the overflow series (values all "") */
     struct ledger_amount amount;
+    size_t group; /* its series' (or group's) place in the query's order:
+                   * the same in every period, below the query's count */
 };
 
 /*

@@ -652,6 +652,7 @@ static int emit(const struct query *qy, int64_t p,
         row.values = g->values;
         row.overflow = g->overflow;
         row.amount = g->amount;
+        row.group = i;
         int rc = fn(ctx, &row);
         if (rc != 0)
             return rc;

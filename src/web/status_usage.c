@@ -17,12 +17,23 @@
 #define USAGE_MAX_TOKEN_METRICS 4 /* token columns in the month's table */
 #define USAGE_MODEL_LABEL       "model"
 
+/* One model's amount this month; model NULL: the overflow series, or
+ * every series of a metric without the model label. */
+struct model_amount {
+    const char *model;
+    num_fixed sum;
+};
+
 /* The month's sums of one usage metric, by model when it has the label. */
 struct month_metric {
     size_t metric;
     const char *name;
     bool by_model;
-    struct ledger_sums *sums;
+    num_fixed total;
+    struct model_amount *groups;
+    size_t n_groups;
+    struct ledger_sums *sums; /* owns the models' names, or */
+    struct buf names;         /* does, '\0' after each */
 };
 
 /* One row of the month's table: a model and its spend, for sorting. */
@@ -44,6 +55,7 @@ static bool has_label(const struct ledger_metric_info *info, const char *l)
     return false;
 }
 
+/* The month's sums of m: one ledger_sum. */
 static int month_sum(struct ledger *l, const struct period_span *span,
                      struct month_metric *m)
 {
@@ -56,21 +68,38 @@ static int month_sum(struct ledger *l, const struct period_span *span,
         .by = m->by_model ? by : NULL,
         .n_by = m->by_model ? 1 : 0,
     };
-    return ledger_sum(l, &q, &m->sums);
+    int rc = ledger_sum(l, &q, &m->sums);
+    if (rc != 0)
+        return rc;
+    const struct ledger_sums *s = m->sums;
+    m->total = s->total.sum;
+    m->groups = calloc(s->n_groups + 1, sizeof *m->groups);
+    if (!m->groups)
+        return -ENOMEM;
+    for (size_t i = 0; i < s->n_groups; i++)
+        m->groups[m->n_groups++] = (struct model_amount){
+            s->groups[i].overflow ? NULL : s->groups[i].values[0],
+            s->groups[i].amount.sum};
+    return 0;
 }
 
-/* The amount for model in m's sums: the group's, or the total when m is
- * not split by model. */
+static void month_metric_free(struct month_metric *m)
+{
+    ledger_sums_free(m->sums);
+    buf_free(&m->names);
+    free(m->groups);
+}
+
+/* The amount for model in m: the group's, or the total when m is not
+ * split by model. */
 static num_fixed amount_of(const struct month_metric *m, const char *model)
 {
     if (!m->by_model)
-        return model ? 0 : m->sums->total.sum;
-    for (size_t i = 0; i < m->sums->n_groups; i++) {
-        const struct ledger_group *g = &m->sums->groups[i];
-        if (!g->overflow && model && strcmp(g->values[0], model) == 0)
-            return g->amount.sum;
-        if (g->overflow && !model)
-            return g->amount.sum;
+        return model ? 0 : m->total;
+    for (size_t i = 0; i < m->n_groups; i++) {
+        const char *g = m->groups[i].model;
+        if ((g == NULL) == (model == NULL) && (!g || strcmp(g, model) == 0))
+            return m->groups[i].sum;
     }
     return 0;
 }
@@ -102,18 +131,17 @@ static struct month_row *month_rows(const struct month_metric *mm, size_t n,
 {
     size_t cap = 1;
     for (size_t i = 0; i < n; i++)
-        cap += mm[i].sums->n_groups;
+        cap += mm[i].n_groups;
     struct month_row *rows = calloc(cap, sizeof *rows);
     size_t k = 0;
     for (size_t i = 0; rows && i < n; i++) {
         if (!mm[i].by_model) {
-            if (!row_known(rows, k, NULL) && mm[i].sums->total.sum != 0)
+            if (!row_known(rows, k, NULL) && mm[i].total != 0)
                 rows[k++].model = NULL;
             continue;
         }
-        for (size_t g = 0; g < mm[i].sums->n_groups; g++) {
-            const struct ledger_group *gr = &mm[i].sums->groups[g];
-            const char *model = gr->overflow ? NULL : gr->values[0];
+        for (size_t g = 0; g < mm[i].n_groups; g++) {
+            const char *model = mm[i].groups[g].model;
             if (!row_known(rows, k, model))
                 rows[k++].model = model;
         }
@@ -175,7 +203,7 @@ static void month_table(const struct month_metric *mm, size_t n,
     }
     buf_puts(out, "</tbody><tfoot><tr><th scope=\"row\">Total</th>");
     for (size_t i = 0; i < n; i++)
-        put_exact(out, mm[i].sums->total.sum, first_is_spend && i == 0);
+        put_exact(out, mm[i].total, first_is_spend && i == 0);
     buf_puts(out, "</tr></tfoot></table></div>");
 }
 
@@ -236,7 +264,9 @@ static size_t pick_metrics(const struct ledger *l, struct month_metric *mm,
                                 n >= 1 + USAGE_MAX_TOKEN_METRICS)
                 continue;
             mm[n] = (struct month_metric){
-                i, info.name, has_label(&info, USAGE_MODEL_LABEL), NULL};
+                .metric = i,
+                .name = info.name,
+                .by_model = has_label(&info, USAGE_MODEL_LABEL)};
             if (pass == 0)
                 *first_is_spend = true;
             n++;
@@ -263,27 +293,93 @@ static int add_day(void *ctx, const struct ledger_row *row)
     return 0;
 }
 
+/* One query group of the spend pass. */
+struct pass_group {
+    bool seen;      /* has a row this month */
+    size_t name_at; /* its model's name in the metric's names, + 1; 0: none */
+    num_fixed sum;
+};
+
+/* One pass over the spend metric's days fills both the month's amounts
+ * by model and the last STATUS_DAYS days' totals. */
+struct spend_pass {
+    struct month_metric *m;
+    int64_t month_first, month_end;
+    struct days days;
+    struct pass_group *groups; /* by the query's group */
+    size_t cap;
+};
+
+static int spend_row(void *ctx, const struct ledger_row *row)
+{
+    struct spend_pass *p = ctx;
+    add_day(&p->days, row);
+    if (row->day < p->month_first || row->day >= p->month_end)
+        return 0;
+    if (row->group >= p->cap) {
+        size_t cap = row->group + 1 > 2 * p->cap ? row->group + 1 : 2 * p->cap;
+        struct pass_group *g = realloc(p->groups, cap * sizeof *g);
+        if (!g)
+            return -ENOMEM;
+        memset(g + p->cap, 0, (cap - p->cap) * sizeof *g);
+        p->groups = g;
+        p->cap = cap;
+    }
+    struct pass_group *g = &p->groups[row->group];
+    if (!g->seen && p->m->by_model && !row->overflow) {
+        g->name_at = p->m->names.len + 1;
+        buf_puts(&p->m->names, row->values[0]);
+        buf_putc(&p->m->names, '\0');
+    }
+    g->seen = true;
+    g->sum = num_add_sat(g->sum, row->amount.sum);
+    p->m->total = num_add_sat(p->m->total, row->amount.sum);
+    return p->m->names.oom ? -ENOMEM : 0;
+}
+
+/* The spend metric's month by model (into m) and its last STATUS_DAYS
+ * days (into days), in one ledger query. */
+static int spend_sums(struct ledger *l, const struct period_span *month,
+                      int64_t today, struct month_metric *m, struct days *days)
+{
+    static const char *const by[] = {USAGE_MODEL_LABEL};
+    struct spend_pass p = {.m = m,
+                           .month_first = month->first_day,
+                           .month_end = month->end_day,
+                           .days = {.first = today - (STATUS_DAYS - 1)}};
+    struct ledger_query q = {
+        .metric = m->metric,
+        .grain = LEDGER_DAYS,
+        .from =
+            p.days.first < month->first_day ? p.days.first : month->first_day,
+        .to = today + 1 > month->end_day ? today + 1 : month->end_day,
+        .by = m->by_model ? by : NULL,
+        .n_by = m->by_model ? 1 : 0,
+    };
+    int rc = ledger_sum_periods(l, &q, spend_row, &p);
+    if (rc == 0 && !(m->groups = calloc(p.cap + 1, sizeof *m->groups)))
+        rc = -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < p.cap; i++)
+        if (p.groups[i].seen)
+            m->groups[m->n_groups++] = (struct model_amount){
+                p.groups[i].name_at ? m->names.data + p.groups[i].name_at - 1
+                                    : NULL,
+                p.groups[i].sum};
+    *days = p.days;
+    free(p.groups);
+    return rc;
+}
+
 /* Spend per day over the last STATUS_DAYS days, today last: the chart's
  * axis reads "Nov 30", the table the full date. */
-static int daily_chart(struct ledger *l, const struct month_metric *spend,
-                       int64_t now, struct buf *out)
+static void daily_chart(const struct days *days, struct buf *out)
 {
-    struct period_place today;
-    period_place(ledger_zone(l), now, &today);
     struct svg_item items[STATUS_DAYS];
     char dates[STATUS_DAYS][32], labels[STATUS_DAYS][16],
         texts[STATUS_DAYS][NUM_FMT_MAX + 8];
-    struct days days = {.first = today.day - (STATUS_DAYS - 1)};
-    struct ledger_query q = {.metric = spend->metric,
-                             .grain = LEDGER_DAYS,
-                             .from = days.first,
-                             .to = today.day + 1};
-    int rc = ledger_sum_periods(l, &q, add_day, &days);
-    if (rc != 0)
-        return rc;
-    const num_fixed *sums = days.sums;
+    const num_fixed *sums = days->sums;
     for (int i = 0; i < STATUS_DAYS; i++) {
-        int64_t day = days.first + i;
+        int64_t day = days->first + i;
         int64_t y;
         int m, d;
         civil_date(day, &y, &m, &d);
@@ -311,7 +407,6 @@ static int daily_chart(struct ledger *l, const struct month_metric *spend,
         buf_puts(out, "</tr>");
     }
     buf_puts(out, "</tbody></table></details>");
-    return 0;
 }
 
 static void usage_section(const struct status_sources *src, struct buf *out,
@@ -332,14 +427,16 @@ static void usage_section(const struct status_sources *src, struct buf *out,
         return;
     }
     struct period_span month;
+    struct period_place today;
     period_of(ledger_zone(src->ledger), PERIOD_MONTH, src->now, &month);
-    int err = 0;
-    size_t summed = 0;
-    for (; summed < n && err == 0; summed++)
-        err = month_sum(src->ledger, &month, &mm[summed]);
-    if (err != 0) {
-        summed--;
-    } else {
+    period_place(ledger_zone(src->ledger), src->now, &today);
+    struct days days;
+    int err = has_spend
+                  ? spend_sums(src->ledger, &month, today.day, &mm[0], &days)
+                  : 0;
+    for (size_t i = has_spend ? 1 : 0; i < n && err == 0; i++)
+        err = month_sum(src->ledger, &month, &mm[i]);
+    if (err == 0) {
         size_t n_rows = 0;
         struct month_row *rows =
             month_rows(mm, n, has_spend ? &mm[0] : NULL, &n_rows);
@@ -354,10 +451,10 @@ static void usage_section(const struct status_sources *src, struct buf *out,
         }
         free(rows);
         if (err == 0 && has_spend)
-            err = daily_chart(src->ledger, &mm[0], src->now, out);
+            daily_chart(&days, out);
     }
-    for (size_t i = 0; i < summed; i++)
-        ledger_sums_free(mm[i].sums);
+    for (size_t i = 0; i < n; i++)
+        month_metric_free(&mm[i]);
     if (err != 0) {
         buf_puts(out, "<p class=\"bad\">The usage ledger could not be read; "
                       "the log says why.</p>");

@@ -174,10 +174,24 @@ static int total_row(void *ctx, const struct ledger_row *r)
     struct buf *b = ctx;
     char sum[NUM_FMT_MAX];
     num_format(r->amount.sum, sum);
-    buf_printf(b, "%lld %lld %lld %s %s/%llu\n", (long long)r->day,
+    buf_printf(b, "%lld %lld %lld %s#%zu %s/%llu\n", (long long)r->day,
                (long long)r->start, (long long)r->end,
-               r->overflow ? "(overflow)" : "(all)", sum,
+               r->overflow ? "(overflow)" : "(all)", r->group, sum,
                (unsigned long long)r->amount.count);
+    return 0;
+}
+
+/* The group of series "a" in each period it has a row in. */
+struct group_seen {
+    long group[2];
+    size_t n;
+};
+
+static int seen_a(void *ctx, const struct ledger_row *r)
+{
+    struct group_seen *s = ctx;
+    if (!r->overflow && strcmp(r->values[0], "a") == 0 && s->n < 2)
+        s->group[s->n++] = (long)r->group;
     return 0;
 }
 
@@ -196,9 +210,9 @@ static void test_sum_periods(void **state)
         .metric = TOKENS, .grain = LEDGER_DAYS, .from = 19700, .to = 19800};
     assert_int_equal(ledger_sum_periods(f.l, &q, total_row, &b), 0);
     static const char *const totals[] = {
-        "19782 1709164800 1709251200 (all) 3.5/0",
-        "19783 1709251200 1709337600 (all) 0.375/0",
-        "19783 1709251200 1709337600 (overflow) 7/0", NULL};
+        "19782 1709164800 1709251200 (all)#0 3.5/0",
+        "19783 1709251200 1709337600 (all)#0 0.375/0",
+        "19783 1709251200 1709337600 (overflow)#1 7/0", NULL};
     lfix_expect(&b, totals);
     for (int64_t day = 19782; day <= 19783; day++) {
         struct ledger_query one = {
@@ -215,6 +229,11 @@ static void test_sum_periods(void **state)
     buf_reset(&b);
     assert_int_equal(ledger_sum_periods(f.l, &q, lfix_row, &b), 0);
     lfix_expect(&b, all_days);
+    /* A group keeps its place from period to period. */
+    struct group_seen seen = {{-1, -1}, 0};
+    assert_int_equal(ledger_sum_periods(f.l, &q, seen_a, &seen), 0);
+    assert_int_equal(seen.n, 2);
+    assert_int_equal(seen.group[0], seen.group[1]);
     /* Nothing in the range: no call. */
     q.from = 19790;
     buf_reset(&b);
