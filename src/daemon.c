@@ -286,6 +286,18 @@ static void on_health(void *ctx, const struct http_request *req,
     rep->status = health_write(&src, &rep->body) ? 200 : 503;
 }
 
+/* Liveness, as Prometheus' /-/healthy: 200 whenever the event loop
+ * answers. /health may be 503 for a log that cannot be read, which a
+ * restart does not cure. */
+static void on_healthy(void *ctx, const struct http_request *req,
+                       struct http_reply *rep)
+{
+    (void)ctx;
+    (void)req;
+    rep->content_type = "text/plain; charset=utf-8";
+    buf_puts(&rep->body, "tokentail is healthy.\n");
+}
+
 /* The status page at /: what /health, the usage, budget and alert APIs
  * answer, for people. */
 static void on_status_page(void *ctx, const struct http_request *req,
@@ -654,7 +666,11 @@ static int start_timers(struct daemon *d)
 static int apply_web(struct daemon *d, const struct daemon_web *web)
 {
     struct buf errors = {0};
-    int rc = web->public_health ? http_route_public(d->http, "/health") : 0;
+    int rc = 0;
+    if (web->public_health &&
+        ((rc = http_route_public(d->http, "/health")) != 0 ||
+         (rc = http_route_public(d->http, "/-/healthy")) != 0))
+        return rc;
     d->web_config = web->config_file;
     /* Even without a web configuration now: a reload may bring one. */
     if (rc == 0)
@@ -669,7 +685,7 @@ static int apply_web(struct daemon *d, const struct daemon_web *web)
         log_info("web configuration %s: TLS %s, basic authentication %s",
                  d->web_config, http_is_tls(d->http) ? "on" : "off",
                  !users               ? "off"
-                 : web->public_health ? "on (not for /health)"
+                 : web->public_health ? "on (not for /health, /-/healthy)"
                                       : "on");
     }
     buf_free(&errors);
@@ -703,6 +719,7 @@ int daemon_run(struct daemon *d, const struct daemon_web *web)
     if ((rc = open_http(d, web, &names)) != 0 ||
         (rc = http_route(d->http, "/metrics", on_metrics, d)) != 0 ||
         (rc = http_route(d->http, "/health", on_health, d)) != 0 ||
+        (rc = http_route(d->http, "/-/healthy", on_healthy, d)) != 0 ||
         (rc = http_route(d->http, "/", on_status_page, d)) != 0 ||
         (rc = http_route_methods(d->http, "/-/reload", HTTP_POST | HTTP_PUT,
                                  on_reload, d)) != 0 ||
