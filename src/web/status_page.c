@@ -105,7 +105,20 @@ static void put_alert(const struct alert *a, int64_t now, struct buf *out)
     const char *state = alert_state_name(a->state);
     buf_puts(out, "<tr><th scope=\"row\">");
     html_puts(out, labels_get(&a->labels, "alertname"));
-    buf_printf(out, "</th><td class=\"%s\">%s</td><td>", state, state);
+    buf_puts(out, "</th><td>");
+    const char *sep = "";
+    for (size_t i = 0; i < a->labels.n; i++) {
+        const struct label *l = &a->labels.v[i];
+        if (strcmp(l->name, "alertname") == 0)
+            continue;
+        buf_puts(out, sep);
+        html_puts(out, l->name);
+        buf_puts(out, "=&quot;");
+        html_puts(out, l->value);
+        buf_puts(out, "&quot;");
+        sep = ", ";
+    }
+    buf_printf(out, "</td><td class=\"%s\">%s</td><td>", state, state);
     if (since != ALERT_TIME_NONE)
         humanize_ago(out, (time_t)(since / 1000), now);
     buf_printf(out, "</td><td class=\"n\" data-value=\"%.17g\">%.6g</td><td>",
@@ -141,6 +154,7 @@ static void put_alerts(const struct status_sources *src, struct buf *out)
                             "<div class=\"wrap\"><table id=\"alerts-table\">"
                             "<thead><tr>"
                             "<th scope=\"col\">Alert</th>"
+                            "<th scope=\"col\">Labels</th>"
                             "<th scope=\"col\">State</th>"
                             "<th scope=\"col\">Since</th>"
                             "<th scope=\"col\" class=\"n\">Value</th>"

@@ -65,10 +65,11 @@ groups:
     rules:
       - alert: Spending
         expr: sum(cost_usd_total) > 0
+        labels: {severity: warning}
         annotations:
           summary: "spent <b>{{ $value }}</b> & more"
       - alert: SlowBurn
-        expr: sum(cost_usd_total) > 0
+        expr: sum by (model) (cost_usd_total) > 0
         for: 1h
 """
 
@@ -236,12 +237,17 @@ def steady_rates(t):
 
 
 def check_alerts(page, alerts):
-    got = sorted((name, cells[0][0], float(cells[2][1]), cells[3][0])
-                 for name, cells in page.rows("alerts-table").items())
-    want = sorted((a["labels"]["alertname"], a["state"], float(a["value"]),
-                   a["annotations"].get("summary", ""))
-                  for a in alerts["data"]["alerts"])
-    assert got == want, (got, want)
+    """Every alert once, firing ones first, told apart by its labels."""
+    got = [(name, cells[0][0], cells[1][0], float(cells[3][1]), cells[4][0])
+           for name, cells in page.tables["alerts-table"][1:]]
+    want = [(a["labels"]["alertname"],
+             ", ".join('%s="%s"' % kv for kv in sorted(a["labels"].items())
+                       if kv[0] != "alertname"),
+             a["state"], float(a["value"]), a["annotations"].get("summary", ""))
+            for a in alerts["data"]["alerts"]]
+    assert sorted(got) == sorted(want), (got, want)
+    states = [row[2] for row in got]
+    assert states == sorted(states), states  # "firing" before "pending"
 
 
 def consistent(t):
@@ -269,10 +275,10 @@ def test_figures():
         try:
             e = t.wait_lines(n + 1)
 
-            def both_alerts():
+            def all_alerts():
                 a = get_json(t, "/api/v1/alerts")["data"]["alerts"]
-                return len(a) == 2 and a
-            poll("both alerts", both_alerts)
+                return len(a) == 1 + len(MODELS) and a
+            poll("every alert", all_alerts)
             body, usage, budgets, alerts = poll("a consistent page",
                                                 lambda: consistent(t))
             page = parse(body)
