@@ -36,7 +36,9 @@ static const char STYLE[] =
     ".fill{fill:var(--ok)}.fill.warn{fill:var(--warn)}"
     ".fill.over{fill:var(--bad)}.mark{stroke:var(--fg);stroke-width:2}"
     ".proj{stroke:var(--muted);stroke-width:2;stroke-dasharray:4 3}"
-    "footer{margin-top:2rem;color:var(--muted)}a{color:var(--accent)}";
+    "footer{margin-top:2rem;color:var(--muted)}a{color:var(--accent)}"
+    "@media (max-width:40rem){body{font-size:14px;padding:.6rem}"
+    "th,td{padding:.2rem .3rem}}";
 
 /* Replaces the body with a fresh copy; the page works as well without. */
 static const char SCRIPT[] =

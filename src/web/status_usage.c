@@ -188,7 +188,16 @@ static void month_table(const struct month_metric *mm, size_t n,
                   "<th scope=\"col\">Model</th>");
     for (size_t i = 0; i < n; i++) {
         buf_puts(out, "<th scope=\"col\" class=\"n\">");
-        html_puts(out, mm[i].name);
+        /* A narrow screen may break a metric's name after an underscore. */
+        for (const char *p = mm[i].name, *u; *p; p = u + 1) {
+            u = strchr(p, '_');
+            if (!u) {
+                html_puts(out, p);
+                break;
+            }
+            html_text(out, p, (size_t)(u - p) + 1);
+            buf_puts(out, "<wbr>");
+        }
         buf_puts(out, "</th>");
     }
     buf_puts(out, "</tr></thead><tbody>");

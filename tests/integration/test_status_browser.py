@@ -4,8 +4,10 @@ generated lines spread over the last ten days. The DOM it builds
 (--dump-dom) holds the exact figures the JSON APIs give (spend per model,
 each budget's used amount) and the firing alert's name; it is well formed;
 the browser logs nothing to its console (an error in the inline script
-would show there); and screenshots at a desktop and a phone width are
-saved under the build folder (argv[2]) for people to look at.
+would show there); and screenshots at a desktop and a phone width, and
+at desktop width in the dark scheme, are saved under the build folder
+(argv[2]) for people to look at, each checked for its size and its
+scheme's background.
 
 It runs once, in the plain build: under AddressSanitizer it skips itself
 (what it tests is the page in a browser, which the sanitizers do not
@@ -20,6 +22,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -33,7 +36,10 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
          "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync",
          "--hide-scrollbars", "--enable-logging=stderr", "--v=0"]
-SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
+# name: (width, height, extra flags, the page's background colour)
+SHOTS = {"desktop": (1280, 900, [], "ffffff"),
+         "phone": (390, 844, [], "ffffff"),
+         "desktop-dark": (1280, 900, ["--force-dark-mode"], "121212")}
 
 RULES = """
 groups:
@@ -90,11 +96,23 @@ def chromium(tmp, url, *args):
     return p.stdout
 
 
-def png_size(path):
+def png_info(path):
+    """A PNG's width, height and its top left pixel as hex RGB: a first
+    row's first pixel is stored as is, whatever its row's filter."""
     with open(path, "rb") as f:
-        head = f.read(24)
-    assert head[:8] == b"\x89PNG\r\n\x1a\n", path
-    return struct.unpack(">II", head[16:24])
+        data = f.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", path
+    at, idat, head = 8, b"", None
+    while at < len(data):
+        n, kind = struct.unpack(">I4s", data[at:at + 8])
+        if kind == b"IHDR":
+            head = struct.unpack(">IIBB", data[at + 8:at + 18])
+        elif kind == b"IDAT":
+            idat += data[at + 8:at + 8 + n]
+        at += 12 + n
+    w, h, depth, colour = head
+    assert depth == 8 and colour in (2, 6), head  # RGB or RGBA
+    return w, h, zlib.decompressobj().decompress(idat, 4)[1:4].hex()
 
 
 def get_json(t, path):
@@ -137,11 +155,12 @@ def test_browser():
                 assert Decimal(brows[b["name"]][1][1]) == b["used"], b
             assert "LlmSpend" in page.rows("alerts-table")
 
-            for name, (w, h) in SIZES.items():
+            for name, (w, h, flags, bg) in SHOTS.items():
                 path = os.path.join(shots, "status-%s.png" % name)
                 chromium(tmp, url, "--screenshot=" + path,
-                         "--window-size=%d,%d" % (w, h))
-                assert png_size(path) == (w, h), (path, png_size(path))
+                         "--window-size=%d,%d" % (w, h), *flags)
+                # The size asked, in the scheme asked for.
+                assert png_info(path) == (w, h, bg), (path, png_info(path))
         finally:
             t.stop()
 

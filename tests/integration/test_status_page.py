@@ -16,6 +16,7 @@ import base64
 import json
 import os
 import random
+import re
 import tempfile
 import warnings
 from decimal import Decimal
@@ -250,6 +251,39 @@ def check_alerts(page, alerts):
     assert states == sorted(states), states  # "firing" before "pending"
 
 
+def luminance(hexcolour):
+    """WCAG 2's relative luminance of #rrggbb or #rgb."""
+    h = hexcolour.lstrip("#")
+    if len(h) == 3:
+        h = "".join(c * 2 for c in h)
+    out = 0
+    for weight, i in ((0.2126, 0), (0.7152, 2), (0.0722, 4)):
+        c = int(h[i:i + 2], 16) / 255
+        c = c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+        out += weight * c
+    return out
+
+
+def contrast(a, b):
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def check_contrast(text):
+    """Text on the background at 4.5:1 or more in both schemes (WCAG AA),
+    the charts' fills at 3:1 (non-text contrast)."""
+    style = re.search(r"<style>(.*?)</style>", text, re.S).group(1)
+    light = re.match(r":root\{([^}]*)\}", style).group(1)
+    dark = re.search(r"prefers-color-scheme:dark\)\{:root\{([^}]*)\}",
+                     style).group(1)
+    for scheme in (light, dark):
+        v = dict(re.findall(r"--(\w+):(#[0-9a-fA-F]+)", scheme))
+        for name in ("fg", "muted", "accent", "ok", "warn", "bad"):
+            assert contrast(v[name], v["bg"]) >= 4.5, (name, v)
+        for name in ("accent", "ok", "warn", "bad"):  # bars and fills
+            assert contrast(v[name], v["track"]) >= 3, (name, v)
+
+
 def consistent(t):
     """The page and the APIs at one instant: budgets asked before and
     after the page must agree (a projection moves every second)."""
@@ -291,6 +325,7 @@ def test_figures():
             text = body.decode()
             assert "<script>alert" not in text and "<b>" not in text
             assert 'id="health">healthy<' in text
+            check_contrast(text)
             assert len(page.tables["usage-daily"]) == 31  # 30 days + header
             # Each chart has its text alternative.
             assert text.count('role="img"') == text.count("<svg"), text
