@@ -43,7 +43,7 @@ void humanize_money(struct buf *b, num_fixed v)
 {
     num_u128 m = v < 0 ? (num_u128)0 - (num_u128)v : (num_u128)v;
     int keep = 4;
-    if (m >= (num_u128)NUM_ONE)
+    if (m >= (num_u128)NUM_ONE || m == 0)
         keep = 2;
     else if (m >= (num_u128)(NUM_ONE / 100))
         keep = 3;

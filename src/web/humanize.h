@@ -25,7 +25,8 @@ void humanize_u64(struct buf *b, uint64_t v);
 /*
  * v as money without a currency sign: two decimals when |v| >= 1
  * ("12,345.68"), three when |v| >= 0.01 ("0.125"), four below ("0.0042",
- * "0.0000" for a value under half of 0.0001). Negative values get '-'.
+ * "0.0000" for a value under half of 0.0001, so that it does not read
+ * as none); nothing at all is "0.00". Negative values get '-'.
  */
 void humanize_money(struct buf *b, num_fixed v);
 

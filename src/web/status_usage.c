@@ -39,6 +39,7 @@ struct month_metric {
 /* One row of the month's table: a model and its spend, for sorting. */
 struct month_row {
     const char *model; /* borrowed from a metric's sums */
+    const char *label; /* what the row is called */
     num_fixed spend;
 };
 
@@ -146,8 +147,17 @@ static struct month_row *month_rows(const struct month_metric *mm, size_t n,
                 rows[k++].model = model;
         }
     }
-    for (size_t i = 0; rows && spend && i < k; i++)
-        rows[i].spend = amount_of(spend, rows[i].model);
+    /* Without a model label anywhere, the only row is every call's. */
+    bool any_by_model = false;
+    for (size_t i = 0; i < n; i++)
+        any_by_model |= mm[i].by_model;
+    for (size_t i = 0; rows && i < k; i++) {
+        rows[i].label = rows[i].model  ? rows[i].model
+                        : any_by_model ? "(other)"
+                                       : "All models";
+        if (spend)
+            rows[i].spend = amount_of(spend, rows[i].model);
+    }
     if (rows)
         qsort(rows, k, sizeof *rows, by_spend_desc);
     *n_rows = k;
@@ -177,7 +187,7 @@ static void put_exact(struct buf *out, num_fixed v, bool money)
 
 static const char *model_name(const struct month_row *r)
 {
-    return r->model ? r->model : "(other)";
+    return r->label;
 }
 
 static void month_table(const struct month_metric *mm, size_t n,

@@ -42,7 +42,7 @@ static void test_money(void **state)
         long long pico;
         const char *want;
     } cases[] = {
-        {0, "0.0000"},
+        {0, "0.00"}, /* none at all */
         {1000000000000LL, "1.00"},
         {12345678900000000LL, "12,345.68"},
         {1005000000000LL, "1.00"}, /* half to even: 100.5 cents */
