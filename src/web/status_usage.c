@@ -26,14 +26,14 @@ struct model_amount {
 
 /* The month's sums of one usage metric, by model when it has the label. */
 struct month_metric {
+    num_fixed total;
     size_t metric;
     const char *name;
-    bool by_model;
-    num_fixed total;
     struct model_amount *groups;
     size_t n_groups;
     struct ledger_sums *sums; /* owns the models' names, or */
     struct buf names;         /* does, '\0' after each */
+    bool by_model;
 };
 
 /* One row of the month's table: a model and its spend, for sorting. */
