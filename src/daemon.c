@@ -28,6 +28,7 @@
 #include "remote_write.h"
 #include "selfmetrics.h"
 #include "service.h"
+#include "status_page.h"
 #include "state.h"
 #include "usage_http.h"
 #include "watch.h"
@@ -54,8 +55,9 @@ struct daemon {
     struct http *http;
     const char *web_config; /* --web.config.file; NULL: none */
     struct notifier *notifier;
-    struct pusher *pusher;   /* remote write */
-    struct service *service; /* NULL: not started by systemd */
+    struct pusher *pusher;           /* remote write */
+    struct service *service;         /* NULL: not started by systemd */
+    struct status_cache *page_cache; /* the status page's usage section */
     struct loop_timer *ckpt_timer;
     struct loop_timer *expire_timer;
     struct loop_timer *budget_timer;
@@ -198,6 +200,7 @@ void daemon_free(struct daemon *d)
     if (d->loop)
         stop_timers(d);
     service_free(d->service);
+    status_cache_free(d->page_cache);
     watch_free(d->watch);
     notifier_free(d->notifier);
     pusher_free(d->pusher);
@@ -255,32 +258,85 @@ static void push_snapshot(void *ctx, struct buf *out)
     engine_expose(d->core->rules, EXPFMT_TEXT, out);
 }
 
-static void on_health(void *ctx, const struct http_request *req,
-                      struct http_reply *rep)
+static void health_sources_of(struct daemon *d, struct state_stats *st,
+                              struct health_sources *out)
 {
-    struct daemon *d = ctx;
     struct core *c = d->core;
-    struct state_stats st;
-    state_get_stats(c->state, &st);
-    struct health_sources src = {
+    state_get_stats(c->state, st);
+    *out = (struct health_sources){
         .cfg = d->cfg,
         .inputs = c->inputs,
         .n_inputs = c->n_inputs,
-        .state = &st,
+        .state = st,
         .state_path = state_file(c->state),
         .state_error = state_error(c->state),
         .uptime_ms = loop_now_ms() - d->started_ms,
         .config = &d->status,
     };
+}
+
+static void on_health(void *ctx, const struct http_request *req,
+                      struct http_reply *rep)
+{
+    struct state_stats st;
+    struct health_sources src;
+    health_sources_of(ctx, &st, &src);
     (void)req;
     rep->content_type = "application/json";
     rep->status = health_write(&src, &rep->body) ? 200 : 503;
+}
+
+/* Liveness, as Prometheus' /-/healthy: 200 whenever the event loop
+ * answers. /health may be 503 for a log that cannot be read, which a
+ * restart does not cure. */
+static void on_healthy(void *ctx, const struct http_request *req,
+                       struct http_reply *rep)
+{
+    (void)ctx;
+    (void)req;
+    rep->content_type = "text/plain; charset=utf-8";
+    buf_puts(&rep->body, "tokentail is healthy.\n");
+}
+
+/* The status page at /: what /health, the usage, budget and alert APIs
+ * answer, for people. */
+static void on_status_page(void *ctx, const struct http_request *req,
+                           struct http_reply *rep)
+{
+    struct daemon *d = ctx;
+    struct state_stats st;
+    struct health_sources hs;
+    health_sources_of(d, &st, &hs);
+    struct buf scratch = {0};
+    bool healthy = health_write(&hs, &scratch);
+    buf_free(&scratch);
+    struct status_sources src = {
+        .version = TOKENTAIL_VERSION,
+        .healthy = healthy,
+        .uptime_ms = hs.uptime_ms,
+        .now = budgets_wall_clock(),
+        .config = &d->status,
+        .state = &st,
+        .state_path = hs.state_path,
+        .ledger = d->core->ledger,
+        .budgets = d->core->budgets,
+        .rules = d->core->rules,
+        .cache = d->page_cache,
+        .now_ms = loop_now_ms(),
+        .inputs = d->core->inputs,
+        .n_inputs = d->core->n_inputs,
+        .pipe = d->core->pipe,
+    };
+    (void)req;
+    rep->content_type = "text/html; charset=utf-8";
+    status_page_write(&src, &rep->body);
 }
 
 /* The routes that answer from the core, pointed at the one in force. */
 static int core_routes(struct daemon *d)
 {
     struct core *c = d->core;
+    status_cache_forget(d->page_cache);
     int rc =
         http_route(d->http, "/api/v1/budgets", budget_http_get, c->budgets);
     if (rc == 0)
@@ -610,7 +666,11 @@ static int start_timers(struct daemon *d)
 static int apply_web(struct daemon *d, const struct daemon_web *web)
 {
     struct buf errors = {0};
-    int rc = web->public_health ? http_route_public(d->http, "/health") : 0;
+    int rc = 0;
+    if (web->public_health &&
+        ((rc = http_route_public(d->http, "/health")) != 0 ||
+         (rc = http_route_public(d->http, "/-/healthy")) != 0))
+        return rc;
     d->web_config = web->config_file;
     /* Even without a web configuration now: a reload may bring one. */
     if (rc == 0)
@@ -625,7 +685,7 @@ static int apply_web(struct daemon *d, const struct daemon_web *web)
         log_info("web configuration %s: TLS %s, basic authentication %s",
                  d->web_config, http_is_tls(d->http) ? "on" : "off",
                  !users               ? "off"
-                 : web->public_health ? "on (not for /health)"
+                 : web->public_health ? "on (not for /health, /-/healthy)"
                                       : "on");
     }
     buf_free(&errors);
@@ -649,7 +709,8 @@ int daemon_run(struct daemon *d, const struct daemon_web *web)
         (rc = loop_add_fd(d->loop, watch_fd(d->watch), EPOLLIN, on_watch, d)) !=
             0 ||
         (rc = loop_add_idle(d->loop, on_idle, d)) != 0 ||
-        (rc = service_new(d->loop, sample_service, d, &d->service)) != 0) {
+        (rc = service_new(d->loop, sample_service, d, &d->service)) != 0 ||
+        (rc = status_cache_new(&d->page_cache)) != 0) {
         log_error("cannot set up the event loop: %s", strerror(-rc));
         return rc;
     }
@@ -658,7 +719,8 @@ int daemon_run(struct daemon *d, const struct daemon_web *web)
     if ((rc = open_http(d, web, &names)) != 0 ||
         (rc = http_route(d->http, "/metrics", on_metrics, d)) != 0 ||
         (rc = http_route(d->http, "/health", on_health, d)) != 0 ||
-        (rc = http_route(d->http, "/", http_index_page, NULL)) != 0 ||
+        (rc = http_route(d->http, "/-/healthy", on_healthy, d)) != 0 ||
+        (rc = http_route(d->http, "/", on_status_page, d)) != 0 ||
         (rc = http_route_methods(d->http, "/-/reload", HTTP_POST | HTTP_PUT,
                                  on_reload, d)) != 0 ||
         (rc = core_routes(d)) != 0 || (rc = apply_web(d, web)) != 0 ||

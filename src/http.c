@@ -178,21 +178,6 @@ const char *http_request_header(const struct http_request *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
-static const char index_page[] =
-    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>tokentail"
-    "</title></head>\n<body><h1>tokentail</h1>\n<p>Prometheus metrics from "
-    "JSON logs.</p>\n<ul><li><a href=\"metrics\">/metrics</a></li>\n"
-    "<li><a href=\"health\">/health</a></li></ul>\n</body></html>\n";
-
-void http_index_page(void *ctx, const struct http_request *req,
-                     struct http_reply *rep)
-{
-    (void)ctx;
-    (void)req;
-    rep->content_type = "text/html; charset=utf-8";
-    buf_append(&rep->body, index_page, sizeof(index_page) - 1);
-}
-
 /* --- answering ----------------------------------------------------------- */
 
 /* Counts a response of code for the route (NULL: other). */

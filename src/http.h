@@ -204,10 +204,6 @@ struct web_auth *const *http_auth_slot(const struct http *s);
 /* Whether TLS is in force. */
 bool http_is_tls(const struct http *s);
 
-/* A small page linking /metrics and /health: a handler for "/". */
-void http_index_page(void *ctx, const struct http_request *req,
-                     struct http_reply *rep);
-
 /* The port actually bound by the first address (useful with port 0). */
 uint16_t http_port(const struct http *s);
 

@@ -233,6 +233,8 @@ struct ledger_row {
     const char *const *values; /* one per label of the metric, in order */
     bool overflow;             /* the overflow series (values all "") */
     struct ledger_amount amount;
+    size_t group; /* its series' (or group's) place in the query's order:
+                   * the same in every period, below the query's count */
 };
 
 /*
@@ -244,6 +246,16 @@ struct ledger_row {
  */
 int ledger_rows(struct ledger *l, const struct ledger_query *q,
                 int (*fn)(void *ctx, const struct ledger_row *row), void *ctx);
+
+/*
+ * As ledger_rows, but a row is a group of ledger_sum's (its values are
+ * those of the query's by labels, none for the total): what the query's
+ * series added in each period, one set-up for the whole range rather than
+ * a ledger_sum per period. Returns as ledger_rows.
+ */
+int ledger_sum_periods(struct ledger *l, const struct ledger_query *q,
+                       int (*fn)(void *ctx, const struct ledger_row *row),
+                       void *ctx);
 
 /* --- its own figures ------------------------------------------------------
  */

@@ -652,6 +652,7 @@ static int emit(const struct query *qy, int64_t p,
         row.values = g->values;
         row.overflow = g->overflow;
         row.amount = g->amount;
+        row.group = i;
         int rc = fn(ctx, &row);
         if (rc != 0)
             return rc;
@@ -659,15 +660,15 @@ static int emit(const struct query *qy, int64_t p,
     return 0;
 }
 
-int ledger_rows(struct ledger *l, const struct ledger_query *q,
-                int (*fn)(void *ctx, const struct ledger_row *row), void *ctx)
+/* Calls fn for each group of the labels want in each period, in order. */
+static int rows_of(struct ledger *l, const struct ledger_query *q,
+                   const char *const *want, size_t n_want,
+                   int (*fn)(void *ctx, const struct ledger_row *row),
+                   void *ctx)
 {
     struct query qy;
     struct periods ps = {0};
-    const char *const *labels =
-        q->metric < l->n_metrics ? l->metrics[q->metric].labels : NULL;
-    size_t n = q->metric < l->n_metrics ? l->metrics[q->metric].n_labels : 0;
-    int rc = query_start(&qy, l, q, labels, n);
+    int rc = query_start(&qy, l, q, want, n_want);
     if (rc == 0)
         rc = periods_of(&qy, &ps);
     for (size_t i = 0; rc == 0 && i < ps.n; i++)
@@ -676,4 +677,20 @@ int ledger_rows(struct ledger *l, const struct ledger_query *q,
     free(ps.p);
     query_free(&qy);
     return rc;
+}
+
+int ledger_rows(struct ledger *l, const struct ledger_query *q,
+                int (*fn)(void *ctx, const struct ledger_row *row), void *ctx)
+{
+    const char *const *labels =
+        q->metric < l->n_metrics ? l->metrics[q->metric].labels : NULL;
+    size_t n = q->metric < l->n_metrics ? l->metrics[q->metric].n_labels : 0;
+    return rows_of(l, q, labels, n, fn, ctx);
+}
+
+int ledger_sum_periods(struct ledger *l, const struct ledger_query *q,
+                       int (*fn)(void *ctx, const struct ledger_row *row),
+                       void *ctx)
+{
+    return rows_of(l, q, q->by, q->n_by, fn, ctx);
 }

@@ -38,6 +38,10 @@ metrics:
             status, doc = poll("degraded health", lambda: (lambda s, d: (s, d) if s == 503
                                                            else None)(*health(t)))
             assert doc["status"] == "degraded", doc
+            # Liveness does not follow the inputs' health.
+            status, headers, body = t.request("/-/healthy")
+            assert (status, body) == (200, b"tokentail is healthy.\n")
+            assert headers["Content-Type"] == "text/plain; charset=utf-8"
             assert doc["inputs"][0]["errors"] == [
                 {"path": secret, "error": "Permission denied"}], doc
             e = t.scrape()

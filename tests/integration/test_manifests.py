@@ -221,7 +221,7 @@ def check_pod(kind, w, c):
     # The port and the probes.
     assert c["ports"] == [{"name": "metrics", "containerPort": PORT, "protocol": "TCP"}]
     for probe, path in (("startupProbe", "/health"), ("readinessProbe", "/health"),
-                        ("livenessProbe", "/")):
+                        ("livenessProbe", "/-/healthy")):
         assert c[probe]["httpGet"] == {"path": path, "port": "metrics"}, (kind, probe)
     sc = c["securityContext"]
     assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False

@@ -212,6 +212,8 @@ def test_basic_auth_variants():
             assert get("/nowhere")[0] == 401  # every path, even unknown ones
             assert get("/api/v1/alerts")[0] == 401
             assert get("/health")[0] == 200  # --web.public-health
+            assert get("/-/healthy")[:3:2] == (200, b"tokentail is healthy.\n")
+            assert get("/")[0] == 401
         finally:
             t.stop()
 

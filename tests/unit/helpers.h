@@ -133,12 +133,12 @@ static inline void log_capture(struct log_capture *c)
 /* What was logged since log_capture() (static); the capture goes on. */
 static inline const char *log_captured(struct log_capture *c)
 {
-    static char text[8192];
+    static char logged[8192];
     fflush(stderr);
     rewind(c->file);
-    size_t n = fread(text, 1, sizeof(text) - 1, c->file);
-    text[n] = '\0';
-    return text;
+    size_t n = fread(logged, 1, sizeof(logged) - 1, c->file);
+    logged[n] = '\0';
+    return logged;
 }
 
 static inline void log_release(struct log_capture *c)

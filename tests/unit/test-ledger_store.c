@@ -169,6 +169,80 @@ static void test_offline(void **state)
     buf_free(&b);
 }
 
+static int total_row(void *ctx, const struct ledger_row *r)
+{
+    struct buf *b = ctx;
+    char sum[NUM_FMT_MAX];
+    num_format(r->amount.sum, sum);
+    buf_printf(b, "%lld %lld %lld %s#%zu %s/%llu\n", (long long)r->day,
+               (long long)r->start, (long long)r->end,
+               r->overflow ? "(overflow)" : "(all)", r->group, sum,
+               (unsigned long long)r->amount.count);
+    return 0;
+}
+
+/* The group of series "a" in each period it has a row in. */
+struct group_seen {
+    long group[2];
+    size_t n;
+};
+
+static int seen_a(void *ctx, const struct ledger_row *r)
+{
+    struct group_seen *s = ctx;
+    if (!r->overflow && strcmp(r->values[0], "a") == 0 && s->n < 2)
+        s->group[s->n++] = (long)r->group;
+    return 0;
+}
+
+/* Sums per period, saved rows and unsaved cells alike, in one query: the
+ * same figures as a ledger_sum of each period. */
+static void test_sum_periods(void **state)
+{
+    const struct tmp *t = *state;
+    struct lfix f;
+    struct buf b = {0};
+    lfix_open(&f, keep_all, t->path);
+    first_lines(&f);
+    assert_int_equal(state_checkpoint(f.s), 1);
+    later_lines(&f); /* not saved */
+    struct ledger_query q = {
+        .metric = TOKENS, .grain = LEDGER_DAYS, .from = 19700, .to = 19800};
+    assert_int_equal(ledger_sum_periods(f.l, &q, total_row, &b), 0);
+    static const char *const totals[] = {
+        "19782 1709164800 1709251200 (all)#0 3.5/0",
+        "19783 1709251200 1709337600 (all)#0 0.375/0",
+        "19783 1709251200 1709337600 (overflow)#1 7/0", NULL};
+    lfix_expect(&b, totals);
+    for (int64_t day = 19782; day <= 19783; day++) {
+        struct ledger_query one = {
+            .metric = TOKENS, .grain = LEDGER_DAYS, .from = day, .to = day + 1};
+        struct ledger_sums *s;
+        assert_int_equal(ledger_sum(f.l, &one, &s), 0);
+        assert_true(s->total.sum == (day == 19782 ? dec("3.5") : dec("7.375")));
+        ledger_sums_free(s);
+    }
+    /* Grouped by a label: the rows of ledger_rows here, one label only. */
+    static const char *const label[] = {"model"};
+    q.by = label;
+    q.n_by = 1;
+    buf_reset(&b);
+    assert_int_equal(ledger_sum_periods(f.l, &q, lfix_row, &b), 0);
+    lfix_expect(&b, all_days);
+    /* A group keeps its place from period to period. */
+    struct group_seen seen = {{-1, -1}, 0};
+    assert_int_equal(ledger_sum_periods(f.l, &q, seen_a, &seen), 0);
+    assert_int_equal(seen.n, 2);
+    assert_int_equal(seen.group[0], seen.group[1]);
+    /* Nothing in the range: no call. */
+    q.from = 19790;
+    buf_reset(&b);
+    assert_int_equal(ledger_sum_periods(f.l, &q, lfix_row, &b), 0);
+    assert_int_equal(b.len, 0);
+    lfix_close(&f);
+    buf_free(&b);
+}
+
 /* RFC 3339 for now - ago seconds. */
 static const char *ago(int64_t now, int64_t ago_s, char out[32])
 {
@@ -336,6 +410,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_round_trip, tmp_setup,
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_offline, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_sum_periods, tmp_setup,
+                                        tmp_teardown),
         cmocka_unit_test_setup_teardown(test_retention, tmp_setup,
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_zone_change, tmp_setup,
