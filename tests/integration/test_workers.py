@@ -102,12 +102,20 @@ def steady(text):
     return "\n".join(l for l in text.split("\n") if not CLOCK.match(l))
 
 
+def hour(days_ago):
+    """The hour days_ago and a half before now ("2026-11-28T13"): a line
+    stamped within it is days_ago + 0.5 days late, give or take an hour,
+    far from the bounds of tokentail_event_lateness_seconds (1 d, 7 d),
+    so its bucket does not depend on when the test runs."""
+    t = datetime.now(timezone.utc) - timedelta(days=days_ago, hours=12)
+    return t.strftime("%Y-%m-%dT%H")
+
+
 def recent(data, days_ago):
-    """The lines moved to a day days_ago, so that the ledger keeps their
-    hours (usage.hourly_retention is 8 days)."""
-    day = (datetime.now(timezone.utc) - timedelta(days=days_ago)).strftime("%Y-%m-%d")
-    return re.sub(rb'"timestamp": "\d{4}-\d\d-\d\dT', b'"timestamp": "'
-                  + day.encode() + b'T', data)
+    """The lines' timestamps moved to hour(days_ago), minutes and seconds
+    kept; the ledger keeps their hours (usage.hourly_retention is 8 days)."""
+    return re.sub(rb'"timestamp": "\d{4}-\d\d-\d\dT\d\d', b'"timestamp": "'
+                  + hour(days_ago).encode(), data)
 
 
 def split(data, n):
@@ -213,8 +221,7 @@ def flashcase_files():
         for t in (k, 0):
             pieces[k] += (b'{"timestamp": "%s", "tenant": "t%d", "endpoint": "/t",'
                           b' "method": "GET", "status_code": 200, "duration_ms": %d}\n'
-                          % (datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:00:00Z")
-                             .encode(), t, k))
+                          % ((hour(2) + ":30:00Z").encode(), t, k))
     return pieces
 
 

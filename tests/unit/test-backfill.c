@@ -48,9 +48,13 @@ static const char config_text[] =
     "  metrics: [tokens_total, size, tenants_total]\n";
 
 /* File k: lines an hour apart, in the last days, keys shared with the
- * other files and its own, and tenant t<k> of the capped metric. */
-static void write_file(const char *path, int k, int64_t now)
+ * other files and its own, and tenant t<k> of the capped metric. Every
+ * line is a whole number of hours and a half late, so the bucket of
+ * tokentail_event_lateness_seconds it falls in (bounds at 15 min, 1 h,
+ * 6 h, 1 d...) does not depend on when it is read. */
+static void write_file(const char *path, int k, int64_t at)
 {
+    int64_t now = at - SECONDS_PER_HOUR / 2;
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     for (int i = 0; i < 40 + k; i++)
