@@ -42,8 +42,8 @@ metrics:
     type: counter
     help: Requests.
     labels: {method: method, path: endpoint, status: status_code}
-    when: [{field: endpoint, exists: true}, {field: method, exists: true},
-           {field: status_code, exists: true}]
+    when: &request [{field: endpoint, exists: true}, {field: method, exists: true},
+                    {field: status_code, exists: true}]
   - name: http_request_duration_seconds
     type: histogram
     help: Duration.
@@ -51,8 +51,7 @@ metrics:
     scale: 0.001
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
     labels: {method: method, path: endpoint}
-    when: [{field: endpoint, exists: true}, {field: method, exists: true},
-           {field: status_code, exists: true}]
+    when: *request
   - name: llm_tokens_total
     type: counter
     help: Tokens.
