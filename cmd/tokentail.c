@@ -163,10 +163,14 @@ static int parse_workers(struct options *o)
     errno = 0;
     unsigned long n = strtoul(v, &end, 10);
     if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 ||
-        n > BACKFILL_MAX_WORKERS)
-        return usage_error("--once.workers must be a number from 0 to 256, "
-                           "or auto, not \"%s\"",
-                           v);
+        n > BACKFILL_MAX_WORKERS) {
+        char why[96];
+        snprintf(why, sizeof(why),
+                 "--once.workers must be a number from 0 to %d, or auto, "
+                 "not \"%%s\"",
+                 BACKFILL_MAX_WORKERS);
+        return usage_error(why, v);
+    }
     o->workers = n == 0 ? backfill_cpus() : (size_t)n;
     return 0;
 }

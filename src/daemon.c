@@ -747,17 +747,40 @@ out:
 
 /* --- one pass ------------------------------------------------------------ */
 
-/* The named files, read by several threads (backfill.h); returns 0 or
- * -1 as daemon_once. */
+/* The named files, one after the other; returns 0 or -1 as daemon_once. */
+static int once_files(struct daemon *d, char *const *files, size_t n_files,
+                      size_t input)
+{
+    struct input *in = d->core->inputs[input];
+    int status = 0;
+    for (size_t i = 0; i < n_files; i++) {
+        int rc = input_open_path(in, files[i]);
+        if (rc != 0) {
+            log_error("cannot read %s: %s", files[i], strerror(-rc));
+            status = -1;
+            continue;
+        }
+        input_drain_all(in);
+    }
+    return status;
+}
+
+/* The named files, read by several threads (backfill.h), or one after
+ * the other when no thread could start; returns 0 or -1 as daemon_once. */
 static int once_workers(struct daemon *d, char *const *files, size_t n_files,
                         size_t input, size_t workers)
 {
     struct backfill_stats st;
     int rc = backfill_run(d->core, input, files, n_files, workers, &st);
+    if (rc == -EAGAIN && st.workers == 0) {
+        log_warn("--once.workers: no thread could start; reading the files "
+                 "one after the other");
+        return once_files(d, files, n_files, input);
+    }
     if (st.reread > 0)
         log_info("%zu of %zu files were read again in order: merging them "
-                 "would have reached a series cap (max_series), where the "
-                 "order of the lines decides",
+                 "would have reached a series cap (max_series or "
+                 "limits.max_series), where the order of the lines decides",
                  st.reread, n_files);
     log_debug("backfill: %zu workers merged %zu files; %zu read in order",
               st.workers, st.files, st.reread + st.in_order);
@@ -770,20 +793,9 @@ int daemon_once(struct daemon *d, char *const *files, size_t n_files,
     struct core *c = d->core;
     struct input_stats st;
     int status = 0;
-    if (n_files > 0 && workers > 1) {
-        status = once_workers(d, files, n_files, input, workers);
-        check_budgets(d);
-        checkpoint(d);
-    } else if (n_files > 0) {
-        for (size_t i = 0; i < n_files; i++) {
-            int rc = input_open_path(c->inputs[input], files[i]);
-            if (rc != 0) {
-                log_error("cannot read %s: %s", files[i], strerror(-rc));
-                status = -1;
-                continue;
-            }
-            input_drain_all(c->inputs[input]);
-        }
+    if (n_files > 0) {
+        status = workers > 1 ? once_workers(d, files, n_files, input, workers)
+                             : once_files(d, files, n_files, input);
         /* What they added: values and the usage ledger, no positions. */
         check_budgets(d);
         checkpoint(d);
