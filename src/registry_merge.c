@@ -45,12 +45,12 @@ static bool same_shape(const struct family *a, const struct family *b)
  * src's series creates no more than the caps of dst allow. Returns 0,
  * REGISTRY_MERGE_OVER_CAP or -EINVAL.
  */
-static int check(const struct registry *dst, const struct registry *src)
+static int check(struct registry *dst, const struct registry *src)
 {
     size_t added = 0; /* series new to dst, counted against its cap */
     for (size_t i = 0; i < src->n_fams; i++) {
         const struct family *s = src->fams[i];
-        const struct family *d = registry_find((struct registry *)dst, s->name);
+        const struct family *d = registry_find(dst, s->name);
         if (d == NULL || !same_shape(d, s))
             return -EINVAL;
         if (s->overflow != NULL)
