@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backfill.h"
 #include "buf.h"
 #include "cliflag.h"
 #include "config.h"
@@ -101,6 +102,11 @@ static const char usage[] =
     "  --once.input=NAME           the input whose settings read the FILEs "
     "of --once\n"
     "                              (default: the first)\n"
+    "  --once.workers=N            threads that read the FILEs of --once, "
+    "each file\n"
+    "                              by one, to the result of one (default 1; "
+    "0 or\n"
+    "                              auto: the CPUs tokentail may run on)\n"
     "  --check-config              check the configuration, print every "
     "error, exit\n"
     "  --test-notify               send a test alert, firing then resolved, "
@@ -122,7 +128,9 @@ struct options {
     bool public_health;
     const char *log_level;
     const char *state_file;
-    const char *once_input; /* the input that reads FILEs */
+    const char *once_input;   /* the input that reads FILEs */
+    const char *once_workers; /* --once.workers as given; NULL: 1 */
+    size_t workers;           /* threads that read FILEs */
     bool once;
     bool check;
     bool test_notify;
@@ -137,6 +145,34 @@ static int usage_error(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\nTry 'tokentail --help' for more information.\n");
     return 2;
+}
+
+/* --once.workers: N from 1 to BACKFILL_MAX_WORKERS, or 0 or "auto" for
+ * the CPUs tokentail may run on. Returns 0, or 2 after a usage error. */
+static int parse_workers(struct options *o)
+{
+    const char *v = o->once_workers;
+    char *end;
+    o->workers = 1;
+    if (v == NULL)
+        return 0;
+    if (strcmp(v, "auto") == 0) {
+        o->workers = backfill_cpus();
+        return 0;
+    }
+    errno = 0;
+    unsigned long n = strtoul(v, &end, 10);
+    if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 ||
+        n > BACKFILL_MAX_WORKERS) {
+        char why[96];
+        snprintf(why, sizeof(why),
+                 "--once.workers must be a number from 0 to %d, or auto, "
+                 "not \"%%s\"",
+                 BACKFILL_MAX_WORKERS);
+        return usage_error(why, v);
+    }
+    o->workers = n == 0 ? backfill_cpus() : (size_t)n;
+    return 0;
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -186,6 +222,9 @@ static int parse_args(int argc, char **argv, struct options *o)
         } else if ((v = cliflag_value(argc, argv, &i, "--once.input",
                                       &missing)) != NULL) {
             o->once_input = v;
+        } else if ((v = cliflag_value(argc, argv, &i, "--once.workers",
+                                      &missing)) != NULL) {
+            o->once_workers = v;
         } else if (missing) {
             return usage_error("flag %s needs a value", a);
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -203,12 +242,19 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->n_files++;
         }
     }
+    if (parse_workers(o) != 0)
+        return 2;
     if (o->n_files > 0 && !o->once)
         return usage_error("file arguments need --once: %s", o->files[0]);
     if (o->once_input != NULL && o->n_files == 0)
         return usage_error("%s", "--once.input names the input that reads "
                                  "FILE arguments of --once; without them each "
                                  "input reads its own files");
+    if (o->once_workers != NULL && o->n_files == 0)
+        return usage_error("%s", "--once.workers reads the FILE arguments of "
+                                 "--once in parallel; without them the "
+                                 "configured inputs are read by one thread, "
+                                 "which keeps their positions");
     if ((int)o->once + (int)o->check + (int)o->test_notify > 1)
         return usage_error("%s", "--once, --check-config and --test-notify "
                                  "exclude each other");
@@ -393,7 +439,8 @@ int main(int argc, char **argv)
         return 1;
     }
     if (o.once)
-        rc = daemon_once(d, o.files, o.n_files, (size_t)input, stdout);
+        rc = daemon_once(d, o.files, o.n_files, (size_t)input, o.workers,
+                         stdout);
     else if ((rc = daemon_reloads(d, o.config, o.lifecycle)) == 0)
         rc = daemon_run(d, &web);
     daemon_free(d);

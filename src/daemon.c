@@ -10,6 +10,7 @@
 
 #include "accept.h"
 #include "auth.h"
+#include "backfill.h"
 #include "buf.h"
 #include "budget.h"
 #include "budget_http.h"
@@ -746,22 +747,55 @@ out:
 
 /* --- one pass ------------------------------------------------------------ */
 
+/* The named files, one after the other; returns 0 or -1 as daemon_once. */
+static int once_files(struct daemon *d, char *const *files, size_t n_files,
+                      size_t input)
+{
+    struct input *in = d->core->inputs[input];
+    int status = 0;
+    for (size_t i = 0; i < n_files; i++) {
+        int rc = input_open_path(in, files[i]);
+        if (rc != 0) {
+            log_error("cannot read %s: %s", files[i], strerror(-rc));
+            status = -1;
+            continue;
+        }
+        input_drain_all(in);
+    }
+    return status;
+}
+
+/* The named files, read by several threads (backfill.h), or one after
+ * the other when no thread could start; returns 0 or -1 as daemon_once. */
+static int once_workers(struct daemon *d, char *const *files, size_t n_files,
+                        size_t input, size_t workers)
+{
+    struct backfill_stats st;
+    int rc = backfill_run(d->core, input, files, n_files, workers, &st);
+    if (rc == -EAGAIN && st.workers == 0) {
+        log_warn("--once.workers: no thread could start; reading the files "
+                 "one after the other");
+        return once_files(d, files, n_files, input);
+    }
+    if (st.reread > 0)
+        log_info("%zu of %zu files were read again in order: merging them "
+                 "would have reached a series cap (max_series or "
+                 "limits.max_series), where the order of the lines decides",
+                 st.reread, n_files);
+    log_debug("backfill: %zu workers merged %zu files; %zu read in order",
+              st.workers, st.files, st.reread + st.in_order);
+    return rc == 0 ? 0 : -1;
+}
+
 int daemon_once(struct daemon *d, char *const *files, size_t n_files,
-                size_t input, FILE *out)
+                size_t input, size_t workers, FILE *out)
 {
     struct core *c = d->core;
     struct input_stats st;
     int status = 0;
     if (n_files > 0) {
-        for (size_t i = 0; i < n_files; i++) {
-            int rc = input_open_path(c->inputs[input], files[i]);
-            if (rc != 0) {
-                log_error("cannot read %s: %s", files[i], strerror(-rc));
-                status = -1;
-                continue;
-            }
-            input_drain_all(c->inputs[input]);
-        }
+        status = workers > 1 ? once_workers(d, files, n_files, input, workers)
+                             : once_files(d, files, n_files, input);
         /* What they added: values and the usage ledger, no positions. */
         check_budgets(d);
         checkpoint(d);

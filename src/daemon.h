@@ -81,11 +81,12 @@ int daemon_run(struct daemon *d, const struct daemon_web *web);
 /*
  * Reads the named files with the settings of the input at index input,
  * or with none every file the inputs match, from beginning to end, then
- * writes the exposition to out. Returns 0, or -1 when a file could not be
- * read.
+ * writes the exposition to out. With workers over 1, named files are
+ * read by that many threads, to the same result (backfill.h). Returns 0,
+ * or -1 when a file could not be read.
  */
 int daemon_once(struct daemon *d, char *const *files, size_t n_files,
-                size_t input, FILE *out);
+                size_t input, size_t workers, FILE *out);
 
 void daemon_free(struct daemon *d);
 

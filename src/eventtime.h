@@ -98,4 +98,13 @@ static inline void eventtime_get_stats(const struct eventtime *et,
     *out = et->stats;
 }
 
+/* Adds more (another reader's counts of the same input) to et's. */
+static inline void eventtime_add_stats(struct eventtime *et,
+                                       const struct eventtime_stats *more)
+{
+    for (int i = 0; i < EVENTTIME_FALLBACK_COUNT; i++)
+        et->stats.fallbacks[i] += more->fallbacks[i];
+    et->stats.ahead += more->ahead;
+}
+
 #endif

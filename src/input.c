@@ -345,6 +345,18 @@ void input_get_stats(const struct input *in, struct input_stats *out)
     };
 }
 
+void input_add_counts(struct input *in, const struct input_stats *more)
+{
+    in->bytes_read += more->bytes_read;
+    in->files_opened += more->files_opened;
+    in->files_closed += more->files_closed;
+    in->rotations += more->rotations;
+    in->closed_truncations += more->truncations;
+    in->copies += more->copies;
+    in->resumed += more->resumed;
+    in->read_errors += more->read_errors;
+}
+
 void input_each_file(const struct input *in,
                      void (*fn)(void *ctx, const struct input_file_info *f),
                      void *ctx)

@@ -133,6 +133,14 @@ struct input_stats {
 
 void input_get_stats(const struct input *in, struct input_stats *out);
 
+/*
+ * Adds the counts of more (another input's, of the same configuration,
+ * whose files are all closed: a backfill worker's) to in's: bytes read,
+ * files opened and closed, rotations, truncations, copies, resumed files
+ * and read errors.
+ */
+void input_add_counts(struct input *in, const struct input_stats *more);
+
 /* One open file, as /health shows it; pointers valid during the call. */
 struct input_file_info {
     const char *path;

@@ -210,6 +210,18 @@ void pipeline_skip(struct pipeline *p, size_t input, enum line_skip reason);
  */
 const struct tail_sink *pipeline_sink(struct pipeline *p, size_t input);
 
+/*
+ * Adds what src (borrowed, unchanged; built from dst's configuration)
+ * counted — lines, skipped lines and updates by reason, updates, event
+ * time fallbacks — to dst's counts, as if dst had read src's lines
+ * (pipeline_merge.c). The series are the registry's: registry_merge.
+ */
+void pipeline_merge_counts(struct pipeline *dst, const struct pipeline *src);
+
+/* Drops the field probes (field_probe.h) of p, whose lines another
+ * pipeline's probe already looks at: one report, not one per pipeline. */
+void pipeline_no_probe(struct pipeline *p);
+
 /* What became of the lines of one input, for tokentail's own metrics. */
 struct pipeline_input_stats {
     uint64_t lines; /* complete lines seen, used or not */

@@ -254,6 +254,22 @@ struct family_stats {
 
 void family_get_stats(const struct family *f, struct family_stats *out);
 
+/*
+ * Adds every series of src (borrowed, unchanged) into dst, as if the
+ * lines that made src's values had come to dst after its own: counters,
+ * histograms and gauges that add sum up, a gauge's max or min keeps the
+ * larger or smaller, a gauge that is set takes src's value. A series new
+ * to dst is created after dst's own, in the order src created it. src
+ * must have been built from the same configuration (its families are
+ * dst's, by name, and have no others). Returns 0;
+ * REGISTRY_MERGE_OVER_CAP, with nothing changed, when src has overflow
+ * series or dst would reach one (its max_series or the registry's):
+ * what would overflow depends on the order of the lines, which src does
+ * not keep; -EINVAL when a family differs; -ENOMEM, dst part merged.
+ */
+#define REGISTRY_MERGE_OVER_CAP 1
+int registry_merge(struct registry *dst, const struct registry *src);
+
 /* Records one observation of v in a histogram series. */
 void series_observe(const struct family *f, struct series *s, num_fixed v);
 

@@ -200,17 +200,17 @@ static bool cells_grow(struct ledger *l)
 }
 
 static __attribute__((noinline)) struct ledger_cell *
-cell_new(struct ledger *l, size_t metric, const struct series *se)
+cell_new(struct ledger *l, size_t metric, const struct series *se,
+         int64_t period, uint8_t grain)
 {
     if ((l->n_used + 1) * 2 > l->cap && !cells_grow(l))
         return NULL;
     size_t mask = l->cap - 1;
-    size_t i = cell_hash(se, l->spot.period, l->spot.grain) & mask;
+    size_t i = cell_hash(se, period, grain) & mask;
     while (l->cells[i].se != NULL)
         i = (i + 1) & mask;
     struct ledger_cell *c = &l->cells[i];
-    *c = (struct ledger_cell){
-        0, se, l->spot.period, 0, (uint32_t)metric, l->spot.grain};
+    *c = (struct ledger_cell){0, se, period, 0, (uint32_t)metric, grain};
     l->used[l->n_used++] = (uint32_t)i;
     return c;
 }
@@ -235,7 +235,7 @@ void ledger_observe(void *ctx, size_t metric, const struct series *se,
         if (c->se == se && c->period == period && c->grain == grain)
             break;
         if (c->se == NULL) {
-            c = cell_new(l, metric, se);
+            c = cell_new(l, metric, se, period, grain);
             if (c == NULL)
                 return;
             break;
@@ -243,6 +243,50 @@ void ledger_observe(void *ctx, size_t metric, const struct series *se,
     }
     c->sum = ledger_add(c->sum, amount);
     c->count++;
+}
+
+/* --- a parallel backfill's ledgers ------------------------------------------
+ */
+
+int ledger_new_beside(const struct ledger *main, struct ledger **out)
+{
+    int rc = ledger_new(main->cfg, out);
+    if (rc == 0) {
+        (*out)->first_day = main->first_day;
+        (*out)->first_hour = main->first_hour;
+    }
+    return rc;
+}
+
+int ledger_merge(struct ledger *dst, const struct ledger *src,
+                 ledger_series_map map, void *ctx)
+{
+    for (size_t k = 0; k < src->n_used; k++) {
+        const struct ledger_cell *s = &src->cells[src->used[k]];
+        const struct series *se = map(ctx, s->metric, s->se);
+        if (se == NULL)
+            return -ENOENT;
+        size_t mask = dst->cap - 1;
+        struct ledger_cell *c;
+        for (size_t i = cell_hash(se, s->period, s->grain) & mask;;
+             i = (i + 1) & mask) {
+            c = &dst->cells[i];
+            if (c->se == se && c->period == s->period && c->grain == s->grain)
+                break;
+            if (c->se == NULL) {
+                c = cell_new(dst, s->metric, se, s->period, s->grain);
+                if (c == NULL)
+                    return -ENOMEM;
+                break;
+            }
+        }
+        c->sum = ledger_add(c->sum, s->sum);
+        c->count += s->count;
+    }
+    for (size_t i = 0; i < src->n_metrics; i++)
+        dst->metrics[i].heard += src->metrics[i].heard;
+    dst->stats.too_old += src->stats.too_old;
+    return 0;
 }
 
 void ledger_cells_clear(struct ledger *l)

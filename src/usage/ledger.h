@@ -111,6 +111,29 @@ void ledger_observe(void *ctx, size_t metric, const struct series *s,
                     num_fixed when, num_fixed amount);
 
 /*
+ * A ledger for a backfill worker (backfill.h): the same configuration
+ * and the same retention window as main (borrowed; it must outlive the
+ * new one), holding nothing, attached to no state; its cells go to main
+ * by ledger_merge. Returns 0 or -ENOMEM.
+ */
+int ledger_new_beside(const struct ledger *main, struct ledger **out);
+
+/* The series of dst's registry that src's series s stands for (the same
+ * metric, the same label values); NULL when there is none. */
+typedef const struct series *(*ledger_series_map)(void *ctx, size_t metric,
+                                                  const struct series *s);
+
+/*
+ * Adds the cells src (borrowed, unchanged; made by ledger_new_beside(dst))
+ * holds into dst, each under the series map gives for it (with ctx), as
+ * if dst had heard src's updates itself; its counts of updates heard and
+ * too old too. The cells' sums add exactly, in any order. Returns 0;
+ * -ENOENT when map has no series for one (dst part merged); -ENOMEM.
+ */
+int ledger_merge(struct ledger *dst, const struct ledger *src,
+                 ledger_series_map map, void *ctx);
+
+/*
  * Where the ledger keeps its rows: with a usable state file, in it, as
  * its STATE_PART_LEDGER participant, saved by each checkpoint (call
  * before state_restore); else in an in-memory database of its own, filled

@@ -369,13 +369,64 @@ static void test_overflow_rows(void **state)
     lfix_close(&f);
 }
 
+/* The core's series a part's series stands for: the one of the same
+ * metric with the same label values (ctx: the core's fixture). */
+static const struct series *merge_map(void *ctx, size_t metric,
+                                      const struct series *s)
+{
+    struct lfix *f = ctx;
+    struct ledger_metric_info m;
+    ledger_metric(f->l, metric, &m);
+    return get(registry_find(f->reg, m.name), s->key, s->key_len);
+}
+
+/* Half the lines heard by a ledger made beside the fixture's (as a
+ * backfill's worker makes one), merged into it: the rows are those of all
+ * the lines heard by one, and so is what it counted. */
+static void test_merge(void **state)
+{
+    char yaml[1024];
+    (void)state;
+    for (size_t i = 0; i < sizeof(zones) / sizeof(*zones); i++) {
+        struct lfix f, part;
+        snprintf(yaml, sizeof(yaml), LEDGER_YAML("%s", LEDGER_KEEP_ALL),
+                 zones[i].zone);
+        lfix_open(&f, yaml, "");
+        part.cfg = f.cfg;
+        assert_int_equal(registry_new(&part.reg), 0);
+        assert_int_equal(pipeline_new(f.cfg, part.reg, &part.p), 0);
+        assert_int_equal(ledger_new_beside(f.l, &part.l), 0);
+        for (size_t m = 0; m < ledger_n_metrics(part.l); m++) {
+            struct ledger_metric_info info;
+            ledger_metric(part.l, m, &info);
+            assert_int_equal(
+                pipeline_observe(part.p, info.name, ledger_observe, part.l, m),
+                0);
+        }
+        size_t with_latency = 0;
+        for (size_t k = 0; k < N_LINES; k++) {
+            lfix_line(k % 3 == 0 ? &f : &part, lines[k][0], lines[k][1],
+                      lines[k][2], lines[k][3]);
+            with_latency += lines[k][3] != NULL;
+        }
+        assert_int_equal(registry_merge(f.reg, part.reg), 0);
+        assert_int_equal(ledger_merge(f.l, part.l, merge_map, &f), 0);
+        expect_all(&f, &zones[i]);
+        assert_int_equal(ledger_heard(f.l, TOKENS), N_LINES);
+        assert_int_equal(ledger_heard(f.l, LATENCY), with_latency);
+        ledger_free(part.l);
+        pipeline_free(part.p);
+        registry_free(part.reg);
+        lfix_close(&f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_placement),
-        cmocka_unit_test(test_sums),
-        cmocka_unit_test(test_info),
-        cmocka_unit_test(test_overflow_rows),
+        cmocka_unit_test(test_placement), cmocka_unit_test(test_sums),
+        cmocka_unit_test(test_info),      cmocka_unit_test(test_overflow_rows),
+        cmocka_unit_test(test_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -313,6 +314,141 @@ static void test_signature_change(void **state)
     expect_change("counter||", "counter||", "nothing");
 }
 
+/* Two registries with the same families, as a backfill's parts have. */
+static struct registry *merge_registry(size_t max_series, size_t global)
+{
+    static const char *const k[] = {"k"};
+    static const num_fixed bounds[] = {10 * NUM_ONE, 100 * NUM_ONE};
+    struct registry *r;
+    assert_int_equal(registry_new(&r), 0);
+    registry_set_max_series(r, global);
+    struct family_spec spec = {.name = "c",
+                               .type = METRIC_COUNTER,
+                               .label_names = k,
+                               .n_labels = 1,
+                               .max_series = max_series};
+    assert_non_null(registry_add(r, &spec));
+    static const char *const gauges[GAUGE_UPDATE_COUNT] = {"gs", "ga", "gx",
+                                                           "gn"};
+    for (int u = 0; u < GAUGE_UPDATE_COUNT; u++) {
+        struct family_spec g = {.name = gauges[u],
+                                .type = METRIC_GAUGE,
+                                .update = (enum gauge_update)u};
+        assert_non_null(registry_add(r, &g));
+    }
+    struct family_spec h = {
+        .name = "h", .type = METRIC_HISTOGRAM, .bounds = bounds, .n_bounds = 2};
+    assert_non_null(registry_add(r, &h));
+    return r;
+}
+
+/* One value through every family of merge_registry. */
+static void merge_feed(struct registry *r, const char *key, const char *v)
+{
+    series_add(get(registry_find(r, "c"), key, strlen(key) + 1), dec(v));
+    static const char *const gauges[GAUGE_UPDATE_COUNT] = {"gs", "ga", "gx",
+                                                           "gn"};
+    for (int u = 0; u < GAUGE_UPDATE_COUNT; u++)
+        series_gauge(get(registry_find(r, gauges[u]), "", 0),
+                     (enum gauge_update)u, dec(v));
+    struct family *h = registry_find(r, "h");
+    series_observe(h, get(h, "", 0), dec(v));
+}
+
+/* What the lines that made src add to dst: counters and histograms sum,
+ * a set gauge takes src's value, max and min compare, add adds; a series
+ * new to dst comes after dst's own, in src's order. */
+static void test_merge(void **state)
+{
+    (void)state;
+    struct registry *dst = merge_registry(0, 0), *src = merge_registry(0, 0);
+    merge_feed(dst, "a", "50");
+    merge_feed(dst, "b", "7");
+    merge_feed(src, "c", "3");
+    merge_feed(src, "a", "20");
+    merge_feed(src, "d", "200");
+    merge_feed(src, "c", "4");
+    assert_int_equal(registry_merge(dst, src), 0);
+
+    struct family *c = registry_find(dst, "c");
+    assert_int_equal(c->n_series, 4);
+    static const char *const order[] = {"a", "b", "c", "d"};
+    for (size_t i = 0; i < 4; i++)
+        assert_string_equal(c->by_slot[i]->key, order[i]);
+    assert_true(get(c, "a", 2)->value == dec("70"));
+    assert_true(get(c, "c", 2)->value == dec("7"));
+    assert_true(get(c, "d", 2)->value == dec("200"));
+    assert_true(get(registry_find(dst, "gs"), "", 0)->value == dec("4"));
+    assert_true(get(registry_find(dst, "ga"), "", 0)->value == dec("284"));
+    assert_true(get(registry_find(dst, "gx"), "", 0)->value == dec("200"));
+    assert_true(get(registry_find(dst, "gn"), "", 0)->value == dec("3"));
+    struct family *h = registry_find(dst, "h");
+    struct series *hs = get(h, "", 0);
+    assert_int_equal(hs->count, 6);
+    assert_int_equal(hs->buckets[0], 3); /* 7, 3, 4 */
+    assert_int_equal(hs->buckets[1], 2); /* 50, 20 */
+    assert_true(hs->value == dec("284"));
+    assert_true(get(c, "d", 2)->dirty);
+    registry_free(src);
+    registry_free(dst);
+}
+
+/* A merge that would reach an overflow series changes nothing: a
+ * family's max_series, the registry's, an overflow in src itself. */
+static void test_merge_over_cap(void **state)
+{
+    (void)state;
+    /* dst holds 1 + 5 series (c's a, one per gauge and the histogram's);
+     * src brings c's b and c. */
+    static const size_t caps[][3] = {
+        {2, 0, 0}, /* c's own cap: 1 + 2 > 2 */
+        {0, 7, 0}, /* the registry's: 6 + 2 > 7 */
+        {0, 0, 1}, /* src's c is over its cap of 1 */
+    };
+    for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+        struct registry *dst = merge_registry(caps[i][0], caps[i][1]);
+        struct registry *src =
+            merge_registry(caps[i][2] ? caps[i][2] : caps[i][0], 0);
+        merge_feed(dst, "a", "1");
+        merge_feed(src, "b", "1");
+        merge_feed(src, "c", "1");
+        assert_int_equal(registry_merge(dst, src), REGISTRY_MERGE_OVER_CAP);
+        struct family *c = registry_find(dst, "c");
+        assert_int_equal(c->n_series, 1);
+        assert_true(get(c, "a", 2)->value == dec("1"));
+        assert_true(get(registry_find(dst, "ga"), "", 0)->value == dec("1"));
+        registry_free(src);
+        registry_free(dst);
+    }
+    /* Exactly at the cap is no overflow. */
+    struct registry *dst = merge_registry(3, 8), *src = merge_registry(3, 0);
+    merge_feed(dst, "a", "1");
+    merge_feed(src, "b", "1");
+    merge_feed(src, "c", "1");
+    assert_int_equal(registry_merge(dst, src), 0);
+    assert_null(registry_find(dst, "c")->overflow);
+    registry_free(src);
+    registry_free(dst);
+}
+
+/* Families that differ cannot be merged. */
+static void test_merge_other_shape(void **state)
+{
+    (void)state;
+    struct registry *dst = merge_registry(0, 0), *src;
+    assert_int_equal(registry_new(&src), 0);
+    struct family_spec spec = {.name = "c", .type = METRIC_GAUGE};
+    assert_non_null(registry_add(src, &spec));
+    assert_int_equal(registry_merge(dst, src), -EINVAL);
+    registry_free(src);
+    assert_int_equal(registry_new(&src), 0);
+    spec.name = "unknown";
+    assert_non_null(registry_add(src, &spec));
+    assert_int_equal(registry_merge(dst, src), -EINVAL);
+    registry_free(src);
+    registry_free(dst);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +461,9 @@ int main(void)
         cmocka_unit_test(test_expire_every),
         cmocka_unit_test(test_sort),
         cmocka_unit_test(test_signature_change),
+        cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_merge_over_cap),
+        cmocka_unit_test(test_merge_other_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
