@@ -3,9 +3,13 @@
  * RFC 8259 and picks out the values of the configured paths.
  *
  * Tokenizing every line fully (as jsmn does) and then walking the tokens
- * costs a token per value and two passes; here each byte is looked at
- * once. Strings, which are most of a log line, are scanned sixteen bytes
- * at a time for a quote, a backslash or a control character. Object keys are
+ * costs a token per value and two passes. Here a first stage
+ * (json_index.h) marks, with AVX2 or SSE2 64 bytes at a time, where each
+ * string could end — a quote, a backslash or a control character — and
+ * the walk crosses strings, which are most of a log line, by jumping from
+ * stop to stop; the bytes between strings it reads one by one. On the
+ * scalar path there is no index and strings are scanned eight bytes to a
+ * word. Either way each verdict is the walk's own. Object keys are
  * compared with the configured ones only at the levels the configuration
  * names (a trie of keys), so a value nobody asked for is validated and
  * skipped without being recorded.
@@ -27,16 +31,13 @@
  * validation pass); the tests require both to agree on every line.
  */
 #include "parser.h"
+#include "json_index.h"
 #include "jsonstr.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-
-#if defined(__SSE2__) && !defined(JSON_PORTABLE)
-#include <emmintrin.h>
-#endif
 
 #define JSON_MAX_KEY 256 /* longest escaped key decoded to match */
 
@@ -80,16 +81,24 @@ struct json_shape {
     const struct json_node *child[JSON_SHAPE_KEYS];
 };
 
+/* The index's bitmaps are kept for lines up to this long at first, and
+ * grow (once, not per line) when a longer one comes. */
+#define JSON_INDEX_FIRST_BYTES 4096
+
 struct json_parser {
     struct parser base;
     struct json_shape shape; /* first: its keys' alignment stays put */
     struct json_node root;
     bool non_finite; /* NaN, Infinity and -Infinity read as null */
+    enum json_index_path path;
+    uint64_t *stop, *high; /* the index, n_words each; NULL on scalar */
+    size_t n_words;
 };
 
 /* What a pass over one line needs. */
 struct scan {
-    const char *end;
+    const char *line, *end;
+    const uint64_t *stop, *high; /* the line's index, or NULL: none */
     struct field_set *out;
     struct json_parser *jp; /* its shape, for the top-level object */
     bool too_deep;
@@ -277,27 +286,11 @@ static inline const char *skip_ws(const char *p, const char *e)
 }
 
 /*
- * first_special(p) is the index of the first byte among the SCAN_STEP at p
- * that a string scan must stop at — '"', '\\', a control character or a
- * byte of multi-byte UTF-8 — or SCAN_STEP if none is. With SSE2 (every
- * x86-64) sixteen bytes are tested at once; elsewhere (or built with
- * JSON_PORTABLE, as one unit test is) eight, as a word.
+ * first_special(p) is the index of the first byte among the eight at p
+ * that a string scan without an index must stop at — '"', '\\', a control
+ * character or a byte of multi-byte UTF-8 — or SCAN_STEP if none is: a
+ * word's bytes tested at once, with no vector instructions.
  */
-#if defined(__SSE2__) && !defined(JSON_PORTABLE)
-#define SCAN_STEP 16
-
-static inline unsigned first_special(const char *p)
-{
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    /* A signed compare: bytes 0x80-0xFF are negative, so below 0x20. */
-    __m128i m =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-                     _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
-    unsigned bits = (unsigned)_mm_movemask_epi8(m);
-    return bits ? (unsigned)__builtin_ctz(bits) : SCAN_STEP;
-}
-#else
 #define SCAN_STEP 8
 #define ONES      0x0101010101010101ULL
 #define HIGHS     0x8080808080808080ULL
@@ -321,7 +314,6 @@ static inline unsigned first_special(const char *p)
                        ((v - ONES * 0x20) & ~v & HIGHS) | (v & HIGHS);
     return special ? (unsigned)__builtin_ctzll(special) / 8 : SCAN_STEP;
 }
-#endif
 
 static bool is_hex(char c)
 {
@@ -329,15 +321,59 @@ static bool is_hex(char c)
            (c >= 'A' && c <= 'F');
 }
 
+/* The escape at p (a backslash): the byte after it, or NULL. */
+static inline const char *scan_escape(const char *p, const char *e)
+{
+    if (e - p < 2)
+        return NULL;
+    switch (p[1]) {
+    case '"':
+    case '\\':
+    case '/':
+    case 'b':
+    case 'f':
+    case 'n':
+    case 'r':
+    case 't':
+        return p + 2;
+    case 'u':
+        if (e - p < 6 || !is_hex(p[2]) || !is_hex(p[3]) || !is_hex(p[4]) ||
+            !is_hex(p[5]))
+            return NULL;
+        return p + 6;
+    default:
+        return NULL;
+    }
+}
+
 /*
- * The string whose opening quote is at p[-1]: returns the byte after its
- * closing quote, or NULL. *esc tells whether it holds escapes.
+ * The string whose opening quote is at p[-1], on a line with an index:
+ * from stop to stop. *esc tells whether it holds escapes; whether it holds
+ * bytes >= 0x80 is only asked of the strings recorded (record).
  */
 static inline __attribute__((always_inline)) const char *
-scan_string(const char *p, const char *e, bool *esc, bool *high)
+scan_string_indexed(const struct scan *sc, const char *p, bool *esc)
 {
-    *esc = false;
-    *high = false;
+    const char *e = sc->end;
+    for (;;) {
+        p = sc->line + json_index_next(sc->stop, (size_t)(p - sc->line));
+        if (p >= e)
+            return NULL;
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            return p + 1;
+        if (c < 0x20)
+            return NULL;
+        *esc = true; /* a backslash */
+        if ((p = scan_escape(p, e)) == NULL)
+            return NULL;
+    }
+}
+
+/* The same without an index; *high tells of bytes >= 0x80. */
+static const char *scan_string_direct(const char *p, const char *e, bool *esc,
+                                      bool *high)
+{
     for (;;) {
         while (e - p >= SCAN_STEP) {
             unsigned i = first_special(p);
@@ -363,29 +399,24 @@ scan_string(const char *p, const char *e, bool *esc, bool *high)
             continue;
         }
         *esc = true; /* a backslash */
-        if (e - p < 2)
+        if ((p = scan_escape(p, e)) == NULL)
             return NULL;
-        switch (p[1]) {
-        case '"':
-        case '\\':
-        case '/':
-        case 'b':
-        case 'f':
-        case 'n':
-        case 'r':
-        case 't':
-            p += 2;
-            break;
-        case 'u':
-            if (e - p < 6 || !is_hex(p[2]) || !is_hex(p[3]) || !is_hex(p[4]) ||
-                !is_hex(p[5]))
-                return NULL;
-            p += 6;
-            break;
-        default:
-            return NULL;
-        }
     }
+}
+
+/*
+ * The string whose opening quote is at p[-1]: returns the byte after its
+ * closing quote, or NULL. *esc tells whether it holds escapes, *high
+ * (without an index only) whether it holds bytes >= 0x80.
+ */
+static inline __attribute__((always_inline)) const char *
+scan_string(const struct scan *sc, const char *p, bool *esc, bool *high)
+{
+    *esc = false;
+    *high = false;
+    if (sc->stop != NULL)
+        return scan_string_indexed(sc, p, esc);
+    return scan_string_direct(p, sc->end, esc, high);
 }
 
 static const char *scan_digits(const char *p, const char *e)
@@ -452,6 +483,9 @@ static inline void record(struct scan *sc, int field, const char *v,
 {
     struct field_val *fv = &sc->out->vals[field];
     bool str = type == FIELD_STRING;
+    if (str && sc->high != NULL)
+        high = json_index_any(sc->high, (size_t)(v - sc->line),
+                              (size_t)(end - sc->line));
     fv->p = str ? v + 1 : v;
     fv->len = (uint32_t)(str ? end - v - 2 : end - v);
     fv->gen = sc->out->gen;
@@ -474,7 +508,7 @@ static const char *scan_object(struct scan *sc, const char *p,
             return NULL;
         bool kesc, vesc, khigh, vhigh;
         const char *key = p + 1;
-        if ((p = scan_string(key, e, &kesc, &khigh)) == NULL)
+        if ((p = scan_string(sc, key, &kesc, &khigh)) == NULL)
             return NULL;
         const struct json_node *child = NULL;
         uint32_t klen = (uint32_t)(p - 1 - key);
@@ -506,7 +540,7 @@ static const char *scan_object(struct scan *sc, const char *p,
         if (v < e && *v == '"') {
             /* Strings and numbers, most values, without a call. */
             type = FIELD_STRING;
-            p = scan_string(v + 1, e, &vesc, &vhigh);
+            p = scan_string(sc, v + 1, &vesc, &vhigh);
         } else if (v < e && ((*v >= '0' && *v <= '9') || *v == '-')) {
             type = FIELD_NUMBER;
             vesc = vhigh = false;
@@ -636,7 +670,7 @@ static const char *scan_value(struct scan *sc, const char *p,
     switch (*p) {
     case '"':
         *type = FIELD_STRING;
-        return scan_string(p + 1, e, esc, high);
+        return scan_string(sc, p + 1, esc, high);
     case '{':
     case '[':
         if (depth >= JSON_MAX_DEPTH) {
@@ -663,17 +697,43 @@ static const char *scan_value(struct scan *sc, const char *p,
 
 /* --- the parser ---------------------------------------------------------- */
 
+/*
+ * Whether jp's index has room for a line of len bytes, grown if not: the
+ * bitmaps only grow, so a steady stream of lines allocates nothing. A line
+ * they cannot grow for is scanned without an index.
+ */
+static bool index_room(struct json_parser *jp, size_t len)
+{
+    size_t need = json_index_words(len);
+    if (need <= jp->n_words)
+        return true;
+    if (need > SIZE_MAX / 2 / sizeof(uint64_t))
+        return false;
+    uint64_t *bits = realloc(jp->stop, 2 * need * sizeof(*bits));
+    if (bits == NULL)
+        return false;
+    jp->stop = bits;
+    jp->high = bits + need;
+    jp->n_words = need;
+    return true;
+}
+
 static enum parse_result json_parse(struct parser *base, const char *line,
                                     size_t len, struct field_set *out)
 {
     struct json_parser *jp = (struct json_parser *)base;
-    struct scan sc = {.end = line + len, .out = out, .jp = jp};
-    const char *p = skip_ws(line, sc.end);
+    struct scan sc = {.line = line, .end = line + len, .out = out, .jp = jp};
     uint8_t type;
     bool esc, high;
 
     if (len > (size_t)UINT32_MAX)
         return PARSE_TOO_COMPLEX;
+    if (jp->path != JSON_INDEX_SCALAR && index_room(jp, len)) {
+        json_index_build(jp->path, line, len, jp->stop, jp->high);
+        sc.stop = jp->stop;
+        sc.high = jp->high;
+    }
+    const char *p = skip_ws(line, sc.end);
     const char *q = scan_value(&sc, p, &jp->root, 0, &type, &esc, &high);
     if (q == NULL)
         return sc.too_deep ? PARSE_TOO_COMPLEX : PARSE_NOT_JSON;
@@ -686,6 +746,7 @@ static void json_free(struct parser *base)
 {
     struct json_parser *jp = (struct json_parser *)base;
     node_free(&jp->root);
+    free(jp->stop);
     free(jp);
 }
 
@@ -694,8 +755,9 @@ static const struct parser_ops json_ops = {
     .free = json_free,
 };
 
-int json_parser_new(const struct cfg_field *fields, size_t n_fields,
-                    enum json_non_finite non_finite, struct parser **out)
+int json_parser_new_on(const struct cfg_field *fields, size_t n_fields,
+                       enum json_non_finite non_finite,
+                       enum json_index_path path, struct parser **out)
 {
     struct json_parser *jp = calloc(1, sizeof(*jp));
     if (jp == NULL)
@@ -703,6 +765,7 @@ int json_parser_new(const struct cfg_field *fields, size_t n_fields,
     jp->base.ops = &json_ops;
     jp->non_finite = non_finite == JSON_NON_FINITE_MISSING;
     jp->root.field = -1;
+    jp->path = json_index_supported(path) ? path : json_index_best();
     for (size_t f = 0; f < n_fields; f++) {
         struct json_node *n = &jp->root;
         for (uint32_t k = 0; k < fields[f].n_parts; k++) {
@@ -714,10 +777,20 @@ int json_parser_new(const struct cfg_field *fields, size_t n_fields,
         }
         n->field = (int)f;
     }
-    if (n_fields > 65535 || !node_index(&jp->root)) {
+    if (n_fields > 65535 || !node_index(&jp->root) ||
+        (jp->path != JSON_INDEX_SCALAR &&
+         !index_room(jp, JSON_INDEX_FIRST_BYTES))) {
         json_free(&jp->base);
         return -ENOMEM;
     }
     *out = &jp->base;
     return 0;
+}
+
+int json_parser_new(const struct cfg_field *fields, size_t n_fields,
+                    enum json_non_finite non_finite, struct parser **out)
+{
+    enum json_index_path path;
+    (void)json_index_from_env(&path); /* the best path if it names none */
+    return json_parser_new_on(fields, n_fields, non_finite, path, out);
 }
