@@ -88,6 +88,13 @@ int json_parser_new_on(const struct cfg_field *fields, size_t n_fields,
                        enum json_index_path path, struct parser **out);
 
 /*
+ * Makes the JSON parser p (borrowed) index every line from bytes long on,
+ * where it would otherwise only index those its path gains on: tests give
+ * 0, so that each line exercises the index. No effect on the scalar path.
+ */
+void json_parser_index_from(struct parser *p, size_t bytes);
+
+/*
  * A regex parser: the named groups of pattern fill the fields of the same
  * name (a field path with dots never matches a group). Values are strings.
  * Returns 0, -EINVAL or -ENOMEM.

@@ -1,9 +1,9 @@
 /*
- * The JSON scanner on each path of its first stage against the scanner as
- * it was (json_previous.c), for test-json_index and the fuzz-json-<path>
- * targets: one set of paths into lines (at the top, nested, with an escape
- * in a key, into arrays from either end, and FlashCase's), parsers built
- * for them, and a comparison of one line's verdicts and fields.
+ * The JSON scanner on each path of its first stage, indexing every line,
+ * against the scanner as it was (json_previous.c), for test-json_index and the
+ * fuzz-json-<path> targets: one set of paths into lines (at the top, nested,
+ * with an escape in a key, into arrays from either end, and FlashCase's),
+ * parsers built for them, and a comparison of one line's verdicts and fields.
  *
  * scan_compare_new builds the parsers (caller frees with
  * scan_compare_free); scan_compare_line returns NULL when every path
@@ -78,11 +78,14 @@ static inline int scan_compare_new(struct scan_compare *c)
         if (json_previous_new(c->fields, SCAN_COMPARE_FIELDS, modes[m],
                               &c->previous[m]) != 0)
             goto fail;
-        for (int p = 0; p < JSON_INDEX_N_PATHS; p++)
-            if (json_index_supported((enum json_index_path)p) &&
-                json_parser_new_on(c->fields, SCAN_COMPARE_FIELDS, modes[m],
+        for (int p = 0; p < JSON_INDEX_N_PATHS; p++) {
+            if (!json_index_supported((enum json_index_path)p))
+                continue;
+            if (json_parser_new_on(c->fields, SCAN_COMPARE_FIELDS, modes[m],
                                    (enum json_index_path)p, &c->on[m][p]) != 0)
                 goto fail;
+            json_parser_index_from(c->on[m][p], 0); /* every line */
+        }
     }
     return 0;
 fail:
