@@ -3,13 +3,13 @@
  * RFC 8259 and picks out the values of the configured paths.
  *
  * Tokenizing every line fully (as jsmn does) and then walking the tokens
- * costs a token per value and two passes. Here a first stage
- * (json_index.h) marks, with AVX2 or SSE2 64 bytes at a time, where each
- * string could end — a quote, a backslash or a control character — and
- * the walk crosses strings, which are most of a log line, by jumping from
- * stop to stop; the bytes between strings it reads one by one. On the
- * scalar path there is no index and strings are scanned eight bytes to a
- * word. Either way each verdict is the walk's own. Object keys are
+ * costs a token per value and two passes; here each byte is looked at
+ * once, but for strings, which are most of a log line: these are scanned
+ * sixteen bytes at a time for a quote, a backslash or a control character
+ * (eight, as a word, without SSE2), and on lines of a kilobyte or more,
+ * where strings are long, on the AVX2 path a first stage (json_index.h)
+ * marks those bytes for the whole line and the walk jumps from mark to
+ * mark. Either way each verdict is the walk's own. Object keys are
  * compared with the configured ones only at the levels the configuration
  * names (a trie of keys), so a value nobody asked for is validated and
  * skipped without being recorded.
@@ -27,8 +27,9 @@
  * an element counted from the end is scanned a second time once the
  * array's end is known (scan_positions).
  *
- * tests/unit/json_reference.c holds the previous parser (jsmn plus a
- * validation pass); the tests require both to agree on every line.
+ * tests/unit/json_reference.c holds the parser before this one (jsmn plus
+ * a validation pass), tests/unit/json_previous.c this one before its first
+ * stage; the tests require all to agree on every line.
  */
 #include "parser.h"
 #include "json_index.h"
@@ -83,21 +84,17 @@ struct json_shape {
 };
 
 /*
- * The shortest line each path indexes, in bytes. Below, the strings of a
- * line are too short for an index to pay for itself, and the walk scans
- * them as the scalar path does. Measured with callgrind: on FlashCase
- * lines (about 320 bytes, strings of ten) no index pays; on lines with a
- * 2 KiB prompt AVX2's saves 1,300 instructions a line, SSE2's costs more
- * than it saves (sixteen bytes at a time, the walk is as fast), so SSE2
- * indexes only when a test asks (json_parser_index_from). The bitmaps
- * are kept for lines up to JSON_INDEX_FIRST_BYTES long at first, and grow
- * (once, not per line) when a longer line comes.
+ * The shortest line a vector path indexes, in bytes. Below, the strings
+ * of a line are too short for an index to pay for itself, and the walk
+ * scans them as the scalar path does. Measured with callgrind: on
+ * FlashCase lines (about 320 bytes, strings of ten) no index pays; on
+ * lines with a 2 KiB prompt AVX2's saves 1,300 instructions a line, and
+ * SSE2's costs 200 more than it saves. Tests index every line
+ * (json_parser_index_from). The bitmaps are kept for lines up to
+ * JSON_INDEX_FIRST_BYTES long at first, and grow (once, not per line)
+ * when a longer line comes.
  */
-static const size_t index_from_bytes[JSON_INDEX_N_PATHS] = {
-    [JSON_INDEX_SCALAR] = SIZE_MAX,
-    [JSON_INDEX_SSE2] = SIZE_MAX,
-    [JSON_INDEX_AVX2] = 1024,
-};
+#define JSON_INDEX_MIN_BYTES   1024
 #define JSON_INDEX_FIRST_BYTES 4096
 
 struct json_parser {
@@ -679,7 +676,7 @@ int json_parser_new_on(const struct cfg_field *fields, size_t n_fields,
     jp->non_finite = non_finite == JSON_NON_FINITE_MISSING;
     jp->root.field = -1;
     jp->path = json_index_supported(path) ? path : json_index_best();
-    jp->index_from = index_from_bytes[jp->path];
+    jp->index_from = JSON_INDEX_MIN_BYTES;
     for (size_t f = 0; f < n_fields; f++) {
         struct json_node *n = &jp->root;
         for (uint32_t k = 0; k < fields[f].n_parts; k++) {
