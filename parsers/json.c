@@ -304,10 +304,12 @@ node_lookup_escaped(const struct json_node *n, const char *key, uint32_t len)
 static inline const char *skip_ws(const char *p, const char *e)
 {
     /* Mostly nothing or one space, as ", " and ": " leave it. */
-    if (p < e && (unsigned char)*p > ' ')
-        return p;
-    if (e - p > 1 && *p == ' ' && (unsigned char)p[1] > ' ')
-        return p + 1;
+    if (p < e) {
+        if ((unsigned char)*p > ' ')
+            return p;
+        if (*p == ' ' && e - p > 1 && (unsigned char)p[1] > ' ')
+            return p + 1;
+    }
     while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
     return p;

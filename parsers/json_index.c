@@ -35,26 +35,24 @@ const char *json_index_name(enum json_index_path path)
 
 bool json_index_supported(enum json_index_path path)
 {
-    switch (path) {
-    case JSON_INDEX_SCALAR:
-        return true;
 #ifdef JSON_INDEX_X86
-    case JSON_INDEX_SSE2:
-        return true;
-    case JSON_INDEX_AVX2:
+    if (path == JSON_INDEX_AVX2)
         return __builtin_cpu_supports("avx2") != 0;
+    return path == JSON_INDEX_SCALAR || path == JSON_INDEX_SSE2;
+#else
+    return path == JSON_INDEX_SCALAR;
 #endif
-    default:
-        return false;
-    }
 }
 
 /* SSE2 is never the best: its index costs more than the scalar walk,
  * which scans strings sixteen bytes at a time with SSE2 itself, saves. */
 enum json_index_path json_index_best(void)
 {
-    return json_index_supported(JSON_INDEX_AVX2) ? JSON_INDEX_AVX2
-                                                 : JSON_INDEX_SCALAR;
+#ifdef JSON_INDEX_X86
+    if (__builtin_cpu_supports("avx2"))
+        return JSON_INDEX_AVX2;
+#endif
+    return JSON_INDEX_SCALAR;
 }
 
 int json_index_parse(const char *name, enum json_index_path *out)
