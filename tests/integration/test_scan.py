@@ -14,10 +14,10 @@ import random
 import tempfile
 
 from harness import (SLOW, Exposition, FlashcaseOracle, Skip, default_config,
-                     feed_all, genlogs, main, run)
+                     feed_all, genlogs, main, run, sanitized)
 from test_once import HOSTILE
 
-LINES = 3000 if SLOW <= 1 else 300  # valgrind: a tenth
+LINES = 3000 if SLOW <= 1 and not sanitized() else 300  # valgrind, ASan
 # Under valgrind only the path chosen by default runs (each run costs
 # seconds there); the unit test json_index runs every path under it.
 ALL_PATHS = SLOW <= 1
