@@ -405,6 +405,49 @@ static inline void record(struct scan *sc, int field, const char *v,
     fv->plain = !esc && !high;
 }
 
+/*
+ * The key whose opening quote is at key[-1]: returns the byte after its
+ * closing quote, or NULL; *child is what it names under node (NULL:
+ * nothing wanted). At the top level, a key the previous line had at the
+ * same place is recognised without being scanned: the remembered key
+ * holds no quote, backslash or control character (it was scanned, with
+ * no escape, on that line), so where this line has the same bytes and a
+ * quote after them, a scan would have stopped at that quote too.
+ */
+static inline __attribute__((always_inline)) const char *
+scan_key(struct scan *sc, const char *key, const struct json_node *node,
+         int depth, uint32_t index, const struct json_node **child)
+{
+    const char *e = sc->end, *p;
+    struct json_shape *sh = &sc->jp->shape;
+    bool kesc, khigh;
+    bool wanted = node != NULL && node->n_kids > 0;
+    bool shaped = wanted && depth == 0 && index < JSON_SHAPE_KEYS;
+    *child = NULL;
+    if (shaped) {
+        uint32_t len = sh->len[index]; /* with the closing quote */
+        if (len != 0 && e - key >= len && key[len - 1] == '"' &&
+            short_eq(sh->key[index], key, len - 1, e)) {
+            *child = sh->child[index];
+            return key + len;
+        }
+    }
+    if ((p = scan_string(sc, key, &kesc, &khigh)) == NULL || !wanted)
+        return p;
+    uint32_t klen = (uint32_t)(p - 1 - key);
+    if (kesc) {
+        *child = node_lookup_escaped(node, key, klen);
+    } else {
+        *child = node_lookup(node, key, klen);
+        if (shaped && klen < JSON_SHAPE_LEN) {
+            memcpy(sh->key[index], key, klen);
+            sh->len[index] = (uint8_t)(klen + 1);
+            sh->child[index] = *child;
+        }
+    }
+    return p;
+}
+
 /* The object at p ('{'); node says which keys are wanted (NULL: none). */
 static const char *scan_object(struct scan *sc, const char *p,
                                const struct json_node *node, int depth)
@@ -417,32 +460,10 @@ static const char *scan_object(struct scan *sc, const char *p,
     for (;;) {
         if (p >= e || *p != '"')
             return NULL;
-        bool kesc, vesc, khigh, vhigh;
-        const char *key = p + 1;
-        if ((p = scan_string(sc, key, &kesc, &khigh)) == NULL)
+        bool vesc, vhigh;
+        const struct json_node *child;
+        if ((p = scan_key(sc, p + 1, node, depth, index++, &child)) == NULL)
             return NULL;
-        const struct json_node *child = NULL;
-        uint32_t klen = (uint32_t)(p - 1 - key);
-        if (node != NULL && node->n_kids > 0) {
-            if (kesc)
-                child = node_lookup_escaped(node, key, klen);
-            else if (depth == 0 && index < JSON_SHAPE_KEYS &&
-                     klen < JSON_SHAPE_LEN) {
-                struct json_shape *sh = &sc->jp->shape;
-                if (sh->len[index] == klen + 1 &&
-                    short_eq(sh->key[index], key, klen, e)) {
-                    child = sh->child[index];
-                } else {
-                    child = node_lookup(node, key, klen);
-                    memcpy(sh->key[index], key, klen);
-                    sh->len[index] = (uint8_t)(klen + 1);
-                    sh->child[index] = child;
-                }
-            } else {
-                child = node_lookup(node, key, klen);
-            }
-        }
-        index++;
         p = skip_ws(p, e);
         if (p >= e || *p != ':')
             return NULL;
