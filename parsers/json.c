@@ -464,10 +464,16 @@ static const char *scan_object(struct scan *sc, const char *p,
         const struct json_node *child;
         if ((p = scan_key(sc, p + 1, node, depth, index++, &child)) == NULL)
             return NULL;
-        p = skip_ws(p, e);
-        if (p >= e || *p != ':')
-            return NULL;
-        const char *v = skip_ws(p + 1, e);
+        const char *v;
+        if (e - p >= 3 && p[0] == ':' && p[1] == ' ' &&
+            (unsigned char)p[2] > ' ') {
+            v = p + 2; /* ": ", as most writers put it */
+        } else {
+            p = skip_ws(p, e);
+            if (p >= e || *p != ':')
+                return NULL;
+            v = skip_ws(p + 1, e);
+        }
         uint8_t type;
         if (v < e && *v == '"') {
             /* Strings and numbers, most values, without a call. */
@@ -488,6 +494,10 @@ static const char *scan_object(struct scan *sc, const char *p,
         /* The last of repeated keys wins, as in most parsers. */
         if (child != NULL && child->field >= 0)
             record(sc, child->field, v, p, type, vesc, vhigh);
+        if (e - p >= 3 && p[0] == ',' && p[1] == ' ' && p[2] == '"') {
+            p += 2; /* ", " and the next key */
+            continue;
+        }
         p = skip_ws(p, e);
         if (p < e && *p == ',') {
             p = skip_ws(p + 1, e);
