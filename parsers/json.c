@@ -88,8 +88,8 @@ struct json_shape {
  * of a line are too short for an index to pay for itself, and the walk
  * scans them as the scalar path does. Measured with callgrind: on
  * FlashCase lines (about 320 bytes, strings of ten) no index pays; on
- * lines with a 2 KiB prompt AVX2's saves 1,150 instructions a line, and
- * SSE2's costs 240 more than it saves. Tests index every line
+ * lines with a 2 KiB prompt AVX2's saves 1,000 instructions a line, and
+ * SSE2's costs 380 more than it saves. Tests index every line
  * (json_parser_index_from). The bitmaps are kept for lines up to
  * JSON_INDEX_FIRST_BYTES long at first, and grow (once, not per line)
  * when a longer line comes.
