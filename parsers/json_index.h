@@ -94,15 +94,15 @@ static inline bool json_index_any(const uint64_t *bits, size_t a, size_t b)
     if (a >= b)
         return false;
     size_t wa = a / 64, wb = (b - 1) / 64;
-    uint64_t first = ~0ULL << (a % 64), last = ~0ULL >> (63 - (b - 1) % 64);
+    uint64_t head = ~0ULL << (a % 64), tail = ~0ULL >> (63 - (b - 1) % 64);
     if (wa == wb)
-        return (bits[wa] & first & last) != 0;
-    if (bits[wa] & first)
+        return (bits[wa] & head & tail) != 0;
+    if (bits[wa] & head)
         return true;
     for (size_t w = wa + 1; w < wb; w++)
         if (bits[w] != 0)
             return true;
-    return (bits[wb] & last) != 0;
+    return (bits[wb] & tail) != 0;
 }
 
 #endif
