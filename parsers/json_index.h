@@ -10,7 +10,9 @@
  * Checking is not moved here: the walk still decides, at each stop, what
  * the byte means, so the grammar and every verdict stay in one place.
  *
- * The pass has three paths, which must mark the same bits:
+ * There are three paths; the two with an index must mark the same bits,
+ * and all three must give the walk the same verdicts. Nothing here
+ * allocates: the bitmaps are the caller's, borrowed for one call.
  *   avx2    32 bytes at a time, on CPUs that have AVX2 (chosen at run
  *           time; the binary itself stays baseline x86-64);
  *   sse2    16 bytes at a time, on every x86-64;
