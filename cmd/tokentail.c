@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "healthcheck.h"
 #include "http.h"
+#include "json_index.h"
 #include "log.h"
 #include "notify_check.h"
 #include "report.h"
@@ -172,6 +173,32 @@ static int parse_workers(struct options *o)
         return usage_error(why, v);
     }
     o->workers = n == 0 ? backfill_cpus() : (size_t)n;
+    return 0;
+}
+
+/*
+ * Says which path the JSON scanner's first stage takes (json_index.h). A
+ * TOKENTAIL_SCAN this binary or CPU cannot follow stops the start, rather
+ * than measuring or testing another path than the one asked for.
+ */
+static int scan_path(void)
+{
+    const char *name = getenv(JSON_INDEX_ENV);
+    enum json_index_path path;
+    int rc = json_index_from_env(&path);
+    if (rc == -EINVAL)
+        return usage_error(JSON_INDEX_ENV " must be avx2, sse2 or scalar, "
+                                          "not \"%s\"",
+                           name);
+    if (rc == -ENOTSUP) {
+        log_error("%s=%s: this CPU or build has no such path (the best it "
+                  "has is %s)",
+                  JSON_INDEX_ENV, name, json_index_name(path));
+        return 2;
+    }
+    log_info("json scanner: %s (%s)", json_index_name(path),
+             name != NULL && *name != '\0' ? JSON_INDEX_ENV
+                                           : "the best this CPU has");
     return 0;
 }
 
@@ -426,7 +453,7 @@ int main(int argc, char **argv)
     }
 
     int input = o.n_files > 0 ? once_input(&o, cfg) : 0;
-    if (input < 0 || check_backfill(&o, cfg) != 0) {
+    if (input < 0 || check_backfill(&o, cfg) != 0 || scan_path() != 0) {
         config_free(cfg);
         return 2;
     }

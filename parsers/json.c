@@ -4,8 +4,12 @@
  *
  * Tokenizing every line fully (as jsmn does) and then walking the tokens
  * costs a token per value and two passes; here each byte is looked at
- * once. Strings, which are most of a log line, are scanned sixteen bytes
- * at a time for a quote, a backslash or a control character. Object keys are
+ * once, but for strings, which are most of a log line: these are scanned
+ * sixteen bytes at a time for a quote, a backslash or a control character
+ * (eight, as a word, without SSE2), and on lines of a kilobyte or more,
+ * where strings are long, on the AVX2 path a first stage (json_index.h)
+ * marks those bytes for the whole line and the walk jumps from mark to
+ * mark. Either way each verdict is the walk's own. Object keys are
  * compared with the configured ones only at the levels the configuration
  * names (a trie of keys), so a value nobody asked for is validated and
  * skipped without being recorded.
@@ -23,20 +27,19 @@
  * an element counted from the end is scanned a second time once the
  * array's end is known (scan_positions).
  *
- * tests/unit/json_reference.c holds the previous parser (jsmn plus a
- * validation pass); the tests require both to agree on every line.
+ * tests/unit/json_reference.c holds the parser before this one (jsmn plus
+ * a validation pass), tests/unit/json_previous.c this one before its first
+ * stage; the tests require all to agree on every line.
  */
 #include "parser.h"
+#include "json_index.h"
+#include "json_string.h"
 #include "jsonstr.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-
-#if defined(__SSE2__) && !defined(JSON_PORTABLE)
-#include <emmintrin.h>
-#endif
 
 #define JSON_MAX_KEY 256 /* longest escaped key decoded to match */
 
@@ -80,16 +83,35 @@ struct json_shape {
     const struct json_node *child[JSON_SHAPE_KEYS];
 };
 
+/*
+ * The shortest line a vector path indexes, in bytes. Below, the strings
+ * of a line are too short for an index to pay for itself, and the walk
+ * scans them as the scalar path does. Measured with callgrind: on
+ * FlashCase lines (about 320 bytes, strings of ten) no index pays; on
+ * lines with a 2 KiB prompt AVX2's saves 1,000 instructions a line, and
+ * SSE2's costs 380 more than it saves. Tests index every line
+ * (json_parser_index_from). The bitmaps are kept for lines up to
+ * JSON_INDEX_FIRST_BYTES long at first, and grow (once, not per line)
+ * when a longer line comes.
+ */
+#define JSON_INDEX_MIN_BYTES   1024
+#define JSON_INDEX_FIRST_BYTES 4096
+
 struct json_parser {
     struct parser base;
     struct json_shape shape; /* first: its keys' alignment stays put */
     struct json_node root;
     bool non_finite; /* NaN, Infinity and -Infinity read as null */
+    enum json_index_path path;
+    uint64_t *stop, *high; /* the index, n_words each; NULL on scalar */
+    size_t n_words;
+    size_t index_from; /* the shortest line indexed, in bytes */
 };
 
 /* What a pass over one line needs. */
 struct scan {
-    const char *end;
+    const char *line, *end;
+    const uint64_t *stop, *high; /* the line's index, or NULL: none */
     struct field_set *out;
     struct json_parser *jp; /* its shape, for the top-level object */
     bool too_deep;
@@ -97,12 +119,25 @@ struct scan {
 
 /* --- the key trie -------------------------------------------------------- */
 
-/* a == b for n < JSON_SHAPE_LEN bytes, in overlapping 8-byte words. */
-static inline bool short_eq(const char *a, const char *b, size_t n)
+/*
+ * a == b for n < JSON_SHAPE_LEN bytes, in overlapping 8-byte words; b_end
+ * is where b's buffer ends (a's has JSON_SHAPE_LEN bytes). A shorter key
+ * with eight bytes after it, as most have, is one masked comparison.
+ */
+static inline bool short_eq(const char *a, const char *b, size_t n,
+                            const char *b_end)
 {
     uint64_t x, y;
-    if (n < 8)
+    if (n < 8) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (b_end - b >= 8) {
+            memcpy(&x, a, 8);
+            memcpy(&y, b, 8);
+            return ((x ^ y) & ((1ULL << (8 * n)) - 1)) == 0;
+        }
+#endif
         return memcmp(a, b, n) == 0;
+    }
     for (size_t i = 0; i + 8 < n; i += 8) {
         memcpy(&x, a + i, 8);
         memcpy(&y, b + i, 8);
@@ -269,123 +304,30 @@ node_lookup_escaped(const struct json_node *n, const char *key, uint32_t len)
 static inline const char *skip_ws(const char *p, const char *e)
 {
     /* Mostly nothing or one space, as ", " and ": " leave it. */
-    if (p < e && (unsigned char)*p > ' ')
-        return p;
+    if (p < e) {
+        if ((unsigned char)*p > ' ')
+            return p;
+        if (*p == ' ' && e - p > 1 && (unsigned char)p[1] > ' ')
+            return p + 1;
+    }
     while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
     return p;
 }
 
 /*
- * first_special(p) is the index of the first byte among the SCAN_STEP at p
- * that a string scan must stop at — '"', '\\', a control character or a
- * byte of multi-byte UTF-8 — or SCAN_STEP if none is. With SSE2 (every
- * x86-64) sixteen bytes are tested at once; elsewhere (or built with
- * JSON_PORTABLE, as one unit test is) eight, as a word.
- */
-#if defined(__SSE2__) && !defined(JSON_PORTABLE)
-#define SCAN_STEP 16
-
-static inline unsigned first_special(const char *p)
-{
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    /* A signed compare: bytes 0x80-0xFF are negative, so below 0x20. */
-    __m128i m =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-                     _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
-    unsigned bits = (unsigned)_mm_movemask_epi8(m);
-    return bits ? (unsigned)__builtin_ctz(bits) : SCAN_STEP;
-}
-#else
-#define SCAN_STEP 8
-#define ONES      0x0101010101010101ULL
-#define HIGHS     0x8080808080808080ULL
-
-/* Whether any byte of v is zero: the lowest flagged byte is exact
- * (borrows only run upwards). */
-static inline uint64_t has_zero(uint64_t v)
-{
-    return (v - ONES) & ~v & HIGHS;
-}
-
-static inline unsigned first_special(const char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v); /* the first byte in the lowest place */
-#endif
-    uint64_t special = has_zero(v ^ (ONES * '"')) |
-                       has_zero(v ^ (ONES * '\\')) |
-                       ((v - ONES * 0x20) & ~v & HIGHS) | (v & HIGHS);
-    return special ? (unsigned)__builtin_ctzll(special) / 8 : SCAN_STEP;
-}
-#endif
-
-static bool is_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-           (c >= 'A' && c <= 'F');
-}
-
-/*
  * The string whose opening quote is at p[-1]: returns the byte after its
- * closing quote, or NULL. *esc tells whether it holds escapes.
+ * closing quote, or NULL. *esc tells whether it holds escapes, *high
+ * (without an index only) whether it holds bytes >= 0x80.
  */
 static inline __attribute__((always_inline)) const char *
-scan_string(const char *p, const char *e, bool *esc, bool *high)
+scan_string(const struct scan *sc, const char *p, bool *esc, bool *high)
 {
     *esc = false;
     *high = false;
-    for (;;) {
-        while (e - p >= SCAN_STEP) {
-            unsigned i = first_special(p);
-            p += i;
-            if (i < SCAN_STEP)
-                break;
-        }
-        if (e - p < SCAN_STEP) {
-            while (p < e && *p != '"' && *p != '\\' &&
-                   (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80)
-                p++;
-        }
-        if (p >= e)
-            return NULL;
-        unsigned char c = (unsigned char)*p;
-        if (c == '"')
-            return p + 1;
-        if (c < 0x20)
-            return NULL;
-        if (c >= 0x80) {
-            *high = true; /* UTF-8, or not: labels are repaired later */
-            p++;
-            continue;
-        }
-        *esc = true; /* a backslash */
-        if (e - p < 2)
-            return NULL;
-        switch (p[1]) {
-        case '"':
-        case '\\':
-        case '/':
-        case 'b':
-        case 'f':
-        case 'n':
-        case 'r':
-        case 't':
-            p += 2;
-            break;
-        case 'u':
-            if (e - p < 6 || !is_hex(p[2]) || !is_hex(p[3]) || !is_hex(p[4]) ||
-                !is_hex(p[5]))
-                return NULL;
-            p += 6;
-            break;
-        default:
-            return NULL;
-        }
-    }
+    if (sc->stop != NULL)
+        return scan_string_indexed(sc->line, sc->stop, p, sc->end, esc);
+    return scan_string_direct(p, sc->end, esc, high);
 }
 
 static const char *scan_digits(const char *p, const char *e)
@@ -452,12 +394,58 @@ static inline void record(struct scan *sc, int field, const char *v,
 {
     struct field_val *fv = &sc->out->vals[field];
     bool str = type == FIELD_STRING;
+    if (str && sc->high != NULL)
+        high = json_index_any(sc->high, (size_t)(v - sc->line),
+                              (size_t)(end - sc->line));
     fv->p = str ? v + 1 : v;
     fv->len = (uint32_t)(str ? end - v - 2 : end - v);
     fv->gen = sc->out->gen;
     fv->type = type;
     fv->escaped = str && esc;
     fv->plain = !esc && !high;
+}
+
+/*
+ * The key whose opening quote is at key[-1]: returns the byte after its
+ * closing quote, or NULL; *child is what it names under node (NULL:
+ * nothing wanted). At the top level, a key the previous line had at the
+ * same place is recognised without being scanned: the remembered key
+ * holds no quote, backslash or control character (it was scanned, with
+ * no escape, on that line), so where this line has the same bytes and a
+ * quote after them, a scan would have stopped at that quote too.
+ */
+static inline __attribute__((always_inline)) const char *
+scan_key(struct scan *sc, const char *key, const struct json_node *node,
+         int depth, uint32_t index, const struct json_node **child)
+{
+    const char *e = sc->end, *p;
+    struct json_shape *sh = &sc->jp->shape;
+    bool kesc, khigh;
+    bool wanted = node != NULL && node->n_kids > 0;
+    bool shaped = wanted && depth == 0 && index < JSON_SHAPE_KEYS;
+    *child = NULL;
+    if (shaped) {
+        uint32_t len = sh->len[index]; /* with the closing quote */
+        if (len != 0 && e - key >= len && key[len - 1] == '"' &&
+            short_eq(sh->key[index], key, len - 1, e)) {
+            *child = sh->child[index];
+            return key + len;
+        }
+    }
+    if ((p = scan_string(sc, key, &kesc, &khigh)) == NULL || !wanted)
+        return p;
+    uint32_t klen = (uint32_t)(p - 1 - key);
+    if (kesc) {
+        *child = node_lookup_escaped(node, key, klen);
+    } else {
+        *child = node_lookup(node, key, klen);
+        if (shaped && klen < JSON_SHAPE_LEN) {
+            memcpy(sh->key[index], key, klen);
+            sh->len[index] = (uint8_t)(klen + 1);
+            sh->child[index] = *child;
+        }
+    }
+    return p;
 }
 
 /* The object at p ('{'); node says which keys are wanted (NULL: none). */
@@ -472,41 +460,25 @@ static const char *scan_object(struct scan *sc, const char *p,
     for (;;) {
         if (p >= e || *p != '"')
             return NULL;
-        bool kesc, vesc, khigh, vhigh;
-        const char *key = p + 1;
-        if ((p = scan_string(key, e, &kesc, &khigh)) == NULL)
+        bool vesc, vhigh;
+        const struct json_node *child;
+        if ((p = scan_key(sc, p + 1, node, depth, index++, &child)) == NULL)
             return NULL;
-        const struct json_node *child = NULL;
-        uint32_t klen = (uint32_t)(p - 1 - key);
-        if (node != NULL && node->n_kids > 0) {
-            if (kesc)
-                child = node_lookup_escaped(node, key, klen);
-            else if (depth == 0 && index < JSON_SHAPE_KEYS &&
-                     klen < JSON_SHAPE_LEN) {
-                struct json_shape *sh = &sc->jp->shape;
-                if (sh->len[index] == klen + 1 &&
-                    short_eq(sh->key[index], key, klen)) {
-                    child = sh->child[index];
-                } else {
-                    child = node_lookup(node, key, klen);
-                    memcpy(sh->key[index], key, klen);
-                    sh->len[index] = (uint8_t)(klen + 1);
-                    sh->child[index] = child;
-                }
-            } else {
-                child = node_lookup(node, key, klen);
-            }
+        const char *v;
+        if (e - p >= 3 && p[0] == ':' && p[1] == ' ' &&
+            (unsigned char)p[2] > ' ') {
+            v = p + 2; /* ": ", as most writers put it */
+        } else {
+            p = skip_ws(p, e);
+            if (p >= e || *p != ':')
+                return NULL;
+            v = skip_ws(p + 1, e);
         }
-        index++;
-        p = skip_ws(p, e);
-        if (p >= e || *p != ':')
-            return NULL;
-        const char *v = skip_ws(p + 1, e);
         uint8_t type;
         if (v < e && *v == '"') {
             /* Strings and numbers, most values, without a call. */
             type = FIELD_STRING;
-            p = scan_string(v + 1, e, &vesc, &vhigh);
+            p = scan_string(sc, v + 1, &vesc, &vhigh);
         } else if (v < e && ((*v >= '0' && *v <= '9') || *v == '-')) {
             type = FIELD_NUMBER;
             vesc = vhigh = false;
@@ -522,6 +494,10 @@ static const char *scan_object(struct scan *sc, const char *p,
         /* The last of repeated keys wins, as in most parsers. */
         if (child != NULL && child->field >= 0)
             record(sc, child->field, v, p, type, vesc, vhigh);
+        if (e - p >= 3 && p[0] == ',' && p[1] == ' ' && p[2] == '"') {
+            p += 2; /* ", " and the next key */
+            continue;
+        }
         p = skip_ws(p, e);
         if (p < e && *p == ',') {
             p = skip_ws(p + 1, e);
@@ -636,7 +612,7 @@ static const char *scan_value(struct scan *sc, const char *p,
     switch (*p) {
     case '"':
         *type = FIELD_STRING;
-        return scan_string(p + 1, e, esc, high);
+        return scan_string(sc, p + 1, esc, high);
     case '{':
     case '[':
         if (depth >= JSON_MAX_DEPTH) {
@@ -663,17 +639,44 @@ static const char *scan_value(struct scan *sc, const char *p,
 
 /* --- the parser ---------------------------------------------------------- */
 
+/*
+ * Whether jp's index has room for a line of len bytes, grown if not: the
+ * bitmaps only grow, so a steady stream of lines allocates nothing. A line
+ * they cannot grow for is scanned without an index.
+ */
+static bool index_room(struct json_parser *jp, size_t len)
+{
+    size_t need = json_index_words(len);
+    if (need <= jp->n_words)
+        return true;
+    if (need > SIZE_MAX / 2 / sizeof(uint64_t))
+        return false;
+    uint64_t *bits = realloc(jp->stop, 2 * need * sizeof(*bits));
+    if (bits == NULL)
+        return false;
+    jp->stop = bits;
+    jp->high = bits + need;
+    jp->n_words = need;
+    return true;
+}
+
 static enum parse_result json_parse(struct parser *base, const char *line,
                                     size_t len, struct field_set *out)
 {
     struct json_parser *jp = (struct json_parser *)base;
-    struct scan sc = {.end = line + len, .out = out, .jp = jp};
-    const char *p = skip_ws(line, sc.end);
+    struct scan sc = {.line = line, .end = line + len, .out = out, .jp = jp};
     uint8_t type;
     bool esc, high;
 
     if (len > (size_t)UINT32_MAX)
         return PARSE_TOO_COMPLEX;
+    if (jp->path != JSON_INDEX_SCALAR && len >= jp->index_from &&
+        index_room(jp, len)) {
+        json_index_build(jp->path, line, len, jp->stop, jp->high);
+        sc.stop = jp->stop;
+        sc.high = jp->high;
+    }
+    const char *p = skip_ws(line, sc.end);
     const char *q = scan_value(&sc, p, &jp->root, 0, &type, &esc, &high);
     if (q == NULL)
         return sc.too_deep ? PARSE_TOO_COMPLEX : PARSE_NOT_JSON;
@@ -686,6 +689,7 @@ static void json_free(struct parser *base)
 {
     struct json_parser *jp = (struct json_parser *)base;
     node_free(&jp->root);
+    free(jp->stop);
     free(jp);
 }
 
@@ -694,8 +698,9 @@ static const struct parser_ops json_ops = {
     .free = json_free,
 };
 
-int json_parser_new(const struct cfg_field *fields, size_t n_fields,
-                    enum json_non_finite non_finite, struct parser **out)
+int json_parser_new_on(const struct cfg_field *fields, size_t n_fields,
+                       enum json_non_finite non_finite,
+                       enum json_index_path path, struct parser **out)
 {
     struct json_parser *jp = calloc(1, sizeof(*jp));
     if (jp == NULL)
@@ -703,6 +708,8 @@ int json_parser_new(const struct cfg_field *fields, size_t n_fields,
     jp->base.ops = &json_ops;
     jp->non_finite = non_finite == JSON_NON_FINITE_MISSING;
     jp->root.field = -1;
+    jp->path = json_index_supported(path) ? path : json_index_best();
+    jp->index_from = JSON_INDEX_MIN_BYTES;
     for (size_t f = 0; f < n_fields; f++) {
         struct json_node *n = &jp->root;
         for (uint32_t k = 0; k < fields[f].n_parts; k++) {
@@ -714,10 +721,27 @@ int json_parser_new(const struct cfg_field *fields, size_t n_fields,
         }
         n->field = (int)f;
     }
-    if (n_fields > 65535 || !node_index(&jp->root)) {
+    if (n_fields > 65535 || !node_index(&jp->root) ||
+        (jp->path != JSON_INDEX_SCALAR &&
+         !index_room(jp, JSON_INDEX_FIRST_BYTES))) {
         json_free(&jp->base);
         return -ENOMEM;
     }
     *out = &jp->base;
     return 0;
+}
+
+void json_parser_index_from(struct parser *base, size_t bytes)
+{
+    struct json_parser *jp = (struct json_parser *)base;
+    if (jp->path != JSON_INDEX_SCALAR)
+        jp->index_from = bytes;
+}
+
+int json_parser_new(const struct cfg_field *fields, size_t n_fields,
+                    enum json_non_finite non_finite, struct parser **out)
+{
+    enum json_index_path path;
+    (void)json_index_from_env(&path); /* the best path if it names none */
+    return json_parser_new_on(fields, n_fields, non_finite, path, out);
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "json_index.h"
 
 enum field_type {
     FIELD_STRING, /* p/len: the text between the quotes, still escaped */
@@ -75,6 +76,23 @@ struct parser {
 #define JSON_MAX_DEPTH 512 /* nesting; deeper lines are PARSE_TOO_COMPLEX */
 int json_parser_new(const struct cfg_field *fields, size_t n_fields,
                     enum json_non_finite non_finite, struct parser **out);
+
+/*
+ * The same on a given path of the scanner's first stage (json_index.h; an
+ * unsupported one means the best), where json_parser_new takes the one
+ * $TOKENTAIL_SCAN names, or the best. Every path gives the same verdicts
+ * and fields; tests and benchmarks compare them.
+ */
+int json_parser_new_on(const struct cfg_field *fields, size_t n_fields,
+                       enum json_non_finite non_finite,
+                       enum json_index_path path, struct parser **out);
+
+/*
+ * Makes the JSON parser p (borrowed) index every line from bytes long on,
+ * where it would otherwise only index those its path gains on: tests give
+ * 0, so that each line exercises the index. No effect on the scalar path.
+ */
+void json_parser_index_from(struct parser *p, size_t bytes);
 
 /*
  * A regex parser: the named groups of pattern fill the fields of the same

@@ -1,0 +1,703 @@
+/*
+ * The JSON scanner as it was before its first stage (json_index.h): one
+ * pass that scans strings sixteen bytes at a time with SSE2 (eight to a
+ * word elsewhere) and looks at every other byte itself. Kept unchanged,
+ * but for its entry's name, as the reference the new scanner's every path
+ * must agree with: the same verdict on every line, the same fields on
+ * every accepted one (test-json_index, fuzz-json-*).
+ */
+#include "json_previous.h"
+#include "jsonstr.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__SSE2__) && !defined(JSON_PORTABLE)
+#include <emmintrin.h>
+#endif
+
+#define JSON_MAX_KEY 256 /* longest escaped key decoded to match */
+
+/* A kid whose key is an array position from the start ("0", "12"). */
+struct json_at {
+    uint32_t index;
+    uint32_t kid;
+};
+
+/*
+ * One level of the configured paths: "usage" -> "prompt_tokens". A kid
+ * whose key is a whole number also names an element when the value at
+ * this level is an array: at lists those counting from the start, in
+ * increasing order; from_end[k - 1] is the kid "-k" (NULL where none).
+ */
+struct json_node {
+    const char *key;
+    uint32_t key_len;
+    int field; /* index into the field set, or -1 for a pure prefix */
+    struct json_node *kids;
+    uint32_t n_kids;
+    uint16_t *slots; /* kids hashed by length and end bytes: index + 1 */
+    uint32_t slot_mask;
+    struct json_at *at;
+    uint32_t n_at;
+    const struct json_node **from_end;
+    uint32_t n_from_end; /* the largest k of a kid "-k" */
+};
+
+/*
+ * The top-level keys of the previous line, in order, with what they
+ * matched: lines of one log format repeat their keys, so most keys are
+ * recognised by one comparison instead of a lookup.
+ */
+#define JSON_SHAPE_KEYS 32
+#define JSON_SHAPE_LEN  24 /* longer keys are looked up every time */
+
+struct json_shape {
+    uint8_t len[JSON_SHAPE_KEYS]; /* 0: no entry */
+    char key[JSON_SHAPE_KEYS][JSON_SHAPE_LEN];
+    const struct json_node *child[JSON_SHAPE_KEYS];
+};
+
+struct json_parser {
+    struct parser base;
+    struct json_shape shape; /* first: its keys' alignment stays put */
+    struct json_node root;
+    bool non_finite; /* NaN, Infinity and -Infinity read as null */
+};
+
+/* What a pass over one line needs. */
+struct scan {
+    const char *end;
+    struct field_set *out;
+    struct json_parser *jp; /* its shape, for the top-level object */
+    bool too_deep;
+};
+
+/* --- the key trie -------------------------------------------------------- */
+
+/* a == b for n < JSON_SHAPE_LEN bytes, in overlapping 8-byte words. */
+static inline bool short_eq(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+    if (n < 8)
+        return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y)
+            return false;
+    }
+    memcpy(&x, a + n - 8, 8);
+    memcpy(&y, b + n - 8, 8);
+    return x == y;
+}
+
+static void node_free(struct json_node *n)
+{
+    for (uint32_t i = 0; i < n->n_kids; i++)
+        node_free(&n->kids[i]);
+    free(n->kids);
+    free(n->slots);
+    free(n->at);
+    free(n->from_end);
+}
+
+/*
+ * The array position a key names: *index counting from the start ("0",
+ * "17": no sign, no leading zero), or *back from the end ("-1" is 1).
+ * False for any other key, and for positions no line can reach.
+ */
+static bool key_position(const char *key, uint32_t len, uint32_t *index,
+                         uint32_t *back)
+{
+    bool neg = len > 1 && key[0] == '-';
+    uint64_t v = 0;
+    uint32_t i = neg;
+    if (i >= len || (key[i] == '0' && len > i + 1))
+        return false;
+    for (; i < len; i++) {
+        if (key[i] < '0' || key[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(key[i] - '0');
+        if (v > UINT32_MAX)
+            return false;
+    }
+    if (neg && (v == 0 || v > CONFIG_MAX_FROM_END))
+        return false;
+    *index = neg ? 0 : (uint32_t)v;
+    *back = neg ? (uint32_t)v : 0;
+    return true;
+}
+
+static int at_cmp(const void *a, const void *b)
+{
+    uint32_t x = ((const struct json_at *)a)->index;
+    uint32_t y = ((const struct json_at *)b)->index;
+    return (x > y) - (x < y);
+}
+
+/* Builds the array positions of n's kids; false on -ENOMEM. */
+static bool node_positions(struct json_node *n)
+{
+    uint32_t index, back;
+    for (uint32_t i = 0; i < n->n_kids; i++) {
+        if (!key_position(n->kids[i].key, n->kids[i].key_len, &index, &back))
+            continue;
+        if (back > 0) {
+            if (n->from_end == NULL &&
+                (n->from_end =
+                     calloc(CONFIG_MAX_FROM_END, sizeof(*n->from_end))) == NULL)
+                return false;
+            n->from_end[back - 1] = &n->kids[i];
+            if (back > n->n_from_end)
+                n->n_from_end = back;
+            continue;
+        }
+        struct json_at *at = realloc(n->at, (n->n_at + 1) * sizeof(*at));
+        if (at == NULL)
+            return false;
+        n->at = at;
+        n->at[n->n_at++] = (struct json_at){index, i};
+    }
+    if (n->n_at > 1)
+        qsort(n->at, n->n_at, sizeof(*n->at), at_cmp);
+    return true;
+}
+
+/* Most keys of a line are not wanted: one probe usually tells. */
+static uint32_t key_slot(const char *key, uint32_t len, uint32_t mask)
+{
+    uint32_t h = len * 0x9e3779b1u;
+    if (len > 0)
+        h ^= (uint32_t)(unsigned char)key[0] * 0x85ebca6bu ^
+             (uint32_t)(unsigned char)key[len - 1] * 0xc2b2ae35u;
+    return (h ^ (h >> 15)) & mask;
+}
+
+/*
+ * Builds the slot tables and array positions of n and its descendants,
+ * once the trie is complete (kids no longer move); false on -ENOMEM.
+ */
+static bool node_index(struct json_node *n)
+{
+    if (n->n_kids == 0)
+        return true;
+    if (!node_positions(n))
+        return false;
+    uint32_t size = 8;
+    while (size < n->n_kids * 2)
+        size *= 2;
+    n->slots = calloc(size, sizeof(*n->slots));
+    if (n->slots == NULL)
+        return false;
+    n->slot_mask = size - 1;
+    for (uint32_t i = 0; i < n->n_kids; i++) {
+        uint32_t s = key_slot(n->kids[i].key, n->kids[i].key_len, n->slot_mask);
+        while (n->slots[s] != 0)
+            s = (s + 1) & n->slot_mask;
+        n->slots[s] = (uint16_t)(i + 1);
+        if (!node_index(&n->kids[i]))
+            return false;
+    }
+    return true;
+}
+
+static struct json_node *node_child(struct json_node *n, const char *key,
+                                    uint32_t len)
+{
+    for (uint32_t i = 0; i < n->n_kids; i++)
+        if (n->kids[i].key_len == len && memcmp(n->kids[i].key, key, len) == 0)
+            return &n->kids[i];
+    struct json_node *k = realloc(n->kids, (n->n_kids + 1) * sizeof(*k));
+    if (k == NULL)
+        return NULL;
+    n->kids = k;
+    k = &n->kids[n->n_kids++];
+    memset(k, 0, sizeof(*k));
+    k->key = key;
+    k->key_len = len;
+    k->field = -1;
+    return k;
+}
+
+static const struct json_node *node_lookup(const struct json_node *n,
+                                           const char *key, uint32_t len)
+{
+    for (uint32_t s = key_slot(key, len, n->slot_mask); n->slots[s] != 0;
+         s = (s + 1) & n->slot_mask) {
+        const struct json_node *k = &n->kids[n->slots[s] - 1];
+        if (k->key_len == len && memcmp(k->key, key, len) == 0)
+            return k;
+    }
+    return NULL;
+}
+
+/* A key written with escapes ("mo\u0064el") is decoded first: rare. */
+static __attribute__((noinline)) const struct json_node *
+node_lookup_escaped(const struct json_node *n, const char *key, uint32_t len)
+{
+    char decoded[JSON_MAX_KEY];
+    if (len > sizeof(decoded))
+        return NULL;
+    return node_lookup(n, decoded, (uint32_t)json_unescape(key, len, decoded));
+}
+
+/* --- scanning ------------------------------------------------------------ */
+
+static inline const char *skip_ws(const char *p, const char *e)
+{
+    /* Mostly nothing or one space, as ", " and ": " leave it. */
+    if (p < e && (unsigned char)*p > ' ')
+        return p;
+    while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/*
+ * first_special(p) is the index of the first byte among the SCAN_STEP at p
+ * that a string scan must stop at — '"', '\\', a control character or a
+ * byte of multi-byte UTF-8 — or SCAN_STEP if none is. With SSE2 (every
+ * x86-64) sixteen bytes are tested at once; elsewhere (or built with
+ * JSON_PORTABLE, as one unit test is) eight, as a word.
+ */
+#if defined(__SSE2__) && !defined(JSON_PORTABLE)
+#define SCAN_STEP 16
+
+static inline unsigned first_special(const char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* A signed compare: bytes 0x80-0xFF are negative, so below 0x20. */
+    __m128i m =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                     _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+    unsigned bits = (unsigned)_mm_movemask_epi8(m);
+    return bits ? (unsigned)__builtin_ctz(bits) : SCAN_STEP;
+}
+#else
+#define SCAN_STEP 8
+#define ONES      0x0101010101010101ULL
+#define HIGHS     0x8080808080808080ULL
+
+/* Whether any byte of v is zero: the lowest flagged byte is exact
+ * (borrows only run upwards). */
+static inline uint64_t has_zero(uint64_t v)
+{
+    return (v - ONES) & ~v & HIGHS;
+}
+
+static inline unsigned first_special(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v); /* the first byte in the lowest place */
+#endif
+    uint64_t special = has_zero(v ^ (ONES * '"')) |
+                       has_zero(v ^ (ONES * '\\')) |
+                       ((v - ONES * 0x20) & ~v & HIGHS) | (v & HIGHS);
+    return special ? (unsigned)__builtin_ctzll(special) / 8 : SCAN_STEP;
+}
+#endif
+
+static bool is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+           (c >= 'A' && c <= 'F');
+}
+
+/*
+ * The string whose opening quote is at p[-1]: returns the byte after its
+ * closing quote, or NULL. *esc tells whether it holds escapes.
+ */
+static inline __attribute__((always_inline)) const char *
+scan_string(const char *p, const char *e, bool *esc, bool *high)
+{
+    *esc = false;
+    *high = false;
+    for (;;) {
+        while (e - p >= SCAN_STEP) {
+            unsigned i = first_special(p);
+            p += i;
+            if (i < SCAN_STEP)
+                break;
+        }
+        if (e - p < SCAN_STEP) {
+            while (p < e && *p != '"' && *p != '\\' &&
+                   (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80)
+                p++;
+        }
+        if (p >= e)
+            return NULL;
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            return p + 1;
+        if (c < 0x20)
+            return NULL;
+        if (c >= 0x80) {
+            *high = true; /* UTF-8, or not: labels are repaired later */
+            p++;
+            continue;
+        }
+        *esc = true; /* a backslash */
+        if (e - p < 2)
+            return NULL;
+        switch (p[1]) {
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
+            p += 2;
+            break;
+        case 'u':
+            if (e - p < 6 || !is_hex(p[2]) || !is_hex(p[3]) || !is_hex(p[4]) ||
+                !is_hex(p[5]))
+                return NULL;
+            p += 6;
+            break;
+        default:
+            return NULL;
+        }
+    }
+}
+
+static const char *scan_digits(const char *p, const char *e)
+{
+    const char *s = p;
+    while (p < e && *p >= '0' && *p <= '9')
+        p++;
+    return p > s ? p : NULL;
+}
+
+/* A number by the JSON grammar; the byte after it, or NULL. */
+static const char *scan_number(const char *p, const char *e)
+{
+    if (p < e && *p == '-')
+        p++;
+    if (p < e && *p == '0')
+        p++;
+    else if ((p = scan_digits(p, e)) == NULL)
+        return NULL;
+    if (p < e && *p == '.' && (p = scan_digits(p + 1, e)) == NULL)
+        return NULL;
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < e && (*p == '+' || *p == '-'))
+            p++;
+        if ((p = scan_digits(p, e)) == NULL)
+            return NULL;
+    }
+    return p;
+}
+
+static const char *scan_word(const char *p, const char *e, const char *w,
+                             size_t n)
+{
+    return (size_t)(e - p) >= n && memcmp(p, w, n) == 0 ? p + n : NULL;
+}
+
+/*
+ * At p, where no JSON value starts: the end of NaN, Infinity or -Infinity
+ * when the parser takes them (the caller records null: a value nobody can
+ * use), else NULL. Only reached once a value has failed, so valid lines
+ * never pay for it.
+ */
+static __attribute__((noinline)) const char *
+scan_non_finite(const struct scan *sc, const char *p)
+{
+    const char *e = sc->end, *q;
+    if (sc->jp == NULL || !sc->jp->non_finite)
+        return NULL;
+    if ((q = scan_word(p, e, "NaN", 3)) == NULL &&
+        (q = scan_word(p, e, "Infinity", 8)) == NULL)
+        q = scan_word(p, e, "-Infinity", 9);
+    return q;
+}
+
+static const char *scan_value(struct scan *sc, const char *p,
+                              const struct json_node *node, int depth,
+                              uint8_t *type, bool *esc, bool *high);
+
+/* Stores the value from v to end (its type and flags as scanned) as the
+ * current line's value of field. */
+static inline void record(struct scan *sc, int field, const char *v,
+                          const char *end, uint8_t type, bool esc, bool high)
+{
+    struct field_val *fv = &sc->out->vals[field];
+    bool str = type == FIELD_STRING;
+    fv->p = str ? v + 1 : v;
+    fv->len = (uint32_t)(str ? end - v - 2 : end - v);
+    fv->gen = sc->out->gen;
+    fv->type = type;
+    fv->escaped = str && esc;
+    fv->plain = !esc && !high;
+}
+
+/* The object at p ('{'); node says which keys are wanted (NULL: none). */
+static const char *scan_object(struct scan *sc, const char *p,
+                               const struct json_node *node, int depth)
+{
+    const char *e = sc->end;
+    uint32_t index = 0; /* of the key in this object */
+    p = skip_ws(p + 1, e);
+    if (p < e && *p == '}')
+        return p + 1;
+    for (;;) {
+        if (p >= e || *p != '"')
+            return NULL;
+        bool kesc, vesc, khigh, vhigh;
+        const char *key = p + 1;
+        if ((p = scan_string(key, e, &kesc, &khigh)) == NULL)
+            return NULL;
+        const struct json_node *child = NULL;
+        uint32_t klen = (uint32_t)(p - 1 - key);
+        if (node != NULL && node->n_kids > 0) {
+            if (kesc)
+                child = node_lookup_escaped(node, key, klen);
+            else if (depth == 0 && index < JSON_SHAPE_KEYS &&
+                     klen < JSON_SHAPE_LEN) {
+                struct json_shape *sh = &sc->jp->shape;
+                if (sh->len[index] == klen + 1 &&
+                    short_eq(sh->key[index], key, klen)) {
+                    child = sh->child[index];
+                } else {
+                    child = node_lookup(node, key, klen);
+                    memcpy(sh->key[index], key, klen);
+                    sh->len[index] = (uint8_t)(klen + 1);
+                    sh->child[index] = child;
+                }
+            } else {
+                child = node_lookup(node, key, klen);
+            }
+        }
+        index++;
+        p = skip_ws(p, e);
+        if (p >= e || *p != ':')
+            return NULL;
+        const char *v = skip_ws(p + 1, e);
+        uint8_t type;
+        if (v < e && *v == '"') {
+            /* Strings and numbers, most values, without a call. */
+            type = FIELD_STRING;
+            p = scan_string(v + 1, e, &vesc, &vhigh);
+        } else if (v < e && ((*v >= '0' && *v <= '9') || *v == '-')) {
+            type = FIELD_NUMBER;
+            vesc = vhigh = false;
+            p = scan_number(v, e);
+        } else {
+            p = scan_value(sc, v, child, depth + 1, &type, &vesc, &vhigh);
+        }
+        if (p == NULL) {
+            if ((p = scan_non_finite(sc, v)) == NULL)
+                return NULL;
+            type = FIELD_NULL;
+        }
+        /* The last of repeated keys wins, as in most parsers. */
+        if (child != NULL && child->field >= 0)
+            record(sc, child->field, v, p, type, vesc, vhigh);
+        p = skip_ws(p, e);
+        if (p < e && *p == ',') {
+            p = skip_ws(p + 1, e);
+            continue;
+        }
+        return p < e && *p == '}' ? p + 1 : NULL;
+    }
+}
+
+/* One array element at p, recorded when node (NULL: none) wants it. */
+static const char *scan_element(struct scan *sc, const char *p,
+                                const struct json_node *node, int depth)
+{
+    uint8_t type;
+    bool esc, high;
+    const char *q = scan_value(sc, p, node, depth + 1, &type, &esc, &high);
+    if (q == NULL && (q = scan_non_finite(sc, p)) != NULL)
+        type = FIELD_NULL;
+    if (q != NULL && node != NULL && node->field >= 0)
+        record(sc, node->field, p, q, type, esc, high);
+    return q;
+}
+
+/*
+ * An array some configured path goes into by position. Elements counted
+ * from the start are picked as the pass reaches them. One counted from
+ * the end is only known once the array ends: the pass keeps where each
+ * of the last n_from_end elements starts (a ring on the stack, no
+ * allocation) and, at the closing bracket, scans the wanted ones again,
+ * this time recording what their paths want. Only those elements are read
+ * twice, and only in arrays a path counts back in.
+ */
+static __attribute__((noinline)) const char *
+scan_positions(struct scan *sc, const char *p, const struct json_node *node,
+               int depth)
+{
+    const char *e = sc->end;
+    const char *recent[CONFIG_MAX_FROM_END];
+    uint32_t keep = node->n_from_end, ring = 0, n = 0, next_at = 0;
+    p = skip_ws(p + 1, e);
+    if (p < e && *p == ']')
+        return p + 1;
+    for (;; n++) {
+        const struct json_node *child = NULL;
+        if (next_at < node->n_at && node->at[next_at].index == n)
+            child = &node->kids[node->at[next_at++].kid];
+        if (keep > 0) {
+            recent[ring] = p;
+            ring = ring + 1 == keep ? 0 : ring + 1;
+        }
+        if ((p = scan_element(sc, p, child, depth)) == NULL)
+            return NULL;
+        p = skip_ws(p, e);
+        if (p < e && *p == ',') {
+            p = skip_ws(p + 1, e);
+            continue;
+        }
+        if (p >= e || *p != ']')
+            return NULL;
+        break;
+    }
+    n++;
+    /* The k-th element from the end started k places before ring. */
+    for (uint32_t k = 1; k <= keep && k <= n; k++)
+        if (node->from_end[k - 1] != NULL)
+            scan_element(sc, recent[(ring + keep - k) % keep],
+                         node->from_end[k - 1], depth);
+    return p + 1;
+}
+
+static const char *scan_array(struct scan *sc, const char *p,
+                              const struct json_node *node, int depth)
+{
+    const char *e = sc->end;
+    if (node != NULL && (node->n_at > 0 || node->n_from_end > 0))
+        return scan_positions(sc, p, node, depth);
+    p = skip_ws(p + 1, e);
+    if (p < e && *p == ']')
+        return p + 1;
+    for (;;) {
+        uint8_t type;
+        bool esc, high;
+        const char *v = p;
+        if ((p = scan_value(sc, v, NULL, depth + 1, &type, &esc, &high)) ==
+                NULL &&
+            (p = scan_non_finite(sc, v)) == NULL)
+            return NULL;
+        p = skip_ws(p, e);
+        if (p < e && *p == ',') {
+            p = skip_ws(p + 1, e);
+            continue;
+        }
+        return p < e && *p == ']' ? p + 1 : NULL;
+    }
+}
+
+/*
+ * Any value at p (no leading whitespace); sets *type for the caller. NaN
+ * and Infinity are not values here: a caller whose value failed tries
+ * scan_non_finite, which keeps this, the root of every line's recursion,
+ * as small as it was.
+ */
+static const char *scan_value(struct scan *sc, const char *p,
+                              const struct json_node *node, int depth,
+                              uint8_t *type, bool *esc, bool *high)
+{
+    const char *e = sc->end;
+    *esc = false;
+    *high = false;
+    if (p >= e)
+        return NULL;
+    switch (*p) {
+    case '"':
+        *type = FIELD_STRING;
+        return scan_string(p + 1, e, esc, high);
+    case '{':
+    case '[':
+        if (depth >= JSON_MAX_DEPTH) {
+            sc->too_deep = true;
+            return NULL;
+        }
+        *type = *p == '{' ? FIELD_OBJECT : FIELD_ARRAY;
+        return *p == '{' ? scan_object(sc, p, node, depth)
+                         : scan_array(sc, p, node, depth);
+    case 't':
+        *type = FIELD_TRUE;
+        return scan_word(p, e, "true", 4);
+    case 'f':
+        *type = FIELD_FALSE;
+        return scan_word(p, e, "false", 5);
+    case 'n':
+        *type = FIELD_NULL;
+        return scan_word(p, e, "null", 4);
+    default:
+        *type = FIELD_NUMBER;
+        return scan_number(p, e);
+    }
+}
+
+/* --- the parser ---------------------------------------------------------- */
+
+static enum parse_result json_parse(struct parser *base, const char *line,
+                                    size_t len, struct field_set *out)
+{
+    struct json_parser *jp = (struct json_parser *)base;
+    struct scan sc = {.end = line + len, .out = out, .jp = jp};
+    const char *p = skip_ws(line, sc.end);
+    uint8_t type;
+    bool esc, high;
+
+    if (len > (size_t)UINT32_MAX)
+        return PARSE_TOO_COMPLEX;
+    const char *q = scan_value(&sc, p, &jp->root, 0, &type, &esc, &high);
+    if (q == NULL)
+        return sc.too_deep ? PARSE_TOO_COMPLEX : PARSE_NOT_JSON;
+    if (skip_ws(q, sc.end) != sc.end)
+        return PARSE_NOT_JSON; /* a second value, or stray bytes */
+    return type == FIELD_OBJECT ? PARSE_OK : PARSE_NOT_OBJECT;
+}
+
+static void json_free(struct parser *base)
+{
+    struct json_parser *jp = (struct json_parser *)base;
+    node_free(&jp->root);
+    free(jp);
+}
+
+static const struct parser_ops json_ops = {
+    .parse = json_parse,
+    .free = json_free,
+};
+
+int json_previous_new(const struct cfg_field *fields, size_t n_fields,
+                      enum json_non_finite non_finite, struct parser **out)
+{
+    struct json_parser *jp = calloc(1, sizeof(*jp));
+    if (jp == NULL)
+        return -ENOMEM;
+    jp->base.ops = &json_ops;
+    jp->non_finite = non_finite == JSON_NON_FINITE_MISSING;
+    jp->root.field = -1;
+    for (size_t f = 0; f < n_fields; f++) {
+        struct json_node *n = &jp->root;
+        for (uint32_t k = 0; k < fields[f].n_parts; k++) {
+            n = node_child(n, fields[f].parts[k], fields[f].part_lens[k]);
+            if (n == NULL) {
+                json_free(&jp->base);
+                return -ENOMEM;
+            }
+        }
+        n->field = (int)f;
+    }
+    if (n_fields > 65535 || !node_index(&jp->root)) {
+        json_free(&jp->base);
+        return -ENOMEM;
+    }
+    *out = &jp->base;
+    return 0;
+}
