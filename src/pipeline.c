@@ -382,13 +382,25 @@ static bool source_present(struct pipeline *p, const struct cfg_value *src)
     return fields_get(&p->fields, src->field) != NULL;
 }
 
+/* Whether the line meets r's condition, tested once a line for all the
+ * rules that share it. */
+static inline bool rule_when(struct pipeline *p, struct rule *r)
+{
+    struct rule *k = r->when_kept;
+    if (k->when_line != p->line) {
+        k->when_line = p->line;
+        k->when_holds = cond_eval(&p->fields, k->when);
+    }
+    return k->when_holds;
+}
+
 static bool rule_apply(struct pipeline *p, struct rule *r)
 {
     const struct cfg_metric *m = r->metric;
     num_fixed v; /* set by each read that succeeds */
     int rs;
 
-    if (r->when != NULL && !cond_eval(&p->fields, r->when))
+    if (r->when != NULL && !rule_when(p, r))
         return false;
     switch (r->source) {
     case RULE_COST:
@@ -469,6 +481,7 @@ static void input_line(struct pipeline *p, struct pipeline_input *in,
         field_probe_free(in->probe);
         in->probe = NULL;
     }
+    p->line++;
     p->has_event_time = in->time != NULL;
     if (in->time != NULL)
         p->event_time =
