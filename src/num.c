@@ -331,15 +331,6 @@ size_t num_format(num_fixed v, char *out)
     return n;
 }
 
-num_fixed num_add_sat(num_fixed a, num_fixed b)
-{
-    num_fixed r;
-    if (__builtin_add_overflow(a, b, &r) || r > NUM_FIXED_MAX ||
-        r < -NUM_FIXED_MAX)
-        return (a > 0 || b > 0) ? NUM_FIXED_MAX : -NUM_FIXED_MAX;
-    return r;
-}
-
 double num_to_double(num_fixed v)
 {
     return (double)v / 1e12;
