@@ -180,14 +180,42 @@ struct option_value {
     curl_off_t off;
 };
 
-static enum option_arg option_arg(int opt)
+/* Reads option opt's argument from *ap into *v; says which it is. */
+static enum option_arg option_read(int opt, va_list *ap, struct option_value *v)
 {
-    if (opt < CURLOPTTYPE_OBJECTPOINT)
+    if (opt < CURLOPTTYPE_OBJECTPOINT) {
+        v->l = va_arg(*ap, long);
         return ARG_LONG;
-    if (opt < CURLOPTTYPE_FUNCTIONPOINT || opt >= CURLOPTTYPE_BLOB)
+    }
+    if (opt < CURLOPTTYPE_FUNCTIONPOINT || opt >= CURLOPTTYPE_BLOB) {
+        v->p = va_arg(*ap, void *);
         return ARG_POINTER;
-    return opt < CURLOPTTYPE_OFF_T ? ARG_FUNCTION : ARG_OFF_T;
+    }
+    if (opt < CURLOPTTYPE_OFF_T) {
+        v->fn = va_arg(*ap, lazylib_any_fn);
+        return ARG_FUNCTION;
+    }
+    v->off = va_arg(*ap, curl_off_t);
+    return ARG_OFF_T;
 }
+
+/* Calls f(handle, opt, the argument in v as its type) and stores what it
+ * returns in rc: one body for easy and multi handles. */
+#define OPTION_CALL(rc, f, handle, opt, kind, v)                               \
+    switch (kind) {                                                            \
+    case ARG_LONG:                                                             \
+        (rc) = (f)((handle), (opt), (v).l);                                    \
+        break;                                                                 \
+    case ARG_POINTER:                                                          \
+        (rc) = (f)((handle), (opt), (v).p);                                    \
+        break;                                                                 \
+    case ARG_FUNCTION:                                                         \
+        (rc) = (f)((handle), (opt), (v).fn);                                   \
+        break;                                                                 \
+    default:                                                                   \
+        (rc) = (f)((handle), (opt), (v).off);                                  \
+        break;                                                                 \
+    }
 
 CURLcode curl_easy_setopt(CURL *e, CURLoption opt, ...)
 {
@@ -198,24 +226,8 @@ CURLcode curl_easy_setopt(CURL *e, CURLoption opt, ...)
     va_start(ap, opt);
     CURLcode rc;
     struct option_value v;
-    switch (option_arg((int)opt)) {
-    case ARG_LONG:
-        v.l = va_arg(ap, long);
-        rc = f(e, opt, v.l);
-        break;
-    case ARG_POINTER:
-        v.p = va_arg(ap, void *);
-        rc = f(e, opt, v.p);
-        break;
-    case ARG_FUNCTION:
-        v.fn = va_arg(ap, lazylib_any_fn);
-        rc = f(e, opt, v.fn);
-        break;
-    default:
-        v.off = va_arg(ap, curl_off_t);
-        rc = f(e, opt, v.off);
-        break;
-    }
+    enum option_arg kind = option_read((int)opt, &ap, &v);
+    OPTION_CALL(rc, f, e, opt, kind, v)
     va_end(ap);
     return rc;
 }
@@ -279,24 +291,8 @@ CURLMcode curl_multi_setopt(CURLM *m, CURLMoption opt, ...)
     va_start(ap, opt);
     CURLMcode rc;
     struct option_value v;
-    switch (option_arg((int)opt)) {
-    case ARG_LONG:
-        v.l = va_arg(ap, long);
-        rc = f(m, opt, v.l);
-        break;
-    case ARG_POINTER:
-        v.p = va_arg(ap, void *);
-        rc = f(m, opt, v.p);
-        break;
-    case ARG_FUNCTION:
-        v.fn = va_arg(ap, lazylib_any_fn);
-        rc = f(m, opt, v.fn);
-        break;
-    default:
-        v.off = va_arg(ap, curl_off_t);
-        rc = f(m, opt, v.off);
-        break;
-    }
+    enum option_arg kind = option_read((int)opt, &ap, &v);
+    OPTION_CALL(rc, f, m, opt, kind, v)
     va_end(ap);
     return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "wordeq.h"
 
 #define REGISTRY_INITIAL_TABLE 16
 #define MS_PER_S               1000
@@ -347,41 +348,6 @@ static struct series *add_series(struct family *f, const char *key,
     return s;
 }
 
-/*
- * Whether two keys of n bytes are equal, compared in words without a
- * call: a lookup nearly always ends in one such compare, which confirms
- * the match the hash found. The last word may overlap the one before.
- */
-static inline bool key_equal(const char *a, const char *b, size_t n)
-{
-    uint64_t x, y;
-    uint32_t u, v;
-    if (n >= 8) {
-        for (size_t i = 0; i + 8 < n; i += 8) {
-            memcpy(&x, a + i, 8);
-            memcpy(&y, b + i, 8);
-            if (x != y)
-                return false;
-        }
-        memcpy(&x, a + n - 8, 8);
-        memcpy(&y, b + n - 8, 8);
-        return x == y;
-    }
-    if (n >= 4) {
-        memcpy(&u, a, 4);
-        memcpy(&v, b, 4);
-        if (u != v)
-            return false;
-        memcpy(&u, a + n - 4, 4);
-        memcpy(&v, b + n - 4, 4);
-        return u == v;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
-}
-
 struct series *family_get(struct family *f, const char *key, uint32_t key_len,
                           uint64_t hash)
 {
@@ -391,7 +357,7 @@ struct series *family_get(struct family *f, const char *key, uint32_t key_len,
 
     while ((s = f->table[i]) != NULL) {
         if (s->hash == hash && s->key_len == key_len &&
-            key_equal(s->key, key, key_len))
+            wordeq(s->key, key, key_len))
             return touched(f, s);
         i = (i + 1) & mask;
     }
