@@ -17,7 +17,8 @@
  * is a configuration error naming it, not a failure on the first alert.
  * Once loaded, a library stays for the life of the process: this is the
  * one piece of process-wide state besides the signals', as the library
- * itself is process-wide.
+ * itself is process-wide. It is loaded from the loop's thread only: the
+ * backfill's workers (--once.workers) never send.
  */
 #ifndef TOKENTAIL_LAZYLIB_H
 #define TOKENTAIL_LAZYLIB_H
