@@ -93,3 +93,20 @@ bool cond_eval(struct fields *fs, const struct cond *c)
     }
     return false;
 }
+
+bool cond_same(const struct cfg_cond *a, const struct cfg_cond *b)
+{
+    if (a->op != b->op || a->field != b->field || a->n_values != b->n_values ||
+        a->number != b->number || a->n_subs != b->n_subs ||
+        (a->pattern == NULL) != (b->pattern == NULL) ||
+        (a->pattern != NULL && strcmp(a->pattern, b->pattern) != 0))
+        return false;
+    for (size_t i = 0; i < a->n_values; i++)
+        if (a->value_lens[i] != b->value_lens[i] ||
+            memcmp(a->values[i], b->values[i], a->value_lens[i]) != 0)
+            return false;
+    for (size_t i = 0; i < a->n_subs; i++)
+        if (!cond_same(&a->subs[i], &b->subs[i]))
+            return false;
+    return true;
+}

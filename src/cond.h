@@ -36,4 +36,12 @@ void cond_free(struct cond *c);
 /* Whether the current line's fields satisfy c. */
 bool cond_eval(struct fields *fs, const struct cond *c);
 
+/*
+ * Whether a and b (borrowed) test the same thing, so that one's result on
+ * a line is the other's: the same operators on the same fields with the
+ * same values, patterns and sub-conditions, in the same order. A YAML
+ * alias (when: *request_line) makes such twins.
+ */
+bool cond_same(const struct cfg_cond *a, const struct cfg_cond *b);
+
 #endif

@@ -50,6 +50,15 @@ static num_u128 num_pow10(int n)
     return num_pow10_table[n];
 }
 
+/* Digits that always fit in 64 bits: 10^19 - 1 < 2^64. */
+#define NUM_U64_DIGITS 19
+
+/* Whether v fits in 64 bits, where the common cases are computed. */
+static inline bool num_narrow(num_u128 v)
+{
+    return (v >> 64) == 0;
+}
+
 #define NUM_MAX_DIGITS 38
 #define NUM_EXP_CLAMP                                                          \
     100000 /* beyond this every value is 0 or out of range                     \
@@ -133,13 +142,60 @@ static int num_scan(const char *s, size_t len, struct num_dec *out, bool strict)
     return 0;
 }
 
+/*
+ * The numbers logs are made of — digits, at most one point with digits
+ * on both sides, no exponent, at most NUM_U64_DIGITS digits in all — read
+ * in 64 bits. Returns 0 with *out set as num_scan sets it, or -EAGAIN for
+ * anything else (errors included), which num_scan then reads from the
+ * start. Leading zeros count towards the limit: they only make a number
+ * go the long way.
+ */
+static inline int num_scan_short(const char *s, size_t len, struct num_dec *out,
+                                 bool strict)
+{
+    const char *p = s, *end = s + len;
+    bool neg = p < end && *p == '-';
+    p += neg;
+    const char *digits = p;
+    uint64_t m = 0;
+    unsigned d;
+    while (p < end && (d = (unsigned)(*p - '0')) < 10) {
+        m = m * 10 + d;
+        p++;
+    }
+    size_t n_int = (size_t)(p - digits);
+    if (n_int == 0 || (strict && *digits == '0' && n_int > 1))
+        return -EAGAIN;
+    int32_t n_frac = 0;
+    if (p < end && *p == '.') {
+        const char *frac = ++p;
+        while (p < end && (d = (unsigned)(*p - '0')) < 10) {
+            m = m * 10 + d;
+            p++;
+        }
+        n_frac = (int32_t)(p - frac);
+        if (n_frac == 0)
+            return -EAGAIN;
+    }
+    if (p != end || n_int + (size_t)n_frac > NUM_U64_DIGITS)
+        return -EAGAIN;
+    out->mant = m;
+    out->exp = m == 0 ? 0 : -n_frac;
+    out->neg = neg && m != 0;
+    return 0;
+}
+
 int num_parse_json(const char *s, size_t len, struct num_dec *out)
 {
+    if (num_scan_short(s, len, out, true) == 0)
+        return 0;
     return num_scan(s, len, out, true);
 }
 
 int num_parse_text(const char *s, size_t len, struct num_dec *out)
 {
+    if (num_scan_short(s, len, out, false) == 0)
+        return 0;
     return num_scan(s, len, out, false);
 }
 
@@ -162,13 +218,17 @@ int num_to_fixed(const struct num_dec *v, const struct num_dec *scale,
         int32_t se = scale->exp;
         num_u128 prod;
         /* Both factors are at most 38 digits; give up precision rather
-         * than overflow in the (practically unseen) case they collide. */
-        while (__builtin_mul_overflow(mant, sm, &prod)) {
-            if (mant > sm)
-                num_shrink(&mant, &exp);
-            else
-                num_shrink(&sm, &se);
-        }
+         * than overflow in the (practically unseen) case they collide.
+         * Two factors of 64 bits never do. */
+        if (num_narrow(mant) && num_narrow(sm))
+            prod = (num_u128)(uint64_t)mant * (uint64_t)sm;
+        else
+            while (__builtin_mul_overflow(mant, sm, &prod)) {
+                if (mant > sm)
+                    num_shrink(&mant, &exp);
+                else
+                    num_shrink(&sm, &se);
+            }
         mant = prod;
         exp += se;
         neg = neg != scale->neg;
@@ -182,12 +242,19 @@ int num_to_fixed(const struct num_dec *v, const struct num_dec *scale,
     if (shift >= 0) {
         if (shift > NUM_MAX_DIGITS)
             return -ERANGE;
-        if (__builtin_mul_overflow(mant, num_pow10(shift), &mag))
+        if (num_narrow(mant) && shift < NUM_U64_DIGITS)
+            mag = (num_u128)(uint64_t)mant * (uint64_t)num_pow10(shift);
+        else if (__builtin_mul_overflow(mant, num_pow10(shift), &mag))
             return -ERANGE;
     } else {
         int32_t d = -shift;
         if (d > NUM_MAX_DIGITS) {
             mag = 0;
+        } else if (num_narrow(mant) && d < NUM_U64_DIGITS) {
+            /* The same rounding in 64 bits: no 128-bit division. */
+            uint64_t m = (uint64_t)mant, p = (uint64_t)num_pow10(d);
+            uint64_t q = m / p, r = m % p;
+            mag = q + (r > p - r || (r == p - r && (q & 1)));
         } else {
             num_u128 p = num_pow10(d);
             num_u128 r = mant % p;
@@ -262,15 +329,6 @@ size_t num_format(num_fixed v, char *out)
     }
     out[n] = '\0';
     return n;
-}
-
-num_fixed num_add_sat(num_fixed a, num_fixed b)
-{
-    num_fixed r;
-    if (__builtin_add_overflow(a, b, &r) || r > NUM_FIXED_MAX ||
-        r < -NUM_FIXED_MAX)
-        return (a > 0 || b > 0) ? NUM_FIXED_MAX : -NUM_FIXED_MAX;
-    return r;
 }
 
 double num_to_double(num_fixed v)

@@ -70,8 +70,16 @@ size_t num_format(num_fixed v, char *out);
 /* Writes the decimal digits of an unsigned 64-bit integer; returns length. */
 size_t num_format_u64(uint64_t v, char *out);
 
-/* Saturating addition: the sum, clamped to +-NUM_FIXED_MAX. */
-num_fixed num_add_sat(num_fixed a, num_fixed b);
+/* Saturating addition: the sum, clamped to +-NUM_FIXED_MAX. Inline:
+ * every update of a counter or a histogram adds. */
+static inline num_fixed num_add_sat(num_fixed a, num_fixed b)
+{
+    num_fixed r;
+    if (__builtin_add_overflow(a, b, &r) || r > NUM_FIXED_MAX ||
+        r < -NUM_FIXED_MAX)
+        return (a > 0 || b > 0) ? NUM_FIXED_MAX : -NUM_FIXED_MAX;
+    return r;
+}
 
 /*
  * Exact arithmetic on fixed-point values, for values computed from several

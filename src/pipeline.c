@@ -167,6 +167,28 @@ static __attribute__((noinline)) bool read_label(struct pipeline *p,
     return true;
 }
 
+/*
+ * Copies n bytes (at most PIPELINE_MAX_LABEL_BYTES) a word at a time:
+ * label values are short, and a general copy of an unknown length costs
+ * more than the value. dst has room for n.
+ */
+static inline void copy_label(char *dst, const char *src, size_t n)
+{
+    while (n >= 8) {
+        memcpy(dst, src, 8);
+        dst += 8;
+        src += 8;
+        n -= 8;
+    }
+    if (n >= 4) {
+        memcpy(dst, src, 4);
+        memcpy(dst + n - 4, src + n - 4, 4);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        dst[i] = src[i];
+}
+
 static bool read_labels(struct pipeline *p, struct rule *r)
 {
     buf_reset(&p->key);
@@ -181,8 +203,13 @@ static bool read_labels(struct pipeline *p, struct rule *r)
                 (fv->type == FIELD_STRING || fv->type == FIELD_NUMBER)) {
                 if (fv->len > PIPELINE_MAX_LABEL_BYTES)
                     return rule_skip(r, UPDATE_SKIP_LABEL_TOO_LONG);
-                buf_append(&p->key, fv->p, fv->len);
-                buf_putc(&p->key, '\0');
+                if (p->key.cap - p->key.len <= fv->len + 1u &&
+                    !buf_reserve(&p->key, fv->len + 1u))
+                    return false;
+                char *o = p->key.data + p->key.len;
+                copy_label(o, fv->p, fv->len);
+                o[fv->len] = '\0';
+                p->key.len += fv->len + 1;
                 continue;
             }
         }
@@ -355,13 +382,25 @@ static bool source_present(struct pipeline *p, const struct cfg_value *src)
     return fields_get(&p->fields, src->field) != NULL;
 }
 
+/* Whether the line meets r's condition, tested once a line for all the
+ * rules that share it. */
+static inline bool rule_when(struct pipeline *p, struct rule *r)
+{
+    struct rule *k = r->when_kept;
+    if (k->when_line != p->line) {
+        k->when_line = p->line;
+        k->when_holds = cond_eval(&p->fields, k->when);
+    }
+    return k->when_holds;
+}
+
 static bool rule_apply(struct pipeline *p, struct rule *r)
 {
     const struct cfg_metric *m = r->metric;
     num_fixed v; /* set by each read that succeeds */
     int rs;
 
-    if (r->when != NULL && !cond_eval(&p->fields, r->when))
+    if (r->when != NULL && !rule_when(p, r))
         return false;
     switch (r->source) {
     case RULE_COST:
@@ -442,6 +481,7 @@ static void input_line(struct pipeline *p, struct pipeline_input *in,
         field_probe_free(in->probe);
         in->probe = NULL;
     }
+    p->line++;
     p->has_event_time = in->time != NULL;
     if (in->time != NULL)
         p->event_time =

@@ -127,6 +127,11 @@ struct rule {
     struct timefmt_cache *value_time; /* per value source; NULL: no times */
     struct cond *value_when;          /* per value source: cfg NULL without */
     struct cond *when;
+    /* Where the when's result on the current line is kept: this rule, or
+     * an earlier one whose condition is the same (cond_same). */
+    struct rule *when_kept;
+    uint64_t when_line; /* the line when_holds was computed for */
+    bool when_holds;
     struct cost *cost; /* NULL for a metric without one */
     uint64_t updates;
     uint64_t skipped[UPDATE_SKIP_COUNT];
@@ -167,6 +172,7 @@ struct pipeline {
     struct family *lateness;    /* tokentail_event_lateness_seconds, or NULL */
     num_fixed event_time;       /* the current line's, once known */
     bool has_event_time;
+    uint64_t line; /* lines parsed: names the current one for when_line */
 };
 
 /*

@@ -93,6 +93,25 @@ static int values_build(struct rule *r, const struct cfg_metric *m)
     return 0;
 }
 
+/*
+ * Rule i keeps its condition's result with the first earlier rule whose
+ * condition is the same: several metrics of one kind of line (a request,
+ * an LLM call) then test it once a line.
+ */
+static void share_when(struct pipeline *p, size_t i)
+{
+    struct rule *r = &p->rules[i];
+    r->when_kept = r;
+    for (size_t k = 0; r->when != NULL && k < i; k++) {
+        const struct rule *o = &p->rules[k];
+        if (o->when != NULL && o->when_kept == o &&
+            cond_same(o->when->cfg, r->when->cfg)) {
+            r->when_kept = &p->rules[k];
+            return;
+        }
+    }
+}
+
 static int rule_build(struct registry *reg, struct rule *r,
                       const struct cfg_metric *m,
                       const struct cost_prices *prices)
@@ -249,6 +268,7 @@ int pipeline_new(const struct config *cfg, struct registry *reg,
         if (rc != 0)
             goto fail;
         costs |= cfg->metrics[i].cost != NULL;
+        share_when(p, i);
     }
     if (costs) {
         const char *names[] = {"metric", "model"};

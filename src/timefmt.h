@@ -89,7 +89,10 @@ struct timefmt_cache {
     char second[19]; /* the last RFC 3339 second, "2025-10-21T15:42:22" */
     bool has_second;
     int64_t second_local; /* its local time, in seconds */
-    struct tz_span span;  /* local times mapped by the last zone offset */
+    char date[10];        /* the last RFC 3339 date, "2025-10-21" */
+    bool has_date;
+    int64_t date_days;   /* its day number */
+    struct tz_span span; /* local times mapped by the last zone offset */
     bool has_span;
 };
 

@@ -8,6 +8,7 @@
 #include "config_alerting.h"
 #include "config_http.h"
 #include "config_yaml.h"
+#include "lazylib.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -183,6 +184,12 @@ void cfg_load_alerting(struct loader *L, const yaml_node_t *n)
     a->n_alertmanagers = a->n_receivers;
     if ((v = cfg_get(L, n, "webhooks")) != NULL)
         load_list(L, v, "webhooks", a, load_webhook);
+    char why[LAZYLIB_WHY_TEXT];
+    if (a->n_receivers > 0 && lazylib_curl(why, sizeof(why)) != 0)
+        cfg_err(L, n,
+                "alerting: notifications are sent with libcurl, which "
+                "cannot be loaded: %s",
+                why);
 }
 
 /* --- comparing ----------------------------------------------------------- */

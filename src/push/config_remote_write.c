@@ -5,7 +5,9 @@
  * labels its self-metrics and so must be unique.
  */
 #include "config_remote_write.h"
+
 #include "config_yaml.h"
+#include "lazylib.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -252,6 +254,13 @@ void cfg_load_push(struct loader *L, const yaml_node_t *labels,
     }
     if (list != NULL)
         load_remotes(L, list, p);
+    char why[LAZYLIB_WHY_TEXT];
+    if (p->n_remotes > 0 && (lazylib_curl(why, sizeof(why)) != 0 ||
+                             lazylib_snappy(why, sizeof(why)) != 0))
+        cfg_err(L, list,
+                "remote_write: sending needs libcurl and snappy, which "
+                "cannot be loaded: %s",
+                why);
 }
 
 /* --- comparing ----------------------------------------------------------- */

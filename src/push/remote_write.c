@@ -516,11 +516,6 @@ int pusher_new(struct loop *loop, pusher_snapshot_fn snap, void *ctx,
     p->snap = snap;
     p->snap_ctx = ctx;
     p->cfg = &none;
-    int rc = httpc_new(loop, done, &p->client);
-    if (rc != 0) {
-        free(p);
-        return rc;
-    }
     *out = p;
     return 0;
 }
@@ -601,6 +596,10 @@ int pusher_apply(struct pusher *p, const struct cfg_push *cfg)
     struct remote **next = calloc(n ? n : 1, sizeof(*next));
     size_t made = 0;
     int rc = next != NULL ? 0 : -ENOMEM;
+    /* The HTTP client (and with it libcurl) only once there is a remote:
+     * a daemon that pushes nothing does not load it. */
+    if (rc == 0 && n > 0 && p->client == NULL)
+        rc = httpc_new(p->loop, done, &p->client);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const struct cfg_remote *c = &cfg->remotes[i];
         struct remote *kept = take_named(p, c->name);

@@ -78,8 +78,8 @@ typedef void (*pusher_snapshot_fn)(void *ctx, struct buf *out);
 
 /*
  * A pusher on loop (borrowed; must outlive it) with no remote yet; its
- * snapshots come from snap(ctx). Returns 0, -ENOMEM, or -EIO when libcurl
- * cannot start.
+ * snapshots come from snap(ctx). Returns 0 or -ENOMEM; its HTTP client
+ * (libcurl) starts with the first remote.
  */
 int pusher_new(struct loop *loop, pusher_snapshot_fn snap, void *ctx,
                struct pusher **out);
@@ -92,8 +92,9 @@ void pusher_free(struct pusher *p);
  * remote with the same name as before keeps its queue, figures and timer
  * (a request on the wire is made again when its settings changed); the
  * others stop (their queues dropped) or start, each logged. The
- * configuration given before must still be valid during the call. Returns 0 or
- * -ENOMEM (the remotes then are those of cfg that could be made).
+ * configuration given before must still be valid during the call. Returns 0,
+ * -ENOMEM (the remotes then are those of cfg that could be made), or -EIO
+ * when the HTTP client for the first remote cannot start (then none runs).
  */
 int pusher_apply(struct pusher *p, const struct cfg_push *cfg);
 

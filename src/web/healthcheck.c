@@ -9,6 +9,7 @@
 #include "cliflag.h"
 #include "jsonstr.h"
 #include "duration.h"
+#include "lazylib.h"
 #include "num.h"
 
 #define JSMN_STATIC
@@ -365,6 +366,11 @@ int healthcheck_main(int argc, char **argv, FILE *out, FILE *err)
     }
     if (read_password(&o, password, err) != 0)
         return 1;
+    char why[LAZYLIB_WHY_TEXT];
+    if (lazylib_curl(why, sizeof(why)) != 0) {
+        fprintf(err, "tokentail healthcheck: cannot load libcurl: %s\n", why);
+        return 1;
+    }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fputs("tokentail healthcheck: cannot start libcurl\n", err);
         return 1;

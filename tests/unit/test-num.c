@@ -1,7 +1,9 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -223,13 +225,88 @@ static void test_u64(void **state)
     assert_string_equal(out, "18446744073709551615");
 }
 
+/* One number's decimal: mantissa (64 bits here), exponent, sign. */
+static void expect_dec(const char *s, bool json, uint64_t mant, int32_t exp,
+                       bool neg)
+{
+    struct num_dec d;
+    int rc = json ? num_parse_json(s, strlen(s), &d)
+                  : num_parse_text(s, strlen(s), &d);
+    assert_int_equal(rc, 0);
+    assert_true(d.mant == mant);
+    assert_int_equal(d.exp, exp);
+    assert_int_equal(d.neg, neg);
+}
+
+/*
+ * Short numbers are read in 64 bits and long ones in 128: both give the
+ * same decimal, leading and trailing zeros, signs and 19 to 21 digits
+ * included.
+ */
+static void test_decimals(void **state)
+{
+    (void)state;
+    expect_dec("1604", true, 1604, 0, false);
+    expect_dec("0.001604", true, 1604, -6, false);
+    expect_dec("125.70", true, 12570, -2, false);
+    expect_dec("-0.5", true, 5, -1, true);
+    expect_dec("-0", true, 0, 0, false);
+    expect_dec("-0.000", true, 0, 0, false);
+    expect_dec("0", true, 0, 0, false);
+    expect_dec("1e3", true, 1, 3, false);
+    expect_dec("2.5E-2", true, 25, -3, false);
+    expect_dec("9999999999999999999", true, 9999999999999999999ULL, 0, false);
+    expect_dec("999999999.9999999999", true, 9999999999999999999ULL, -10,
+               false);
+    expect_dec("0.000000000000000000001", true, 1, -21, false);
+    expect_dec("00040", false, 40, 0, false);
+    expect_dec("00.50", false, 50, -2, false);
+    expect_dec("+7", false, 7, 0, false);
+    expect_dec(".5", false, 5, -1, false);
+    expect_dec("5.", false, 5, 0, false);
+    expect_dec("-00000000000000000001.5", false, 15, -1, true);
+    struct num_dec d;
+    assert_int_equal(num_parse_json("18446744073709551616", 20, &d), 0);
+    assert_true(d.mant == (num_u128)UINT64_MAX + 1 && d.exp == 0);
+    assert_int_equal(num_parse_json("123456789012345678901", 21, &d), 0);
+    assert_true(d.mant / 1000 == 123456789012345678ULL &&
+                d.mant % 1000 == 901 && d.exp == 0);
+    assert_int_equal(num_parse_json("00", 2, &d), -EINVAL);
+    assert_int_equal(num_parse_json("-01.5", 5, &d), -EINVAL);
+    assert_int_equal(num_parse_json("1.5.", 4, &d), -EINVAL);
+}
+
+/* Conversions to fixed point in 64 bits and in 128 round alike. */
+static void test_fixed_widths(void **state)
+{
+    (void)state;
+    assert_string_equal(fmt(fixed("125.7", "0.001")), "0.1257");
+    assert_string_equal(fmt(fixed("0.0000000000005", NULL)), "0");
+    assert_string_equal(fmt(fixed("0.0000000000015", NULL)), "0.000000000002");
+    assert_string_equal(fmt(fixed("0.0000000000025", NULL)), "0.000000000002");
+    assert_string_equal(fmt(fixed("0.00000000000250001", NULL)),
+                        "0.000000000003");
+    assert_string_equal(fmt(fixed("1234567.1234567891234565", NULL)),
+                        "1234567.123456789123");
+    assert_string_equal(fmt(fixed("12345678901234", "1000000")),
+                        "12345678901234000000");
+    assert_string_equal(fmt(fixed("-3.5", "0.000000000001")),
+                        "-0.000000000004");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json_grammar), cmocka_unit_test(test_format),
-        cmocka_unit_test(test_scale),        cmocka_unit_test(test_range),
-        cmocka_unit_test(test_no_drift),     cmocka_unit_test(test_u64),
-        cmocka_unit_test(test_arithmetic),   cmocka_unit_test(test_scale_fixed),
+        cmocka_unit_test(test_json_grammar),
+        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_range),
+        cmocka_unit_test(test_no_drift),
+        cmocka_unit_test(test_u64),
+        cmocka_unit_test(test_arithmetic),
+        cmocka_unit_test(test_scale_fixed),
+        cmocka_unit_test(test_decimals),
+        cmocka_unit_test(test_fixed_widths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -677,6 +677,45 @@ static void test_parser_list(void **state)
     teardown_fixture(&f);
 }
 
+/*
+ * Conditions written once and used by several metrics (a YAML alias)
+ * are tested once a line, and metrics with other conditions, even
+ * similar ones, keep their own: the counts are what each condition says.
+ */
+static void test_shared_conditions(void **state)
+{
+    struct fixture f;
+    (void)state;
+    build(&f,
+          "inputs:\n  - paths: [x]\n"
+          "metrics:\n"
+          "  - name: a_total\n    type: counter\n"
+          "    when: &ok [{field: s, equals: ok}, {field: n, exists: true}]\n"
+          "  - name: b_total\n    type: counter\n    value: n\n"
+          "    when: *ok\n"
+          "  - name: c_total\n    type: counter\n"
+          "    when: [{field: s, equals: ok}]\n"
+          "  - name: d_total\n    type: counter\n"
+          "    when: [{field: s, equals: ok}, {field: n, exists: true}]\n"
+          "  - name: e_total\n    type: counter\n"
+          "    when: [{field: s, equals: ko}, {field: n, exists: true}]\n");
+    const struct pipeline *p = f.p;
+    assert_ptr_equal(p->rules[1].when_kept, &p->rules[0]);
+    assert_ptr_equal(p->rules[2].when_kept, &p->rules[2]);
+    assert_ptr_equal(p->rules[3].when_kept, &p->rules[0]);
+    assert_ptr_equal(p->rules[4].when_kept, &p->rules[4]);
+    line(&f, "{\"s\": \"ok\", \"n\": 5}");
+    line(&f, "{\"s\": \"ok\"}");
+    line(&f, "{\"s\": \"ko\", \"n\": 7}");
+    line(&f, "{\"s\": \"ok\", \"n\": 2}");
+    assert_string_equal(value(&f, "a_total"), "2");
+    assert_string_equal(value(&f, "b_total"), "7");
+    assert_string_equal(value(&f, "c_total"), "3");
+    assert_string_equal(value(&f, "d_total"), "2");
+    assert_string_equal(value(&f, "e_total"), "1");
+    teardown_fixture(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -696,6 +735,7 @@ int main(void)
         cmocka_unit_test(test_cost_no_drift),
         cmocka_unit_test(test_label_transforms),
         cmocka_unit_test(test_parser_list),
+        cmocka_unit_test(test_shared_conditions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -307,23 +307,21 @@ static void test_writing(void **state)
     assert_true(v == dec("1761061342.000000000001"));
 }
 
-/* The date cache and the zone's span give what a fresh cache gives. */
+/* The second's and the day's caches and the zone's span give what a
+ * fresh cache gives, refusals included. */
 static void test_cache(void **state)
 {
     (void)state;
-    static const char *const texts[] = {"2025-10-21T15:42:22",
-                                        "2025-10-21T15:42:23.5",
-                                        "2025-10-21T01:00:00Z",
-                                        "2025-10-26T02:30:00",
-                                        "2025-10-26T03:30:00",
-                                        "2025-10-26T01:30:00",
-                                        "2025-10-21X",
-                                        "2025-10-21T15:42:22",
-                                        "2025-03-30T02:30:00",
-                                        "2025-03-30T01:59:59",
-                                        "2025-03-30T03:00:00",
-                                        "2100-03-28T02:30:00",
-                                        "2025-10-21T15:42:22+01:00"};
+    static const char *const texts[] = {
+        "2025-10-21T15:42:22", "2025-10-21T15:42:23.5", "2025-10-21T01:00:00Z",
+        "2025-10-26T02:30:00", "2025-10-26T03:30:00", "2025-10-26T01:30:00",
+        "2025-10-21X", "2025-10-21T15:42:22", "2025-03-30T02:30:00",
+        "2025-03-30T01:59:59", "2025-03-30T03:00:00", "2100-03-28T02:30:00",
+        "2025-10-21T15:42:22+01:00",
+        /* the day kept, the second not */
+        "2025-10-21T15:43:00Z", "2025-10-21T25:00:00Z", "2025-10-21",
+        "2025-10-21T15:44", "2025-02-28T23:59:59Z", "2025-02-29T00:00:00Z",
+        "2024-02-29T00:00:00Z", "2025-10-2lT15:44:00Z"};
     struct timefmt f;
     struct timefmt_cache warm = {0};
     compile(&f, "auto", berlin);
