@@ -16,6 +16,12 @@
 #define STATE_USER_DIR_MODE 0700 /* a user's ($XDG_STATE_HOME), as XDG says */
 #define STATE_DIR_NAME      "tokentail" /* under $XDG_STATE_HOME */
 #define STATE_ERR_MAX       256         /* bytes of a failure's message kept */
+/* Bytes a page of a new file. The series are stored 64 to a record
+ * (about 2.6 KB for counters): one fits a 4 KB page, six a 16 KB one, so
+ * a checkpoint hands SQLite and the WAL a fraction of the pages and
+ * system calls. A file made with another size keeps it (SQLite changes it
+ * only by rewriting the whole file): old files load as they are. */
+#define STATE_PAGE_BYTES "16384"
 
 struct state {
     char *path;  /* "" for none */
@@ -296,6 +302,9 @@ static int open_db(struct state *s)
                  recoveries[bad].was);
         return -EIO;
     }
+    if (s->version == 0 &&
+        state_exec(s, "PRAGMA page_size=" STATE_PAGE_BYTES) != 0)
+        return -EIO;
     const char *mode = pragma(s, "PRAGMA journal_mode=WAL", buf, sizeof(buf));
     if (mode == NULL || strcmp(mode, "wal") != 0)
         return state_fail(s, "cannot use WAL mode");
