@@ -61,6 +61,33 @@ static void test_small(void **state)
     ledger_batch_free(NULL);
 }
 
+/* A save that numbered its series adds each cell's hour and day with
+ * numbers rising in both: sorted by the groups alone, still in order. */
+static void test_numbers_in_order(void **state)
+{
+    struct ledger_batch b = {0};
+    (void)state;
+    ledger_batch_reset(&b);
+    for (uint32_t n = 0; n < 1000; n++) {
+        assert_int_equal(ledger_batch_add(&b, 1, 0, 7200, n, n, 0), 0);
+        assert_int_equal(ledger_batch_add(&b, 0, 0, 19000, n, n, 0), 0);
+    }
+    assert_int_equal(ledger_batch_add(&b, 0, 0, 19000, 999, 5, 0), 0);
+    ledger_batch_sort(&b);
+    for (size_t i = 0; i < b.n; i++) {
+        const struct ledger_update *u = &b.updates[i];
+        const struct ledger_target *g = &b.groups[ledger_update_group(u)];
+        uint32_t want =
+            i < 1001 ? (uint32_t)(i < 1000 ? i : 999) : (uint32_t)(i - 1001);
+        assert_int_equal(g->grain, i < 1001 ? 0 : 1);
+        assert_int_equal(ledger_update_n(u), want);
+    }
+    /* Equal keys in the order added. */
+    assert_true(b.updates[999].sum == 999);
+    assert_true(b.updates[1000].sum == 5);
+    ledger_batch_free(&b);
+}
+
 /* A number in [0, bound) from a fixed sequence. */
 static uint32_t next(uint64_t *x, uint32_t bound)
 {
@@ -145,6 +172,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_small),
+        cmocka_unit_test(test_numbers_in_order),
         cmocka_unit_test(test_against_qsort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
