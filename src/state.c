@@ -22,6 +22,10 @@
  * system calls. A file made with another size keeps it (SQLite changes it
  * only by rewriting the whole file): old files load as they are. */
 #define STATE_PAGE_BYTES "16384"
+/* Bytes of WAL after which a commit copies it into the file: SQLite's
+ * default of 1000 pages at the 4 KB pages it assumes, whatever the
+ * file's page size. */
+#define STATE_WAL_BYTES (1000L * 4096)
 
 struct state {
     char *path;  /* "" for none */
@@ -308,6 +312,15 @@ static int open_db(struct state *s)
     const char *mode = pragma(s, "PRAGMA journal_mode=WAL", buf, sizeof(buf));
     if (mode == NULL || strcmp(mode, "wal") != 0)
         return state_fail(s, "cannot use WAL mode");
+    const char *page = pragma(s, "PRAGMA page_size", buf, sizeof(buf));
+    long page_bytes = page != NULL ? strtol(page, NULL, 10) : 0;
+    if (page_bytes > 0) {
+        char sql[64];
+        snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint=%ld",
+                 STATE_WAL_BYTES / page_bytes);
+        if (pragma(s, sql, buf, sizeof(buf)) == NULL)
+            return state_fail(s, "cannot set the WAL's size");
+    }
     /* A process crash loses nothing; power loss may lose the last
      * checkpoints but never mixes two. */
     return state_exec(s, "PRAGMA synchronous=NORMAL");

@@ -269,6 +269,8 @@ static void test_page_size(void **state)
     struct fake a = {.table = "a", .id = 0}, b = {.table = "b", .id = 1};
     struct state *s = open_two(t->path, &a, &b);
     assert_int_equal(query(state_db(s), "PRAGMA page_size"), 16384);
+    /* The WAL is copied into the file at 4 MB, as with 4 KB pages. */
+    assert_int_equal(query(state_db(s), "PRAGMA wal_autocheckpoint"), 250);
     state_close(s);
     assert_int_equal(unlink(t->path), 0);
 
@@ -286,6 +288,7 @@ static void test_page_size(void **state)
     s = open_two(t->path, &a, &b);
     assert_int_equal(a.version, 3);
     assert_int_equal(query(state_db(s), "PRAGMA page_size"), 4096);
+    assert_int_equal(query(state_db(s), "PRAGMA wal_autocheckpoint"), 1000);
     assert_int_equal(query(state_db(s), "SELECT v FROM a"), 7);
     state_close(s);
 }
