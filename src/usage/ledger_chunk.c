@@ -11,16 +11,18 @@
 #define LEB_MAX_BYTES    19 /* a 128-bit number takes at most 19 bytes */
 #define LEB_MAX_BYTES_64 10
 
-static void put_leb(struct buf *b, num_u128 v)
+/* Writes v at out; returns the bytes written. Most numbers fit 64 bits,
+ * where the shifts are cheap. */
+static size_t put_leb(unsigned char *out, num_u128 v)
 {
-    unsigned char out[LEB_MAX_BYTES];
     size_t n = 0;
-    do {
-        unsigned char byte = (unsigned char)(v & 0x7f);
-        v >>= LEB_BITS;
-        out[n++] = byte | (v != 0 ? LEB_MORE : 0);
-    } while (v != 0);
-    buf_append(b, out, n);
+    for (; v > UINT64_MAX; v >>= LEB_BITS)
+        out[n++] = (unsigned char)(v & 0x7f) | LEB_MORE;
+    uint64_t w = (uint64_t)v;
+    for (; w >= LEB_MORE; w >>= LEB_BITS)
+        out[n++] = (unsigned char)(w & 0x7f) | LEB_MORE;
+    out[n++] = (unsigned char)w;
+    return n;
 }
 
 /* Reads a number of at most max bytes at *at; false when cut short, too
@@ -98,6 +100,9 @@ static unsigned scale_of(num_fixed v, num_fixed *in_unit)
 void ledger_chunk_encode(const struct ledger_slot slots[LEDGER_CHUNK],
                          struct buf *b)
 {
+    /* The whole record, built here and appended once. */
+    unsigned char out[LEDGER_CHUNK * (1 + LEB_MAX_BYTES + LEB_MAX_BYTES_64)];
+    size_t n = 0;
     for (int i = 0; i < LEDGER_CHUNK; i++) {
         if (!slots[i].used)
             continue;
@@ -105,10 +110,11 @@ void ledger_chunk_encode(const struct ledger_slot slots[LEDGER_CHUNK],
         unsigned scale = scale_of(slots[i].sum, &v);
         /* Zigzag: the sign in the lowest bit, small magnitudes short. */
         num_u128 z = ((num_u128)v << 1) ^ (num_u128)(v >> 127);
-        buf_putc(b, (char)(i | (int)(scale << SCALE_SHIFT)));
-        put_leb(b, z);
-        put_leb(b, slots[i].count);
+        out[n++] = (unsigned char)(i | (int)(scale << SCALE_SHIFT));
+        n += put_leb(out + n, z);
+        n += put_leb(out + n, slots[i].count);
     }
+    buf_append(b, out, n);
 }
 
 int ledger_chunk_decode(const void *data, size_t len,

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ledger_batch.h"
 #include "log.h"
 
 static const char schema[] =
@@ -78,17 +79,6 @@ const struct ledger_table ledger_tables[LEDGER_GRAIN_COUNT] = {
 
 #define SQL_MAX 160 /* bytes of a statement with its table's names */
 
-/* A cell's amount for one row: sorted so that a record's rows follow
- * each other. */
-struct update {
-    num_fixed sum;
-    int64_t period;
-    int64_t n;
-    uint64_t count;
-    uint32_t metric;
-    uint8_t grain;
-};
-
 struct ledger_db {
     sqlite3 *db;
     bool own;      /* opened here (in memory, or read only): closed here */
@@ -100,8 +90,7 @@ struct ledger_db {
     int64_t pending_day, pending_hour;
     uint64_t pending_dropped[LEDGER_GRAIN_COUNT];
     size_t pending_written;
-    struct update *updates;
-    size_t n_updates, cap_updates;
+    struct ledger_batch batch; /* the save's updates */
     struct buf blob;
     struct log_limit bad_log; /* "a record is damaged" */
 };
@@ -244,129 +233,109 @@ static int save_names(struct ledger *l)
 /* --- a save ---------------------------------------------------------------
  */
 
-static bool push(struct ledger_db *d, const struct ledger_cell *c,
-                 uint8_t grain, int64_t period, int64_t n, bool histogram)
-{
-    if (d->n_updates == d->cap_updates) {
-        size_t cap = d->cap_updates ? d->cap_updates * 2 : 64;
-        struct update *u = realloc(d->updates, cap * sizeof(*u));
-        if (u == NULL)
-            return false;
-        d->updates = u;
-        d->cap_updates = cap;
-    }
-    d->updates[d->n_updates++] = (struct update){
-        c->sum, period, n, histogram ? c->count : 0, c->metric, grain};
-    return true;
-}
-
 /* The updates of every cell: to its hour and its day, where kept. */
 static int collect(struct ledger *l)
 {
-    struct ledger_db *d = l->db;
+    struct ledger_batch *b = &l->db->batch;
     int64_t hour = INT64_MIN, day = 0; /* the last hour's day */
-    d->n_updates = 0;
-    for (size_t k = 0; k < l->n_used; k++) {
+    int rc = 0;
+    ledger_batch_reset(b);
+    /* An hour and a day each at most: room for all, grown once. */
+    if (ledger_batch_reserve(b, l->n_used * 2) != 0)
+        return -ENOMEM;
+    for (size_t k = 0; k < l->n_used && rc == 0; k++) {
         const struct ledger_cell *c = &l->cells[l->used[k]];
         int64_t n = resolve(l, c->metric, c->se);
-        bool h = l->metrics[c->metric].cfg->type == METRIC_HISTOGRAM;
+        uint64_t count =
+            l->metrics[c->metric].cfg->type == METRIC_HISTOGRAM ? c->count : 0;
         if (n < 0)
             return -EIO;
         int64_t of_day = c->period;
         if (c->grain == LEDGER_HOURS) {
-            if (c->period >= l->first_hour &&
-                !push(d, c, LEDGER_HOURS, c->period, n, h))
-                return -ENOMEM;
+            if (c->period >= l->first_hour)
+                rc = ledger_batch_add(b, LEDGER_HOURS, c->metric, c->period,
+                                      (uint32_t)n, c->sum, count);
             if (c->period != hour) {
                 hour = c->period;
                 day = tz_day_of(l->usage->zone, hour);
             }
             of_day = day;
         }
-        if (of_day >= l->first_day && !push(d, c, LEDGER_DAYS, of_day, n, h))
-            return -ENOMEM;
+        if (rc == 0 && of_day >= l->first_day)
+            rc = ledger_batch_add(b, LEDGER_DAYS, c->metric, of_day,
+                                  (uint32_t)n, c->sum, count);
     }
-    return 0;
+    return rc;
 }
 
-static int update_cmp(const void *a, const void *b)
-{
-    const struct update *x = a, *y = b;
-    if (x->grain != y->grain)
-        return x->grain < y->grain ? -1 : 1;
-    if (x->metric != y->metric)
-        return x->metric < y->metric ? -1 : 1;
-    if (x->period != y->period)
-        return x->period < y->period ? -1 : 1;
-    return (x->n > y->n) - (x->n < y->n);
-}
-
-/* Whether updates a and b go to the same record. */
-static bool same_record(const struct update *a, const struct update *b)
-{
-    return a->grain == b->grain && a->metric == b->metric &&
-           a->period == b->period && a->n / LEDGER_CHUNK == b->n / LEDGER_CHUNK;
-}
-
-/* Binds the record u goes to: its metric, period and chunk. */
+/* Binds the record of group g and series number n: its metric, period
+ * and chunk. */
 static void bind_record(sqlite3_stmt *st, const struct ledger *l,
-                        const struct update *u)
+                        const struct ledger_target *g, uint32_t n)
 {
-    sqlite3_bind_int64(st, 1, l->metrics[u->metric].id);
-    sqlite3_bind_int64(st, 2, u->period);
-    sqlite3_bind_int64(st, 3, u->n / LEDGER_CHUNK);
+    sqlite3_bind_int64(st, 1, l->metrics[g->metric].id);
+    sqlite3_bind_int64(st, 2, g->period);
+    sqlite3_bind_int64(st, 3, n / LEDGER_CHUNK);
 }
 
-/* Reads the record the update u goes to into slots (empty when none). */
-static int get_record(struct ledger *l, const struct update *u,
-                      struct ledger_slot slots[LEDGER_CHUNK])
+/* Reads the record of g and n into slots (empty when none). */
+static int get_record(struct ledger *l, const struct ledger_target *g,
+                      uint32_t n, struct ledger_slot slots[LEDGER_CHUNK])
 {
     struct ledger_db *d = l->db;
-    sqlite3_stmt *st = grain_stmt(d, ST_GET, u->grain);
+    sqlite3_stmt *st = grain_stmt(d, ST_GET, g->grain);
     if (st == NULL)
         return fail(d, "cannot prepare");
-    bind_record(st, l, u);
-    int rc = sqlite3_step(st);
     memset(slots, 0, LEDGER_CHUNK * sizeof(*slots));
+    /* A record holds numbers stored before: none of a chunk numbered in
+     * this save has one yet. */
+    if ((size_t)(n / LEDGER_CHUNK) * LEDGER_CHUNK >=
+        l->metrics[g->metric].names.saved)
+        return 0;
+    bind_record(st, l, g, n);
+    int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW &&
         ledger_chunk_decode(sqlite3_column_blob(st, 0),
                             (size_t)sqlite3_column_bytes(st, 0), slots) != 0)
         log_limited(&d->bad_log, LOG_ERROR,
                     "usage ledger: a stored %s of %s is damaged; its rows "
                     "start again from what is added now",
-                    ledger_grain_name((enum ledger_grain)u->grain),
-                    l->metrics[u->metric].cfg->name);
+                    ledger_grain_name((enum ledger_grain)g->grain),
+                    l->metrics[g->metric].cfg->name);
     sqlite3_reset(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(d, "cannot read");
 }
 
-/* Adds updates [from, to), which share a record, to it. */
+/* Adds the sorted updates [from, to), which share a record, to it. */
 static int write_record(struct ledger *l, size_t from, size_t to,
                         size_t *written)
 {
     struct ledger_db *d = l->db;
     struct ledger_slot slots[LEDGER_CHUNK];
-    const struct update *u = &d->updates[from];
-    int rc = get_record(l, u, slots);
+    const struct ledger_update *u = d->batch.updates;
+    const struct ledger_target *g =
+        &d->batch.groups[ledger_update_group(&u[from])];
+    uint32_t first = ledger_update_n(&u[from]);
+    int rc = get_record(l, g, first, slots);
     if (rc != 0)
         return rc;
     for (size_t i = from; i < to; i++) {
-        struct ledger_slot *s = &slots[d->updates[i].n % LEDGER_CHUNK];
+        struct ledger_slot *s = &slots[ledger_update_n(&u[i]) % LEDGER_CHUNK];
         /* Several hours of one day add to one row. */
-        if (i == from || d->updates[i].n != d->updates[i - 1].n)
+        if (i == from || u[i].key != u[i - 1].key)
             (*written)++;
-        s->sum = ledger_add(s->sum, d->updates[i].sum);
-        s->count += d->updates[i].count;
+        s->sum = ledger_add(s->sum, u[i].sum);
+        s->count += u[i].count;
         s->used = true;
     }
     buf_reset(&d->blob);
     ledger_chunk_encode(slots, &d->blob);
     if (d->blob.oom)
         return -ENOMEM;
-    sqlite3_stmt *st = grain_stmt(d, ST_PUT, u->grain);
+    sqlite3_stmt *st = grain_stmt(d, ST_PUT, g->grain);
     if (st == NULL)
         return fail(d, "cannot prepare");
-    bind_record(st, l, u);
+    bind_record(st, l, g, first);
     sqlite3_bind_blob(st, 4, d->blob.data, (int)d->blob.len, SQLITE_STATIC);
     return run(d, st, "cannot save a row");
 }
@@ -425,11 +394,12 @@ static int save_cells(struct ledger *l, size_t *written)
         rc = save_names(l);
     if (rc != 0)
         return rc;
-    if (d->n_updates > 0) /* only periods to drop, perhaps */
-        qsort(d->updates, d->n_updates, sizeof(*d->updates), update_cmp);
-    for (size_t i = 0, j; rc == 0 && i < d->n_updates; i = j) {
-        for (j = i + 1;
-             j < d->n_updates && same_record(&d->updates[i], &d->updates[j]);
+    ledger_batch_sort(&d->batch);
+    /* A record's updates share their key but for the slot's six bits. */
+    const struct ledger_update *u = d->batch.updates;
+    for (size_t i = 0, j; rc == 0 && i < d->batch.n; i = j) {
+        for (j = i + 1; j < d->batch.n &&
+                        u[j].key / LEDGER_CHUNK == u[i].key / LEDGER_CHUNK;
              j++)
             ;
         rc = write_record(l, i, j, &d->pending_written);
@@ -726,7 +696,7 @@ void ledger_store_close(struct ledger *l)
     finalize(d);
     if (d->own)
         sqlite3_close(d->db);
-    free(d->updates);
+    ledger_batch_free(&d->batch);
     buf_free(&d->blob);
     free(d);
     l->db = NULL;

@@ -404,6 +404,50 @@ static void test_failed_checkpoint(void **state)
     buf_free(&b);
 }
 
+/*
+ * New series beside stored ones: a record that holds stored rows is read
+ * and added to, however many new numbers join it, and a record of numbers
+ * all new (the second chunk here) is written without one to read. The
+ * rows are then read back from the file alone.
+ */
+static void test_new_series_beside_stored(void **state)
+{
+    const struct tmp *t = *state;
+    struct lfix f;
+    struct buf b = {0};
+    char m[16];
+    lfix_open(&f, keep_all, t->path);
+    for (int i = 0; i < 10; i++) {
+        snprintf(m, sizeof(m), "s%02d", i);
+        lfix_line(&f, "2024-02-29T10:00:00Z", m, "1", "1");
+    }
+    assert_int_equal(state_checkpoint(f.s), 1);
+    lfix_line(&f, "2024-02-29T10:20:00Z", "s00", "1", "0.5");
+    for (int i = 10; i < 70; i++) {
+        snprintf(m, sizeof(m), "s%02d", i);
+        lfix_line(&f, "2024-02-29T10:40:00Z", m, "1", "1");
+    }
+    assert_int_equal(state_checkpoint(f.s), 1);
+    lfix_close(&f);
+
+    lfix_open(&f, keep_all, t->path);
+    uint64_t count;
+    assert_true(ledger_total(&f, LATENCY, &count) == dec("70.5"));
+    assert_int_equal(count, 71);
+    lfix_rows(&f, LATENCY, LEDGER_HOURS, ALL_HOURS, &b);
+    size_t rows = 0;
+    for (const char *p = b.data; p != NULL && (p = strchr(p, '\n')) != NULL;
+         p++)
+        rows++;
+    assert_int_equal(rows, 70);
+    assert_non_null(strstr(b.data, " s00 1.5/2\n"));
+    assert_non_null(strstr(b.data, " s09 1/1\n"));
+    assert_non_null(strstr(b.data, " s63 1/1\n"));
+    assert_non_null(strstr(b.data, " s69 1/1\n"));
+    lfix_close(&f);
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -418,6 +462,8 @@ int main(void)
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_labels_change, tmp_setup,
                                         tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_new_series_beside_stored,
+                                        tmp_setup, tmp_teardown),
         cmocka_unit_test_setup_teardown(test_failed_checkpoint, tmp_setup,
                                         tmp_teardown),
     };

@@ -261,6 +261,38 @@ static void test_versions(void **state)
     assert_true(set_aside(t->dir));
 }
 
+/* A new file gets 16 KB pages; a file made with 4 KB pages (as before)
+ * keeps them, and its tables and version are read as they were. */
+static void test_page_size(void **state)
+{
+    const struct tmp *t = *state;
+    struct fake a = {.table = "a", .id = 0}, b = {.table = "b", .id = 1};
+    struct state *s = open_two(t->path, &a, &b);
+    assert_int_equal(query(state_db(s), "PRAGMA page_size"), 16384);
+    /* The WAL is copied into the file at 4 MB, as with 4 KB pages. */
+    assert_int_equal(query(state_db(s), "PRAGMA wal_autocheckpoint"), 250);
+    state_close(s);
+    assert_int_equal(unlink(t->path), 0);
+
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "PRAGMA page_size=4096;"
+                                  "PRAGMA journal_mode=WAL;"
+                                  "CREATE TABLE a (v INTEGER);"
+                                  "INSERT INTO a VALUES (7);"
+                                  "PRAGMA user_version=3;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    s = open_two(t->path, &a, &b);
+    assert_int_equal(a.version, 3);
+    assert_int_equal(query(state_db(s), "PRAGMA page_size"), 4096);
+    assert_int_equal(query(state_db(s), "PRAGMA wal_autocheckpoint"), 1000);
+    assert_int_equal(query(state_db(s), "SELECT v FROM a"), 7);
+    state_close(s);
+}
+
 /* A failed restore rolls back, yet leaves the tables for checkpoints. */
 static void test_restore_fails(void **state)
 {
@@ -404,6 +436,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restore_order, tmp_setup,
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_versions, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_page_size, tmp_setup,
+                                        tmp_teardown),
         cmocka_unit_test_setup_teardown(test_restore_fails, tmp_setup,
                                         tmp_teardown),
         cmocka_unit_test(test_without_a_file),
