@@ -159,7 +159,14 @@ int tailer_open(const char *path, enum tail_start start, size_t max_line,
                 enum envelope_kind env, struct tailer **out)
 {
     struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+    /* A file appended to has a newer mtime than atime, so every read of
+     * it would write its inode back (relatime): not for a reader that
+     * may read it hundreds of times a second. Only the file's owner (or
+     * CAP_FOWNER) may ask; anyone else reads it as before. */
+    int fd = open(path, flags | O_NOATIME);
+    if (fd < 0 && errno == EPERM)
+        fd = open(path, flags);
     if (fd < 0)
         return -errno;
     if (fstat(fd, &st) != 0) {
