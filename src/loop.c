@@ -22,7 +22,7 @@ struct loop_fd {
     bool dead;                 /* removed during a pass */
     uint64_t pace_ms;          /* 0: called whenever ready */
     uint64_t last_ms;          /* the last call, when paced */
-    struct loop_timer *resume; /* paused until it fires; NULL: polled */
+    struct loop_timer *resume; /* resting until it fires; NULL: polled */
     struct loop_fd *next;
 };
 
@@ -146,28 +146,32 @@ int loop_pace_fd(struct loop *l, int fd, uint64_t pace_ms)
     return -ENOENT;
 }
 
-/* Calls a descriptor's function, noting when for its pace. */
-static void call_fd(struct loop_fd *f, uint32_t events, uint64_t now)
-{
-    f->last_ms = now;
-    f->fn(f->ctx, events);
-}
-
+/* The rest is over: polled again, and called when ready. */
 static void on_resume(void *ctx)
 {
     struct loop_fd *f = ctx;
-    struct loop *l = f->loop;
     struct epoll_event ev = {.events = f->events, .data.ptr = f};
     f->resume = NULL;
-    epoll_ctl(l->epfd, EPOLL_CTL_MOD, f->fd, &ev);
-    call_fd(f, f->events, loop_now_ms());
+    epoll_ctl(f->loop->epfd, EPOLL_CTL_MOD, f->fd, &ev);
 }
 
-/*
- * Calls f's function for events, unless it is paced and was called less
- * than its pace ago: then it is left out of the polling until a timer
- * calls it.
- */
+/* Leaves f unpolled until until_ms; without memory for the timer, it is
+ * only paced less. */
+static void rest(struct loop *l, struct loop_fd *f, uint64_t until_ms)
+{
+    uint64_t now = loop_now_ms();
+    struct epoll_event ev = {.events = 0, .data.ptr = f};
+    f->resume =
+        loop_timer_add(l, until_ms > now ? until_ms - now : 0, on_resume, f);
+    if (f->resume != NULL &&
+        epoll_ctl(l->epfd, EPOLL_CTL_MOD, f->fd, &ev) != 0) {
+        loop_timer_cancel(l, f->resume);
+        f->resume = NULL;
+    }
+}
+
+/* Calls f's function for events; a paced one then rests, or rests first
+ * when it is called again within its pace. */
 static void dispatch_fd(struct loop *l, struct loop_fd *f, uint32_t events)
 {
     if (f->pace_ms == 0) {
@@ -175,18 +179,14 @@ static void dispatch_fd(struct loop *l, struct loop_fd *f, uint32_t events)
         return;
     }
     uint64_t now = loop_now_ms();
-    if (now - f->last_ms >= f->pace_ms) {
-        call_fd(f, events, now);
+    if (now - f->last_ms < f->pace_ms) {
+        rest(l, f, f->last_ms + f->pace_ms);
         return;
     }
-    struct epoll_event ev = {.events = 0, .data.ptr = f};
-    f->resume = loop_timer_add(l, f->last_ms + f->pace_ms - now, on_resume, f);
-    if (f->resume == NULL ||
-        epoll_ctl(l->epfd, EPOLL_CTL_MOD, f->fd, &ev) != 0) {
-        loop_timer_cancel(l, f->resume);
-        f->resume = NULL;
-        call_fd(f, events, now);
-    }
+    f->last_ms = now;
+    f->fn(f->ctx, events);
+    if (!f->dead)
+        rest(l, f, now + f->pace_ms);
 }
 
 struct loop_timer *loop_timer_add(struct loop *l, uint64_t delay_ms,

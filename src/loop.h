@@ -35,13 +35,11 @@ int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fd_fn fn,
 int loop_del_fd(struct loop *l, int fd);
 
 /*
- * Paces fd (added before): fn is called at most once every pace_ms
- * milliseconds. When fd becomes ready sooner after the last call, the
- * loop stops polling it and calls fn (with the events fd was added with)
- * from a timer pace_ms after that call, so that whatever arrived in
- * between is handled in one call. For a descriptor read until it would
- * block: fn may find nothing to read. 0 turns pacing off. Returns 0 or
- * -ENOENT.
+ * Paces fd (added before): after each call of its fn, the loop leaves it
+ * unpolled for pace_ms milliseconds, then polls it again, so that whatever
+ * arrived in between is handled in one call. A descriptor that becomes
+ * ready after a quiet spell is handled at once. 0 turns pacing off.
+ * Returns 0 or -ENOENT.
  */
 int loop_pace_fd(struct loop *l, int fd, uint64_t pace_ms);
 
