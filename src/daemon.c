@@ -709,6 +709,8 @@ int daemon_run(struct daemon *d, const struct daemon_web *web)
     if ((rc = loop_add_signals(d->loop, sigs, on_signal, d)) != 0 ||
         (rc = loop_add_fd(d->loop, watch_fd(d->watch), EPOLLIN, on_watch, d)) !=
             0 ||
+        (rc = loop_pace_fd(d->loop, watch_fd(d->watch),
+                           DAEMON_WATCH_PACE_MS)) != 0 ||
         (rc = loop_add_idle(d->loop, on_idle, d)) != 0 ||
         (rc = service_new(d->loop, sample_service, d, &d->service)) != 0 ||
         (rc = status_cache_new(&d->page_cache)) != 0) {

@@ -19,6 +19,9 @@
 #include "http.h"
 
 #define DAEMON_READ_BUDGET (4 * 1024 * 1024) /* bytes per file per pass */
+/* inotify is read at most once per this many milliseconds: files written
+ * in between are read once, not once per write. */
+#define DAEMON_WATCH_PACE_MS 1
 
 struct daemon;
 

@@ -14,10 +14,15 @@
 #define LOOP_MAX_EVENTS 64
 
 struct loop_fd {
+    struct loop *loop;
     int fd;
+    uint32_t events; /* as added */
     loop_fd_fn fn;
     void *ctx;
-    bool dead; /* removed during a pass */
+    bool dead;                 /* removed during a pass */
+    uint64_t pace_ms;          /* 0: called whenever ready */
+    uint64_t last_ms;          /* the last call, when paced */
+    struct loop_timer *resume; /* resting until it fires; NULL: polled */
     struct loop_fd *next;
 };
 
@@ -102,7 +107,9 @@ int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fd_fn fn,
     struct loop_fd *f = calloc(1, sizeof(*f));
     if (f == NULL)
         return -ENOMEM;
+    f->loop = l;
     f->fd = fd;
+    f->events = events;
     f->fn = fn;
     f->ctx = ctx;
     struct epoll_event ev = {.events = events, .data.ptr = f};
@@ -122,9 +129,64 @@ int loop_del_fd(struct loop *l, int fd)
         if (f->fd == fd && !f->dead) {
             epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
             f->dead = true;
+            loop_timer_cancel(l, f->resume);
+            f->resume = NULL;
             return 0;
         }
     return -ENOENT;
+}
+
+int loop_pace_fd(struct loop *l, int fd, uint64_t pace_ms)
+{
+    for (struct loop_fd *f = l->fds; f; f = f->next)
+        if (f->fd == fd && !f->dead) {
+            f->pace_ms = pace_ms;
+            return 0;
+        }
+    return -ENOENT;
+}
+
+/* The rest is over: polled again, and called when ready. */
+static void on_resume(void *ctx)
+{
+    struct loop_fd *f = ctx;
+    struct epoll_event ev = {.events = f->events, .data.ptr = f};
+    f->resume = NULL;
+    epoll_ctl(f->loop->epfd, EPOLL_CTL_MOD, f->fd, &ev);
+}
+
+/* Leaves f unpolled until until_ms; without memory for the timer, it is
+ * only paced less. */
+static void rest(struct loop *l, struct loop_fd *f, uint64_t until_ms)
+{
+    uint64_t now = loop_now_ms();
+    struct epoll_event ev = {.events = 0, .data.ptr = f};
+    f->resume =
+        loop_timer_add(l, until_ms > now ? until_ms - now : 0, on_resume, f);
+    if (f->resume != NULL &&
+        epoll_ctl(l->epfd, EPOLL_CTL_MOD, f->fd, &ev) != 0) {
+        loop_timer_cancel(l, f->resume);
+        f->resume = NULL;
+    }
+}
+
+/* Calls f's function for events; a paced one then rests, or rests first
+ * when it is called again within its pace. */
+static void dispatch_fd(struct loop *l, struct loop_fd *f, uint32_t events)
+{
+    if (f->pace_ms == 0) {
+        f->fn(f->ctx, events);
+        return;
+    }
+    uint64_t now = loop_now_ms();
+    if (now - f->last_ms < f->pace_ms) {
+        rest(l, f, f->last_ms + f->pace_ms);
+        return;
+    }
+    f->last_ms = now;
+    f->fn(f->ctx, events);
+    if (!f->dead)
+        rest(l, f, now + f->pace_ms);
 }
 
 struct loop_timer *loop_timer_add(struct loop *l, uint64_t delay_ms,
@@ -271,8 +333,8 @@ int loop_run(struct loop *l)
          * edge-triggered descriptor would not report its event again. */
         for (int i = 0; i < n; i++) {
             struct loop_fd *f = evs[i].data.ptr;
-            if (!f->dead)
-                f->fn(f->ctx, evs[i].events);
+            if (!f->dead && f->resume == NULL)
+                dispatch_fd(l, f, evs[i].events);
         }
         /* Timers before idle work, so what a timer asks for is done in
          * the same pass. */

@@ -34,6 +34,15 @@ int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fd_fn fn,
                 void *ctx);
 int loop_del_fd(struct loop *l, int fd);
 
+/*
+ * Paces fd (added before): after each call of its fn, the loop leaves it
+ * unpolled for pace_ms milliseconds, then polls it again, so that whatever
+ * arrived in between is handled in one call. A descriptor that becomes
+ * ready after a quiet spell is handled at once. 0 turns pacing off.
+ * Returns 0 or -ENOENT.
+ */
+int loop_pace_fd(struct loop *l, int fd, uint64_t pace_ms);
+
 /* Calls fn(ctx) once, delay_ms milliseconds from now. NULL on -ENOMEM. */
 struct loop_timer *loop_timer_add(struct loop *l, uint64_t delay_ms,
                                   loop_timer_fn fn, void *ctx);

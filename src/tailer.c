@@ -159,7 +159,14 @@ int tailer_open(const char *path, enum tail_start start, size_t max_line,
                 enum envelope_kind env, struct tailer **out)
 {
     struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+    /* A file appended to has a newer mtime than atime, so every read of
+     * it would write its inode back (relatime): not for a reader that
+     * may read it hundreds of times a second. Only the file's owner (or
+     * CAP_FOWNER) may ask; anyone else reads it as before. */
+    int fd = open(path, flags | O_NOATIME);
+    if (fd < 0 && errno == EPERM)
+        fd = open(path, flags);
     if (fd < 0)
         return -errno;
     if (fstat(fd, &st) != 0) {
@@ -498,69 +505,106 @@ static bool buf_ensure(struct tail_buf *rb, size_t need)
     return true;
 }
 
-/*
- * Whether the file still holds what was read: not shorter than the offset
- * and the same bytes just before the consumed point.
- */
-static bool still_same(struct tailer *t, uint64_t size)
+/* A truncation (or rewrite) found: the old content's mark is kept and
+ * reading starts again at the beginning, the pending line dropped. */
+static void restart(struct tailer *t)
 {
-    unsigned char buf[TAILER_TAIL_BYTES];
+    log_warn("file truncated or rewritten; reading it again from the start: "
+             "%s",
+             t->path);
+    tailer_mark(t, &t->retired);
+    t->retired_valid = true;
+    forget_lines(t);
+    t->offset = 0;
+    t->discarding = false;
+    t->tail_len = 0;
+    t->head_len = 0;
+    t->truncations++;
+}
+
+/*
+ * The first read of a pass, in one pread: the bytes kept before the
+ * consumed point, the pending line and what is new, into rb. The file
+ * still holds what was read when it is not shorter than the offset and
+ * its bytes before the consumed point are the ones kept; otherwise it was
+ * truncated or rewritten, and restart() moves the tailer to 0. Puts the
+ * new bytes' count in *got, after the pending line (copied from memory, as
+ * the following reads have it) at rb->data + *at. Returns 0 or -errno.
+ */
+static int read_checked(struct tailer *t, struct tail_buf *rb, size_t *at,
+                        size_t *got)
+{
     uint64_t c = tailer_consumed(t);
-    if (size < t->offset)
-        return false;
-    if (t->tail_len == 0 || t->tail_len > c)
-        return true;
-    ssize_t n = pread(t->fd, buf, t->tail_len, (off_t)(c - t->tail_len));
-    return n == (ssize_t)t->tail_len && memcmp(buf, t->tail, t->tail_len) == 0;
+    size_t keep = t->pending_len;
+    size_t back = t->tail_len <= c ? t->tail_len : 0;
+    size_t want = back + keep + TAILER_READ_CHUNK;
+    ssize_t n;
+
+    if (!buf_ensure(rb, want))
+        return -ENOMEM;
+    do
+        n = pread(t->fd, rb->data, want, (off_t)(c - back));
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    if ((size_t)n < back + keep || memcmp(rb->data, t->tail, back) != 0) {
+        restart(t);
+        return read_checked(t, rb, at, got);
+    }
+    if (keep > 0)
+        memcpy(rb->data + back, t->pending, keep);
+    *at = back;
+    *got = (size_t)n - back - keep;
+    return 0;
+}
+
+/* A following read, at the offset, after the pending line in rb. Puts the
+ * new bytes' count in *got; returns 0, -EAGAIN (a stream with nothing
+ * now) or -errno. */
+static int read_more(struct tailer *t, struct tail_buf *rb, size_t *got)
+{
+    size_t keep = t->pending_len;
+    ssize_t n;
+    if (!buf_ensure(rb, keep + TAILER_READ_CHUNK))
+        return -ENOMEM;
+    if (keep > 0)
+        memcpy(rb->data, t->pending, keep);
+    do
+        n = t->stream ? read(t->fd, rb->data + keep, TAILER_READ_CHUNK)
+                      : pread(t->fd, rb->data + keep, TAILER_READ_CHUNK,
+                              (off_t)t->offset);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    *got = (size_t)n;
+    return 0;
 }
 
 ssize_t tailer_read(struct tailer *t, struct tail_buf *rb, size_t budget,
                     const struct tail_sink *sink)
 {
     size_t total = 0;
+    /* A regular file's first read checks that it was not truncated: no
+     * fstat, and no read of its own for the check. */
+    bool check = !t->stream;
 
-    if (!t->stream) {
-        struct stat st;
-        if (fstat(t->fd, &st) != 0)
-            return -errno;
-        if (t->offset > 0 && !still_same(t, (uint64_t)st.st_size)) {
-            log_warn("file truncated or rewritten; reading it again from "
-                     "the start: %s",
-                     t->path);
-            tailer_mark(t, &t->retired);
-            t->retired_valid = true;
-            forget_lines(t);
-            t->offset = 0;
-            t->discarding = false;
-            t->tail_len = 0;
-            t->head_len = 0;
-            t->truncations++;
-        }
-    }
     while (total < budget) {
-        size_t keep = t->pending_len;
-        if (!buf_ensure(rb, keep + TAILER_READ_CHUNK))
-            return -ENOMEM;
-        if (keep > 0)
-            memcpy(rb->data, t->pending, keep);
-        ssize_t n = t->stream ? read(t->fd, rb->data + keep, TAILER_READ_CHUNK)
-                              : pread(t->fd, rb->data + keep, TAILER_READ_CHUNK,
-                                      (off_t)t->offset);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN)
-                break;
-            return -errno;
-        }
+        size_t at = 0, n = 0;
+        int rc = check ? read_checked(t, rb, &at, &n) : read_more(t, rb, &n);
+        check = false;
+        if (rc == -EAGAIN)
+            break;
+        if (rc != 0)
+            return rc;
         if (n == 0)
             break;
+        size_t keep = t->pending_len;
         t->offset += (uint64_t)n;
         t->bytes += (uint64_t)n;
-        total += (size_t)n;
+        total += n;
         t->pending_len = 0;
-        split_lines(t, rb->data, keep + (size_t)n, sink);
-        if ((size_t)n < TAILER_READ_CHUNK && !t->stream)
+        split_lines(t, rb->data + at, keep + n, sink);
+        if (n < TAILER_READ_CHUNK && !t->stream)
             break; /* reached the end for now */
     }
     if (total > 0) {

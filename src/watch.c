@@ -1,6 +1,7 @@
 #include "watch.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,9 @@
 #include <unistd.h>
 
 #include "log.h"
+
+/* The longest inotify event: its header and the longest name. */
+#define WATCH_EVENT_MAX (sizeof(struct inotify_event) + NAME_MAX + 1)
 
 struct watch_owner {
     watch_fn fn; /* NULL once removed, until compaction */
@@ -208,6 +212,9 @@ int watch_dispatch(struct watch *w)
         }
         if (n == 0)
             break;
+        /* Room was left for the longest event: the queue is empty now, and
+         * a read to hear so would be one system call per dispatch. */
+        bool emptied = (size_t)n <= sizeof(buf) - WATCH_EVENT_MAX;
         for (char *p = buf; p < buf + n;) {
             struct inotify_event *ev = (struct inotify_event *)(void *)p;
             p += sizeof(*ev) + ev->len;
@@ -238,6 +245,8 @@ int watch_dispatch(struct watch *w)
                 w->dirty = true;
             }
         }
+        if (emptied)
+            break;
     }
     w->dispatching--;
     if (w->dirty && w->dispatching == 0)

@@ -7,6 +7,7 @@
  * look inside the loop.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -469,6 +470,96 @@ static void test_fd_deleted_during_pass(void **state)
     }
 }
 
+/* A paced pipe: each call reads what is there and notes when. */
+#define PACE_MS    40
+#define PACE_CALLS 4
+
+struct paced {
+    struct loop *loop;
+    int rfd, wfd;
+    unsigned calls;
+    size_t got[PACE_CALLS];
+    uint64_t at_ms[PACE_CALLS];
+    bool drop; /* removed while it rests after its first call */
+};
+
+static void on_drop(void *ctx);
+
+static void on_write_c(void *ctx)
+{
+    struct paced *p = ctx;
+    assert_int_equal(write(p->wfd, "c", 1), 1);
+}
+
+static void on_paced(void *ctx, uint32_t events)
+{
+    struct paced *p = ctx;
+    char buf[16];
+    (void)events;
+    assert_true(p->calls < PACE_CALLS);
+    ssize_t n = read(p->rfd, buf, sizeof(buf));
+    p->got[p->calls] = n > 0 ? (size_t)n : 0;
+    p->at_ms[p->calls] = loop_now_ms();
+    if (++p->calls == 1) {
+        /* One byte now, one halfway through the rest: both are read in
+         * one call once it is over. Timers run in deadline order, so
+         * this holds even when a pass comes late. */
+        assert_int_equal(write(p->wfd, "b", 1), 1);
+        assert_non_null(loop_timer_add(p->loop, PACE_MS / 2, on_write_c, p));
+        if (p->drop)
+            assert_non_null(loop_timer_add(p->loop, PACE_MS / 4, on_drop, p));
+        return;
+    }
+    loop_stop(p->loop);
+}
+
+static void on_drop(void *ctx)
+{
+    struct paced *p = ctx;
+    assert_int_equal(loop_del_fd(p->loop, p->rfd), 0);
+    assert_non_null(loop_timer_add(p->loop, 2 * PACE_MS, on_stop, p->loop));
+}
+
+static void paced_pipe(struct fixture *f, struct paced *p)
+{
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_NONBLOCK), 0);
+    p->loop = f->loop;
+    p->rfd = fds[0];
+    p->wfd = fds[1];
+    assert_int_equal(loop_add_fd(f->loop, p->rfd, EPOLLIN, on_paced, p), 0);
+    assert_int_equal(loop_pace_fd(f->loop, p->rfd, PACE_MS), 0);
+    assert_int_equal(write(p->wfd, "a", 1), 1);
+}
+
+/* Called at once, then not before its rest is over, for all that came. */
+static void test_paced_fd_rests_after_each_call(void **state)
+{
+    struct fixture *f = *state;
+    struct paced p = {0};
+    paced_pipe(f, &p);
+    run(f);
+    assert_int_equal(p.calls, 2);
+    assert_int_equal(p.got[0], 1);
+    assert_int_equal(p.got[1], 2);
+    assert_true(p.at_ms[1] - p.at_ms[0] >= PACE_MS);
+    assert_int_equal(loop_pace_fd(f->loop, -1, PACE_MS), -ENOENT);
+    close(p.rfd);
+    close(p.wfd);
+}
+
+/* Removed while it rests: never called again. */
+static void test_paced_fd_deleted_while_resting(void **state)
+{
+    struct fixture *f = *state;
+    struct paced p = {.drop = true};
+    paced_pipe(f, &p);
+    run(f);
+    assert_int_equal(p.calls, 1);
+    close(p.rfd);
+    close(p.wfd);
+}
+
 /* --- signals ------------------------------------------------------------- */
 
 struct caught {
@@ -573,6 +664,8 @@ int main(void)
         LOOP_TEST(test_quiet_idle_lets_the_loop_block),
         LOOP_TEST(test_fd_readable_until_deleted),
         LOOP_TEST(test_fd_deleted_during_pass),
+        LOOP_TEST(test_paced_fd_rests_after_each_call),
+        LOOP_TEST(test_paced_fd_deleted_while_resting),
         LOOP_TEST(test_signals),
         LOOP_TEST(test_stop_and_run_again),
         LOOP_TEST(test_stop_keeps_the_pass_events),

@@ -310,6 +310,36 @@ static void test_ignored_after_the_directory_goes(void **state)
     assert_int_equal(watch_count(f->w), 0);
 }
 
+/* --- many events --------------------------------------------------------- */
+
+#define MANY_FILES 3000 /* their IN_CREATE events fill more than one read */
+
+static void on_count(void *ctx, int wd, uint32_t mask, const char *name)
+{
+    unsigned *n = ctx;
+    (void)wd;
+    (void)name;
+    if (mask & IN_CREATE)
+        (*n)++;
+}
+
+/* A dispatch reads on while a read fills its buffer, and stops once the
+ * queue is empty: one call delivers everything queued. */
+static void test_one_dispatch_reads_the_whole_queue(void **state)
+{
+    struct fixture *f = *state;
+    unsigned n = 0;
+    char name[NAME_LEN];
+    assert_true(watch_add(f->w, f->t.dir, IN_CREATE, on_count, &n) >= 0);
+    for (unsigned i = 0; i < MANY_FILES; i++) {
+        snprintf(name, sizeof(name), "f%05u.log", i);
+        make_file(f, name);
+    }
+    assert_int_equal(watch_dispatch(f->w), 0);
+    assert_int_equal(n, MANY_FILES);
+    expect_nothing_queued(f);
+}
+
 #define WATCH_TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -323,6 +353,7 @@ int main(void)
         WATCH_TEST(test_owner_leaves_and_returns_from_its_callback),
         WATCH_TEST(test_missing_path),
         WATCH_TEST(test_ignored_after_the_directory_goes),
+        WATCH_TEST(test_one_dispatch_reads_the_whole_queue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
