@@ -415,22 +415,32 @@ static const char *scan_value(struct scan *sc, const char *p,
                               const struct json_node *node, int depth,
                               uint8_t *type, bool *esc, bool *high);
 
-/* Stores the value from v to end (its type and flags as scanned) as the
- * current line's value of field. */
-static inline void record(struct scan *sc, int field, const char *v,
-                          const char *end, uint8_t type, bool esc, bool high)
+/*
+ * Stores the value from v to end (its type and flags as scanned) as the
+ * current line's value of field. Only a string can hold escapes or bytes
+ * >= 0x80: any other value is plain.
+ */
+static inline __attribute__((always_inline)) void
+record(struct scan *sc, int field, const char *v, const char *end, uint8_t type,
+       bool esc, bool high)
 {
     struct field_val *fv = &sc->out->vals[field];
-    bool str = type == FIELD_STRING;
-    if (str && sc->high != NULL)
-        high = json_index_any(sc->high, (size_t)(v - sc->line),
-                              (size_t)(end - sc->line));
-    fv->p = str ? v + 1 : v;
-    fv->len = (uint32_t)(str ? end - v - 2 : end - v);
+    if (type == FIELD_STRING) {
+        if (sc->high != NULL)
+            high = json_index_any(sc->high, (size_t)(v - sc->line),
+                                  (size_t)(end - sc->line));
+        fv->p = v + 1;
+        fv->len = (uint32_t)(end - v - 2);
+        fv->escaped = esc;
+        fv->plain = !esc && !high;
+    } else {
+        fv->p = v;
+        fv->len = (uint32_t)(end - v);
+        fv->escaped = false;
+        fv->plain = true;
+    }
     fv->gen = sc->out->gen;
     fv->type = type;
-    fv->escaped = str && esc;
-    fv->plain = !esc && !high;
 }
 
 /*

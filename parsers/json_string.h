@@ -40,8 +40,9 @@ static inline unsigned first_special(const char *p)
         _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
                                   _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
                      _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
-    unsigned bits = (unsigned)_mm_movemask_epi8(m);
-    return bits ? (unsigned)__builtin_ctz(bits) : SCAN_STEP;
+    /* a bit past the sixteen: SCAN_STEP where none is set */
+    unsigned bits = (unsigned)_mm_movemask_epi8(m) | 1u << SCAN_STEP;
+    return (unsigned)__builtin_ctz(bits);
 }
 #else
 #define SCAN_STEP 8
@@ -130,19 +131,18 @@ static inline __attribute__((always_inline)) const char *
 scan_string_direct(const char *p, const char *e, bool *esc, bool *high)
 {
     for (;;) {
-        while (e - p >= SCAN_STEP) {
+        if (e - p >= SCAN_STEP) {
             unsigned i = first_special(p);
             p += i;
-            if (i < SCAN_STEP)
-                break;
-        }
-        if (e - p < SCAN_STEP) {
+            if (i == SCAN_STEP)
+                continue;
+        } else {
             while (p < e && *p != '"' && *p != '\\' &&
                    (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80)
                 p++;
+            if (p >= e)
+                return NULL;
         }
-        if (p >= e)
-            return NULL;
         unsigned char c = (unsigned char)*p;
         if (c == '"')
             return p + 1;
