@@ -40,9 +40,8 @@ static inline unsigned first_special(const char *p)
         _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
                                   _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
                      _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
-    /* a bit past the sixteen: SCAN_STEP where none is set */
-    unsigned bits = (unsigned)_mm_movemask_epi8(m) | 1u << SCAN_STEP;
-    return (unsigned)__builtin_ctz(bits);
+    unsigned bits = (unsigned)_mm_movemask_epi8(m);
+    return bits ? (unsigned)__builtin_ctz(bits) : SCAN_STEP;
 }
 #else
 #define SCAN_STEP 8
