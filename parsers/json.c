@@ -386,21 +386,17 @@ scan_member(struct scan *sc, const char *p, const struct json_node *node,
     struct json_shape *sh = &sc->jp->shape;
     if (shaped && (v = shape_match(sh, index, p, e, child)) != NULL)
         return v < e && (unsigned char)*v <= ' ' ? skip_ws(v, e) : v;
-    if (index > 0) {
-        if (e - p >= 3 && p[0] == ',' && p[1] == ' ' && p[2] == '"') {
-            p += 2; /* ", " and the next key */
-        } else {
-            p = skip_ws(p, e);
-            if (p < e && *p == '}')
-                return *end = p + 1, from;
-            if (p >= e || *p != ',')
-                return NULL;
-            p = skip_ws(p + 1, e);
-        }
+    if (index > 0 && e - p >= 3 && p[0] == ',' && p[1] == ' ' && p[2] == '"') {
+        p += 2; /* ", " and the next key */
     } else {
         p = skip_ws(p, e);
         if (p < e && *p == '}')
             return *end = p + 1, from;
+        if (index > 0) {
+            if (p >= e || *p != ',')
+                return NULL;
+            p = skip_ws(p + 1, e);
+        }
     }
     if (p >= e || *p != '"')
         return NULL;

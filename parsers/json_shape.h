@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "json_string.h" /* JSON_SSE2 */
+#include "wordeq.h"
 
 #define JSON_SHAPE_KEYS 32 /* places remembered in the top-level object */
 #define JSON_SHAPE_SPAN 32 /* longest span remembered, in bytes */
@@ -39,36 +40,6 @@ struct json_shape {
     const struct json_node *child[JSON_SHAPE_KEYS]; /* what its key names */
     uint8_t len[JSON_SHAPE_KEYS]; /* bytes in span; 0: nothing remembered */
 };
-
-/*
- * a == b for 8 <= n <= JSON_SHAPE_SPAN bytes, or fewer when b_end - b >= 8
- * (b_end: where b's buffer ends; a has JSON_SHAPE_SPAN bytes), in
- * overlapping 8-byte words.
- */
-static inline bool shape_eq_words(const char *a, const char *b, size_t n,
-                                  const char *b_end)
-{
-    uint64_t x, y;
-    if (n < 8) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        if (b_end - b >= 8) {
-            memcpy(&x, a, 8);
-            memcpy(&y, b, 8);
-            return ((x ^ y) & ((1ULL << (8 * n)) - 1)) == 0;
-        }
-#endif
-        return memcmp(a, b, n) == 0;
-    }
-    for (size_t i = 0; i + 8 < n; i += 8) {
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        if (x != y)
-            return false;
-    }
-    memcpy(&x, a + n - 8, 8);
-    memcpy(&y, b + n - 8, 8);
-    return x == y;
-}
 
 /* a == b for n <= JSON_SHAPE_SPAN bytes, b_end - b >= n. */
 static inline bool shape_eq(const char *a, const char *b, size_t n,
@@ -89,7 +60,8 @@ static inline bool shape_eq(const char *a, const char *b, size_t n,
         return _mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) == 0xffff;
     }
 #endif
-    return shape_eq_words(a, b, n, b_end);
+    (void)b_end;
+    return wordeq(a, b, n);
 }
 
 /*
