@@ -13,6 +13,9 @@
  * compared with the configured ones only at the levels the configuration
  * names (a trie of keys), so a value nobody asked for is validated and
  * skipped without being recorded.
+ * In the top-level object, the comma, key and colon a line has where the
+ * line before had the same bytes are crossed in one comparison (the
+ * shape, json_shape.h); numbers are read from a mask of their digits.
  *
  * Strict means: what a standard parser rejects is rejected — trailing or
  * missing commas, 2OO for 200, leading zeros, single quotes, control
@@ -33,6 +36,8 @@
  */
 #include "parser.h"
 #include "json_index.h"
+#include "json_number.h"
+#include "json_shape.h"
 #include "json_string.h"
 #include "jsonstr.h"
 
@@ -70,20 +75,6 @@ struct json_node {
 };
 
 /*
- * The top-level keys of the previous line, in order, with what they
- * matched: lines of one log format repeat their keys, so most keys are
- * recognised by one comparison instead of a lookup.
- */
-#define JSON_SHAPE_KEYS 32
-#define JSON_SHAPE_LEN  24 /* longer keys are looked up every time */
-
-struct json_shape {
-    uint8_t len[JSON_SHAPE_KEYS]; /* 0: no entry */
-    char key[JSON_SHAPE_KEYS][JSON_SHAPE_LEN];
-    const struct json_node *child[JSON_SHAPE_KEYS];
-};
-
-/*
  * The shortest line a vector path indexes, in bytes. Below, the strings
  * of a line are too short for an index to pay for itself, and the walk
  * scans them as the scalar path does. Measured with callgrind: on
@@ -118,36 +109,6 @@ struct scan {
 };
 
 /* --- the key trie -------------------------------------------------------- */
-
-/*
- * a == b for n < JSON_SHAPE_LEN bytes, in overlapping 8-byte words; b_end
- * is where b's buffer ends (a's has JSON_SHAPE_LEN bytes). A shorter key
- * with eight bytes after it, as most have, is one masked comparison.
- */
-static inline bool short_eq(const char *a, const char *b, size_t n,
-                            const char *b_end)
-{
-    uint64_t x, y;
-    if (n < 8) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        if (b_end - b >= 8) {
-            memcpy(&x, a, 8);
-            memcpy(&y, b, 8);
-            return ((x ^ y) & ((1ULL << (8 * n)) - 1)) == 0;
-        }
-#endif
-        return memcmp(a, b, n) == 0;
-    }
-    for (size_t i = 0; i + 8 < n; i += 8) {
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        if (x != y)
-            return false;
-    }
-    memcpy(&x, a + n - 8, 8);
-    memcpy(&y, b + n - 8, 8);
-    return x == y;
-}
 
 static void node_free(struct json_node *n)
 {
@@ -330,35 +291,6 @@ scan_string(const struct scan *sc, const char *p, bool *esc, bool *high)
     return scan_string_direct(p, sc->end, esc, high);
 }
 
-static const char *scan_digits(const char *p, const char *e)
-{
-    const char *s = p;
-    while (p < e && *p >= '0' && *p <= '9')
-        p++;
-    return p > s ? p : NULL;
-}
-
-/* A number by the JSON grammar; the byte after it, or NULL. */
-static const char *scan_number(const char *p, const char *e)
-{
-    if (p < e && *p == '-')
-        p++;
-    if (p < e && *p == '0')
-        p++;
-    else if ((p = scan_digits(p, e)) == NULL)
-        return NULL;
-    if (p < e && *p == '.' && (p = scan_digits(p + 1, e)) == NULL)
-        return NULL;
-    if (p < e && (*p == 'e' || *p == 'E')) {
-        p++;
-        if (p < e && (*p == '+' || *p == '-'))
-            p++;
-        if ((p = scan_digits(p, e)) == NULL)
-            return NULL;
-    }
-    return p;
-}
-
 static const char *scan_word(const char *p, const char *e, const char *w,
                              size_t n)
 {
@@ -387,65 +319,101 @@ static const char *scan_value(struct scan *sc, const char *p,
                               const struct json_node *node, int depth,
                               uint8_t *type, bool *esc, bool *high);
 
-/* Stores the value from v to end (its type and flags as scanned) as the
- * current line's value of field. */
-static inline void record(struct scan *sc, int field, const char *v,
-                          const char *end, uint8_t type, bool esc, bool high)
+/*
+ * Stores the value from v to end (its type and flags as scanned) as the
+ * current line's value of field. Only a string can hold escapes or bytes
+ * >= 0x80: any other value is plain.
+ */
+static inline __attribute__((always_inline)) void
+record(struct scan *sc, int field, const char *v, const char *end, uint8_t type,
+       bool esc, bool high)
 {
     struct field_val *fv = &sc->out->vals[field];
-    bool str = type == FIELD_STRING;
-    if (str && sc->high != NULL)
-        high = json_index_any(sc->high, (size_t)(v - sc->line),
-                              (size_t)(end - sc->line));
-    fv->p = str ? v + 1 : v;
-    fv->len = (uint32_t)(str ? end - v - 2 : end - v);
+    if (type == FIELD_STRING) {
+        if (sc->high != NULL)
+            high = json_index_any(sc->high, (size_t)(v - sc->line),
+                                  (size_t)(end - sc->line));
+        fv->p = v + 1;
+        fv->len = (uint32_t)(end - v - 2);
+        fv->escaped = esc;
+        fv->plain = !esc && !high;
+    } else {
+        fv->p = v;
+        fv->len = (uint32_t)(end - v);
+        fv->escaped = false;
+        fv->plain = true;
+    }
     fv->gen = sc->out->gen;
     fv->type = type;
-    fv->escaped = str && esc;
-    fv->plain = !esc && !high;
 }
 
 /*
  * The key whose opening quote is at key[-1]: returns the byte after its
  * closing quote, or NULL; *child is what it names under node (NULL:
- * nothing wanted). At the top level, a key the previous line had at the
- * same place is recognised without being scanned: the remembered key
- * holds no quote, backslash or control character (it was scanned, with
- * no escape, on that line), so where this line has the same bytes and a
- * quote after them, a scan would have stopped at that quote too.
+ * nothing wanted), *esc whether it was written with escapes.
  */
 static inline __attribute__((always_inline)) const char *
 scan_key(struct scan *sc, const char *key, const struct json_node *node,
-         int depth, uint32_t index, const struct json_node **child)
+         const struct json_node **child, bool *esc)
 {
-    const char *e = sc->end, *p;
-    struct json_shape *sh = &sc->jp->shape;
-    bool kesc, khigh;
-    bool wanted = node != NULL && node->n_kids > 0;
-    bool shaped = wanted && depth == 0 && index < JSON_SHAPE_KEYS;
+    const char *p;
+    bool khigh;
     *child = NULL;
-    if (shaped) {
-        uint32_t len = sh->len[index]; /* with the closing quote */
-        if (len != 0 && e - key >= len && key[len - 1] == '"' &&
-            short_eq(sh->key[index], key, len - 1, e)) {
-            *child = sh->child[index];
-            return key + len;
-        }
-    }
-    if ((p = scan_string(sc, key, &kesc, &khigh)) == NULL || !wanted)
+    if ((p = scan_string(sc, key, esc, &khigh)) == NULL || node == NULL ||
+        node->n_kids == 0)
         return p;
     uint32_t klen = (uint32_t)(p - 1 - key);
-    if (kesc) {
-        *child = node_lookup_escaped(node, key, klen);
+    *child = *esc ? node_lookup_escaped(node, key, klen)
+                  : node_lookup(node, key, klen);
+    return p;
+}
+
+/*
+ * From p, the byte after an object's '{' (first: true) or after one of its
+ * values, to the start of the next value: the separator, the key and the
+ * colon. Returns where the value starts, NULL where the text is not JSON,
+ * or p itself with *end set where the object ends there. *child is what
+ * the key names under node. A span the top-level object's shape has at
+ * this place (index) is crossed in one comparison; one it has not is
+ * walked and remembered.
+ */
+static inline __attribute__((always_inline)) const char *
+scan_member(struct scan *sc, const char *p, const struct json_node *node,
+            bool shaped, uint32_t index, const struct json_node **child,
+            const char **end)
+{
+    const char *e = sc->end, *from = p, *v;
+    struct json_shape *sh = &sc->jp->shape;
+    if (shaped && (v = shape_match(sh, index, p, e, child)) != NULL)
+        return v < e && (unsigned char)*v <= ' ' ? skip_ws(v, e) : v;
+    if (index > 0 && e - p >= 3 && p[0] == ',' && p[1] == ' ' && p[2] == '"') {
+        p += 2; /* ", " and the next key */
     } else {
-        *child = node_lookup(node, key, klen);
-        if (shaped && klen < JSON_SHAPE_LEN) {
-            memcpy(sh->key[index], key, klen);
-            sh->len[index] = (uint8_t)(klen + 1);
-            sh->child[index] = *child;
+        p = skip_ws(p, e);
+        if (p < e && *p == '}')
+            return *end = p + 1, from;
+        if (index > 0) {
+            if (p >= e || *p != ',')
+                return NULL;
+            p = skip_ws(p + 1, e);
         }
     }
-    return p;
+    if (p >= e || *p != '"')
+        return NULL;
+    bool kesc;
+    if ((p = scan_key(sc, p + 1, node, child, &kesc)) == NULL)
+        return NULL;
+    if (e - p >= 3 && p[0] == ':' && p[1] == ' ' && (unsigned char)p[2] > ' ') {
+        v = p + 2; /* ": ", as most writers put it */
+    } else {
+        p = skip_ws(p, e);
+        if (p >= e || *p != ':')
+            return NULL;
+        v = skip_ws(p + 1, e);
+    }
+    if (shaped && !kesc)
+        shape_learn(sh, index, from, v, *child);
+    return v;
 }
 
 /* The object at p ('{'); node says which keys are wanted (NULL: none). */
@@ -453,27 +421,17 @@ static const char *scan_object(struct scan *sc, const char *p,
                                const struct json_node *node, int depth)
 {
     const char *e = sc->end;
-    uint32_t index = 0; /* of the key in this object */
-    p = skip_ws(p + 1, e);
-    if (p < e && *p == '}')
-        return p + 1;
-    for (;;) {
-        if (p >= e || *p != '"')
-            return NULL;
+    bool wanted = node != NULL && node->n_kids > 0;
+    p++;
+    for (uint32_t index = 0;; index++) {
         bool vesc, vhigh;
         const struct json_node *child;
-        if ((p = scan_key(sc, p + 1, node, depth, index++, &child)) == NULL)
-            return NULL;
-        const char *v;
-        if (e - p >= 3 && p[0] == ':' && p[1] == ' ' &&
-            (unsigned char)p[2] > ' ') {
-            v = p + 2; /* ": ", as most writers put it */
-        } else {
-            p = skip_ws(p, e);
-            if (p >= e || *p != ':')
-                return NULL;
-            v = skip_ws(p + 1, e);
-        }
+        const char *v, *end = NULL;
+        v = scan_member(sc, p, node,
+                        wanted && depth == 0 && index < JSON_SHAPE_KEYS, index,
+                        &child, &end);
+        if (v == NULL || end != NULL)
+            return end;
         uint8_t type;
         if (v < e && *v == '"') {
             /* Strings and numbers, most values, without a call. */
@@ -494,16 +452,6 @@ static const char *scan_object(struct scan *sc, const char *p,
         /* The last of repeated keys wins, as in most parsers. */
         if (child != NULL && child->field >= 0)
             record(sc, child->field, v, p, type, vesc, vhigh);
-        if (e - p >= 3 && p[0] == ',' && p[1] == ' ' && p[2] == '"') {
-            p += 2; /* ", " and the next key */
-            continue;
-        }
-        p = skip_ws(p, e);
-        if (p < e && *p == ',') {
-            p = skip_ws(p + 1, e);
-            continue;
-        }
-        return p < e && *p == '}' ? p + 1 : NULL;
     }
 }
 

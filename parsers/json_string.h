@@ -130,19 +130,18 @@ static inline __attribute__((always_inline)) const char *
 scan_string_direct(const char *p, const char *e, bool *esc, bool *high)
 {
     for (;;) {
-        while (e - p >= SCAN_STEP) {
+        if (e - p >= SCAN_STEP) {
             unsigned i = first_special(p);
             p += i;
-            if (i < SCAN_STEP)
-                break;
-        }
-        if (e - p < SCAN_STEP) {
+            if (i == SCAN_STEP)
+                continue;
+        } else {
             while (p < e && *p != '"' && *p != '\\' &&
                    (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80)
                 p++;
+            if (p >= e)
+                return NULL;
         }
-        if (p >= e)
-            return NULL;
         unsigned char c = (unsigned char)*p;
         if (c == '"')
             return p + 1;

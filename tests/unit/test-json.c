@@ -400,6 +400,60 @@ static size_t mutate(char *line, size_t n, size_t cap)
 }
 
 /*
+ * The top-level object's shape: a span of separator, key and colon the
+ * line before had at the same place is crossed in one comparison. Lines
+ * that share a span and differ just before or after it, or end inside it,
+ * get the verdicts and values a walk gives.
+ */
+static void test_shape(void **state)
+{
+    static const char *const paths[] = {"a", "b", "a_key_longer_than_the_span"};
+    static const struct {
+        const char *line;
+        enum parse_result want;
+        const char *a, *b;
+    } lines[] = {
+        {"{\"a\": 1, \"b\": \"x\"}", PARSE_OK, "1", "x"},
+        {"{\"a\": 2, \"b\": \"y\"}", PARSE_OK, "2", "y"},
+        {"{\"a\": 3, \"b\":  \t\"z\"}", PARSE_OK, "3", "z"},
+        {"{\"a\": 4, \"b\": }", PARSE_NOT_JSON, NULL, NULL},
+        {"{\"a\": 5, \"b\": \"v\"", PARSE_NOT_JSON, NULL, NULL},
+        {"{\"a\": 6, \"b", PARSE_NOT_JSON, NULL, NULL},
+        {"{\"a\": 7, \"\\u0062\": \"w\"}", PARSE_OK, "7", "w"},
+        {"{\"a\": 8, \"b\": \"u\", \"c\": 1}", PARSE_OK, "8", "u"},
+        {"{\"a\": 9, \"b\": \"t\"}", PARSE_OK, "9", "t"},
+        {"{\"a\": 10, \"b\": \"s\",}", PARSE_NOT_JSON, NULL, NULL},
+        {"{\"a\": 11, \"b\": \"r\", \"c\": 1 }", PARSE_OK, "11", "r"},
+        {"{\"a\": 12,\"b\": \"q\"}", PARSE_OK, "12", "q"},
+        {"{\"b\": \"p\", \"a\": 13}", PARSE_OK, "13", "p"},
+        {"{\"a_key_longer_than_the_span\": 1, \"a\": 14}", PARSE_OK, "14",
+         NULL},
+        {"{\"a_key_longer_than_the_span\": 2, \"a\": 15}", PARSE_OK, "15",
+         NULL},
+        {"{}", PARSE_OK, NULL, NULL},
+    };
+    struct fixture f;
+    (void)state;
+    setup_paths(&f, paths, 3);
+    for (size_t i = 0; i < sizeof(lines) / sizeof(*lines); i++) {
+        if (parse(&f, lines[i].line) != lines[i].want)
+            fail_msg("verdict on: %s", lines[i].line);
+        if (lines[i].want != PARSE_OK)
+            continue;
+        const char *a = text(&f, 0), *b;
+        if ((a == NULL) != (lines[i].a == NULL) ||
+            (a != NULL && strcmp(a, lines[i].a) != 0))
+            fail_msg("a on: %s", lines[i].line);
+        b = text(&f, 1);
+        if ((b == NULL) != (lines[i].b == NULL) ||
+            (b != NULL && strcmp(b, lines[i].b) != 0))
+            fail_msg("b on: %s", lines[i].line);
+    }
+    assert_null(text(&f, 2)); /* "{}": nothing this line */
+    parser_free(f.p);
+}
+
+/*
  * The single-pass scanner and the jsmn reference agree on every line:
  * the same verdict and, when accepted, the same fields with the same text.
  * Lines are valid ones mutated at random: bytes deleted, inserted (from
@@ -480,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_non_finite),
         cmocka_unit_test(test_strict),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_shape),
         cmocka_unit_test(test_differential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
