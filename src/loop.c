@@ -21,7 +21,7 @@ struct loop_fd {
     void *ctx;
     bool dead;                 /* removed during a pass */
     uint64_t pace_ms;          /* 0: called whenever ready */
-    uint64_t last_ms;          /* the last call, when paced */
+    uint64_t last_ms;          /* when the last call ended, when paced */
     struct loop_timer *resume; /* resting until it fires; NULL: polled */
     struct loop_fd *next;
 };
@@ -183,10 +183,11 @@ static void dispatch_fd(struct loop *l, struct loop_fd *f, uint32_t events)
         rest(l, f, f->last_ms + f->pace_ms);
         return;
     }
-    f->last_ms = now;
     f->fn(f->ctx, events);
+    /* The rest starts when the call ends: a slow call is not paced less. */
+    f->last_ms = loop_now_ms();
     if (!f->dead)
-        rest(l, f, now + f->pace_ms);
+        rest(l, f, f->last_ms + f->pace_ms);
 }
 
 struct loop_timer *loop_timer_add(struct loop *l, uint64_t delay_ms,
