@@ -202,6 +202,8 @@ static int scan_path(void)
     return 0;
 }
 
+static int check_args(struct options *o);
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
     static char *no_files[1];
@@ -269,6 +271,12 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->n_files++;
         }
     }
+    return check_args(o);
+}
+
+/* What the flags given say together. Returns 0, or 2 after a usage error. */
+static int check_args(struct options *o)
+{
     if (parse_workers(o) != 0)
         return 2;
     if (o->n_files > 0 && !o->once)
